@@ -1,0 +1,82 @@
+/* core/gw.c: allocation wrappers and gw_strerror. */
+#include "core/gw.h"
+
+#include <lmdb.h>
+#include <uv.h>
+
+void *
+gw__alloc(size_t n, const char *file, int line)
+{
+    void  *p = malloc(n ? n : 1);
+
+    if (p == NULL) {
+        fprintf(stderr, "[crit] out of memory allocating %zu bytes at %s:%d\n",
+                n, file, line);
+        abort();
+    }
+    return p;
+}
+
+void *
+gw__calloc(size_t n, size_t size, const char *file, int line)
+{
+    void  *p = calloc(n ? n : 1, size ? size : 1);
+
+    if (p == NULL) {
+        fprintf(stderr, "[crit] out of memory allocating %zu*%zu bytes at %s:%d\n",
+                n, size, file, line);
+        abort();
+    }
+    return p;
+}
+
+void *
+gw__realloc(void *p, size_t n, const char *file, int line)
+{
+    void  *q = realloc(p, n ? n : 1);
+
+    if (q == NULL) {
+        fprintf(stderr, "[crit] out of memory reallocating %zu bytes at %s:%d\n",
+                n, file, line);
+        abort();
+    }
+    return q;
+}
+
+char *
+gw__strndup(const char *s, size_t n, const char *file, int line)
+{
+    char  *p = gw__alloc(n + 1, file, line);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+const char *
+gw_strerror(int rc)
+{
+    switch (rc) {
+    case GW_OK:         return "ok";
+    case GW_AGAIN:      return "again";
+    case GW_DONE:       return "done";
+    case GW_DECLINED:   return "declined";
+    case GW_ERROR:      return "error";
+    case GW_ENOTFOUND:  return "not found";
+    case GW_EEXIST:     return "already exists";
+    case GW_ETOOBIG:    return "too big";
+    case GW_EINVAL:     return "invalid argument";
+    case GW_ECORRUPT:   return "corrupt record";
+    case GW_ENOTEMPTY:  return "not empty";
+    case GW_EPRECOND:   return "precondition failed";
+    case GW_ECHECKSUM:  return "checksum mismatch";
+    case GW_ENOBUCKET:  return "no such bucket";
+    }
+    if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE) {
+        return mdb_strerror(rc);
+    }
+    if (rc < 0 && rc > -4096) {
+        return uv_strerror(rc);
+    }
+    return "unknown error";
+}

@@ -1,0 +1,72 @@
+/* core/gw.h: what every s3gw file includes. Owns the shared return codes, the
+ * allocation wrappers (which abort on out-of-memory instead of returning NULL)
+ * and a few tiny helpers. Knows nothing about HTTP, S3 or storage.
+ *
+ * Return codes: 0 (GW_OK) is success, a negative value is an error. Errors from
+ * libuv and the system pass through unchanged (UV_E* is -errno). Our own codes
+ * live in the range -32000..-32099, which collides with neither libuv (-4095
+ * and above) nor LMDB (-30799..-30780). */
+#ifndef GW_GW_H
+#define GW_GW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GW_OK           0
+#define GW_AGAIN        (-32001)   /* would block; you will be called back */
+#define GW_DONE         (-32002)   /* an async continuation now owns finishing */
+#define GW_DECLINED     (-32003)   /* not mine; try the next handler */
+#define GW_ERROR        (-32004)   /* generic failure, already logged */
+#define GW_ENOTFOUND    (-32010)
+#define GW_EEXIST       (-32011)
+#define GW_ETOOBIG      (-32012)
+#define GW_EINVAL       (-32013)
+#define GW_ECORRUPT     (-32014)
+#define GW_ENOTEMPTY    (-32015)
+#define GW_EPRECOND     (-32016)   /* a write's precondition (If-Match...) failed */
+#define GW_ECHECKSUM    (-32017)   /* bytes did not match a declared digest */
+#define GW_ENOBUCKET    (-32018)
+
+/* Names any code: ours, libuv's/errno's, or LMDB's. The string is static. */
+const char *gw_strerror(int rc);
+
+#define GW_UNUSED(x)    ((void) (x))
+#define GW_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define GW_MAX(a, b)    ((a) > (b) ? (a) : (b))
+#define GW_NELEMS(a)    (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation never fails from the caller's point of view: on out-of-memory
+ * it prints file:line and aborts (H2O, Redis). Sizes that come from input
+ * must be checked against a configured limit before they get here. */
+#define gw_alloc(n)        gw__alloc((n), __FILE__, __LINE__)
+#define gw_calloc(n, s)    gw__calloc((n), (s), __FILE__, __LINE__)
+#define gw_realloc(p, n)   gw__realloc((p), (n), __FILE__, __LINE__)
+#define gw_strndup(s, n)   gw__strndup((s), (n), __FILE__, __LINE__)
+#define gw_strdup(s)       gw__strndup((s), strlen(s), __FILE__, __LINE__)
+#define gw_free(p)         free(p)
+
+void *gw__alloc(size_t n, const char *file, int line);
+void *gw__calloc(size_t n, size_t size, const char *file, int line);
+void *gw__realloc(void *p, size_t n, const char *file, int line);
+char *gw__strndup(const char *s, size_t n, const char *file, int line);
+
+/* A borrowed or owned byte range; who owns base is said where it is used. */
+typedef struct gw_str_s {
+    const char  *base;
+    size_t       len;
+} gw_str_t;
+
+/* A header or query parameter: name and value, both borrowed views. */
+typedef struct gw_kv_s {
+    gw_str_t     name;
+    gw_str_t     value;
+} gw_kv_t;
+
+#define gw_str_lit(s)   ((gw_str_t) { (s), sizeof(s) - 1 })
+#define gw_str_eq_lit(str, lit) \
+    ((str).len == sizeof(lit) - 1 && memcmp((str).base, (lit), (str).len) == 0)
+
+#endif

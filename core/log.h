@@ -1,0 +1,43 @@
+/* core/log.h: leveled logging to stderr and the access log. Owns the log
+ * level and the access log stream. gw_log checks the level before it formats
+ * anything. Never pass secrets, Authorization headers or signatures here. */
+#ifndef GW_LOG_H
+#define GW_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define GW_LOG_CRIT    0
+#define GW_LOG_ALERT   1
+#define GW_LOG_ERR     2
+#define GW_LOG_WARN    3
+#define GW_LOG_NOTICE  4
+#define GW_LOG_INFO    5
+#define GW_LOG_DEBUG   6
+
+extern int  gw_log_level;
+
+/* Maps "crit", "alert", "error", "warn", "notice", "info", "debug" to a level;
+ * returns -1 for anything else. */
+int gw_log_level_parse(const char *name, size_t len);
+
+/* Writes "time [level] ctx: message[: gw_strerror(err)]" to stderr. ctx names
+ * the client and request ("127.0.0.1:5512 req 1A2B...") or is NULL. err is 0
+ * or a return code to name. */
+#define gw_log(level, ctx, err, ...)                                        \
+    do {                                                                    \
+        if ((level) <= gw_log_level) {                                      \
+            gw__log((level), (ctx), (err), __VA_ARGS__);                    \
+        }                                                                   \
+    } while (0)
+
+void gw__log(int level, const char *ctx, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Opens the access log: "stdout", "off" or a file path (appended). */
+int gw_log_access_open(const char *where);
+
+/* One access log line (already formatted, without the newline). */
+void gw_log_access(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,1318 @@
+/* http/conn.c: connections, the llhttp glue, and response writing.
+ *
+ * Driving the parser: bytes read from the socket land in c->in and are fed to
+ * llhttp by http_conn_feed(). Everything that can end a request or free it
+ * (a response finishing, the connection closing) only sets flags while the
+ * parser runs; http_conn_feed() acts on them after llhttp_execute returns, so
+ * no callback ever frees memory the parser is still walking. */
+#include "http/conn.h"
+#include "core/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/sendfile.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "llhttp.h"
+
+#define HTTP_IN_SIZE          (64 * 1024)
+#define HTTP_DRAIN_MAX        (256 * 1024)  /* unread body we still drain for keep-alive */
+#define HTTP_SENDFILE_SLICE   (4 * 1024 * 1024)
+
+struct http_server_s {
+    uv_loop_t               *loop;
+    const http_server_cb_t  *cb;
+    const http_limits_t     *limits;
+    void                    *data;
+    uv_tcp_t                *listeners[8];
+    size_t                   nlisteners;
+    http_conn_t             *conns;          /* doubly linked */
+    size_t                   nconns;
+    int                      stopping;
+    void                   (*on_stopped)(http_server_t *s);
+    uint64_t                 req_seq;
+    uint64_t                 req_base;
+};
+
+struct http_conn_s {
+    uv_tcp_t        tcp;
+    uv_timer_t      timer;
+    uv_poll_t       poll;           /* writability, for sendfile */
+    int             poll_fd;        /* dup of the socket; -1 until needed */
+    int             handles;        /* open uv handles left to close */
+    http_server_t  *srv;
+    http_conn_t    *prev, *next;
+    llhttp_t        parser;
+    char           *in;             /* HTTP_IN_SIZE bytes */
+    size_t          in_pos, in_last;
+    http_req_t     *r;              /* the request being served */
+    char            peer[64];
+
+    /* Head accumulation for the request being parsed. */
+    char           *head;           /* max_header_size bytes, in r->pool */
+    size_t          head_len;
+    size_t          url_len;
+    size_t          nhdrs;
+    size_t         *hdr_off;        /* per header: name off, name len, value off, value len */
+    int             in_value;
+
+    unsigned        reading:1;      /* uv_read_start is active */
+    unsigned        executing:1;    /* inside llhttp_execute */
+    unsigned        parser_paused:1;/* paused at message end */
+    unsigned        body_paused:1;  /* the sink asked us to stop reading */
+    unsigned        body_failed:1;  /* the sink refused the body; discard */
+    unsigned        in_head:1;      /* between message begin and headers complete */
+    unsigned        closing:1;
+    unsigned        close_after:1;
+    unsigned        eof:1;
+    uint64_t        body_seen;
+};
+
+static llhttp_settings_t  http_settings;
+
+static void http_conn_close(http_conn_t *c);
+static void http_conn_feed(http_conn_t *c);
+static void http_conn_read_start(http_conn_t *c);
+static void http_req_finish(http_req_t *r);
+static void http_sf_run(http_req_t *r);
+
+/* ==== small helpers ==== */
+
+static uint64_t
+http_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+void
+http_date(int64_t t, char buf[32])
+{
+    time_t     tt = (time_t) t;
+    struct tm  tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(buf, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static const char *
+http_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    }
+    return "Unknown";
+}
+
+static void
+http_conn_timer_cb(uv_timer_t *t)
+{
+    http_conn_t  *c = t->data;
+    http_req_t   *r = c->r;
+
+    if (r != NULL && !r->responded && !c->in_head && !r->body_done) {
+        /* A body that stalled: S3 answers RequestTimeout and hangs up. */
+        gw_log(GW_LOG_INFO, c->peer, 0, "request body timed out");
+        c->close_after = 1;
+        c->srv->cb->on_error(r, 400, "RequestTimeout",
+                             "Your socket connection to the server was not "
+                             "read from or written to within the timeout "
+                             "period. Idle connections will be closed.");
+        return;
+    }
+    gw_log(GW_LOG_DEBUG, c->peer, 0, "connection timed out");
+    http_conn_close(c);
+}
+
+static void
+http_conn_timer(http_conn_t *c, uint64_t ms)
+{
+    if (!c->closing) {
+        uv_timer_start(&c->timer, http_conn_timer_cb, ms, 0);
+    }
+}
+
+/* ==== llhttp callbacks ==== */
+
+static int
+http_on_message_begin(llhttp_t *p)
+{
+    http_conn_t    *c = p->data;
+    http_server_t  *s = c->srv;
+    http_req_t     *r;
+    gw_pool_t      *pool;
+
+    pool = gw_pool_create(8192);
+    r = gw_pool_calloc(pool, sizeof(*r));
+    r->pool = pool;
+    r->conn = c;
+    r->ctx = s->data;
+    r->content_length = -1;
+    r->peer = c->peer;
+    r->start_ms = http_now_ms();
+    r->sf_fd = -1;
+    snprintf(r->id, sizeof(r->id), "%016llX",
+             (unsigned long long) (s->req_base + ++s->req_seq * 0x9E3779B97F4A7C15ULL));
+    c->r = r;
+    c->head = gw_pool_alloc(pool, s->limits->max_header_size);
+    c->hdr_off = gw_pool_alloc(pool, sizeof(size_t) * 4 * s->limits->max_headers);
+    c->head_len = 0;
+    c->url_len = 0;
+    c->nhdrs = 0;
+    c->in_value = 0;
+    c->in_head = 1;
+    c->body_failed = 0;
+    c->body_seen = 0;
+    http_conn_timer(c, s->limits->header_timeout_ms);
+    return 0;
+}
+
+static int
+http_head_append(http_conn_t *c, const char *at, size_t len)
+{
+    if (len > c->srv->limits->max_header_size - c->head_len) {
+        return -1;
+    }
+    memcpy(c->head + c->head_len, at, len);
+    c->head_len += len;
+    return 0;
+}
+
+static int
+http_on_url(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn_t  *c = p->data;
+
+    if (c->url_len + len > c->srv->limits->max_url) {
+        llhttp_set_error_reason(p, "url too long");
+        return HPE_USER;
+    }
+    c->url_len += len;
+    if (http_head_append(c, at, len) != 0) {
+        llhttp_set_error_reason(p, "header too large");
+        return HPE_USER;
+    }
+    return 0;
+}
+
+static int
+http_on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn_t  *c = p->data;
+    size_t       *h;
+
+    if (c->nhdrs == 0 || c->in_value) {
+        if (c->nhdrs == c->srv->limits->max_headers) {
+            llhttp_set_error_reason(p, "too many headers");
+            return HPE_USER;
+        }
+        h = &c->hdr_off[4 * c->nhdrs++];
+        h[0] = c->head_len;
+        h[1] = 0;
+        h[2] = c->head_len;
+        h[3] = 0;
+        c->in_value = 0;
+    }
+    h = &c->hdr_off[4 * (c->nhdrs - 1)];
+    if (http_head_append(c, at, len) != 0) {
+        llhttp_set_error_reason(p, "header too large");
+        return HPE_USER;
+    }
+    h[1] += len;
+    h[2] = c->head_len;
+    return 0;
+}
+
+static int
+http_on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn_t  *c = p->data;
+    size_t       *h = &c->hdr_off[4 * (c->nhdrs - 1)];
+
+    c->in_value = 1;
+    if (http_head_append(c, at, len) != 0) {
+        llhttp_set_error_reason(p, "header too large");
+        return HPE_USER;
+    }
+    h[3] += len;
+    return 0;
+}
+
+static int
+http_on_headers_complete(llhttp_t *p)
+{
+    http_conn_t    *c = p->data;
+    http_req_t     *r = c->r;
+    size_t          i, j, *h;
+    const char     *q;
+    const gw_str_t *v;
+    char           *name;
+
+    if ((p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED)) {
+        /* RFC 7230 3.3.3: a request body whose length cannot be known. */
+        llhttp_set_error_reason(p, "bad transfer-encoding");
+        return -1;
+    }
+    c->in_head = 0;
+    r->headers = gw_pool_alloc(r->pool, sizeof(gw_kv_t) * (c->nhdrs + 1));
+    for (i = 0; i < c->nhdrs; i++) {
+        h = &c->hdr_off[4 * i];
+        name = c->head + h[0];
+        for (j = 0; j < h[1]; j++) {
+            name[j] = (char) tolower((unsigned char) name[j]);
+        }
+        r->headers[i].name.base = name;
+        r->headers[i].name.len = h[1];
+        r->headers[i].value.base = c->head + h[2];
+        r->headers[i].value.len = h[3];
+        /* llhttp leaves trailing blanks of the value to us. */
+        while (r->headers[i].value.len > 0
+               && (r->headers[i].value.base[r->headers[i].value.len - 1] == ' '
+                   || r->headers[i].value.base[r->headers[i].value.len - 1] == '\t'))
+        {
+            r->headers[i].value.len--;
+        }
+    }
+    r->nheaders = c->nhdrs;
+    r->target.base = c->head;
+    r->target.len = c->url_len;
+    q = memchr(r->target.base, '?', r->target.len);
+    r->path.base = r->target.base;
+    r->path.len = q ? (size_t) (q - r->target.base) : r->target.len;
+    r->query.base = q ? q + 1 : r->target.base + r->target.len;
+    r->query.len = q ? r->target.len - r->path.len - 1 : 0;
+    r->method = llhttp_get_method(p);
+    r->method_name.base = llhttp_method_name(r->method);
+    r->method_name.len = strlen(r->method_name.base);
+    r->head_only = r->method == HTTP_HEAD;
+    if (p->flags & F_CONTENT_LENGTH) {
+        r->content_length = (int64_t) p->content_length;
+    }
+    r->chunked = (p->flags & F_CHUNKED) != 0;
+    r->keepalive = llhttp_should_keep_alive(p) != 0;
+    v = http_req_header(r, "expect");
+    r->expect_continue = v != NULL && v->len == 12
+                         && strncasecmp(v->base, "100-continue", 12) == 0;
+
+    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    c->srv->cb->on_request(r);
+
+    /* 100 even for an empty body: botocore keeps the response class of a
+     * final answer to an Expect request and misreads the next response on
+     * that connection, so it must always see 100 before a success. */
+    if (c->r == r && !r->responded && !r->aborted && r->expect_continue) {
+        static const char  cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        uv_buf_t           b = uv_buf_init((char *) cont, sizeof(cont) - 1);
+
+        /* Best effort: if the socket cannot take 25 bytes right now, the
+         * client sends the body after its own short wait anyway. */
+        (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+    }
+    return 0;
+}
+
+static int
+http_on_body(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn_t  *c = p->data;
+    http_req_t   *r = c->r;
+    int           rc;
+
+    c->body_seen += len;
+    if (r->on_body == NULL || c->body_failed || r->aborted) {
+        return 0;
+    }
+    rc = r->on_body(r, at, len);
+    if (rc == GW_AGAIN) {
+        c->body_paused = 1;
+    } else if (rc != GW_OK) {
+        c->body_failed = 1;
+    }
+    return 0;
+}
+
+static int
+http_on_message_complete(llhttp_t *p)
+{
+    http_conn_t  *c = p->data;
+    http_req_t   *r = c->r;
+
+    r->body_done = 1;
+    if (r->on_body_end != NULL && !c->body_failed && !r->aborted) {
+        r->on_body_end(r);
+    }
+    /* Stop here: the next pipelined request waits for this response. */
+    return HPE_PAUSED;
+}
+
+/* ==== reading ==== */
+
+static void
+http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    http_conn_t  *c = h->data;
+
+    if (c->in_pos == c->in_last) {
+        c->in_pos = c->in_last = 0;
+    }
+    buf->base = c->in + c->in_last;
+    buf->len = HTTP_IN_SIZE - c->in_last;
+}
+
+static void
+http_bad_request(http_conn_t *c, llhttp_errno_t err)
+{
+    const char  *reason = llhttp_get_error_reason(&c->parser);
+    int          status = 400;
+    const char  *code = "BadRequest";
+    const char  *msg = "An error occurred when parsing the HTTP request.";
+
+    if (c->r == NULL) {
+        http_on_message_begin(&c->parser);
+    }
+    c->in_head = 0;
+    c->close_after = 1;
+    if (err == HPE_USER && reason != NULL) {
+        if (strcmp(reason, "url too long") == 0) {
+            status = 414;
+            code = "RequestURITooLong";
+            msg = "The request URI is too long.";
+        } else if (strcmp(reason, "too many headers") == 0
+                   || strcmp(reason, "header too large") == 0)
+        {
+            code = "RequestHeaderSectionTooLarge";
+            msg = "Your request header section exceeds the maximum allowed "
+                  "size.";
+        }
+    }
+    if (c->r->responded) {
+        http_conn_close(c);
+        return;
+    }
+    c->srv->cb->on_error(c->r, status, code, msg);
+}
+
+static void
+http_conn_feed(http_conn_t *c)
+{
+    llhttp_errno_t  err;
+    http_req_t     *r;
+    const char     *pos;
+
+    while (!c->closing && c->in_pos < c->in_last && !c->parser_paused) {
+        c->executing = 1;
+        err = llhttp_execute(&c->parser, c->in + c->in_pos,
+                             c->in_last - c->in_pos);
+        c->executing = 0;
+        if (err == HPE_OK) {
+            c->in_pos = c->in_last;
+        } else if (err == HPE_PAUSED) {
+            pos = llhttp_get_error_pos(&c->parser);
+            c->in_pos = (size_t) (pos - c->in);
+            c->parser_paused = 1;
+        } else {
+            if (c->r != NULL && c->r->responded) {
+                http_conn_close(c);
+                return;
+            }
+            if (c->r != NULL && !c->in_head) {
+                /* A broken body (bad chunked framing): the handler's sink
+                 * never sees its end; answer and hang up. */
+                c->close_after = 1;
+                c->srv->cb->on_error(c->r, 400, "IncompleteBody",
+                                     "The request body terminated "
+                                     "unexpectedly.");
+                return;
+            }
+            http_bad_request(c, err);
+            return;
+        }
+        r = c->r;
+        if (r != NULL && r->ended && r->body_done) {
+            http_req_finish(r);
+        }
+    }
+    if (c->closing) {
+        return;
+    }
+    if (c->in_pos == c->in_last) {
+        c->in_pos = c->in_last = 0;
+    }
+    if (c->body_paused || c->parser_paused) {
+        if (c->reading) {
+            uv_read_stop((uv_stream_t *) &c->tcp);
+            c->reading = 0;
+        }
+        if (c->body_paused && c->r != NULL && !c->r->responded) {
+            /* Our store is behind, not the client: no idle timeout. */
+            uv_timer_stop(&c->timer);
+        }
+        return;
+    }
+    if (c->eof) {
+        /* The client is done sending. A request whose body is in still gets
+         * its answer (close_after is set); anything else ends here. */
+        if (c->r == NULL || c->in_head || !c->r->body_done) {
+            http_conn_close(c);
+        }
+        return;
+    }
+    http_conn_read_start(c);
+}
+
+static void
+http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    http_conn_t  *c = st->data;
+    http_req_t   *r = c->r;
+
+    if (nread < 0) {
+        if (nread != UV_EOF) {
+            gw_log(GW_LOG_DEBUG, c->peer, (int) nread, "read failed");
+            http_conn_close(c);
+            return;
+        }
+        uv_read_stop(st);
+        c->reading = 0;
+        c->eof = 1;
+        if (r == NULL || c->in_head || !r->body_done) {
+            http_conn_close(c);
+        }
+        /* Otherwise the response still goes out; close after it. */
+        c->close_after = 1;
+        return;
+    }
+    if (nread == 0) {
+        return;
+    }
+    c->in_last += (size_t) nread;
+    if (r != NULL && !c->in_head && !r->body_done) {
+        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    } else if (r == NULL) {
+        /* First bytes of a new request: the header clock starts. */
+        http_conn_timer(c, c->srv->limits->header_timeout_ms);
+    }
+    http_conn_feed(c);
+}
+
+static void
+http_conn_read_start(http_conn_t *c)
+{
+    if (!c->reading && !c->closing && !c->eof) {
+        if (uv_read_start((uv_stream_t *) &c->tcp, http_alloc_cb,
+                          http_read_cb) == 0)
+        {
+            c->reading = 1;
+        }
+    }
+}
+
+void
+http_req_resume(http_req_t *r)
+{
+    http_conn_t  *c = r->conn;
+
+    if (c == NULL || c->closing || !c->body_paused) {
+        return;
+    }
+    c->body_paused = 0;
+    if (!c->executing) {
+        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+        http_conn_feed(c);
+    }
+}
+
+/* ==== request lifetime ==== */
+
+static void
+http_req_free(http_req_t *r)
+{
+    gw_pool_destroy(r->pool);
+}
+
+void
+http_req_hold(http_req_t *r)
+{
+    r->holds++;
+}
+
+void
+http_req_release(http_req_t *r)
+{
+    if (--r->holds == 0 && r->conn == NULL) {
+        http_req_free(r);
+    }
+}
+
+static void
+http_access_log(http_req_t *r)
+{
+    char        line[1024];
+    const char *sig;
+    size_t      plen = r->target.len;
+    int         n;
+
+    /* Never log a presigned URL's signature: cut the query there. */
+    sig = r->target.base ? memmem(r->target.base, r->target.len,
+                                  "X-Amz-Signature=", 16) : NULL;
+    if (sig != NULL) {
+        plen = (size_t) (sig - r->target.base) + 16;
+    }
+    n = snprintf(line, sizeof(line), "%s %s %.*s%s %d %llu %llums %s",
+                 r->peer, r->method_name.base ? r->method_name.base : "-",
+                 (int) GW_MIN(plen, 700), r->target.base ? r->target.base : "-",
+                 sig ? "REDACTED" : "", r->status,
+                 (unsigned long long) r->body_bytes,
+                 (unsigned long long) (http_now_ms() - r->start_ms), r->id);
+    if (n > 0) {
+        gw_log_access(line, GW_MIN((size_t) n, sizeof(line) - 1));
+    }
+}
+
+/* Called once the response is out and the body was read (or is being
+ * dropped with the connection). */
+static void
+http_req_finish(http_req_t *r)
+{
+    http_conn_t  *c = r->conn;
+
+    c->r = NULL;
+    r->conn = NULL;
+    if (r->holds == 0) {
+        http_req_free(r);
+    }
+    c->head = NULL;
+    c->hdr_off = NULL;
+    if (c->close_after || c->srv->stopping || !llhttp_should_keep_alive(&c->parser)) {
+        if (!c->executing) {
+            http_conn_close(c);
+        } else {
+            c->closing = 0;
+            c->close_after = 1;
+        }
+        return;
+    }
+    if (c->parser_paused) {
+        llhttp_resume(&c->parser);
+        c->parser_paused = 0;
+    }
+    c->body_paused = 0;
+    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    if (!c->executing) {
+        http_conn_feed(c);
+    }
+}
+
+/* The response has been written in full. */
+static void
+http_req_ended(http_req_t *r)
+{
+    http_conn_t  *c = r->conn;
+    uint64_t      left;
+
+    r->ended = 1;
+    http_access_log(r);
+    if (c == NULL) {
+        return;
+    }
+    if (r->body_done) {
+        if (!c->executing) {
+            http_req_finish(r);
+        }
+        return;
+    }
+    /* The body is not all in (an early error). Drain a little for the sake
+     * of keep-alive; otherwise hang up. */
+    left = r->content_length >= 0
+           ? (uint64_t) r->content_length - c->body_seen : UINT64_MAX;
+    r->on_body = NULL;
+    c->body_failed = 1;
+    if (left > HTTP_DRAIN_MAX || r->expect_continue || c->close_after) {
+        http_conn_close(c);
+        return;
+    }
+    c->body_paused = 0;
+    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    if (!c->executing) {
+        http_conn_feed(c);
+    }
+}
+
+/* ==== closing ==== */
+
+static void
+http_conn_handle_closed(uv_handle_t *h)
+{
+    http_conn_t    *c = h->data;
+    http_server_t  *s = c->srv;
+
+    if (--c->handles > 0) {
+        return;
+    }
+    if (c->poll_fd >= 0) {
+        close(c->poll_fd);
+    }
+    gw_free(c->in);
+    gw_free(c);
+    if (s->stopping && s->nconns == 0 && s->on_stopped != NULL) {
+        void (*done)(http_server_t *) = s->on_stopped;
+
+        s->on_stopped = NULL;
+        done(s);
+    }
+}
+
+static void
+http_conn_close(http_conn_t *c)
+{
+    http_server_t  *s = c->srv;
+    http_req_t     *r = c->r;
+
+    if (c->closing) {
+        return;
+    }
+    c->closing = 1;
+    if (r != NULL) {
+        c->r = NULL;
+        r->conn = NULL;
+        if (!r->ended) {
+            r->aborted = 1;
+            if (r->status == 0) {
+                r->status = 499;   /* as nginx logs a client that went away */
+            }
+            http_access_log(r);
+        }
+        if (r->on_abort != NULL && (!r->ended || !r->body_done)) {
+            /* Answered or not, the rest of the body will never come: a
+             * handler still waiting for it must let go now. */
+            r->holds++;
+            r->on_abort(r);
+            r->holds--;
+        }
+        if (r->holds == 0) {
+            http_req_free(r);
+        }
+    }
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        s->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    s->nconns--;
+    c->handles = 2;
+    if (c->poll_fd >= 0) {
+        c->handles++;
+        uv_close((uv_handle_t *) &c->poll, http_conn_handle_closed);
+    }
+    uv_close((uv_handle_t *) &c->timer, http_conn_handle_closed);
+    uv_close((uv_handle_t *) &c->tcp, http_conn_handle_closed);
+}
+
+/* ==== accepting ==== */
+
+static void
+http_on_connection(uv_stream_t *ls, int status)
+{
+    http_server_t      *s = ls->data;
+    http_conn_t        *c;
+    struct sockaddr_storage  ss;
+    int                 len = sizeof(ss), port = 0;
+    char                ip[48] = "?";
+
+    if (status < 0) {
+        gw_log(GW_LOG_ERR, NULL, status, "accept failed");
+        return;
+    }
+    c = gw_calloc(1, sizeof(*c));
+    c->srv = s;
+    c->poll_fd = -1;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->in = gw_alloc(HTTP_IN_SIZE);
+    c->next = s->conns;
+    if (s->conns) {
+        s->conns->prev = c;
+    }
+    s->conns = c;
+    s->nconns++;
+    if (uv_accept(ls, (uv_stream_t *) &c->tcp) != 0
+        || s->nconns > s->limits->max_connections)
+    {
+        http_conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *) &ss, ip, sizeof(ip));
+            port = ntohs(((struct sockaddr_in6 *) &ss)->sin6_port);
+        } else {
+            uv_ip4_name((struct sockaddr_in *) &ss, ip, sizeof(ip));
+            port = ntohs(((struct sockaddr_in *) &ss)->sin_port);
+        }
+    }
+    snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+    llhttp_init(&c->parser, HTTP_REQUEST, &http_settings);
+    c->parser.data = c;
+    http_conn_timer(c, s->limits->header_timeout_ms);
+    http_conn_read_start(c);
+}
+
+http_server_t *
+http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
+                   const http_limits_t *limits, void *data)
+{
+    http_server_t  *s = gw_calloc(1, sizeof(*s));
+
+    llhttp_settings_init(&http_settings);
+    http_settings.on_message_begin = http_on_message_begin;
+    http_settings.on_url = http_on_url;
+    http_settings.on_header_field = http_on_header_field;
+    http_settings.on_header_value = http_on_header_value;
+    http_settings.on_headers_complete = http_on_headers_complete;
+    http_settings.on_body = http_on_body;
+    http_settings.on_message_complete = http_on_message_complete;
+    s->loop = loop;
+    s->cb = cb;
+    s->limits = limits;
+    s->data = data;
+    if (RAND_bytes((unsigned char *) &s->req_base, sizeof(s->req_base)) != 1) {
+        s->req_base = (uint64_t) time(NULL) * 2654435761u;
+    }
+    return s;
+}
+
+void *
+http_server_data(http_server_t *s)
+{
+    return s->data;
+}
+
+size_t
+http_server_nconns(http_server_t *s)
+{
+    return s->nconns;
+}
+
+static void
+http_listener_closed(uv_handle_t *h)
+{
+    gw_free(h);
+}
+
+int
+http_server_listen(http_server_t *s, const char *host, int port)
+{
+    struct sockaddr_storage  ss;
+    uv_tcp_t                *l;
+    int                      rc;
+
+    if (s->nlisteners == GW_NELEMS(s->listeners)) {
+        return UV_ENOBUFS;
+    }
+    if (strchr(host, ':') != NULL) {
+        rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *) &ss);
+    } else {
+        rc = uv_ip4_addr(host, port, (struct sockaddr_in *) &ss);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    l = gw_calloc(1, sizeof(*l));
+    uv_tcp_init(s->loop, l);
+    l->data = s;
+    rc = uv_tcp_bind(l, (struct sockaddr *) &ss, 0);
+    if (rc == 0) {
+        rc = uv_listen((uv_stream_t *) l, 511, http_on_connection);
+    }
+    if (rc != 0) {
+        uv_close((uv_handle_t *) l, http_listener_closed);
+        return rc;
+    }
+    s->listeners[s->nlisteners++] = l;
+    return GW_OK;
+}
+
+void
+http_server_shutdown(http_server_t *s, void (*done)(http_server_t *s))
+{
+    http_conn_t  *c, *next;
+    size_t        i;
+
+    s->stopping = 1;
+    s->on_stopped = done;
+    for (i = 0; i < s->nlisteners; i++) {
+        uv_close((uv_handle_t *) s->listeners[i], http_listener_closed);
+    }
+    s->nlisteners = 0;
+    for (c = s->conns; c != NULL; c = next) {
+        next = c->next;
+        if (c->r == NULL || c->in_head) {
+            http_conn_close(c);
+        } else {
+            c->close_after = 1;
+        }
+    }
+    if (s->nconns == 0 && s->on_stopped != NULL) {
+        s->on_stopped = NULL;
+        done(s);
+    }
+}
+
+void
+http_server_close_all(http_server_t *s)
+{
+    while (s->conns != NULL) {
+        http_conn_close(s->conns);
+    }
+}
+
+/* ==== requests and responses ==== */
+
+const gw_str_t *
+http_req_header(const http_req_t *r, const char *name)
+{
+    size_t  i, n = strlen(name);
+
+    for (i = 0; i < r->nheaders; i++) {
+        if (r->headers[i].name.len == n
+            && memcmp(r->headers[i].name.base, name, n) == 0)
+        {
+            return &r->headers[i].value;
+        }
+    }
+    return NULL;
+}
+
+void
+http_req_close_after(http_req_t *r)
+{
+    if (r->conn != NULL) {
+        r->conn->close_after = 1;
+    }
+}
+
+void
+http_resp_header(http_req_t *r, const char *name, const char *value,
+                 size_t len)
+{
+    gw_kv_t  *n;
+
+    if (r->nout_hdrs == r->cap_out_hdrs) {
+        r->cap_out_hdrs = r->cap_out_hdrs ? r->cap_out_hdrs * 2 : 16;
+        n = gw_pool_alloc(r->pool, sizeof(gw_kv_t) * r->cap_out_hdrs);
+        if (r->nout_hdrs) {
+            memcpy(n, r->out_hdrs, sizeof(gw_kv_t) * r->nout_hdrs);
+        }
+        r->out_hdrs = n;
+    }
+    n = &r->out_hdrs[r->nout_hdrs++];
+    n->name.base = gw_pool_strndup(r->pool, name, strlen(name));
+    n->name.len = strlen(name);
+    n->value.base = gw_pool_strndup(r->pool, value, len);
+    n->value.len = len;
+}
+
+void
+http_resp_headerf(http_req_t *r, const char *name, const char *fmt, ...)
+{
+    char     buf[1024];
+    va_list  ap;
+    int      n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    http_resp_header(r, name, buf, GW_MIN((size_t) n, sizeof(buf) - 1));
+}
+
+/* Formats the status line and headers into r->pool. */
+static char *
+http_resp_head(http_req_t *r, int status, uint64_t content_length,
+               const char *content_type, size_t *outlen)
+{
+    http_conn_t  *c = r->conn;
+    size_t        i, cap = 512;
+    char         *b, date[32];
+    int           n, keep;
+
+    for (i = 0; i < r->nout_hdrs; i++) {
+        cap += r->out_hdrs[i].name.len + r->out_hdrs[i].value.len + 4;
+    }
+    keep = r->keepalive && !c->close_after && !c->srv->stopping;
+    if (!r->body_done && (r->expect_continue || r->chunked
+                          || (r->content_length > 0
+                              && (uint64_t) r->content_length - c->body_seen
+                                 > HTTP_DRAIN_MAX)))
+    {
+        /* Answered before the body is in: the connection will not be
+         * reused (see http_req_ended), so say so. */
+        keep = 0;
+    }
+    if (!keep) {
+        c->close_after = 1;
+    }
+    http_date(time(NULL), date);
+    b = gw_pool_alloc(r->pool, cap);
+    char  clen[48];
+
+    if (content_length == HTTP_CHUNKED) {
+        r->chunked_out = 1;
+        snprintf(clen, sizeof(clen), "Transfer-Encoding: chunked");
+    } else {
+        snprintf(clen, sizeof(clen), "Content-Length: %llu",
+                 (unsigned long long) content_length);
+    }
+    n = snprintf(b, cap,
+                 "HTTP/1.1 %d %s\r\nServer: s3gw\r\nDate: %s\r\n"
+                 "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n"
+                 "%s\r\n%s%s%s%s",
+                 status, http_reason(status), date, r->id, r->id, clen,
+                 content_type ? "Content-Type: " : "",
+                 content_type ? content_type : "", content_type ? "\r\n" : "",
+                 keep ? "" : "Connection: close\r\n");
+    *outlen = (size_t) n;
+    for (i = 0; i < r->nout_hdrs; i++) {
+        memcpy(b + *outlen, r->out_hdrs[i].name.base, r->out_hdrs[i].name.len);
+        *outlen += r->out_hdrs[i].name.len;
+        memcpy(b + *outlen, ": ", 2);
+        *outlen += 2;
+        memcpy(b + *outlen, r->out_hdrs[i].value.base, r->out_hdrs[i].value.len);
+        *outlen += r->out_hdrs[i].value.len;
+        memcpy(b + *outlen, "\r\n", 2);
+        *outlen += 2;
+    }
+    memcpy(b + *outlen, "\r\n", 2);
+    *outlen += 2;
+    r->status = status;
+    r->responded = 1;
+    return b;
+}
+
+typedef struct http_write_s {
+    uv_write_t     req;
+    http_req_t    *r;
+    http_done_pt   done;
+    int            end;      /* this write carries the whole response */
+} http_write_t;
+
+static void
+http_write_cb(uv_write_t *w, int status)
+{
+    http_write_t  *hw = w->data;
+    http_req_t    *r = hw->r;
+    http_conn_t   *c = r->conn;
+
+    r->writes_pending--;
+    if (status != 0 && c != NULL) {
+        http_conn_close(c);
+        c = NULL;
+    }
+    if (c != NULL && !c->closing) {
+        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    }
+    if (hw->done != NULL) {
+        hw->done(r, status);
+    }
+    if (hw->end && c != NULL && !c->closing) {
+        http_req_ended(r);
+    }
+    gw_free(hw);
+    http_req_release(r);
+}
+
+static void
+http_write(http_req_t *r, const char *buf, size_t len, http_done_pt done,
+           int end)
+{
+    http_conn_t   *c = r->conn;
+    http_write_t  *hw;
+    uv_buf_t       b;
+    int            rc;
+
+    if (c == NULL || c->closing) {
+        if (done != NULL) {
+            done(r, UV_ECANCELED);
+        }
+        return;
+    }
+    hw = gw_alloc(sizeof(*hw));
+    hw->r = r;
+    hw->done = done;
+    hw->end = end;
+    hw->req.data = hw;
+    b = uv_buf_init((char *) buf, (unsigned) len);
+    r->writes_pending++;
+    http_req_hold(r);
+    rc = uv_write(&hw->req, (uv_stream_t *) &c->tcp, &b, 1, http_write_cb);
+    if (rc != 0) {
+        r->writes_pending--;
+        gw_free(hw);
+        http_conn_close(c);
+        if (done != NULL) {
+            done(r, rc);
+        }
+        http_req_release(r);
+    }
+}
+
+void
+http_resp_send(http_req_t *r, int status, const char *body, size_t len,
+               const char *content_type)
+{
+    char    *head, *all;
+    size_t   hlen;
+
+    if (r->conn == NULL || r->responded) {
+        return;
+    }
+    head = http_resp_head(r, status, len, content_type, &hlen);
+    if (r->head_only || body == NULL) {
+        len = 0;
+    }
+    all = gw_pool_alloc(r->pool, hlen + len);
+    memcpy(all, head, hlen);
+    if (len) {
+        memcpy(all + hlen, body, len);
+    }
+    r->body_bytes = len;
+    http_write(r, all, hlen + len, NULL, 1);
+}
+
+void
+http_resp_start(http_req_t *r, int status, uint64_t content_length)
+{
+    char    *head;
+    size_t   hlen;
+
+    if (r->conn == NULL || r->responded) {
+        return;
+    }
+    head = http_resp_head(r, status, content_length, NULL, &hlen);
+    http_write(r, head, hlen, NULL, 0);
+}
+
+void
+http_resp_write(http_req_t *r, const char *buf, size_t len, http_done_pt done)
+{
+    r->body_bytes += len;
+    http_write(r, buf, len, done, 0);
+}
+
+static void
+http_end_write_cb(http_req_t *r, int status)
+{
+    GW_UNUSED(status);
+}
+
+void
+http_resp_chunk(http_req_t *r, const char *buf, size_t len)
+{
+    char  *b;
+    int    n;
+
+    if (len == 0 || !r->chunked_out) {
+        return;
+    }
+    b = gw_pool_alloc(r->pool, len + 24);
+    n = snprintf(b, 24, "%zx\r\n", len);
+    memcpy(b + n, buf, len);
+    memcpy(b + n + len, "\r\n", 2);
+    r->body_bytes += len;
+    http_write(r, b, (size_t) n + len + 2, NULL, 0);
+}
+
+void
+http_resp_end(http_req_t *r)
+{
+    http_conn_t  *c = r->conn;
+
+    if (c == NULL || c->closing) {
+        return;
+    }
+    if (r->chunked_out) {
+        r->chunked_out = 0;
+        http_write(r, "0\r\n\r\n", 5, http_end_write_cb, 1);
+        return;
+    }
+    if (r->writes_pending > 0) {
+        /* An empty write queued behind the others tells us when all are out. */
+        http_write(r, "", 0, http_end_write_cb, 1);
+        return;
+    }
+    http_req_ended(r);
+}
+
+/* ==== sendfile ==== */
+
+static void
+http_poll_cb(uv_poll_t *p, int status, int events)
+{
+    http_conn_t  *c = p->data;
+    http_req_t   *r = c->r;
+
+    uv_poll_stop(p);
+    if (r == NULL || r->sf_done == NULL) {
+        return;
+    }
+    if (status < 0) {
+        http_done_pt  done = r->sf_done;
+
+        r->sf_done = NULL;
+        http_conn_close(c);
+        done(r, status);
+        return;
+    }
+    http_sf_run(r);
+}
+
+static void
+http_sf_wait(http_req_t *r)
+{
+    http_conn_t  *c = r->conn;
+    uv_os_fd_t    fd;
+
+    if (c->poll_fd < 0) {
+        if (uv_fileno((uv_handle_t *) &c->tcp, &fd) != 0
+            || (c->poll_fd = dup(fd)) < 0
+            || uv_poll_init(c->srv->loop, &c->poll, c->poll_fd) != 0)
+        {
+            if (c->poll_fd >= 0) {
+                close(c->poll_fd);
+                c->poll_fd = -1;
+            }
+            http_done_pt  done = r->sf_done;
+
+            r->sf_done = NULL;
+            http_conn_close(c);
+            done(r, UV_EIO);
+            return;
+        }
+        c->poll.data = c;
+    }
+    uv_poll_start(&c->poll, UV_WRITABLE, http_poll_cb);
+}
+
+static void
+http_sf_run(http_req_t *r)
+{
+    http_conn_t   *c = r->conn;
+    http_done_pt   done;
+    uv_os_fd_t     sock;
+    size_t         sent = 0;
+    ssize_t        n;
+    off_t          off;
+    int            rc = GW_OK;
+
+    if (c == NULL || c->closing) {
+        rc = UV_ECANCELED;
+        goto finish;
+    }
+    uv_fileno((uv_handle_t *) &c->tcp, &sock);
+    while (r->sf_left > 0) {
+        if (sent >= HTTP_SENDFILE_SLICE) {
+            /* Let other connections run; come back when writable. */
+            http_sf_wait(r);
+            return;
+        }
+        off = (off_t) r->sf_off;
+        n = sendfile(sock, r->sf_fd, &off, GW_MIN(r->sf_left, (size_t) 1 << 20));
+        if (n > 0) {
+            r->sf_off += n;
+            r->sf_left -= (size_t) n;
+            r->body_bytes += (uint64_t) n;
+            sent += (size_t) n;
+            continue;
+        }
+        if (n == 0) {
+            rc = GW_ECORRUPT;     /* the file is shorter than its record */
+            break;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN) {
+            http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+            http_sf_wait(r);
+            return;
+        }
+        rc = -errno;
+        break;
+    }
+    if (rc != GW_OK) {
+        http_conn_close(c);
+    } else {
+        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    }
+finish:
+    done = r->sf_done;
+    r->sf_done = NULL;
+    r->sf_fd = -1;
+    done(r, rc);
+    http_req_release(r);
+}
+
+static void
+http_sf_after_writes(http_req_t *r, int status)
+{
+    if (status != 0) {
+        http_done_pt  done = r->sf_done;
+
+        r->sf_done = NULL;
+        done(r, status);
+        http_req_release(r);
+        return;
+    }
+    http_sf_run(r);
+}
+
+void
+http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
+                   http_done_pt done)
+{
+    r->sf_fd = fd;
+    r->sf_off = off;
+    r->sf_left = len;
+    r->sf_done = done;
+    http_req_hold(r);
+    if (r->writes_pending > 0) {
+        /* The head (or earlier body) must reach the socket first. */
+        http_write(r, "", 0, http_sf_after_writes, 0);
+        return;
+    }
+    http_sf_run(r);
+}

@@ -1,0 +1,163 @@
+/* http/conn.h: HTTP/1.1 server connections on libuv + llhttp. Owns the
+ * listening sockets, each connection's socket, read buffer, parser, timers
+ * and the request being served, and writes responses (from memory, or from a
+ * file with sendfile). Knows nothing about S3: the layer above gets a parsed
+ * request head through on_request and answers through http_resp_*.
+ *
+ * One request at a time per connection: with pipelining the parser pauses at
+ * the end of a request until its response has been written. Request bodies
+ * are delivered as borrowed views (valid only during the callback); when the
+ * body sink says it is behind (GW_AGAIN) the socket stops being read until
+ * http_req_resume(). */
+#ifndef HTTP_CONN_H
+#define HTTP_CONN_H
+
+#include <uv.h>
+
+#include "core/gw.h"
+#include "core/pool.h"
+
+typedef struct http_server_s  http_server_t;
+typedef struct http_conn_s    http_conn_t;
+typedef struct http_req_s     http_req_t;
+
+typedef int  (*http_body_pt)(http_req_t *r, const char *at, size_t len);
+typedef void (*http_req_pt)(http_req_t *r);
+typedef void (*http_done_pt)(http_req_t *r, int rc);
+
+typedef struct http_limits_s {
+    size_t    max_header_size;     /* request line + headers, bytes */
+    size_t    max_headers;
+    size_t    max_url;
+    uint64_t  header_timeout_ms;
+    uint64_t  idle_timeout_ms;
+    size_t    max_connections;
+} http_limits_t;
+
+typedef struct http_server_cb_s {
+    /* The request head is complete. The handler answers now, or sets the
+     * body callbacks on r and answers once the body is in. */
+    http_req_pt   on_request;
+    /* The head broke a limit or did not parse; answer with this status and
+     * S3-style code. r has no valid target when the request line was bad. */
+    void        (*on_error)(http_req_t *r, int status, const char *code,
+                            const char *message);
+} http_server_cb_t;
+
+struct http_req_s {
+    http_conn_t   *conn;
+    void          *ctx;             /* the server's data */
+    gw_pool_t     *pool;            /* freed when the request ends */
+    int            method;          /* llhttp_method_t */
+    gw_str_t       method_name;
+    gw_str_t       target;          /* raw request-target */
+    gw_str_t       path;            /* raw, still percent-encoded */
+    gw_str_t       query;           /* after '?', raw, may be empty */
+    gw_kv_t       *headers;         /* names lowercased; all in pool */
+    size_t         nheaders;
+    int64_t        content_length;  /* -1 when absent */
+    unsigned       chunked:1;       /* Transfer-Encoding: chunked */
+    unsigned       expect_continue:1;
+    unsigned       keepalive:1;
+    unsigned       responded:1;     /* response head queued */
+    unsigned       body_done:1;     /* the whole body has been received */
+    unsigned       aborted:1;       /* connection gone; answer nothing */
+    unsigned       head_only:1;     /* HEAD: never send a body */
+    unsigned       chunked_out:1;   /* the response uses chunked coding */
+    char           id[17];          /* request id, 16 hex digits */
+    const char    *peer;            /* "ip:port" of the client */
+    uint64_t       start_ms;
+    int            status;
+    uint64_t       body_bytes;      /* response body bytes sent */
+
+    /* Set by the handler. on_body returns GW_OK, GW_AGAIN (took the bytes,
+     * but stop reading until http_req_resume) or an error (the handler
+     * has answered or will answer; the rest of the body is discarded). */
+    http_body_pt   on_body;
+    http_req_pt    on_body_end;     /* the whole body has arrived */
+    http_req_pt    on_abort;        /* the connection went away before
+                                     * the body was all in */
+    void          *data;            /* handler state */
+    int            holds;           /* async work still referring to r */
+
+    /* Response internals. */
+    gw_kv_t       *out_hdrs;
+    size_t         nout_hdrs, cap_out_hdrs;
+    int            writes_pending;
+    http_done_pt   write_done;
+    uv_file        sf_fd;
+    int64_t        sf_off;
+    size_t         sf_left;
+    http_done_pt   sf_done;
+    int            ended;
+};
+
+/* Starts a server on the loop. cb and limits are borrowed for its life. */
+http_server_t *http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
+                                  const http_limits_t *limits, void *data);
+void *http_server_data(http_server_t *s);
+
+/* Binds and listens on host:port. Returns GW_OK or a UV_E* error. */
+int http_server_listen(http_server_t *s, const char *host, int port);
+
+/* Stops accepting, closes idle connections and lets busy ones finish their
+ * current request; calls done once no connection is left. */
+void http_server_shutdown(http_server_t *s, void (*done)(http_server_t *s));
+
+/* Closes whatever is still open (after the shutdown timeout). */
+void http_server_close_all(http_server_t *s);
+size_t http_server_nconns(http_server_t *s);
+
+/* Looks a request header up by lowercase name; NULL when absent. */
+const gw_str_t *http_req_header(const http_req_t *r, const char *name);
+
+/* Keeps r alive across async work: every hold needs one release. A request
+ * whose connection closed is freed at its last release. */
+void http_req_hold(http_req_t *r);
+void http_req_release(http_req_t *r);
+
+/* Reading was paused by an on_body GW_AGAIN: feed on. */
+void http_req_resume(http_req_t *r);
+
+/* Adds a response header; name and value are copied into r->pool. */
+void http_resp_header(http_req_t *r, const char *name, const char *value,
+                      size_t len);
+void http_resp_headerf(http_req_t *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A whole response with an in-memory body (copied). Ends the request. */
+void http_resp_send(http_req_t *r, int status, const char *body, size_t len,
+                    const char *content_type);
+
+/* Starts a streamed response of content_length body bytes: queue the head,
+ * then send the body with http_resp_write/http_resp_sendfile, then call
+ * http_resp_end. For HEAD only the head goes out. */
+void http_resp_start(http_req_t *r, int status, uint64_t content_length);
+
+/* content_length for http_resp_start when the length is not known yet: the
+ * body goes out with chunked transfer coding through http_resp_chunk. */
+#define HTTP_CHUNKED  UINT64_MAX
+
+/* One chunk of a chunked response (copied). */
+void http_resp_chunk(http_req_t *r, const char *buf, size_t len);
+
+/* Sends len bytes of buf (borrowed until done runs). */
+void http_resp_write(http_req_t *r, const char *buf, size_t len,
+                     http_done_pt done);
+
+/* Sends len bytes of file fd from off, with sendfile on plain TCP. done runs
+ * once they are all out, or with an error. fd stays the caller's. */
+void http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
+                        http_done_pt done);
+
+/* The body is complete: finish the request (keep-alive or close). */
+void http_resp_end(http_req_t *r);
+
+/* Closes the connection after the current response (e.g. the handler gave up
+ * on a request body it did not read). */
+void http_req_close_after(http_req_t *r);
+
+/* HTTP date (RFC 7231 IMF-fixdate) of t into buf (30 bytes). */
+void http_date(int64_t t, char buf[32]);
+
+#endif

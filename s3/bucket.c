@@ -1,0 +1,616 @@
+/* s3/bucket.c: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+ * GetBucketLocation, GetBucketVersioning, ListObjects (V1) and
+ * ListObjectsV2. */
+#include "s3/s3.h"
+#include "s3/sigv4.h"
+#include "core/log.h"
+
+#include <ctype.h>
+
+#include "llhttp.h"
+
+#define S3_LIST_MAX_KEYS     1000
+#define S3_CREATE_BODY_MAX   (16 * 1024)
+
+static int s3_bucket_list_all(s3_req_t *r), s3_bucket_create(s3_req_t *r),
+    s3_bucket_head(s3_req_t *r), s3_bucket_delete(s3_req_t *r),
+    s3_bucket_location(s3_req_t *r), s3_bucket_versioning(s3_req_t *r),
+    s3_bucket_list_objects(s3_req_t *r);
+
+const s3_route_t  s3_bucket_routes[] = {
+    { HTTP_GET,    S3_SERVICE, NULL, "ListBuckets", s3_bucket_list_all, 0 },
+    { HTTP_PUT,    S3_BUCKET, NULL, "CreateBucket", s3_bucket_create, S3_BODY },
+    { HTTP_HEAD,   S3_BUCKET, NULL, "HeadBucket", s3_bucket_head, 0 },
+    { HTTP_DELETE, S3_BUCKET, NULL, "DeleteBucket", s3_bucket_delete, 0 },
+    { HTTP_GET,    S3_BUCKET, "location", "GetBucketLocation",
+      s3_bucket_location, 0 },
+    { HTTP_GET,    S3_BUCKET, "versioning", "GetBucketVersioning",
+      s3_bucket_versioning, 0 },
+    { HTTP_GET,    S3_BUCKET, NULL, "ListObjects", s3_bucket_list_objects, 0 },
+    S3_ROUTE_END
+};
+
+/* ==== helpers ==== */
+
+int
+s3_bucket_name_valid(const char *name)
+{
+    size_t  i, n = strlen(name);
+    int     dots = 0, digits_only = 1;
+
+    if (n < 3 || n > 63) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        char  c = name[i];
+
+        if (!(islower((unsigned char) c) || isdigit((unsigned char) c)
+              || c == '.' || c == '-'))
+        {
+            return 0;
+        }
+        if (c == '.') {
+            dots++;
+            if (i > 0 && (name[i - 1] == '.' || name[i - 1] == '-')) {
+                return 0;
+            }
+        } else if (c == '-' && i > 0 && name[i - 1] == '.') {
+            return 0;
+        } else if (!isdigit((unsigned char) c)) {
+            digits_only = 0;
+        }
+    }
+    if (!isalnum((unsigned char) name[0]) || !isalnum((unsigned char) name[n - 1])) {
+        return 0;
+    }
+    if (dots == 3 && digits_only) {
+        return 0;    /* formatted like an IP address */
+    }
+    if (strncmp(name, "xn--", 4) == 0 || strncmp(name, "sthree-", 7) == 0
+        || (n > 8 && strcmp(name + n - 8, "-s3alias") == 0)
+        || (n > 7 && strcmp(name + n - 7, "--ol-s3") == 0))
+    {
+        return 0;
+    }
+    return 1;
+}
+
+int
+s3_bucket_owned(s3_req_t *r, const char *name, store_bucket_t *out)
+{
+    store_bucket_t  b;
+    int             rc;
+
+    if (strlen(name) > STORE_BUCKET_MAX) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    rc = store_bucket_get(r->ctx->store, name, &b);
+    if (rc == GW_ENOTFOUND) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    if (strcmp(b.owner, r->user->name) != 0) {
+        return S3_ERR_ACCESS_DENIED;
+    }
+    if (out != NULL) {
+        *out = b;
+    }
+    return S3_ERR_NONE;
+}
+
+/* ==== ListBuckets ==== */
+
+typedef struct {
+    s3_req_t  *r;
+    s3_xml_t  *x;
+} s3_list_buckets_t;
+
+static int
+s3_bucket_list_one(void *ud, const store_bucket_t *b)
+{
+    s3_list_buckets_t  *lb = ud;
+    char                t[32];
+
+    if (strcmp(b->owner, lb->r->user->name) != 0) {
+        return 0;
+    }
+    s3_xml_time(b->ctime_ms, t);
+    s3_xml_open(lb->x, "Bucket");
+    s3_xml_elem_str(lb->x, "Name", b->name);
+    s3_xml_elem_str(lb->x, "CreationDate", t);
+    s3_xml_elem_str(lb->x, "BucketRegion", b->region);
+    s3_xml_close(lb->x, "Bucket");
+    return 0;
+}
+
+static int
+s3_bucket_list_all(s3_req_t *r)
+{
+    s3_xml_t           x;
+    s3_list_buckets_t  lb = { r, &x };
+    const char        *name = r->user->name;
+    int                rc;
+
+    s3_xml_begin(&x, r->pool, "ListAllMyBucketsResult");
+    s3_owner_xml(r, &x, "Owner", name, strlen(name));
+    s3_xml_open(&x, "Buckets");
+    rc = store_bucket_list(r->ctx->store, s3_bucket_list_one, &lb);
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket listing failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    s3_xml_close(&x, "Buckets");
+    s3_xml_end(&x, "ListAllMyBucketsResult");
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}
+
+/* ==== CreateBucket ==== */
+
+static int
+s3_create_elem(void *ud, int depth, const char *name, const char *text,
+               size_t len)
+{
+    char  *region = ud;
+
+    if (depth == 1 && strcmp(name, "CreateBucketConfiguration") != 0) {
+        return GW_EINVAL;
+    }
+    if (depth == 2 && strcmp(name, "LocationConstraint") == 0) {
+        if (len >= 32) {
+            return GW_ETOOBIG;
+        }
+        memcpy(region, text, len);
+        region[len] = '\0';
+    }
+    return 0;
+}
+
+static void
+s3_bucket_created(void *ud, int rc)
+{
+    s3_req_t        *r = ud;
+    store_bucket_t   b;
+
+    if (r->http->aborted) {
+        http_req_release(r->http);
+        return;
+    }
+    if (rc == GW_EEXIST) {
+        /* Lost a race, or it was there already: who owns it decides. */
+        if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK
+            && strcmp(b.owner, r->user->name) == 0)
+        {
+            /* Like us-east-1: re-creating your own bucket succeeds. */
+            s3_error(r, S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+        } else {
+            s3_error(r, S3_ERR_BUCKET_ALREADY_EXISTS, NULL);
+        }
+    } else if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "creating a bucket failed");
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    } else {
+        http_resp_headerf(r->http, "Location", "/%s", r->bucket);
+        http_resp_send(r->http, 200, NULL, 0, NULL);
+    }
+    http_req_release(r->http);
+}
+
+static void
+s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
+{
+    store_bucket_t  b;
+    char            region[32] = "";
+    size_t          i;
+    int             rc;
+
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, NULL);
+        return;
+    }
+    for (i = 0; i < len && isspace((unsigned char) buf[i]); i++) {
+        /* an all-blank body is no configuration */
+    }
+    if (i < len) {
+        rc = s3_xml_parse(buf, len, s3_create_elem, region);
+        if (rc == GW_ETOOBIG) {
+            s3_error(r, S3_ERR_INVALID_LOCATION_CONSTRAINT, NULL);
+            return;
+        }
+        if (rc != GW_OK) {
+            s3_error(r, S3_ERR_MALFORMED_XML, NULL);
+            return;
+        }
+    }
+    if (region[0] != '\0' && strcmp(region, r->ctx->cf->region) != 0) {
+        s3_error(r, S3_ERR_INVALID_LOCATION_CONSTRAINT,
+                 gw_pool_sprintf(r->pool, "The specified location-constraint "
+                                 "is not valid: this server serves region "
+                                 "'%s'", r->ctx->cf->region));
+        return;
+    }
+    memset(&b, 0, sizeof(b));
+    snprintf(b.name, sizeof(b.name), "%s", r->bucket);
+    snprintf(b.owner, sizeof(b.owner), "%s", r->user->name);
+    snprintf(b.region, sizeof(b.region), "%s", r->ctx->cf->region);
+    b.ctime_ms = r->now * 1000;
+    http_req_hold(r->http);
+    store_bucket_create(r->ctx->store, &b, s3_bucket_created, r);
+}
+
+static int
+s3_bucket_create(s3_req_t *r)
+{
+    store_bucket_t  b;
+    int             rc;
+
+    if (!s3_bucket_name_valid(r->bucket)) {
+        return S3_ERR_INVALID_BUCKET_NAME;
+    }
+    if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK) {
+        return strcmp(b.owner, r->user->name) == 0
+               ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU
+               : S3_ERR_BUCKET_ALREADY_EXISTS;
+    }
+    rc = s3_payload_collect(r, S3_CREATE_BODY_MAX, s3_bucket_create_body);
+    return rc == GW_DONE ? GW_OK : rc;
+}
+
+/* ==== HeadBucket, location, versioning ==== */
+
+static int
+s3_bucket_head(s3_req_t *r)
+{
+    store_bucket_t  b;
+    int             rc = s3_bucket_owned(r, r->bucket, &b);
+
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    http_resp_header(r->http, "x-amz-bucket-region", b.region, strlen(b.region));
+    http_resp_send(r->http, 200, NULL, 0, NULL);
+    return GW_OK;
+}
+
+static int
+s3_bucket_location(s3_req_t *r)
+{
+    store_bucket_t  b;
+    s3_xml_t        x;
+    int             rc = s3_bucket_owned(r, r->bucket, &b);
+
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    s3_xml_begin(&x, r->pool, "LocationConstraint");
+    /* us-east-1 is written as an empty constraint, as S3 does. */
+    if (strcmp(b.region, "us-east-1") != 0) {
+        s3_xml_text(&x, b.region, strlen(b.region));
+    }
+    s3_xml_end(&x, "LocationConstraint");
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}
+
+static int
+s3_bucket_versioning(s3_req_t *r)
+{
+    store_bucket_t  b;
+    s3_xml_t        x;
+    int             rc = s3_bucket_owned(r, r->bucket, &b);
+
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    s3_xml_begin(&x, r->pool, "VersioningConfiguration");
+    s3_xml_end(&x, "VersioningConfiguration");
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}
+
+/* ==== DeleteBucket ==== */
+
+static void
+s3_bucket_deleted(void *ud, int rc)
+{
+    s3_req_t  *r = ud;
+
+    if (!r->http->aborted) {
+        if (rc == GW_OK) {
+            http_resp_send(r->http, 204, NULL, 0, NULL);
+        } else if (rc == GW_ENOTEMPTY) {
+            s3_error(r, S3_ERR_BUCKET_NOT_EMPTY, NULL);
+        } else if (rc == GW_ENOTFOUND) {
+            s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        } else {
+            gw_log(GW_LOG_ERR, r->http->peer, rc, "deleting a bucket failed");
+            s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        }
+    }
+    http_req_release(r->http);
+}
+
+static int
+s3_bucket_delete(s3_req_t *r)
+{
+    store_bucket_t  b;
+    int             rc = s3_bucket_owned(r, r->bucket, &b);
+
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    http_req_hold(r->http);
+    store_bucket_delete(r->ctx->store, r->bucket, s3_bucket_deleted, r);
+    return GW_DONE;
+}
+
+/* ==== ListObjects and ListObjectsV2 ==== */
+
+typedef struct {
+    s3_req_t   *r;
+    s3_xml_t   *x;
+    int         url;          /* encoding-type=url */
+} s3_list_t;
+
+/* Writes <tag>value</tag>, URL-encoded when the client asked for it. */
+static void
+s3_list_elem(s3_list_t *l, const char *tag, const char *s, size_t len)
+{
+    char  *enc;
+
+    if (!l->url) {
+        s3_xml_elem(l->x, tag, s, len);
+        return;
+    }
+    enc = gw_pool_alloc(l->r->pool, 3 * len + 1);
+    len = s3_uri_encode(s, len, enc, 1);
+    s3_xml_elem(l->x, tag, enc, len);
+}
+
+static int
+s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
+{
+    uint64_t  n = 0;
+    size_t    i;
+
+    if (v->len == 0 || v->len > 19) {
+        return -1;
+    }
+    for (i = 0; i < v->len; i++) {
+        if (v->base[i] < '0' || v->base[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (uint64_t) (v->base[i] - '0');
+    }
+    *out = GW_MIN(n, max);
+    return 0;
+}
+
+/* The smallest string greater than every string that starts with p (p with
+ * its last byte incremented, dropping trailing 0xFF bytes). */
+static size_t
+s3_prefix_successor(const char *p, size_t len, char *out)
+{
+    memcpy(out, p, len);
+    while (len > 0 && (unsigned char) out[len - 1] == 0xFF) {
+        len--;
+    }
+    if (len > 0) {
+        out[len - 1]++;
+    }
+    return len;
+}
+
+static int
+s3_bucket_list_objects(s3_req_t *r)
+{
+    store_bucket_t         b;
+    s3_xml_t               x;
+    s3_list_t              l = { r, &x, 0 };
+    const gw_str_t        *v, *lt;
+    gw_str_t               prefix = { "", 0 }, delim = { "", 0 };
+    gw_str_t               marker = { "", 0 }, token = { "", 0 };
+    gw_str_t               start = { "", 0 }, last = { "", 0 }, cp;
+    const store_object_t  *o;
+    store_iter_t          *it;
+    uint64_t               max_keys = S3_LIST_MAX_KEYS, count = 0;
+    int                    v2, rc, truncated = 0, fetch_owner, have_start;
+    char                   t[32], *succ, *tok;
+    size_t                 n;
+    const char            *d;
+
+    rc = s3_bucket_owned(r, r->bucket, &b);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    lt = s3_param(r, "list-type");
+    v2 = lt != NULL && gw_str_eq_lit(*lt, "2");
+    if ((v = s3_param(r, "prefix")) != NULL) {
+        prefix = *v;
+    }
+    if ((v = s3_param(r, "delimiter")) != NULL) {
+        delim = *v;
+    }
+    if ((v = s3_param(r, "max-keys")) != NULL
+        && s3_parse_uint(v, S3_LIST_MAX_KEYS, &max_keys) != 0)
+    {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Provided max-keys not an integer "
+                 "or within integer range");
+        return GW_OK;
+    }
+    if ((v = s3_param(r, "encoding-type")) != NULL) {
+        if (!gw_str_eq_lit(*v, "url")) {
+            s3_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid Encoding Method "
+                     "specified in Request");
+            return GW_OK;
+        }
+        l.url = 1;
+    }
+    fetch_owner = !v2;
+    if (v2 && (v = s3_param(r, "fetch-owner")) != NULL) {
+        fetch_owner = gw_str_eq_lit(*v, "true");
+    }
+    if (v2) {
+        if ((v = s3_param(r, "continuation-token")) != NULL) {
+            token = *v;
+            tok = gw_pool_alloc(r->pool, v->len + 1);
+            if (gw_base64_decode((unsigned char *) tok, v->len + 1, &n, v->base,
+                                 v->len) != GW_OK || n == 0 || n > STORE_KEY_MAX)
+            {
+                s3_error(r, S3_ERR_INVALID_ARGUMENT, "The continuation token "
+                         "provided is incorrect");
+                return GW_OK;
+            }
+            start.base = tok;
+            start.len = n;
+        } else if ((v = s3_param(r, "start-after")) != NULL) {
+            start = *v;
+        }
+    } else if ((v = s3_param(r, "marker")) != NULL) {
+        marker = *v;
+        start = *v;
+    }
+    have_start = start.len > 0;
+
+    it = store_iter_open(r->ctx->store, r->bucket);
+    /* Begin at the later of the prefix and the start key. */
+    if (have_start && (start.len >= prefix.len
+                       ? memcmp(start.base, prefix.base, prefix.len) >= 0
+                       : memcmp(start.base, prefix.base, start.len) > 0))
+    {
+        store_iter_seek(it, start, 1);
+    } else {
+        have_start = 0;
+        store_iter_seek(it, prefix, 0);
+    }
+
+    s3_xml_begin(&x, r->pool, "ListBucketResult");
+    s3_xml_elem_str(&x, "Name", r->bucket);
+    s3_list_elem(&l, "Prefix", prefix.base, prefix.len);
+    if (v2) {
+        if (token.len) {
+            s3_xml_elem(&x, "ContinuationToken", token.base, token.len);
+        }
+        if ((v = s3_param(r, "start-after")) != NULL) {
+            s3_list_elem(&l, "StartAfter", v->base, v->len);
+        }
+    } else {
+        s3_list_elem(&l, "Marker", marker.base, marker.len);
+    }
+    s3_xml_elemf(&x, "MaxKeys", "%llu", (unsigned long long) max_keys);
+    if (delim.len) {
+        s3_list_elem(&l, "Delimiter", delim.base, delim.len);
+    }
+    if (l.url) {
+        s3_xml_elem_str(&x, "EncodingType", "url");
+    }
+
+    /* Contents go straight into the document; common prefixes are gathered
+     * apart, since S3 writes them after all Contents. */
+    s3_xml_t  cpx = { r->pool, NULL, 0, 0 };
+    s3_list_t cpl = { r, &cpx, l.url };
+
+    succ = gw_pool_alloc(r->pool, STORE_KEY_MAX + 1);
+    while ((rc = store_iter_next(it, &o)) == GW_OK) {
+        if (o->key.len < prefix.len
+            || memcmp(o->key.base, prefix.base, prefix.len) != 0)
+        {
+            break;
+        }
+        d = NULL;
+        if (delim.len) {
+            d = memmem(o->key.base + prefix.len, o->key.len - prefix.len,
+                       delim.base, delim.len);
+        }
+        if (d != NULL) {
+            cp.base = o->key.base;
+            cp.len = (size_t) (d - o->key.base) + delim.len;
+            if (have_start && (cp.len <= start.len
+                               ? memcmp(cp.base, start.base, cp.len) <= 0
+                               : memcmp(cp.base, start.base, start.len) < 0))
+            {
+                /* The start key lies inside this prefix: it was listed. */
+            } else {
+                if (count == max_keys) {
+                    truncated = 1;
+                    break;
+                }
+                s3_xml_open(&cpx, "CommonPrefixes");
+                s3_list_elem(&cpl, "Prefix", cp.base, cp.len);
+                s3_xml_close(&cpx, "CommonPrefixes");
+                count++;
+                last.base = gw_pool_strndup(r->pool, cp.base, cp.len);
+                last.len = cp.len;
+            }
+            n = s3_prefix_successor(cp.base, cp.len, succ);
+            if (n == 0) {
+                break;
+            }
+            store_iter_seek(it, (gw_str_t) { succ, n }, 0);
+            continue;
+        }
+        if (count == max_keys) {
+            truncated = 1;
+            break;
+        }
+        s3_xml_open(&x, "Contents");
+        s3_list_elem(&l, "Key", o->key.base, o->key.len);
+        s3_xml_time(o->mtime_ms, t);
+        s3_xml_elem_str(&x, "LastModified", t);
+        {
+            char  etag[64];
+
+            gw_hex_encode(etag + 1, o->md5, 16);
+            etag[0] = '"';
+            if (o->nparts) {
+                snprintf(etag + 33, sizeof(etag) - 33, "-%u\"", o->nparts);
+            } else {
+                etag[33] = '"';
+                etag[34] = '\0';
+            }
+            s3_xml_elem_str(&x, "ETag", etag);
+        }
+        if (o->cksum_alg != GW_CK_NONE) {
+            s3_xml_elem_str(&x, "ChecksumAlgorithm",
+                            gw_cksum_name((gw_cksum_alg_t) o->cksum_alg));
+            s3_xml_elem_str(&x, "ChecksumType",
+                            o->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
+        }
+        s3_xml_elemf(&x, "Size", "%llu", (unsigned long long) o->size);
+        if (fetch_owner) {
+            s3_owner_xml(r, &x, "Owner", o->owner.base, o->owner.len);
+        }
+        s3_xml_elem_str(&x, "StorageClass",
+                        o->storage_class == STORE_CLASS_REDUCED_REDUNDANCY
+                        ? "REDUCED_REDUNDANCY" : "STANDARD");
+        s3_xml_close(&x, "Contents");
+        count++;
+        last.base = gw_pool_strndup(r->pool, o->key.base, o->key.len);
+        last.len = o->key.len;
+    }
+    store_iter_close(it);
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "listing failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    if (cpx.len) {
+        s3_xml_raw(&x, cpx.buf, cpx.len);
+    }
+    s3_xml_elem_str(&x, "IsTruncated", truncated ? "true" : "false");
+    if (v2) {
+        s3_xml_elemf(&x, "KeyCount", "%llu", (unsigned long long) count);
+        if (truncated) {
+            tok = gw_pool_alloc(r->pool, 4 * ((last.len + 2) / 3) + 1);
+            gw_base64_encode(tok, (const unsigned char *) last.base, last.len);
+            s3_xml_elem_str(&x, "NextContinuationToken", tok);
+        }
+    } else if (truncated && delim.len) {
+        s3_list_elem(&l, "NextMarker", last.base, last.len);
+    }
+    s3_xml_end(&x, "ListBucketResult");
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}

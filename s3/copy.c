@@ -1,0 +1,323 @@
+/* s3/copy.c: CopyObject (PUT with x-amz-copy-source): a metadata operation
+ * that adds chunk references.
+ *
+ *   x-amz-copy-source -> source bucket (the caller's) and key
+ *   source record (store_object_get) + store_pin, in one loop turn
+ *   x-amz-copy-source-if-* -> 412
+ *   directives -> the destination record: the source's chunk list (or inline
+ *                 bytes), size, ETag and checksum, with a new key, owner,
+ *                 time, and copied or replaced metadata and tags
+ *   store_object_put (adds the chunk references) -> store_unpin, answer
+ *
+ * No byte of the object is read or written: the pin keeps the collector off
+ * the source's chunks until the new record refers to them, even when the
+ * source is overwritten or deleted meanwhile. */
+#include "s3/s3.h"
+#include "s3/sigv4.h"
+#include "core/log.h"
+
+#include <strings.h>
+#include <time.h>
+
+typedef struct s3_copy_s {
+    s3_req_t        *r;
+    store_object_t  *src;       /* owns the pinned chunk list */
+    store_object_t   obj;       /* borrows from src and r->pool */
+} s3_copy_t;
+
+
+/* ==== the request ==== */
+
+/* "bucket/key" or "/bucket/key", percent-encoded, optionally followed by
+ * "?versionId=...". Without versioning the only version there is is "null"
+ * (S3's name for the version of an unversioned object); any other id is
+ * refused with S3's answer to an id that cannot exist, InvalidArgument.
+ * Returns S3_ERR_NONE, or an S3 error with *msg set. */
+int
+s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
+               const char **msg)
+{
+    const gw_str_t  *v = s3_header(r, "x-amz-copy-source");
+    const char      *q, *p, *end, *amp, *eq;
+    char            *dec, *s, *slash;
+    size_t           len, n;
+
+    *msg = NULL;
+    q = memchr(v->base, '?', v->len);
+    if (q != NULL) {
+        end = v->base + v->len;
+        for (p = q + 1; p < end; p = amp < end ? amp + 1 : end) {
+            amp = memchr(p, '&', (size_t) (end - p));
+            amp = amp ? amp : end;
+            eq = memchr(p, '=', (size_t) (amp - p));
+            if (eq == NULL || eq - p != 9 || memcmp(p, "versionId", 9) != 0) {
+                continue;
+            }
+            n = (size_t) (amp - eq - 1);
+            dec = gw_pool_alloc(r->pool, n + 1);
+            if (s3_uri_decode(eq + 1, n, dec, &n, 1) != GW_OK
+                || n != 4 || memcmp(dec, "null", 4) != 0)
+            {
+                *msg = "Invalid version id specified: this server keeps no "
+                       "object versions, so \"null\" is the only version id "
+                       "it knows.";
+                return S3_ERR_INVALID_ARGUMENT;
+            }
+        }
+    }
+    n = q ? (size_t) (q - v->base) : v->len;
+    dec = gw_pool_alloc(r->pool, n + 1);
+    if (s3_uri_decode(v->base, n, dec, &len, 0) != GW_OK) {
+        *msg = "Invalid copy source encoding.";
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    dec[len] = '\0';
+    s = dec;
+    if (len > 0 && *s == '/') {
+        s++;
+        len--;
+    }
+    slash = memchr(s, '/', len);
+    if (slash == NULL || slash == s || (size_t) (slash - s) + 1 == len
+        || memchr(s, '\0', (size_t) (slash - s)) != NULL)
+    {
+        *msg = "Copy Source must mention the source bucket and key: "
+               "sourcebucket/sourcekey";
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    *slash = '\0';
+    *bucket = s;
+    key->base = slash + 1;
+    key->len = len - (size_t) (slash + 1 - s);
+    if (key->len > STORE_KEY_MAX) {
+        return S3_ERR_KEY_TOO_LONG;
+    }
+    return S3_ERR_NONE;
+}
+
+
+/* "COPY" (1 when absent), "REPLACE" (0), anything else -1. */
+static int
+s3_copy_directive(s3_req_t *r, const char *name)
+{
+    const gw_str_t  *v = s3_header(r, name);
+
+    if (v == NULL || gw_str_eq_lit(*v, "COPY")) {
+        return 1;
+    }
+    return gw_str_eq_lit(*v, "REPLACE") ? 0 : -1;
+}
+
+/* x-amz-metadata-directive REPLACE: Content-* headers and user metadata
+ * from this request, as PutObject takes them. Nothing of the source's. */
+static int
+s3_copy_replace_meta(s3_req_t *r, store_object_t *o)
+{
+    memset(&o->content_type, 0, sizeof(o->content_type));
+    memset(&o->content_encoding, 0, sizeof(o->content_encoding));
+    memset(&o->content_disposition, 0, sizeof(o->content_disposition));
+    memset(&o->content_language, 0, sizeof(o->content_language));
+    memset(&o->cache_control, 0, sizeof(o->cache_control));
+    memset(&o->expires, 0, sizeof(o->expires));
+    o->meta = NULL;
+    o->nmeta = 0;
+    return s3_put_meta(r, o);
+}
+
+/* ==== the answer ==== */
+
+static void
+s3_copy_answer(s3_copy_t *c)
+{
+    s3_req_t        *r = c->r;
+    store_object_t  *o = &c->obj;
+    s3_xml_t         x;
+    char             buf[64];
+
+    s3_xml_begin(&x, r->pool, "CopyObjectResult");
+    s3_etag(o->md5, o->nparts, buf);
+    s3_xml_elem_str(&x, "ETag", buf);
+    s3_xml_time(o->mtime_ms, buf);
+    s3_xml_elem_str(&x, "LastModified", buf);
+    if (o->cksum_alg != GW_CK_NONE) {
+        s3_xml_elem_str(&x, "ChecksumType",
+                        o->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
+        gw_base64_encode(buf, o->cksum,
+                         gw_cksum_len((gw_cksum_alg_t) o->cksum_alg));
+        s3_xml_elem_str(&x, gw_pool_sprintf(r->pool, "Checksum%s",
+                            gw_cksum_name((gw_cksum_alg_t) o->cksum_alg)),
+                        buf);
+    }
+    s3_xml_end(&x, "CopyObjectResult");
+    s3_send_xml(r, 200, &x);
+}
+
+static void
+s3_copy_committed(void *ud, int rc)
+{
+    s3_copy_t  *c = ud;
+    s3_req_t   *r = c->r;
+
+    store_unpin(r->ctx->store, c->src->chunks, c->src->nchunks);
+    if (!r->http->aborted) {
+        switch (rc) {
+        case GW_OK:
+            s3_copy_answer(c);
+            break;
+        case GW_ENOBUCKET:
+            s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+            break;
+        default:
+            gw_log(GW_LOG_ERR, r->http->peer, rc, "committing a copy failed");
+            s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        }
+    }
+    store_object_free(c->src);
+    c->src = NULL;
+    http_req_release(r->http);
+}
+
+/* ==== CopyObject ==== */
+
+int
+s3_copy_object(s3_req_t *r)
+{
+    s3_copy_t       *c;
+    store_object_t  *src = NULL, *o;
+    const gw_str_t  *v;
+    const char      *sbucket, *msg = NULL;
+    gw_str_t         skey;
+    gw_kv_t         *tags = NULL;
+    size_t           ntags = 0;
+    gw_cksum_alg_t   alg;
+    int              rc, copy_meta, copy_tags, sclass = -1;
+
+    /* Everything the request alone decides, before any lookup. */
+    rc = s3_copy_source(r, &sbucket, &skey, &msg);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    copy_meta = s3_copy_directive(r, "x-amz-metadata-directive");
+    if (copy_meta < 0) {
+        rc = S3_ERR_INVALID_ARGUMENT;
+        msg = "Unknown metadata directive.";
+        goto fail;
+    }
+    copy_tags = s3_copy_directive(r, "x-amz-tagging-directive");
+    if (copy_tags < 0) {
+        rc = S3_ERR_INVALID_ARGUMENT;
+        msg = "Unknown tagging directive.";
+        goto fail;
+    }
+    if ((v = s3_header(r, "x-amz-storage-class")) != NULL) {
+        if (gw_str_eq_lit(*v, "STANDARD")) {
+            sclass = STORE_CLASS_STANDARD;
+        } else if (gw_str_eq_lit(*v, "REDUCED_REDUNDANCY")) {
+            sclass = STORE_CLASS_REDUCED_REDUNDANCY;
+        } else {
+            rc = S3_ERR_INVALID_STORAGE_CLASS;
+            goto fail;
+        }
+    }
+    if (!copy_tags && (v = s3_header(r, "x-amz-tagging")) != NULL) {
+        rc = s3__tagging_header(r, v, &tags, &ntags, &msg);
+        if (rc != S3_ERR_NONE) {
+            goto fail;
+        }
+    }
+
+    rc = s3_bucket_owned(r, sbucket, NULL);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    rc = store_object_get(r->ctx->store, sbucket, skey, &src);
+    if (rc == GW_ENOTFOUND) {
+        rc = S3_ERR_NO_SUCH_KEY;
+        goto fail;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "copy source lookup failed");
+        rc = S3_ERR_INTERNAL_ERROR;
+        goto fail;
+    }
+    rc = s3_object_conditions(r, src, 1);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    /* A new checksum would mean reading every byte; the copy shares the
+     * source's bytes and keeps the source's checksum. */
+    if ((v = s3_header(r, "x-amz-checksum-algorithm")) != NULL) {
+        alg = gw_cksum_from_name(v->base, v->len);
+        if (alg == GW_CK_NONE) {
+            rc = S3_ERR_INVALID_REQUEST;
+            msg = "Checksum algorithm provided is unsupported. Please try "
+                  "again with any of the valid types: [CRC32, CRC32C, "
+                  "CRC64NVME, SHA1, SHA256]";
+            goto fail;
+        }
+        if (alg != (gw_cksum_alg_t) src->cksum_alg) {
+            rc = S3_ERR_NOT_IMPLEMENTED;
+            msg = gw_pool_sprintf(r->pool, "This server cannot give a copy a "
+                                  "checksum algorithm its source does not "
+                                  "have; the source's is %s.",
+                                  src->cksum_alg != GW_CK_NONE
+                                  ? gw_cksum_name((gw_cksum_alg_t)
+                                                  src->cksum_alg)
+                                  : "none");
+            goto fail;
+        }
+    }
+    if (strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
+        && memcmp(skey.base, r->key.base, skey.len) == 0
+        && copy_meta && copy_tags
+        && (sclass < 0 || sclass == src->storage_class))
+    {
+        rc = S3_ERR_INVALID_REQUEST;
+        msg = "This copy request is illegal because it is trying to copy an "
+              "object to itself without changing the object's metadata, "
+              "storage class, website redirect location or encryption "
+              "attributes.";
+        goto fail;
+    }
+
+    c = gw_pool_calloc(r->pool, sizeof(*c));
+    c->r = r;
+    o = &c->obj;
+    /* The source's content (chunks or inline bytes, size, ETag, checksum,
+     * part sizes) and, for COPY, its metadata and tags. */
+    *o = *src;
+    o->raw = NULL;
+    o->key = r->key;
+    o->owner.base = r->user->name;
+    o->owner.len = strlen(r->user->name);
+    o->mtime_ms = (int64_t) time(NULL) * 1000;
+    /* Like S3: the copy is STANDARD unless the request names a class. */
+    o->storage_class = (uint8_t) (sclass < 0 ? STORE_CLASS_STANDARD : sclass);
+    if (!copy_meta) {
+        rc = s3_copy_replace_meta(r, o);
+        if (rc != S3_ERR_NONE) {
+            goto fail;
+        }
+    }
+    if (!copy_tags) {
+        o->tags = tags;
+        o->ntags = ntags;
+    }
+
+    /* Pinned in the loop turn of the lookup: the collector cannot have taken
+     * a chunk in between (store.h), and cannot until the commit refers to
+     * them. */
+    c->src = src;
+    store_pin(r->ctx->store, src->chunks, src->nchunks);
+    http_req_hold(r->http);
+    store_object_put(r->ctx->store, r->bucket, o, NULL, s3_copy_committed, c);
+    return GW_DONE;
+
+fail:
+    store_object_free(src);
+    if (msg != NULL) {
+        s3_error(r, rc, msg);
+        return GW_OK;
+    }
+    return rc;
+}

@@ -1,0 +1,610 @@
+/* store/chunk.c: the streaming chunk writer.
+ *
+ * The loop side copies incoming bytes into segments (STORE_SEG bytes) while
+ * hashing each chunk with SHA-256; full segments queue up for the thread
+ * pool, which writes them, one at a time and in order, to a temp file under
+ * tmp/. The segment that ends a chunk also makes it durable (fdatasync),
+ * renames it to chunks/XX/<sha256> and fsyncs that directory. At most
+ * STORE_SEG_MAX bytes wait in memory; past that store_chunk_write answers
+ * GW_AGAIN and the caller stops reading its socket until on_ready.
+ *
+ * Objects no bigger than inline_max never touch the disk here: their bytes
+ * stay in memory and go into the index record. */
+#include "store/internal.h"
+#include "core/hash.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define STORE_SEG      (256 * 1024)
+#define STORE_SEG_MAX  (2 * STORE_SEG)
+
+typedef struct store_seg_s  store_seg_t;
+
+struct store_seg_s {
+    store_seg_t    *next;
+    size_t          len;
+    int             ends_chunk;
+    unsigned char   sha[32];
+    char            buf[STORE_SEG];
+};
+
+struct store_chunk_writer_s {
+    store_t            *st;
+    size_t              chunk_size;
+    size_t              inline_max;
+
+    /* Loop side. */
+    char               *inl;            /* first inline_max bytes */
+    size_t              inl_len;
+    int                 spilled;        /* past inline_max: chunks */
+    EVP_MD_CTX         *sha;
+    uint64_t            chunk_fill;     /* bytes in the chunk being hashed */
+    uint64_t            total;
+    store_seg_t        *fill;           /* being filled */
+    store_seg_t        *queue, **queue_tail;
+    size_t              queued;         /* bytes queued or being written */
+    store_seg_t        *busy;           /* in the thread pool */
+    uv_work_t           work;
+    store_chunk_ref_t  *chunks;
+    size_t              nchunks, cap;
+    int                 err;
+    int                 want_ready;
+    void              (*on_ready)(void *ud);
+    void               *ud;
+    store_done_pt       on_finish;
+    void               *fud;
+    int                 finishing;
+    int                 closed;         /* owner let go; free when idle */
+    int                 committed;
+
+    /* Thread-pool side (only touched by the one job in flight). */
+    int                 fd;
+    char                tmp[PATH_MAX];
+    int                 work_rc;
+};
+
+static void store_writer_kick(store_chunk_writer_t *w);
+static void store_writer_release(store_chunk_writer_t *w);
+
+store_chunk_writer_t *
+store_chunk_writer_open(store_t *st, void (*on_ready)(void *ud), void *ud)
+{
+    store_chunk_writer_t  *w = gw_calloc(1, sizeof(*w));
+
+    w->st = st;
+    w->chunk_size = st->cf->chunk_size;
+    w->inline_max = st->cf->inline_max;
+    w->inl = gw_alloc(w->inline_max + 1);
+    w->queue_tail = &w->queue;
+    w->on_ready = on_ready;
+    w->ud = ud;
+    w->fd = -1;
+    return w;
+}
+
+void
+store_chunk_writer_no_inline(store_chunk_writer_t *w)
+{
+    w->inline_max = 0;
+    w->spilled = 1;
+}
+
+static store_seg_t *
+store_seg_new(void)
+{
+    store_seg_t  *s = gw_alloc(sizeof(*s));
+
+    s->next = NULL;
+    s->len = 0;
+    s->ends_chunk = 0;
+    return s;
+}
+
+static void
+store_writer_push(store_chunk_writer_t *w)
+{
+    store_seg_t  *s = w->fill;
+
+    w->fill = NULL;
+    *w->queue_tail = s;
+    w->queue_tail = &s->next;
+    w->queued += s->len;
+}
+
+/* Ends the chunk being hashed: its segment will rename it into place. */
+static void
+store_writer_end_chunk(store_chunk_writer_t *w)
+{
+    store_chunk_ref_t  *c;
+    unsigned int        n;
+
+    if (w->nchunks == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 16;
+        w->chunks = gw_realloc(w->chunks, sizeof(*w->chunks) * w->cap);
+    }
+    c = &w->chunks[w->nchunks++];
+    EVP_DigestFinal_ex(w->sha, c->sha, &n);
+    EVP_MD_CTX_free(w->sha);
+    w->sha = NULL;
+    c->len = (uint32_t) w->chunk_fill;
+    c->off = w->total - w->chunk_fill;
+    if (w->fill == NULL) {
+        w->fill = store_seg_new();
+    }
+    w->fill->ends_chunk = 1;
+    memcpy(w->fill->sha, c->sha, 32);
+    /* Pinned from before its rename until the owner commits or gives up, so
+     * the collector never unlinks it in between. */
+    store_pin(w->st, c, 1);
+    store_writer_push(w);
+    w->chunk_fill = 0;
+}
+
+static void
+store_writer_feed(store_chunk_writer_t *w, const char *p, size_t n)
+{
+    size_t  take;
+
+    while (n > 0) {
+        if (w->sha == NULL) {
+            w->sha = EVP_MD_CTX_new();
+            if (w->sha == NULL
+                || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1)
+            {
+                fprintf(stderr, "[crit] cannot start SHA-256\n");
+                abort();
+            }
+        }
+        if (w->fill == NULL) {
+            w->fill = store_seg_new();
+        }
+        take = GW_MIN(n, STORE_SEG - w->fill->len);
+        take = GW_MIN(take, w->chunk_size - w->chunk_fill);
+        EVP_DigestUpdate(w->sha, p, take);
+        memcpy(w->fill->buf + w->fill->len, p, take);
+        w->fill->len += take;
+        w->chunk_fill += take;
+        w->total += take;
+        p += take;
+        n -= take;
+        if (w->chunk_fill == w->chunk_size) {
+            store_writer_end_chunk(w);
+        } else if (w->fill->len == STORE_SEG) {
+            store_writer_push(w);
+        }
+    }
+}
+
+int
+store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len)
+{
+    if (w->err != GW_OK) {
+        return w->err;
+    }
+    if (!w->spilled) {
+        if (w->inl_len + len <= w->inline_max) {
+            memcpy(w->inl + w->inl_len, at, len);
+            w->inl_len += len;
+            w->total += len;
+            return GW_OK;
+        }
+        w->spilled = 1;
+        w->total = 0;
+        store_writer_feed(w, w->inl, w->inl_len);
+    }
+    store_writer_feed(w, at, len);
+    store_writer_kick(w);
+    if (w->err != GW_OK) {
+        return w->err;
+    }
+    if (w->queued >= STORE_SEG_MAX) {
+        w->want_ready = 1;
+        return GW_AGAIN;
+    }
+    return GW_OK;
+}
+
+/* ==== the thread-pool side ==== */
+
+static int
+store_write_all(int fd, const char *p, size_t n)
+{
+    ssize_t  k;
+
+    while (n > 0) {
+        k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        p += k;
+        n -= (size_t) k;
+    }
+    return GW_OK;
+}
+
+/* Thread pool: makes the temp file fd (closed here) durable and renames it
+ * to the chunk named sha. On failure the temp file is removed. */
+static int
+store_chunk_seal(store_t *st, int fd, const char *tmp, const unsigned char sha[32])
+{
+    char  path[PATH_MAX];
+    int   rc = GW_OK;
+
+    if (st->fsync && fdatasync(fd) != 0) {
+        rc = -errno;
+    }
+    if (close(fd) != 0 && rc == GW_OK) {
+        rc = -errno;
+    }
+    if (rc == GW_OK) {
+        store_chunk_path(st, sha, path, sizeof(path));
+        /* Renaming over an existing copy is harmless: same bytes. */
+        if (rename(tmp, path) != 0) {
+            rc = -errno;
+        } else if (st->fsync && fsync(st->chunk_dirfd[sha[0]]) != 0) {
+            rc = -errno;
+        }
+    }
+    if (rc != GW_OK) {
+        unlink(tmp);
+    }
+    return rc;
+}
+
+/* Thread pool: a new temp file under tmp/ (its name into tmp). */
+static int
+store_chunk_tmp(store_t *st, char *tmp, size_t cap)
+{
+    unsigned char  rnd[12];
+    int            fd;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return GW_ERROR;
+    }
+    snprintf(tmp, cap,
+             "%s/tmp/%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x",
+             st->dir, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+             rnd[7], rnd[8], rnd[9], rnd[10], rnd[11]);
+    fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+static void
+store_writer_work(uv_work_t *req)
+{
+    store_chunk_writer_t  *w = req->data;
+    store_seg_t           *s = w->busy;
+    store_t               *st = w->st;
+    int                    rc;
+
+    if (w->fd < 0) {
+        w->fd = store_chunk_tmp(st, w->tmp, sizeof(w->tmp));
+        if (w->fd < 0) {
+            w->work_rc = w->fd;
+            w->fd = -1;
+            return;
+        }
+    }
+    rc = store_write_all(w->fd, s->buf, s->len);
+    if (rc == GW_OK && s->ends_chunk) {
+        rc = store_chunk_seal(st, w->fd, w->tmp, s->sha);
+        w->fd = -1;
+    }
+    w->work_rc = rc;
+}
+
+static void
+store_writer_after(uv_work_t *req, int status)
+{
+    store_chunk_writer_t  *w = req->data;
+    store_seg_t           *s = w->busy;
+
+    w->busy = NULL;
+    w->queued -= s->len;
+    gw_free(s);
+    if (w->work_rc != GW_OK && w->err == GW_OK) {
+        w->err = w->work_rc;
+        gw_log(GW_LOG_ERR, NULL, w->err, "writing a chunk failed");
+    }
+    store_writer_kick(w);
+}
+
+/* Starts the next queued segment, or reports progress/completion. */
+static void
+store_writer_kick(store_chunk_writer_t *w)
+{
+    store_seg_t    *s;
+    store_done_pt   done;
+
+    if (w->busy != NULL) {
+        return;
+    }
+    if (w->err != GW_OK) {
+        /* Drop what is queued: it will never be committed. */
+        while ((s = w->queue) != NULL) {
+            w->queue = s->next;
+            w->queued -= s->len;
+            gw_free(s);
+        }
+        w->queue_tail = &w->queue;
+    }
+    if (w->queue != NULL) {
+        s = w->queue;
+        w->queue = s->next;
+        if (w->queue == NULL) {
+            w->queue_tail = &w->queue;
+        }
+        w->busy = s;
+        w->work.data = w;
+        if (uv_queue_work(w->st->loop, &w->work, store_writer_work,
+                          store_writer_after) != 0)
+        {
+            w->busy = NULL;
+            w->queued -= s->len;
+            gw_free(s);
+            w->err = GW_ERROR;
+        }
+        return;
+    }
+    /* Idle. */
+    if (w->closed) {
+        store_writer_release(w);
+        return;
+    }
+    if (w->finishing) {
+        w->finishing = 0;
+        done = w->on_finish;
+        w->on_finish = NULL;
+        done(w->fud, w->err);
+        return;
+    }
+    if (w->want_ready && w->queued < STORE_SEG_MAX) {
+        w->want_ready = 0;
+        if (w->on_ready) {
+            w->on_ready(w->ud);
+        }
+    }
+}
+
+int
+store_chunk_writer_finish(store_chunk_writer_t *w, store_done_pt done,
+                          void *ud)
+{
+    if (w->err != GW_OK) {
+        return w->err;
+    }
+    if (!w->spilled) {
+        return GW_OK;
+    }
+    if (w->chunk_fill > 0) {
+        store_writer_end_chunk(w);
+    } else if (w->fill != NULL) {
+        gw_free(w->fill);
+        w->fill = NULL;
+    }
+    w->want_ready = 0;
+    if (w->busy == NULL && w->queue == NULL) {
+        return w->err;
+    }
+    w->finishing = 1;
+    w->on_finish = done;
+    w->fud = ud;
+    store_writer_kick(w);
+    return GW_DONE;
+}
+
+const store_chunk_ref_t *
+store_chunk_writer_chunks(store_chunk_writer_t *w, size_t *n)
+{
+    *n = w->spilled ? w->nchunks : 0;
+    return w->chunks;
+}
+
+gw_str_t
+store_chunk_writer_inline(store_chunk_writer_t *w)
+{
+    gw_str_t  s = { w->inl, w->spilled ? 0 : w->inl_len };
+
+    return s;
+}
+
+uint64_t
+store_chunk_writer_total(store_chunk_writer_t *w)
+{
+    return w->total;
+}
+
+/* ==== letting go ==== */
+
+/* Queue chunks nobody committed for the collector: those the index does not
+ * count. Their pins hold until this op is durable. */
+static int
+store_writer_orphans_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k, v;
+    size_t   i;
+    int      rc;
+
+    for (i = 0; i < op->nchunks; i++) {
+        k.mv_data = op->chunks[i].sha;
+        k.mv_size = 32;
+        if (mdb_get(txn, st->db_refs, &k, &v) == 0) {
+            continue;
+        }
+        v.mv_data = &st->batch_seq;
+        v.mv_size = sizeof(st->batch_seq);
+        rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return GW_OK;
+}
+
+static void
+store_writer_orphans_done(void *ud, int rc)
+{
+    store_chunk_writer_t  *w = ud;
+
+    store_unpin(w->st, w->chunks, w->nchunks);
+    gw_free(w->chunks);
+    gw_free(w);
+}
+
+static void
+store_writer_release(store_chunk_writer_t *w)
+{
+    store_op_t  *op;
+
+    if (w->fd >= 0) {
+        close(w->fd);
+        unlink(w->tmp);
+        w->fd = -1;
+    }
+    if (w->sha != NULL) {
+        EVP_MD_CTX_free(w->sha);
+        w->sha = NULL;
+    }
+    gw_free(w->fill);
+    w->fill = NULL;
+    gw_free(w->inl);
+    w->inl = NULL;
+    if (w->committed || w->nchunks == 0) {
+        store_unpin(w->st, w->chunks, w->nchunks);
+        gw_free(w->chunks);
+        gw_free(w);
+        return;
+    }
+    op = store__op_new(store_writer_orphans_done, w);
+    op->apply = store_writer_orphans_apply;
+    op->chunks = gw_alloc(sizeof(*op->chunks) * w->nchunks);
+    memcpy(op->chunks, w->chunks, sizeof(*op->chunks) * w->nchunks);
+    op->nchunks = w->nchunks;
+    store__submit(w->st, op);
+}
+
+void
+store_chunk_writer_close(store_chunk_writer_t *w, int committed)
+{
+    if (w == NULL) {
+        return;
+    }
+    w->closed = 1;
+    w->committed = committed;
+    w->on_ready = NULL;
+    w->finishing = 0;
+    if (w->err == GW_OK && !committed) {
+        w->err = UV_ECANCELED;    /* stops the queue */
+    }
+    if (w->busy == NULL) {
+        store_writer_kick(w);
+    }
+}
+
+/* ==== slices of existing chunks ==== */
+
+typedef struct {
+    uv_work_t           work;
+    store_t            *st;
+    unsigned char       src[32];
+    uint32_t            start, len;
+    store_chunk_ref_t  *out;
+    store_done_pt       done;
+    void               *ud;
+    int                 rc;
+} store_slice_t;
+
+static void
+store_slice_work(uv_work_t *req)
+{
+    store_slice_t  *sl = req->data;
+    char            path[PATH_MAX], tmp[PATH_MAX];
+    char           *buf;
+    ssize_t         n;
+    size_t          got = 0;
+    int             fd, rc = GW_OK;
+
+    buf = gw_alloc(sl->len ? sl->len : 1);
+    store_chunk_path(sl->st, sl->src, path, sizeof(path));
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+    }
+    while (rc == GW_OK && got < sl->len) {
+        n = pread(fd, buf + got, sl->len - got, (off_t) (sl->start + got));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            rc = n < 0 ? -errno : GW_ECORRUPT;
+            break;
+        }
+        got += (size_t) n;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (rc == GW_OK) {
+        gw_sha256(buf, sl->len, sl->out->sha);
+        sl->out->len = sl->len;
+        /* Pinned before it is renamed into place: the collector may be
+         * about to remove an older copy of the same bytes. */
+        store_pin(sl->st, sl->out, 1);
+        fd = store_chunk_tmp(sl->st, tmp, sizeof(tmp));
+        rc = fd < 0 ? fd : store_write_all(fd, buf, sl->len);
+        if (fd >= 0 && rc != GW_OK) {
+            close(fd);
+            unlink(tmp);
+        } else if (fd >= 0) {
+            rc = store_chunk_seal(sl->st, fd, tmp, sl->out->sha);
+        }
+        if (rc != GW_OK) {
+            store_unpin(sl->st, sl->out, 1);
+            sl->out->len = 0;      /* tells the caller no pin is held */
+        }
+    }
+    gw_free(buf);
+    sl->rc = rc;
+}
+
+static void
+store_slice_after(uv_work_t *req, int status)
+{
+    store_slice_t  *sl = req->data;
+
+    sl->done(sl->ud, status != 0 ? status : sl->rc);
+    gw_free(sl);
+}
+
+void
+store_chunk_slice(store_t *st, const unsigned char src[32], uint32_t start,
+                  uint32_t len, store_chunk_ref_t *out, store_done_pt done,
+                  void *ud)
+{
+    store_slice_t  *sl = gw_calloc(1, sizeof(*sl));
+    int             rc;
+
+    sl->work.data = sl;
+    sl->st = st;
+    memcpy(sl->src, src, 32);
+    sl->start = start;
+    sl->len = len;
+    sl->out = out;
+    sl->done = done;
+    sl->ud = ud;
+    rc = uv_queue_work(st->loop, &sl->work, store_slice_work, store_slice_after);
+    if (rc != 0) {
+        gw_free(sl);
+        done(ud, rc);
+    }
+}

@@ -1,0 +1,1175 @@
+/* store/index.c: the LMDB index: opening the store, the commit batcher,
+ * bucket and object records, listing, reference counts and the collector. */
+#include "store/internal.h"
+#include "core/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_MAPSIZE     ((size_t) 64 << 30)  /* address space, not disk */
+#define STORE_GC_BATCH    512
+
+struct store_pin_s {
+    store_pin_t    *next;
+    unsigned char   sha[32];
+    uint32_t        count;
+};
+
+int
+store__mdb_rc(int rc)
+{
+    return rc == MDB_NOTFOUND ? GW_ENOTFOUND
+           : rc == MDB_KEYEXIST ? GW_EEXIST : rc;
+}
+
+/* ==== the commit batcher ==== */
+
+store_op_t *
+store__op_new(store_done_pt done, void *ud)
+{
+    store_op_t  *op = gw_calloc(1, sizeof(*op));
+
+    op->done = done;
+    op->ud = ud;
+    return op;
+}
+
+static void
+store_op_free(store_op_t *op)
+{
+    gw_free(op->key);
+    gw_free(op->val);
+    gw_free(op->chunks);
+    gw_free(op);
+}
+
+/* Thread pool: apply every op of the batch, each in a nested txn so one
+ * failing op leaves the others, then commit (and sync) once. */
+static void
+store_batch_work(uv_work_t *w)
+{
+    store_t     *st = w->data;
+    store_op_t  *op;
+    MDB_txn     *txn, *child;
+    int          rc;
+
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc != 0) {
+        st->batch_rc = rc;
+        return;
+    }
+    for (op = st->running; op != NULL; op = op->next) {
+        rc = mdb_txn_begin(st->env, txn, 0, &child);
+        if (rc != 0) {
+            op->rc = rc;
+            continue;
+        }
+        op->rc = op->apply(st, child, op);
+        if (op->rc == GW_OK) {
+            rc = mdb_txn_commit(child);
+            if (rc != 0) {
+                op->rc = rc;
+            }
+        } else {
+            mdb_txn_abort(child);
+        }
+    }
+    st->batch_rc = mdb_txn_commit(txn);
+}
+
+static void store_batch_start(store_t *st);
+
+static void
+store_batch_after(uv_work_t *w, int status)
+{
+    store_t     *st = w->data;
+    store_op_t  *op, *next;
+
+    st->busy = 0;
+    op = st->running;
+    st->running = NULL;
+    if (st->batch_rc != 0) {
+        gw_log(GW_LOG_ERR, NULL, st->batch_rc, "index commit failed");
+    }
+    for (; op != NULL; op = next) {
+        next = op->next;
+        if (op->done != NULL) {
+            op->done(op->ud, st->batch_rc != 0 ? store__mdb_rc(st->batch_rc)
+                                               : op->rc);
+        }
+        store_op_free(op);
+    }
+    store_batch_start(st);
+}
+
+static void
+store_batch_start(store_t *st)
+{
+    if (st->busy || st->pending == NULL) {
+        if (!st->busy && st->closing && st->on_closed != NULL) {
+            void (*cb)(store_t *) = st->on_closed;
+
+            st->on_closed = NULL;
+            cb(st);
+        }
+        return;
+    }
+    st->running = st->pending;
+    st->pending = NULL;
+    st->pending_tail = &st->pending;
+    st->busy = 1;
+    st->batch_rc = 0;
+    st->batch_seq++;
+    st->work.data = st;
+    uv_queue_work(st->loop, &st->work, store_batch_work, store_batch_after);
+}
+
+void
+store__submit(store_t *st, store_op_t *op)
+{
+    op->next = NULL;
+    *st->pending_tail = op;
+    st->pending_tail = &op->next;
+    store_batch_start(st);
+}
+
+/* ==== pins ==== */
+
+static size_t
+store_pin_slot(store_t *st, const unsigned char sha[32])
+{
+    uint64_t  h;
+
+    memcpy(&h, sha, sizeof(h));
+    return (size_t) (h % st->npin_buckets);
+}
+
+void
+store_pin(store_t *st, const store_chunk_ref_t *c, size_t n)
+{
+    store_pin_t  *p;
+    size_t        i, s;
+
+    pthread_mutex_lock(&st->pin_lock);
+    for (i = 0; i < n; i++) {
+        s = store_pin_slot(st, c[i].sha);
+        for (p = st->pins[s]; p != NULL; p = p->next) {
+            if (memcmp(p->sha, c[i].sha, 32) == 0) {
+                break;
+            }
+        }
+        if (p == NULL) {
+            p = gw_alloc(sizeof(*p));
+            memcpy(p->sha, c[i].sha, 32);
+            p->count = 0;
+            p->next = st->pins[s];
+            st->pins[s] = p;
+        }
+        p->count++;
+    }
+    pthread_mutex_unlock(&st->pin_lock);
+}
+
+void
+store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n)
+{
+    store_pin_t  **pp, *p;
+    size_t         i;
+
+    pthread_mutex_lock(&st->pin_lock);
+    for (i = 0; i < n; i++) {
+        for (pp = &st->pins[store_pin_slot(st, c[i].sha)]; (p = *pp) != NULL;
+             pp = &p->next)
+        {
+            if (memcmp(p->sha, c[i].sha, 32) == 0) {
+                if (--p->count == 0) {
+                    *pp = p->next;
+                    gw_free(p);
+                }
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&st->pin_lock);
+}
+
+/* Caller holds pin_lock. */
+int
+store__pinned(store_t *st, const unsigned char sha[32])
+{
+    store_pin_t  *p;
+
+    for (p = st->pins[store_pin_slot(st, sha)]; p != NULL; p = p->next) {
+        if (memcmp(p->sha, sha, 32) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ==== reference counts ==== */
+
+/* Adds delta (+1/-1) to each chunk's count. A chunk reaching zero goes to
+ * the collector's queue; one coming back leaves it. */
+int
+store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
+                size_t n, int delta)
+{
+    MDB_val        k, v;
+    unsigned char  buf[12];
+    uint64_t       count;
+    size_t         i;
+    int            rc;
+
+    for (i = 0; i < n; i++) {
+        k.mv_data = (void *) c[i].sha;
+        k.mv_size = 32;
+        rc = mdb_get(txn, st->db_refs, &k, &v);
+        if (rc == MDB_NOTFOUND) {
+            count = 0;
+        } else if (rc != 0) {
+            return rc;
+        } else {
+            memcpy(&count, v.mv_data, sizeof(count));
+        }
+        if (delta < 0 && count == 0) {
+            continue;   /* never below zero, even on a damaged index */
+        }
+        count = delta > 0 ? count + 1 : count - 1;
+        if (count == 0) {
+            rc = mdb_del(txn, st->db_refs, &k, NULL);
+            if (rc != 0) {
+                return rc;
+            }
+            v.mv_data = &st->batch_seq;
+            v.mv_size = sizeof(st->batch_seq);
+            rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+        } else {
+            memcpy(buf, &count, 8);
+            memcpy(buf + 8, &c[i].len, 4);
+            v.mv_data = buf;
+            v.mv_size = sizeof(buf);
+            rc = mdb_put(txn, st->db_refs, &k, &v, 0);
+            if (rc == 0 && count == 1) {
+                rc = mdb_del(txn, st->db_gcq, &k, NULL);
+                rc = rc == MDB_NOTFOUND ? 0 : rc;
+            }
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ==== buckets ==== */
+
+int
+store_bucket_get(store_t *st, const char *name, store_bucket_t *out)
+{
+    MDB_txn  *txn;
+    MDB_val   k, v;
+    int       rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    k.mv_data = (void *) name;
+    k.mv_size = strlen(name);
+    rc = mdb_get(txn, st->db_buckets, &k, &v);
+    if (rc == 0) {
+        if (v.mv_size != sizeof(*out)) {
+            rc = GW_ECORRUPT;
+        } else {
+            memcpy(out, v.mv_data, sizeof(*out));
+        }
+    }
+    mdb_txn_abort(txn);
+    return store__mdb_rc(rc);
+}
+
+int
+store_bucket_list(store_t *st, int (*cb)(void *ud, const store_bucket_t *b),
+                  void *ud)
+{
+    MDB_txn         *txn;
+    MDB_cursor      *cur;
+    MDB_val          k, v;
+    store_bucket_t   b;
+    int              rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = mdb_cursor_open(txn, st->db_buckets, &cur);
+    if (rc == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (v.mv_size != sizeof(b)) {
+                continue;
+            }
+            memcpy(&b, v.mv_data, sizeof(b));
+            if (cb(ud, &b) != 0) {
+                break;
+            }
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : rc;
+}
+
+static int
+store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k, v;
+
+    k.mv_data = op->bucket_rec.name;
+    k.mv_size = strlen(op->bucket_rec.name);
+    v.mv_data = &op->bucket_rec;
+    v.mv_size = sizeof(op->bucket_rec);
+    return store__mdb_rc(mdb_put(txn, st->db_buckets, &k, &v, MDB_NOOVERWRITE));
+}
+
+void
+store_bucket_create(store_t *st, const store_bucket_t *b, store_done_pt done,
+                    void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_bucket_create_apply;
+    op->bucket_rec = *b;
+    store__submit(st, op);
+}
+
+/* 1 when some object key of bucket exists. */
+static int
+store_bucket_has_objects(store_t *st, MDB_txn *txn, const char *bucket,
+                         int *has)
+{
+    MDB_cursor  *cur;
+    MDB_val      k, v;
+    size_t       bl = strlen(bucket);
+    char         prefix[STORE_BUCKET_MAX + 2];
+    int          rc;
+
+    memcpy(prefix, bucket, bl + 1);
+    rc = mdb_cursor_open(txn, st->db_objects, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+    k.mv_data = prefix;
+    k.mv_size = bl + 1;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    *has = rc == 0 && k.mv_size >= bl + 1 && memcmp(k.mv_data, prefix, bl + 1) == 0;
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+store_bucket_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k;
+    int      rc, has;
+
+    rc = store_bucket_has_objects(st, txn, op->bucket, &has);
+    if (rc != 0) {
+        return rc;
+    }
+    if (has) {
+        return GW_ENOTEMPTY;
+    }
+    rc = store__uploads_drop_bucket(st, txn, op->bucket);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    k.mv_data = op->bucket;
+    k.mv_size = strlen(op->bucket);
+    return store__mdb_rc(mdb_del(txn, st->db_buckets, &k, NULL));
+}
+
+void
+store_bucket_delete(store_t *st, const char *name, store_done_pt done,
+                    void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_bucket_delete_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", name);
+    store__submit(st, op);
+}
+
+/* ==== objects ==== */
+
+/* Finds the record of (bucket, key) in txn: v is LMDB's memory. */
+static int
+store_object_find(store_t *st, MDB_txn *txn, const char *bucket, gw_str_t key,
+                  MDB_val *v)
+{
+    unsigned char    kb[512];
+    MDB_val          k;
+    store_object_t  *o;
+    int              rc, same;
+
+    k.mv_data = kb;
+    k.mv_size = store__object_key(bucket, key, kb);
+    rc = mdb_get(txn, st->db_objects, &k, v);
+    if (rc != 0 || key.len <= STORE_KEY_DIRECT) {
+        return store__mdb_rc(rc);
+    }
+    /* A long key: make sure the hash did not collide. */
+    rc = store__object_decode(v->mv_data, v->mv_size, 0, &o);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    same = o->key.len == key.len && memcmp(o->key.base, key.base, key.len) == 0;
+    store_object_free(o);
+    return same ? GW_OK : GW_ENOTFOUND;
+}
+
+int
+store_object_get(store_t *st, const char *bucket, gw_str_t key,
+                 store_object_t **out)
+{
+    MDB_txn  *txn;
+    MDB_val   v;
+    int       rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = store_object_find(st, txn, bucket, key, &v);
+    if (rc == GW_OK) {
+        rc = store__object_decode(v.mv_data, v.mv_size, STORE_DECODE_CHUNKS,
+                                  out);
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int
+store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
+                     gw_str_t key, const void *val, size_t val_len,
+                     const store_chunk_ref_t *chunks, size_t nchunks,
+                     const store_cond_t *cond)
+{
+    unsigned char       kb[512];
+    MDB_val             k, v, bk;
+    store_object_t     *old = NULL;
+    store_chunk_ref_t  *oldc;
+    size_t              noldc;
+    int                 rc;
+
+    bk.mv_data = (void *) bucket;
+    bk.mv_size = strlen(bucket);
+    rc = mdb_get(txn, st->db_buckets, &bk, &v);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : rc;
+    }
+    rc = store_object_find(st, txn, bucket, key, &v);
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        return rc;
+    }
+    if (rc == GW_ENOTFOUND) {
+        if (cond->has_if_match) {
+            return GW_ENOTFOUND;
+        }
+    } else {
+        if (cond->if_none_match_star) {
+            return GW_EPRECOND;
+        }
+        if (cond->has_if_match) {
+            rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
+            if (rc != GW_OK) {
+                return rc;
+            }
+            rc = memcmp(old->md5, cond->if_match_md5, 16) != 0
+                 || old->nparts != cond->if_match_nparts;
+            store_object_free(old);
+            if (rc) {
+                return GW_EPRECOND;
+            }
+        }
+        rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        rc = store__refs_add(st, txn, oldc, noldc, -1);
+        gw_free(oldc);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    rc = store__refs_add(st, txn, chunks, nchunks, +1);
+    if (rc != 0) {
+        return rc;
+    }
+    k.mv_data = kb;
+    k.mv_size = store__object_key(bucket, key, kb);
+    v.mv_data = (void *) val;
+    v.mv_size = val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_objects, &k, &v, 0));
+}
+
+static int
+store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    gw_str_t  key = { op->key, op->key_len };
+
+    return store__object_commit(st, txn, op->bucket, key, op->val,
+                                op->val_len, op->chunks, op->nchunks,
+                                &op->cond);
+}
+
+void
+store_object_put(store_t *st, const char *bucket, const store_object_t *obj,
+                 const store_cond_t *cond, store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_object_put_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->key = gw_strndup(obj->key.base, obj->key.len);
+    op->key_len = obj->key.len;
+    op->val = store__object_encode(obj, &op->val_len);
+    if (obj->nchunks) {
+        op->chunks = gw_alloc(sizeof(store_chunk_ref_t) * obj->nchunks);
+        memcpy(op->chunks, obj->chunks, sizeof(store_chunk_ref_t) * obj->nchunks);
+        op->nchunks = obj->nchunks;
+    }
+    if (cond != NULL) {
+        op->cond = *cond;
+    }
+    store__submit(st, op);
+}
+
+static int
+store_object_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    unsigned char       kb[512];
+    MDB_val             k, v;
+    store_chunk_ref_t  *c;
+    size_t              n;
+    gw_str_t            key = { op->key, op->key_len };
+    int                 rc;
+
+    rc = store_object_find(st, txn, op->bucket, key, &v);
+    if (rc == GW_ENOTFOUND) {
+        return GW_OK;
+    }
+    if (rc != GW_OK) {
+        return rc;
+    }
+    rc = store__object_chunks(v.mv_data, v.mv_size, &c, &n);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    rc = store__refs_add(st, txn, c, n, -1);
+    gw_free(c);
+    if (rc != 0) {
+        return rc;
+    }
+    k.mv_data = kb;
+    k.mv_size = store__object_key(op->bucket, key, kb);
+    return store__mdb_rc(mdb_del(txn, st->db_objects, &k, NULL));
+}
+
+void
+store_object_delete(store_t *st, const char *bucket, gw_str_t key,
+                    store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_object_delete_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->key = gw_strndup(key.base, key.len);
+    op->key_len = key.len;
+    store__submit(st, op);
+}
+
+/* ==== listing ==== */
+
+struct store_iter_s {
+    store_t          *st;
+    MDB_txn          *txn;
+    MDB_cursor       *cur;
+    unsigned char     prefix[STORE_BUCKET_MAX + 2];
+    size_t            plen;
+    int               positioned;   /* cursor is on the next entry to read */
+    int               at_end;
+    store_object_t   *last;
+    /* A group of long keys with one direct prefix, sorted by full key. */
+    store_object_t  **group;
+    size_t            ngroup, igroup;
+};
+
+store_iter_t *
+store_iter_open(store_t *st, const char *bucket)
+{
+    store_iter_t  *it = gw_calloc(1, sizeof(*it));
+
+    it->st = st;
+    it->plen = strlen(bucket) + 1;
+    memcpy(it->prefix, bucket, it->plen);
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &it->txn) != 0
+        || mdb_cursor_open(it->txn, st->db_objects, &it->cur) != 0)
+    {
+        it->at_end = 1;
+    }
+    return it;
+}
+
+static void
+store_iter_group_free(store_iter_t *it)
+{
+    size_t  i;
+
+    for (i = it->igroup; i < it->ngroup; i++) {
+        store_object_free(it->group[i]);
+    }
+    gw_free(it->group);
+    it->group = NULL;
+    it->ngroup = it->igroup = 0;
+}
+
+int
+store_iter_seek(store_iter_t *it, gw_str_t key, int after)
+{
+    unsigned char        kb[512];
+    MDB_val              k, v;
+    int                  rc;
+    gw_str_t             probe = key;
+    const store_object_t *o;
+
+    if (it->at_end && it->cur == NULL) {
+        return GW_ENOTFOUND;
+    }
+    store_iter_group_free(it);
+    /* A long key seeks to its group; the group is then skipped through. */
+    if (probe.len > STORE_KEY_DIRECT) {
+        probe.len = STORE_KEY_DIRECT;
+    }
+    memcpy(kb, it->prefix, it->plen);
+    memcpy(kb + it->plen, probe.base, probe.len);
+    k.mv_data = kb;
+    k.mv_size = it->plen + probe.len;
+    rc = mdb_cursor_get(it->cur, &k, &v, MDB_SET_RANGE);
+    it->at_end = rc != 0;
+    it->positioned = rc == 0;
+    if (key.len <= STORE_KEY_DIRECT && !after) {
+        return GW_OK;
+    }
+    /* Skip what is < key (or <= key with after). */
+    for (;;) {
+        rc = store_iter_next(it, &o);
+        if (rc != GW_OK) {
+            return GW_OK;
+        }
+        size_t  m = GW_MIN(o->key.len, key.len);
+        int     c = memcmp(o->key.base, key.base, m);
+
+        if (c > 0 || (c == 0 && (o->key.len > key.len
+                                 || (!after && o->key.len == key.len))))
+        {
+            /* Push it back: it is the next one to return. */
+            store_object_t **g = gw_alloc(sizeof(*g) * (it->ngroup - it->igroup + 1));
+            size_t           n = 0, i;
+
+            g[n++] = it->last;
+            it->last = NULL;
+            for (i = it->igroup; i < it->ngroup; i++) {
+                g[n++] = it->group[i];
+            }
+            gw_free(it->group);
+            it->group = g;
+            it->ngroup = n;
+            it->igroup = 0;
+            return GW_OK;
+        }
+    }
+}
+
+static int
+store_iter_cmp(const void *a, const void *b)
+{
+    const store_object_t  *x = *(store_object_t *const *) a;
+    const store_object_t  *y = *(store_object_t *const *) b;
+    size_t                 m = GW_MIN(x->key.len, y->key.len);
+    int                    c = memcmp(x->key.base, y->key.base, m);
+
+    return c != 0 ? c : (x->key.len > y->key.len) - (x->key.len < y->key.len);
+}
+
+int
+store_iter_next(store_iter_t *it, const store_object_t **out)
+{
+    MDB_val          k, v;
+    store_object_t  *o;
+    size_t           cap = 0;
+    unsigned char    gkey[512];
+    size_t           glen;
+    int              rc;
+
+    store_object_free(it->last);
+    it->last = NULL;
+    if (it->igroup < it->ngroup) {
+        it->last = it->group[it->igroup++];
+        *out = it->last;
+        return GW_OK;
+    }
+    store_iter_group_free(it);
+    if (it->at_end) {
+        return GW_ENOTFOUND;
+    }
+    if (it->positioned) {
+        rc = mdb_cursor_get(it->cur, &k, &v, MDB_GET_CURRENT);
+        it->positioned = 0;
+    } else {
+        rc = mdb_cursor_get(it->cur, &k, &v, MDB_NEXT);
+    }
+    if (rc != 0 || k.mv_size < it->plen
+        || memcmp(k.mv_data, it->prefix, it->plen) != 0)
+    {
+        it->at_end = 1;
+        return GW_ENOTFOUND;
+    }
+    if (k.mv_size <= it->plen + STORE_KEY_DIRECT) {
+        rc = store__object_decode(v.mv_data, v.mv_size, 0, &o);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        /* The record's key is the LMDB key's tail for direct keys. */
+        it->last = o;
+        *out = o;
+        return GW_OK;
+    }
+    /* Long keys: gather the group that shares this direct prefix. */
+    glen = it->plen + STORE_KEY_DIRECT + 1;
+    memcpy(gkey, k.mv_data, glen);
+    for (;;) {
+        rc = store__object_decode(v.mv_data, v.mv_size, 0, &o);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        if (it->ngroup == cap) {
+            cap = cap ? cap * 2 : 8;
+            it->group = gw_realloc(it->group, sizeof(*it->group) * cap);
+        }
+        it->group[it->ngroup++] = o;
+        rc = mdb_cursor_get(it->cur, &k, &v, MDB_NEXT);
+        if (rc != 0 || k.mv_size < glen || memcmp(k.mv_data, gkey, glen) != 0) {
+            break;
+        }
+    }
+    if (rc == 0) {
+        it->positioned = 1;     /* the cursor already sits on the next one */
+    } else {
+        it->at_end = 1;
+    }
+    qsort(it->group, it->ngroup, sizeof(*it->group), store_iter_cmp);
+    it->igroup = 1;
+    it->last = it->group[0];
+    *out = it->last;
+    if (it->at_end && rc != MDB_NOTFOUND && rc != 0) {
+        return rc;
+    }
+    it->at_end = 0;
+    if (rc != 0) {
+        it->at_end = 1;
+    }
+    return GW_OK;
+}
+
+void
+store_iter_close(store_iter_t *it)
+{
+    if (it == NULL) {
+        return;
+    }
+    store_object_free(it->last);
+    store_iter_group_free(it);
+    if (it->cur) {
+        mdb_cursor_close(it->cur);
+    }
+    if (it->txn) {
+        mdb_txn_abort(it->txn);
+    }
+    gw_free(it);
+}
+
+/* ==== the collector ==== */
+
+void
+store_chunk_path(store_t *st, const unsigned char sha[32], char *buf,
+                 size_t cap)
+{
+    static const char  hex[] = "0123456789abcdef";
+    char               name[65];
+    size_t             i;
+
+    for (i = 0; i < 32; i++) {
+        name[2 * i] = hex[sha[i] >> 4];
+        name[2 * i + 1] = hex[sha[i] & 15];
+    }
+    name[64] = '\0';
+    snprintf(buf, cap, "%s/chunks/%.2s/%s", st->dir, name, name);
+}
+
+/* Thread pool, inside a batch: unlink chunks queued before this batch that
+ * nothing refers to and nobody has pinned. */
+static int
+store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_cursor  *cur;
+    MDB_val      k, v, rv;
+    uint64_t     seq;
+    char         path[PATH_MAX];
+    int          rc, n = 0, del;
+
+    rc = mdb_cursor_open(txn, st->db_gcq, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0 && n < STORE_GC_BATCH;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != 32) {
+            mdb_cursor_del(cur, 0);
+            continue;
+        }
+        memcpy(&seq, v.mv_data, sizeof(seq));
+        if (seq == st->batch_seq) {
+            /* Zeroed in this very batch: a reader that saw the old record
+             * may not have pinned it yet. Next time. */
+            continue;
+        }
+        del = mdb_get(txn, st->db_refs, &k, &rv) == 0;
+        if (!del) {
+            pthread_mutex_lock(&st->pin_lock);
+            if (!store__pinned(st, k.mv_data)) {
+                store_chunk_path(st, k.mv_data, path, sizeof(path));
+                if (unlink(path) == 0 || errno == ENOENT) {
+                    del = 1;
+                    n++;
+                }
+            }
+            pthread_mutex_unlock(&st->pin_lock);
+        }
+        if (del) {
+            rc = mdb_cursor_del(cur, 0);
+            if (rc != 0) {
+                break;
+            }
+        }
+    }
+    mdb_cursor_close(cur);
+    op->key_len = (size_t) n;
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : rc;
+}
+
+static void
+store_gc_done(void *ud, int rc)
+{
+    store_t  *st = ud;
+
+    st->gc_queued = 0;
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, NULL, rc, "chunk collection failed");
+    }
+}
+
+static void
+store_gc_tick(uv_timer_t *t)
+{
+    store_t     *st = t->data;
+    store_op_t  *op;
+    MDB_txn     *txn;
+    MDB_stat     ms;
+
+    if (st->gc_queued || st->closing) {
+        return;
+    }
+    /* Stale multipart uploads: looked for about once a minute, or faster
+     * when they expire sooner. */
+    if (st->cf->multipart_expire_ms > 0
+        && uv_now(st->loop) >= st->next_expire_scan)
+    {
+        st->next_expire_scan = uv_now(st->loop)
+                               + GW_MIN(60000, st->cf->multipart_expire_ms / 2);
+        store__uploads_expire(st, st->cf->multipart_expire_ms);
+    }
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+        return;
+    }
+    ms.ms_entries = 0;
+    mdb_stat(txn, st->db_gcq, &ms);
+    mdb_txn_abort(txn);
+    if (ms.ms_entries == 0) {
+        return;
+    }
+    op = store__op_new(store_gc_done, st);
+    op->apply = store_gc_apply;
+    st->gc_queued = 1;
+    store__submit(st, op);
+}
+
+size_t
+store_chunk_count(store_t *st)
+{
+    MDB_txn   *txn;
+    MDB_stat   ms;
+
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+        return 0;
+    }
+    ms.ms_entries = 0;
+    mdb_stat(txn, st->db_refs, &ms);
+    mdb_txn_abort(txn);
+    return ms.ms_entries;
+}
+
+/* ==== opening and closing ==== */
+
+static int
+store_mkdir(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        return -errno;
+    }
+    return GW_OK;
+}
+
+/* Start-up only (nothing is served yet): remove temp files, and queue for
+ * collection every chunk file the index does not refer to (a crash between
+ * renaming a chunk into place and committing its record leaves those). */
+static int
+store_sweep(store_t *st)
+{
+    char            path[PATH_MAX];
+    DIR            *d;
+    struct dirent  *e;
+    MDB_txn        *txn;
+    MDB_val         k, v;
+    unsigned char   sha[32];
+    size_t          i, orphans = 0;
+    int             rc, hi, lo;
+
+    snprintf(path, sizeof(path), "%s/tmp", st->dir);
+    d = opendir(path);
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] != '.') {
+                unlinkat(dirfd(d), e->d_name, 0);
+            }
+        }
+        closedir(d);
+    }
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < 256; i++) {
+        snprintf(path, sizeof(path), "%s/chunks/%02zx", st->dir, i);
+        d = opendir(path);
+        if (d == NULL) {
+            continue;
+        }
+        while ((e = readdir(d)) != NULL) {
+            if (strlen(e->d_name) != 64) {
+                continue;
+            }
+            for (size_t j = 0; j < 32; j++) {
+                hi = e->d_name[2 * j];
+                lo = e->d_name[2 * j + 1];
+                hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+                lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+                sha[j] = (unsigned char) (hi << 4 | lo);
+            }
+            k.mv_data = sha;
+            k.mv_size = 32;
+            if (mdb_get(txn, st->db_refs, &k, &v) == MDB_NOTFOUND) {
+                v.mv_data = &st->batch_seq;
+                v.mv_size = sizeof(st->batch_seq);
+                rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+                if (rc != 0) {
+                    break;
+                }
+                orphans++;
+            }
+        }
+        closedir(d);
+    }
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if (orphans) {
+        gw_log(GW_LOG_NOTICE, NULL, 0,
+               "%zu unreferenced chunk files queued for collection", orphans);
+    }
+    return mdb_txn_commit(txn);
+}
+
+int
+store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
+{
+    store_t  *st;
+    char      path[PATH_MAX];
+    MDB_txn  *txn;
+    size_t    i;
+    int       rc;
+
+    st = gw_calloc(1, sizeof(*st));
+    st->loop = loop;
+    st->cf = cf;
+    st->dir = gw_strdup(cf->data_dir);
+    st->fsync = cf->fsync;
+    st->pending_tail = &st->pending;
+    st->batch_seq = 1;
+    st->npin_buckets = 4096;
+    st->pins = gw_calloc(st->npin_buckets, sizeof(*st->pins));
+    pthread_mutex_init(&st->pin_lock, NULL);
+    for (i = 0; i < 256; i++) {
+        st->chunk_dirfd[i] = -1;
+    }
+
+    rc = store_mkdir(st->dir);
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_CRIT, NULL, rc, "cannot create data_dir \"%s\"", st->dir);
+        goto fail;
+    }
+    const char  *subs[] = { "index", "chunks", "tmp" };
+
+    for (i = 0; i < GW_NELEMS(subs); i++) {
+        snprintf(path, sizeof(path), "%s/%s", st->dir, subs[i]);
+        if ((rc = store_mkdir(path)) != GW_OK) {
+            gw_log(GW_LOG_CRIT, NULL, rc, "cannot create \"%s\"", path);
+            goto fail;
+        }
+    }
+    for (i = 0; i < 256; i++) {
+        snprintf(path, sizeof(path), "%s/chunks/%02zx", st->dir, i);
+        if ((rc = store_mkdir(path)) != GW_OK) {
+            goto fail;
+        }
+        st->chunk_dirfd[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (st->chunk_dirfd[i] < 0) {
+            rc = -errno;
+            goto fail;
+        }
+    }
+
+    if ((rc = mdb_env_create(&st->env)) != 0
+        || (rc = mdb_env_set_maxdbs(st->env, 16)) != 0
+        || (rc = mdb_env_set_mapsize(st->env, STORE_MAPSIZE)) != 0)
+    {
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/index", st->dir);
+    rc = mdb_env_open(st->env, path,
+                      MDB_NOTLS | (cf->fsync ? 0 : MDB_NOSYNC), 0644);
+    if (rc != 0) {
+        gw_log(GW_LOG_CRIT, NULL, rc, "cannot open the index in \"%s\"", path);
+        goto fail;
+    }
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+        goto fail;
+    }
+    if ((rc = mdb_dbi_open(txn, "buckets", MDB_CREATE, &st->db_buckets)) != 0
+        || (rc = mdb_dbi_open(txn, "objects", MDB_CREATE, &st->db_objects)) != 0
+        || (rc = mdb_dbi_open(txn, "refs", MDB_CREATE, &st->db_refs)) != 0
+        || (rc = mdb_dbi_open(txn, "gcq", MDB_CREATE, &st->db_gcq)) != 0
+        || (rc = mdb_dbi_open(txn, "uploads", MDB_CREATE, &st->db_uploads)) != 0
+        || (rc = mdb_dbi_open(txn, "parts", MDB_CREATE, &st->db_parts)) != 0)
+    {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        goto fail;
+    }
+    if ((rc = store_sweep(st)) != 0) {
+        gw_log(GW_LOG_CRIT, NULL, rc, "start-up sweep failed");
+        goto fail;
+    }
+    uv_timer_init(loop, &st->gc_timer);
+    st->gc_timer.data = st;
+    uv_timer_start(&st->gc_timer, store_gc_tick, 100, cf->gc_interval_ms);
+    uv_unref((uv_handle_t *) &st->gc_timer);
+    *out = st;
+    return GW_OK;
+
+fail:
+    if (st->env) {
+        mdb_env_close(st->env);
+    }
+    for (i = 0; i < 256; i++) {
+        if (st->chunk_dirfd[i] >= 0) {
+            close(st->chunk_dirfd[i]);
+        }
+    }
+    gw_free(st->pins);
+    gw_free(st->dir);
+    gw_free(st);
+    return rc;
+}
+
+static void
+store_closed(store_t *st)
+{
+    size_t        i;
+    store_pin_t  *p, *n;
+
+    mdb_env_close(st->env);
+    for (i = 0; i < 256; i++) {
+        close(st->chunk_dirfd[i]);
+    }
+    for (i = 0; i < st->npin_buckets; i++) {
+        for (p = st->pins[i]; p != NULL; p = n) {
+            n = p->next;
+            gw_free(p);
+        }
+    }
+    gw_free(st->pins);
+    gw_free(st->dir);
+    pthread_mutex_destroy(&st->pin_lock);
+}
+
+static void
+store_gc_timer_closed(uv_handle_t *h)
+{
+    store_t  *st = h->data;
+    void    (*cb)(store_t *) = st->user_closed;
+
+    store_closed(st);
+    gw_free(st);
+    if (cb) {
+        cb(NULL);
+    }
+}
+
+static void
+store_drained(store_t *st)
+{
+    uv_close((uv_handle_t *) &st->gc_timer, store_gc_timer_closed);
+}
+
+void
+store_close(store_t *st, void (*cb)(store_t *st))
+{
+    st->closing = 1;
+    uv_timer_stop(&st->gc_timer);
+    st->on_closed = store_drained;
+    st->user_closed = cb;
+    store_batch_start(st);
+}

@@ -1,0 +1,101 @@
+/* store/internal.h: what the files of store/ share and nobody else sees: the
+ * store itself, the commit batcher's op type and the record codec. */
+#ifndef STORE_INTERNAL_H
+#define STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "store/store.h"
+
+typedef struct store_op_s  store_op_t;
+typedef struct store_pin_s store_pin_t;
+
+/* One queued index change. apply runs on a thread-pool thread inside a
+ * nested transaction of the batch and returns GW_OK or an error (its
+ * changes are then rolled back alone); done runs on the loop once the batch
+ * is durable. */
+struct store_op_s {
+    int          (*apply)(store_t *st, MDB_txn *txn, store_op_t *op);
+    store_done_pt  done;
+    void          *ud;
+    int            rc;
+    store_op_t    *next;
+    /* Arguments, owned by the op. */
+    char           bucket[STORE_BUCKET_MAX + 1];
+    char          *key;
+    size_t         key_len;
+    void          *val;          /* encoded record */
+    size_t         val_len;
+    store_chunk_ref_t *chunks;   /* the new record's chunks, or candidates */
+    size_t         nchunks;
+    store_cond_t   cond;
+    store_bucket_t bucket_rec;
+    uint32_t       partno;
+    store_complete_t *complete;
+};
+
+struct store_s {
+    uv_loop_t        *loop;
+    const gw_conf_t  *cf;
+    MDB_env          *env;
+    MDB_dbi           db_buckets, db_objects, db_refs, db_gcq;
+    MDB_dbi           db_uploads, db_parts;
+    char             *dir;            /* data_dir */
+    int               chunk_dirfd[256];
+    int               fsync;
+
+    /* The commit batcher. */
+    store_op_t       *pending, **pending_tail;
+    store_op_t       *running;
+    uv_work_t         work;
+    int               busy;
+    int               batch_rc;
+    uint64_t          batch_seq;      /* number of the batch being applied */
+
+    /* The collector. */
+    uv_timer_t        gc_timer;
+    int               gc_queued;
+    uint64_t          next_expire_scan;   /* loop time, ms */
+    void            (*on_closed)(store_t *st);   /* internal: drained */
+    void            (*user_closed)(store_t *st);
+    int               closing;
+
+    /* Pins: chunk hash -> count, shared with the thread pool. */
+    pthread_mutex_t   pin_lock;
+    store_pin_t     **pins;
+    size_t            npin_buckets;
+};
+
+void store__submit(store_t *st, store_op_t *op);
+store_op_t *store__op_new(store_done_pt done, void *ud);
+int store__pinned(store_t *st, const unsigned char sha[32]);
+int store__mdb_rc(int rc);
+
+/* Record codec (record.c). encode returns a malloc'd buffer. */
+void *store__object_encode(const store_object_t *o, size_t *len);
+/* flags: STORE_DECODE_CHUNKS to decode the chunk list too. */
+#define STORE_DECODE_CHUNKS  1
+int store__object_decode(const void *buf, size_t len, int flags,
+                         store_object_t **out);
+/* Chunk list of an encoded record, without decoding the rest. */
+int store__object_chunks(const void *buf, size_t len,
+                         store_chunk_ref_t **chunks, size_t *n);
+/* The objects-db key for (bucket, key) into out (512 bytes). */
+size_t store__object_key(const char *bucket, gw_str_t key, unsigned char *out);
+
+int store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
+                    size_t n, int delta);
+
+/* Drops every multipart upload of bucket (multipart.c). */
+int store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket);
+
+/* Writes obj's encoded record val under (bucket, key) in txn: checks cond
+ * against the current version, moves chunk references from it to chunks.
+ * Shared by PutObject and CompleteMultipartUpload. */
+int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
+                         gw_str_t key, const void *val, size_t val_len,
+                         const store_chunk_ref_t *chunks, size_t nchunks,
+                         const store_cond_t *cond);
+
+#endif

@@ -1,0 +1,702 @@
+/* store/multipart.c: multipart uploads in the index (the uploads and parts
+ * databases, see store.h), and their completion into an object record. */
+#include "store/internal.h"
+#include "core/hash.h"
+#include "core/log.h"
+
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#define STORE_PART_KEY  (STORE_UPLOAD_ID_LEN + 2)
+
+static void
+store_part_key(const char *id, uint32_t partno, unsigned char *k)
+{
+    memcpy(k, id, STORE_UPLOAD_ID_LEN);
+    k[STORE_UPLOAD_ID_LEN] = (unsigned char) (partno >> 8);
+    k[STORE_UPLOAD_ID_LEN + 1] = (unsigned char) partno;
+}
+
+/* The upload record: u8 n | bucket[n] | object record template. */
+static int
+store_upload_decode(const char *id, const MDB_val *v, store_upload_t **out)
+{
+    const unsigned char  *p = v->mv_data;
+    store_upload_t       *u;
+    int                   rc;
+
+    if (v->mv_size < 2 || p[0] > STORE_BUCKET_MAX || v->mv_size < 1u + p[0]) {
+        return GW_ECORRUPT;
+    }
+    u = gw_calloc(1, sizeof(*u));
+    memcpy(u->id, id, STORE_UPLOAD_ID_LEN);
+    memcpy(u->bucket, p + 1, p[0]);
+    rc = store__object_decode(p + 1 + p[0], v->mv_size - 1 - p[0], 0, &u->tmpl);
+    if (rc != GW_OK) {
+        gw_free(u);
+        return rc;
+    }
+    *out = u;
+    return GW_OK;
+}
+
+void
+store_upload_free(store_upload_t *u)
+{
+    if (u != NULL) {
+        store_object_free(u->tmpl);
+        gw_free(u);
+    }
+}
+
+/* ==== create ==== */
+
+static int
+store_upload_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k, v;
+    int      rc;
+
+    k.mv_data = op->bucket;
+    k.mv_size = strlen(op->bucket);
+    rc = mdb_get(txn, st->db_buckets, &k, &v);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : rc;
+    }
+    k.mv_data = op->key;
+    k.mv_size = STORE_UPLOAD_ID_LEN;
+    v.mv_data = op->val;
+    v.mv_size = op->val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_uploads, &k, &v, MDB_NOOVERWRITE));
+}
+
+void
+store_upload_create(store_t *st, const char *bucket,
+                    const store_object_t *tmpl, char *id, store_done_pt done,
+                    void *ud)
+{
+    static uint16_t  seq;
+    store_op_t      *op = store__op_new(done, ud);
+    unsigned char    raw[STORE_UPLOAD_ID_LEN / 2], *val;
+    void            *rec;
+    size_t           len, bl = strlen(bucket);
+    uint64_t         ms = (uint64_t) tmpl->mtime_ms;
+
+    /* 48 bits of initiation time and a 16-bit sequence first, so that ids
+     * sort in initiation order (ListMultipartUploads pages by them, even
+     * past an upload that is gone), then 64 random bits, so that an id
+     * cannot be guessed. */
+    raw[0] = (unsigned char) (ms >> 40);
+    raw[1] = (unsigned char) (ms >> 32);
+    raw[2] = (unsigned char) (ms >> 24);
+    raw[3] = (unsigned char) (ms >> 16);
+    raw[4] = (unsigned char) (ms >> 8);
+    raw[5] = (unsigned char) ms;
+    seq++;
+    raw[6] = (unsigned char) (seq >> 8);
+    raw[7] = (unsigned char) seq;
+    gw_random_bytes(raw + 8, sizeof(raw) - 8);
+    gw_hex_encode(id, raw, sizeof(raw));
+    rec = store__object_encode(tmpl, &len);
+    val = gw_alloc(1 + bl + len);
+    val[0] = (unsigned char) bl;
+    memcpy(val + 1, bucket, bl);
+    memcpy(val + 1 + bl, rec, len);
+    gw_free(rec);
+    op->apply = store_upload_create_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->key = gw_strndup(id, STORE_UPLOAD_ID_LEN);
+    op->val = val;
+    op->val_len = 1 + bl + len;
+    store__submit(st, op);
+}
+
+/* ==== reads ==== */
+
+int
+store_upload_get(store_t *st, const char *id, store_upload_t **out)
+{
+    MDB_txn  *txn;
+    MDB_val   k, v;
+    int       rc;
+
+    if (strlen(id) != STORE_UPLOAD_ID_LEN) {
+        return GW_ENOTFOUND;
+    }
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    k.mv_data = (void *) id;
+    k.mv_size = STORE_UPLOAD_ID_LEN;
+    rc = mdb_get(txn, st->db_uploads, &k, &v);
+    rc = rc == 0 ? store_upload_decode(id, &v, out) : store__mdb_rc(rc);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int
+store_upload_list(store_t *st, const char *bucket,
+                  int (*cb)(void *ud, const store_upload_t *u), void *ud)
+{
+    MDB_txn         *txn;
+    MDB_cursor      *cur;
+    MDB_val          k, v;
+    store_upload_t  *u;
+    char             id[STORE_UPLOAD_ID_LEN + 1];
+    size_t           bl = strlen(bucket);
+    int              rc, stop = 0;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = mdb_cursor_open(txn, st->db_uploads, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        const unsigned char  *p = v.mv_data;
+
+        if (k.mv_size != STORE_UPLOAD_ID_LEN || v.mv_size < 1 || p[0] != bl
+            || v.mv_size < 1 + bl || memcmp(p + 1, bucket, bl) != 0)
+        {
+            continue;
+        }
+        memcpy(id, k.mv_data, STORE_UPLOAD_ID_LEN);
+        id[STORE_UPLOAD_ID_LEN] = '\0';
+        if (store_upload_decode(id, &v, &u) != GW_OK) {
+            continue;
+        }
+        stop = cb(ud, u);
+        store_upload_free(u);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : rc;
+}
+
+int
+store_part_list(store_t *st, const char *id, uint32_t after,
+                int (*cb)(void *ud, uint32_t partno,
+                          const store_object_t *part), void *ud)
+{
+    MDB_txn         *txn;
+    MDB_cursor      *cur;
+    MDB_val          k, v;
+    store_object_t  *o;
+    unsigned char    kb[STORE_PART_KEY];
+    const unsigned char *kp;
+    int              rc, stop = 0;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = mdb_cursor_open(txn, st->db_parts, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    store_part_key(id, after + 1, kb);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        kp = k.mv_data;
+        if (k.mv_size != STORE_PART_KEY
+            || memcmp(kp, id, STORE_UPLOAD_ID_LEN) != 0)
+        {
+            break;
+        }
+        if (store__object_decode(v.mv_data, v.mv_size, 0, &o) != GW_OK) {
+            continue;
+        }
+        stop = cb(ud, (uint32_t) kp[STORE_UPLOAD_ID_LEN] << 8
+                      | kp[STORE_UPLOAD_ID_LEN + 1], o);
+        store_object_free(o);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : rc;
+}
+
+/* ==== parts ==== */
+
+static int
+store_upload_exists(store_t *st, MDB_txn *txn, const char *id)
+{
+    MDB_val  k, v;
+    int      rc;
+
+    k.mv_data = (void *) id;
+    k.mv_size = STORE_UPLOAD_ID_LEN;
+    rc = mdb_get(txn, st->db_uploads, &k, &v);
+    return store__mdb_rc(rc);
+}
+
+/* Drops one part record and its chunk references. */
+static int
+store_part_drop(store_t *st, MDB_txn *txn, MDB_val *v)
+{
+    store_chunk_ref_t  *c;
+    size_t              n;
+    int                 rc;
+
+    rc = store__object_chunks(v->mv_data, v->mv_size, &c, &n);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    rc = store__refs_add(st, txn, c, n, -1);
+    gw_free(c);
+    return rc;
+}
+
+static int
+store_part_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    unsigned char  kb[STORE_PART_KEY];
+    MDB_val        k, v;
+    int            rc;
+
+    rc = store_upload_exists(st, txn, op->key);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    store_part_key(op->key, op->partno, kb);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+    rc = mdb_get(txn, st->db_parts, &k, &v);
+    if (rc == 0) {
+        rc = store_part_drop(st, txn, &v);      /* a re-uploaded part */
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    rc = store__refs_add(st, txn, op->chunks, op->nchunks, +1);
+    if (rc != 0) {
+        return rc;
+    }
+    v.mv_data = op->val;
+    v.mv_size = op->val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_parts, &k, &v, 0));
+}
+
+void
+store_part_put(store_t *st, const char *id, uint32_t partno,
+               const store_object_t *part, store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_part_put_apply;
+    op->key = gw_strndup(id, STORE_UPLOAD_ID_LEN);
+    op->partno = partno;
+    op->val = store__object_encode(part, &op->val_len);
+    if (part->nchunks) {
+        op->chunks = gw_alloc(sizeof(store_chunk_ref_t) * part->nchunks);
+        memcpy(op->chunks, part->chunks, sizeof(store_chunk_ref_t) * part->nchunks);
+        op->nchunks = part->nchunks;
+    }
+    store__submit(st, op);
+}
+
+/* Drops every part of upload id, then the upload itself. */
+static int
+store_upload_drop(store_t *st, MDB_txn *txn, const char *id)
+{
+    MDB_cursor     *cur;
+    MDB_val         k, v;
+    unsigned char   kb[STORE_PART_KEY];
+    int             rc;
+
+    rc = mdb_cursor_open(txn, st->db_parts, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+    store_part_key(id, 0, kb);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != STORE_PART_KEY
+            || memcmp(k.mv_data, id, STORE_UPLOAD_ID_LEN) != 0)
+        {
+            break;
+        }
+        rc = store_part_drop(st, txn, &v);
+        if (rc == 0) {
+            rc = mdb_cursor_del(cur, 0);
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    k.mv_data = (void *) id;
+    k.mv_size = STORE_UPLOAD_ID_LEN;
+    return store__mdb_rc(mdb_del(txn, st->db_uploads, &k, NULL));
+}
+
+static int
+store_upload_abort_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    int  rc = store_upload_exists(st, txn, op->key);
+
+    return rc == GW_OK ? store_upload_drop(st, txn, op->key) : rc;
+}
+
+void
+store_upload_abort(store_t *st, const char *id, store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_upload_abort_apply;
+    op->key = gw_strndup(id, STORE_UPLOAD_ID_LEN);
+    store__submit(st, op);
+}
+
+/* ==== completion ==== */
+
+static uint64_t
+store_be(const unsigned char *p, size_t n)
+{
+    uint64_t  v = 0;
+    size_t    i;
+
+    for (i = 0; i < n; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static void
+store_put_be(unsigned char *p, size_t n, uint64_t v)
+{
+    while (n-- > 0) {
+        p[n] = (unsigned char) v;
+        v >>= 8;
+    }
+}
+
+/* The object's checksum from its parts'. A full-object CRC is the parts'
+ * CRCs combined (as if computed over all the bytes); anything else is
+ * composite: the algorithm over the concatenated part checksums ("-N"). */
+static int
+store_complete_cksum(store_object_t *res, store_object_t **parts, size_t n,
+                     uint8_t alg, uint8_t type)
+{
+    gw_cksum_t  ck;
+    size_t      i, len = gw_cksum_len((gw_cksum_alg_t) alg);
+    uint64_t    acc = 0, v;
+
+    for (i = 0; i < n; i++) {
+        if (parts[i]->cksum_alg != alg) {
+            return -1;
+        }
+    }
+    res->cksum_alg = alg;
+    res->cksum_type = type;
+    if (type == 0 && (alg == GW_CK_CRC32 || alg == GW_CK_CRC32C
+                      || alg == GW_CK_CRC64NVME))
+    {
+        for (i = 0; i < n; i++) {
+            v = store_be(parts[i]->cksum, len);
+            acc = i == 0 ? v
+                  : alg == GW_CK_CRC32 ? gw_crc32_combine((uint32_t) acc, (uint32_t) v,
+                                                          parts[i]->size)
+                  : alg == GW_CK_CRC32C ? gw_crc32c_combine((uint32_t) acc, (uint32_t) v,
+                                                            parts[i]->size)
+                  : gw_crc64nvme_combine(acc, v, parts[i]->size);
+        }
+        store_put_be(res->cksum, len, acc);
+        return 0;
+    }
+    res->cksum_type = 1;
+    gw_cksum_init(&ck, (gw_cksum_alg_t) alg);
+    for (i = 0; i < n; i++) {
+        gw_cksum_update(&ck, parts[i]->cksum, len);
+    }
+    gw_cksum_final(&ck, res->cksum);
+    return 0;
+}
+
+static int
+store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    store_complete_t   *c = op->complete;
+    store_upload_t     *u = NULL;
+    store_object_t    **parts, obj;
+    store_chunk_ref_t  *chunks = NULL;
+    uint64_t           *psizes = NULL;
+    unsigned char       kb[STORE_PART_KEY];
+    MDB_val             k, v;
+    EVP_MD_CTX         *md5 = NULL;
+    size_t              i, j, nchunks = 0;
+    uint64_t            off = 0;
+    unsigned int        mdlen;
+    void               *val = NULL;
+    size_t              val_len;
+    int                 rc;
+
+    parts = gw_calloc(c->n + 1, sizeof(*parts));
+    k.mv_data = op->key;
+    k.mv_size = STORE_UPLOAD_ID_LEN;
+    rc = mdb_get(txn, st->db_uploads, &k, &v);
+    if (rc != 0) {
+        c->reason = STORE_COMPLETE_NO_UPLOAD;
+        rc = rc == MDB_NOTFOUND ? GW_EINVAL : rc;
+        goto done;
+    }
+    rc = store_upload_decode(op->key, &v, &u);
+    if (rc != GW_OK) {
+        goto done;
+    }
+    for (i = 0; i < c->n; i++) {
+        store_part_key(op->key, c->numbers[i], kb);
+        k.mv_data = kb;
+        k.mv_size = sizeof(kb);
+        rc = mdb_get(txn, st->db_parts, &k, &v);
+        if (rc == 0) {
+            rc = store__object_decode(v.mv_data, v.mv_size, STORE_DECODE_CHUNKS,
+                                      &parts[i]);
+        }
+        if (rc == MDB_NOTFOUND
+            || (rc == GW_OK && memcmp(parts[i]->md5, c->md5[i], 16) != 0)
+            || (rc == GW_OK && c->part_ck_alg != NULL
+                && c->part_ck_alg[i] != GW_CK_NONE
+                && (parts[i]->cksum_alg != c->part_ck_alg[i]
+                    || memcmp(parts[i]->cksum, c->part_ck[i],
+                              gw_cksum_len((gw_cksum_alg_t) c->part_ck_alg[i]))
+                       != 0)))
+        {
+            c->reason = STORE_COMPLETE_BAD_PART;
+            c->bad_part = c->numbers[i];
+            rc = GW_EINVAL;
+        }
+        if (rc != GW_OK) {
+            goto done;
+        }
+        if (i + 1 < c->n && parts[i]->size < c->min_part) {
+            c->reason = STORE_COMPLETE_TOO_SMALL;
+            c->bad_part = c->numbers[i];
+            rc = GW_EINVAL;
+            goto done;
+        }
+        nchunks += parts[i]->nchunks;
+    }
+
+    /* The object: the template plus the parts' chunks, end to end. (The s3
+     * layer never stores a part inline: a commit does no file I/O, so an
+     * inline part could not become a chunk here.) */
+    obj = *u->tmpl;
+    obj.chunks = chunks = gw_alloc(sizeof(*chunks) * (nchunks + 1));
+    obj.part_sizes = psizes = gw_alloc(sizeof(uint64_t) * (c->n + 1));
+    obj.npart_sizes = c->n;
+    md5 = EVP_MD_CTX_new();
+    if (md5 == NULL || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1) {
+        rc = GW_ERROR;
+        goto done;
+    }
+    nchunks = 0;
+    for (i = 0; i < c->n; i++) {
+        for (j = 0; j < parts[i]->nchunks; j++) {
+            chunks[nchunks] = parts[i]->chunks[j];
+            chunks[nchunks++].off = off + parts[i]->chunks[j].off;
+        }
+        if (parts[i]->nchunks == 0 && parts[i]->size > 0) {
+            c->reason = STORE_COMPLETE_BAD_PART;
+            c->bad_part = c->numbers[i];
+            rc = GW_EINVAL;
+            goto done;
+        }
+        obj.part_sizes[i] = parts[i]->size;
+        off += parts[i]->size;
+        EVP_DigestUpdate(md5, parts[i]->md5, 16);
+    }
+    obj.nchunks = nchunks;
+    obj.size = off;
+    obj.nparts = (uint32_t) c->n;
+    EVP_DigestFinal_ex(md5, obj.md5, &mdlen);
+    obj.inline_data.base = NULL;
+    obj.inline_data.len = 0;
+    memset(obj.cksum, 0, sizeof(obj.cksum));
+    for (i = 0, j = 0; i < c->n; i++) {
+        j += parts[i]->cksum_alg == GW_CK_NONE;
+    }
+    if (u->tmpl->cksum_alg != GW_CK_NONE && j == 0
+        && store_complete_cksum(&obj, parts, c->n, u->tmpl->cksum_alg,
+                                u->tmpl->cksum_type) != 0)
+    {
+        c->reason = STORE_COMPLETE_BAD_CKSUM;
+        rc = GW_EINVAL;
+        goto done;
+    }
+    if (j > 0) {
+        /* Parts copied with UploadPartCopy carry no checksum (their bytes
+         * were never read): the object then has none either. */
+        obj.cksum_alg = GW_CK_NONE;
+    }
+    if (u->tmpl->cksum_alg == GW_CK_NONE && j == 0
+        && store_complete_cksum(&obj, parts, c->n, GW_CK_CRC64NVME, 0) != 0)
+    {
+        obj.cksum_alg = GW_CK_NONE;     /* parts of mixed kinds: no checksum */
+    }
+    if (c->want_alg != GW_CK_NONE
+        && (obj.cksum_alg != c->want_alg
+            || memcmp(obj.cksum, c->want,
+                      gw_cksum_len((gw_cksum_alg_t) c->want_alg)) != 0))
+    {
+        c->reason = STORE_COMPLETE_WRONG_CKSUM;
+        rc = GW_EINVAL;
+        goto done;
+    }
+    obj.mtime_ms = c->result.mtime_ms;
+    val = store__object_encode(&obj, &val_len);
+    rc = store__object_commit(st, txn, u->bucket, u->tmpl->key, val, val_len,
+                              chunks, nchunks, &c->cond);
+    if (rc == GW_OK) {
+        rc = store_upload_drop(st, txn, op->key);
+    }
+    if (rc == GW_OK) {
+        c->result.size = obj.size;
+        memcpy(c->result.md5, obj.md5, 16);
+        c->result.nparts = obj.nparts;
+        c->result.cksum_alg = obj.cksum_alg;
+        c->result.cksum_type = obj.cksum_type;
+        memcpy(c->result.cksum, obj.cksum, sizeof(obj.cksum));
+    }
+
+done:
+    gw_free(psizes);
+    EVP_MD_CTX_free(md5);
+    gw_free(val);
+    gw_free(chunks);
+    for (i = 0; i < c->n; i++) {
+        store_object_free(parts[i]);
+    }
+    gw_free(parts);
+    store_upload_free(u);
+    return rc;
+}
+
+void
+store_upload_complete(store_t *st, const char *id, store_complete_t *c,
+                      store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_upload_complete_apply;
+    op->key = gw_strndup(id, STORE_UPLOAD_ID_LEN);
+    op->complete = c;
+    store__submit(st, op);
+}
+
+/* ==== expiry ==== */
+
+#define STORE_EXPIRE_BATCH  64
+
+static void
+store_upload_expired(void *ud, int rc)
+{
+    GW_UNUSED(ud);
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, NULL, rc, "expiring an upload failed");
+    }
+}
+
+size_t
+store__uploads_expire(store_t *st, uint64_t max_age_ms)
+{
+    MDB_txn          *txn;
+    MDB_cursor       *cur;
+    MDB_val           k, v;
+    store_upload_t   *u;
+    char              ids[STORE_EXPIRE_BATCH][STORE_UPLOAD_ID_LEN + 1];
+    int64_t           cutoff = (int64_t) time(NULL) * 1000 - (int64_t) max_age_ms;
+    size_t            n = 0, i;
+    int               rc;
+
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+        return 0;
+    }
+    if (mdb_cursor_open(txn, st->db_uploads, &cur) == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+             rc == 0 && n < STORE_EXPIRE_BATCH;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (k.mv_size != STORE_UPLOAD_ID_LEN) {
+                continue;
+            }
+            memcpy(ids[n], k.mv_data, STORE_UPLOAD_ID_LEN);
+            ids[n][STORE_UPLOAD_ID_LEN] = '\0';
+            if (store_upload_decode(ids[n], &v, &u) != GW_OK) {
+                continue;
+            }
+            if (u->tmpl->mtime_ms < cutoff) {
+                n++;
+            }
+            store_upload_free(u);
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    for (i = 0; i < n; i++) {
+        gw_log(GW_LOG_INFO, NULL, 0, "multipart upload %s expired", ids[i]);
+        store_upload_abort(st, ids[i], store_upload_expired, NULL);
+    }
+    return n;
+}
+
+/* Inside DeleteBucket's commit: uploads still open in the bucket go with
+ * it (their parts' chunks are released), so that a new bucket of the same
+ * name, perhaps another user's, cannot complete them. */
+int
+store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
+{
+    MDB_cursor     *cur;
+    MDB_val         k, v;
+    char            ids[STORE_EXPIRE_BATCH][STORE_UPLOAD_ID_LEN + 1];
+    size_t          n, i, bl = strlen(bucket);
+    int             rc;
+
+    do {
+        n = 0;
+        rc = mdb_cursor_open(txn, st->db_uploads, &cur);
+        if (rc != 0) {
+            return rc;
+        }
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+             rc == 0 && n < STORE_EXPIRE_BATCH;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            const unsigned char  *p = v.mv_data;
+
+            if (k.mv_size == STORE_UPLOAD_ID_LEN && v.mv_size > bl && p[0] == bl
+                && memcmp(p + 1, bucket, bl) == 0)
+            {
+                memcpy(ids[n], k.mv_data, STORE_UPLOAD_ID_LEN);
+                ids[n++][STORE_UPLOAD_ID_LEN] = '\0';
+            }
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            return rc;
+        }
+        for (i = 0; i < n; i++) {
+            rc = store_upload_drop(st, txn, ids[i]);
+            if (rc != GW_OK) {
+                return rc;
+            }
+        }
+    } while (n == STORE_EXPIRE_BATCH);
+    return GW_OK;
+}

@@ -1,0 +1,316 @@
+/* store/store.h: persistence. Owns everything under data_dir: the LMDB index
+ * and the content-addressed chunk files. Knows nothing about HTTP or S3
+ * wire formats; s3/ talks to it in buckets, keys and object records.
+ *
+ * ==== On-disk layout ====
+ *
+ *   <data_dir>/index/data.mdb      LMDB environment (named databases below)
+ *   <data_dir>/chunks/XX/<sha256>  one file per chunk, named by the lowercase
+ *                                  hex SHA-256 of its bytes; XX = the first
+ *                                  two hex digits (256 directories)
+ *   <data_dir>/tmp/                chunks being written; emptied at start-up
+ *
+ * A chunk file holds raw bytes only: no header, no framing. Objects are split
+ * into chunks of chunk_size bytes (default 4 MiB, the last one shorter); the
+ * same bytes are stored once however many objects, copies or parts hold them.
+ * Objects of at most inline_max bytes (default 4 KiB) have no chunk file:
+ * their bytes live in their index record.
+ *
+ * ==== LMDB key schema ====
+ *
+ *   buckets  name                      -> bucket record (store_bucket_t)
+ *   objects  bucket 0x00 okey          -> object record (see record.c)
+ *   refs     sha256 (32 bytes)         -> u64 refcount, u32 chunk length
+ *   gcq      sha256 (32 bytes)         -> u64 batch number that zeroed it
+ *   uploads  upload id (32 hex)        -> u8 n | bucket[n] | object record
+ *                                         template (key, owner, metadata,
+ *                                         checksum algorithm and type;
+ *                                         mtime_ms = initiation time)
+ *   parts    upload id | u16 part no.  -> object record of the part (size,
+ *            (big-endian, so a cursor    MD5, checksum, chunk list)
+ *            walks parts in order)
+ *
+ * A part holds references to its chunks like an object does. Completing an
+ * upload, in one transaction, writes the object record from the chosen
+ * parts' chunk lists (no bytes move), then drops every part record: the
+ * chosen chunks keep the object's references, the others reach zero.
+ * okey is the object key itself when it is at most STORE_KEY_DIRECT bytes
+ * long. LMDB keys stop at 511 bytes while S3 keys go to 1024, so a longer key
+ * is stored as its first STORE_KEY_DIRECT bytes, a 0xFF byte (never part of
+ * UTF-8) and 16 bytes of the SHA-256 of the whole key; the record carries the
+ * full key. Byte order still sorts every key correctly against every other,
+ * except long keys that share their first STORE_KEY_DIRECT bytes: the listing
+ * iterator reads such a group whole and sorts it by full key (store_iter_*).
+ *
+ * ==== Durability ====
+ *
+ * Every index change is an op queued to the commit batcher: ops gathered while
+ * one batch commits run together in the next, each in a nested transaction,
+ * on a libuv thread-pool thread; the batch commit syncs there (fsync on), and
+ * each op's callback runs on the loop only after that. Chunk files are
+ * fdatasync'ed, renamed into place and their directory fsync'ed before the
+ * object record that refers to them is queued. A chunk whose refcount drops
+ * to zero goes to gcq; the collector unlinks it later unless it was referred
+ * to again or is pinned by a reader or writer of this process. */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <uv.h>
+
+#include "core/conf.h"
+#include "core/gw.h"
+
+#define STORE_KEY_MAX      1024
+#define STORE_KEY_DIRECT   400
+#define STORE_BUCKET_MAX   63
+
+typedef struct store_s               store_t;
+typedef struct store_chunk_writer_s  store_chunk_writer_t;
+typedef struct store_iter_s          store_iter_t;
+
+typedef void (*store_done_pt)(void *ud, int rc);
+
+typedef struct store_bucket_s {
+    char      name[STORE_BUCKET_MAX + 1];
+    char      owner[64];          /* user name from the config */
+    char      region[32];         /* LocationConstraint given at creation */
+    int64_t   ctime_ms;
+} store_bucket_t;
+
+typedef struct store_chunk_ref_s {
+    unsigned char  sha[32];
+    uint64_t       off;           /* offset of the chunk within the object */
+    uint32_t       len;
+} store_chunk_ref_t;
+
+#define STORE_CLASS_STANDARD            0
+#define STORE_CLASS_REDUCED_REDUNDANCY  1
+
+/* An object record. Decoded records own one allocation (raw) that every
+ * string view points into; free them with store_object_free. Records built
+ * by s3/ for a put borrow their strings until store_object_put returns. */
+typedef struct store_object_s {
+    gw_str_t            key;
+    uint64_t            size;
+    int64_t             mtime_ms;
+    unsigned char       md5[16];       /* ETag digest */
+    uint32_t            nparts;        /* >0: multipart ETag "<md5>-<nparts>" */
+    uint8_t             storage_class;
+    uint8_t             cksum_alg;     /* gw_cksum_alg_t */
+    uint8_t             cksum_type;    /* 0 FULL_OBJECT, 1 COMPOSITE */
+    unsigned char       cksum[32];
+    gw_str_t            owner;
+    gw_str_t            content_type;
+    gw_str_t            content_encoding;
+    gw_str_t            content_disposition;
+    gw_str_t            content_language;
+    gw_str_t            cache_control;
+    gw_str_t            expires;
+    gw_kv_t            *meta;          /* user metadata, names without x-amz-meta- */
+    size_t              nmeta;
+    gw_kv_t            *tags;          /* object tags (tagging.c) */
+    size_t              ntags;
+    uint64_t           *part_sizes;    /* multipart: each part's size, in order */
+    size_t              npart_sizes;
+    gw_str_t            inline_data;   /* set when there are no chunks */
+    store_chunk_ref_t  *chunks;
+    size_t              nchunks;
+    void               *raw;
+} store_object_t;
+
+/* Write preconditions checked inside the commit (atomically). */
+typedef struct store_cond_s {
+    unsigned       if_none_match_star:1;
+    unsigned       has_if_match:1;
+    unsigned char  if_match_md5[16];
+    uint32_t       if_match_nparts;
+} store_cond_t;
+
+/* Opens (creating when needed) the store under cf->data_dir, cleans tmp/,
+ * queues orphan chunks for collection and starts the collector timer. */
+int store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf);
+
+/* Waits for queued ops to commit, then closes. cb runs when done. */
+void store_close(store_t *st, void (*cb)(store_t *st));
+
+/* ==== buckets (reads are synchronous, writes go through the batcher) ==== */
+
+/* GW_OK, GW_ENOTFOUND. */
+int store_bucket_get(store_t *st, const char *name, store_bucket_t *out);
+
+/* Calls cb for every bucket in name order; cb returning non-zero stops. */
+int store_bucket_list(store_t *st,
+                      int (*cb)(void *ud, const store_bucket_t *b), void *ud);
+
+/* done gets GW_OK or GW_EEXIST. b is copied. */
+void store_bucket_create(store_t *st, const store_bucket_t *b,
+                         store_done_pt done, void *ud);
+
+/* done gets GW_OK, GW_ENOTFOUND or GW_ENOTEMPTY. */
+void store_bucket_delete(store_t *st, const char *name, store_done_pt done,
+                         void *ud);
+
+/* ==== objects ==== */
+
+/* Looks one object up. *out is the caller's (store_object_free). Returns
+ * GW_OK or GW_ENOTFOUND. */
+int store_object_get(store_t *st, const char *bucket, gw_str_t key,
+                     store_object_t **out);
+void store_object_free(store_object_t *o);
+
+/* Commits obj under bucket (copied before return), replacing any previous
+ * version and moving chunk references. done gets GW_OK, GW_ENOBUCKET,
+ * GW_EPRECOND (a condition failed), GW_ENOTFOUND (If-Match on a missing
+ * key) or an I/O error. cond may be NULL. */
+void store_object_put(store_t *st, const char *bucket,
+                      const store_object_t *obj, const store_cond_t *cond,
+                      store_done_pt done, void *ud);
+
+/* Deletes a key (GW_OK also when it did not exist). */
+void store_object_delete(store_t *st, const char *bucket, gw_str_t key,
+                         store_done_pt done, void *ud);
+
+/* ==== multipart uploads (multipart.c) ==== */
+
+#define STORE_UPLOAD_ID_LEN  32
+#define STORE_PART_MAX       10000
+
+typedef struct store_upload_s {
+    char             id[STORE_UPLOAD_ID_LEN + 1];
+    char             bucket[STORE_BUCKET_MAX + 1];
+    store_object_t  *tmpl;       /* key, owner, metadata; mtime = initiated */
+} store_upload_t;
+
+/* Starts an upload of tmpl->key in bucket: id gets a new unguessable id
+ * (before return); done gets GW_OK or GW_ENOBUCKET. */
+void store_upload_create(store_t *st, const char *bucket,
+                         const store_object_t *tmpl, char *id,
+                         store_done_pt done, void *ud);
+
+/* GW_OK (*out is the caller's: store_upload_free) or GW_ENOTFOUND. */
+int store_upload_get(store_t *st, const char *id, store_upload_t **out);
+void store_upload_free(store_upload_t *u);
+
+/* Calls cb for every upload of bucket (unordered); non-zero stops. */
+int store_upload_list(store_t *st, const char *bucket,
+                      int (*cb)(void *ud, const store_upload_t *u), void *ud);
+
+/* Stores (or replaces) part number partno of upload id. done gets GW_OK or
+ * GW_ENOTFOUND (no such upload). part is copied before return. */
+void store_part_put(store_t *st, const char *id, uint32_t partno,
+                    const store_object_t *part, store_done_pt done, void *ud);
+
+/* Calls cb for the parts of upload id numbered above after, in order, with
+ * the part record (no chunk list); non-zero stops. */
+int store_part_list(store_t *st, const char *id, uint32_t after,
+                    int (*cb)(void *ud, uint32_t partno,
+                              const store_object_t *part), void *ud);
+
+/* What CompleteMultipartUpload asks for, and what it found. Owned by the
+ * caller until done runs. */
+#define STORE_COMPLETE_NO_UPLOAD  1
+#define STORE_COMPLETE_BAD_PART   2
+#define STORE_COMPLETE_TOO_SMALL  3
+#define STORE_COMPLETE_BAD_CKSUM  4   /* a part's algorithm is not the upload's */
+#define STORE_COMPLETE_WRONG_CKSUM 5  /* the object's is not the one given */
+
+typedef struct store_complete_s {
+    size_t           n;            /* parts listed, ascending numbers */
+    uint32_t        *numbers;
+    unsigned char  (*md5)[16];     /* each listed part's ETag */
+    uint8_t         *part_ck_alg;  /* checksums given for the parts, or NONE */
+    unsigned char  (*part_ck)[32];
+    uint64_t         min_part;     /* every part but the last at least this */
+    uint8_t          want_alg;     /* the object's checksum, when given */
+    unsigned char    want[32];
+    store_cond_t     cond;
+    /* Results (set by the commit). */
+    int              reason;       /* STORE_COMPLETE_* when done gets GW_EINVAL */
+    uint32_t         bad_part;
+    store_object_t   result;       /* size, md5, nparts, checksum of the object */
+} store_complete_t;
+
+/* Assembles the object from the listed parts in one commit and drops the
+ * upload. done gets GW_OK, GW_EINVAL (see c->reason), GW_EPRECOND,
+ * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. */
+void store_upload_complete(store_t *st, const char *id, store_complete_t *c,
+                           store_done_pt done, void *ud);
+
+/* Aborts uploads started more than max_age_ms ago (up to a batch of them
+ * per call); returns how many were queued. Called by the collector. */
+size_t store__uploads_expire(store_t *st, uint64_t max_age_ms);
+
+/* Drops an upload and its parts; done gets GW_OK or GW_ENOTFOUND. */
+void store_upload_abort(store_t *st, const char *id, store_done_pt done,
+                        void *ud);
+
+/* ==== listing: keys of one bucket in order, under one read txn ==== */
+
+store_iter_t *store_iter_open(store_t *st, const char *bucket);
+/* Positions at the first key >= key (or > key when after is set). */
+int store_iter_seek(store_iter_t *it, gw_str_t key, int after);
+/* Next object in key order, without its chunk list. *out is valid until the
+ * next call or close. GW_OK or GW_ENOTFOUND at the end. */
+int store_iter_next(store_iter_t *it, const store_object_t **out);
+void store_iter_close(store_iter_t *it);
+
+/* ==== chunks ==== */
+
+/* Path of a chunk file into buf (PATH_MAX). */
+void store_chunk_path(store_t *st, const unsigned char sha[32], char *buf,
+                      size_t cap);
+
+/* Pins keep the collector off chunks this process is reading or writing. */
+void store_pin(store_t *st, const store_chunk_ref_t *c, size_t n);
+void store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n);
+
+/* Number of chunk references and chunk files known to the index (tests,
+ * benchmarks). */
+size_t store_chunk_count(store_t *st);
+
+/* The streaming chunk writer. Bytes are copied into the writer's buffers
+ * and hashed; full segments go to the thread pool to be written to a temp
+ * file, and every chunk_size bytes the temp file is made durable and renamed
+ * to its content address. */
+store_chunk_writer_t *store_chunk_writer_open(store_t *st,
+                                              void (*on_ready)(void *ud),
+                                              void *ud);
+
+/* Never keep the bytes inline, however few (multipart parts must be chunk
+ * files so that completion can reference them). Call before writing. */
+void store_chunk_writer_no_inline(store_chunk_writer_t *w);
+
+/* Takes len bytes (at is borrowed, copied before return). GW_OK, GW_AGAIN
+ * (taken, but the writer is behind: stop feeding until on_ready runs) or the
+ * error of an earlier failed write. */
+int store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len);
+
+/* No more bytes: flushes the last chunk. Returns GW_OK when everything is
+ * already durable (done is not called), GW_DONE when done(ud, rc) will run
+ * later, or an error. */
+int store_chunk_writer_finish(store_chunk_writer_t *w, store_done_pt done,
+                              void *ud);
+
+/* After finish: the chunk list (owned by the writer) or, for a small
+ * object, the inline bytes. total is the byte count written. */
+const store_chunk_ref_t *store_chunk_writer_chunks(store_chunk_writer_t *w,
+                                                   size_t *n);
+gw_str_t store_chunk_writer_inline(store_chunk_writer_t *w);
+uint64_t store_chunk_writer_total(store_chunk_writer_t *w);
+
+/* Makes a new chunk of bytes [start, start + len) of chunk src (UploadPart-
+ * Copy's partial ends): read, hashed, written and made durable in the
+ * thread pool like any chunk. *out gets its reference, pinned until the
+ * caller's store_unpin (after its commit). done(ud, rc) runs on the loop;
+ * out must stay valid until then. */
+void store_chunk_slice(store_t *st, const unsigned char src[32],
+                       uint32_t start, uint32_t len, store_chunk_ref_t *out,
+                       store_done_pt done, void *ud);
+
+/* Done with the writer. If the object was committed pass committed=1;
+ * otherwise the chunks it made are queued for collection unless something
+ * else refers to them. Safe while writes are in flight: the writer frees
+ * itself once they settle. */
+void store_chunk_writer_close(store_chunk_writer_t *w, int committed);
+
+#endif

@@ -1,0 +1,73 @@
+#!/bin/sh
+# test/deps.sh: installs what building and testing s3gw needs, and only that.
+#
+# Debian packages are checked with dpkg -s; apt-get runs only when one is
+# missing (through sudo when not root). Then the Python side: boto3 and the
+# aws CLI come with the machine's default python3; Debian's python3-boto3 and
+# awscli packages are the fallback when they are missing.
+
+set -u
+
+PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
+node-llhttp s3cmd rclone curl"
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+
+installed() {
+    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
+apt_install() {
+    if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+        echo "deps: not root and no sudo; install these as root:" \
+             "apt-get install -y $*" >&2
+        return 1
+    fi
+    echo "deps: installing $*"
+    $SUDO apt-get update -q || return 1
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "$@"
+}
+
+status=0
+
+missing=
+for p in $PKGS; do
+    installed "$p" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    # shellcheck disable=SC2086  # word splitting of the list is intended
+    apt_install $missing || status=1
+fi
+
+if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+    echo "deps: python3 cannot import boto3; trying Debian's python3-boto3"
+    apt_install python3-boto3 || status=1
+    if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+        echo "deps: boto3 is still missing for $(command -v python3)." >&2
+        echo "      The integration tests need boto3 in the python3 on PATH:" >&2
+        echo "      use the machine's default python3 (it has boto3), or" >&2
+        echo "      put /usr/bin first in PATH to use Debian's python3-boto3." >&2
+        status=1
+    fi
+fi
+
+if ! aws --version >/dev/null 2>&1; then
+    echo "deps: the aws CLI is missing; trying Debian's awscli"
+    apt_install awscli || status=1
+    if ! aws --version >/dev/null 2>&1; then
+        echo "deps: 'aws' is still not on PATH. It comes with the default" >&2
+        echo "      python3 here; otherwise install Debian's awscli." >&2
+        status=1
+    fi
+fi
+
+if [ "$status" -eq 0 ]; then
+    echo "deps: all present"
+fi
+exit "$status"

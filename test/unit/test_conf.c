@@ -1,0 +1,767 @@
+/* test/unit/test_conf.c: core/conf. Most cases write a small config to a
+ * temp file, load it, and compare the error with "PATH:LINE: message". */
+#include "core/gw.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "test/unit/unit.h"
+
+#include <unistd.h>
+
+#define TEST_CONF_EXAMPLE  "s3gw.conf.example"
+
+static char  test_conf_path[64];
+static char  test_conf_err[512];
+
+static void
+test_conf_write(const char *text, size_t len)
+{
+    FILE  *fp;
+    int    fd;
+
+    if (test_conf_path[0] == '\0') {
+        strcpy(test_conf_path, "/tmp/s3gw-test-conf-XXXXXX");
+        fd = mkstemp(test_conf_path);
+        CHECK(fd >= 0);
+        close(fd);
+    }
+    fp = fopen(test_conf_path, "wb");
+    CHECK(fp != NULL);
+    CHECK(fwrite(text, 1, len, fp) == len);
+    CHECK(fclose(fp) == 0);
+}
+
+/* Loads text as a file (and extra as -g); returns gw_conf_load's result. */
+static int
+test_conf_load(gw_conf_t *cf, const char *text, const char *extra)
+{
+    int  rc;
+
+    test_conf_write(text, strlen(text));
+    rc = gw_conf_load(cf, test_conf_path, extra, test_conf_err,
+                      sizeof(test_conf_err));
+    unlink(test_conf_path);
+    return rc;
+}
+
+/* The text must load. */
+#define CHECK_LOAD_OK(cf, text, extra)                                      \
+    do {                                                                    \
+        int  rc_ = test_conf_load((cf), (text), (extra));                   \
+        if (rc_ != GW_OK) {                                                 \
+            fprintf(stderr, "# %s:%d: load failed: %s\n", __FILE__,         \
+                    __LINE__, test_conf_err);                               \
+            exit(1);                                                        \
+        }                                                                   \
+    } while (0)
+
+/* The text must fail with err == PATH ":LINE: message" (msg starts with
+ * the ":LINE"), and leave the defaults behind. */
+#define CHECK_LOAD_ERR(text, msg)                                           \
+    do {                                                                    \
+        gw_conf_t  cf_;                                                     \
+        char       want_[600];                                              \
+        CHECK_EQ_INT(test_conf_load(&cf_, (text), NULL), GW_EINVAL);        \
+        snprintf(want_, sizeof(want_), "%s%s", test_conf_path, (msg));      \
+        CHECK_EQ_STR(test_conf_err, want_);                                 \
+        CHECK_EQ_INT(cf_.nusers, 0);                                        \
+        CHECK_EQ_INT(cf_.chunk_size, 4 << 20);                              \
+        gw_conf_free(&cf_);                                                 \
+    } while (0)
+
+/* The -g text must fail with exactly this error. */
+#define CHECK_EXTRA_ERR(extra, msg)                                         \
+    do {                                                                    \
+        gw_conf_t  cf_;                                                     \
+        CHECK_EQ_INT(gw_conf_load(&cf_, NULL, (extra), test_conf_err,       \
+                                  sizeof(test_conf_err)), GW_EINVAL);       \
+        CHECK_EQ_STR(test_conf_err, (msg));                                 \
+        gw_conf_free(&cf_);                                                 \
+    } while (0)
+
+static void
+test_conf_check_defaults(const gw_conf_t *cf)
+{
+    CHECK_EQ_INT(cf->nlisten, 1);
+    CHECK_EQ_STR(cf->listen[0].host, "127.0.0.1");
+    CHECK_EQ_INT(cf->listen[0].port, 9000);
+    CHECK_EQ_STR(cf->data_dir, "./data");
+    CHECK_EQ_STR(cf->region, "us-east-1");
+    CHECK(cf->server_name == NULL);
+    CHECK_EQ_INT(cf->fsync, 1);
+    CHECK_EQ_INT(cf->log_level, GW_LOG_INFO);
+    CHECK_EQ_STR(cf->access_log, "stdout");
+    CHECK_EQ_INT(cf->chunk_size, 4 << 20);
+    CHECK_EQ_INT(cf->inline_max, 4096);
+    CHECK_EQ_INT(cf->max_header_size, 16384);
+    CHECK_EQ_INT(cf->max_headers, 100);
+    CHECK_EQ_INT(cf->max_url, 8192);
+    CHECK(cf->max_object_size == 5ull << 30);
+    CHECK_EQ_INT(cf->header_timeout_ms, 30000);
+    CHECK_EQ_INT(cf->idle_timeout_ms, 60000);
+    CHECK_EQ_INT(cf->shutdown_timeout_ms, 10000);
+    CHECK_EQ_INT(cf->gc_interval_ms, 2000);
+    CHECK_EQ_INT(cf->max_connections, 1024);
+    CHECK_EQ_INT(cf->worker_processes, 1);
+}
+
+static void
+test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
+{
+    size_t  i;
+
+    CHECK_EQ_INT(a->nlisten, b->nlisten);
+    for (i = 0; i < a->nlisten; i++) {
+        CHECK_EQ_STR(a->listen[i].host, b->listen[i].host);
+        CHECK_EQ_INT(a->listen[i].port, b->listen[i].port);
+    }
+    CHECK_EQ_STR(a->data_dir, b->data_dir);
+    CHECK_EQ_STR(a->region, b->region);
+    CHECK((a->server_name == NULL) == (b->server_name == NULL));
+    CHECK_EQ_INT(a->fsync, b->fsync);
+    CHECK_EQ_INT(a->log_level, b->log_level);
+    CHECK_EQ_STR(a->access_log, b->access_log);
+    CHECK_EQ_INT(a->chunk_size, b->chunk_size);
+    CHECK_EQ_INT(a->inline_max, b->inline_max);
+    CHECK_EQ_INT(a->max_header_size, b->max_header_size);
+    CHECK_EQ_INT(a->max_headers, b->max_headers);
+    CHECK_EQ_INT(a->max_url, b->max_url);
+    CHECK(a->max_object_size == b->max_object_size);
+    CHECK_EQ_INT(a->header_timeout_ms, b->header_timeout_ms);
+    CHECK_EQ_INT(a->idle_timeout_ms, b->idle_timeout_ms);
+    CHECK_EQ_INT(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
+    CHECK_EQ_INT(a->gc_interval_ms, b->gc_interval_ms);
+    CHECK_EQ_INT(a->max_connections, b->max_connections);
+    CHECK_EQ_INT(a->worker_processes, b->worker_processes);
+    CHECK_EQ_INT(a->nusers, b->nusers);
+    for (i = 0; i < a->nusers; i++) {
+        CHECK_EQ_STR(a->users[i].name, b->users[i].name);
+        CHECK_EQ_STR(a->users[i].access_key, b->users[i].access_key);
+        CHECK_EQ_STR(a->users[i].secret_key, b->users[i].secret_key);
+        CHECK_EQ_STR(a->users[i].display_name, b->users[i].display_name);
+        CHECK_EQ_STR(a->users[i].canonical_id, b->users[i].canonical_id);
+    }
+}
+
+TEST(conf_defaults)
+{
+    gw_conf_t  cf;
+
+    gw_conf_init(&cf);
+    test_conf_check_defaults(&cf);
+    CHECK_EQ_INT(cf.nusers, 0);
+    CHECK_EQ_STR(cf.file, "(embedded)");
+    gw_conf_free(&cf);
+    gw_conf_free(&cf);
+    test_conf_check_defaults(&cf);
+}
+
+TEST(conf_embedded_matches_example)
+{
+    gw_conf_t   emb, file, init;
+    FILE       *fp;
+    char       *text;
+    long        n;
+
+    /* The embedded text is the file, byte for byte. */
+    fp = fopen(TEST_CONF_EXAMPLE, "rb");
+    CHECK(fp != NULL);
+    CHECK(fseek(fp, 0, SEEK_END) == 0);
+    n = ftell(fp);
+    CHECK(n > 0);
+    rewind(fp);
+    text = gw_alloc((size_t) n + 1);
+    CHECK(fread(text, 1, (size_t) n, fp) == (size_t) n);
+    text[n] = '\0';
+    fclose(fp);
+    CHECK_EQ_STR(gw_conf_default_text, text);
+    gw_free(text);
+
+    CHECK_EQ_INT(gw_conf_load(&emb, NULL, NULL, test_conf_err,
+                              sizeof(test_conf_err)), GW_OK);
+    CHECK_EQ_INT(gw_conf_load(&file, TEST_CONF_EXAMPLE, NULL, test_conf_err,
+                              sizeof(test_conf_err)), GW_OK);
+    CHECK_EQ_STR(emb.file, "(embedded)");
+    CHECK_EQ_STR(file.file, TEST_CONF_EXAMPLE);
+    test_conf_check_equal(&emb, &file);
+
+    /* The example states the built-in defaults, and one user. */
+    test_conf_check_defaults(&emb);
+    gw_conf_init(&init);
+    init.users = emb.users;
+    init.nusers = emb.nusers;
+    test_conf_check_equal(&emb, &init);
+    CHECK_EQ_INT(emb.nusers, 1);
+    CHECK_EQ_STR(emb.users[0].name, "admin");
+    CHECK_EQ_STR(emb.users[0].access_key, "s3gwadmin");
+    CHECK_EQ_STR(emb.users[0].secret_key, "s3gwadmin-secret-change-me");
+    CHECK_EQ_STR(emb.users[0].display_name, "admin");
+    /* SHA-256 of "s3gw:admin". */
+    CHECK_EQ_STR(emb.users[0].canonical_id,
+                 "26fc6d0133115abd5c6efbfa0b7e91ca"
+                 "6cd72c7b98057c7f02f1913a77ee403e");
+    gw_conf_free(&emb);
+    gw_conf_free(&file);
+}
+
+TEST(conf_setters)
+{
+    gw_conf_t  cf;
+
+    CHECK_LOAD_OK(&cf,
+        "listen 10.1.2.3:80;\n"
+        "listen [::1]:9001;\n"
+        "listen *:9002;\n"
+        "listen 9003;\n"
+        "listen localhost:9004;\n"
+        "listen [::]:9005;\n"
+        "listen [0:0:0:0:0:0:0:1]:9006;\n"
+        "data_dir /var/lib/s3gw;\n"
+        "region eu-west-3;\n"
+        "server_name S3.Example.COM;\n"
+        "fsync off;\n"
+        "log_level debug;\n"
+        "access_log /var/log/s3gw/access.log;\n"
+        "chunk_size 64k;\n"
+        "inline_max 0;\n"
+        "max_header_size 1M;\n"
+        "max_headers 8;\n"
+        "max_url 256;\n"
+        "max_object_size 5t;\n"
+        "header_timeout 500ms;\n"
+        "idle_timeout 1d;\n"
+        "shutdown_timeout 0;\n"
+        "gc_interval 2m;\n"
+        "max_connections 100000;\n"
+        "worker_processes 64;\n", NULL);
+    CHECK_EQ_INT(cf.nlisten, 7);
+    CHECK_EQ_STR(cf.listen[0].host, "10.1.2.3");
+    CHECK_EQ_INT(cf.listen[0].port, 80);
+    CHECK_EQ_STR(cf.listen[1].host, "::1");
+    CHECK_EQ_INT(cf.listen[1].port, 9001);
+    CHECK_EQ_STR(cf.listen[2].host, "0.0.0.0");
+    CHECK_EQ_STR(cf.listen[3].host, "0.0.0.0");
+    CHECK_EQ_INT(cf.listen[3].port, 9003);
+    CHECK_EQ_STR(cf.listen[4].host, "127.0.0.1");
+    CHECK_EQ_STR(cf.listen[5].host, "::");
+    CHECK_EQ_STR(cf.listen[6].host, "::1");
+    CHECK_EQ_STR(cf.data_dir, "/var/lib/s3gw");
+    CHECK_EQ_STR(cf.region, "eu-west-3");
+    CHECK_EQ_STR(cf.server_name, "s3.example.com");
+    CHECK_EQ_INT(cf.fsync, 0);
+    CHECK_EQ_INT(cf.log_level, GW_LOG_DEBUG);
+    CHECK_EQ_STR(cf.access_log, "/var/log/s3gw/access.log");
+    CHECK_EQ_INT(cf.chunk_size, 65536);
+    CHECK_EQ_INT(cf.inline_max, 0);
+    CHECK_EQ_INT(cf.max_header_size, 1 << 20);
+    CHECK_EQ_INT(cf.max_headers, 8);
+    CHECK_EQ_INT(cf.max_url, 256);
+    CHECK(cf.max_object_size == 5ull << 40);
+    CHECK_EQ_INT(cf.header_timeout_ms, 500);
+    CHECK_EQ_INT(cf.idle_timeout_ms, 86400000);
+    CHECK_EQ_INT(cf.shutdown_timeout_ms, 0);
+    CHECK_EQ_INT(cf.gc_interval_ms, 120000);
+    CHECK_EQ_INT(cf.max_connections, 100000);
+    CHECK_EQ_INT(cf.worker_processes, 64);
+    CHECK_EQ_STR(cf.file, test_conf_path);
+    gw_conf_free(&cf);
+
+    /* More spellings of the same kinds. */
+    CHECK_LOAD_OK(&cf, "fsync ON; chunk_size 1048576; idle_timeout 90;\n"
+                       "header_timeout 1h; log_level crit; access_log off;\n"
+                       "gc_interval 10ms; max_object_size 1K;", NULL);
+    CHECK_EQ_INT(cf.fsync, 1);
+    CHECK_EQ_INT(cf.chunk_size, 1 << 20);
+    CHECK_EQ_INT(cf.idle_timeout_ms, 90000);
+    CHECK_EQ_INT(cf.header_timeout_ms, 3600000);
+    CHECK_EQ_INT(cf.log_level, GW_LOG_CRIT);
+    CHECK_EQ_STR(cf.access_log, "off");
+    CHECK_EQ_INT(cf.gc_interval_ms, 10);
+    CHECK(cf.max_object_size == 1024);
+    gw_conf_free(&cf);
+
+    /* Bad values, each named with its file, line and directive. */
+    CHECK_LOAD_ERR("\n\nchunk_size 12q;", ":3: invalid size \"12q\" in "
+                   "\"chunk_size\"");
+    CHECK_LOAD_ERR("chunk_size k;", ":1: invalid size \"k\" in "
+                   "\"chunk_size\"");
+    CHECK_LOAD_ERR("chunk_size -4m;", ":1: invalid size \"-4m\" in "
+                   "\"chunk_size\"");
+    CHECK_LOAD_ERR("chunk_size 4mb;", ":1: invalid size \"4mb\" in "
+                   "\"chunk_size\"");
+    CHECK_LOAD_ERR("chunk_size 1.5m;", ":1: invalid size \"1.5m\" in "
+                   "\"chunk_size\"");
+    CHECK_LOAD_ERR("max_object_size 99999999999999999999999;",
+                   ":1: invalid size \"99999999999999999999999\" in "
+                   "\"max_object_size\"");
+    CHECK_LOAD_ERR("max_object_size 99999999999t;",
+                   ":1: size \"99999999999t\" in \"max_object_size\" is out "
+                   "of range (1k..5t)");
+    CHECK_LOAD_ERR("fsync yes;", ":1: invalid value \"yes\" in \"fsync\", "
+                   "it must be \"on\" or \"off\"");
+    CHECK_LOAD_ERR("log_level loud;", ":1: invalid log level \"loud\" in "
+                   "\"log_level\" (use crit, alert, error, warn, notice, "
+                   "info or debug)");
+    CHECK_LOAD_ERR("idle_timeout 5w;", ":1: invalid time \"5w\" in "
+                   "\"idle_timeout\" (use ms, s, m, h or d)");
+    CHECK_LOAD_ERR("idle_timeout 5S;", ":1: invalid time \"5S\" in "
+                   "\"idle_timeout\" (use ms, s, m, h or d)");
+    CHECK_LOAD_ERR("idle_timeout s;", ":1: invalid time \"s\" in "
+                   "\"idle_timeout\"");
+    CHECK_LOAD_ERR("max_headers 1e3;", ":1: invalid number \"1e3\" in "
+                   "\"max_headers\"");
+    CHECK_LOAD_ERR("max_headers 10k;", ":1: invalid number \"10k\" in "
+                   "\"max_headers\"");
+    CHECK_LOAD_ERR("region eu/west;", ":1: invalid value \"eu/west\" in "
+                   "\"region\" (use letters, digits, \"-\" and \"_\")");
+    CHECK_LOAD_ERR("server_name .example.com;", ":1: invalid host name "
+                   "\".example.com\" in \"server_name\"");
+    CHECK_LOAD_ERR("server_name 'a b';", ":1: invalid host name \"a b\" in "
+                   "\"server_name\"");
+    CHECK_LOAD_ERR("data_dir '';", ":1: \"data_dir\" must be 1 to 4095 "
+                   "characters long");
+    CHECK_LOAD_ERR("data_dir 'a\\nb';", ":1: invalid character \"a\\x0ab\" "
+                   "in \"data_dir\" (control characters are not allowed)");
+    CHECK_LOAD_ERR("listen 127.0.0.1;", ":1: invalid port \"127.0.0.1\" in "
+                   "\"listen\"");
+    CHECK_LOAD_ERR("access_log 'a\\tb';", ":1: invalid character "
+                   "\"a\\x09b\" in \"access_log\" (control characters are "
+                   "not allowed)");
+    CHECK_LOAD_ERR("listen 127.0.0.1:0;", ":1: invalid port \"0\" in "
+                   "\"listen\"");
+    CHECK_LOAD_ERR("listen 127.0.0.1:65536;", ":1: invalid port \"65536\" in "
+                   "\"listen\"");
+    CHECK_LOAD_ERR("listen 127.0.0.1:;", ":1: invalid port \"\" in "
+                   "\"listen\"");
+    CHECK_LOAD_ERR("listen 300.0.0.1:80;", ":1: invalid address "
+                   "\"300.0.0.1\" in \"listen\"");
+    CHECK_LOAD_ERR("listen example.com:80;", ":1: invalid address "
+                   "\"example.com\" in \"listen\"");
+    CHECK_LOAD_ERR("listen ::1:80;", ":1: invalid address \"::1:80\" in "
+                   "\"listen\" (write IPv6 addresses as [ADDRESS]:PORT)");
+    CHECK_LOAD_ERR("listen [::1]80;", ":1: invalid address \"[::1]80\" in "
+                   "\"listen\" (expected [ADDRESS]:PORT)");
+    CHECK_LOAD_ERR("listen [1.2.3.4]:80;", ":1: invalid address \"1.2.3.4\" "
+                   "in \"listen\"");
+    CHECK_LOAD_ERR("listen :80;", ":1: invalid address \":80\" in "
+                   "\"listen\" (write IPv6 addresses as [ADDRESS]:PORT)");
+    CHECK_LOAD_ERR("listen 1.2.3.4:80;\nlisten 1.2.3.4:80;",
+                   ":2: duplicate \"listen\" \"1.2.3.4:80\"");
+    CHECK_LOAD_ERR("listen 1; listen 2; listen 3; listen 4; listen 5;\n"
+                   "listen 6; listen 7; listen 8; listen 9;",
+                   ":2: too many \"listen\" directives (at most 8)");
+}
+
+TEST(conf_bounds)
+{
+    gw_conf_t  cf;
+
+    CHECK_LOAD_ERR("chunk_size 63k;", ":1: size \"63k\" in \"chunk_size\" "
+                   "is out of range (64k..64m)");
+    CHECK_LOAD_ERR("chunk_size 65m;", ":1: size \"65m\" in \"chunk_size\" "
+                   "is out of range (64k..64m)");
+    CHECK_LOAD_ERR("inline_max 257k;", ":1: size \"257k\" in \"inline_max\" "
+                   "is out of range (0..256k)");
+    CHECK_LOAD_ERR("max_header_size 1023;", ":1: size \"1023\" in "
+                   "\"max_header_size\" is out of range (1k..1m)");
+    CHECK_LOAD_ERR("max_url 255;", ":1: size \"255\" in \"max_url\" is out "
+                   "of range (256..64k)");
+    CHECK_LOAD_ERR("max_object_size 6t;", ":1: size \"6t\" in "
+                   "\"max_object_size\" is out of range (1k..5t)");
+    CHECK_LOAD_ERR("max_headers 7;", ":1: number \"7\" in \"max_headers\" is "
+                   "out of range (8..1000)");
+    CHECK_LOAD_ERR("max_headers 1001;", ":1: number \"1001\" in "
+                   "\"max_headers\" is out of range (8..1000)");
+    CHECK_LOAD_ERR("max_connections 0;", ":1: number \"0\" in "
+                   "\"max_connections\" is out of range (1..100000)");
+    CHECK_LOAD_ERR("worker_processes 65;", ":1: number \"65\" in "
+                   "\"worker_processes\" is out of range (1..64)");
+    CHECK_LOAD_ERR("header_timeout 99ms;", ":1: time \"99ms\" in "
+                   "\"header_timeout\" is out of range (100ms..1h)");
+    CHECK_LOAD_ERR("idle_timeout 2d;", ":1: time \"2d\" in "
+                   "\"idle_timeout\" is out of range (100ms..1d)");
+    CHECK_LOAD_ERR("gc_interval 99999999999999999d;", ":1: time "
+                   "\"99999999999999999d\" in \"gc_interval\" is out of "
+                   "range (10ms..1h)");
+    /* inline_max must stay below chunk_size; reported at the later one. */
+    CHECK_LOAD_ERR("chunk_size 64k;\ninline_max 64k;\n",
+                   ":2: \"inline_max\" (64k) must be less than "
+                   "\"chunk_size\" (64k)");
+    CHECK_LOAD_ERR("inline_max 128k;\n\nchunk_size 64k;\n",
+                   ":3: \"inline_max\" (128k) must be less than "
+                   "\"chunk_size\" (64k)");
+    CHECK_EXTRA_ERR("inline_max 256k; chunk_size 128k;", "(command line):1: "
+                    "\"inline_max\" (256k) must be less than \"chunk_size\" "
+                    "(128k)");
+    /* The edges themselves are fine. */
+    CHECK_LOAD_OK(&cf, "chunk_size 257k; inline_max 256k; max_headers 1000;"
+                       "max_url 64k; max_header_size 1k;", NULL);
+    CHECK_EQ_INT(cf.inline_max, 256 * 1024);
+    gw_conf_free(&cf);
+}
+
+TEST(conf_syntax)
+{
+    gw_conf_t  cf;
+
+    /* Comments, odd spacing, quotes and escapes. */
+    CHECK_LOAD_OK(&cf,
+        "# a comment\n"
+        "  region\tap-south-1 ;# trailing comment; data_dir /nope;\n"
+        "data_dir \"/srv/my data;{}#\";\n"
+        "user u1 { access_key AK1; secret_key \"q\\\"uo\\'te\\\\d\\x\"; "
+        "display_name 'O\\'Brien \"Bob\"'; }\n"
+        "user\nu2\n{\naccess_key\nAK2\n;\nsecret_key s#not-a-comment;}\n",
+        NULL);
+    CHECK_EQ_STR(cf.region, "ap-south-1");
+    CHECK_EQ_STR(cf.data_dir, "/srv/my data;{}#");
+    CHECK_EQ_INT(cf.nusers, 2);
+    CHECK_EQ_STR(cf.users[0].secret_key, "q\"uo'te\\d\\x");
+    CHECK_EQ_STR(cf.users[0].display_name, "O'Brien \"Bob\"");
+    CHECK_EQ_STR(cf.users[1].secret_key, "s#not-a-comment");
+    gw_conf_free(&cf);
+
+    /* Quotes must be followed by a separator. */
+    CHECK_LOAD_ERR("access_log '/tmp/it''s';", ":1: unexpected \"'\" after "
+                   "a quoted string");
+    CHECK_LOAD_ERR("region \"a\"b;", ":1: unexpected \"b\" after a quoted "
+                   "string");
+    CHECK_LOAD_ERR("\nregion \"us-east-1;\n\n", ":2: unexpected end of file "
+                   "in the string that starts here");
+    CHECK_LOAD_ERR("region 'x\\", ":1: unexpected end of file in the string "
+                   "that starts here");
+
+    /* Directives. */
+    CHECK_LOAD_ERR("\n\n\n\n\n\nlisen 127.0.0.1:9000;",
+                   ":7: unknown directive \"lisen\"");
+    CHECK_LOAD_ERR("\nlisten 127.0.0.1:9000", ":2: directive \"listen\" has "
+                   "no \";\"");
+    CHECK_LOAD_ERR("listen 127.0.0.1:9000 { }", ":1: directive \"listen\" "
+                   "has no \";\"");
+    CHECK_LOAD_ERR("region;", ":1: invalid number of arguments in "
+                   "\"region\" directive");
+    CHECK_LOAD_ERR("region a b;", ":1: invalid number of arguments in "
+                   "\"region\" directive");
+    CHECK_LOAD_ERR("region a b c d e f g h i j k;", ":1: invalid number of "
+                   "arguments in \"region\" directive");
+    CHECK_LOAD_ERR("; region a;", ":1: unexpected \";\"");
+    CHECK_LOAD_ERR("{ }", ":1: unexpected \"{\"");
+    CHECK_LOAD_ERR("region a;\n}", ":2: unexpected \"}\"");
+    CHECK_LOAD_ERR("\"\" x;", ":1: unknown directive \"\"");
+    CHECK_LOAD_ERR("bad\001name;", ":1: unknown directive \"bad\\x01name\"");
+    {
+        /* The NUL is inside the text, so write it with its length. */
+        gw_conf_t  c2;
+        char       want[600];
+
+        test_conf_write("region a;\nx\0y;", 14);
+        CHECK_EQ_INT(gw_conf_load(&c2, test_conf_path, NULL, test_conf_err,
+                                  sizeof(test_conf_err)), GW_EINVAL);
+        snprintf(want, sizeof(want), "%s:2: unexpected NUL byte",
+                 test_conf_path);
+        CHECK_EQ_STR(test_conf_err, want);
+        unlink(test_conf_path);
+    }
+    /* A long name is cut short in the message. */
+    CHECK_LOAD_ERR("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaa;",
+                   ":1: unknown directive "
+                   "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+
+    /* Empty and comment-only files give the defaults. */
+    CHECK_LOAD_OK(&cf, "", NULL);
+    test_conf_check_defaults(&cf);
+    CHECK_EQ_INT(cf.nusers, 0);
+    gw_conf_free(&cf);
+    CHECK_LOAD_OK(&cf, "# nothing\n  \n# here", NULL);
+    test_conf_check_defaults(&cf);
+    gw_conf_free(&cf);
+
+    /* A missing file. */
+    CHECK_EQ_INT(gw_conf_load(&cf, "/nonexistent/s3gw.conf", NULL,
+                              test_conf_err, sizeof(test_conf_err)),
+                 GW_EINVAL);
+    CHECK_EQ_STR(test_conf_err, "/nonexistent/s3gw.conf: cannot open: "
+                 "No such file or directory");
+    gw_conf_free(&cf);
+    /* A directory opens but cannot be read. */
+    CHECK_EQ_INT(gw_conf_load(&cf, "/", NULL, test_conf_err,
+                              sizeof(test_conf_err)), GW_EINVAL);
+    CHECK_EQ_STR(test_conf_err, "/: cannot read: Is a directory");
+    gw_conf_free(&cf);
+    /* A tiny or absent err buffer is fine. */
+    CHECK_EQ_INT(gw_conf_load(&cf, NULL, "bogus;", test_conf_err, 5),
+                 GW_EINVAL);
+    CHECK_EQ_STR(test_conf_err, "(com");
+    CHECK_EQ_INT(gw_conf_load(&cf, NULL, "bogus;", NULL, 0), GW_EINVAL);
+    gw_conf_free(&cf);
+}
+
+TEST(conf_blocks)
+{
+    CHECK_LOAD_ERR("user a {\n  access_key AK;\n  secret_key SK;\n\n",
+                   ":5: unexpected end of file, expecting \"}\"");
+    CHECK_LOAD_ERR("user a {\n  user b { }\n}", ":2: \"user\" directive is "
+                   "not allowed here");
+    CHECK_LOAD_ERR("user a {\n  region x;\n}", ":2: \"region\" directive is "
+                   "not allowed here");
+    CHECK_LOAD_ERR("\n\n\naccess_key AK;", ":4: \"access_key\" directive is "
+                   "not allowed here");
+    CHECK_LOAD_ERR("user a;", ":1: directive \"user\" has no opening \"{\"");
+    CHECK_LOAD_ERR("user { access_key AK; }", ":1: invalid number of "
+                   "arguments in \"user\" directive");
+    CHECK_LOAD_ERR("user a b { access_key AK; }", ":1: invalid number of "
+                   "arguments in \"user\" directive");
+    CHECK_LOAD_ERR("user a { access_key AK }", ":1: directive \"access_key\" "
+                   "has no \";\"");
+    CHECK_LOAD_ERR("user a { { } }", ":1: unexpected \"{\"");
+    CHECK_LOAD_ERR("user a { access_key AK; secret_key SK; } }",
+                   ":1: unexpected \"}\"");
+    CHECK_LOAD_ERR("user a { { access_key x; }", ":1: unexpected \"{\"");
+}
+
+TEST(conf_command_line)
+{
+    gw_conf_t  cf;
+
+    /* -g moves the server and the data. */
+    CHECK_LOAD_OK(&cf, "listen 127.0.0.1:9000;\nlisten [::1]:9000;\n"
+                       "data_dir /a;\n",
+                  "listen 127.0.0.1:9123; data_dir /tmp/b;");
+    CHECK_EQ_INT(cf.nlisten, 1);
+    CHECK_EQ_STR(cf.listen[0].host, "127.0.0.1");
+    CHECK_EQ_INT(cf.listen[0].port, 9123);
+    CHECK_EQ_STR(cf.data_dir, "/tmp/b");
+    gw_conf_free(&cf);
+
+    /* Several listens in one -g accumulate; other file values stay. */
+    CHECK_LOAD_OK(&cf, "listen 1.1.1.1:1; region r1;",
+                  "listen 2.2.2.2:2;\nlisten 3.3.3.3:3;");
+    CHECK_EQ_INT(cf.nlisten, 2);
+    CHECK_EQ_STR(cf.listen[0].host, "2.2.2.2");
+    CHECK_EQ_STR(cf.listen[1].host, "3.3.3.3");
+    CHECK_EQ_STR(cf.region, "r1");
+    gw_conf_free(&cf);
+
+    /* -g on the embedded default, with a user. */
+    CHECK_EQ_INT(gw_conf_load(&cf, NULL, "fsync off; user bob { access_key "
+                              "BOBKEY; secret_key bobsecret; }",
+                              test_conf_err, sizeof(test_conf_err)), GW_OK);
+    CHECK_EQ_INT(cf.fsync, 0);
+    CHECK_EQ_INT(cf.nlisten, 1);
+    CHECK_EQ_INT(cf.listen[0].port, 9000);
+    CHECK_EQ_INT(cf.nusers, 2);
+    CHECK_EQ_STR(cf.users[1].name, "bob");
+    CHECK_EQ_STR(cf.file, "(embedded)");
+    gw_conf_free(&cf);
+
+    /* Empty -g text is fine. */
+    CHECK_EQ_INT(gw_conf_load(&cf, NULL, "", test_conf_err,
+                              sizeof(test_conf_err)), GW_OK);
+    gw_conf_free(&cf);
+
+    /* Errors in -g are named (command line). */
+    CHECK_EXTRA_ERR("data_dir /x; lisen 1;",
+                    "(command line):1: unknown directive \"lisen\"");
+    CHECK_EXTRA_ERR("data_dir /x;\nchunk_size 1q;",
+                    "(command line):2: invalid size \"1q\" in "
+                    "\"chunk_size\"");
+    CHECK_EXTRA_ERR("listen 9000", "(command line):1: directive \"listen\" "
+                    "has no \";\"");
+}
+
+TEST(conf_users)
+{
+    gw_conf_t              cf;
+    const gw_conf_user_t  *u;
+
+    CHECK_LOAD_OK(&cf,
+        "user alice {\n"
+        "    access_key AKIAALICE;\n"
+        "    secret_key 'alice/secret+key';\n"
+        "    display_name \"Alice Example\";\n"
+        "    canonical_id 0123456789ABCDEF0123456789abcdef"
+        "0123456789abcdef0123456789ABCDEF;\n"
+        "}\n"
+        "user bob { access_key BOB_key-1.2~3; secret_key b; }\n", NULL);
+    CHECK_EQ_INT(cf.nusers, 2);
+    CHECK_EQ_STR(cf.users[0].display_name, "Alice Example");
+    CHECK_EQ_STR(cf.users[0].canonical_id,
+                 "0123456789abcdef0123456789abcdef"
+                 "0123456789abcdef0123456789abcdef");
+    CHECK_EQ_STR(cf.users[1].display_name, "bob");
+    CHECK_EQ_STR(cf.users[1].canonical_id,
+                 "5292f5d2e03c49dfcef224bc5a84b342"
+                 "928936992429ad5f85f5c68023a4bd1a");
+    u = gw_conf_user_by_access_key(&cf, "AKIAALICE", 9);
+    CHECK(u == &cf.users[0]);
+    CHECK(gw_conf_user_by_access_key(&cf, "AKIAALICEX", 9) == u);
+    CHECK(gw_conf_user_by_access_key(&cf, "AKIAALIC", 8) == NULL);
+    CHECK(gw_conf_user_by_access_key(&cf, "akiaalice", 9) == NULL);
+    CHECK(gw_conf_user_by_access_key(&cf, "BOB_key-1.2~3", 13)
+          == &cf.users[1]);
+    gw_conf_free(&cf);
+
+    /* A block with an existing name replaces the user, in -g too. */
+    CHECK_LOAD_OK(&cf, "user a { access_key K1; secret_key S1; }\n"
+                       "user b { access_key K2; secret_key S2; }\n"
+                       "user a { access_key K3; secret_key S3; "
+                       "display_name A; }\n",
+                  "user b { access_key K1; secret_key S4; }");
+    CHECK_EQ_INT(cf.nusers, 2);
+    CHECK_EQ_STR(cf.users[0].access_key, "K3");
+    CHECK_EQ_STR(cf.users[0].display_name, "A");
+    CHECK_EQ_STR(cf.users[1].access_key, "K1");
+    CHECK_EQ_STR(cf.users[1].secret_key, "S4");
+    CHECK(gw_conf_user_by_access_key(&cf, "K2", 2) == NULL);
+    gw_conf_free(&cf);
+
+    /* A later directive in a block wins, as at top level. */
+    CHECK_LOAD_OK(&cf, "user a { access_key K1; access_key K2; "
+                       "secret_key S; }", NULL);
+    CHECK_EQ_STR(cf.users[0].access_key, "K2");
+    gw_conf_free(&cf);
+
+    CHECK_LOAD_ERR("\nuser a {\n secret_key S;\n}",
+                   ":2: user \"a\" has no \"access_key\"");
+    CHECK_LOAD_ERR("user a {\n access_key AKX;\n}",
+                   ":1: user \"a\" has no \"secret_key\"");
+    CHECK_LOAD_ERR("user a { access_key K1; secret_key S; }\n"
+                   "user b { access_key K1; secret_key S; }",
+                   ":2: duplicate access key \"K1\" in users \"a\" and "
+                   "\"b\"");
+    CHECK_LOAD_ERR("user a { access_key K1; secret_key S; canonical_id "
+                   "00000000000000000000000000000000"
+                   "00000000000000000000000000000000; }\n"
+                   "user b { access_key K2; secret_key S; canonical_id "
+                   "00000000000000000000000000000000"
+                   "00000000000000000000000000000000; }",
+                   ":2: duplicate \"canonical_id\" in users \"a\" and \"b\"");
+    CHECK_LOAD_ERR("user a { access_key 'AK/1'; secret_key S; }",
+                   ":1: invalid value \"AK/1\" in \"access_key\" (use "
+                   "letters, digits, \"-\", \"_\", \".\" and \"~\")");
+    CHECK_LOAD_ERR("user a { access_key AK; secret_key S; }\n"
+                   "user a { access_key AK; secret_key S; canonical_id 12; }",
+                   ":2: invalid value \"12\" in \"canonical_id\" (expected "
+                   "64 hex digits)");
+    CHECK_LOAD_ERR("user a { access_key ''; }", ":1: \"access_key\" must be "
+                   "1 to 128 characters long");
+    CHECK_LOAD_ERR("user 'a b' { }", ":1: invalid user name \"a b\" in "
+                   "\"user\" (use printable ASCII without spaces)");
+    /* Secrets are never echoed. */
+    CHECK_LOAD_ERR("user a { access_key AK1; secret_key 'top\tsecret'; }",
+                   ":1: invalid character in \"secret_key\" (control "
+                   "characters are not allowed)");
+    CHECK_LOAD_ERR("user a { access_key AK1; secret_key 's\xc3\xa9" "cret'; }",
+                   ":1: invalid value in \"secret_key\" (use printable "
+                   "ASCII)");
+    CHECK_LOAD_ERR("user a { access_key AK1; secret_key ''; }",
+                   ":1: \"secret_key\" must be 1 to 256 characters long");
+}
+
+TEST(conf_summary)
+{
+    gw_conf_t  cf;
+    char      *out = NULL;
+    size_t     len = 0;
+    FILE      *fp;
+
+    CHECK_LOAD_OK(&cf, "listen [::1]:9001; listen *:9002; region r2;"
+                       "server_name s3.test; data_dir /d;"
+                       "user admin { access_key AK1; secret_key SK1; }", NULL);
+    fp = open_memstream(&out, &len);
+    CHECK(fp != NULL);
+    gw_conf_print_summary(&cf, fp);
+    fclose(fp);
+    CHECK(strstr(out, "http://[::1]:9001") != NULL);
+    CHECK(strstr(out, "http://0.0.0.0:9002") != NULL);
+    CHECK(strstr(out, "r2") != NULL);
+    CHECK(strstr(out, "/d") != NULL);
+    CHECK(strstr(out, "s3.test") != NULL);
+    CHECK(strstr(out, "AK1") != NULL);
+    CHECK(strstr(out, "SK1") == NULL);     /* a file's secret stays there */
+    free(out);
+    gw_conf_free(&cf);
+
+    /* The embedded default's keys are public: shown so clients can use them. */
+    out = NULL;
+    CHECK(gw_conf_load(&cf, NULL, NULL, NULL, 0) == GW_OK);
+    fp = open_memstream(&out, &len);
+    gw_conf_print_summary(&cf, fp);
+    fclose(fp);
+    CHECK(strstr(out, "s3gwadmin-secret-change-me") != NULL);
+    free(out);
+    gw_conf_free(&cf);
+
+    out = NULL;
+    gw_conf_init(&cf);
+    fp = open_memstream(&out, &len);
+    gw_conf_print_summary(&cf, fp);
+    fclose(fp);
+    CHECK(strstr(out, "http://127.0.0.1:9000") != NULL);
+    CHECK(strstr(out, "none") != NULL);
+    free(out);
+}
+
+/* Random bytes, and random sequences of config-ish tokens (which get much
+ * deeper into the parser), must load or fail cleanly, never crash. */
+TEST(conf_garbage)
+{
+    static const char  *pieces[] = {
+        "user", "u", "{", "}", ";", " ", "\n", "#", "\"", "'", "\\",
+        "listen", "[::1]:9000", "127.0.0.1:1", "*:2", "access_key",
+        "secret_key", "AK", "SK", "canonical_id", "display_name",
+        "chunk_size", "4m", "inline_max", "64k", "idle_timeout", "5ms",
+        "fsync", "on", "log_level", "debug", "data_dir", "region", "x",
+        "\xff", "\t", "999999999999999999999", "0",
+    };
+    char               buf[512];
+    uint64_t           s = 0x2545F4914F6CDD1Dull;
+    gw_conf_t          cf;
+    size_t             n, len, k;
+    int                i, rc, ok = 0;
+
+    for (i = 0; i < 4000; i++) {
+        len = 0;
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        n = s % sizeof(buf);
+        if (i % 2 == 0) {
+            for (len = 0; len < n; len++) {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                buf[len] = (char) (s >> 24);
+            }
+        } else {
+            while (len < n) {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                k = strlen(pieces[s % GW_NELEMS(pieces)]);
+                if (len + k + 1 > sizeof(buf)) {
+                    break;
+                }
+                memcpy(buf + len, pieces[s % GW_NELEMS(pieces)], k);
+                len += k;
+                buf[len++] = (s >> 40) % 3 ? ' ' : ';';
+            }
+        }
+        test_conf_write(buf, len);
+        test_conf_err[0] = '\0';
+        rc = gw_conf_load(&cf, test_conf_path, i % 3 ? NULL : "region z;",
+                          test_conf_err, sizeof(test_conf_err));
+        CHECK(rc == GW_OK || rc == GW_EINVAL);
+        if (rc == GW_OK) {
+            ok++;
+            CHECK(cf.nlisten >= 1);
+        } else {
+            CHECK(strncmp(test_conf_err, test_conf_path,
+                          strlen(test_conf_path)) == 0
+                  || strncmp(test_conf_err, "(command line):", 15) == 0);
+        }
+        gw_conf_free(&cf);
+    }
+    unlink(test_conf_path);
+    CHECK(ok > 0);
+}

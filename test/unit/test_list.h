@@ -1,0 +1,68 @@
+/* test/unit/test_list.h: every unit test, one TEST_ENTRY line each (libuv's
+ * test-list.h). Keep the lines grouped by module. */
+#define TEST_LIST(TEST_ENTRY)                                               \
+    /* core/gw */                                                           \
+    TEST_ENTRY(gw_strerror)                                                 \
+    /* core/hash */                                                         \
+    TEST_ENTRY(hash_crc_check_values)                                       \
+    TEST_ENTRY(hash_crc_incremental)                                        \
+    TEST_ENTRY(hash_crc_combine)                                            \
+    TEST_ENTRY(hash_cksum)                                                  \
+    TEST_ENTRY(hash_cksum_names)                                            \
+    TEST_ENTRY(hash_base64)                                                 \
+    TEST_ENTRY(hash_hex)                                                    \
+    TEST_ENTRY(hash_digests)                                                \
+    TEST_ENTRY(hash_misc)                                                   \
+    /* core/conf */                                                         \
+    TEST_ENTRY(conf_defaults)                                               \
+    TEST_ENTRY(conf_embedded_matches_example)                               \
+    TEST_ENTRY(conf_setters)                                                \
+    TEST_ENTRY(conf_bounds)                                                 \
+    TEST_ENTRY(conf_syntax)                                                 \
+    TEST_ENTRY(conf_blocks)                                                 \
+    TEST_ENTRY(conf_command_line)                                           \
+    TEST_ENTRY(conf_users)                                                  \
+    TEST_ENTRY(conf_summary)                                                \
+    TEST_ENTRY(conf_garbage)                                                \
+    /* s3/sigv4 */                                                          \
+    TEST_ENTRY(sigv4_example_get_object)                                    \
+    TEST_ENTRY(sigv4_example_put_object)                                    \
+    TEST_ENTRY(sigv4_example_get_lifecycle)                                 \
+    TEST_ENTRY(sigv4_example_list_objects)                                  \
+    TEST_ENTRY(sigv4_example_presigned)                                     \
+    TEST_ENTRY(sigv4_presigned_malformed)                                   \
+    TEST_ENTRY(sigv4_example_chunked)                                       \
+    TEST_ENTRY(sigv4_example_chunked_trailer)                               \
+    TEST_ENTRY(sigv4_uri_encoding)                                          \
+    TEST_ENTRY(sigv4_canonical_query)                                       \
+    TEST_ENTRY(sigv4_canonical_uri)                                         \
+    TEST_ENTRY(sigv4_canonical_headers)                                     \
+    TEST_ENTRY(sigv4_signed_header_missing)                                 \
+    TEST_ENTRY(sigv4_parse_header_forms)                                    \
+    TEST_ENTRY(sigv4_parse_header_errors)                                   \
+    TEST_ENTRY(sigv4_parse_header_dates)                                    \
+    TEST_ENTRY(sigv4_no_content_sha256)                                     \
+    TEST_ENTRY(sigv4_time_parse)                                            \
+    TEST_ENTRY(sigv4_garbage)                                               \
+    /* http/awschunked */                                                   \
+    TEST_ENTRY(awschunked_signed)                                           \
+    TEST_ENTRY(awschunked_unsigned_trailer)                                 \
+    TEST_ENTRY(awschunked_signed_trailer)                                   \
+    TEST_ENTRY(awschunked_endings)                                          \
+    TEST_ENTRY(awschunked_malformed)                                        \
+    TEST_ENTRY(awschunked_limits)                                           \
+    TEST_ENTRY(awschunked_callback_error)                                   \
+    TEST_ENTRY(awschunked_garbage)                                          \
+    /* http/range, s3/xml */                                                \
+    TEST_ENTRY(range_forms)                                                 \
+    TEST_ENTRY(range_unsatisfiable)                                         \
+    TEST_ENTRY(range_ignored)                                               \
+    TEST_ENTRY(xml_escape)                                                  \
+    TEST_ENTRY(xml_grows)                                                   \
+    TEST_ENTRY(xml_parse)                                                   \
+    TEST_ENTRY(xml_parse_refuses)                                           \
+    /* store */                                                             \
+    TEST_ENTRY(store_chunk_writer)                                          \
+    TEST_ENTRY(store_refcounts_and_gc)                                      \
+    TEST_ENTRY(store_long_keys_order)                                       \
+    /* end */

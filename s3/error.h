@@ -60,6 +60,11 @@
     XX(INVALID_STORAGE_CLASS, 400, "InvalidStorageClass",                     \
        "The storage class you specified is not valid")                        \
     XX(KEY_TOO_LONG, 400, "KeyTooLongError", "Your key is too long")          \
+    XX(MALFORMED_ACL_ERROR, 400, "MalformedACLError",                         \
+       "The XML you provided was not well-formed or did not validate "        \
+       "against our published schema")                                       \
+    XX(MALFORMED_POLICY, 400, "MalformedPolicy", "Policies must be valid "    \
+       "JSON and the first byte must be '{'")                                 \
     XX(MALFORMED_XML, 400, "MalformedXML",                                    \
        "The XML you provided was not well-formed or did not validate "        \
        "against our published schema")                                       \
@@ -71,6 +76,8 @@
        "You must provide the Content-Length HTTP header.")                    \
     XX(NO_SUCH_BUCKET, 404, "NoSuchBucket",                                   \
        "The specified bucket does not exist")                                 \
+    XX(NO_SUCH_BUCKET_POLICY, 404, "NoSuchBucketPolicy",                      \
+       "The bucket policy does not exist")                                    \
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
     XX(NOT_IMPLEMENTED, 501, "NotImplemented",                                \
        "A header you provided implies functionality that is not "             \
@@ -87,6 +94,11 @@
     XX(CONTENT_SHA256_MISMATCH, 400, "XAmzContentSHA256Mismatch",             \
        "The provided 'x-amz-content-sha256' header does not match what was "  \
        "computed.")                                                           \
+    XX(UNRESOLVABLE_GRANT_BY_EMAIL, 400, "UnresolvableGrantByEmailAddress",   \
+       "The e-mail address you provided does not match any account on "       \
+       "record.")                                                             \
+    XX(UNEXPECTED_CONTENT, 400, "UnexpectedContent",                          \
+       "This request does not support content")                               \
     XX(SERVICE_UNAVAILABLE, 503, "ServiceUnavailable",                        \
        "Please reduce your request rate.")
 

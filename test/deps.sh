@@ -9,7 +9,7 @@
 set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
-node-llhttp s3cmd rclone curl"
+node-llhttp libjansson-dev s3cmd rclone curl"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

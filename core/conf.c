@@ -39,6 +39,13 @@
 #define GW_CONF_CMDLINE     "(command line)"
 
 typedef struct gw_conf_parse_s    gw_conf_parse_t;
+
+/* Users replaced by a reload (gw_conf_t.retired). */
+typedef struct gw_conf_retired_s {
+    gw_conf_user_t            *users;
+    size_t                     nusers;
+    struct gw_conf_retired_s  *next;
+} gw_conf_retired_t;
 typedef struct gw_conf_command_s  gw_conf_command_t;
 
 typedef int (*gw_conf_set_pt)(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
@@ -75,6 +82,7 @@ struct gw_conf_parse_s {
     const char       *src;         /* the source's name in errors */
     int               srcno;       /* GW_CONF_SRC_* */
     int               listen_src;  /* the source the listens came from */
+    int               proxy_src;   /* and the trusted proxies */
     char             *buf;         /* a private, mutable copy of the text */
     size_t            len;
     size_t            pos;
@@ -112,6 +120,10 @@ static int gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
 static int gw_conf_set_access_key(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_canonical_id(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_account_id(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_trusted_proxy(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 
 #define GW_K  1024ull
@@ -170,6 +182,7 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       1, 100000, "1024" },
     { "worker_processes", GW_MAIN1, gw_conf_set_num,
       GW_CF(worker_processes), 1, 64, "1" },
+    { "trusted_proxy", GW_MAIN1, gw_conf_set_trusted_proxy, 0, 0, 0, NULL },
     { "user", GW_MAIN1 | GW_CONF_BLOCK, gw_conf_set_user, 0, 1, 64, NULL },
 
     { "access_key", GW_USER1, gw_conf_set_access_key, GW_UF(access_key),
@@ -180,6 +193,9 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       1, 256, NULL },
     { "canonical_id", GW_USER1, gw_conf_set_canonical_id,
       GW_UF(canonical_id), 64, 64, NULL },
+    { "account_id", GW_USER1, gw_conf_set_account_id, GW_UF(account_id),
+      12, 12, NULL },
+    { "email", GW_USER1, gw_conf_set_str, GW_UF(email), 3, 254, NULL },
 };
 
 #define GW_CONF_NCOMMANDS  GW_NELEMS(gw_conf_commands)
@@ -1004,6 +1020,112 @@ gw_conf_set_canonical_id(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     return GW_OK;
 }
 
+/* Exactly 12 decimal digits, as AWS account ids. */
+static int
+gw_conf_set_account_id(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    uint64_t  n;
+
+    if (args[0].len != 12 || gw_conf_digits(args[0], &n) != 12) {
+        return gw_conf_invalid(p, cmd, "value", args[0],
+                               " (expected 12 digits)");
+    }
+    gw_conf_str_store(cmd, conf, args[0].base, 12);
+    return GW_OK;
+}
+
+int
+gw_conf_cidr_parse(const char *s, size_t len, gw_conf_cidr_t *out)
+{
+    char         tmp[64];
+    const char  *slash = memchr(s, '/', len);
+    size_t       alen = slash ? (size_t) (slash - s) : len, i;
+    int          max, bits = 0;
+
+    if (alen == 0 || alen >= sizeof(tmp)) {
+        return GW_EINVAL;
+    }
+    memcpy(tmp, s, alen);
+    tmp[alen] = '\0';
+    memset(out, 0, sizeof(*out));
+    out->family = memchr(tmp, ':', alen) ? AF_INET6 : AF_INET;
+    if (inet_pton(out->family, tmp, out->addr) != 1) {
+        return GW_EINVAL;
+    }
+    max = out->family == AF_INET ? 32 : 128;
+    if (slash == NULL) {
+        out->bits = max;
+        return GW_OK;
+    }
+    if (slash + 1 == s + len || len - alen - 1 > 3) {
+        return GW_EINVAL;
+    }
+    for (i = alen + 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return GW_EINVAL;
+        }
+        bits = bits * 10 + (s[i] - '0');
+    }
+    if (bits > max) {
+        return GW_EINVAL;
+    }
+    out->bits = bits;
+    return GW_OK;
+}
+
+int
+gw_conf_cidr_match(const gw_conf_cidr_t *c, int family,
+    const unsigned char *addr)
+{
+    static const unsigned char  mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                               0xff, 0xff };
+    int                         full, rest;
+
+    if (family == AF_INET6 && c->family == AF_INET
+        && memcmp(addr, mapped, 12) == 0)
+    {
+        family = AF_INET;
+        addr += 12;
+    }
+    if (family != c->family) {
+        return 0;
+    }
+    full = c->bits / 8;
+    rest = c->bits % 8;
+    if (memcmp(addr, c->addr, (size_t) full) != 0) {
+        return 0;
+    }
+    return rest == 0
+           || ((addr[full] ^ c->addr[full]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+/* trusted_proxy ADDRESS[/BITS]; repeatable, like listen a later source
+ * replaces the earlier ones. */
+static int
+gw_conf_set_trusted_proxy(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    gw_conf_t       *cf = conf;
+    gw_conf_cidr_t   c;
+
+    if (gw_conf_cidr_parse(args[0].base, args[0].len, &c) != GW_OK) {
+        return gw_conf_invalid(p, cmd, "address", args[0],
+                               " (expected ADDRESS or ADDRESS/BITS)");
+    }
+    if (p->proxy_src != p->srcno) {
+        cf->ntrusted_proxy = 0;
+        p->proxy_src = p->srcno;
+    }
+    if (cf->ntrusted_proxy == GW_CONF_MAX_PROXIES) {
+        return gw_conf_error_at(p, p->dline, "too many \"trusted_proxy\" "
+                                "directives (at most %d)",
+                                GW_CONF_MAX_PROXIES);
+    }
+    cf->trusted_proxy[cf->ntrusted_proxy++] = c;
+    return GW_OK;
+}
+
 static void
 gw_conf_user_free(gw_conf_user_t *u)
 {
@@ -1012,6 +1134,8 @@ gw_conf_user_free(gw_conf_user_t *u)
     gw_free(u->secret_key);
     gw_free(u->display_name);
     gw_free(u->canonical_id);
+    gw_free(u->account_id);
+    gw_free(u->email);
     memset(u, 0, sizeof(*u));
 }
 
@@ -1054,14 +1178,21 @@ gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
     if (u.display_name == NULL) {
         u.display_name = gw_strdup(u.name);
     }
+    seed = gw_alloc(strlen(u.name) + 6);
+    memcpy(seed, "s3gw:", 5);
+    strcpy(seed + 5, u.name);
+    gw_sha256(seed, strlen(seed), d);
+    gw_free(seed);
     if (u.canonical_id == NULL) {
-        seed = gw_alloc(strlen(u.name) + 6);
-        memcpy(seed, "s3gw:", 5);
-        strcpy(seed + 5, u.name);
-        gw_sha256(seed, strlen(seed), d);
-        gw_free(seed);
         gw_hex_encode(hex, d, sizeof(d));
         u.canonical_id = gw_strdup(hex);
+    }
+    if (u.account_id == NULL) {
+        /* Twelve digits from the digest, stable across restarts. */
+        for (i = 0; i < 12; i++) {
+            hex[i] = (char) ('0' + d[i] % 10);
+        }
+        u.account_id = gw_strndup(hex, 12);
     }
 
     for (i = 0; i < cf->nusers; i++) {
@@ -1082,6 +1213,11 @@ gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
         }
         if (strcmp(o->canonical_id, u.canonical_id) == 0) {
             gw_conf_error_at(p, line, "duplicate \"canonical_id\" in users "
+                             "\"%s\" and \"%s\"", o->name, u.name);
+            goto fail;
+        }
+        if (strcmp(o->account_id, u.account_id) == 0) {
+            gw_conf_error_at(p, line, "duplicate \"account_id\" in users "
                              "\"%s\" and \"%s\"", o->name, u.name);
             goto fail;
         }
@@ -1131,6 +1267,7 @@ gw_conf_init(gw_conf_t *cf)
     p.src = "(defaults)";
     p.srcno = GW_CONF_SRC_DEFAULT;
     p.listen_src = GW_CONF_SRC_DEFAULT - 1;
+    p.proxy_src = GW_CONF_SRC_DEFAULT - 1;
     p.err = err;
     p.errlen = sizeof(err);
     p.where = where;
@@ -1156,6 +1293,33 @@ gw_conf_init(gw_conf_t *cf)
     cf->file = (char *) gw_conf_embedded_name;
 }
 
+int
+gw_conf_reload_users(gw_conf_t *live, const char *path, const char *extra,
+    char *err, size_t errlen)
+{
+    gw_conf_t           fresh;
+    gw_conf_retired_t  *old;
+
+    if (gw_conf_load(&fresh, path, extra, err, errlen) != GW_OK) {
+        gw_conf_free(&fresh);
+        return GW_EINVAL;
+    }
+    old = gw_alloc(sizeof(*old));
+    old->users = live->users;
+    old->nusers = live->nusers;
+    old->next = live->retired;
+    live->retired = old;
+    live->users = fresh.users;
+    live->nusers = fresh.nusers;
+    memcpy(live->trusted_proxy, fresh.trusted_proxy,
+           sizeof(live->trusted_proxy));
+    live->ntrusted_proxy = fresh.ntrusted_proxy;
+    fresh.users = NULL;
+    fresh.nusers = 0;
+    gw_conf_free(&fresh);
+    return GW_OK;
+}
+
 void
 gw_conf_free(gw_conf_t *cf)
 {
@@ -1176,6 +1340,16 @@ gw_conf_free(gw_conf_t *cf)
         gw_conf_user_free(&cf->users[i]);
     }
     gw_free(cf->users);
+    while (cf->retired != NULL) {
+        gw_conf_retired_t  *old = cf->retired;
+
+        cf->retired = old->next;
+        for (i = 0; i < old->nusers; i++) {
+            gw_conf_user_free(&old->users[i]);
+        }
+        gw_free(old->users);
+        gw_free(old);
+    }
     if (cf->file != gw_conf_embedded_name) {
         gw_free(cf->file);
     }
@@ -1297,6 +1471,7 @@ gw_conf_load(gw_conf_t *cf, const char *path, const char *extra,
     p.errlen = errlen;
     p.where = where;
     p.listen_src = GW_CONF_SRC_DEFAULT;
+    p.proxy_src = GW_CONF_SRC_DEFAULT;
     p.srcno = GW_CONF_SRC_FILE;
 
     if (path != NULL) {

@@ -25,7 +25,20 @@ typedef struct gw_conf_user_s {
     char  *display_name;   /* default: name */
     char  *canonical_id;   /* default: lowercase hex SHA-256 of "s3gw:" NAME;
                             * always 64 lowercase hex characters */
+    char  *account_id;     /* 12 digits, the account in policy ARNs; default:
+                            * derived from the same digest */
+    char  *email;          /* for ACL grants by email address; may be NULL */
 } gw_conf_user_t;
+
+#define GW_CONF_MAX_PROXIES  16
+
+/* An address range (trusted_proxy): family AF_INET or AF_INET6, the
+ * address in network order (4 or 16 bytes) and the prefix length. */
+typedef struct gw_conf_cidr_s {
+    int            family;
+    unsigned char  addr[16];
+    int            bits;
+} gw_conf_cidr_t;
 
 /* One address to listen on. host is a numeric address: "0.0.0.0" for "*" or
  * a bare port, IPv6 without the brackets ("::1"), so a ':' in host means
@@ -48,6 +61,15 @@ typedef struct gw_conf_s {
     gw_conf_user_t    *users;             /* a block naming an existing user
                                            * replaces it */
     size_t             nusers;
+    gw_conf_cidr_t     trusted_proxy[GW_CONF_MAX_PROXIES]; /* peers whose
+                                           * X-Forwarded-For and
+                                           * X-Forwarded-Proto count;
+                                           * default none */
+    size_t             ntrusted_proxy;
+    void              *retired;           /* user arrays replaced by
+                                           * gw_conf_reload_users, kept
+                                           * until gw_conf_free because
+                                           * requests may still point in */
     int                fsync;             /* on|off, default on (1) */
     int                log_level;         /* GW_LOG_*, default GW_LOG_INFO */
     char              *access_log;        /* "stdout" (default), "off", path */
@@ -92,6 +114,14 @@ void gw_conf_init(gw_conf_t *cf);
 int gw_conf_load(gw_conf_t *cf, const char *path, const char *extra,
     char *err, size_t errlen);
 
+/* SIGHUP: loads path and extra afresh like gw_conf_load and, when that
+ * succeeds, moves its users and trusted proxies into live; the users live
+ * had stay allocated until gw_conf_free, so a gw_conf_user_t pointer taken
+ * before stays valid. Every other directive keeps its running value.
+ * Returns GW_OK, or GW_EINVAL with the message in err (live unchanged). */
+int gw_conf_reload_users(gw_conf_t *live, const char *path, const char *extra,
+    char *err, size_t errlen);
+
 /* Frees everything cf owns and leaves it initialized to the defaults, so it
  * is safe twice. */
 void gw_conf_free(gw_conf_t *cf);
@@ -100,6 +130,14 @@ void gw_conf_free(gw_conf_t *cf);
  * into cf and lives as long as it. */
 const gw_conf_user_t *gw_conf_user_by_access_key(const gw_conf_t *cf,
     const char *ak, size_t len);
+
+/* Parses "ADDRESS[/BITS]" (IPv4 or IPv6) into out: GW_OK or GW_EINVAL. */
+int gw_conf_cidr_parse(const char *s, size_t len, gw_conf_cidr_t *out);
+
+/* 1 when the address (4 or 16 bytes of family) lies in c; an IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d) matches IPv4 ranges. */
+int gw_conf_cidr_match(const gw_conf_cidr_t *c, int family,
+    const unsigned char *addr);
 
 /* Writes a short human summary for `make run` and start-up: endpoints,
  * region, data dir, and each user's access key, plus the secret keys of

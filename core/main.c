@@ -21,7 +21,8 @@ typedef struct gw_main_s {
     http_server_t    *srv;
     store_t          *store;
     s3_ctx_t          ctx;
-    uv_signal_t       sig_term, sig_int;
+    uv_signal_t       sig_term, sig_int, sig_hup;
+    const char       *conf_path, *extra;   /* what SIGHUP reads again */
     uv_timer_t        shutdown_timer;
     int               stopping;
 } gw_main_t;
@@ -56,6 +57,7 @@ gw_store_closed(store_t *st)
     gw_main.store = NULL;
     uv_close((uv_handle_t *) &gw_main.sig_term, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.sig_int, gw_handle_closed);
+    uv_close((uv_handle_t *) &gw_main.sig_hup, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.shutdown_timer, gw_handle_closed);
 }
 
@@ -89,6 +91,25 @@ gw_on_signal(uv_signal_t *s, int signum)
     uv_timer_start(&gw_main.shutdown_timer, gw_shutdown_timeout,
                    gw_main.cf.shutdown_timeout_ms, 0);
     http_server_shutdown(gw_main.srv, gw_http_stopped);
+}
+
+/* SIGHUP: new or removed users (keys) and trusted proxies take effect for
+ * the next request; connections stay open. */
+static void
+gw_on_reload(uv_signal_t *s, int signum)
+{
+    char  err[1024];
+
+    GW_UNUSED(s);
+    if (gw_conf_reload_users(&gw_main.cf, gw_main.conf_path, gw_main.extra,
+                             err, sizeof(err)) != GW_OK)
+    {
+        gw_log(GW_LOG_ERR, NULL, 0, "signal %d: configuration not reloaded: "
+               "%s", signum, err);
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reloaded %zu users", signum,
+           gw_main.cf.nusers);
 }
 
 int
@@ -185,6 +206,10 @@ main(int argc, char **argv)
     uv_signal_init(gw_main.loop, &gw_main.sig_int);
     uv_signal_start(&gw_main.sig_term, gw_on_signal, SIGTERM);
     uv_signal_start(&gw_main.sig_int, gw_on_signal, SIGINT);
+    uv_signal_init(gw_main.loop, &gw_main.sig_hup);
+    uv_signal_start(&gw_main.sig_hup, gw_on_reload, SIGHUP);
+    gw_main.conf_path = conf_path;
+    gw_main.extra = extra;
     uv_timer_init(gw_main.loop, &gw_main.shutdown_timer);
 
     /* stdout carries the access log only: the banner goes to stderr. */

@@ -51,6 +51,7 @@ struct http_conn_s {
     size_t          in_pos, in_last;
     http_req_t     *r;              /* the request being served */
     char            peer[64];
+    char            peer_ip[48];
 
     /* Head accumulation for the request being parsed. */
     char           *head;           /* max_header_size bytes, in r->pool */
@@ -175,6 +176,7 @@ http_on_message_begin(llhttp_t *p)
     r->ctx = s->data;
     r->content_length = -1;
     r->peer = c->peer;
+    r->peer_ip = c->peer_ip;
     r->start_ms = http_now_ms();
     r->sf_fd = -1;
     snprintf(r->id, sizeof(r->id), "%016llX",
@@ -783,6 +785,7 @@ http_on_connection(uv_stream_t *ls, int status)
         }
     }
     snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+    snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", ip);
     llhttp_init(&c->parser, HTTP_REQUEST, &http_settings);
     c->parser.data = c;
     http_conn_timer(c, s->limits->header_timeout_ms);

@@ -66,6 +66,7 @@ struct http_req_s {
     unsigned       chunked_out:1;   /* the response uses chunked coding */
     char           id[17];          /* request id, 16 hex digits */
     const char    *peer;            /* "ip:port" of the client */
+    const char    *peer_ip;         /* its address alone */
     uint64_t       start_ms;
     int            status;
     uint64_t       body_bytes;      /* response body bytes sent */

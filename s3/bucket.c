@@ -18,15 +18,20 @@ static int s3_bucket_list_all(s3_req_t *r), s3_bucket_create(s3_req_t *r),
     s3_bucket_list_objects(s3_req_t *r);
 
 const s3_route_t  s3_bucket_routes[] = {
-    { HTTP_GET,    S3_SERVICE, NULL, "ListBuckets", s3_bucket_list_all, 0 },
-    { HTTP_PUT,    S3_BUCKET, NULL, "CreateBucket", s3_bucket_create, S3_BODY },
-    { HTTP_HEAD,   S3_BUCKET, NULL, "HeadBucket", s3_bucket_head, 0 },
-    { HTTP_DELETE, S3_BUCKET, NULL, "DeleteBucket", s3_bucket_delete, 0 },
+    { HTTP_GET,    S3_SERVICE, NULL, "ListBuckets", s3_bucket_list_all, 0,
+      NULL },
+    { HTTP_PUT,    S3_BUCKET, NULL, "CreateBucket", s3_bucket_create, S3_BODY,
+      NULL },
+    { HTTP_HEAD,   S3_BUCKET, NULL, "HeadBucket", s3_bucket_head, 0,
+      "s3:ListBucket" },
+    { HTTP_DELETE, S3_BUCKET, NULL, "DeleteBucket", s3_bucket_delete, 0,
+      "s3:DeleteBucket" },
     { HTTP_GET,    S3_BUCKET, "location", "GetBucketLocation",
-      s3_bucket_location, 0 },
+      s3_bucket_location, 0, "s3:GetBucketLocation" },
     { HTTP_GET,    S3_BUCKET, "versioning", "GetBucketVersioning",
-      s3_bucket_versioning, 0 },
-    { HTTP_GET,    S3_BUCKET, NULL, "ListObjects", s3_bucket_list_objects, 0 },
+      s3_bucket_versioning, 0, "s3:GetBucketVersioning" },
+    { HTTP_GET,    S3_BUCKET, NULL, "ListObjects", s3_bucket_list_objects, 0,
+      "s3:ListBucket" },
     S3_ROUTE_END
 };
 
@@ -76,29 +81,17 @@ s3_bucket_name_valid(const char *name)
 }
 
 int
-s3_bucket_owned(s3_req_t *r, const char *name, store_bucket_t *out)
+s3_bucket_record(s3_req_t *r, store_bucket_t *out)
 {
-    store_bucket_t  b;
-    int             rc;
+    s3_bucket_access_t  *ba;
 
-    if (strlen(name) > STORE_BUCKET_MAX) {
-        return S3_ERR_NO_SUCH_BUCKET;
+    for (ba = r->access; ba != NULL; ba = ba->next) {
+        if (strcmp(ba->b.name, r->bucket) == 0) {
+            *out = ba->b;
+            return S3_ERR_NONE;
+        }
     }
-    rc = store_bucket_get(r->ctx->store, name, &b);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_BUCKET;
-    }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
-    }
-    if (strcmp(b.owner, r->user->name) != 0) {
-        return S3_ERR_ACCESS_DENIED;
-    }
-    if (out != NULL) {
-        *out = b;
-    }
-    return S3_ERR_NONE;
+    return S3_ERR_NO_SUCH_BUCKET;
 }
 
 /* ==== ListBuckets ==== */
@@ -203,6 +196,8 @@ static void
 s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
     store_bucket_t  b;
+    gw_str_t        acl;
+    const char     *msg;
     char            region[32] = "";
     size_t          i;
     int             rc;
@@ -232,13 +227,19 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
                                  "'%s'", r->ctx->cf->region));
         return;
     }
+    rc = s3_acl_from_headers(r, r->user->canonical_id, r->user->canonical_id,
+                             &acl, &msg);
+    if (rc != S3_ERR_NONE) {
+        s3_error(r, rc, msg);
+        return;
+    }
     memset(&b, 0, sizeof(b));
     snprintf(b.name, sizeof(b.name), "%s", r->bucket);
     snprintf(b.owner, sizeof(b.owner), "%s", r->user->name);
     snprintf(b.region, sizeof(b.region), "%s", r->ctx->cf->region);
     b.ctime_ms = r->now * 1000;
     http_req_hold(r->http);
-    store_bucket_create(r->ctx->store, &b, s3_bucket_created, r);
+    store_bucket_create(r->ctx->store, &b, acl, s3_bucket_created, r);
 }
 
 static int
@@ -265,7 +266,7 @@ static int
 s3_bucket_head(s3_req_t *r)
 {
     store_bucket_t  b;
-    int             rc = s3_bucket_owned(r, r->bucket, &b);
+    int             rc = s3_bucket_record(r, &b);
 
     if (rc != S3_ERR_NONE) {
         return rc;
@@ -280,7 +281,7 @@ s3_bucket_location(s3_req_t *r)
 {
     store_bucket_t  b;
     s3_xml_t        x;
-    int             rc = s3_bucket_owned(r, r->bucket, &b);
+    int             rc = s3_bucket_record(r, &b);
 
     if (rc != S3_ERR_NONE) {
         return rc;
@@ -300,7 +301,7 @@ s3_bucket_versioning(s3_req_t *r)
 {
     store_bucket_t  b;
     s3_xml_t        x;
-    int             rc = s3_bucket_owned(r, r->bucket, &b);
+    int             rc = s3_bucket_record(r, &b);
 
     if (rc != S3_ERR_NONE) {
         return rc;
@@ -337,7 +338,7 @@ static int
 s3_bucket_delete(s3_req_t *r)
 {
     store_bucket_t  b;
-    int             rc = s3_bucket_owned(r, r->bucket, &b);
+    int             rc = s3_bucket_record(r, &b);
 
     if (rc != S3_ERR_NONE) {
         return rc;
@@ -422,7 +423,7 @@ s3_bucket_list_objects(s3_req_t *r)
     size_t                 n;
     const char            *d;
 
-    rc = s3_bucket_owned(r, r->bucket, &b);
+    rc = s3_bucket_record(r, &b);
     if (rc != S3_ERR_NONE) {
         return rc;
     }

@@ -226,7 +226,7 @@ s3_copy_object(s3_req_t *r)
         }
     }
 
-    rc = s3_bucket_owned(r, sbucket, NULL);
+    rc = s3_access_resource(r, sbucket, &skey, "s3:GetObject");
     if (rc != S3_ERR_NONE) {
         goto fail;
     }
@@ -288,8 +288,14 @@ s3_copy_object(s3_req_t *r)
     *o = *src;
     o->raw = NULL;
     o->key = r->key;
-    o->owner.base = r->user->name;
-    o->owner.len = strlen(r->user->name);
+    o->owner.base = r->user ? r->user->name : "";   /* "": anonymous */
+    o->owner.len = strlen(o->owner.base);
+    /* A copy has the ACL its request asks for, as S3: not the source's. */
+    rc = s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
+                             s3_bucket_owner_id(r), &o->acl, &msg);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
     o->mtime_ms = (int64_t) time(NULL) * 1000;
     /* Like S3: the copy is STANDARD unless the request names a class. */
     o->storage_class = (uint8_t) (sclass < 0 ? STORE_CLASS_STANDARD : sclass);

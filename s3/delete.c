@@ -25,7 +25,7 @@ static int s3_delete_objects(s3_req_t *r);
 
 const s3_route_t  s3_delete_routes[] = {
     { HTTP_POST, S3_BUCKET, "delete", "DeleteObjects", s3_delete_objects,
-      S3_BODY },
+      S3_BODY, "" },
     S3_ROUTE_END
 };
 
@@ -299,6 +299,14 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
     d->pending = 1;
     http_req_hold(r->http);
     for (i = 0; i < n; i++) {
+        if (d->objs[i].code == NULL
+            && s3_access_resource(r, r->bucket, &d->objs[i].key,
+                                  "s3:DeleteObject") != S3_ERR_NONE)
+        {
+            /* S3 decides each key on its own. */
+            d->objs[i].code = "AccessDenied";
+            d->objs[i].message = "Access Denied";
+        }
         if (d->objs[i].code == NULL) {
             d->pending++;
             store_object_delete(r->ctx->store, r->bucket, d->objs[i].key,
@@ -339,10 +347,6 @@ s3_delete_objects(s3_req_t *r)
     size_t   max = S3_DELETE_BODY_MAX;
     int      rc;
 
-    rc = s3_bucket_owned(r, r->bucket, NULL);
-    if (rc != S3_ERR_NONE) {
-        return rc;
-    }
     if (!s3_delete_has_digest(r)) {
         s3_error(r, S3_ERR_INVALID_REQUEST, "Missing required header for "
                  "this request: Content-MD5");

@@ -25,15 +25,17 @@ static int s3_mp_create(s3_req_t *r), s3_mp_part(s3_req_t *r),
 
 const s3_route_t  s3_multipart_routes[] = {
     { HTTP_POST,   S3_OBJECT, "uploads", "CreateMultipartUpload",
-      s3_mp_create, 0 },
-    { HTTP_PUT,    S3_OBJECT, "uploadId", "UploadPart", s3_mp_part, S3_BODY },
+      s3_mp_create, 0, "s3:PutObject" },
+    { HTTP_PUT,    S3_OBJECT, "uploadId", "UploadPart", s3_mp_part, S3_BODY,
+      "s3:PutObject" },
     { HTTP_POST,   S3_OBJECT, "uploadId", "CompleteMultipartUpload",
-      s3_mp_complete, S3_BODY },
+      s3_mp_complete, S3_BODY, "s3:PutObject" },
     { HTTP_DELETE, S3_OBJECT, "uploadId", "AbortMultipartUpload",
-      s3_mp_abort, 0 },
-    { HTTP_GET,    S3_OBJECT, "uploadId", "ListParts", s3_mp_list_parts, 0 },
+      s3_mp_abort, 0, "s3:AbortMultipartUpload" },
+    { HTTP_GET,    S3_OBJECT, "uploadId", "ListParts", s3_mp_list_parts, 0,
+      "s3:ListMultipartUploadParts" },
     { HTTP_GET,    S3_BUCKET, "uploads", "ListMultipartUploads",
-      s3_mp_list_uploads, 0 },
+      s3_mp_list_uploads, 0, "s3:ListBucketMultipartUploads" },
     S3_ROUTE_END
 };
 
@@ -376,7 +378,7 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
         s3_error(r, rc, msg);
         return -1;
     }
-    rc = s3_bucket_owned(r, sbucket, NULL);
+    rc = s3_access_resource(r, sbucket, &skey, "s3:GetObject");
     if (rc != S3_ERR_NONE) {
         return rc;
     }
@@ -1075,10 +1077,6 @@ s3_mp_list_uploads(s3_req_t *r)
     int               rc, url = 0, truncated = 0, c;
     char              t[32];
 
-    rc = s3_bucket_owned(r, r->bucket, NULL);
-    if (rc != S3_ERR_NONE) {
-        return rc;
-    }
     memset(&l, 0, sizeof(l));
     l.r = r;
     l.prefix.base = "";

@@ -3,7 +3,7 @@
  *   addressing (virtual-hosted or path-style) -> bucket, key
  *   query -> decoded parameters -> route (method, target, subresource)
  *   SigV4 (header or presigned) -> caller, payload mode
- *   access decision -> handler
+ *   access decision (access.c) on the route's policy action -> handler
  *
  * Also writes S3 error bodies. */
 #include "s3/s3.h"
@@ -23,6 +23,8 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_multipart_routes,
     s3_delete_routes,
     s3_tagging_routes,
+    s3_acl_routes,
+    s3_policy_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is
@@ -531,10 +533,6 @@ s3_on_request(http_req_t *hr)
     if (rc == S3_ERR_NONE) {
         rc = s3_route(r);
     }
-    if (rc == S3_ERR_NONE && r->user == NULL) {
-        /* Until access control lands, the anonymous may do nothing. */
-        rc = S3_ERR_ACCESS_DENIED;
-    }
     if (rc == S3_ERR_NONE && r->bucket != NULL
         && strlen(r->bucket) > STORE_BUCKET_MAX)
     {
@@ -543,8 +541,11 @@ s3_on_request(http_req_t *hr)
                                             : S3_ERR_NO_SUCH_BUCKET;
     }
     if (rc == S3_ERR_NONE) {
+        rc = s3_access_request(r);
+    }
+    if (rc == S3_ERR_NONE) {
         gw_log(GW_LOG_DEBUG, hr->peer, 0, "%s %s user %s", hr->id,
-               r->route->action, r->user->name);
+               r->route->action, r->user ? r->user->name : "(anonymous)");
         rc = r->route->handler(r);
     }
     if (rc > 0) {

@@ -12,7 +12,9 @@
 #include "core/hash.h"
 #include "core/pool.h"
 #include "http/conn.h"
+#include "s3/acl.h"
 #include "s3/error.h"
+#include "s3/policy.h"
 #include "s3/xml.h"
 #include "store/store.h"
 
@@ -36,12 +38,29 @@ typedef struct s3_route_s {
     int            method;       /* llhttp method */
     int            target;       /* S3_SERVICE, S3_BUCKET, S3_OBJECT */
     const char    *subresource;  /* query parameter that selects it, or NULL */
-    const char    *action;       /* "GetObject": logs and access decisions */
+    const char    *action;       /* the operation, "HeadObject": logs */
     s3_handler_pt  handler;
     unsigned       flags;
+    const char    *perm;         /* the policy action the router checks on
+                                  * the request's bucket or object,
+                                  * "s3:GetObject"; NULL: any signed caller
+                                  * (ListBuckets, CreateBucket); "": the
+                                  * handler checks each key itself */
 } s3_route_t;
 
-#define S3_ROUTE_END  { 0, 0, NULL, NULL, NULL, 0 }
+#define S3_ROUTE_END  { 0, 0, NULL, NULL, NULL, 0, NULL }
+
+/* What access decisions read of one bucket, once per request (access.c). */
+typedef struct s3_bucket_access_s  s3_bucket_access_t;
+
+struct s3_bucket_access_s {
+    store_bucket_t       b;
+    const char          *owner_id;     /* canonical id of b.owner */
+    s3_acl_t            *acl;          /* NULL: private */
+    s3_acl_t             acl_buf;
+    s3_policy_t         *policy;       /* NULL: none; freed with the pool */
+    s3_bucket_access_t  *next;
+};
 
 /* The server-wide context: borrowed by every request. */
 struct s3_ctx_s {
@@ -79,8 +98,41 @@ struct s3_req_s {
     char                     amz_date[17];
     char                     scope[128];
     s3_payload_t            *payload;
+    s3_bucket_access_t      *access;      /* buckets read for decisions */
     void                    *data;        /* handler state */
 };
+
+/* ==== access.c: who may do what (the decision itself: access.h) ==== */
+
+/* Decides the request's route->perm on its bucket or object:
+ * S3_ERR_NONE, AccessDenied, NoSuchBucket, MethodNotAllowed. */
+int s3_access_request(s3_req_t *r);
+/* Decides action on bucket (key NULL) or bucket/key for the caller of r:
+ * S3_ERR_NONE or the error to answer. For object reads of a missing key
+ * it answers AccessDenied unless the caller may list the bucket, so the
+ * handler's NoSuchKey is only seen by those S3 would show it to. */
+int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                       const char *action);
+/* The configured user of that name, or NULL. */
+const gw_conf_user_t *s3_user_by_name(const s3_req_t *r, const char *name,
+                                      size_t len);
+/* Canonical id of an owner name as records keep it ("" is anonymous). */
+const char *s3_owner_id(s3_req_t *r, const char *name, size_t len);
+/* The users as ACLs look them up. */
+void s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir);
+/* Canonical id of the owner of the request's bucket (read by the router's
+ * decision), or NULL before it. */
+const char *s3_bucket_owner_id(s3_req_t *r);
+
+/* ==== acl.c: the ACL operations' shared part ==== */
+
+/* The ACL that x-amz-acl or x-amz-grant-* headers of r ask for, for a
+ * resource of owner in a bucket of bucket_owner (canonical ids), encoded
+ * into *out in r->pool; out->base NULL when the request names none.
+ * S3_ERR_NONE or the error, with *msg set or NULL. */
+int s3_acl_from_headers(s3_req_t *r, const char *owner,
+                        const char *bucket_owner, gw_str_t *out,
+                        const char **msg);
 
 /* ==== router.c ==== */
 
@@ -130,8 +182,8 @@ int s3_payload_collect(s3_req_t *r, size_t max,
 
 /* ==== object.c: the PutObject write path, shared with UploadPart ==== */
 
-/* The request's bucket exists and is the caller's, and its key is not too
- * long: S3_ERR_NONE or the error to answer. */
+/* The request's key is not too long (the router has already checked the
+ * bucket and the caller's right): S3_ERR_NONE or the error to answer. */
 int s3_object_bucket(s3_req_t *r);
 
 typedef struct s3_put_s  s3_put_t;
@@ -171,6 +223,12 @@ int s3_etag_parse(const char *s, size_t len, unsigned char md5[16],
 int s3_etag_matches(const gw_str_t *v, const store_object_t *o);
 /* An HTTP date header as unix seconds; -1 when it does not parse. */
 int64_t s3_http_time(const gw_str_t *v);
+/* Rewrites the record of the request's object with edit(copy, ud) applied
+ * (only fields that are views into the old record or into r->pool), and
+ * answers status once committed. S3_ERR_NONE when queued, or the S3 error
+ * to answer (NoSuchKey...). */
+int s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
+                      void *ud, int status);
 /* If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since against o
  * (RFC 7232 order): S3_ERR_NONE, PreconditionFailed, or NotModified. With
  * copy set, the x-amz-copy-source-if-* forms, where a match of If-None-Match
@@ -184,6 +242,8 @@ extern const s3_route_t  s3_object_routes[];
 extern const s3_route_t  s3_multipart_routes[];
 extern const s3_route_t  s3_delete_routes[];
 extern const s3_route_t  s3_tagging_routes[];
+extern const s3_route_t  s3_acl_routes[];
+extern const s3_route_t  s3_policy_routes[];
 
 /* copy.c: PutObject with x-amz-copy-source (CopyObject), and what
  * UploadPartCopy shares with it. */
@@ -199,9 +259,9 @@ int s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
 int s3__tagging_header(s3_req_t *r, const gw_str_t *v, gw_kv_t **tags,
                        size_t *ntags, const char **msg);
 
-/* bucket.c: bucket name exists and is the caller's: S3_ERR_NONE (its
- * record into out when not NULL), NoSuchBucket, AccessDenied. */
-int s3_bucket_owned(s3_req_t *r, const char *name, store_bucket_t *out);
+/* bucket.c: the record of the request's bucket, which the router's access
+ * decision has read: S3_ERR_NONE or NoSuchBucket. */
+int s3_bucket_record(s3_req_t *r, store_bucket_t *out);
 
 /* Bucket name rules (InvalidBucketName when it returns 0). */
 int s3_bucket_name_valid(const char *name);

@@ -1,12 +1,7 @@
 /* s3/tagging.c: GetObjectTagging, PutObjectTagging, DeleteObjectTagging.
  *
  * Tags live in the object record (store_object_t.tags). Changing them
- * rewrites the record: read it, pin its chunks in the same loop turn, and
- * commit a copy that differs only in its tags, If-Match on the ETag that was
- * read, so an overwrite that commits in between is not undone (the update
- * then counts as done just before that overwrite). store_cond_t compares
- * the ETag only: an overwrite with the same bytes but new metadata, landing
- * between the read and the commit, is not seen and loses its metadata.
+ * rewrites the record with s3_object_rewrite (object.c).
  *
  * Also the parsing and validation of x-amz-tagging for CopyObject (copy.c). */
 #include "s3/s3.h"
@@ -26,22 +21,18 @@ static int s3_tagging_get(s3_req_t *r), s3_tagging_put(s3_req_t *r),
 
 const s3_route_t  s3_tagging_routes[] = {
     { HTTP_GET,    S3_OBJECT, "tagging", "GetObjectTagging", s3_tagging_get,
-      0 },
+      0, "s3:GetObjectTagging" },
     { HTTP_PUT,    S3_OBJECT, "tagging", "PutObjectTagging", s3_tagging_put,
-      S3_BODY },
+      S3_BODY, "s3:PutObjectTagging" },
     { HTTP_DELETE, S3_OBJECT, "tagging", "DeleteObjectTagging",
-      s3_tagging_delete, 0 },
+      s3_tagging_delete, 0, "s3:DeleteObjectTagging" },
     S3_ROUTE_END
 };
 
-/* One tag update in flight. */
+/* One tag update: the new set, in r->pool. */
 typedef struct s3_tagging_s {
-    s3_req_t        *r;
-    gw_kv_t         *tags;       /* the new set, in r->pool */
+    gw_kv_t         *tags;
     size_t           ntags;
-    store_object_t  *old;        /* the record read; owns the pinned chunks */
-    store_object_t   obj;        /* old with the new tags */
-    int              status;     /* 200 (put) or 204 (delete) */
 } s3_tagging_t;
 
 /* ==== validation ==== */
@@ -188,76 +179,14 @@ s3_tagging_fail(s3_req_t *r, int err, const char *msg)
     return GW_OK;
 }
 
+/* Sets the new tag set on the record being rewritten. */
 static void
-s3_tagging_committed(void *ud, int rc)
+s3_tagging_edit(store_object_t *o, void *ud)
 {
     s3_tagging_t  *t = ud;
-    s3_req_t      *r = t->r;
 
-    store_unpin(r->ctx->store, t->old->chunks, t->old->nchunks);
-    store_object_free(t->old);
-    t->old = NULL;
-    if (r->http->aborted) {
-        goto done;
-    }
-    switch (rc) {
-    case GW_EPRECOND:
-    case GW_ENOTFOUND:
-        /* The object was overwritten or deleted after it was read, within
-         * this request. That overwrite replaced the whole record, tags
-         * included, so this update counts as done just before it: the
-         * state is the one that order gives, and the answer is success. */
-        gw_log(GW_LOG_DEBUG, r->http->peer, rc, "%s object replaced during a "
-               "tag update", r->http->id);
-        /* fall through */
-    case GW_OK:
-        http_resp_send(r->http, t->status, NULL, 0, NULL);
-        break;
-    case GW_ENOBUCKET:
-        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        break;
-    default:
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "committing object tags failed");
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    }
-
-done:
-    http_req_release(r->http);
-}
-
-/* Reads the record and commits it with t's tags. S3_ERR_NONE once the
- * commit is queued (s3_tagging_committed answers), or the S3 error to
- * answer. */
-static int
-s3_tagging_commit(s3_tagging_t *t)
-{
-    s3_req_t      *r = t->r;
-    store_cond_t   cond;
-    int            rc;
-
-    rc = store_object_get(r->ctx->store, r->bucket, r->key, &t->old);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
-    }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
-    }
-    t->obj = *t->old;
-    t->obj.raw = NULL;
-    t->obj.tags = t->tags;
-    t->obj.ntags = t->ntags;
-    memset(&cond, 0, sizeof(cond));
-    cond.has_if_match = 1;
-    memcpy(cond.if_match_md5, t->old->md5, 16);
-    cond.if_match_nparts = t->old->nparts;
-    /* Pinned in the loop turn of the lookup (store.h): the record that is
-     * written back refers to these chunks. */
-    store_pin(r->ctx->store, t->old->chunks, t->old->nchunks);
-    http_req_hold(r->http);
-    store_object_put(r->ctx->store, r->bucket, &t->obj, &cond,
-                     s3_tagging_committed, t);
-    return S3_ERR_NONE;
+    o->tags = t->tags;
+    o->ntags = t->ntags;
 }
 
 /* ==== GetObjectTagging ==== */
@@ -380,11 +309,9 @@ s3_tagging_put_body(s3_req_t *r, int err, const char *buf, size_t len)
         return;
     }
     t = gw_pool_calloc(r->pool, sizeof(*t));
-    t->r = r;
     t->tags = d->tags;
     t->ntags = d->n;
-    t->status = 200;
-    err = s3_tagging_commit(t);
+    err = s3_object_rewrite(r, s3_tagging_edit, t, 200);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, NULL);
     }
@@ -423,8 +350,6 @@ s3_tagging_delete(s3_req_t *r)
         return s3_tagging_fail(r, rc, msg);
     }
     t = gw_pool_calloc(r->pool, sizeof(*t));
-    t->r = r;
-    t->status = 204;
-    rc = s3_tagging_commit(t);
+    rc = s3_object_rewrite(r, s3_tagging_edit, t, 204);
     return rc == S3_ERR_NONE ? GW_DONE : rc;
 }

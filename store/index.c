@@ -327,27 +327,156 @@ store_bucket_list(store_t *st, int (*cb)(void *ud, const store_bucket_t *b),
     return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : rc;
 }
 
+/* The bconf key of (bucket, kind) into out (STORE_BUCKET_MAX + 2 +
+ * STORE_BCONF_KIND_MAX bytes). */
+static size_t
+store_bconf_key(const char *bucket, const char *kind, char *out)
+{
+    size_t  bl = strlen(bucket), kl = strlen(kind);
+
+    memcpy(out, bucket, bl + 1);
+    memcpy(out + bl + 1, kind, kl);
+    return bl + 1 + kl;
+}
+
 static int
 store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
     MDB_val  k, v;
+    char     kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
+    int      rc;
 
     k.mv_data = op->bucket_rec.name;
     k.mv_size = strlen(op->bucket_rec.name);
     v.mv_data = &op->bucket_rec;
     v.mv_size = sizeof(op->bucket_rec);
-    return store__mdb_rc(mdb_put(txn, st->db_buckets, &k, &v, MDB_NOOVERWRITE));
+    rc = mdb_put(txn, st->db_buckets, &k, &v, MDB_NOOVERWRITE);
+    if (rc != 0 || op->val_len == 0) {
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = kb;
+    k.mv_size = store_bconf_key(op->bucket_rec.name, STORE_BCONF_ACL, kb);
+    v.mv_data = op->val;
+    v.mv_size = op->val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_bconf, &k, &v, 0));
 }
 
 void
-store_bucket_create(store_t *st, const store_bucket_t *b, store_done_pt done,
-                    void *ud)
+store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
+                    store_done_pt done, void *ud)
 {
     store_op_t  *op = store__op_new(done, ud);
 
     op->apply = store_bucket_create_apply;
     op->bucket_rec = *b;
+    if (acl.len) {
+        op->val = gw_alloc(acl.len);
+        memcpy(op->val, acl.base, acl.len);
+        op->val_len = acl.len;
+    }
     store__submit(st, op);
+}
+
+/* ==== bucket configuration documents ==== */
+
+int
+store_bconf_get(store_t *st, const char *bucket, const char *kind,
+                gw_pool_t *pool, gw_str_t *out)
+{
+    MDB_txn  *txn;
+    MDB_val   k, v;
+    char      kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX], *buf;
+    int       rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = kb;
+    k.mv_size = store_bconf_key(bucket, kind, kb);
+    rc = mdb_get(txn, st->db_bconf, &k, &v);
+    if (rc == 0) {
+        buf = gw_pool_alloc(pool, v.mv_size + 1);
+        memcpy(buf, v.mv_data, v.mv_size);
+        buf[v.mv_size] = '\0';
+        out->base = buf;
+        out->len = v.mv_size;
+    }
+    mdb_txn_abort(txn);
+    return store__mdb_rc(rc);
+}
+
+static int
+store_bconf_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k, v;
+    char     kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
+    int      rc;
+
+    k.mv_data = op->bucket;
+    k.mv_size = strlen(op->bucket);
+    rc = mdb_get(txn, st->db_buckets, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        return GW_ENOBUCKET;
+    }
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = kb;
+    k.mv_size = store_bconf_key(op->bucket, op->key, kb);
+    if (op->val == NULL) {
+        rc = mdb_del(txn, st->db_bconf, &k, NULL);
+        return rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
+    }
+    v.mv_data = op->val;
+    v.mv_size = op->val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_bconf, &k, &v, 0));
+}
+
+void
+store_bconf_put(store_t *st, const char *bucket, const char *kind,
+                gw_str_t val, store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_bconf_put_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->key = gw_strndup(kind, GW_MIN(strlen(kind), STORE_BCONF_KIND_MAX));
+    op->key_len = strlen(op->key);
+    if (val.base != NULL) {
+        op->val = gw_alloc(val.len + 1);
+        memcpy(op->val, val.base, val.len);
+        op->val_len = val.len;
+    }
+    store__submit(st, op);
+}
+
+/* Removes every configuration document of bucket. */
+static int
+store_bconf_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
+{
+    MDB_cursor  *cur;
+    MDB_val      k, v;
+    size_t       bl = strlen(bucket) + 1;
+    int          rc;
+
+    rc = mdb_cursor_open(txn, st->db_bconf, &cur);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = (void *) bucket;
+    k.mv_size = bl;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && k.mv_size >= bl && memcmp(k.mv_data, bucket, bl) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
 }
 
 /* 1 when some object key of bucket exists. */
@@ -388,6 +517,9 @@ store_bucket_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         return GW_ENOTEMPTY;
     }
     rc = store__uploads_drop_bucket(st, txn, op->bucket);
+    if (rc == GW_OK) {
+        rc = store_bconf_drop_bucket(st, txn, op->bucket);
+    }
     if (rc != GW_OK) {
         return rc;
     }
@@ -1090,7 +1222,8 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
         || (rc = mdb_dbi_open(txn, "refs", MDB_CREATE, &st->db_refs)) != 0
         || (rc = mdb_dbi_open(txn, "gcq", MDB_CREATE, &st->db_gcq)) != 0
         || (rc = mdb_dbi_open(txn, "uploads", MDB_CREATE, &st->db_uploads)) != 0
-        || (rc = mdb_dbi_open(txn, "parts", MDB_CREATE, &st->db_parts)) != 0)
+        || (rc = mdb_dbi_open(txn, "parts", MDB_CREATE, &st->db_parts)) != 0
+        || (rc = mdb_dbi_open(txn, "bconf", MDB_CREATE, &st->db_bconf)) != 0)
     {
         mdb_txn_abort(txn);
         goto fail;

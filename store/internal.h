@@ -40,7 +40,7 @@ struct store_s {
     const gw_conf_t  *cf;
     MDB_env          *env;
     MDB_dbi           db_buckets, db_objects, db_refs, db_gcq;
-    MDB_dbi           db_uploads, db_parts;
+    MDB_dbi           db_uploads, db_parts, db_bconf;
     char             *dir;            /* data_dir */
     int               chunk_dirfd[256];
     int               fsync;

@@ -11,6 +11,7 @@
  *     11 chunk list: n * (sha256[32] | u64 offset | u32 length)
  *     12 one object tag "key\0value"
  *     13 part sizes of a multipart object: n * u64
+ *     14 the object's ACL (s3/acl.h's stored form; absent: private)
  *
  * Unknown tags are skipped, so later versions can add fields. */
 #include "store/internal.h"
@@ -24,7 +25,7 @@
 enum {
     REC_END = 0, REC_KEY, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
     REC_CACHE, REC_EXPIRES, REC_META, REC_INLINE, REC_CHUNKS, REC_TAG,
-    REC_PARTS
+    REC_PARTS, REC_ACL
 };
 
 static void
@@ -91,7 +92,7 @@ store__object_encode(const store_object_t *o, size_t *len)
         &o->expires
     };
     unsigned char   *buf, *p;
-    size_t           i, j, n = REC_FIXED + 1;
+    size_t           i, j, n = REC_FIXED + 1 + 5 + o->acl.len;
 
     for (i = 0; i < GW_NELEMS(strs); i++) {
         n += 5 + strs[i]->len;
@@ -121,6 +122,9 @@ store__object_encode(const store_object_t *o, size_t *len)
         if (strs[i]->len) {
             p = rec_field(p, (int) i + REC_KEY, strs[i]->base, strs[i]->len);
         }
+    }
+    if (o->acl.len) {
+        p = rec_field(p, REC_ACL, o->acl.base, o->acl.len);
     }
     for (i = 0; i < o->nmeta; i++) {
         p = rec_pair(p, REC_META, &o->meta[i]);
@@ -244,6 +248,9 @@ store__object_decode(const void *buf, size_t len, int flags,
             for (i = 0; i < o->npart_sizes; i++) {
                 o->part_sizes[i] = rec_get_u64(f + 8 * i);
             }
+        } else if (tag == REC_ACL) {
+            o->acl.base = (const char *) f;
+            o->acl.len = flen;
         } else if (tag == REC_INLINE) {
             o->inline_data.base = (const char *) f;
             o->inline_data.len = flen;

@@ -19,6 +19,11 @@
  * ==== LMDB key schema ====
  *
  *   buckets  name                      -> bucket record (store_bucket_t)
+ *   bconf    bucket 0x00 kind          -> one configuration document of the
+ *                                         bucket, opaque bytes: kind "acl"
+ *                                         (s3/acl.h's stored form; absent:
+ *                                         private), "policy" (the JSON text
+ *                                         of its bucket policy)
  *   objects  bucket 0x00 okey          -> object record (see record.c)
  *   refs     sha256 (32 bytes)         -> u64 refcount, u32 chunk length
  *   gcq      sha256 (32 bytes)         -> u64 batch number that zeroed it
@@ -59,6 +64,7 @@
 
 #include "core/conf.h"
 #include "core/gw.h"
+#include "core/pool.h"
 
 #define STORE_KEY_MAX      1024
 #define STORE_KEY_DIRECT   400
@@ -110,6 +116,8 @@ typedef struct store_object_s {
     size_t              nmeta;
     gw_kv_t            *tags;          /* object tags (tagging.c) */
     size_t              ntags;
+    gw_str_t            acl;           /* s3/acl.h's stored form; empty:
+                                        * private to owner */
     uint64_t           *part_sizes;    /* multipart: each part's size, in order */
     size_t              npart_sizes;
     gw_str_t            inline_data;   /* set when there are no chunks */
@@ -142,9 +150,27 @@ int store_bucket_get(store_t *st, const char *name, store_bucket_t *out);
 int store_bucket_list(store_t *st,
                       int (*cb)(void *ud, const store_bucket_t *b), void *ud);
 
-/* done gets GW_OK or GW_EEXIST. b is copied. */
-void store_bucket_create(store_t *st, const store_bucket_t *b,
+/* done gets GW_OK or GW_EEXIST. b and acl (its "acl" configuration, or
+ * acl.len == 0 for none) are copied before return. */
+void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
                          store_done_pt done, void *ud);
+
+/* ==== bucket configuration documents (bconf) ==== */
+
+#define STORE_BCONF_ACL     "acl"
+#define STORE_BCONF_POLICY  "policy"
+#define STORE_BCONF_KIND_MAX  16
+
+/* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or
+ * GW_ENOTFOUND. */
+int store_bconf_get(store_t *st, const char *bucket, const char *kind,
+                    gw_pool_t *pool, gw_str_t *out);
+
+/* Sets the document kind of bucket to val (copied before return), or
+ * removes it when val.base is NULL. done gets GW_OK or GW_ENOBUCKET.
+ * Deleting the bucket removes all its documents. */
+void store_bconf_put(store_t *st, const char *bucket, const char *kind,
+                     gw_str_t val, store_done_pt done, void *ud);
 
 /* done gets GW_OK, GW_ENOTFOUND or GW_ENOTEMPTY. */
 void store_bucket_delete(store_t *st, const char *name, store_done_pt done,

@@ -608,9 +608,12 @@ class Server:
         for k, v in self.directives.items():
             if v is not None:
                 lines.append('%s %s;' % (k, v))
-        for name, (ak, sk) in self.users.items():
-            lines.append('user %s { access_key %s; secret_key %s; }'
-                         % (name, ak, sk))
+        for name, (ak, sk, *more) in self.users.items():
+            # An optional third item: more directives of the user block.
+            lines.append('user %s { access_key %s; secret_key %s; %s}'
+                         % (name, ak, sk, ''.join(
+                             '%s %s; ' % kv for kv in
+                             (more[0] if more else {}).items())))
         if self.extra:
             lines.append(self.extra)
         return '\n'.join(lines) + '\n'
@@ -792,7 +795,7 @@ class Server:
     # Clients ----------------------------------------------------------------
 
     def credentials(self, user):
-        ak, sk = self.users[user] if user in self.users else USERS[user]
+        ak, sk = (self.users[user] if user in self.users else USERS[user])[:2]
         return Credentials(ak, sk)
 
     def boto3_client(self, user='admin', access_key=None, secret_key=None,
@@ -800,7 +803,7 @@ class Server:
         """A boto3 S3 client on this server, path-style, no retries.
         config: botocore Config arguments (merged over the defaults)."""
         if access_key is None:
-            ak, sk = self.users[user]
+            ak, sk = self.users[user][:2]
         else:
             ak, sk = access_key, secret_key
         cfg = dict(signature_version='s3v4',
@@ -823,7 +826,7 @@ class Server:
     def aws(self, *args, user='admin', timeout=180, input=None):
         """Runs `aws --endpoint-url URL args...` with its own config and
         credentials files; returns the CompletedProcess (text)."""
-        ak, sk = self.users[user]
+        ak, sk = self.users[user][:2]
         d = self._tool_dir('aws-' + user)
         cfg, creds = os.path.join(d, 'config'), os.path.join(d, 'credentials')
         if not os.path.exists(cfg):
@@ -844,7 +847,7 @@ class Server:
     def rclone(self, *args, user='admin', timeout=180):
         """Runs rclone with a remote named "gw" for this server (path-style,
         one try); returns the CompletedProcess (text)."""
-        ak, sk = self.users[user]
+        ak, sk = self.users[user][:2]
         d = self._tool_dir('rclone-' + user)
         env = clean_env(
             HOME=d,
@@ -862,7 +865,7 @@ class Server:
                               timeout=timeout)
 
     def s3cmd_config(self, user='admin'):
-        ak, sk = self.users[user]
+        ak, sk = self.users[user][:2]
         d = self._tool_dir('s3cmd-' + user)
         path = os.path.join(d, 's3cfg')
         if not os.path.exists(path):

@@ -205,8 +205,13 @@ class DeleteObjectsTest(S3gwTestCase):
         bucket = self.new_bucket()
         self.put_many(bucket, ['mine'])
         bob = self.server.boto3_client('bob')
-        self.assertS3Error('AccessDenied', 403, bob.delete_objects,
-                           Bucket=bucket, Delete={'Objects': [{'Key': 'mine'}]})
+        # S3 decides each key on its own: 200, and AccessDenied per key.
+        r = bob.delete_objects(Bucket=bucket,
+                               Delete={'Objects': [{'Key': 'mine'},
+                                                   {'Key': 'absent'}]})
+        self.assertEqual(r.get('Deleted', []), [])
+        self.assertEqual(sorted((e['Key'], e['Code']) for e in r['Errors']),
+                         [('absent', 'AccessDenied'), ('mine', 'AccessDenied')])
         self.assertEqual(self.keys_of(bucket), ['mine'])
 
     # --- Raw requests ----------------------------------------------------------

@@ -65,7 +65,7 @@ fx_open(fx_t *fx)
     memset(&b, 0, sizeof(b));
     strcpy(b.name, "bkt");
     strcpy(b.owner, "admin");
-    store_bucket_create(fx->st, &b, fx_done, fx);
+    store_bucket_create(fx->st, &b, (gw_str_t) { NULL, 0 }, fx_done, fx);
     CHECK_EQ_INT(fx_wait(fx), GW_OK);
 }
 

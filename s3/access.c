@@ -1,0 +1,674 @@
+/* s3/access.c: the access decision (see access.h for the rules), and the
+ * gathering of its inputs for a request: the bucket's owner, ACL and
+ * policy, the object's owner, ACL and tags, and the condition keys of the
+ * request context. */
+#include "s3/s3.h"
+#include "s3/access.h"
+#include "core/log.h"
+
+#include <arpa/inet.h>
+#include <strings.h>
+#include <time.h>
+
+#include "llhttp.h"
+
+/* How an action finds its owner and its ACL. */
+#define S3_ACT_BUCKET  1   /* the bucket: bucket owner, bucket ACL */
+#define S3_ACT_WRITE   2   /* a write into the bucket: the same */
+#define S3_ACT_OBJECT  3   /* an object: object owner, object ACL */
+#define S3_ACT_UPLOAD  4   /* a multipart upload: bucket owner or initiator,
+                            * bucket ACL */
+#define S3_ACT_POLICY  5   /* the bucket policy: the bucket owner's account
+                            * only */
+
+typedef struct {
+    const char  *name;     /* without "s3:" */
+    int          kind;
+    unsigned     perm;     /* the ACL permission that grants it, or 0 */
+} s3_action_t;
+
+/* Amazon S3's "Mapping of ACL permissions and access policy permissions". */
+static const s3_action_t  s3_actions[] = {
+    { "GetObject",                  S3_ACT_OBJECT, S3_PERM_READ },
+    { "GetObjectVersion",           S3_ACT_OBJECT, S3_PERM_READ },
+    { "GetObjectAcl",               S3_ACT_OBJECT, S3_PERM_READ_ACP },
+    { "PutObjectAcl",               S3_ACT_OBJECT, S3_PERM_WRITE_ACP },
+    { "GetObjectTagging",           S3_ACT_OBJECT, 0 },
+    { "PutObjectTagging",           S3_ACT_OBJECT, 0 },
+    { "DeleteObjectTagging",        S3_ACT_OBJECT, 0 },
+    { "PutObject",                  S3_ACT_WRITE,  S3_PERM_WRITE },
+    { "DeleteObject",               S3_ACT_WRITE,  S3_PERM_WRITE },
+    { "AbortMultipartUpload",       S3_ACT_UPLOAD, S3_PERM_WRITE },
+    { "ListMultipartUploadParts",   S3_ACT_UPLOAD, 0 },
+    { "ListBucket",                 S3_ACT_BUCKET, S3_PERM_READ },
+    { "ListBucketVersions",         S3_ACT_BUCKET, S3_PERM_READ },
+    { "ListBucketMultipartUploads", S3_ACT_BUCKET, S3_PERM_READ },
+    { "GetBucketAcl",               S3_ACT_BUCKET, S3_PERM_READ_ACP },
+    { "PutBucketAcl",               S3_ACT_BUCKET, S3_PERM_WRITE_ACP },
+    { "GetBucketLocation",          S3_ACT_BUCKET, 0 },
+    { "GetBucketVersioning",        S3_ACT_BUCKET, 0 },
+    { "DeleteBucket",               S3_ACT_BUCKET, 0 },
+    { "GetBucketPolicy",            S3_ACT_POLICY, 0 },
+    { "PutBucketPolicy",            S3_ACT_POLICY, 0 },
+    { "DeleteBucketPolicy",         S3_ACT_POLICY, 0 },
+};
+
+static const s3_action_t *
+s3_action_find(const char *action)
+{
+    size_t  i;
+
+    if (strncmp(action, "s3:", 3) == 0) {
+        action += 3;
+    }
+    for (i = 0; i < GW_NELEMS(s3_actions); i++) {
+        if (strcasecmp(s3_actions[i].name, action) == 0) {
+            return &s3_actions[i];
+        }
+    }
+    return NULL;
+}
+
+int
+s3_access_known(const char *action)
+{
+    return s3_action_find(action) != NULL;
+}
+
+static const char *
+s3_perm_name(unsigned perm)
+{
+    switch (perm) {
+    case S3_PERM_READ:      return "READ";
+    case S3_PERM_WRITE:     return "WRITE";
+    case S3_PERM_READ_ACP:  return "READ_ACP";
+    case S3_PERM_WRITE_ACP: return "WRITE_ACP";
+    default:                return "FULL_CONTROL";
+    }
+}
+
+int
+s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
+{
+    const s3_action_t  *act = s3_action_find(a->action);
+    const char         *caller = a->who->name ? a->who->canonical_id : NULL;
+    const char         *owner, *which = NULL, *grant = NULL;
+    const s3_acl_t     *acl;
+    int                 verdict = S3_POLICY_NONE, is_owner;
+    char                scratch[8];
+
+    if (why == NULL) {
+        why = scratch;
+        whylen = sizeof(scratch);
+    }
+    if (a->policy != NULL) {
+        verdict = s3_policy_eval(a->policy, a->who, a->action, a->resource,
+                                 a->ctx, &which);
+    }
+
+    if (act == NULL) {
+        owner = a->bucket_owner;
+        acl = NULL;
+    } else if (act->kind == S3_ACT_OBJECT && a->object_owner != NULL) {
+        owner = a->object_owner;
+        acl = a->object_acl;
+    } else if (act->kind == S3_ACT_OBJECT) {
+        owner = a->bucket_owner;
+        acl = NULL;             /* no object: no object ACL grants anything */
+    } else {
+        owner = a->bucket_owner;
+        acl = a->bucket_acl;
+    }
+    is_owner = caller != NULL && owner != NULL && strcmp(caller, owner) == 0;
+    if (!is_owner && act != NULL && act->kind == S3_ACT_UPLOAD
+        && caller != NULL && a->initiator != NULL)
+    {
+        is_owner = strcmp(caller, a->initiator) == 0;
+    }
+
+    if (act != NULL && act->kind == S3_ACT_POLICY) {
+        /* Only the bucket owner's account manages the policy, and a Deny
+         * cannot lock it out. Another account that a policy allows gets
+         * 405, as S3 answers it. */
+        if (is_owner) {
+            snprintf(why, whylen, "bucket owner");
+            return S3_ACCESS_ALLOW;
+        }
+        if (verdict == S3_POLICY_ALLOW) {
+            snprintf(why, whylen, "policy statement %s allows, but not the "
+                     "bucket owner", which);
+            return S3_ACCESS_NOT_OWNER;
+        }
+        snprintf(why, whylen, verdict == S3_POLICY_DENY
+                 ? "policy statement %s denies" : "not the bucket owner",
+                 which);
+        return S3_ACCESS_DENY;
+    }
+
+    if (verdict == S3_POLICY_DENY) {
+        snprintf(why, whylen, "policy statement %s denies", which);
+        return S3_ACCESS_DENY;
+    }
+    if (is_owner) {
+        snprintf(why, whylen, "owner");
+        return S3_ACCESS_ALLOW;
+    }
+    if (verdict == S3_POLICY_ALLOW
+        && !(act != NULL && act->kind == S3_ACT_OBJECT
+             && a->object_owner != NULL && a->bucket_owner != NULL
+             && strcmp(a->object_owner, a->bucket_owner) != 0))
+    {
+        snprintf(why, whylen, "policy statement %s allows", which);
+        return S3_ACCESS_ALLOW;
+    }
+    if (act != NULL && act->perm != 0 && acl != NULL
+        && (s3_acl_perms(acl, caller, &grant) & act->perm) == act->perm)
+    {
+        snprintf(why, whylen, "%s ACL: %s (%s needed)",
+                 acl == a->object_acl ? "object" : "bucket", grant,
+                 s3_perm_name(act->perm));
+        return S3_ACCESS_ALLOW;
+    }
+    snprintf(why, whylen, verdict == S3_POLICY_ALLOW
+             ? "the bucket policy cannot grant another owner's object"
+             : "nothing allows it");
+    return S3_ACCESS_DENY;
+}
+
+/* ==== the inputs of one request ==== */
+
+const gw_conf_user_t *
+s3_user_by_name(const s3_req_t *r, const char *name, size_t len)
+{
+    const gw_conf_t  *cf = r->ctx->cf;
+    size_t            i;
+
+    for (i = 0; i < cf->nusers; i++) {
+        if (strlen(cf->users[i].name) == len
+            && memcmp(cf->users[i].name, name, len) == 0)
+        {
+            return &cf->users[i];
+        }
+    }
+    return NULL;
+}
+
+const char *
+s3_owner_id(s3_req_t *r, const char *name, size_t len)
+{
+    const gw_conf_user_t  *u;
+    unsigned char          d[32];
+    char                  *seed, *hex;
+
+    if (len == 0) {
+        return S3_ANONYMOUS_ID;
+    }
+    u = s3_user_by_name(r, name, len);
+    if (u != NULL) {
+        return u->canonical_id;
+    }
+    /* A user since removed from the configuration keeps the id it had by
+     * default. */
+    seed = gw_pool_sprintf(r->pool, "s3gw:%.*s", (int) len, name);
+    gw_sha256(seed, strlen(seed), d);
+    hex = gw_pool_alloc(r->pool, 65);
+    gw_hex_encode(hex, d, sizeof(d));
+    return hex;
+}
+
+static const char *
+s3_dir_id_by_email(void *ud, const char *email, size_t len)
+{
+    const gw_conf_t  *cf = ud;
+    size_t            i;
+
+    for (i = 0; i < cf->nusers; i++) {
+        if (cf->users[i].email != NULL && strlen(cf->users[i].email) == len
+            && strncasecmp(cf->users[i].email, email, len) == 0)
+        {
+            return cf->users[i].canonical_id;
+        }
+    }
+    return NULL;
+}
+
+static const char *
+s3_dir_name_by_id(void *ud, const char *id)
+{
+    const gw_conf_t  *cf = ud;
+    size_t            i;
+
+    for (i = 0; i < cf->nusers; i++) {
+        if (strcmp(cf->users[i].canonical_id, id) == 0) {
+            return cf->users[i].display_name;
+        }
+    }
+    return NULL;
+}
+
+void
+s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir)
+{
+    dir->id_by_email = s3_dir_id_by_email;
+    dir->name_by_id = s3_dir_name_by_id;
+    dir->ud = (void *) r->ctx->cf;
+}
+
+static void
+s3_policy_cleanup(void *data)
+{
+    s3_policy_free(data);
+}
+
+/* The bucket's owner, ACL and policy, read once per request and bucket. */
+static int
+s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
+{
+    s3_bucket_access_t  *ba;
+    gw_str_t             v;
+    char                 why[256];
+    int                  rc;
+
+    for (ba = r->access; ba != NULL; ba = ba->next) {
+        if (strcmp(ba->b.name, bucket) == 0) {
+            *out = ba;
+            return S3_ERR_NONE;
+        }
+    }
+    if (strlen(bucket) > STORE_BUCKET_MAX) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    ba = gw_pool_calloc(r->pool, sizeof(*ba));
+    rc = store_bucket_get(r->ctx->store, bucket, &ba->b);
+    if (rc == GW_ENOTFOUND) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    ba->owner_id = s3_owner_id(r, ba->b.owner, strlen(ba->b.owner));
+    rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_ACL, r->pool, &v);
+    if (rc == GW_OK) {
+        rc = s3_acl_decode(r->pool, v.base, v.len, &ba->acl_buf);
+        if (rc != GW_OK) {
+            gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket \"%s\": its ACL "
+                   "does not decode", bucket);
+            return S3_ERR_INTERNAL_ERROR;
+        }
+        ba->acl = &ba->acl_buf;
+    } else if (rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket ACL lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_POLICY, r->pool,
+                         &v);
+    if (rc == GW_OK) {
+        rc = s3_policy_parse(v.base, v.len, bucket, NULL, NULL, &ba->policy,
+                             why, sizeof(why));
+        if (rc != GW_OK) {
+            /* It was valid when it was put; a user it named may since have
+             * left the configuration, which parse does not check here. */
+            gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket \"%s\": its policy "
+                   "no longer parses: %s", bucket, why);
+            return S3_ERR_INTERNAL_ERROR;
+        }
+        gw_pool_cleanup_add(r->pool, s3_policy_cleanup, ba->policy);
+    } else if (rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket policy lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    ba->next = r->access;
+    r->access = ba;
+    *out = ba;
+    return S3_ERR_NONE;
+}
+
+/* ==== the request context ==== */
+
+typedef struct {
+    gw_kv_t  *kv;
+    size_t    n, cap;
+} s3_ctx_build_t;
+
+static void
+s3_ctx_add(s3_req_t *r, s3_ctx_build_t *c, const char *name, size_t nlen,
+           const char *value, size_t vlen)
+{
+    gw_kv_t  *kv;
+
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        kv = gw_pool_alloc(r->pool, c->cap * sizeof(*kv));
+        if (c->n) {
+            memcpy(kv, c->kv, c->n * sizeof(*kv));
+        }
+        c->kv = kv;
+    }
+    c->kv[c->n].name.base = name;
+    c->kv[c->n].name.len = nlen;
+    c->kv[c->n].value.base = value;
+    c->kv[c->n].value.len = vlen;
+    c->n++;
+}
+
+static void
+s3_ctx_str(s3_req_t *r, s3_ctx_build_t *c, const char *name,
+           const char *value)
+{
+    s3_ctx_add(r, c, name, strlen(name), value, strlen(value));
+}
+
+static void
+s3_ctx_header(s3_req_t *r, s3_ctx_build_t *c, const char *key,
+              const char *header)
+{
+    const gw_str_t  *v = s3_header(r, header);
+
+    if (v != NULL) {
+        s3_ctx_add(r, c, key, strlen(key), v->base, v->len);
+    }
+}
+
+static void
+s3_ctx_param(s3_req_t *r, s3_ctx_build_t *c, const char *key,
+             const char *param)
+{
+    const gw_str_t  *v = s3_param(r, param);
+
+    if (v != NULL) {
+        s3_ctx_add(r, c, key, strlen(key), v->base, v->len);
+    }
+}
+
+/* 1 when the address text lies in a trusted_proxy range. */
+static int
+s3_trusted_proxy(const gw_conf_t *cf, const char *ip, size_t len)
+{
+    gw_conf_cidr_t  a;
+    size_t          i;
+
+    if (cf->ntrusted_proxy == 0 || gw_conf_cidr_parse(ip, len, &a) != GW_OK) {
+        return 0;
+    }
+    for (i = 0; i < cf->ntrusted_proxy; i++) {
+        if (gw_conf_cidr_match(&cf->trusted_proxy[i], a.family, a.addr)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The client address: the peer, or behind trusted proxies the rightmost
+ * X-Forwarded-For hop that is not one of them. Sets *secure from
+ * X-Forwarded-Proto when the peer is trusted. */
+static gw_str_t
+s3_source_ip(s3_req_t *r, int *secure)
+{
+    const gw_conf_t  *cf = r->ctx->cf;
+    const gw_str_t   *xff, *proto;
+    gw_str_t          ip;
+    const char       *p, *end, *start;
+
+    ip.base = r->http->peer_ip;
+    ip.len = strlen(ip.base);
+    *secure = 0;
+    if (!s3_trusted_proxy(cf, ip.base, ip.len)) {
+        return ip;
+    }
+    proto = s3_header(r, "x-forwarded-proto");
+    *secure = proto != NULL && proto->len == 5
+              && strncasecmp(proto->base, "https", 5) == 0;
+    xff = s3_header(r, "x-forwarded-for");
+    if (xff == NULL) {
+        return ip;
+    }
+    end = xff->base + xff->len;
+    while (end > xff->base) {
+        p = end;
+        while (p > xff->base && p[-1] != ',') {
+            p--;
+        }
+        start = p;
+        while (start < end && (*start == ' ' || *start == '\t')) {
+            start++;
+        }
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+        if (end > start) {
+            ip.base = start;
+            ip.len = (size_t) (end - start);
+            if (!s3_trusted_proxy(cf, ip.base, ip.len)) {
+                break;
+            }
+        }
+        end = p > xff->base ? p - 1 : p;
+    }
+    return ip;
+}
+
+static void
+s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
+{
+    s3_ctx_build_t   c = { NULL, 0, 0 };
+    const gw_str_t  *v;
+    gw_str_t         ip;
+    gw_kv_t         *tags;
+    size_t           ntags, i;
+    const char      *msg;
+    struct tm        tm;
+    time_t           now = (time_t) r->now;
+    char            *t;
+    int              secure;
+
+    ip = s3_source_ip(r, &secure);
+    s3_ctx_add(r, &c, "aws:SourceIp", 12, ip.base, ip.len);
+    s3_ctx_str(r, &c, "aws:SecureTransport", secure ? "true" : "false");
+    t = gw_pool_alloc(r->pool, 32);
+    gmtime_r(&now, &tm);
+    strftime(t, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s3_ctx_str(r, &c, "aws:CurrentTime", t);
+    s3_ctx_str(r, &c, "aws:EpochTime",
+               gw_pool_sprintf(r->pool, "%lld", (long long) r->now));
+    if (r->user != NULL) {
+        s3_ctx_str(r, &c, "aws:username", r->user->name);
+        s3_ctx_str(r, &c, "aws:userid", r->user->canonical_id);
+        s3_ctx_str(r, &c, "aws:PrincipalAccount", r->user->account_id);
+        s3_ctx_str(r, &c, "aws:PrincipalType", "User");
+        s3_ctx_str(r, &c, "s3:authType", s3_param(r, "X-Amz-Signature")
+                   ? "REST-QUERY-STRING" : "REST-HEADER");
+        s3_ctx_str(r, &c, "s3:signatureversion", "AWS4-HMAC-SHA256");
+    } else {
+        s3_ctx_str(r, &c, "aws:PrincipalType", "Anonymous");
+    }
+    s3_ctx_header(r, &c, "aws:Referer", "referer");
+    s3_ctx_header(r, &c, "aws:UserAgent", "user-agent");
+    s3_ctx_param(r, &c, "s3:prefix", "prefix");
+    s3_ctx_param(r, &c, "s3:delimiter", "delimiter");
+    s3_ctx_param(r, &c, "s3:max-keys", "max-keys");
+    s3_ctx_header(r, &c, "s3:x-amz-acl", "x-amz-acl");
+    s3_ctx_header(r, &c, "s3:x-amz-content-sha256", "x-amz-content-sha256");
+    s3_ctx_header(r, &c, "s3:x-amz-storage-class", "x-amz-storage-class");
+    s3_ctx_header(r, &c, "s3:x-amz-copy-source", "x-amz-copy-source");
+    s3_ctx_header(r, &c, "s3:x-amz-metadata-directive",
+                  "x-amz-metadata-directive");
+    s3_ctx_header(r, &c, "s3:x-amz-server-side-encryption",
+                  "x-amz-server-side-encryption");
+    for (i = 0; obj != NULL && i < obj->ntags; i++) {
+        t = gw_pool_sprintf(r->pool, "s3:ExistingObjectTag/%.*s",
+                            (int) obj->tags[i].name.len,
+                            obj->tags[i].name.base);
+        s3_ctx_add(r, &c, t, strlen(t),
+                   gw_pool_strndup(r->pool, obj->tags[i].value.base,
+                                   obj->tags[i].value.len),
+                   obj->tags[i].value.len);
+    }
+    v = s3_header(r, "x-amz-tagging");
+    if (v != NULL
+        && s3__tagging_header(r, v, &tags, &ntags, &msg) == S3_ERR_NONE)
+    {
+        for (i = 0; i < ntags; i++) {
+            t = gw_pool_sprintf(r->pool, "s3:RequestObjectTag/%.*s",
+                                (int) tags[i].name.len, tags[i].name.base);
+            s3_ctx_add(r, &c, t, strlen(t), tags[i].value.base,
+                       tags[i].value.len);
+            s3_ctx_add(r, &c, "s3:RequestObjectTagKeys", 23,
+                       tags[i].name.base, tags[i].name.len);
+        }
+    }
+    out->kv = c.kv;
+    out->n = c.n;
+}
+
+/* ==== deciding ==== */
+
+static void
+s3_principal(const s3_req_t *r, s3_principal_t *who)
+{
+    memset(who, 0, sizeof(*who));
+    if (r->user != NULL) {
+        who->name = r->user->name;
+        who->account_id = r->user->account_id;
+        who->canonical_id = r->user->canonical_id;
+    }
+}
+
+static void
+s3_object_cleanup(void *data)
+{
+    store_object_free(data);
+}
+
+int
+s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                   const char *action)
+{
+    const s3_action_t   *act = s3_action_find(action);
+    s3_bucket_access_t  *ba;
+    s3_access_t          a;
+    s3_principal_t       who;
+    s3_policy_ctx_t      ctx;
+    s3_acl_t             oacl;
+    store_object_t      *obj = NULL;
+    store_upload_t      *up = NULL;
+    const gw_str_t      *upload_id;
+    char                 why[256];
+    int                  rc, verdict;
+
+    rc = s3_access_bucket(r, bucket, &ba);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    memset(&a, 0, sizeof(a));
+    s3_principal(r, &who);
+    a.who = &who;
+    a.action = action;
+    a.bucket_owner = ba->owner_id;
+    a.bucket_acl = ba->acl;
+    a.policy = ba->policy;
+    a.resource = key == NULL
+                 ? gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket)
+                 : gw_pool_sprintf(r->pool, "arn:aws:s3:::%s/%.*s", bucket,
+                                   (int) key->len, key->base);
+
+    if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL) {
+        rc = store_object_get(r->ctx->store, bucket, *key, &obj);
+        if (rc == GW_OK) {
+            gw_pool_cleanup_add(r->pool, s3_object_cleanup, obj);
+            a.object_owner = s3_owner_id(r, obj->owner.base, obj->owner.len);
+            if (obj->acl.len) {
+                if (s3_acl_decode(r->pool, obj->acl.base, obj->acl.len,
+                                  &oacl) != GW_OK)
+                {
+                    gw_log(GW_LOG_ERR, r->http->peer, GW_ECORRUPT, "object "
+                           "ACL does not decode");
+                    return S3_ERR_INTERNAL_ERROR;
+                }
+                a.object_acl = &oacl;
+            }
+        } else if (rc != GW_ENOTFOUND) {
+            gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
+            return S3_ERR_INTERNAL_ERROR;
+        }
+    }
+    upload_id = s3_param(r, "uploadId");
+    if (act != NULL && act->kind == S3_ACT_UPLOAD && upload_id != NULL
+        && upload_id->len == STORE_UPLOAD_ID_LEN)
+    {
+        char  id[STORE_UPLOAD_ID_LEN + 1];
+
+        memcpy(id, upload_id->base, STORE_UPLOAD_ID_LEN);
+        id[STORE_UPLOAD_ID_LEN] = '\0';
+        if (store_upload_get(r->ctx->store, id, &up) == GW_OK) {
+            a.initiator = s3_owner_id(r, up->tmpl->owner.base,
+                                      up->tmpl->owner.len);
+            a.initiator = gw_pool_strndup(r->pool, a.initiator,
+                                          strlen(a.initiator));
+            store_upload_free(up);
+        }
+    }
+    s3_access_context(r, obj, &ctx);
+    a.ctx = &ctx;
+
+    verdict = s3_access_decide(&a, why, sizeof(why));
+    gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: %s (%s)",
+           r->http->id, action, a.resource,
+           r->user ? r->user->name : "anonymous",
+           verdict == S3_ACCESS_ALLOW ? "allowed" : "denied", why);
+    if (verdict == S3_ACCESS_NOT_OWNER) {
+        return S3_ERR_METHOD_NOT_ALLOWED;
+    }
+    if (verdict != S3_ACCESS_ALLOW) {
+        return S3_ERR_ACCESS_DENIED;
+    }
+    if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL
+        && obj == NULL)
+    {
+        /* S3 tells a missing key from a forbidden one only to those who
+         * may list the bucket. */
+        a.action = "s3:ListBucket";
+        a.resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
+        a.object_owner = NULL;
+        verdict = s3_access_decide(&a, why, sizeof(why));
+        if (verdict != S3_ACCESS_ALLOW) {
+            gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s no such key, and no "
+                   "s3:ListBucket: %s", r->http->id, why);
+            return S3_ERR_ACCESS_DENIED;
+        }
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_access_request(s3_req_t *r)
+{
+    const char  *perm = r->route->perm;
+
+    if (perm == NULL) {
+        /* ListBuckets and CreateBucket: any signed caller, as S3. */
+        return r->user != NULL ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
+    }
+    if (*perm == '\0') {
+        /* The handler decides per key (DeleteObjects); the bucket must
+         * exist, and a caller with no right at all learns nothing. */
+        s3_bucket_access_t  *ba;
+
+        return s3_access_bucket(r, r->bucket, &ba);
+    }
+    return s3_access_resource(r, r->bucket,
+                              r->target == S3_OBJECT ? &r->key : NULL, perm);
+}
+
+const char *
+s3_bucket_owner_id(s3_req_t *r)
+{
+    s3_bucket_access_t  *ba;
+
+    for (ba = r->access; ba != NULL; ba = ba->next) {
+        if (r->bucket != NULL && strcmp(ba->b.name, r->bucket) == 0) {
+            return ba->owner_id;
+        }
+    }
+    return NULL;
+}

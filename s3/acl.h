@@ -55,8 +55,10 @@ typedef struct s3_acl_dir_s {
  * "bucket-owner-full-control", "log-delivery-write", "aws-exec-read") for
  * a resource of owner; bucket_owner is the owning bucket's owner (the
  * bucket-owner-* forms grant it; for a bucket pass owner). Every form
- * grants owner FULL_CONTROL first. Returns S3_ERR_NONE or
- * S3_ERR_INVALID_ARGUMENT for an unknown name. */
+ * grants owner FULL_CONTROL first; bucket_owner may be NULL (= owner).
+ * Names are case-sensitive, as in S3. aws-exec-read is private here (S3's
+ * extra grant is to EC2). Returns S3_ERR_NONE or S3_ERR_INVALID_ARGUMENT
+ * for an unknown name (or an owner that is not a canonical id). */
 int s3_acl_canned(gw_pool_t *pool, const char *name, size_t len,
                   const char *owner, const char *bucket_owner, s3_acl_t *out);
 
@@ -66,7 +68,9 @@ int s3_acl_canned(gw_pool_t *pool, const char *name, size_t len,
  * uri="..." or emailAddress="..." (quotes optional, spaces around items
  * allowed). Returns S3_ERR_NONE, S3_ERR_INVALID_ARGUMENT (bad syntax,
  * unknown group URI, bad id, too many grants) or
- * S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL. acl->owner must be set already. */
+ * S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL. acl->owner must be set already.
+ * Keys are case-insensitive; a grant acl already holds is not added twice
+ * (S3_ACL_MAX_GRANTS counts distinct grants). On error acl is unchanged. */
 int s3_acl_grant_header(gw_pool_t *pool, s3_acl_t *acl, unsigned perm,
                         gw_str_t value, const s3_acl_dir_t *dir);
 
@@ -77,17 +81,26 @@ int s3_acl_grant_header(gw_pool_t *pool, s3_acl_t *acl, unsigned perm,
  * FULL_CONTROL). Returns S3_ERR_NONE, S3_ERR_MALFORMED_ACL_ERROR (not
  * well-formed, wrong root, a grant missing its grantee or permission, an
  * unknown permission or grantee type, no Owner/ID), S3_ERR_INVALID_ARGUMENT
- * (unknown group URI, too many grants) or
- * S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL. */
+ * (unknown group URI, too many grants, an Owner or CanonicalUser ID that
+ * is not 64 hex digits) or S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL. The S3
+ * namespace is optional; without xsi:type the grantee's type is its ID,
+ * URI or EmailAddress child, and with it the two must agree. A missing
+ * AccessControlList means no grants. Identical grants are merged. No DTD
+ * is accepted. out is written only on success. */
 int s3_acl_parse_xml(gw_pool_t *pool, const char *buf, size_t len,
                      const s3_acl_dir_t *dir, s3_acl_t *out);
 
 /* Writes the AccessControlPolicy document of acl (Owner with ID and
  * DisplayName, AccessControlList of Grant with xsi:type grantees) into x,
- * a fresh s3_xml_t: s3_xml_begin and s3_xml_end are done here. */
+ * a fresh s3_xml_t whose pool field the caller has set (x->pool = the pool
+ * that owns the body): s3_xml_begin and s3_xml_end are done here.
+ * DisplayName comes from dir->name_by_id and is left out where it answers
+ * NULL; dir may be NULL. */
 void s3_acl_xml(const s3_acl_t *acl, const s3_acl_dir_t *dir, s3_xml_t *x);
 
-/* The stored form: text that s3_acl_decode reads back to an equal ACL.
+/* The stored form: text that s3_acl_decode reads back to an equal ACL
+ * (acl->owner must be a canonical id). Versioned, one line per grant, with
+ * the grant count up front so a truncated record does not decode.
  * Returns a pool string (NUL-terminated) and its length in *len. */
 char *s3_acl_encode(gw_pool_t *pool, const s3_acl_t *acl, size_t *len);
 /* GW_OK, or GW_ECORRUPT for bytes s3_acl_encode did not write. */
@@ -98,7 +111,9 @@ int s3_acl_decode(gw_pool_t *pool, const char *buf, size_t len,
  * (only AllUsers grants apply), otherwise that user's grants plus AllUsers
  * and AuthenticatedUsers. FULL_CONTROL counts as all four. *which (may be
  * NULL) gets a static description of the first grant that contributed,
- * such as "grant FULL_CONTROL to user", "grant READ to AllUsers". */
+ * such as "grant FULL_CONTROL to user", "grant READ to AllUsers", or NULL
+ * when none did. LogDelivery grants give no caller anything. Only grants
+ * count: what an owner may do regardless is s3/access.c's business. */
 unsigned s3_acl_perms(const s3_acl_t *acl, const char *canonical_id,
                       const char **which);
 

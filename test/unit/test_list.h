@@ -61,6 +61,24 @@
     TEST_ENTRY(xml_grows)                                                   \
     TEST_ENTRY(xml_parse)                                                   \
     TEST_ENTRY(xml_parse_refuses)                                           \
+    /* s3/acl */                                                            \
+    TEST_ENTRY(acl_canned)                                                  \
+    TEST_ENTRY(acl_canned_bucket_owner)                                     \
+    TEST_ENTRY(acl_canned_unknown)                                          \
+    TEST_ENTRY(acl_grant_header_forms)                                      \
+    TEST_ENTRY(acl_grant_header_errors)                                     \
+    TEST_ENTRY(acl_grant_header_limit)                                      \
+    TEST_ENTRY(acl_parse_xml_example)                                       \
+    TEST_ENTRY(acl_parse_xml_empty)                                         \
+    TEST_ENTRY(acl_parse_xml_malformed)                                     \
+    TEST_ENTRY(acl_parse_xml_refuses_dtd)                                   \
+    TEST_ENTRY(acl_parse_xml_invalid)                                       \
+    TEST_ENTRY(acl_parse_xml_limit)                                         \
+    TEST_ENTRY(acl_xml_output)                                              \
+    TEST_ENTRY(acl_xml_round_trip)                                          \
+    TEST_ENTRY(acl_encode_decode)                                           \
+    TEST_ENTRY(acl_decode_corrupt)                                          \
+    TEST_ENTRY(acl_perms)                                                   \
     /* store */                                                             \
     TEST_ENTRY(store_chunk_writer)                                          \
     TEST_ENTRY(store_refcounts_and_gc)                                      \

@@ -1558,11 +1558,13 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
         /* Only the embedded default's well-known keys are shown: a real
          * secret from a config file stays in that file. */
         if (cf->file == gw_conf_embedded_name) {
-            fprintf(fp, "  user %s: access key %s  secret key %s\n", u->name,
+            fprintf(fp, "  user %s: access key %s  secret key %s", u->name,
                     u->access_key, u->secret_key);
         } else {
-            fprintf(fp, "  user %s: access key %s  (secret key in %s)\n",
+            fprintf(fp, "  user %s: access key %s  (secret key in %s)",
                     u->name, u->access_key, cf->file);
         }
+        /* Policies name users by account: arn:aws:iam::ACCOUNT:user/NAME. */
+        fprintf(fp, "  account %s\n", u->account_id);
     }
 }

@@ -9,14 +9,36 @@
  *
  * Every function that fills an ACL builds the new grant array on the side
  * and only stores it on success, so an error leaves the caller's ACL as it
- * was. */
+ * was.
+ *
+ * Also the ACL operations (GetBucketAcl, PutBucketAcl, GetObjectAcl,
+ * PutObjectAcl) and the ACL headers of uploads, at the end of the file. */
 #include "s3/acl.h"
 #include "s3/error.h"
+#include "s3/s3.h"
+#include "core/log.h"
 
 #include <limits.h>
 #include <strings.h>
 
 #include <expat.h>
+
+#include "llhttp.h"
+
+static int s3_acl_bucket_get(s3_req_t *r), s3_acl_bucket_put(s3_req_t *r),
+    s3_acl_object_get(s3_req_t *r), s3_acl_object_put(s3_req_t *r);
+
+const s3_route_t  s3_acl_routes[] = {
+    { HTTP_GET, S3_BUCKET, "acl", "GetBucketAcl", s3_acl_bucket_get, 0,
+      "s3:GetBucketAcl" },
+    { HTTP_PUT, S3_BUCKET, "acl", "PutBucketAcl", s3_acl_bucket_put, S3_BODY,
+      "s3:PutBucketAcl" },
+    { HTTP_GET, S3_OBJECT, "acl", "GetObjectAcl", s3_acl_object_get, 0,
+      "s3:GetObjectAcl" },
+    { HTTP_PUT, S3_OBJECT, "acl", "PutObjectAcl", s3_acl_object_put, S3_BODY,
+      "s3:PutObjectAcl" },
+    S3_ROUTE_END
+};
 
 #define S3_ACL_NS          "http://s3.amazonaws.com/doc/2006-03-01/"
 #define S3_ACL_XSI_NS      "http://www.w3.org/2001/XMLSchema-instance"
@@ -1135,4 +1157,302 @@ s3_acl_perms(const s3_acl_t *acl, const char *canonical_id,
         perms |= g->perm;
     }
     return perms;
+}
+
+/* ==== the operations: ACLs from requests ==== */
+
+#define S3_ACL_BODY_MAX  (64 * 1024)
+
+int
+s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
+                    gw_str_t *out, const char **msg)
+{
+    static const struct {
+        const char  *header;
+        unsigned     perm;
+    } grants[] = {
+        { "x-amz-grant-read",         S3_PERM_READ },
+        { "x-amz-grant-write",        S3_PERM_WRITE },
+        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
+        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
+        { "x-amz-grant-full-control", S3_PERM_FULL_CONTROL },
+    };
+    const gw_str_t  *canned = s3_header(r, "x-amz-acl"), *v;
+    s3_acl_dir_t     dir;
+    s3_acl_t         acl;
+    size_t           i;
+    int              rc, any = 0;
+
+    out->base = NULL;
+    out->len = 0;
+    *msg = NULL;
+    memset(&acl, 0, sizeof(acl));
+    snprintf(acl.owner, sizeof(acl.owner), "%s", owner);
+    s3_acl_dir(r, &dir);
+    for (i = 0; i < GW_NELEMS(grants); i++) {
+        v = s3_header(r, grants[i].header);
+        if (v == NULL) {
+            continue;
+        }
+        if (canned != NULL) {
+            *msg = "Specifying both Canned ACLs and Header Grants is not "
+                   "allowed";
+            return S3_ERR_INVALID_REQUEST;
+        }
+        rc = s3_acl_grant_header(r->pool, &acl, grants[i].perm, *v, &dir);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        any = 1;
+    }
+    if (canned != NULL) {
+        rc = s3_acl_canned(r->pool, canned->base, canned->len, owner,
+                           bucket_owner, &acl);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        any = 1;
+    }
+    if (any) {
+        out->base = s3_acl_encode(r->pool, &acl, &out->len);
+    }
+    return S3_ERR_NONE;
+}
+
+/* The ACL a resource has: its stored form, or private to owner. */
+static int
+s3_acl_stored(s3_req_t *r, gw_str_t stored, const char *owner, s3_acl_t *out)
+{
+    if (stored.len == 0) {
+        return s3_acl_canned(r->pool, "private", 7, owner, owner, out);
+    }
+    if (s3_acl_decode(r->pool, stored.base, stored.len, out) != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, GW_ECORRUPT, "a stored ACL does "
+               "not decode");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    return S3_ERR_NONE;
+}
+
+static int
+s3_acl_send(s3_req_t *r, const s3_acl_t *acl)
+{
+    s3_acl_dir_t  dir;
+    s3_xml_t      x;
+
+    s3_acl_dir(r, &dir);
+    x.pool = r->pool;
+    s3_acl_xml(acl, &dir, &x);
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}
+
+/* The new ACL of a Put*Acl request, from its headers or its body, encoded
+ * into *out: S3_ERR_NONE or the error, with *msg set or NULL. */
+static int
+s3_acl_new(s3_req_t *r, const char *owner, const char *bucket_owner,
+           const char *buf, size_t len, gw_str_t *out, const char **msg)
+{
+    s3_acl_dir_t  dir;
+    s3_acl_t      acl;
+    size_t        i;
+    int           rc;
+
+    rc = s3_acl_from_headers(r, owner, bucket_owner, out, msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'
+                            || buf[i] == '\n'); i++)
+    {
+        /* a blank body is no body */
+    }
+    if (out->base != NULL) {
+        return i < len ? S3_ERR_UNEXPECTED_CONTENT : S3_ERR_NONE;
+    }
+    if (i == len) {
+        *msg = "You must specify an ACL: an AccessControlPolicy document, "
+               "x-amz-acl or x-amz-grant-* headers";
+        return S3_ERR_MALFORMED_ACL_ERROR;
+    }
+    s3_acl_dir(r, &dir);
+    rc = s3_acl_parse_xml(r->pool, buf, len, &dir, &acl);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    /* The owner cannot be changed through the ACL: S3 keeps it. */
+    snprintf(acl.owner, sizeof(acl.owner), "%s", owner);
+    out->base = s3_acl_encode(r->pool, &acl, &out->len);
+    return S3_ERR_NONE;
+}
+
+/* ==== GetBucketAcl, PutBucketAcl ==== */
+
+static int
+s3_acl_bucket_get(s3_req_t *r)
+{
+    s3_bucket_access_t  *ba;
+    s3_acl_t             acl;
+
+    for (ba = r->access; ba != NULL && strcmp(ba->b.name, r->bucket) != 0;
+         ba = ba->next)
+    {
+        /* the router read it */
+    }
+    if (ba == NULL) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    if (ba->acl == NULL) {
+        int  rc = s3_acl_canned(r->pool, "private", 7, ba->owner_id,
+                                ba->owner_id, &acl);
+
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        return s3_acl_send(r, &acl);
+    }
+    return s3_acl_send(r, ba->acl);
+}
+
+static void
+s3_acl_bucket_stored(void *ud, int rc)
+{
+    s3_req_t  *r = ud;
+
+    if (r->http->aborted) {
+        http_req_release(r->http);
+        return;
+    }
+    if (rc == GW_ENOBUCKET) {
+        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+    } else if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "storing a bucket ACL failed");
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    } else {
+        http_resp_send(r->http, 200, NULL, 0, NULL);
+    }
+    http_req_release(r->http);
+}
+
+static void
+s3_acl_bucket_put_body(s3_req_t *r, int err, const char *buf, size_t len)
+{
+    const char  *owner = s3_bucket_owner_id(r), *msg;
+    gw_str_t     enc;
+
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err == S3_ERR_ENTITY_TOO_LARGE
+                    ? S3_ERR_MALFORMED_ACL_ERROR : err, NULL);
+        return;
+    }
+    err = s3_acl_new(r, owner, owner, buf, len, &enc, &msg);
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, msg);
+        return;
+    }
+    http_req_hold(r->http);
+    store_bconf_put(r->ctx->store, r->bucket, STORE_BCONF_ACL, enc,
+                    s3_acl_bucket_stored, r);
+}
+
+static int
+s3_acl_bucket_put(s3_req_t *r)
+{
+    int  rc;
+
+    if (s3_bucket_owner_id(r) == NULL) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    rc = s3_payload_collect(r, S3_ACL_BODY_MAX, s3_acl_bucket_put_body);
+    if (rc == S3_ERR_ENTITY_TOO_LARGE) {
+        return S3_ERR_MALFORMED_ACL_ERROR;
+    }
+    return rc == GW_DONE ? GW_OK : rc;
+}
+
+/* ==== GetObjectAcl, PutObjectAcl ==== */
+
+/* No version but the current one ("null") exists here. */
+static int
+s3_acl_version_ok(s3_req_t *r)
+{
+    const gw_str_t  *v = s3_param(r, "versionId");
+
+    return v == NULL || gw_str_eq_lit(*v, "null");
+}
+
+static int
+s3_acl_object_get(s3_req_t *r)
+{
+    store_object_t  *o;
+    s3_acl_t         acl;
+    int              rc;
+
+    if (!s3_acl_version_ok(r)) {
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
+    if (rc == GW_ENOTFOUND) {
+        return S3_ERR_NO_SUCH_KEY;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    rc = s3_acl_stored(r, o->acl, s3_owner_id(r, o->owner.base, o->owner.len),
+                       &acl);
+    store_object_free(o);
+    return rc != S3_ERR_NONE ? rc : s3_acl_send(r, &acl);
+}
+
+static void
+s3_acl_object_edit(store_object_t *o, void *ud)
+{
+    o->acl = *(gw_str_t *) ud;
+}
+
+static void
+s3_acl_object_put_body(s3_req_t *r, int err, const char *buf, size_t len)
+{
+    store_object_t  *o;
+    const char      *msg, *owner;
+    gw_str_t        *enc;
+    int              rc;
+
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err == S3_ERR_ENTITY_TOO_LARGE
+                    ? S3_ERR_MALFORMED_ACL_ERROR : err, NULL);
+        return;
+    }
+    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
+    if (rc != GW_OK) {
+        s3_error(r, rc == GW_ENOTFOUND ? S3_ERR_NO_SUCH_KEY
+                                       : S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    owner = s3_owner_id(r, o->owner.base, o->owner.len);
+    store_object_free(o);
+    enc = gw_pool_alloc(r->pool, sizeof(*enc));
+    err = s3_acl_new(r, owner, s3_bucket_owner_id(r), buf, len, enc, &msg);
+    if (err == S3_ERR_NONE) {
+        err = s3_object_rewrite(r, s3_acl_object_edit, enc, 200);
+    }
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, msg);
+    }
+}
+
+static int
+s3_acl_object_put(s3_req_t *r)
+{
+    int  rc;
+
+    if (!s3_acl_version_ok(r)) {
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    rc = s3_payload_collect(r, S3_ACL_BODY_MAX, s3_acl_object_put_body);
+    if (rc == S3_ERR_ENTITY_TOO_LARGE) {
+        return S3_ERR_MALFORMED_ACL_ERROR;
+    }
+    return rc == GW_DONE ? GW_OK : rc;
 }

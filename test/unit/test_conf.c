@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "test/unit/unit.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #define TEST_CONF_EXAMPLE  "s3gw.conf.example"
@@ -679,6 +680,8 @@ TEST(conf_summary)
     CHECK(strstr(out, "s3.test") != NULL);
     CHECK(strstr(out, "AK1") != NULL);
     CHECK(strstr(out, "SK1") == NULL);     /* a file's secret stays there */
+    /* The account id derived from SHA-256 of "s3gw:admin". */
+    CHECK(strstr(out, "account 829117092010") != NULL);
     free(out);
     gw_conf_free(&cf);
 
@@ -764,4 +767,97 @@ TEST(conf_garbage)
     }
     unlink(test_conf_path);
     CHECK(ok > 0);
+}
+
+TEST(conf_accounts_and_proxies)
+{
+    gw_conf_t              cf;
+    gw_conf_cidr_t         c;
+    unsigned char          a4[4] = { 10, 1, 2, 3 }, a6[16] = { 0x20, 0x01,
+                                     0x0d, 0xb8 }, mapped[16] = { 0 };
+    FILE                  *fp;
+    char                   err[512];
+
+    CHECK_LOAD_OK(&cf,
+        "user alice { access_key A; secret_key S; account_id 123456789012;\n"
+        "             email alice@example.com; }\n"
+        "user bob { access_key B; secret_key S; }\n"
+        "trusted_proxy 10.0.0.0/8;\n"
+        "trusted_proxy 2001:db8::/32;\n"
+        "trusted_proxy 127.0.0.1;\n", NULL);
+    CHECK_EQ_STR(cf.users[0].account_id, "123456789012");
+    CHECK_EQ_STR(cf.users[0].email, "alice@example.com");
+    CHECK(cf.users[1].email == NULL);
+    /* Derived from SHA-256 of "s3gw:bob" (5292f5d2...): each byte mod 10. */
+    CHECK_EQ_STR(cf.users[1].account_id, "265040336268");
+    CHECK_EQ_INT(cf.ntrusted_proxy, 3);
+    CHECK(gw_conf_cidr_match(&cf.trusted_proxy[0], AF_INET, a4));
+    a4[0] = 11;
+    CHECK(!gw_conf_cidr_match(&cf.trusted_proxy[0], AF_INET, a4));
+    CHECK(gw_conf_cidr_match(&cf.trusted_proxy[1], AF_INET6, a6));
+    CHECK(!gw_conf_cidr_match(&cf.trusted_proxy[0], AF_INET6, a6));
+    /* ::ffff:127.0.0.1 is 127.0.0.1. */
+    mapped[10] = mapped[11] = 0xff;
+    mapped[12] = 127;
+    mapped[15] = 1;
+    CHECK(gw_conf_cidr_match(&cf.trusted_proxy[2], AF_INET6, mapped));
+    gw_conf_free(&cf);
+
+    CHECK_EQ_INT(gw_conf_cidr_parse("10.0.0.0/33", 11, &c), GW_EINVAL);
+    CHECK_EQ_INT(gw_conf_cidr_parse("10.0.0.0/", 9, &c), GW_EINVAL);
+    CHECK_EQ_INT(gw_conf_cidr_parse("nonsense", 8, &c), GW_EINVAL);
+    CHECK_EQ_INT(gw_conf_cidr_parse("::/0", 4, &c), GW_OK);
+    CHECK_EQ_INT(c.bits, 0);
+    CHECK(gw_conf_cidr_match(&c, AF_INET6, a6));
+    CHECK_EQ_INT(gw_conf_cidr_parse("10.0.0.0/12", 11, &c), GW_OK);
+    a4[0] = 10;
+    a4[1] = 15;
+    CHECK(gw_conf_cidr_match(&c, AF_INET, a4));
+    a4[1] = 16;
+    CHECK(!gw_conf_cidr_match(&c, AF_INET, a4));
+
+    CHECK_LOAD_ERR("trusted_proxy 10.0.0.0/40;",
+                   ":1: invalid address \"10.0.0.0/40\" in \"trusted_proxy\" "
+                   "(expected ADDRESS or ADDRESS/BITS)");
+    CHECK_LOAD_ERR("user a { access_key K; secret_key S; account_id 12; }",
+                   ":1: invalid value \"12\" in \"account_id\" "
+                   "(expected 12 digits)");
+    CHECK_LOAD_ERR("user a { access_key K1; secret_key S; account_id "
+                   "111111111111; }\nuser b { access_key K2; secret_key S; "
+                   "account_id 111111111111; }",
+                   ":2: duplicate \"account_id\" in users \"a\" and \"b\"");
+
+    /* Reloading takes the new users and proxies and keeps the old users'
+     * memory for requests still holding them. */
+    fp = fopen(test_conf_path, "w");
+    CHECK(fp != NULL);
+    fputs("user a { access_key K1; secret_key S; }\n", fp);
+    fclose(fp);
+    CHECK_EQ_INT(gw_conf_load(&cf, test_conf_path, NULL, err, sizeof(err)),
+                 GW_OK);
+    {
+        const gw_conf_user_t  *held = gw_conf_user_by_access_key(&cf, "K1", 2);
+
+        fp = fopen(test_conf_path, "w");
+        CHECK(fp != NULL);
+        fputs("user b { access_key K2; secret_key S; }\n"
+              "trusted_proxy 192.0.2.1;\nchunk_size 1m;\n", fp);
+        fclose(fp);
+        CHECK_EQ_INT(gw_conf_reload_users(&cf, test_conf_path, NULL, err,
+                                          sizeof(err)), GW_OK);
+        CHECK(gw_conf_user_by_access_key(&cf, "K1", 2) == NULL);
+        CHECK(gw_conf_user_by_access_key(&cf, "K2", 2) != NULL);
+        CHECK_EQ_INT(cf.ntrusted_proxy, 1);
+        CHECK_EQ_INT(cf.chunk_size, 4 << 20);     /* needs a restart */
+        CHECK_EQ_STR(held->secret_key, "S");      /* still allocated */
+    }
+    fp = fopen(test_conf_path, "w");
+    CHECK(fp != NULL);
+    fputs("user c { secret_key S; }\n", fp);
+    fclose(fp);
+    CHECK_EQ_INT(gw_conf_reload_users(&cf, test_conf_path, NULL, err,
+                                      sizeof(err)), GW_EINVAL);
+    CHECK(strstr(err, "has no \"access_key\"") != NULL);
+    CHECK(gw_conf_user_by_access_key(&cf, "K2", 2) != NULL);
+    gw_conf_free(&cf);
 }

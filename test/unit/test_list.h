@@ -24,6 +24,7 @@
     TEST_ENTRY(conf_users)                                                  \
     TEST_ENTRY(conf_summary)                                                \
     TEST_ENTRY(conf_garbage)                                                \
+    TEST_ENTRY(conf_accounts_and_proxies)                                   \
     /* s3/sigv4 */                                                          \
     TEST_ENTRY(sigv4_example_get_object)                                    \
     TEST_ENTRY(sigv4_example_put_object)                                    \
@@ -83,4 +84,7 @@
     TEST_ENTRY(store_chunk_writer)                                          \
     TEST_ENTRY(store_refcounts_and_gc)                                      \
     TEST_ENTRY(store_long_keys_order)                                       \
+    /* s3/access */                                                         \
+    TEST_ENTRY(access_table)                                                \
+    TEST_ENTRY(access_known)                                                \
     /* end */

@@ -61,6 +61,18 @@
     TEST_ENTRY(xml_grows)                                                   \
     TEST_ENTRY(xml_parse)                                                   \
     TEST_ENTRY(xml_parse_refuses)                                           \
+    /* s3/policy */                                                         \
+    TEST_ENTRY(policy_parse_errors)                                         \
+    TEST_ENTRY(policy_principals)                                           \
+    TEST_ENTRY(policy_actions_resources)                                    \
+    TEST_ENTRY(policy_deny_wins)                                            \
+    TEST_ENTRY(policy_cond_string)                                          \
+    TEST_ENTRY(policy_cond_typed)                                           \
+    TEST_ENTRY(policy_cond_ip)                                              \
+    TEST_ENTRY(policy_cond_sets)                                            \
+    TEST_ENTRY(policy_variables)                                            \
+    TEST_ENTRY(policy_like)                                                 \
+    TEST_ENTRY(policy_garbage)                                              \
     /* store */                                                             \
     TEST_ENTRY(store_chunk_writer)                                          \
     TEST_ENTRY(store_refcounts_and_gc)                                      \

@@ -31,7 +31,10 @@ typedef struct s3_principal_s {
  * pairs. Names compare case-insensitively, except the part after the '/'
  * of s3:ExistingObjectTag/<tag> (tag keys are case-sensitive). A name that
  * appears several times has several values (a multivalued key); a name
- * that is absent is "not present in the request". */
+ * that is absent is "not present in the request". aws:username and
+ * aws:userid need not be listed: when absent they are taken from the
+ * principal (its name and its canonical id; nothing for anonymous). ctx
+ * may be NULL, an empty context. */
 typedef struct s3_policy_ctx_s {
     const gw_kv_t  *kv;
     size_t          n;
@@ -51,7 +54,14 @@ typedef int (*s3_policy_known_pt)(void *ud, const char *account_id,
  * "Invalid principal in policy", "Missing required field Principal",
  * "Action does not apply to any resource(s) in statement",
  * "Policy has an invalid condition key", "This policy contains invalid
- * Json". known may be NULL (every principal is taken as existing). */
+ * Json". known may be NULL (every principal is taken as existing); bucket
+ * may be NULL (resources are then not checked against a bucket). json is
+ * borrowed; *out keeps no pointer into it. Other messages: "Unknown field
+ * <name>", "Missing required field <name>", "Invalid effect: <x>",
+ * "Invalid Condition type : <op>", "Invalid Condition value", "The policy
+ * must contain a valid version string", "Statement IDs (SID) in a single
+ * policy must be unique", "Policy exceeds the maximum allowed document
+ * size." */
 int s3_policy_parse(const char *json, size_t len, const char *bucket,
                     s3_policy_known_pt known, void *ud, s3_policy_t **out,
                     char *why, size_t whylen);
@@ -62,7 +72,10 @@ void s3_policy_free(s3_policy_t *p);
 #define S3_POLICY_DENY   2   /* an explicit Deny, which wins over any Allow */
 
 /* Evaluates p for who doing action ("s3:GetObject") on resource
- * ("arn:aws:s3:::bucket" or "arn:aws:s3:::bucket/key") in ctx. *which
+ * ("arn:aws:s3:::bucket" or "arn:aws:s3:::bucket/key") in ctx, as IAM
+ * does: a statement applies when its principal, action, resource and every
+ * condition match; any applicable Deny wins, else any Allow. Allocates
+ * nothing unless a policy variable expands past 1 KiB. *which
  * (may be NULL) gets the deciding statement, its Sid or "#N" (N counting
  * from 1), owned by p; NULL for S3_POLICY_NONE. */
 int s3_policy_eval(const s3_policy_t *p, const s3_principal_t *who,

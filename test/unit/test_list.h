@@ -80,6 +80,18 @@
     TEST_ENTRY(acl_encode_decode)                                           \
     TEST_ENTRY(acl_decode_corrupt)                                          \
     TEST_ENTRY(acl_perms)                                                   \
+    /* s3/policy */                                                         \
+    TEST_ENTRY(policy_parse_errors)                                         \
+    TEST_ENTRY(policy_principals)                                           \
+    TEST_ENTRY(policy_actions_resources)                                    \
+    TEST_ENTRY(policy_deny_wins)                                            \
+    TEST_ENTRY(policy_cond_string)                                          \
+    TEST_ENTRY(policy_cond_typed)                                           \
+    TEST_ENTRY(policy_cond_ip)                                              \
+    TEST_ENTRY(policy_cond_sets)                                            \
+    TEST_ENTRY(policy_variables)                                            \
+    TEST_ENTRY(policy_like)                                                 \
+    TEST_ENTRY(policy_garbage)                                              \
     /* store */                                                             \
     TEST_ENTRY(store_chunk_writer)                                          \
     TEST_ENTRY(store_refcounts_and_gc)                                      \

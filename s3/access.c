@@ -200,15 +200,13 @@ s3_owner_id(s3_req_t *r, const char *name, size_t len)
     unsigned char          d[32];
     char                  *seed, *hex;
 
-    if (len == 0) {
-        return S3_ANONYMOUS_ID;
-    }
-    u = s3_user_by_name(r, name, len);
+    u = len ? s3_user_by_name(r, name, len) : NULL;
     if (u != NULL) {
         return u->canonical_id;
     }
     /* A user since removed from the configuration keeps the id it had by
-     * default. */
+     * default; "" (anonymous, as writer of an object) gets the id of the
+     * empty name, which no user can have. */
     seed = gw_pool_sprintf(r->pool, "s3gw:%.*s", (int) len, name);
     gw_sha256(seed, strlen(seed), d);
     hex = gw_pool_alloc(r->pool, 65);
@@ -534,6 +532,12 @@ s3_principal(const s3_req_t *r, s3_principal_t *who)
     }
 }
 
+static const char *
+s3_access_who(const s3_req_t *r)
+{
+    return r->user ? r->user->name : "anonymous";
+}
+
 static void
 s3_object_cleanup(void *data)
 {
@@ -553,6 +557,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     store_object_t      *obj = NULL;
     store_upload_t      *up = NULL;
     const gw_str_t      *upload_id;
+    const char          *which;
     char                 why[256];
     int                  rc, verdict;
 
@@ -611,33 +616,32 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     s3_access_context(r, obj, &ctx);
     a.ctx = &ctx;
 
+    if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL
+        && obj == NULL)
+    {
+        /* No such key. S3 tells it from a forbidden one to those who may
+         * list the bucket, and to nobody else; an explicit Deny of the
+         * action itself still stands. */
+        if (a.policy != NULL
+            && s3_policy_eval(a.policy, &who, action, a.resource, &ctx,
+                              &which) == S3_POLICY_DENY)
+        {
+            gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: "
+                   "denied (policy statement %s denies)", r->http->id,
+                   action, a.resource, s3_access_who(r), which);
+            return S3_ERR_ACCESS_DENIED;
+        }
+        a.action = action = "s3:ListBucket";
+        a.resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
+    }
     verdict = s3_access_decide(&a, why, sizeof(why));
     gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: %s (%s)",
-           r->http->id, action, a.resource,
-           r->user ? r->user->name : "anonymous",
+           r->http->id, action, a.resource, s3_access_who(r),
            verdict == S3_ACCESS_ALLOW ? "allowed" : "denied", why);
     if (verdict == S3_ACCESS_NOT_OWNER) {
         return S3_ERR_METHOD_NOT_ALLOWED;
     }
-    if (verdict != S3_ACCESS_ALLOW) {
-        return S3_ERR_ACCESS_DENIED;
-    }
-    if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL
-        && obj == NULL)
-    {
-        /* S3 tells a missing key from a forbidden one only to those who
-         * may list the bucket. */
-        a.action = "s3:ListBucket";
-        a.resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
-        a.object_owner = NULL;
-        verdict = s3_access_decide(&a, why, sizeof(why));
-        if (verdict != S3_ACCESS_ALLOW) {
-            gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s no such key, and no "
-                   "s3:ListBucket: %s", r->http->id, why);
-            return S3_ERR_ACCESS_DENIED;
-        }
-    }
-    return S3_ERR_NONE;
+    return verdict == S3_ACCESS_ALLOW ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
 }
 
 int

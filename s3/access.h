@@ -9,7 +9,7 @@
  *   2. the owner of the resource is allowed: the bucket owner for bucket
  *      actions and for writes into the bucket (PutObject, DeleteObject,
  *      AbortMultipartUpload...), the object owner for reads and ACL or tag
- *      changes of an object (the bucket owner when there is no object), the
+ *      changes of an object (the bucket owner when there is none), the
  *      initiator of a multipart upload for its abort and part listing;
  *   3. an Allow in the bucket policy allows, except reads of an object the
  *      bucket owner does not own: a bucket policy speaks only for what the
@@ -18,17 +18,14 @@
  *      bucket actions and writes, object ACL for object reads) allows;
  *   5. anything else is denied.
  *
- * s3_access_request gathers those inputs for one request (router.c) and
+ * s3_access_request gathers those inputs for one request (router.c), and
  * s3_access_resource for a second resource of it (a copy source, each key
- * of DeleteObjects). */
+ * of DeleteObjects); both are declared in s3/s3.h. */
 #ifndef S3_ACCESS_H
 #define S3_ACCESS_H
 
 #include "s3/acl.h"
 #include "s3/policy.h"
-
-/* S3's canonical id of the anonymous caller, as owner of what it writes. */
-#define S3_ANONYMOUS_ID  "65a011a29cdf8ec533ec3d1ccaae921c"
 
 typedef struct s3_access_s {
     const s3_principal_t   *who;           /* name NULL: anonymous */

@@ -5,8 +5,13 @@
  * (numbers, instants, CIDRs, decoded base64). The jansson tree is freed
  * before parse returns, so evaluation walks only our structs and never
  * allocates, except for a policy-variable expansion too long for the stack
- * buffer. */
+ * buffer.
+ *
+ * Also the policy operations (GetBucketPolicy, PutBucketPolicy,
+ * DeleteBucketPolicy), at the end of the file. */
 #include "s3/policy.h"
+#include "s3/s3.h"
+#include "core/log.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -16,6 +21,20 @@
 
 #include "core/hash.h"
 #include "core/pool.h"
+#include "llhttp.h"
+
+static int s3_policy_op_get(s3_req_t *r), s3_policy_op_put(s3_req_t *r),
+    s3_policy_op_delete(s3_req_t *r);
+
+const s3_route_t  s3_policy_routes[] = {
+    { HTTP_GET,    S3_BUCKET, "policy", "GetBucketPolicy", s3_policy_op_get, 0,
+      "s3:GetBucketPolicy" },
+    { HTTP_PUT,    S3_BUCKET, "policy", "PutBucketPolicy", s3_policy_op_put,
+      S3_BODY, "s3:PutBucketPolicy" },
+    { HTTP_DELETE, S3_BUCKET, "policy", "DeleteBucketPolicy",
+      s3_policy_op_delete, 0, "s3:DeleteBucketPolicy" },
+    S3_ROUTE_END
+};
 
 /* ==== compiled form ==== */
 
@@ -1842,4 +1861,125 @@ s3_policy_free(s3_policy_t *p)
     }
     gw_pool_destroy(p->pool);
     gw_free(p);
+}
+
+/* ==== the operations: GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy
+ * (the policy is kept as the JSON text it was put with, in the bucket's
+ * "policy" configuration document) ==== */
+
+static int
+s3_policy_op_get(s3_req_t *r)
+{
+    gw_str_t  v;
+    int       rc;
+
+    rc = store_bconf_get(r->ctx->store, r->bucket, STORE_BCONF_POLICY, r->pool,
+                         &v);
+    if (rc == GW_ENOTFOUND) {
+        return S3_ERR_NO_SUCH_BUCKET_POLICY;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket policy lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    http_resp_send(r->http, 200, v.base, v.len, "application/json");
+    return GW_OK;
+}
+
+static void
+s3_policy_op_stored(void *ud, int rc)
+{
+    s3_req_t  *r = ud;
+
+    if (r->http->aborted) {
+        http_req_release(r->http);
+        return;
+    }
+    if (rc == GW_ENOBUCKET) {
+        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+    } else if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "storing a bucket policy "
+               "failed");
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    } else {
+        http_resp_send(r->http, 204, NULL, 0, NULL);
+    }
+    http_req_release(r->http);
+}
+
+/* Principals of a policy being put must be users of this server. */
+static int
+s3_policy_op_known(void *ud, const char *account_id, const char *user,
+                const char *canonical_id)
+{
+    const gw_conf_t  *cf = ud;
+    size_t            i;
+
+    for (i = 0; i < cf->nusers; i++) {
+        const gw_conf_user_t  *u = &cf->users[i];
+
+        if (canonical_id != NULL ? strcmp(u->canonical_id, canonical_id) == 0
+            : strcmp(u->account_id, account_id) == 0
+              && (user == NULL || strcmp(u->name, user) == 0))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+s3_policy_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
+{
+    s3_policy_t  *p;
+    char          why[256];
+    gw_str_t      v;
+
+    if (err == S3_ERR_ENTITY_TOO_LARGE) {
+        s3_error(r, S3_ERR_MALFORMED_POLICY, "Policy exceeds the maximum "
+                 "allowed document size.");
+        return;
+    }
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, NULL);
+        return;
+    }
+    if (s3_policy_parse(buf, len, r->bucket, s3_policy_op_known,
+                        (void *) r->ctx->cf, &p, why, sizeof(why)) != GW_OK)
+    {
+        s3_error(r, S3_ERR_MALFORMED_POLICY,
+                 gw_pool_strndup(r->pool, why, strlen(why)));
+        return;
+    }
+    s3_policy_free(p);
+    v.base = buf;
+    v.len = len;
+    http_req_hold(r->http);
+    store_bconf_put(r->ctx->store, r->bucket, STORE_BCONF_POLICY, v,
+                    s3_policy_op_stored, r);
+}
+
+static int
+s3_policy_op_put(s3_req_t *r)
+{
+    int  rc;
+
+    rc = s3_payload_collect(r, S3_POLICY_MAX, s3_policy_op_put_body);
+    if (rc == S3_ERR_ENTITY_TOO_LARGE) {
+        s3_error(r, S3_ERR_MALFORMED_POLICY, "Policy exceeds the maximum "
+                 "allowed document size.");
+        return GW_OK;
+    }
+    return rc == GW_DONE ? GW_OK : rc;
+}
+
+static int
+s3_policy_op_delete(s3_req_t *r)
+{
+    gw_str_t  none = { NULL, 0 };
+
+    http_req_hold(r->http);
+    store_bconf_put(r->ctx->store, r->bucket, STORE_BCONF_POLICY, none,
+                    s3_policy_op_stored, r);
+    return GW_DONE;
 }

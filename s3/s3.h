@@ -108,9 +108,10 @@ struct s3_req_s {
  * S3_ERR_NONE, AccessDenied, NoSuchBucket, MethodNotAllowed. */
 int s3_access_request(s3_req_t *r);
 /* Decides action on bucket (key NULL) or bucket/key for the caller of r:
- * S3_ERR_NONE or the error to answer. For object reads of a missing key
- * it answers AccessDenied unless the caller may list the bucket, so the
- * handler's NoSuchKey is only seen by those S3 would show it to. */
+ * S3_ERR_NONE or the error to answer. For an object action on a missing
+ * key s3:ListBucket decides instead (after any explicit Deny of the
+ * action), so the handler's NoSuchKey is seen by those S3 would show it
+ * to and AccessDenied by everyone else. */
 int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                        const char *action);
 /* The configured user of that name, or NULL. */

@@ -7,6 +7,7 @@ user without rights, policy variables and conditions, malformed documents,
 and reloading the users with SIGHUP."""
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -160,10 +161,18 @@ class AccessTest(S3gwTestCase):
     def test_public_read_write_and_authenticated_read(self):
         bucket = self.new_bucket()
         self.s3.put_bucket_acl(Bucket=bucket, ACL='public-read-write')
-        r = self.anon('PUT', bucket, 'drop', b'anonymous bytes')
+        r = self.anon('PUT', bucket, 'drop', b'anonymous bytes',
+                      headers={'x-amz-acl': 'bucket-owner-full-control'})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.s3.get_object(Bucket=bucket, Key='drop')['Body']
                          .read(), b'anonymous bytes')
+        # Without that ACL the writer owns it, and the bucket owner may
+        # delete but not read it (S3 with ACLs enabled: ObjectWriter).
+        r = self.anon('PUT', bucket, 'drop2', b'mine now')
+        self.assertEqual(r.status, 200, r)
+        self.assertS3Error('AccessDenied', 403, self.s3.get_object,
+                           Bucket=bucket, Key='drop2')
+        self.s3.delete_object(Bucket=bucket, Key='drop2')
 
         bucket2 = self.new_bucket()
         self.s3.put_bucket_acl(Bucket=bucket2, ACL='authenticated-read')
@@ -274,14 +283,15 @@ class AccessTest(S3gwTestCase):
 
     def test_malformed_acl_documents(self):
         bucket = self.new_bucket()
+        owner = ('<Owner><ID>%s</ID></Owner>' % canonical_id('admin')).encode()
         before = grants_of(self.s3.get_bucket_acl(Bucket=bucket))
         for body in (b'<AccessControlPolicy>', b'not xml at all',
                      b'<Other/>',
-                     b'<AccessControlPolicy><Owner><ID>x</ID></Owner>'
+                     b'<AccessControlPolicy>' + owner +
                      b'<AccessControlList><Grant><Permission>READ'
                      b'</Permission></Grant></AccessControlList>'
                      b'</AccessControlPolicy>',
-                     b'<AccessControlPolicy><Owner><ID>x</ID></Owner>'
+                     b'<AccessControlPolicy>' + owner +
                      b'<AccessControlList><Grant><Grantee><URI>' +
                      ALL_USERS.encode() + b'</URI></Grantee><Permission>'
                      b'EVERYTHING</Permission></Grant></AccessControlList>'
@@ -319,21 +329,29 @@ class AccessTest(S3gwTestCase):
                            self.s3.get_bucket_policy, Bucket=bucket)
 
     def test_write_only_ci_key(self):
+        # The textbook CI policy: bob may put under artifacts/, handing the
+        # bucket owner full control of what he writes.
         bucket = self.new_bucket()
         self.put_policy(bucket, {
             'Sid': 'CiUploads', 'Effect': 'Allow',
             'Principal': {'AWS': 'arn:aws:iam::%s:user/bob'
                                  % account_id('bob')},
             'Action': 's3:PutObject',
-            'Resource': 'arn:aws:s3:::%s/artifacts/*' % bucket})
+            'Resource': 'arn:aws:s3:::%s/artifacts/*' % bucket,
+            'Condition': {'StringEquals': {
+                's3:x-amz-acl': 'bucket-owner-full-control'}}})
         self.bob.put_object(Bucket=bucket, Key='artifacts/build-1.tar',
-                            Body=b'tarball')
+                            Body=b'tarball', ACL='bucket-owner-full-control')
+        self.s3.put_object(Bucket=bucket, Key='artifacts/admins', Body=b'a')
         self.assertEqual(self.s3.get_object(Bucket=bucket,
                                             Key='artifacts/build-1.tar')
                          ['Body'].read(), b'tarball')
-        for fn, kw in ((self.bob.put_object, {'Key': 'elsewhere',
+        for fn, kw in ((self.bob.put_object, {'Key': 'artifacts/no-acl',
                                               'Body': b'x'}),
-                       (self.bob.get_object, {'Key': 'artifacts/build-1.tar'}),
+                       (self.bob.put_object, {
+                           'Key': 'elsewhere', 'Body': b'x',
+                           'ACL': 'bucket-owner-full-control'}),
+                       (self.bob.get_object, {'Key': 'artifacts/admins'}),
                        (self.bob.delete_object,
                         {'Key': 'artifacts/build-1.tar'}),
                        (self.bob.list_objects_v2, {})):
@@ -341,15 +359,23 @@ class AccessTest(S3gwTestCase):
                 self.assertS3Error('AccessDenied', 403, fn, Bucket=bucket,
                                    **kw)
         # Multipart uploads are PutObject too.
-        self.bob.upload_fileobj(__import__('io').BytesIO(b'm' * 100),
-                                bucket, 'artifacts/mp.bin')
+        data = os.urandom(100)
+        self.bob.upload_fileobj(io.BytesIO(data), bucket, 'artifacts/mp.bin',
+                                ExtraArgs={'ACL': 'bucket-owner-full-control'})
+        self.assertEqual(self.s3.get_object(Bucket=bucket,
+                                            Key='artifacts/mp.bin')
+                         ['Body'].read(), data)
         # And the aws CLI, as a CI job would run it.
         src = os.path.join(self.server.dir, 'artifact.txt')
         with open(src, 'wb') as f:
             f.write(b'from the cli')
-        out = self.server.aws('s3', 'cp', src,
-                              's3://%s/artifacts/cli.txt' % bucket, user='bob')
+        out = self.server.aws('s3', 'cp', '--acl', 'bucket-owner-full-control',
+                              src, 's3://%s/artifacts/cli.txt' % bucket,
+                              user='bob')
         self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.s3.get_object(Bucket=bucket,
+                                            Key='artifacts/cli.txt')
+                         ['Body'].read(), b'from the cli')
         out = self.server.aws('s3', 'cp', src, 's3://%s/other.txt' % bucket,
                               user='bob')
         self.assertNotEqual(out.returncode, 0)

@@ -267,7 +267,7 @@ static const test_access_case_t  test_access_cases[] = {
     { P("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
         "\"Resource\":\"arn:aws:s3:::b/log-??.txt\"}"),
       NULL, "alice", NULL, NULL, "s3:GetObject", "log-1.txt", "", D },
-    /* "b/*" covers the objects, not the bucket. */
+    /* Objects of b are not b itself. */
     { P("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
         "\"Resource\":\"arn:aws:s3:::b/*\"}"),
       NULL, NULL, NULL, NULL, "s3:ListBucket", NULL, "", D },

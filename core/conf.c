@@ -1126,6 +1126,19 @@ gw_conf_set_trusted_proxy(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     return GW_OK;
 }
 
+void
+gw_conf_default_canonical_id(const char *name, size_t len, char *hex)
+{
+    unsigned char  d[32];
+    char          *seed = gw_alloc(len + 6);
+
+    memcpy(seed, "s3gw:", 5);
+    memcpy(seed + 5, name, len);
+    gw_sha256(seed, len + 5, d);
+    gw_free(seed);
+    gw_hex_encode(hex, d, sizeof(d));
+}
+
 static void
 gw_conf_user_free(gw_conf_user_t *u)
 {
@@ -1150,7 +1163,7 @@ gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
     int              line = p->dline;
     size_t           i;
     unsigned char    d[32];
-    char             hex[65], q[64], q2[64], *seed;
+    char             hex[65], q[64], q2[64];
 
     memset(&u, 0, sizeof(u));
     if (gw_conf_check_len(p, cmd, args[0]) != GW_OK) {
@@ -1178,17 +1191,15 @@ gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
     if (u.display_name == NULL) {
         u.display_name = gw_strdup(u.name);
     }
-    seed = gw_alloc(strlen(u.name) + 6);
-    memcpy(seed, "s3gw:", 5);
-    strcpy(seed + 5, u.name);
-    gw_sha256(seed, strlen(seed), d);
-    gw_free(seed);
+    gw_conf_default_canonical_id(u.name, strlen(u.name), hex);
     if (u.canonical_id == NULL) {
-        gw_hex_encode(hex, d, sizeof(d));
         u.canonical_id = gw_strdup(hex);
     }
     if (u.account_id == NULL) {
-        /* Twelve digits from the digest, stable across restarts. */
+        /* Twelve digits from the same digest, stable across restarts. */
+        if (gw_hex_decode(d, hex, 64) != GW_OK) {
+            goto fail;
+        }
         for (i = 0; i < 12; i++) {
             hex[i] = (char) ('0' + d[i] % 10);
         }

@@ -131,6 +131,10 @@ void gw_conf_free(gw_conf_t *cf);
 const gw_conf_user_t *gw_conf_user_by_access_key(const gw_conf_t *cf,
     const char *ak, size_t len);
 
+/* The canonical id a user NAME (len bytes) has by default: the lowercase
+ * hex SHA-256 of "s3gw:" NAME, into hex (65 bytes with the NUL). */
+void gw_conf_default_canonical_id(const char *name, size_t len, char *hex);
+
 /* Parses "ADDRESS[/BITS]" (IPv4 or IPv6) into out: GW_OK or GW_EINVAL. */
 int gw_conf_cidr_parse(const char *s, size_t len, gw_conf_cidr_t *out);
 

@@ -197,8 +197,7 @@ const char *
 s3_owner_id(s3_req_t *r, const char *name, size_t len)
 {
     const gw_conf_user_t  *u;
-    unsigned char          d[32];
-    char                  *seed, *hex;
+    char                  *hex;
 
     u = len ? s3_user_by_name(r, name, len) : NULL;
     if (u != NULL) {
@@ -207,10 +206,8 @@ s3_owner_id(s3_req_t *r, const char *name, size_t len)
     /* A user since removed from the configuration keeps the id it had by
      * default; "" (anonymous, as writer of an object) gets the id of the
      * empty name, which no user can have. */
-    seed = gw_pool_sprintf(r->pool, "s3gw:%.*s", (int) len, name);
-    gw_sha256(seed, strlen(seed), d);
     hex = gw_pool_alloc(r->pool, 65);
-    gw_hex_encode(hex, d, sizeof(d));
+    gw_conf_default_canonical_id(name, len, hex);
     return hex;
 }
 

@@ -158,23 +158,12 @@ void
 s3_owner_xml(s3_req_t *r, s3_xml_t *x, const char *tag, const char *owner,
              size_t len)
 {
-    const gw_conf_t  *cf = r->ctx->cf;
-    size_t            i;
+    const gw_conf_user_t  *u = s3_user_by_name(r, owner, len);
 
     s3_xml_open(x, tag);
-    for (i = 0; i < cf->nusers; i++) {
-        if (strlen(cf->users[i].name) == len
-            && memcmp(cf->users[i].name, owner, len) == 0)
-        {
-            s3_xml_elem_str(x, "ID", cf->users[i].canonical_id);
-            s3_xml_elem_str(x, "DisplayName", cf->users[i].display_name);
-            break;
-        }
-    }
-    if (i == cf->nusers) {
-        s3_xml_elem(x, "ID", owner, len);
-        s3_xml_elem(x, "DisplayName", owner, len);
-    }
+    s3_xml_elem_str(x, "ID", s3_owner_id(r, owner, len));
+    s3_xml_elem(x, "DisplayName", u ? u->display_name : owner,
+                u ? strlen(u->display_name) : len);
     s3_xml_close(x, tag);
 }
 

@@ -224,6 +224,7 @@ main(int argc, char **argv)
     }
     gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
     gw_log_access_open("off");
+    s3_access_cache_free(&gw_main.ctx);
     gw_conf_free(&gw_main.cf);
     return 0;
 }

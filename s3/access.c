@@ -249,10 +249,89 @@ s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir)
     dir->ud = (void *) r->ctx->cf;
 }
 
+/* ==== compiled policies ====
+ *
+ * A bucket's policy is kept as JSON in the index; compiling it costs a
+ * hundred microseconds for a few kilobytes, more than the rest of a GET.
+ * So each process keeps the compiled form of the last policy seen per
+ * bucket (one slot per hash value), and reuses it while the stored text is
+ * byte for byte the same: another worker process, or this one, changing
+ * the policy changes the text, so nothing needs invalidating. A request
+ * holds a reference until its pool goes, since DeleteObjects decides again
+ * in a later loop turn, after the slot may have been taken. */
+
+struct s3_policy_cache_entry_s {
+    char          bucket[STORE_BUCKET_MAX + 1];
+    char         *text;
+    size_t        len;
+    s3_policy_t  *policy;
+    unsigned      refs;          /* the slot's, plus one per request */
+};
+
 static void
-s3_policy_cleanup(void *data)
+s3_policy_entry_release(void *data)
 {
-    s3_policy_free(data);
+    s3_policy_cache_entry_t  *e = data;
+
+    if (--e->refs == 0) {
+        s3_policy_free(e->policy);
+        gw_free(e->text);
+        gw_free(e);
+    }
+}
+
+void
+s3_access_cache_free(s3_ctx_t *ctx)
+{
+    size_t  i;
+
+    for (i = 0; i < S3_POLICY_CACHE; i++) {
+        if (ctx->policies[i] != NULL) {
+            s3_policy_entry_release(ctx->policies[i]);
+            ctx->policies[i] = NULL;
+        }
+    }
+}
+
+/* The compiled policy of bucket whose stored text is v, held by r's pool:
+ * GW_OK, or GW_EINVAL with S3's reason in why. */
+static int
+s3_policy_compiled(s3_req_t *r, const char *bucket, gw_str_t v,
+                   s3_policy_t **out, char *why, size_t whylen)
+{
+    s3_policy_cache_entry_t  **slot, *e;
+    size_t                     h = 5381, i;
+    int                        rc;
+
+    for (i = 0; bucket[i]; i++) {
+        h = h * 33 + (unsigned char) bucket[i];
+    }
+    slot = &r->ctx->policies[h % S3_POLICY_CACHE];
+    e = *slot;
+    if (e == NULL || strcmp(e->bucket, bucket) != 0 || e->len != v.len
+        || memcmp(e->text, v.base, v.len) != 0)
+    {
+        e = gw_calloc(1, sizeof(*e));
+        rc = s3_policy_parse(v.base, v.len, bucket, NULL, NULL, &e->policy,
+                             why, whylen);
+        if (rc != GW_OK) {
+            gw_free(e);
+            return rc;
+        }
+        snprintf(e->bucket, sizeof(e->bucket), "%s", bucket);
+        e->text = gw_alloc(v.len + 1);
+        memcpy(e->text, v.base, v.len);
+        e->len = v.len;
+        e->refs = 1;
+        if (*slot != NULL) {
+            s3_policy_entry_release(*slot);
+        }
+        *slot = e;
+    }
+    e->refs++;
+    gw_pool_cleanup_add(r->pool, s3_policy_entry_release, e);
+    *out = e->policy;
+    return GW_OK;
 }
 
 /* The bucket's owner, ACL and policy, read once per request and bucket. */
@@ -299,8 +378,7 @@ s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
     rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_POLICY, r->pool,
                          &v);
     if (rc == GW_OK) {
-        rc = s3_policy_parse(v.base, v.len, bucket, NULL, NULL, &ba->policy,
-                             why, sizeof(why));
+        rc = s3_policy_compiled(r, bucket, v, &ba->policy, why, sizeof(why));
         if (rc != GW_OK) {
             /* It was valid when it was put; a user it named may since have
              * left the configuration, which parse does not check here. */
@@ -308,7 +386,6 @@ s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
                    "no longer parses: %s", bucket, why);
             return S3_ERR_INTERNAL_ERROR;
         }
-        gw_pool_cleanup_add(r->pool, s3_policy_cleanup, ba->policy);
     } else if (rc != GW_ENOTFOUND) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket policy lookup failed");
         return S3_ERR_INTERNAL_ERROR;

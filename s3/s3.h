@@ -22,6 +22,11 @@ typedef struct s3_ctx_s      s3_ctx_t;
 typedef struct s3_req_s      s3_req_t;
 typedef struct s3_payload_s  s3_payload_t;
 
+/* Compiled bucket policies, by bucket name hash, so a policy is parsed
+ * once, not on every request (access.c). */
+#define S3_POLICY_CACHE  256
+typedef struct s3_policy_cache_entry_s  s3_policy_cache_entry_t;
+
 /* What a route addresses. */
 #define S3_SERVICE  1        /* "/" */
 #define S3_BUCKET   2        /* "/bucket" */
@@ -58,15 +63,17 @@ struct s3_bucket_access_s {
     const char          *owner_id;     /* canonical id of b.owner */
     s3_acl_t            *acl;          /* NULL: private */
     s3_acl_t             acl_buf;
-    s3_policy_t         *policy;       /* NULL: none; freed with the pool */
+    s3_policy_t         *policy;       /* NULL: none; borrowed from the
+                                        * policy cache, held by the pool */
     s3_bucket_access_t  *next;
 };
 
 /* The server-wide context: borrowed by every request. */
 struct s3_ctx_s {
-    const gw_conf_t  *cf;
-    store_t          *store;
-    uv_loop_t        *loop;
+    const gw_conf_t          *cf;
+    store_t                  *store;
+    uv_loop_t                *loop;
+    s3_policy_cache_entry_t  *policies[S3_POLICY_CACHE];  /* access.c */
 };
 
 /* Payload modes from x-amz-content-sha256. */
@@ -114,6 +121,8 @@ int s3_access_request(s3_req_t *r);
  * to and AccessDenied by everyone else. */
 int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                        const char *action);
+/* Frees the compiled policies of ctx (at exit). */
+void s3_access_cache_free(s3_ctx_t *ctx);
 /* The configured user of that name, or NULL. */
 const gw_conf_user_t *s3_user_by_name(const s3_req_t *r, const char *name,
                                       size_t len);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test/bench/run.sh: throughput and memory of a 1 GiB PUT and GET on loopback,
-# with curl (so the client is not the bottleneck) and with boto3. Prints
+# with curl (so the client is not the bottleneck) and with boto3; then
+# multipart.py (copy and complete) and access.py (access decisions). Prints
 # figures; asserts nothing. Usage: sh test/bench/run.sh [SIZE_MIB]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -61,3 +62,4 @@ print('figure: fsync on, boto3 put_object/get_object, %d MiB: PUT %.0f MiB/s, GE
 PY
 echo "figure: server VmHWM after boto3 $(awk '/VmHWM/ {print $2}' /proc/$PID/status) KiB"
 python3 test/bench/multipart.py "$BIN"
+python3 test/bench/access.py "$BIN"

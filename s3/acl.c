@@ -1315,26 +1315,6 @@ s3_acl_bucket_get(s3_req_t *r)
 }
 
 static void
-s3_acl_bucket_stored(void *ud, int rc)
-{
-    s3_req_t  *r = ud;
-
-    if (r->http->aborted) {
-        http_req_release(r->http);
-        return;
-    }
-    if (rc == GW_ENOBUCKET) {
-        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-    } else if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "storing a bucket ACL failed");
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    } else {
-        http_resp_send(r->http, 200, NULL, 0, NULL);
-    }
-    http_req_release(r->http);
-}
-
-static void
 s3_acl_bucket_put_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
     const char  *owner = s3_bucket_owner_id(r), *msg;
@@ -1350,9 +1330,7 @@ s3_acl_bucket_put_body(s3_req_t *r, int err, const char *buf, size_t len)
         s3_error(r, err, msg);
         return;
     }
-    http_req_hold(r->http);
-    store_bconf_put(r->ctx->store, r->bucket, STORE_BCONF_ACL, enc,
-                    s3_acl_bucket_stored, r);
+    s3_bucket_conf_put(r, STORE_BCONF_ACL, enc, 200);
 }
 
 static int

@@ -615,3 +615,44 @@ s3_bucket_list_objects(s3_req_t *r)
     s3_send_xml(r, 200, &x);
     return GW_OK;
 }
+
+/* ==== configuration documents (acl.c, policy.c) ==== */
+
+typedef struct {
+    s3_req_t  *r;
+    int        status;
+} s3_bucket_conf_t;
+
+static void
+s3_bucket_conf_stored(void *ud, int rc)
+{
+    s3_bucket_conf_t  *c = ud;
+    s3_req_t          *r = c->r;
+
+    if (r->http->aborted) {
+        http_req_release(r->http);
+        return;
+    }
+    if (rc == GW_ENOBUCKET) {
+        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+    } else if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "storing the bucket's %s "
+               "failed", r->route->action);
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    } else {
+        http_resp_send(r->http, c->status, NULL, 0, NULL);
+    }
+    http_req_release(r->http);
+}
+
+void
+s3_bucket_conf_put(s3_req_t *r, const char *kind, gw_str_t val, int status)
+{
+    s3_bucket_conf_t  *c = gw_pool_alloc(r->pool, sizeof(*c));
+
+    c->r = r;
+    c->status = status;
+    http_req_hold(r->http);
+    store_bconf_put(r->ctx->store, r->bucket, kind, val, s3_bucket_conf_stored,
+                    c);
+}

@@ -1886,27 +1886,6 @@ s3_policy_op_get(s3_req_t *r)
     return GW_OK;
 }
 
-static void
-s3_policy_op_stored(void *ud, int rc)
-{
-    s3_req_t  *r = ud;
-
-    if (r->http->aborted) {
-        http_req_release(r->http);
-        return;
-    }
-    if (rc == GW_ENOBUCKET) {
-        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-    } else if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "storing a bucket policy "
-               "failed");
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    } else {
-        http_resp_send(r->http, 204, NULL, 0, NULL);
-    }
-    http_req_release(r->http);
-}
-
 /* Principals of a policy being put must be users of this server. */
 static int
 s3_policy_op_known(void *ud, const char *account_id, const char *user,
@@ -1954,9 +1933,7 @@ s3_policy_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
     s3_policy_free(p);
     v.base = buf;
     v.len = len;
-    http_req_hold(r->http);
-    store_bconf_put(r->ctx->store, r->bucket, STORE_BCONF_POLICY, v,
-                    s3_policy_op_stored, r);
+    s3_bucket_conf_put(r, STORE_BCONF_POLICY, v, 204);
 }
 
 static int
@@ -1978,8 +1955,6 @@ s3_policy_op_delete(s3_req_t *r)
 {
     gw_str_t  none = { NULL, 0 };
 
-    http_req_hold(r->http);
-    store_bconf_put(r->ctx->store, r->bucket, STORE_BCONF_POLICY, none,
-                    s3_policy_op_stored, r);
+    s3_bucket_conf_put(r, STORE_BCONF_POLICY, none, 204);
     return GW_DONE;
 }

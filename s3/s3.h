@@ -273,6 +273,11 @@ int s3__tagging_header(s3_req_t *r, const gw_str_t *v, gw_kv_t **tags,
  * decision has read: S3_ERR_NONE or NoSuchBucket. */
 int s3_bucket_record(s3_req_t *r, store_bucket_t *out);
 
+/* Stores the configuration document kind of the request's bucket (val.base
+ * NULL removes it) and answers status once it is durable. */
+void s3_bucket_conf_put(s3_req_t *r, const char *kind, gw_str_t val,
+                        int status);
+
 /* Bucket name rules (InvalidBucketName when it returns 0). */
 int s3_bucket_name_valid(const char *name);
 

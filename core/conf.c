@@ -1133,7 +1133,9 @@ gw_conf_default_canonical_id(const char *name, size_t len, char *hex)
     char          *seed = gw_alloc(len + 6);
 
     memcpy(seed, "s3gw:", 5);
-    memcpy(seed + 5, name, len);
+    if (len) {
+        memcpy(seed + 5, name, len);     /* name may be NULL when len is 0 */
+    }
     gw_sha256(seed, len + 5, d);
     gw_free(seed);
     gw_hex_encode(hex, d, sizeof(d));

@@ -2,14 +2,17 @@
 # test/deps.sh: installs what building and testing s3gw needs, and only that.
 #
 # Debian packages are checked with dpkg -s; apt-get runs only when one is
-# missing (through sudo when not root). Then the Python side: boto3 and the
-# aws CLI come with the machine's default python3; Debian's python3-boto3 and
-# awscli packages are the fallback when they are missing.
+# missing (through sudo when not root). Debian's awscli is the AWS CLI v2
+# (/usr/bin/aws), which the tests drive beside the v1 of the default python3.
+# Then the Python side: boto3 and the aws CLI come with the machine's
+# default python3; Debian's python3-boto3 is the fallback when boto3 is
+# missing. Last the JavaScript clients (AWS SDK v3, minio-js): npm ci in
+# test/js, with Node.js from Debian when the machine has none.
 
 set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
-node-llhttp libjansson-dev s3cmd rclone curl"
+node-llhttp libjansson-dev s3cmd rclone curl awscli"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=
@@ -65,6 +68,19 @@ if ! aws --version >/dev/null 2>&1; then
         echo "      python3 here; otherwise install Debian's awscli." >&2
         status=1
     fi
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1
+then
+    echo "deps: node or npm is missing; trying Debian's nodejs and npm"
+    apt_install nodejs npm || status=1
+fi
+js=$(dirname "$0")/js
+if [ ! -d "$js/node_modules" ] || [ "$js/package-lock.json" -nt "$js/node_modules" ]
+then
+    echo "deps: installing the JavaScript clients in test/js"
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error) || status=1
+    touch "$js/node_modules" 2>/dev/null
 fi
 
 if [ "$status" -eq 0 ]; then

@@ -823,9 +823,10 @@ class Server:
         os.makedirs(d, exist_ok=True)
         return d
 
-    def aws(self, *args, user='admin', timeout=180, input=None):
-        """Runs `aws --endpoint-url URL args...` with its own config and
-        credentials files; returns the CompletedProcess (text)."""
+    def aws(self, *args, user='admin', timeout=180, input=None, binary='aws'):
+        """Runs `aws --endpoint-url URL args...` (binary: another aws CLI,
+        such as Debian's v2) with its own config and credentials files;
+        returns the CompletedProcess (text)."""
         ak, sk = self.users[user][:2]
         d = self._tool_dir('aws-' + user)
         cfg, creds = os.path.join(d, 'config'), os.path.join(d, 'credentials')
@@ -840,7 +841,7 @@ class Server:
                         'aws_secret_access_key = %s\n' % (ak, sk))
         env = clean_env(AWS_CONFIG_FILE=cfg, AWS_SHARED_CREDENTIALS_FILE=creds,
                         AWS_PAGER='', HOME=d)
-        return subprocess.run(['aws', '--endpoint-url', self.url] + list(args),
+        return subprocess.run([binary, '--endpoint-url', self.url] + list(args),
                               env=env, capture_output=True, text=True,
                               timeout=timeout, input=input, cwd=d)
 

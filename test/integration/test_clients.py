@@ -1,5 +1,6 @@
-"""Real clients with their default settings: the aws CLI (s3 and s3api),
-s3cmd and rclone, each driven as a user would."""
+"""Real clients with their default settings: the aws CLI (s3 and s3api; v1
+from the default python3 and Debian's v2), s3cmd and rclone, each driven as
+a user would."""
 
 import filecmp
 import json
@@ -12,7 +13,12 @@ import unittest
 from harness import S3gwTestCase, clean_env, etag_of, unique_name
 
 
-class ClientTest(S3gwTestCase):
+class _ClientBase(S3gwTestCase):
+
+    AWS = 'aws'
+
+    def aws(self, *args, **kw):
+        return self.server.aws(*args, binary=self.AWS, **kw)
 
     def setUp(self):
         super().setUp()
@@ -32,10 +38,14 @@ class ClientTest(S3gwTestCase):
                             proc.stderr[-2000:]))
         return proc.stdout
 
+
+
+class AwsCliTest(_ClientBase):
+
     # --- aws CLI ------------------------------------------------------------
 
     def test_aws_cli_s3(self):
-        aws = self.server.aws
+        aws = self.aws
         bucket = unique_name('awscli')
         self.ok(aws('s3', 'mb', 's3://' + bucket))
         self.assertIn(bucket, self.ok(aws('s3', 'ls')))
@@ -91,7 +101,7 @@ class ClientTest(S3gwTestCase):
         self.assertNotIn(bucket, self.ok(aws('s3', 'ls')))
 
     def test_aws_cli_s3api(self):
-        aws = self.server.aws
+        aws = self.aws
         bucket = unique_name('s3api')
         self.ok(aws('s3api', 'create-bucket', '--bucket', bucket))
         self.ok(aws('s3api', 'head-bucket', '--bucket', bucket))
@@ -144,9 +154,28 @@ class ClientTest(S3gwTestCase):
         # A user the server does not know under these keys.
         self.server.users['mallory'] = ('AKADMIN', 'WRONGSECRET')
         self.addCleanup(self.server.users.pop, 'mallory')
-        proc = self.server.aws('s3', 'ls', user='mallory')
+        proc = self.aws('s3', 'ls', user='mallory')
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn('SignatureDoesNotMatch', proc.stderr)
+
+
+
+class AwsCliV2Test(AwsCliTest):
+    """The same with AWS CLI v2 (Debian's awscli package, /usr/bin/aws)."""
+
+    AWS = '/usr/bin/aws'
+
+    @classmethod
+    def setUpClass(cls):
+        out = subprocess.run([cls.AWS, '--version'], capture_output=True,
+                             text=True, env=clean_env())
+        assert out.stdout.startswith('aws-cli/2.'), \
+            'no AWS CLI v2 at %s: %r (test/deps.sh installs Debian\'s ' \
+            'awscli)' % (cls.AWS, out.stdout + out.stderr)
+        super().setUpClass()
+
+
+class ClientTest(_ClientBase):
 
     # --- s3cmd --------------------------------------------------------------
 

@@ -718,21 +718,40 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     return verdict == S3_ACCESS_ALLOW ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
 }
 
+/* x-amz-expected-bucket-owner: a client's guard against writing into, or
+ * reading from, a bucket that someone else now owns. */
+static int
+s3_access_expected_owner(s3_req_t *r, const s3_bucket_access_t *ba)
+{
+    const gw_str_t         *v = s3_header(r, "x-amz-expected-bucket-owner");
+    const gw_conf_user_t   *u;
+
+    if (v == NULL) {
+        return S3_ERR_NONE;
+    }
+    u = s3_user_by_name(r, ba->b.owner, strlen(ba->b.owner));
+    return u != NULL && v->len == 12 && memcmp(v->base, u->account_id, 12) == 0
+           ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
+}
+
 int
 s3_access_request(s3_req_t *r)
 {
-    const char  *perm = r->route->perm;
+    const char          *perm = r->route->perm;
+    s3_bucket_access_t  *ba;
+    int                  rc;
 
     if (perm == NULL) {
         /* ListBuckets and CreateBucket: any signed caller, as S3. */
         return r->user != NULL ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
     }
-    if (*perm == '\0') {
-        /* The handler decides per key (DeleteObjects); the bucket must
-         * exist, and a caller with no right at all learns nothing. */
-        s3_bucket_access_t  *ba;
-
-        return s3_access_bucket(r, r->bucket, &ba);
+    rc = s3_access_bucket(r, r->bucket, &ba);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_access_expected_owner(r, ba);
+    }
+    if (rc != S3_ERR_NONE || *perm == '\0') {
+        /* "": the handler decides per key (DeleteObjects). */
+        return rc;
     }
     return s3_access_resource(r, r->bucket,
                               r->target == S3_OBJECT ? &r->key : NULL, perm);

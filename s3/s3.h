@@ -111,8 +111,9 @@ struct s3_req_s {
 
 /* ==== access.c: who may do what (the decision itself: access.h) ==== */
 
-/* Decides the request's route->perm on its bucket or object:
- * S3_ERR_NONE, AccessDenied, NoSuchBucket, MethodNotAllowed. */
+/* Decides the request's route->perm on its bucket or object, and checks
+ * x-amz-expected-bucket-owner: S3_ERR_NONE, AccessDenied, NoSuchBucket,
+ * MethodNotAllowed. */
 int s3_access_request(s3_req_t *r);
 /* Decides action on bucket (key NULL) or bucket/key for the caller of r:
  * S3_ERR_NONE or the error to answer. For an object action on a missing

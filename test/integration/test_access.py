@@ -91,6 +91,19 @@ class AccessTest(S3gwTestCase):
         r = self.server.http('GET', '/')
         self.assertRawError(r, 403, 'AccessDenied')
 
+    def test_expected_bucket_owner(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'v',
+                           ExpectedBucketOwner=account_id('admin'))
+        self.assertS3Error('AccessDenied', 403, self.s3.put_object,
+                           Bucket=bucket, Key='k2', Body=b'v',
+                           ExpectedBucketOwner=account_id('bob'))
+        self.assertS3Error('AccessDenied', 403, self.s3.list_objects_v2,
+                           Bucket=bucket, ExpectedBucketOwner='12')
+        self.assertEqual(self.s3.list_objects_v2(
+            Bucket=bucket, ExpectedBucketOwner=account_id('admin'))
+            ['KeyCount'], 1)
+
     def test_owner_of_acl_is_the_creator(self):
         bucket = self.new_bucket()
         acl = self.s3.get_bucket_acl(Bucket=bucket)

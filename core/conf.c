@@ -642,26 +642,6 @@ gw_conf_set_host(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
     return GW_OK;
 }
 
-static int
-gw_conf_caseeq(gw_str_t v, const char *lit)
-{
-    size_t  i;
-    char    c;
-
-    if (v.len != strlen(lit)) {
-        return 0;
-    }
-    for (i = 0; i < v.len; i++) {
-        c = v.base[i];
-        if (c >= 'A' && c <= 'Z') {
-            c += 'a' - 'A';
-        }
-        if (c != lit[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 static int
 gw_conf_set_flag(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
@@ -669,9 +649,9 @@ gw_conf_set_flag(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
 {
     int  *slot = (int *) ((char *) conf + cmd->offset);
 
-    if (gw_conf_caseeq(args[0], "on")) {
+    if (gw_ascii_ieq(args[0].base, args[0].len, "on", 2)) {
         *slot = 1;
-    } else if (gw_conf_caseeq(args[0], "off")) {
+    } else if (gw_ascii_ieq(args[0].base, args[0].len, "off", 3)) {
         *slot = 0;
     } else {
         return gw_conf_invalid(p, cmd, "value", args[0],
@@ -938,7 +918,9 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     l.port = (int) n;
     if (host.len == 0 || (host.len == 1 && host.base[0] == '*')) {
         strcpy(l.host, family == AF_INET6 ? "::" : "0.0.0.0");
-    } else if (family == AF_INET && gw_conf_caseeq(host, "localhost")) {
+    } else if (family == AF_INET
+               && gw_ascii_ieq(host.base, host.len, "localhost", 9))
+    {
         strcpy(l.host, "127.0.0.1");
     } else {
         if (host.len >= sizeof(tmp)) {
@@ -1524,6 +1506,21 @@ gw_conf_load(gw_conf_t *cf, const char *path, const char *extra,
 fail:
     gw_conf_free(cf);
     return GW_EINVAL;
+}
+
+const gw_conf_user_t *
+gw_conf_user_by_name(const gw_conf_t *cf, const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < cf->nusers; i++) {
+        if (strlen(cf->users[i].name) == len
+            && memcmp(cf->users[i].name, name, len) == 0)
+        {
+            return &cf->users[i];
+        }
+    }
+    return NULL;
 }
 
 const gw_conf_user_t *

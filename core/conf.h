@@ -143,6 +143,10 @@ int gw_conf_cidr_parse(const char *s, size_t len, gw_conf_cidr_t *out);
 int gw_conf_cidr_match(const gw_conf_cidr_t *c, int family,
     const unsigned char *addr);
 
+/* The user named exactly name[0..len), or NULL; lives as long as cf. */
+const gw_conf_user_t *gw_conf_user_by_name(const gw_conf_t *cf,
+    const char *name, size_t len);
+
 /* Writes a short human summary for `make run` and start-up: endpoints,
  * region, data dir, and each user's access key, plus the secret keys of
  * the embedded default config (public anyway) so a developer can point a

@@ -1,8 +1,26 @@
-/* core/gw.c: allocation wrappers and gw_strerror. */
+/* core/gw.c: allocation wrappers, gw_strerror and ASCII comparison. */
 #include "core/gw.h"
 
 #include <lmdb.h>
 #include <uv.h>
+
+int
+gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t  i;
+
+    if (alen != blen) {
+        return 0;
+    }
+    for (i = 0; i < alen; i++) {
+        if (gw_ascii_lower((unsigned char) a[i])
+            != gw_ascii_lower((unsigned char) b[i]))
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 void *
 gw__alloc(size_t n, const char *file, int line)

@@ -65,6 +65,17 @@ typedef struct gw_kv_s {
     gw_str_t     value;
 } gw_kv_t;
 
+/* ASCII case folding and case-insensitive equality of two byte ranges.
+ * Not tolower/strncasecmp: those follow the locale, and strncasecmp stops
+ * at a NUL inside the range. */
+static inline int
+gw_ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+int gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
+
 #define gw_str_lit(s)   ((gw_str_t) { (s), sizeof(s) - 1 })
 #define gw_str_eq_lit(str, lit) \
     ((str).len == sizeof(lit) - 1 && memcmp((str).base, (lit), (str).len) == 0)

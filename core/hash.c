@@ -399,40 +399,14 @@ gw_cksum_header(gw_cksum_alg_t alg)
     return GW_CKSUM_VALID(alg) ? gw_cksum_info[alg].header : "";
 }
 
-/* ASCII case-insensitive equality of s[0..n) and the NUL-terminated lit.
- * Not strncasecmp: that one stops at a NUL inside s and follows the locale. */
-static int
-gw_ascii_caseeq(const char *s, size_t n, const char *lit)
-{
-    size_t  i;
-    int     a, b;
-
-    for (i = 0; i < n; i++) {
-        a = (unsigned char) s[i];
-        b = (unsigned char) lit[i];
-        if (b == '\0') {
-            return 0;
-        }
-        if (a >= 'A' && a <= 'Z') {
-            a += 'a' - 'A';
-        }
-        if (b >= 'A' && b <= 'Z') {
-            b += 'a' - 'A';
-        }
-        if (a != b) {
-            return 0;
-        }
-    }
-    return lit[n] == '\0';
-}
-
 gw_cksum_alg_t
 gw_cksum_from_name(const char *s, size_t n)
 {
     size_t  i;
 
     for (i = 1; i < GW_NELEMS(gw_cksum_info); i++) {
-        if (gw_ascii_caseeq(s, n, gw_cksum_info[i].name)) {
+        if (gw_ascii_ieq(s, n, gw_cksum_info[i].name,
+                         strlen(gw_cksum_info[i].name))) {
             return (gw_cksum_alg_t) i;
         }
     }
@@ -445,7 +419,8 @@ gw_cksum_from_header(const char *s, size_t n)
     size_t  i;
 
     for (i = 1; i < GW_NELEMS(gw_cksum_info); i++) {
-        if (gw_ascii_caseeq(s, n, gw_cksum_info[i].header)) {
+        if (gw_ascii_ieq(s, n, gw_cksum_info[i].header,
+                         strlen(gw_cksum_info[i].header))) {
             return (gw_cksum_alg_t) i;
         }
     }

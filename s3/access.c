@@ -177,29 +177,13 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
 
 /* ==== the inputs of one request ==== */
 
-const gw_conf_user_t *
-s3_user_by_name(const s3_req_t *r, const char *name, size_t len)
-{
-    const gw_conf_t  *cf = r->ctx->cf;
-    size_t            i;
-
-    for (i = 0; i < cf->nusers; i++) {
-        if (strlen(cf->users[i].name) == len
-            && memcmp(cf->users[i].name, name, len) == 0)
-        {
-            return &cf->users[i];
-        }
-    }
-    return NULL;
-}
-
 const char *
 s3_owner_id(s3_req_t *r, const char *name, size_t len)
 {
     const gw_conf_user_t  *u;
     char                  *hex;
 
-    u = len ? s3_user_by_name(r, name, len) : NULL;
+    u = len ? gw_conf_user_by_name(r->ctx->cf, name, len) : NULL;
     if (u != NULL) {
         return u->canonical_id;
     }
@@ -729,7 +713,7 @@ s3_access_expected_owner(s3_req_t *r, const s3_bucket_access_t *ba)
     if (v == NULL) {
         return S3_ERR_NONE;
     }
-    u = s3_user_by_name(r, ba->b.owner, strlen(ba->b.owner));
+    u = gw_conf_user_by_name(r->ctx->cf, ba->b.owner, strlen(ba->b.owner));
     return u != NULL && v->len == 12 && memcmp(v->base, u->account_id, 12) == 0
            ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
 }

@@ -282,36 +282,11 @@ static const char  *s3_policy_tag_keys[] = {
 /* ==== small helpers ==== */
 
 static int
-s3_policy_lc(int c)
-{
-    /* ASCII only: policies and S3 names fold case without any locale. */
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int
-s3_policy_ieq(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t  i;
-
-    if (alen != blen) {
-        return 0;
-    }
-    for (i = 0; i < alen; i++) {
-        if (s3_policy_lc((unsigned char) a[i])
-            != s3_policy_lc((unsigned char) b[i]))
-        {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int
 s3_policy_iprefix(const char *s, size_t len, const char *prefix)
 {
     size_t  n = strlen(prefix);
 
-    return len >= n && s3_policy_ieq(s, n, prefix, n);
+    return len >= n && gw_ascii_ieq(s, n, prefix, n);
 }
 
 static int
@@ -344,8 +319,8 @@ s3_policy_key_eq(const char *pk, size_t pklen, const char *ck, size_t cklen)
                 return 0;
             }
         } else {
-            if (s3_policy_lc((unsigned char) pk[i])
-                != s3_policy_lc((unsigned char) ck[i]))
+            if (gw_ascii_lower((unsigned char) pk[i])
+                != gw_ascii_lower((unsigned char) ck[i]))
             {
                 return 0;
             }
@@ -386,8 +361,8 @@ s3_policy_match(const char *pat, size_t plen, const char *s, size_t slen,
             }
             if ((!lit && c == '?')
                 || c == (unsigned char) s[si]
-                || (icase && s3_policy_lc(c)
-                             == s3_policy_lc((unsigned char) s[si])))
+                || (icase && gw_ascii_lower(c)
+                             == gw_ascii_lower((unsigned char) s[si])))
             {
                 pi += w;
                 si++;
@@ -632,9 +607,9 @@ s3_policy_synth(const s3_policy_env_t *env, const char *key, size_t klen,
     if (who == NULL || who->name == NULL) {
         return 0;
     }
-    if (s3_policy_ieq(key, klen, "aws:username", 12)) {
+    if (gw_ascii_ieq(key, klen, "aws:username", 12)) {
         s = who->name;
-    } else if (s3_policy_ieq(key, klen, "aws:userid", 10)) {
+    } else if (gw_ascii_ieq(key, klen, "aws:userid", 10)) {
         s = who->canonical_id;
     }
     if (s == NULL) {
@@ -763,7 +738,7 @@ s3_policy_pat_test(const s3_policy_pat_t *pat, const char *s, size_t slen,
         if (like) {
             return s3_policy_match(pat->s, pat->len, s, slen, icase, 0);
         }
-        return icase ? s3_policy_ieq(pat->s, pat->len, s, slen)
+        return icase ? gw_ascii_ieq(pat->s, pat->len, s, slen)
                      : pat->len == slen && memcmp(pat->s, s, slen) == 0;
     }
     n = s3_policy_subst(pat, env, like, stack, sizeof(stack));
@@ -777,7 +752,7 @@ s3_policy_pat_test(const s3_policy_pat_t *pat, const char *s, size_t slen,
     if (like) {
         m = s3_policy_match(buf, n, s, slen, icase, 1);
     } else {
-        m = icase ? s3_policy_ieq(buf, n, s, slen)
+        m = icase ? gw_ascii_ieq(buf, n, s, slen)
                   : n == slen && memcmp(buf, s, slen) == 0;
     }
     if (buf != stack) {
@@ -838,9 +813,9 @@ s3_policy_value_matches(const s3_policy_cond_t *c, gw_str_t v,
         }
         break;
     case S3_POLICY_OP_BOOL:
-        if (s3_policy_ieq(v.base, v.len, "true", 4)) {
+        if (gw_ascii_ieq(v.base, v.len, "true", 4)) {
             b = 1;
-        } else if (s3_policy_ieq(v.base, v.len, "false", 5)) {
+        } else if (gw_ascii_ieq(v.base, v.len, "false", 5)) {
             b = 0;
         } else {
             return 0;
@@ -987,7 +962,7 @@ s3_policy_prin_match(const s3_policy_prin_t *pr, const s3_principal_t *who)
                && strcmp(who->name, pr->user) == 0;
     case S3_POLICY_PRIN_CANONICAL:
         return !anon && who->canonical_id != NULL
-               && s3_policy_ieq(who->canonical_id,
+               && gw_ascii_ieq(who->canonical_id,
                                 strlen(who->canonical_id), pr->id, 64);
     default:
         return 0;
@@ -1202,7 +1177,7 @@ s3_policy_parse_canonical(s3_policy_parser_t *ps, const char *s, size_t len,
         if (gw_hex_value((unsigned char) s[i]) < 0) {
             goto fail;
         }
-        pr->id[i] = (char) s3_policy_lc((unsigned char) s[i]);
+        pr->id[i] = (char) gw_ascii_lower((unsigned char) s[i]);
     }
     pr->id[64] = '\0';
     pr->type = S3_POLICY_PRIN_CANONICAL;
@@ -1379,7 +1354,7 @@ s3_policy_valid_key(const char *k, size_t len)
     size_t  i, n;
 
     for (i = 0; i < GW_NELEMS(s3_policy_keys); i++) {
-        if (s3_policy_ieq(k, len, s3_policy_keys[i],
+        if (gw_ascii_ieq(k, len, s3_policy_keys[i],
                           strlen(s3_policy_keys[i])))
         {
             return 1;
@@ -1409,11 +1384,11 @@ s3_policy_bool(json_t *v, int *b)
     }
     s = json_string_value(v);
     len = json_string_length(v);
-    if (s3_policy_ieq(s, len, "true", 4)) {
+    if (gw_ascii_ieq(s, len, "true", 4)) {
         *b = 1;
         return 1;
     }
-    if (s3_policy_ieq(s, len, "false", 5)) {
+    if (gw_ascii_ieq(s, len, "false", 5)) {
         *b = 0;
         return 1;
     }

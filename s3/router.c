@@ -158,7 +158,7 @@ void
 s3_owner_xml(s3_req_t *r, s3_xml_t *x, const char *tag, const char *owner,
              size_t len)
 {
-    const gw_conf_user_t  *u = s3_user_by_name(r, owner, len);
+    const gw_conf_user_t  *u = gw_conf_user_by_name(r->ctx->cf, owner, len);
 
     s3_xml_open(x, tag);
     s3_xml_elem_str(x, "ID", s3_owner_id(r, owner, len));

@@ -124,9 +124,6 @@ int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                        const char *action);
 /* Frees the compiled policies of ctx (at exit). */
 void s3_access_cache_free(s3_ctx_t *ctx);
-/* The configured user of that name, or NULL. */
-const gw_conf_user_t *s3_user_by_name(const s3_req_t *r, const char *name,
-                                      size_t len);
 /* Canonical id of an owner name as records keep it ("" is anonymous). */
 const char *s3_owner_id(s3_req_t *r, const char *name, size_t len);
 /* The users as ACLs look them up. */

@@ -82,32 +82,6 @@ sigv4_hmac(const void *key, size_t klen, const void *p, size_t n,
 }
 
 static int
-sigv4_lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* ASCII case-insensitive equality; header names are compared this way so
- * that a client writing "Host" in SignedHeaders still finds "host". */
-static int
-sigv4_ieq(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t  i;
-
-    if (alen != blen) {
-        return 0;
-    }
-    for (i = 0; i < alen; i++) {
-        if (sigv4_lower((unsigned char) a[i])
-            != sigv4_lower((unsigned char) b[i]))
-        {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int
 sigv4_is_digits(const char *s, size_t n)
 {
     size_t  i;
@@ -142,7 +116,7 @@ sigv4_header(const s3_sigv4_input_t *in, const char *name)
     size_t  i, n = strlen(name);
 
     for (i = 0; i < in->nheaders; i++) {
-        if (sigv4_ieq(in->headers[i].name.base, in->headers[i].name.len,
+        if (gw_ascii_ieq(in->headers[i].name.base, in->headers[i].name.len,
                       name, n))
         {
             return &in->headers[i];
@@ -457,7 +431,7 @@ s3_sigv4_parse_header(gw_str_t authorization, const s3_sigv4_input_t *in,
         value.base = eq + 1;
         value.len = (size_t) (p - eq - 1);
 
-        if (sigv4_ieq(name.base, name.len, "Credential", 10)) {
+        if (gw_ascii_ieq(name.base, name.len, "Credential", 10)) {
             if (cred.base != NULL) {
                 return GW_EINVAL;
             }
@@ -465,12 +439,12 @@ s3_sigv4_parse_header(gw_str_t authorization, const s3_sigv4_input_t *in,
             if (sigv4_parse_credential(value, a) != GW_OK) {
                 return GW_EINVAL;
             }
-        } else if (sigv4_ieq(name.base, name.len, "SignedHeaders", 13)) {
+        } else if (gw_ascii_ieq(name.base, name.len, "SignedHeaders", 13)) {
             if (have_sh++ || sigv4_check_signed_headers(value) != GW_OK) {
                 return GW_EINVAL;
             }
             a->signed_headers = value;
-        } else if (sigv4_ieq(name.base, name.len, "Signature", 9)) {
+        } else if (gw_ascii_ieq(name.base, name.len, "Signature", 9)) {
             if (have_sig++
                 || sigv4_unhex32(value.base, value.len, a->signature) != GW_OK)
             {
@@ -853,12 +827,12 @@ sigv4_canonical_headers(sigv4_sb_t *sb, const s3_sigv4_input_t *in,
             return GW_EINVAL;
         }
         for (k = start; k < i; k++) {
-            sigv4_sb_putc(sb, (char) sigv4_lower((unsigned char) list.base[k]));
+            sigv4_sb_putc(sb, (char) gw_ascii_lower((unsigned char) list.base[k]));
         }
         sigv4_sb_putc(sb, ':');
         found = 0;
         for (j = 0; j < in->nheaders; j++) {
-            if (!sigv4_ieq(in->headers[j].name.base, in->headers[j].name.len,
+            if (!gw_ascii_ieq(in->headers[j].name.base, in->headers[j].name.len,
                            list.base + start, i - start))
             {
                 continue;

@@ -9,14 +9,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
-import boto3
-from botocore.config import Config
+import benchlib
 
 
 def wrk(url, seconds=5):
@@ -34,27 +31,8 @@ def main():
     if shutil.which('wrk') is None:
         print('figure: access bench skipped: wrk is not installed')
         return
-    tmp = tempfile.mkdtemp(prefix='s3gw-bench-')
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    srv = subprocess.Popen(
-        [binary, '-g', 'listen 127.0.0.1:%d; data_dir %s/data; access_log off;'
-         ' user bench { access_key bench; secret_key benchsk; }'
-         % (port, tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = 'http://127.0.0.1:%d' % port
-        s3 = boto3.client('s3', endpoint_url=url, aws_access_key_id='bench',
-                          aws_secret_access_key='benchsk',
-                          region_name='us-east-1',
-                          config=Config(s3={'addressing_style': 'path'}))
-        for _ in range(100):
-            try:
-                s3.list_buckets()
-                break
-            except Exception:
-                time.sleep(0.05)
+    with benchlib.server(binary) as (url, _):
+        s3 = benchlib.client(url)
         s3.create_bucket(Bucket='acl')
         s3.put_object(Bucket='acl', Key='k', Body=os.urandom(1024),
                       ACL='public-read')
@@ -87,10 +65,6 @@ def main():
             s3.get_object(Bucket='acl', Key='k')['Body'].read()
         print('figure: signed GET 1 KiB by the owner, one boto3 client: '
               '%.0f req/s (boto3-bound)' % (n / (time.time() - t)))
-    finally:
-        srv.terminate()
-        srv.wait(timeout=30)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':

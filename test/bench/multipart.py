@@ -4,43 +4,18 @@ made with UploadPartCopy of a 5 MiB object, so no bytes move). Prints
 figures; asserts nothing. Usage: python3 test/bench/multipart.py [S3GW_BIN]"""
 
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-import boto3
-from botocore.config import Config
+import benchlib
 
 MiB = 1024 * 1024
 
 
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else 'build/s3gw'
-    tmp = tempfile.mkdtemp(prefix='s3gw-bench-')
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    srv = subprocess.Popen(
-        [binary, '-g', 'listen 127.0.0.1:%d; data_dir %s/data; access_log off;'
-         ' chunk_size 1m; user bench { access_key bench; secret_key benchsk; }'
-         % (port, tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(('127.0.0.1', port)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        s3 = boto3.client('s3', endpoint_url='http://127.0.0.1:%d' % port,
-                          aws_access_key_id='bench',
-                          aws_secret_access_key='benchsk',
-                          region_name='us-east-1',
-                          config=Config(s3={'addressing_style': 'path'},
-                                        max_pool_connections=20))
+    with benchlib.server(binary, 'chunk_size 1m;') as (url, tmp):
+        s3 = benchlib.client(url, max_pool_connections=20)
         s3.create_bucket(Bucket='bench')
         path = os.path.join(tmp, 'blob')
         with open(path, 'wb') as f:
@@ -77,10 +52,6 @@ def main():
               '%.1f ms, ETag %s' % ((time.monotonic() - t) * 1000, r['ETag']))
         h = s3.head_object(Bucket='bench', Key='assembled')
         print('figure: assembled object size %d bytes' % h['ContentLength'])
-    finally:
-        srv.terminate()
-        srv.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
-/* core/gw.c: allocation wrappers, gw_strerror and ASCII comparison. */
+/* core/gw.c: allocation wrappers, gw_strerror, ASCII comparison and
+ * calendar days. */
 #include "core/gw.h"
 
 #include <lmdb.h>
@@ -20,6 +21,19 @@ gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen)
         }
     }
     return 1;
+}
+
+int64_t
+gw_days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    int64_t  era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
 
 void *

@@ -76,6 +76,10 @@ gw_ascii_lower(int c)
 
 int gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil): exact, and free of timegm() and the TZ variable. */
+int64_t gw_days_from_civil(int64_t y, int64_t m, int64_t d);
+
 #define gw_str_lit(s)   ((gw_str_t) { (s), sizeof(s) - 1 })
 #define gw_str_eq_lit(str, lit) \
     ((str).len == sizeof(lit) - 1 && memcmp((str).base, (lit), (str).len) == 0)

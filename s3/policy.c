@@ -438,20 +438,6 @@ s3_policy_fixed(const char *s, size_t len, size_t *i, size_t n, int *out)
     return 1;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-s3_policy_days(int y, int m, int d)
-{
-    int64_t  era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* An instant: epoch seconds ("1767225600") or ISO 8601: a date alone
  * ("2026-12-01"), or with "Thh:mm[:ss[.fraction]]" and an optional "Z" or
  * "+hh:mm" offset (no offset is UTC, as aws:CurrentTime always is). */
@@ -513,7 +499,7 @@ s3_policy_date(const char *s, size_t len, int64_t *usec)
             return 0;
         }
     }
-    secs = s3_policy_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    secs = gw_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
         i++;
     } else if (i < len && (s[i] == '+' || s[i] == '-')) {

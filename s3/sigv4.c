@@ -183,21 +183,6 @@ s3_uri_encode(const char *s, size_t n, char *out, int keep_slash)
 
 /* ==== time ==== */
 
-static int64_t
-sigv4_days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t  era, yoe, doy, doe;
-
-    /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian
-     * calendar, with no dependency on timegm() or the TZ variable. */
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int
 sigv4_num(const char *s, size_t n)
 {
@@ -236,7 +221,7 @@ s3_sigv4_time_parse(const char amz_date[16], int64_t *unix_seconds)
     if (d < 1 || d > dim) {
         return GW_EINVAL;
     }
-    *unix_seconds = sigv4_days_from_civil(y, mo, d) * 86400
+    *unix_seconds = gw_days_from_civil(y, mo, d) * 86400
                     + h * 3600 + mi * 60 + s;
     return GW_OK;
 }

@@ -3,6 +3,8 @@
 #define TEST_LIST(TEST_ENTRY)                                               \
     /* core/gw */                                                           \
     TEST_ENTRY(gw_strerror)                                                 \
+    TEST_ENTRY(gw_ascii)                                                    \
+    TEST_ENTRY(gw_days_from_civil)                                          \
     /* core/hash */                                                         \
     TEST_ENTRY(hash_crc_check_values)                                       \
     TEST_ENTRY(hash_crc_incremental)                                        \

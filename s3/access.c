@@ -741,15 +741,23 @@ s3_access_request(s3_req_t *r)
                               r->target == S3_OBJECT ? &r->key : NULL, perm);
 }
 
-const char *
-s3_bucket_owner_id(s3_req_t *r)
+const s3_bucket_access_t *
+s3_request_bucket(const s3_req_t *r)
 {
-    s3_bucket_access_t  *ba;
+    const s3_bucket_access_t  *ba;
 
     for (ba = r->access; ba != NULL; ba = ba->next) {
         if (r->bucket != NULL && strcmp(ba->b.name, r->bucket) == 0) {
-            return ba->owner_id;
+            return ba;
         }
     }
     return NULL;
+}
+
+const char *
+s3_bucket_owner_id(s3_req_t *r)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+
+    return ba != NULL ? ba->owner_id : NULL;
 }

@@ -1291,14 +1291,9 @@ s3_acl_new(s3_req_t *r, const char *owner, const char *bucket_owner,
 static int
 s3_acl_bucket_get(s3_req_t *r)
 {
-    s3_bucket_access_t  *ba;
-    s3_acl_t             acl;
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+    s3_acl_t                   acl;
 
-    for (ba = r->access; ba != NULL && strcmp(ba->b.name, r->bucket) != 0;
-         ba = ba->next)
-    {
-        /* the router read it */
-    }
     if (ba == NULL) {
         return S3_ERR_NO_SUCH_BUCKET;
     }

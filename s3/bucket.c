@@ -83,15 +83,13 @@ s3_bucket_name_valid(const char *name)
 int
 s3_bucket_record(s3_req_t *r, store_bucket_t *out)
 {
-    s3_bucket_access_t  *ba;
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
 
-    for (ba = r->access; ba != NULL; ba = ba->next) {
-        if (strcmp(ba->b.name, r->bucket) == 0) {
-            *out = ba->b;
-            return S3_ERR_NONE;
-        }
+    if (ba == NULL) {
+        return S3_ERR_NO_SUCH_BUCKET;
     }
-    return S3_ERR_NO_SUCH_BUCKET;
+    *out = ba->b;
+    return S3_ERR_NONE;
 }
 
 /* ==== ListBuckets ==== */

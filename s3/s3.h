@@ -128,8 +128,9 @@ void s3_access_cache_free(s3_ctx_t *ctx);
 const char *s3_owner_id(s3_req_t *r, const char *name, size_t len);
 /* The users as ACLs look them up. */
 void s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir);
-/* Canonical id of the owner of the request's bucket (read by the router's
- * decision), or NULL before it. */
+/* What the router's decision read of the request's bucket, or NULL before
+ * it; and the canonical id of that bucket's owner (NULL likewise). */
+const s3_bucket_access_t *s3_request_bucket(const s3_req_t *r);
 const char *s3_bucket_owner_id(s3_req_t *r);
 
 /* ==== acl.c: the ACL operations' shared part ==== */

@@ -4,6 +4,7 @@
  * request context. */
 #include "s3/s3.h"
 #include "s3/access.h"
+#include "s3/sigv4.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -527,14 +528,25 @@ s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
     s3_ctx_str(r, &c, "aws:CurrentTime", t);
     s3_ctx_str(r, &c, "aws:EpochTime",
                gw_pool_sprintf(r->pool, "%lld", (long long) r->now));
+    s3_ctx_str(r, &c, "aws:RequestedRegion", r->ctx->cf->region);
     if (r->user != NULL) {
+        int64_t  signed_at;
+
         s3_ctx_str(r, &c, "aws:username", r->user->name);
         s3_ctx_str(r, &c, "aws:userid", r->user->canonical_id);
         s3_ctx_str(r, &c, "aws:PrincipalAccount", r->user->account_id);
+        s3_ctx_str(r, &c, "aws:PrincipalArn",
+                   gw_pool_sprintf(r->pool, "arn:aws:iam::%s:user/%s",
+                                   r->user->account_id, r->user->name));
         s3_ctx_str(r, &c, "aws:PrincipalType", "User");
         s3_ctx_str(r, &c, "s3:authType", s3_param(r, "X-Amz-Signature")
                    ? "REST-QUERY-STRING" : "REST-HEADER");
         s3_ctx_str(r, &c, "s3:signatureversion", "AWS4-HMAC-SHA256");
+        if (s3_sigv4_time_parse(r->amz_date, &signed_at) == GW_OK) {
+            s3_ctx_str(r, &c, "s3:signatureAge",
+                       gw_pool_sprintf(r->pool, "%lld", (long long)
+                                       GW_MAX(0, r->now - signed_at) * 1000));
+        }
     } else {
         s3_ctx_str(r, &c, "aws:PrincipalType", "Anonymous");
     }
@@ -551,6 +563,12 @@ s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
                   "x-amz-metadata-directive");
     s3_ctx_header(r, &c, "s3:x-amz-server-side-encryption",
                   "x-amz-server-side-encryption");
+    s3_ctx_header(r, &c, "s3:x-amz-grant-read", "x-amz-grant-read");
+    s3_ctx_header(r, &c, "s3:x-amz-grant-write", "x-amz-grant-write");
+    s3_ctx_header(r, &c, "s3:x-amz-grant-read-acp", "x-amz-grant-read-acp");
+    s3_ctx_header(r, &c, "s3:x-amz-grant-write-acp", "x-amz-grant-write-acp");
+    s3_ctx_header(r, &c, "s3:x-amz-grant-full-control",
+                  "x-amz-grant-full-control");
     for (i = 0; obj != NULL && i < obj->ntags; i++) {
         t = gw_pool_sprintf(r->pool, "s3:ExistingObjectTag/%.*s",
                             (int) obj->tags[i].name.len,

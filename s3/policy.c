@@ -264,14 +264,16 @@ static const s3_policy_opdef_t  s3_policy_ops[] = {
 static const char  *s3_policy_keys[] = {
     "aws:SourceIp", "aws:SecureTransport", "aws:CurrentTime",
     "aws:EpochTime", "aws:username", "aws:userid", "aws:PrincipalType",
-    "aws:PrincipalAccount", "aws:Referer", "aws:UserAgent",
-    "aws:SourceVpc", "aws:SourceVpce",
+    "aws:PrincipalAccount", "aws:PrincipalArn", "aws:RequestedRegion",
+    "aws:Referer", "aws:UserAgent", "aws:SourceVpc", "aws:SourceVpce",
     "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:x-amz-acl",
     "s3:x-amz-content-sha256", "s3:x-amz-storage-class",
     "s3:x-amz-copy-source", "s3:x-amz-metadata-directive",
     "s3:x-amz-server-side-encryption", "s3:authType",
     "s3:signatureversion", "s3:signatureAge", "s3:TlsVersion",
-    "s3:RequestObjectTagKeys",
+    "s3:RequestObjectTagKeys", "s3:x-amz-grant-read", "s3:x-amz-grant-write",
+    "s3:x-amz-grant-read-acp", "s3:x-amz-grant-write-acp",
+    "s3:x-amz-grant-full-control",
 };
 
 /* Keys that name a tag after their '/'. */

@@ -6,6 +6,7 @@ cross-account grants, object ACL against bucket ACL, presigned URLs of a
 user without rights, policy variables and conditions, malformed documents,
 and reloading the users with SIGHUP."""
 
+import datetime
 import hashlib
 import io
 import json
@@ -585,6 +586,30 @@ class AccessTest(S3gwTestCase):
                                GrantRead='id="%s"' % canonical_id('bob'))
         r = self.server.http('GET', bobs)
         self.assertEqual((r.status, r.body), (200, b'%PDF'))
+
+    def test_signature_age_and_principal_arn(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'v')
+        self.put_policy(
+            bucket,
+            {'Sid': 'FreshLinksOnly', 'Effect': 'Deny', 'Principal': '*',
+             'Action': 's3:GetObject', 'Resource': 'arn:aws:s3:::%s/*' % bucket,
+             'Condition': {'NumericGreaterThan': {'s3:signatureAge': 600000}}},
+            {'Sid': 'Bob', 'Effect': 'Allow', 'Principal': '*',
+             'Action': 's3:GetObject', 'Resource': 'arn:aws:s3:::%s/*' % bucket,
+             'Condition': {'ArnLike': {'aws:PrincipalArn':
+                                       'arn:aws:iam::*:user/bob'}}})
+        path = '/%s/k' % bucket
+        fresh = self.server.presign('GET', path, user='bob')
+        self.assertEqual(self.server.http('GET', fresh).body, b'v')
+        old = self.server.presign('GET', path, user='bob', now=(
+            datetime.datetime.now(datetime.timezone.utc)
+            - datetime.timedelta(minutes=11)).replace(tzinfo=None))
+        self.assertRawError(self.server.http('GET', old), 403, 'AccessDenied')
+        # The owner needs no policy; anonymous has no ARN to match.
+        mine = self.server.presign('GET', path, user='admin')
+        self.assertEqual(self.server.http('GET', mine).status, 200)
+        self.assertRawError(self.anon('GET', bucket, 'k'), 403, 'AccessDenied')
 
     # --- s3cmd and the decision log -------------------------------------------
 

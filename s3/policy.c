@@ -274,11 +274,33 @@ static const char  *s3_policy_keys[] = {
     "s3:RequestObjectTagKeys", "s3:x-amz-grant-read", "s3:x-amz-grant-write",
     "s3:x-amz-grant-read-acp", "s3:x-amz-grant-write-acp",
     "s3:x-amz-grant-full-control",
+    /* Real AWS keys that s3gw has nothing to fill in (no organizations,
+     * MFA, VPCs, KMS, object lock, access points or service principals):
+     * accepted, as S3 accepts them, and never present in a request, so a
+     * policy naming them decides as it would for a caller without them. */
+    "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalIsAWSService",
+    "aws:PrincipalServiceName", "aws:PrincipalServiceNamesList",
+    "aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID",
+    "aws:SourceOrgPaths", "aws:SourceIdentity", "aws:VpcSourceIp",
+    "aws:CalledVia", "aws:CalledViaFirst", "aws:CalledViaLast",
+    "aws:ViaAWSService", "aws:MultiFactorAuthPresent",
+    "aws:MultiFactorAuthAge", "aws:TokenIssueTime", "aws:FederatedProvider",
+    "aws:ResourceAccount", "aws:ResourceOrgID", "aws:ResourceOrgPaths",
+    "aws:TagKeys", "aws:Ec2InstanceSourceVpc",
+    "aws:Ec2InstanceSourcePrivateIPv4", "s3:locationconstraint",
+    "s3:VersionId", "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-website-redirect-location", "s3:object-lock-mode",
+    "s3:object-lock-retain-until-date",
+    "s3:object-lock-remaining-retention-days",
+    "s3:object-lock-legal-hold", "s3:DataAccessPointArn",
+    "s3:DataAccessPointAccount", "s3:AccessPointNetworkOrigin",
+    "s3:ResourceAccount", "s3:x-amz-object-ownership",
 };
 
 /* Keys that name a tag after their '/'. */
 static const char  *s3_policy_tag_keys[] = {
     "s3:ExistingObjectTag/", "s3:RequestObjectTag/",
+    "aws:PrincipalTag/", "aws:RequestTag/", "aws:ResourceTag/",
 };
 
 /* ==== small helpers ==== */

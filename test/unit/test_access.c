@@ -639,3 +639,30 @@ TEST(access_known)
     CHECK(!s3_access_known("s3:FlyAway"));
     CHECK(!s3_access_known(""));
 }
+
+/* Keys S3 knows but s3gw never fills in are accepted, and absent. */
+TEST(access_absent_aws_keys)
+{
+    static const char  *accepted[] = {
+        P("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+          "\"Resource\":\"arn:aws:s3:::b/*\",\"Condition\":{\"StringEquals\":"
+          "{\"aws:PrincipalOrgID\":\"o-123\"}}}"),
+        P("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+          "\"Resource\":\"arn:aws:s3:::b/*\",\"Condition\":{\"StringEquals\":"
+          "{\"aws:PrincipalTag/team\":\"blue\"}}}"),
+    };
+    s3_principal_t   anon = { NULL, NULL, NULL };
+    s3_policy_ctx_t  ctx = { NULL, 0 };
+    s3_policy_t     *p;
+    char             why[256];
+    size_t           i;
+
+    for (i = 0; i < GW_NELEMS(accepted); i++) {
+        CHECK_EQ_INT(s3_policy_parse(accepted[i], strlen(accepted[i]), "b",
+                                     NULL, NULL, &p, why, sizeof(why)), GW_OK);
+        CHECK_EQ_INT(s3_policy_eval(p, &anon, "s3:GetObject",
+                                    "arn:aws:s3:::b/k", &ctx, NULL),
+                     S3_POLICY_NONE);
+        s3_policy_free(p);
+    }
+}

@@ -101,4 +101,5 @@
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \
+    TEST_ENTRY(access_absent_aws_keys)                                      \
     /* end */

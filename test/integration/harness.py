@@ -799,9 +799,10 @@ class Server:
         return Credentials(ak, sk)
 
     def boto3_client(self, user='admin', access_key=None, secret_key=None,
-                     region=None, **config):
-        """A boto3 S3 client on this server, path-style, no retries.
-        config: botocore Config arguments (merged over the defaults)."""
+                     region=None, endpoint=None, **config):
+        """A boto3 S3 client on this server (or on endpoint, a proxy in
+        front of it), path-style, no retries. config: botocore Config
+        arguments (merged over the defaults)."""
         if access_key is None:
             ak, sk = self.users[user][:2]
         else:
@@ -814,7 +815,8 @@ class Server:
         cfg.update(config)
         session = boto3.session.Session()
         return session.client(
-            's3', endpoint_url=self.url, region_name=region or self.region,
+            's3', endpoint_url=endpoint or self.url,
+            region_name=region or self.region,
             aws_access_key_id=ak, aws_secret_access_key=sk,
             config=Config(**cfg))
 

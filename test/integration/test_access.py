@@ -105,6 +105,26 @@ class AccessTest(S3gwTestCase):
             Bucket=bucket, ExpectedBucketOwner=account_id('admin'))
             ['KeyCount'], 1)
 
+    def test_deleted_bucket_takes_its_acl_and_policy_along(self):
+        bucket = unique_name('reborn')
+        self.s3.create_bucket(Bucket=bucket, ACL='public-read-write')
+        self.put_policy(bucket, {'Effect': 'Allow', 'Principal': '*',
+                                 'Action': 's3:GetObject',
+                                 'Resource': 'arn:aws:s3:::%s/*' % bucket})
+        self.s3.delete_bucket(Bucket=bucket)
+        # Whoever creates the name next starts private, with no policy.
+        self.bob.create_bucket(Bucket=bucket)
+        self.assertS3Error('NoSuchBucketPolicy', 404,
+                           self.bob.get_bucket_policy, Bucket=bucket)
+        self.assertEqual(grants_of(self.bob.get_bucket_acl(Bucket=bucket)),
+                         {(canonical_id('bob'), 'FULL_CONTROL')})
+        self.bob.put_object(Bucket=bucket, Key='k', Body=b'v')
+        self.assertRawError(self.anon('GET', bucket, 'k'), 403, 'AccessDenied')
+        self.assertRawError(self.anon('PUT', bucket, 'x', b'x'), 403,
+                            'AccessDenied')
+        self.assertS3Error('AccessDenied', 403, self.s3.list_objects_v2,
+                           Bucket=bucket)
+
     def test_owner_of_acl_is_the_creator(self):
         bucket = self.new_bucket()
         acl = self.s3.get_bucket_acl(Bucket=bucket)
@@ -662,9 +682,31 @@ class AccessTest(S3gwTestCase):
 
 
 class ReloadTest(S3gwTestCase):
-    """SIGHUP re-reads the users without dropping connections."""
+    """SIGHUP re-reads the users without dropping connections; ACLs and
+    policies outlive a restart."""
 
     shared_server = False
+
+    def test_acls_and_policies_survive_a_restart(self):
+        srv = self.start_server()
+        s3 = srv.boto3_client()
+        bucket = unique_name('durable-acl')
+        s3.create_bucket(Bucket=bucket, ACL='public-read')
+        s3.put_object(Bucket=bucket, Key='pub', Body=b'p', ACL='public-read')
+        s3.put_object(Bucket=bucket, Key='priv', Body=b'q')
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+            {'Sid': 'NoDeletes', 'Effect': 'Deny', 'Principal': '*',
+             'Action': 's3:DeleteObject',
+             'Resource': 'arn:aws:s3:::%s/*' % bucket}))
+        srv.restart()
+        s3 = srv.boto3_client()
+        self.assertIn((ALL_USERS, 'READ'),
+                      grants_of(s3.get_bucket_acl(Bucket=bucket)))
+        self.assertEqual(srv.http('GET', '/%s/pub' % bucket).body, b'p')
+        self.assertEqual(srv.http('GET', '/%s/priv' % bucket).status, 403)
+        self.assertEqual(srv.http('GET', '/' + bucket).status, 200)
+        self.assertS3Error('AccessDenied', 403, s3.delete_object,
+                           Bucket=bucket, Key='pub')
 
     def test_sighup_adds_and_removes_keys(self):
         srv = self.start_server()

@@ -505,8 +505,10 @@ s3_source_ip(s3_req_t *r, int *secure)
     return ip;
 }
 
-static void
-s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
+/* The condition keys of the request itself, built once per request (the
+ * keys of DeleteObjects are decided one by one against the same ones). */
+static const s3_policy_ctx_t *
+s3_access_request_context(s3_req_t *r)
 {
     s3_ctx_build_t   c = { NULL, 0, 0 };
     const gw_str_t  *v;
@@ -569,15 +571,6 @@ s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
     s3_ctx_header(r, &c, "s3:x-amz-grant-write-acp", "x-amz-grant-write-acp");
     s3_ctx_header(r, &c, "s3:x-amz-grant-full-control",
                   "x-amz-grant-full-control");
-    for (i = 0; obj != NULL && i < obj->ntags; i++) {
-        t = gw_pool_sprintf(r->pool, "s3:ExistingObjectTag/%.*s",
-                            (int) obj->tags[i].name.len,
-                            obj->tags[i].name.base);
-        s3_ctx_add(r, &c, t, strlen(t),
-                   gw_pool_strndup(r->pool, obj->tags[i].value.base,
-                                   obj->tags[i].value.len),
-                   obj->tags[i].value.len);
-    }
     v = s3_header(r, "x-amz-tagging");
     if (v != NULL
         && s3__tagging_header(r, v, &tags, &ntags, &msg) == S3_ERR_NONE)
@@ -590,6 +583,39 @@ s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
             s3_ctx_add(r, &c, "s3:RequestObjectTagKeys", 23,
                        tags[i].name.base, tags[i].name.len);
         }
+    }
+    r->access_ctx.kv = c.kv;
+    r->access_ctx.n = c.n;
+    r->access_ctx_built = 1;
+    return &r->access_ctx;
+}
+
+/* The request's keys, plus s3:ExistingObjectTag/<key> of obj (may be NULL). */
+static void
+s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
+{
+    const s3_policy_ctx_t  *base = r->access_ctx_built
+                                   ? &r->access_ctx
+                                   : s3_access_request_context(r);
+    s3_ctx_build_t          c;
+    size_t                  i;
+    char                   *t;
+
+    *out = *base;
+    if (obj == NULL || obj->ntags == 0) {
+        return;
+    }
+    c.cap = base->n + obj->ntags;
+    c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
+    memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
+    c.n = base->n;
+    for (i = 0; i < obj->ntags; i++) {
+        t = gw_pool_sprintf(r->pool, "s3:ExistingObjectTag/%.*s",
+                            (int) obj->tags[i].name.len,
+                            obj->tags[i].name.base);
+        /* The value is a view into obj, which lives as long as r->pool. */
+        s3_ctx_add(r, &c, t, strlen(t), obj->tags[i].value.base,
+                   obj->tags[i].value.len);
     }
     out->kv = c.kv;
     out->n = c.n;

@@ -106,6 +106,8 @@ struct s3_req_s {
     char                     scope[128];
     s3_payload_t            *payload;
     s3_bucket_access_t      *access;      /* buckets read for decisions */
+    s3_policy_ctx_t          access_ctx;  /* the request's condition keys */
+    unsigned                 access_ctx_built:1;
     void                    *data;        /* handler state */
 };
 

@@ -879,7 +879,8 @@ s3_rewrite_committed(void *ud, int rc)
         s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
         break;
     default:
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "rewriting an object record failed");
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "rewriting an object record "
+               "failed");
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
     }
 

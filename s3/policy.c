@@ -1602,6 +1602,30 @@ bad_value:
     return s3_policy_fail(ps, "Invalid Condition value");
 }
 
+/* Exactly one of the statement fields name and "Not" name: *out gets its
+ * value and *negated whether it was the Not form. GW_OK, or MalformedPolicy
+ * with both_msg when both are there, "Missing required field" when none. */
+static int
+s3_policy_one_of(s3_policy_parser_t *ps, json_t *obj, const char *name,
+                 const char *both_msg, json_t **out, int *negated)
+{
+    char     notname[32];
+    json_t  *v, *nv;
+
+    snprintf(notname, sizeof(notname), "Not%s", name);
+    v = json_object_get(obj, name);
+    nv = json_object_get(obj, notname);
+    if (v != NULL && nv != NULL) {
+        return s3_policy_fail(ps, "%s", both_msg);
+    }
+    if (v == NULL && nv == NULL) {
+        return s3_policy_fail(ps, "Missing required field %s", name);
+    }
+    *negated = v == NULL;
+    *out = v ? v : nv;
+    return GW_OK;
+}
+
 static int
 s3_policy_parse_stmt(s3_policy_parser_t *ps, json_t *obj, size_t idx,
                      s3_policy_stmt_t *st)
@@ -1611,7 +1635,7 @@ s3_policy_parse_stmt(s3_policy_parser_t *ps, json_t *obj, size_t idx,
         "Resource", "NotResource", "Condition",
     };
     const char         *key, *eff;
-    json_t             *v, *sid, *effect, *prin, *act, *res, *cond;
+    json_t             *v, *sid, *effect, *cond;
     char               *dump;
     unsigned            amask, rmask;
     size_t              i;
@@ -1656,45 +1680,19 @@ s3_policy_parse_stmt(s3_policy_parser_t *ps, json_t *obj, size_t idx,
     }
     st->deny = strcmp(eff, "Deny") == 0;
 
-    prin = json_object_get(obj, "Principal");
-    v = json_object_get(obj, "NotPrincipal");
-    if (prin != NULL && v != NULL) {
-        return s3_policy_fail(ps, "Invalid principal in policy");
-    }
-    if (prin == NULL && v == NULL) {
-        return s3_policy_fail(ps, "Missing required field Principal");
-    }
-    st->notprin = prin == NULL;
-    rc = s3_policy_parse_principal(ps, prin ? prin : v, st);
-    if (rc != GW_OK) {
-        return rc;
-    }
-
-    act = json_object_get(obj, "Action");
-    v = json_object_get(obj, "NotAction");
-    if (act != NULL && v != NULL) {
-        return s3_policy_fail(ps, "Policy has invalid action");
-    }
-    if (act == NULL && v == NULL) {
-        return s3_policy_fail(ps, "Missing required field Action");
-    }
-    st->notact = act == NULL;
-    rc = s3_policy_parse_actions(ps, act ? act : v, st, &amask);
-    if (rc != GW_OK) {
-        return rc;
-    }
-
-    res = json_object_get(obj, "Resource");
-    v = json_object_get(obj, "NotResource");
-    if (res != NULL && v != NULL) {
-        return s3_policy_fail(ps, "Policy has invalid resource");
-    }
-    if (res == NULL && v == NULL) {
-        return s3_policy_fail(ps, "Missing required field Resource");
-    }
-    st->notres = res == NULL;
-    rc = s3_policy_parse_resources(ps, res ? res : v, st, &rmask);
-    if (rc != GW_OK) {
+    if ((rc = s3_policy_one_of(ps, obj, "Principal",
+                               "Invalid principal in policy", &v,
+                               &st->notprin)) != GW_OK
+        || (rc = s3_policy_parse_principal(ps, v, st)) != GW_OK
+        || (rc = s3_policy_one_of(ps, obj, "Action",
+                                  "Policy has invalid action", &v,
+                                  &st->notact)) != GW_OK
+        || (rc = s3_policy_parse_actions(ps, v, st, &amask)) != GW_OK
+        || (rc = s3_policy_one_of(ps, obj, "Resource",
+                                  "Policy has invalid resource", &v,
+                                  &st->notres)) != GW_OK
+        || (rc = s3_policy_parse_resources(ps, v, st, &rmask)) != GW_OK)
+    {
         return rc;
     }
 

@@ -1,5 +1,7 @@
-/* store/index.c: the LMDB index: opening the store, the commit batcher,
- * bucket and object records, listing, reference counts and the collector. */
+/* store/index.c: the LMDB index: opening and closing the store, bucket and
+ * object records, bucket configuration, listing and the collector. Changes
+ * go through the batcher in txn.c; a bucket's uploads are dropped through
+ * multipart.c. */
 #include "store/internal.h"
 #include "core/log.h"
 
@@ -13,259 +15,6 @@
 
 #define STORE_MAPSIZE     ((size_t) 64 << 30)  /* address space, not disk */
 #define STORE_GC_BATCH    512
-
-struct store_pin_s {
-    store_pin_t    *next;
-    unsigned char   sha[32];
-    uint32_t        count;
-};
-
-int
-store__mdb_rc(int rc)
-{
-    return rc == MDB_NOTFOUND ? GW_ENOTFOUND
-           : rc == MDB_KEYEXIST ? GW_EEXIST : rc;
-}
-
-/* ==== the commit batcher ==== */
-
-store_op_t *
-store__op_new(store_done_pt done, void *ud)
-{
-    store_op_t  *op = gw_calloc(1, sizeof(*op));
-
-    op->done = done;
-    op->ud = ud;
-    return op;
-}
-
-static void
-store_op_free(store_op_t *op)
-{
-    gw_free(op->key);
-    gw_free(op->val);
-    gw_free(op->chunks);
-    gw_free(op);
-}
-
-/* Thread pool: apply every op of the batch, each in a nested txn so one
- * failing op leaves the others, then commit (and sync) once. */
-static void
-store_batch_work(uv_work_t *w)
-{
-    store_t     *st = w->data;
-    store_op_t  *op;
-    MDB_txn     *txn, *child;
-    int          rc;
-
-    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc != 0) {
-        st->batch_rc = rc;
-        return;
-    }
-    for (op = st->running; op != NULL; op = op->next) {
-        rc = mdb_txn_begin(st->env, txn, 0, &child);
-        if (rc != 0) {
-            op->rc = rc;
-            continue;
-        }
-        op->rc = op->apply(st, child, op);
-        if (op->rc == GW_OK) {
-            rc = mdb_txn_commit(child);
-            if (rc != 0) {
-                op->rc = rc;
-            }
-        } else {
-            mdb_txn_abort(child);
-        }
-    }
-    st->batch_rc = mdb_txn_commit(txn);
-}
-
-static void store_batch_start(store_t *st);
-
-static void
-store_batch_after(uv_work_t *w, int status)
-{
-    store_t     *st = w->data;
-    store_op_t  *op, *next;
-
-    st->busy = 0;
-    op = st->running;
-    st->running = NULL;
-    if (st->batch_rc != 0) {
-        gw_log(GW_LOG_ERR, NULL, st->batch_rc, "index commit failed");
-    }
-    for (; op != NULL; op = next) {
-        next = op->next;
-        if (op->done != NULL) {
-            op->done(op->ud, st->batch_rc != 0 ? store__mdb_rc(st->batch_rc)
-                                               : op->rc);
-        }
-        store_op_free(op);
-    }
-    store_batch_start(st);
-}
-
-static void
-store_batch_start(store_t *st)
-{
-    if (st->busy || st->pending == NULL) {
-        if (!st->busy && st->closing && st->on_closed != NULL) {
-            void (*cb)(store_t *) = st->on_closed;
-
-            st->on_closed = NULL;
-            cb(st);
-        }
-        return;
-    }
-    st->running = st->pending;
-    st->pending = NULL;
-    st->pending_tail = &st->pending;
-    st->busy = 1;
-    st->batch_rc = 0;
-    st->batch_seq++;
-    st->work.data = st;
-    uv_queue_work(st->loop, &st->work, store_batch_work, store_batch_after);
-}
-
-void
-store__submit(store_t *st, store_op_t *op)
-{
-    op->next = NULL;
-    *st->pending_tail = op;
-    st->pending_tail = &op->next;
-    store_batch_start(st);
-}
-
-/* ==== pins ==== */
-
-static size_t
-store_pin_slot(store_t *st, const unsigned char sha[32])
-{
-    uint64_t  h;
-
-    memcpy(&h, sha, sizeof(h));
-    return (size_t) (h % st->npin_buckets);
-}
-
-void
-store_pin(store_t *st, const store_chunk_ref_t *c, size_t n)
-{
-    store_pin_t  *p;
-    size_t        i, s;
-
-    pthread_mutex_lock(&st->pin_lock);
-    for (i = 0; i < n; i++) {
-        s = store_pin_slot(st, c[i].sha);
-        for (p = st->pins[s]; p != NULL; p = p->next) {
-            if (memcmp(p->sha, c[i].sha, 32) == 0) {
-                break;
-            }
-        }
-        if (p == NULL) {
-            p = gw_alloc(sizeof(*p));
-            memcpy(p->sha, c[i].sha, 32);
-            p->count = 0;
-            p->next = st->pins[s];
-            st->pins[s] = p;
-        }
-        p->count++;
-    }
-    pthread_mutex_unlock(&st->pin_lock);
-}
-
-void
-store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n)
-{
-    store_pin_t  **pp, *p;
-    size_t         i;
-
-    pthread_mutex_lock(&st->pin_lock);
-    for (i = 0; i < n; i++) {
-        for (pp = &st->pins[store_pin_slot(st, c[i].sha)]; (p = *pp) != NULL;
-             pp = &p->next)
-        {
-            if (memcmp(p->sha, c[i].sha, 32) == 0) {
-                if (--p->count == 0) {
-                    *pp = p->next;
-                    gw_free(p);
-                }
-                break;
-            }
-        }
-    }
-    pthread_mutex_unlock(&st->pin_lock);
-}
-
-/* Caller holds pin_lock. */
-int
-store__pinned(store_t *st, const unsigned char sha[32])
-{
-    store_pin_t  *p;
-
-    for (p = st->pins[store_pin_slot(st, sha)]; p != NULL; p = p->next) {
-        if (memcmp(p->sha, sha, 32) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* ==== reference counts ==== */
-
-/* Adds delta (+1/-1) to each chunk's count. A chunk reaching zero goes to
- * the collector's queue; one coming back leaves it. */
-int
-store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
-                size_t n, int delta)
-{
-    MDB_val        k, v;
-    unsigned char  buf[12];
-    uint64_t       count;
-    size_t         i;
-    int            rc;
-
-    for (i = 0; i < n; i++) {
-        k.mv_data = (void *) c[i].sha;
-        k.mv_size = 32;
-        rc = mdb_get(txn, st->db_refs, &k, &v);
-        if (rc == MDB_NOTFOUND) {
-            count = 0;
-        } else if (rc != 0) {
-            return rc;
-        } else {
-            memcpy(&count, v.mv_data, sizeof(count));
-        }
-        if (delta < 0 && count == 0) {
-            continue;   /* never below zero, even on a damaged index */
-        }
-        count = delta > 0 ? count + 1 : count - 1;
-        if (count == 0) {
-            rc = mdb_del(txn, st->db_refs, &k, NULL);
-            if (rc != 0) {
-                return rc;
-            }
-            v.mv_data = &st->batch_seq;
-            v.mv_size = sizeof(st->batch_seq);
-            rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
-        } else {
-            memcpy(buf, &count, 8);
-            memcpy(buf + 8, &c[i].len, 4);
-            v.mv_data = buf;
-            v.mv_size = sizeof(buf);
-            rc = mdb_put(txn, st->db_refs, &k, &v, 0);
-            if (rc == 0 && count == 1) {
-                rc = mdb_del(txn, st->db_gcq, &k, NULL);
-                rc = rc == MDB_NOTFOUND ? 0 : rc;
-            }
-        }
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
-}
 
 /* ==== buckets ==== */
 
@@ -541,32 +290,6 @@ store_bucket_delete(store_t *st, const char *name, store_done_pt done,
 
 /* ==== objects ==== */
 
-/* Finds the record of (bucket, key) in txn: v is LMDB's memory. */
-static int
-store_object_find(store_t *st, MDB_txn *txn, const char *bucket, gw_str_t key,
-                  MDB_val *v)
-{
-    unsigned char    kb[512];
-    MDB_val          k;
-    store_object_t  *o;
-    int              rc, same;
-
-    k.mv_data = kb;
-    k.mv_size = store__object_key(bucket, key, kb);
-    rc = mdb_get(txn, st->db_objects, &k, v);
-    if (rc != 0 || key.len <= STORE_KEY_DIRECT) {
-        return store__mdb_rc(rc);
-    }
-    /* A long key: make sure the hash did not collide. */
-    rc = store__object_decode(v->mv_data, v->mv_size, 0, &o);
-    if (rc != GW_OK) {
-        return rc;
-    }
-    same = o->key.len == key.len && memcmp(o->key.base, key.base, key.len) == 0;
-    store_object_free(o);
-    return same ? GW_OK : GW_ENOTFOUND;
-}
-
 int
 store_object_get(store_t *st, const char *bucket, gw_str_t key,
                  store_object_t **out)
@@ -579,77 +302,13 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
     if (rc != 0) {
         return rc;
     }
-    rc = store_object_find(st, txn, bucket, key, &v);
+    rc = store__object_find(st, txn, bucket, key, &v);
     if (rc == GW_OK) {
         rc = store__object_decode(v.mv_data, v.mv_size, STORE_DECODE_CHUNKS,
                                   out);
     }
     mdb_txn_abort(txn);
     return rc;
-}
-
-int
-store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
-                     gw_str_t key, const void *val, size_t val_len,
-                     const store_chunk_ref_t *chunks, size_t nchunks,
-                     const store_cond_t *cond)
-{
-    unsigned char       kb[512];
-    MDB_val             k, v, bk;
-    store_object_t     *old = NULL;
-    store_chunk_ref_t  *oldc;
-    size_t              noldc;
-    int                 rc;
-
-    bk.mv_data = (void *) bucket;
-    bk.mv_size = strlen(bucket);
-    rc = mdb_get(txn, st->db_buckets, &bk, &v);
-    if (rc != 0) {
-        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : rc;
-    }
-    rc = store_object_find(st, txn, bucket, key, &v);
-    if (rc != GW_OK && rc != GW_ENOTFOUND) {
-        return rc;
-    }
-    if (rc == GW_ENOTFOUND) {
-        if (cond->has_if_match) {
-            return GW_ENOTFOUND;
-        }
-    } else {
-        if (cond->if_none_match_star) {
-            return GW_EPRECOND;
-        }
-        if (cond->has_if_match) {
-            rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
-            if (rc != GW_OK) {
-                return rc;
-            }
-            rc = memcmp(old->md5, cond->if_match_md5, 16) != 0
-                 || old->nparts != cond->if_match_nparts;
-            store_object_free(old);
-            if (rc) {
-                return GW_EPRECOND;
-            }
-        }
-        rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        rc = store__refs_add(st, txn, oldc, noldc, -1);
-        gw_free(oldc);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    rc = store__refs_add(st, txn, chunks, nchunks, +1);
-    if (rc != 0) {
-        return rc;
-    }
-    k.mv_data = kb;
-    k.mv_size = store__object_key(bucket, key, kb);
-    v.mv_data = (void *) val;
-    v.mv_size = val_len;
-    return store__mdb_rc(mdb_put(txn, st->db_objects, &k, &v, 0));
 }
 
 static int
@@ -694,7 +353,7 @@ store_object_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     gw_str_t            key = { op->key, op->key_len };
     int                 rc;
 
-    rc = store_object_find(st, txn, op->bucket, key, &v);
+    rc = store__object_find(st, txn, op->bucket, key, &v);
     if (rc == GW_ENOTFOUND) {
         return GW_OK;
     }
@@ -1168,9 +827,7 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
     st->fsync = cf->fsync;
     st->pending_tail = &st->pending;
     st->batch_seq = 1;
-    st->npin_buckets = 4096;
-    st->pins = gw_calloc(st->npin_buckets, sizeof(*st->pins));
-    pthread_mutex_init(&st->pin_lock, NULL);
+    store__pins_init(st);
     for (i = 0; i < 256; i++) {
         st->chunk_dirfd[i] = -1;
     }
@@ -1260,22 +917,14 @@ fail:
 static void
 store_closed(store_t *st)
 {
-    size_t        i;
-    store_pin_t  *p, *n;
+    size_t  i;
 
     mdb_env_close(st->env);
     for (i = 0; i < 256; i++) {
         close(st->chunk_dirfd[i]);
     }
-    for (i = 0; i < st->npin_buckets; i++) {
-        for (p = st->pins[i]; p != NULL; p = n) {
-            n = p->next;
-            gw_free(p);
-        }
-    }
-    gw_free(st->pins);
+    store__pins_free(st);
     gw_free(st->dir);
-    pthread_mutex_destroy(&st->pin_lock);
 }
 
 static void
@@ -1304,5 +953,5 @@ store_close(store_t *st, void (*cb)(store_t *st))
     uv_timer_stop(&st->gc_timer);
     st->on_closed = store_drained;
     st->user_closed = cb;
-    store_batch_start(st);
+    store__batch_start(st);
 }

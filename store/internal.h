@@ -67,7 +67,15 @@ struct store_s {
     size_t            npin_buckets;
 };
 
+/* ==== txn.c: the batcher, pins, reference counts, record commits ==== */
+
+/* Queues op; it is applied in the next batch. */
 void store__submit(store_t *st, store_op_t *op);
+/* Starts the next batch if none runs; when closing and idle, calls
+ * st->on_closed instead. */
+void store__batch_start(store_t *st);
+void store__pins_init(store_t *st);
+void store__pins_free(store_t *st);
 store_op_t *store__op_new(store_done_pt done, void *ud);
 int store__pinned(store_t *st, const unsigned char sha[32]);
 int store__mdb_rc(int rc);
@@ -87,8 +95,9 @@ size_t store__object_key(const char *bucket, gw_str_t key, unsigned char *out);
 int store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
                     size_t n, int delta);
 
-/* Drops every multipart upload of bucket (multipart.c). */
-int store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket);
+/* Finds the record of (bucket, key) in txn: v is LMDB's memory. */
+int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
+                       gw_str_t key, MDB_val *v);
 
 /* Writes obj's encoded record val under (bucket, key) in txn: checks cond
  * against the current version, moves chunk references from it to chunks.
@@ -97,5 +106,13 @@ int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                          gw_str_t key, const void *val, size_t val_len,
                          const store_chunk_ref_t *chunks, size_t nchunks,
                          const store_cond_t *cond);
+
+/* ==== multipart.c: uploads, above txn.c; index.c calls these ==== */
+
+/* Aborts uploads started more than max_age_ms ago (up to a batch of them
+ * per call); returns how many were queued. Called by the collector. */
+size_t store__uploads_expire(store_t *st, uint64_t max_age_ms);
+/* Drops every multipart upload of bucket. */
+int store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket);
 
 #endif

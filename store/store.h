@@ -262,10 +262,6 @@ typedef struct store_complete_s {
 void store_upload_complete(store_t *st, const char *id, store_complete_t *c,
                            store_done_pt done, void *ud);
 
-/* Aborts uploads started more than max_age_ms ago (up to a batch of them
- * per call); returns how many were queued. Called by the collector. */
-size_t store__uploads_expire(store_t *st, uint64_t max_age_ms);
-
 /* Drops an upload and its parts; done gets GW_OK or GW_ENOTFOUND. */
 void store_upload_abort(store_t *st, const char *id, store_done_pt done,
                         void *ud);

@@ -20,7 +20,7 @@ else
 OPT      := -O2
 endif
 
-SRC      := $(wildcard core/*.c http/*.c s3/*.c store/*.c)
+SRC      := $(wildcard core/*.c http/*.c s3/*.c s3/auth/*.c s3/ops/*.c store/*.c)
 LIB_SRC  := $(filter-out core/main.c,$(SRC))
 OBJ      := $(patsubst %.c,$(BUILD)/%.o,$(SRC))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/conf_default.o \
@@ -41,7 +41,7 @@ $(BUILD)/s3gw: $(BUILD)/core/main.o $(LIB_OBJ)
 $(BUILD)/unit: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard */*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard */*.h */*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -MMD -c -o $@ $<
 

@@ -8,8 +8,7 @@
  * Nothing is buffered here: every view is hashed and handed on in place.
  * At the end of the body every declared digest is compared, and the handler
  * learns the verdict through its end callback. */
-#include "s3/s3.h"
-#include "s3/sigv4.h"
+#include "s3/payload.h"
 #include "http/awschunked.h"
 #include "core/log.h"
 
@@ -152,8 +151,7 @@ s3_chunk_end(void *ud)
         return GW_OK;
     }
     EVP_DigestFinal_ex(p->chunk_sha, h, &n);
-    s3_sigv4_chunk_signature(r->signing_key, r->amz_date, r->scope,
-                             p->prev_sig, h, want);
+    r->body_signature(r, 0, p->prev_sig, h, want);
     if (!gw_ct_memeq(want, p->chunk_sig, 32)) {
         return s3_payload_fail(p, S3_ERR_SIGNATURE_DOES_NOT_MATCH);
     }
@@ -213,8 +211,7 @@ s3_chunk_complete(void *ud)
         p->trailer_sha = s3_md_new(EVP_sha256());
     }
     EVP_DigestFinal_ex(p->trailer_sha, h, &n);
-    s3_sigv4_trailer_signature(r->signing_key, r->amz_date, r->scope,
-                               p->prev_sig, h, want);
+    r->body_signature(r, 1, p->prev_sig, h, want);
     if (!p->trailer_sig_set || !gw_ct_memeq(want, p->trailer_sig, 32)) {
         return s3_payload_fail(p, S3_ERR_SIGNATURE_DOES_NOT_MATCH);
     }

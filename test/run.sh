@@ -1,13 +1,14 @@
 #!/bin/sh
 # test/run.sh: every test on both builds, as `make test` runs it.
 #
+#   0. test/layers.sh: the include and call graph point only down
 #   1. build/unit
 #   2. the integration tests against build/s3gw
 #   3. build-asan/unit                      (ASan + UBSan)
 #   4. the integration tests against build-asan/s3gw, S3GW_SANITIZE=1
 #
 # Every step runs even when an earlier one failed. Each step ends with a
-# "unit: N passed, N failed" or "integration: N passed, N failed" line; the
+# "<what>: N passed, N failed" line (layers, unit, integration); the
 # last line here sums them as "N passed, N failed" (a step that printed no
 # summary, or failed without counting a failure, counts as one failure).
 # Arguments are passed to the integration runner as name filters.
@@ -36,7 +37,7 @@ step() {
     echo "=== $name"
     { "$@"; echo $? > "$logdir/$n.rc"; } 2>&1 | tee "$log"
     rc=$(cat "$logdir/$n.rc" 2>/dev/null || echo 1)
-    line=$(grep -E '^(unit|integration): [0-9]+ passed, [0-9]+ failed' \
+    line=$(grep -E '^(layers|unit|integration): [0-9]+ passed, [0-9]+ failed' \
            "$log" | tail -n 1)
     if [ -n "$line" ]; then
         p=$(echo "$line" | sed -E 's/^[a-z]+: ([0-9]+) passed.*/\1/')
@@ -59,6 +60,7 @@ step() {
          "$(( $(date +%s) - start ))s"
 }
 
+step "layers" env BUILD=build sh test/layers.sh --all
 step "unit (build)" ./build/unit
 step "integration (build)" \
     env S3GW_BIN=build/s3gw S3GW_SANITIZE= \

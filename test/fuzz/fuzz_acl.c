@@ -1,7 +1,7 @@
 /* test/fuzz/fuzz_acl.c: libFuzzer target for ACL documents and grant
- * headers (s3/acl.c, expat): any bytes must parse or be refused with an S3
+ * headers (s3/auth/acl.c, expat): any bytes must parse or be refused with an S3
  * error, and what parses must encode, decode back and answer as XML. */
-#include "s3/acl.h"
+#include "s3/auth/acl.h"
 #include "s3/error.h"
 
 #include <stdint.h>

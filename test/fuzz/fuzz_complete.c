@@ -1,5 +1,5 @@
 /* test/fuzz/fuzz_complete.c: libFuzzer target for the CompleteMultipartUpload
- * body reader (s3/multipart.c): any bytes are parsed or refused, never a
+ * body reader (s3/ops/multipart.c): any bytes are parsed or refused, never a
  * crash; an accepted document has parts in strictly ascending order. */
 #include "s3/s3.h"
 

@@ -1,5 +1,5 @@
 /* test/fuzz/fuzz_delete.c: libFuzzer target for the DeleteObjects body
- * (s3/delete.c): any bytes must parse or be refused, never crash; and what
+ * (s3/ops/delete.c): any bytes must parse or be refused, never crash; and what
  * parses must give back a DeleteResult that is itself well-formed XML with
  * one entry per object (none for deleted ones in Quiet mode). */
 #include "s3/xml.h"
@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-/* Defined in s3/delete.c, non-static for this target only; s3/s3.h is the
+/* Defined in s3/ops/delete.c, non-static for this target only; s3/s3.h is the
  * shared header of the whole layer and does not carry them. */
 struct s3_delete_s;
 int s3__delete_parse(gw_pool_t *pool, const char *buf, size_t len,

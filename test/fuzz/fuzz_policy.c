@@ -1,7 +1,7 @@
 /* test/fuzz/fuzz_policy.c: libFuzzer target for bucket policies
- * (s3/policy.c, jansson): any bytes must parse or be refused with a
+ * (s3/auth/policy.c, jansson): any bytes must parse or be refused with a
  * message, and a policy that parses must evaluate, never crash. */
-#include "s3/policy.h"
+#include "s3/auth/policy.h"
 
 #include <stdint.h>
 

@@ -1,11 +1,11 @@
-/* test/fuzz/fuzz_sigv4.c: libFuzzer target for s3/sigv4. The input is a
+/* test/fuzz/fuzz_sigv4.c: libFuzzer target for s3/auth/sigv4. The input is a
  * request in a line format, so that the seeds are readable:
  *     method \n path \n query \n authorization \n name:value \n ...
  * Header names are lowercased here, as the HTTP layer does. Both parsers run
  * on it; whatever parses is verified with the AWS example secret (so the
  * seeds taken from the AWS examples reach the matching path). The URI
  * helpers and the time parser get the raw input as well. */
-#include "s3/sigv4.h"
+#include "s3/auth/sigv4.h"
 
 #include <stdint.h>
 

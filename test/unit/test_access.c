@@ -4,7 +4,7 @@
  * makes for them. The bucket "b" is alice's; bob and carol are other
  * accounts. In policies, @alice@ @bob@ @carol@ stand for account ids and
  * #bob# for bob's canonical id. */
-#include "s3/access.h"
+#include "s3/auth/access.h"
 #include "core/hash.h"
 #include "test/unit/unit.h"
 

@@ -2,7 +2,7 @@
  * documents in and out, the stored form and a caller's permissions. */
 #include <strings.h>
 
-#include "s3/acl.h"
+#include "s3/auth/acl.h"
 #include "s3/error.h"
 #include "test/unit/unit.h"
 

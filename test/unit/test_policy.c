@@ -2,7 +2,7 @@
  * evaluation logic. Every policy here is for bucket "b". */
 #include <time.h>
 
-#include "s3/policy.h"
+#include "s3/auth/policy.h"
 #include "test/unit/unit.h"
 
 #define ACCT1  "111122223333"

@@ -1,7 +1,7 @@
-/* test/unit/test_sigv4.c: s3/sigv4 against the examples AWS publishes for
+/* test/unit/test_sigv4.c: s3/auth/sigv4 against the examples AWS publishes for
  * S3 (header auth, presigned URL, chunked upload with and without a signed
  * trailer), the encoding rules, and malformed input. */
-#include "s3/sigv4.h"
+#include "s3/auth/sigv4.h"
 #include "test/unit/unit.h"
 
 #include <openssl/evp.h>

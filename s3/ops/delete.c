@@ -1,4 +1,4 @@
-/* s3/delete.c: DeleteObjects (POST /bucket?delete).
+/* s3/ops/delete.c: DeleteObjects (POST /bucket?delete).
  *
  * The body, <Delete><Quiet/><Object><Key/><VersionId/></Object>...</Delete>,
  * is small (at most 1000 keys), so it is collected whole by the payload
@@ -9,7 +9,9 @@
  * batcher gathers them into a batch or two, and the answer goes out once the
  * last of their callbacks has run. A key that did not exist is reported as
  * deleted, as S3 does. */
-#include "s3/s3.h"
+#include "s3/ops/ops.h"
+#include "s3/auth/access.h"
+#include "s3/payload.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -25,7 +27,7 @@ static int s3_delete_objects(s3_req_t *r);
 
 const s3_route_t  s3_delete_routes[] = {
     { HTTP_POST, S3_BUCKET, "delete", "DeleteObjects", s3_delete_objects,
-      S3_BODY, "" },
+      S3_BODY, "", NULL },
     S3_ROUTE_END
 };
 

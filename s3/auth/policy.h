@@ -1,16 +1,17 @@
-/* s3/policy.h: bucket policies, the JSON documents of PutBucketPolicy.
+/* s3/auth/policy.h: bucket policies, the JSON documents of PutBucketPolicy.
  * Owns reading a policy (jansson), validating it the way S3 does
  * (MalformedPolicy with S3's reason), and evaluating its statements against
  * one request: principal, action, resource and conditions. Knows nothing of
- * HTTP, LMDB, owners or ACLs; s3/access.c combines its verdict with those.
+ * HTTP, LMDB, owners or ACLs; s3/auth/access.c combines its verdict with
+ * those.
  *
  * Our users are accounts of their own: a user is matched by its account id
  * ("123456789012", "arn:aws:iam::123456789012:root"), by its user ARN
  * ("arn:aws:iam::123456789012:user/NAME") or by its canonical id
  * ({"CanonicalUser": "<64 hex>"}); "*" and {"AWS": "*"} match everyone,
  * anonymous callers included. */
-#ifndef S3_POLICY_H
-#define S3_POLICY_H
+#ifndef S3_AUTH_POLICY_H
+#define S3_AUTH_POLICY_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-/* s3/policy.c: bucket policies. s3_policy_parse reads the JSON with jansson,
+/* s3/auth/policy.c: bucket policies. s3_policy_parse reads the JSON with jansson,
  * validates it the way S3 validates PutBucketPolicy, and compiles it into
  * plain structs in one pool: principals with their ids split out, actions
  * and resources as wildcard patterns, condition values already converted
@@ -7,10 +7,9 @@
  * allocates, except for a policy-variable expansion too long for the stack
  * buffer.
  *
- * Also the policy operations (GetBucketPolicy, PutBucketPolicy,
- * DeleteBucketPolicy), at the end of the file. */
-#include "s3/policy.h"
-#include "s3/s3.h"
+ * The policy operations (GetBucketPolicy, PutBucketPolicy,
+ * DeleteBucketPolicy) are s3/ops/policy.c. */
+#include "s3/auth/policy.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -21,20 +20,6 @@
 
 #include "core/hash.h"
 #include "core/pool.h"
-#include "llhttp.h"
-
-static int s3_policy_op_get(s3_req_t *r), s3_policy_op_put(s3_req_t *r),
-    s3_policy_op_delete(s3_req_t *r);
-
-const s3_route_t  s3_policy_routes[] = {
-    { HTTP_GET,    S3_BUCKET, "policy", "GetBucketPolicy", s3_policy_op_get, 0,
-      "s3:GetBucketPolicy" },
-    { HTTP_PUT,    S3_BUCKET, "policy", "PutBucketPolicy", s3_policy_op_put,
-      S3_BODY, "s3:PutBucketPolicy" },
-    { HTTP_DELETE, S3_BUCKET, "policy", "DeleteBucketPolicy",
-      s3_policy_op_delete, 0, "s3:DeleteBucketPolicy" },
-    S3_ROUTE_END
-};
 
 /* ==== compiled form ==== */
 
@@ -1844,100 +1829,4 @@ s3_policy_free(s3_policy_t *p)
     }
     gw_pool_destroy(p->pool);
     gw_free(p);
-}
-
-/* ==== the operations: GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy
- * (the policy is kept as the JSON text it was put with, in the bucket's
- * "policy" configuration document) ==== */
-
-static int
-s3_policy_op_get(s3_req_t *r)
-{
-    gw_str_t  v;
-    int       rc;
-
-    rc = store_bconf_get(r->ctx->store, r->bucket, STORE_BCONF_POLICY, r->pool,
-                         &v);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_BUCKET_POLICY;
-    }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket policy lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
-    }
-    http_resp_send(r->http, 200, v.base, v.len, "application/json");
-    return GW_OK;
-}
-
-/* Principals of a policy being put must be users of this server. */
-static int
-s3_policy_op_known(void *ud, const char *account_id, const char *user,
-                const char *canonical_id)
-{
-    const gw_conf_t  *cf = ud;
-    size_t            i;
-
-    for (i = 0; i < cf->nusers; i++) {
-        const gw_conf_user_t  *u = &cf->users[i];
-
-        if (canonical_id != NULL ? strcmp(u->canonical_id, canonical_id) == 0
-            : strcmp(u->account_id, account_id) == 0
-              && (user == NULL || strcmp(u->name, user) == 0))
-        {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void
-s3_policy_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
-{
-    s3_policy_t  *p;
-    char          why[256];
-    gw_str_t      v;
-
-    if (err == S3_ERR_ENTITY_TOO_LARGE) {
-        s3_error(r, S3_ERR_MALFORMED_POLICY, "Policy exceeds the maximum "
-                 "allowed document size.");
-        return;
-    }
-    if (err != S3_ERR_NONE) {
-        s3_error(r, err, NULL);
-        return;
-    }
-    if (s3_policy_parse(buf, len, r->bucket, s3_policy_op_known,
-                        (void *) r->ctx->cf, &p, why, sizeof(why)) != GW_OK)
-    {
-        s3_error(r, S3_ERR_MALFORMED_POLICY,
-                 gw_pool_strndup(r->pool, why, strlen(why)));
-        return;
-    }
-    s3_policy_free(p);
-    v.base = buf;
-    v.len = len;
-    s3_bucket_conf_put(r, STORE_BCONF_POLICY, v, 204);
-}
-
-static int
-s3_policy_op_put(s3_req_t *r)
-{
-    int  rc;
-
-    rc = s3_payload_collect(r, S3_POLICY_MAX, s3_policy_op_put_body);
-    if (rc == S3_ERR_ENTITY_TOO_LARGE) {
-        s3_error(r, S3_ERR_MALFORMED_POLICY, "Policy exceeds the maximum "
-                 "allowed document size.");
-        return GW_OK;
-    }
-    return rc == GW_DONE ? GW_OK : rc;
-}
-
-static int
-s3_policy_op_delete(s3_req_t *r)
-{
-    gw_str_t  none = { NULL, 0 };
-
-    s3_bucket_conf_put(r, STORE_BCONF_POLICY, none, 204);
-    return GW_DONE;
 }

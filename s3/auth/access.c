@@ -1,10 +1,10 @@
-/* s3/access.c: the access decision (see access.h for the rules), and the
- * gathering of its inputs for a request: the bucket's owner, ACL and
+/* s3/auth/access.c: the access decision (see access.h for the rules), and
+ * the gathering of its inputs for a request: the bucket's owner, ACL and
  * policy, the object's owner, ACL and tags, and the condition keys of the
- * request context. */
-#include "s3/s3.h"
-#include "s3/access.h"
-#include "s3/sigv4.h"
+ * request context. Also the ACL and tags a request gives what it creates. */
+#include "s3/auth/access.h"
+#include "s3/auth/sigv4.h"
+#include "s3/auth/tags.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -177,24 +177,6 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
 }
 
 /* ==== the inputs of one request ==== */
-
-const char *
-s3_owner_id(s3_req_t *r, const char *name, size_t len)
-{
-    const gw_conf_user_t  *u;
-    char                  *hex;
-
-    u = len ? gw_conf_user_by_name(r->ctx->cf, name, len) : NULL;
-    if (u != NULL) {
-        return u->canonical_id;
-    }
-    /* A user since removed from the configuration keeps the id it had by
-     * default; "" (anonymous, as writer of an object) gets the id of the
-     * empty name, which no user can have. */
-    hex = gw_pool_alloc(r->pool, 65);
-    gw_conf_default_canonical_id(name, len, hex);
-    return hex;
-}
 
 static const char *
 s3_dir_id_by_email(void *ud, const char *email, size_t len)
@@ -573,7 +555,7 @@ s3_access_request_context(s3_req_t *r)
                   "x-amz-grant-full-control");
     v = s3_header(r, "x-amz-tagging");
     if (v != NULL
-        && s3__tagging_header(r, v, &tags, &ntags, &msg) == S3_ERR_NONE)
+        && s3_tags_parse_header(r->pool, v, &tags, &ntags, &msg) == S3_ERR_NONE)
     {
         for (i = 0; i < ntags; i++) {
             t = gw_pool_sprintf(r->pool, "s3:RequestObjectTag/%.*s",
@@ -584,18 +566,18 @@ s3_access_request_context(s3_req_t *r)
                        tags[i].name.base, tags[i].name.len);
         }
     }
-    r->access_ctx.kv = c.kv;
-    r->access_ctx.n = c.n;
-    r->access_ctx_built = 1;
-    return &r->access_ctx;
+    r->access_ctx = gw_pool_alloc(r->pool, sizeof(*r->access_ctx));
+    r->access_ctx->kv = c.kv;
+    r->access_ctx->n = c.n;
+    return r->access_ctx;
 }
 
 /* The request's keys, plus s3:ExistingObjectTag/<key> of obj (may be NULL). */
 static void
 s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
 {
-    const s3_policy_ctx_t  *base = r->access_ctx_built
-                                   ? &r->access_ctx
+    const s3_policy_ctx_t  *base = r->access_ctx != NULL
+                                   ? r->access_ctx
                                    : s3_access_request_context(r);
     s3_ctx_build_t          c;
     size_t                  i;
@@ -804,4 +786,97 @@ s3_bucket_owner_id(s3_req_t *r)
     const s3_bucket_access_t  *ba = s3_request_bucket(r);
 
     return ba != NULL ? ba->owner_id : NULL;
+}
+
+int
+s3_bucket_record(s3_req_t *r, store_bucket_t *out)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+
+    if (ba == NULL) {
+        return S3_ERR_NO_SUCH_BUCKET;
+    }
+    *out = ba->b;
+    return S3_ERR_NONE;
+}
+
+/* ==== what a request says about access to what it creates ==== */
+
+int
+s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
+                    gw_str_t *out, const char **msg)
+{
+    static const struct {
+        const char  *header;
+        unsigned     perm;
+    } grants[] = {
+        { "x-amz-grant-read",         S3_PERM_READ },
+        { "x-amz-grant-write",        S3_PERM_WRITE },
+        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
+        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
+        { "x-amz-grant-full-control", S3_PERM_FULL_CONTROL },
+    };
+    const gw_str_t  *canned = s3_header(r, "x-amz-acl"), *v;
+    s3_acl_dir_t     dir;
+    s3_acl_t         acl;
+    size_t           i;
+    int              rc, any = 0;
+
+    out->base = NULL;
+    out->len = 0;
+    *msg = NULL;
+    memset(&acl, 0, sizeof(acl));
+    snprintf(acl.owner, sizeof(acl.owner), "%s", owner);
+    s3_acl_dir(r, &dir);
+    for (i = 0; i < GW_NELEMS(grants); i++) {
+        v = s3_header(r, grants[i].header);
+        if (v == NULL) {
+            continue;
+        }
+        if (canned != NULL) {
+            *msg = "Specifying both Canned ACLs and Header Grants is not "
+                   "allowed";
+            return S3_ERR_INVALID_REQUEST;
+        }
+        rc = s3_acl_grant_header(r->pool, &acl, grants[i].perm, *v, &dir);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        any = 1;
+    }
+    if (canned != NULL) {
+        rc = s3_acl_canned(r->pool, canned->base, canned->len, owner,
+                           bucket_owner, &acl);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        any = 1;
+    }
+    if (any) {
+        out->base = s3_acl_encode(r->pool, &acl, &out->len);
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_access_new_object(s3_req_t *r, store_object_t *o)
+{
+    const gw_str_t  *v;
+    const char      *msg;
+    int              rc;
+
+    if ((v = s3_header(r, "x-amz-tagging")) != NULL) {
+        rc = s3_tags_parse_header(r->pool, v, &o->tags, &o->ntags, &msg);
+        if (rc != S3_ERR_NONE) {
+            s3_error(r, rc, msg);
+            return -1;
+        }
+    }
+    rc = s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
+                             s3_bucket_owner_id(r), &o->acl, &msg);
+    if (rc != S3_ERR_NONE && msg != NULL) {
+        s3_error(r, rc, msg);
+        return -1;
+    }
+    return rc;
 }

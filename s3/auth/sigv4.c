@@ -1,6 +1,6 @@
-/* s3/sigv4.c: AWS Signature Version 4 for S3, checked the way S3 checks it.
- * Everything here is a pure function of its arguments; see s3/sigv4.h. */
-#include "s3/sigv4.h"
+/* s3/auth/sigv4.c: AWS Signature Version 4 for S3, checked the way S3
+ * checks it. Everything here is a pure function of its arguments; see s3/auth/sigv4.h. */
+#include "s3/auth/sigv4.h"
 #include "core/hash.h"
 
 #include <openssl/crypto.h>
@@ -28,7 +28,6 @@ typedef struct {
     const char  *value;
 } sigv4_param_t;
 
-static const char  sigv4_hex_upper[] = "0123456789ABCDEF";
 
 
 /* ==== small helpers ==== */
@@ -127,58 +126,6 @@ sigv4_header(const s3_sigv4_input_t *in, const char *name)
 
 
 /* ==== URI encoding ==== */
-
-int
-s3_uri_decode(const char *s, size_t n, char *out, size_t *outlen,
-    int plus_is_space)
-{
-    size_t  i, o = 0;
-    int     hi, lo;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            if (n - i < 3) {
-                return GW_EINVAL;
-            }
-            hi = gw_hex_value((unsigned char) s[i + 1]);
-            lo = gw_hex_value((unsigned char) s[i + 2]);
-            if (hi < 0 || lo < 0) {
-                return GW_EINVAL;
-            }
-            out[o++] = (char) (hi << 4 | lo);
-            i += 2;
-        } else if (s[i] == '+' && plus_is_space) {
-            out[o++] = ' ';
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    *outlen = o;
-    return GW_OK;
-}
-
-size_t
-s3_uri_encode(const char *s, size_t n, char *out, int keep_slash)
-{
-    size_t         i, o = 0;
-    unsigned char  c;
-
-    for (i = 0; i < n; i++) {
-        c = (unsigned char) s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
-            || c == '~' || (c == '/' && keep_slash))
-        {
-            out[o++] = (char) c;
-        } else {
-            out[o++] = '%';
-            out[o++] = sigv4_hex_upper[c >> 4];
-            out[o++] = sigv4_hex_upper[c & 0x0f];
-        }
-    }
-    out[o] = '\0';
-    return o;
-}
 
 
 /* ==== time ==== */

@@ -1,18 +1,16 @@
-/* s3/tagging.c: GetObjectTagging, PutObjectTagging, DeleteObjectTagging.
+/* s3/ops/tagging.c: GetObjectTagging, PutObjectTagging, DeleteObjectTagging.
  *
  * Tags live in the object record (store_object_t.tags). Changing them
- * rewrites the record with s3_object_rewrite (object.c).
- *
- * Also the parsing and validation of x-amz-tagging for CopyObject (copy.c). */
-#include "s3/s3.h"
-#include "s3/sigv4.h"
+ * rewrites the record with s3_object_rewrite (s3/record.c). The limits on
+ * a tag set and the x-amz-tagging header are s3/auth/tags.c's. */
+#include "s3/ops/ops.h"
+#include "s3/auth/tags.h"
+#include "s3/payload.h"
+#include "s3/record.h"
 #include "core/log.h"
 
 #include "llhttp.h"
 
-#define S3_TAGS_MAX          10          /* per object, as S3 */
-#define S3_TAG_KEY_MAX       128         /* Unicode characters */
-#define S3_TAG_VALUE_MAX     256
 #define S3_TAGGING_BODY_MAX  (64 * 1024)
 
 
@@ -21,11 +19,11 @@ static int s3_tagging_get(s3_req_t *r), s3_tagging_put(s3_req_t *r),
 
 const s3_route_t  s3_tagging_routes[] = {
     { HTTP_GET,    S3_OBJECT, "tagging", "GetObjectTagging", s3_tagging_get,
-      0, "s3:GetObjectTagging" },
+      0, "s3:GetObjectTagging", NULL },
     { HTTP_PUT,    S3_OBJECT, "tagging", "PutObjectTagging", s3_tagging_put,
-      S3_BODY, "s3:PutObjectTagging" },
+      S3_BODY, "s3:PutObjectTagging", NULL },
     { HTTP_DELETE, S3_OBJECT, "tagging", "DeleteObjectTagging",
-      s3_tagging_delete, 0, "s3:DeleteObjectTagging" },
+      s3_tagging_delete, 0, "s3:DeleteObjectTagging", NULL },
     S3_ROUTE_END
 };
 
@@ -34,114 +32,6 @@ typedef struct s3_tagging_s {
     gw_kv_t         *tags;
     size_t           ntags;
 } s3_tagging_t;
-
-/* ==== validation ==== */
-
-/* Unicode characters of UTF-8 text: bytes that do not continue one. */
-static size_t
-s3_tagging_chars(const gw_str_t *s)
-{
-    size_t  i, n = 0;
-
-    for (i = 0; i < s->len; i++) {
-        n += ((unsigned char) s->base[i] & 0xC0) != 0x80;
-    }
-    return n;
-}
-
-/* S3's limits on an object's tag set. S3_ERR_NONE or InvalidTag, *msg
- * saying which limit. */
-static int
-s3_tagging_check(const gw_kv_t *tags, size_t n, const char **msg)
-{
-    size_t  i, j;
-
-    if (n > S3_TAGS_MAX) {
-        *msg = "Object tags cannot be greater than 10";
-        return S3_ERR_INVALID_TAG;
-    }
-    for (i = 0; i < n; i++) {
-        if (tags[i].name.len == 0) {
-            *msg = "The TagKey you have provided is invalid";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (s3_tagging_chars(&tags[i].name) > S3_TAG_KEY_MAX) {
-            *msg = "The TagKey you have provided is too long, max 128";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (s3_tagging_chars(&tags[i].value) > S3_TAG_VALUE_MAX) {
-            *msg = "The TagValue you have provided is too long, max 256";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (tags[i].name.len >= 4
-            && memcmp(tags[i].name.base, "aws:", 4) == 0)
-        {
-            *msg = "Your TagKey cannot be prefixed with aws:";
-            return S3_ERR_INVALID_TAG;
-        }
-        for (j = 0; j < i; j++) {
-            if (tags[j].name.len == tags[i].name.len
-                && memcmp(tags[j].name.base, tags[i].name.base,
-                          tags[i].name.len) == 0)
-            {
-                *msg = "Cannot provide multiple Tags with the same key";
-                return S3_ERR_INVALID_TAG;
-            }
-        }
-    }
-    return S3_ERR_NONE;
-}
-
-int
-s3__tagging_header(s3_req_t *r, const gw_str_t *v, gw_kv_t **tags,
-                   size_t *ntags, const char **msg)
-{
-    const char  *p = v->base, *end = v->base + v->len, *amp, *eq;
-    gw_kv_t     *t;
-    size_t       n = 1, i, len;
-    char        *buf;
-
-    for (i = 0; i < v->len; i++) {
-        n += v->base[i] == '&';
-    }
-    t = gw_pool_alloc(r->pool, sizeof(gw_kv_t) * n);
-    n = 0;
-    for (; p < end; p = amp < end ? amp + 1 : end) {
-        amp = memchr(p, '&', (size_t) (end - p));
-        amp = amp ? amp : end;
-        if (amp == p) {
-            continue;
-        }
-        eq = memchr(p, '=', (size_t) (amp - p));
-        len = (size_t) ((eq ? eq : amp) - p);
-        buf = gw_pool_alloc(r->pool, len + 1);
-        if (s3_uri_decode(p, len, buf, &len, 1) != GW_OK) {
-            goto bad;
-        }
-        t[n].name.base = buf;
-        t[n].name.len = len;
-        t[n].value.base = "";
-        t[n].value.len = 0;
-        if (eq != NULL) {
-            len = (size_t) (amp - eq - 1);
-            buf = gw_pool_alloc(r->pool, len + 1);
-            if (s3_uri_decode(eq + 1, len, buf, &len, 1) != GW_OK) {
-                goto bad;
-            }
-            t[n].value.base = buf;
-            t[n].value.len = len;
-        }
-        n++;
-    }
-    *tags = t;
-    *ntags = n;
-    return s3_tagging_check(t, n, msg);
-
-bad:
-    *msg = "The header 'x-amz-tagging' shall be encoded as UTF-8 then "
-           "URLEncoded URL query parameters without tag name duplicates.";
-    return S3_ERR_INVALID_ARGUMENT;
-}
 
 /* ==== shared ==== */
 
@@ -303,7 +193,7 @@ s3_tagging_put_body(s3_req_t *r, int err, const char *buf, size_t len)
         s3_error(r, S3_ERR_MALFORMED_XML, NULL);
         return;
     }
-    err = s3_tagging_check(d->tags, d->n, &msg);
+    err = s3_tags_check(d->tags, d->n, &msg);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, msg);
         return;

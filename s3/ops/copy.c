@@ -1,5 +1,5 @@
-/* s3/copy.c: CopyObject (PUT with x-amz-copy-source): a metadata operation
- * that adds chunk references.
+/* s3/ops/copy.c: CopyObject (PUT with x-amz-copy-source): a metadata
+ * operation that adds chunk references.
  *
  *   x-amz-copy-source -> source bucket (the caller's) and key
  *   source record (store_object_get) + store_pin, in one loop turn
@@ -12,12 +12,26 @@
  * No byte of the object is read or written: the pin keeps the collector off
  * the source's chunks until the new record refers to them, even when the
  * source is overwritten or deleted meanwhile. */
-#include "s3/s3.h"
-#include "s3/sigv4.h"
+#include "s3/ops/ops.h"
+#include "s3/auth/access.h"
+#include "s3/auth/tags.h"
+#include "s3/cond.h"
+#include "s3/put.h"
 #include "core/log.h"
 
 #include <strings.h>
 #include <time.h>
+
+#include "llhttp.h"
+
+static int s3_copy_object(s3_req_t *r);
+
+/* PutObject with x-amz-copy-source: the row wins over PutObject's. */
+const s3_route_t  s3_copy_routes[] = {
+    { HTTP_PUT, S3_OBJECT, NULL, "CopyObject", s3_copy_object, S3_BODY,
+      "s3:PutObject", "x-amz-copy-source" },
+    S3_ROUTE_END
+};
 
 typedef struct s3_copy_s {
     s3_req_t        *r;
@@ -27,73 +41,6 @@ typedef struct s3_copy_s {
 
 
 /* ==== the request ==== */
-
-/* "bucket/key" or "/bucket/key", percent-encoded, optionally followed by
- * "?versionId=...". Without versioning the only version there is is "null"
- * (S3's name for the version of an unversioned object); any other id is
- * refused with S3's answer to an id that cannot exist, InvalidArgument.
- * Returns S3_ERR_NONE, or an S3 error with *msg set. */
-int
-s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
-               const char **msg)
-{
-    const gw_str_t  *v = s3_header(r, "x-amz-copy-source");
-    const char      *q, *p, *end, *amp, *eq;
-    char            *dec, *s, *slash;
-    size_t           len, n;
-
-    *msg = NULL;
-    q = memchr(v->base, '?', v->len);
-    if (q != NULL) {
-        end = v->base + v->len;
-        for (p = q + 1; p < end; p = amp < end ? amp + 1 : end) {
-            amp = memchr(p, '&', (size_t) (end - p));
-            amp = amp ? amp : end;
-            eq = memchr(p, '=', (size_t) (amp - p));
-            if (eq == NULL || eq - p != 9 || memcmp(p, "versionId", 9) != 0) {
-                continue;
-            }
-            n = (size_t) (amp - eq - 1);
-            dec = gw_pool_alloc(r->pool, n + 1);
-            if (s3_uri_decode(eq + 1, n, dec, &n, 1) != GW_OK
-                || n != 4 || memcmp(dec, "null", 4) != 0)
-            {
-                *msg = "Invalid version id specified: this server keeps no "
-                       "object versions, so \"null\" is the only version id "
-                       "it knows.";
-                return S3_ERR_INVALID_ARGUMENT;
-            }
-        }
-    }
-    n = q ? (size_t) (q - v->base) : v->len;
-    dec = gw_pool_alloc(r->pool, n + 1);
-    if (s3_uri_decode(v->base, n, dec, &len, 0) != GW_OK) {
-        *msg = "Invalid copy source encoding.";
-        return S3_ERR_INVALID_ARGUMENT;
-    }
-    dec[len] = '\0';
-    s = dec;
-    if (len > 0 && *s == '/') {
-        s++;
-        len--;
-    }
-    slash = memchr(s, '/', len);
-    if (slash == NULL || slash == s || (size_t) (slash - s) + 1 == len
-        || memchr(s, '\0', (size_t) (slash - s)) != NULL)
-    {
-        *msg = "Copy Source must mention the source bucket and key: "
-               "sourcebucket/sourcekey";
-        return S3_ERR_INVALID_ARGUMENT;
-    }
-    *slash = '\0';
-    *bucket = s;
-    key->base = slash + 1;
-    key->len = len - (size_t) (slash + 1 - s);
-    if (key->len > STORE_KEY_MAX) {
-        return S3_ERR_KEY_TOO_LONG;
-    }
-    return S3_ERR_NONE;
-}
 
 
 /* "COPY" (1 when absent), "REPLACE" (0), anything else -1. */
@@ -179,7 +126,7 @@ s3_copy_committed(void *ud, int rc)
 
 /* ==== CopyObject ==== */
 
-int
+static int
 s3_copy_object(s3_req_t *r)
 {
     s3_copy_t       *c;
@@ -193,6 +140,10 @@ s3_copy_object(s3_req_t *r)
     int              rc, copy_meta, copy_tags, sclass = -1;
 
     /* Everything the request alone decides, before any lookup. */
+    rc = s3_object_bucket(r);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
     rc = s3_copy_source(r, &sbucket, &skey, &msg);
     if (rc != S3_ERR_NONE) {
         goto fail;
@@ -220,7 +171,7 @@ s3_copy_object(s3_req_t *r)
         }
     }
     if (!copy_tags && (v = s3_header(r, "x-amz-tagging")) != NULL) {
-        rc = s3__tagging_header(r, v, &tags, &ntags, &msg);
+        rc = s3_tags_parse_header(r->pool, v, &tags, &ntags, &msg);
         if (rc != S3_ERR_NONE) {
             goto fail;
         }

@@ -1,11 +1,14 @@
-/* s3/multipart.c: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+/* s3/ops/multipart.c: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
  * AbortMultipartUpload, ListParts, ListMultipartUploads.
  *
- * Parts stream through PutObject's write path (s3_put_stream) and are kept
+ * Parts stream through the object write path (s3/put.c) and are kept
  * as chunk lists in the index; completion builds the object's chunk list
  * from them in one commit, so no byte is read or written again. */
-#include "s3/s3.h"
-#include "s3/sigv4.h"
+#include "s3/ops/ops.h"
+#include "s3/auth/access.h"
+#include "s3/cond.h"
+#include "s3/put.h"
+#include "s3/uri.h"
 #include "core/log.h"
 
 #include <openssl/evp.h>
@@ -25,17 +28,17 @@ static int s3_mp_create(s3_req_t *r), s3_mp_part(s3_req_t *r),
 
 const s3_route_t  s3_multipart_routes[] = {
     { HTTP_POST,   S3_OBJECT, "uploads", "CreateMultipartUpload",
-      s3_mp_create, 0, "s3:PutObject" },
+      s3_mp_create, 0, "s3:PutObject", NULL },
     { HTTP_PUT,    S3_OBJECT, "uploadId", "UploadPart", s3_mp_part, S3_BODY,
-      "s3:PutObject" },
+      "s3:PutObject", NULL },
     { HTTP_POST,   S3_OBJECT, "uploadId", "CompleteMultipartUpload",
-      s3_mp_complete, S3_BODY, "s3:PutObject" },
+      s3_mp_complete, S3_BODY, "s3:PutObject", NULL },
     { HTTP_DELETE, S3_OBJECT, "uploadId", "AbortMultipartUpload",
-      s3_mp_abort, 0, "s3:AbortMultipartUpload" },
+      s3_mp_abort, 0, "s3:AbortMultipartUpload", NULL },
     { HTTP_GET,    S3_OBJECT, "uploadId", "ListParts", s3_mp_list_parts, 0,
-      "s3:ListMultipartUploadParts" },
+      "s3:ListMultipartUploadParts", NULL },
     { HTTP_GET,    S3_BUCKET, "uploads", "ListMultipartUploads",
-      s3_mp_list_uploads, 0, "s3:ListBucketMultipartUploads" },
+      s3_mp_list_uploads, 0, "s3:ListBucketMultipartUploads", NULL },
     S3_ROUTE_END
 };
 
@@ -176,6 +179,9 @@ s3_mp_create(s3_req_t *r)
     c = gw_pool_calloc(r->pool, sizeof(*c));
     c->r = r;
     rc = s3_put_headers(r, &c->tmpl);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_access_new_object(r, &c->tmpl);
+    }
     if (rc != S3_ERR_NONE) {
         return rc;
     }

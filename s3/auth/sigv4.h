@@ -1,17 +1,18 @@
-/* s3/sigv4.h: AWS Signature Version 4 as S3 checks it on the server side.
+/* s3/auth/sigv4.h: AWS Signature Version 4 as S3 checks it on the server side.
  * Owns the parsing of the Authorization header and of presigned query
  * parameters, the canonical request, the string to sign, the signing key, the
- * chunk and trailer signatures of streaming uploads, and the S3 flavour of
- * URI percent-encoding. Pure functions: no I/O, no clock, no key lookup. The
+ * chunk and trailer signatures of streaming uploads (percent-encoding is
+ * s3/uri.h's). Pure functions: no I/O, no clock, no key lookup. The
  * caller (s3/auth) finds the secret for a->access_key, checks the clock skew
  * and the expiry, and maps the return codes to S3 errors.
  *
  * Hashing uses OpenSSL directly (EVP, HMAC), so this module has no
- * dependency inside s3gw beyond core/gw.h. */
-#ifndef S3_SIGV4_H
-#define S3_SIGV4_H
+ * dependency inside s3gw beyond core/gw.h and s3/uri.h. */
+#ifndef S3_AUTH_SIGV4_H
+#define S3_AUTH_SIGV4_H
 
 #include "core/gw.h"
+#include "s3/uri.h"
 
 /* The request as the HTTP layer received it. Every view is borrowed and must
  * stay valid as long as any s3_sigv4_auth_t parsed from it is used. */
@@ -123,17 +124,5 @@ int s3_sigv4_scope(const s3_sigv4_auth_t *a, char *buf, size_t cap);
 /* Converts YYYYMMDDTHHMMSSZ (16 chars, UTC) to seconds since the epoch.
  * Returns GW_OK, or GW_EINVAL when malformed or out of range. */
 int s3_sigv4_time_parse(const char amz_date[16], int64_t *unix_seconds);
-
-/* Percent-decodes s[0..n) into out (which needs n bytes; the result is not
- * NUL-terminated) and sets *outlen. With plus_is_space, '+' becomes ' ' (the
- * query-string convention). Returns GW_OK, or GW_EINVAL on a malformed %xx. */
-int s3_uri_decode(const char *s, size_t n, char *out, size_t *outlen,
-    int plus_is_space);
-
-/* Percent-encodes s[0..n) by the AWS rules: A-Z a-z 0-9 - _ . ~ stay, every
- * other byte becomes %XX with uppercase hex (a space is %20), and '/' stays
- * when keep_slash. out needs 3n+1 bytes; it is NUL-terminated. Returns the
- * length written, without the NUL. */
-size_t s3_uri_encode(const char *s, size_t n, char *out, int keep_slash);
 
 #endif

@@ -1,12 +1,12 @@
-/* s3/acl.h: access control lists of buckets and objects. Owns the grant
+/* s3/auth/acl.h: access control lists of buckets and objects. Owns the grant
  * model and every way S3 lets a client say one: canned ACLs (x-amz-acl),
  * x-amz-grant-* headers and AccessControlPolicy XML documents (expat), the
  * AccessControlPolicy document GetBucketAcl/GetObjectAcl answer with, and
  * the compact text form store/ keeps (store/ treats it as opaque bytes).
- * Knows nothing of policies or of who is asking; s3/access.c asks it which
- * permissions a caller holds. */
-#ifndef S3_ACL_H
-#define S3_ACL_H
+ * Knows nothing of policies or of who is asking; s3/auth/access.c asks it
+ * which permissions a caller holds. */
+#ifndef S3_AUTH_ACL_H
+#define S3_AUTH_ACL_H
 
 #include <stddef.h>
 
@@ -113,7 +113,7 @@ int s3_acl_decode(gw_pool_t *pool, const char *buf, size_t len,
  * NULL) gets a static description of the first grant that contributed,
  * such as "grant FULL_CONTROL to user", "grant READ to AllUsers", or NULL
  * when none did. LogDelivery grants give no caller anything. Only grants
- * count: what an owner may do regardless is s3/access.c's business. */
+ * count: what an owner may do regardless is s3/auth/access.c's business. */
 unsigned s3_acl_perms(const s3_acl_t *acl, const char *canonical_id,
                       const char **which);
 

@@ -1,8 +1,11 @@
-/* s3/bucket.c: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+/* s3/ops/bucket.c: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
  * GetBucketLocation, GetBucketVersioning, ListObjects (V1) and
  * ListObjectsV2. */
-#include "s3/s3.h"
-#include "s3/sigv4.h"
+#include "s3/ops/ops.h"
+#include "s3/auth/access.h"
+#include "s3/payload.h"
+#include "s3/record.h"
+#include "s3/uri.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -19,78 +22,21 @@ static int s3_bucket_list_all(s3_req_t *r), s3_bucket_create(s3_req_t *r),
 
 const s3_route_t  s3_bucket_routes[] = {
     { HTTP_GET,    S3_SERVICE, NULL, "ListBuckets", s3_bucket_list_all, 0,
-      NULL },
+      NULL, NULL },
     { HTTP_PUT,    S3_BUCKET, NULL, "CreateBucket", s3_bucket_create, S3_BODY,
-      NULL },
+      NULL, NULL },
     { HTTP_HEAD,   S3_BUCKET, NULL, "HeadBucket", s3_bucket_head, 0,
-      "s3:ListBucket" },
+      "s3:ListBucket", NULL },
     { HTTP_DELETE, S3_BUCKET, NULL, "DeleteBucket", s3_bucket_delete, 0,
-      "s3:DeleteBucket" },
+      "s3:DeleteBucket", NULL },
     { HTTP_GET,    S3_BUCKET, "location", "GetBucketLocation",
-      s3_bucket_location, 0, "s3:GetBucketLocation" },
+      s3_bucket_location, 0, "s3:GetBucketLocation", NULL },
     { HTTP_GET,    S3_BUCKET, "versioning", "GetBucketVersioning",
-      s3_bucket_versioning, 0, "s3:GetBucketVersioning" },
+      s3_bucket_versioning, 0, "s3:GetBucketVersioning", NULL },
     { HTTP_GET,    S3_BUCKET, NULL, "ListObjects", s3_bucket_list_objects, 0,
-      "s3:ListBucket" },
+      "s3:ListBucket", NULL },
     S3_ROUTE_END
 };
-
-/* ==== helpers ==== */
-
-int
-s3_bucket_name_valid(const char *name)
-{
-    size_t  i, n = strlen(name);
-    int     dots = 0, digits_only = 1;
-
-    if (n < 3 || n > 63) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        char  c = name[i];
-
-        if (!(islower((unsigned char) c) || isdigit((unsigned char) c)
-              || c == '.' || c == '-'))
-        {
-            return 0;
-        }
-        if (c == '.') {
-            dots++;
-            if (i > 0 && (name[i - 1] == '.' || name[i - 1] == '-')) {
-                return 0;
-            }
-        } else if (c == '-' && i > 0 && name[i - 1] == '.') {
-            return 0;
-        } else if (!isdigit((unsigned char) c)) {
-            digits_only = 0;
-        }
-    }
-    if (!isalnum((unsigned char) name[0]) || !isalnum((unsigned char) name[n - 1])) {
-        return 0;
-    }
-    if (dots == 3 && digits_only) {
-        return 0;    /* formatted like an IP address */
-    }
-    if (strncmp(name, "xn--", 4) == 0 || strncmp(name, "sthree-", 7) == 0
-        || (n > 8 && strcmp(name + n - 8, "-s3alias") == 0)
-        || (n > 7 && strcmp(name + n - 7, "--ol-s3") == 0))
-    {
-        return 0;
-    }
-    return 1;
-}
-
-int
-s3_bucket_record(s3_req_t *r, store_bucket_t *out)
-{
-    const s3_bucket_access_t  *ba = s3_request_bucket(r);
-
-    if (ba == NULL) {
-        return S3_ERR_NO_SUCH_BUCKET;
-    }
-    *out = ba->b;
-    return S3_ERR_NONE;
-}
 
 /* ==== ListBuckets ==== */
 
@@ -612,45 +558,4 @@ s3_bucket_list_objects(s3_req_t *r)
     s3_xml_end(&x, "ListBucketResult");
     s3_send_xml(r, 200, &x);
     return GW_OK;
-}
-
-/* ==== configuration documents (acl.c, policy.c) ==== */
-
-typedef struct {
-    s3_req_t  *r;
-    int        status;
-} s3_bucket_conf_t;
-
-static void
-s3_bucket_conf_stored(void *ud, int rc)
-{
-    s3_bucket_conf_t  *c = ud;
-    s3_req_t          *r = c->r;
-
-    if (r->http->aborted) {
-        http_req_release(r->http);
-        return;
-    }
-    if (rc == GW_ENOBUCKET) {
-        s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-    } else if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "storing the bucket's %s "
-               "failed", r->route->action);
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    } else {
-        http_resp_send(r->http, c->status, NULL, 0, NULL);
-    }
-    http_req_release(r->http);
-}
-
-void
-s3_bucket_conf_put(s3_req_t *r, const char *kind, gw_str_t val, int status)
-{
-    s3_bucket_conf_t  *c = gw_pool_alloc(r->pool, sizeof(*c));
-
-    c->r = r;
-    c->status = status;
-    http_req_hold(r->http);
-    store_bconf_put(r->ctx->store, r->bucket, kind, val, s3_bucket_conf_stored,
-                    c);
 }

@@ -1,0 +1,114 @@
+/* s3/auth/access.h: the access decision. One pure function, s3_access_decide,
+ * decides every request from who asks, the action, the resource, the
+ * resource's owners and ACLs, the bucket policy and the request context,
+ * combining them the way Amazon S3 documents it for buckets with ACLs
+ * enabled (object writer owns the object):
+ *
+ *   1. an explicit Deny in the bucket policy denies (the bucket owner may
+ *      still read, change and delete the policy, so nobody is locked out);
+ *   2. the owner of the resource is allowed: the bucket owner for bucket
+ *      actions and for writes into the bucket (PutObject, DeleteObject,
+ *      AbortMultipartUpload...), the object owner for reads and ACL or tag
+ *      changes of an object (the bucket owner when there is none), the
+ *      initiator of a multipart upload for its abort and part listing;
+ *   3. an Allow in the bucket policy allows, except reads of an object the
+ *      bucket owner does not own: a bucket policy speaks only for what the
+ *      bucket owner owns;
+ *   4. an ACL grant of the permission the action maps to (bucket ACL for
+ *      bucket actions and writes, object ACL for object reads) allows;
+ *   5. anything else is denied.
+ *
+ * s3_access_request gathers those inputs for one request (routes.c), and
+ * s3_access_resource for a second resource of it (a copy source, each key
+ * of DeleteObjects). Also what a request says about access to what it
+ * creates: the ACL (and tags) of a new object or bucket. */
+#ifndef S3_AUTH_ACCESS_H
+#define S3_AUTH_ACCESS_H
+
+#include "s3/auth/acl.h"
+#include "s3/auth/policy.h"
+#include "s3/req.h"
+
+typedef struct s3_access_s {
+    const s3_principal_t   *who;           /* name NULL: anonymous */
+    const char             *action;        /* "s3:GetObject" */
+    const char             *resource;      /* "arn:aws:s3:::b" or ".../key" */
+    const char             *bucket_owner;  /* canonical id */
+    const s3_acl_t         *bucket_acl;    /* NULL: private */
+    const char             *object_owner;  /* canonical id; NULL: no object */
+    const s3_acl_t         *object_acl;    /* NULL: private */
+    const char             *initiator;     /* canonical id of the upload's
+                                            * initiator, or NULL */
+    const s3_policy_t      *policy;        /* NULL: none */
+    const s3_policy_ctx_t  *ctx;
+} s3_access_t;
+
+#define S3_ACCESS_DENY       0
+#define S3_ACCESS_ALLOW      1
+#define S3_ACCESS_NOT_OWNER  2   /* a policy action a policy allows to an
+                                  * account that does not own the bucket:
+                                  * 405 MethodNotAllowed, as S3 */
+
+/* The decision; *why (may be NULL) gets what decided, for the debug log:
+ * "owner", "policy statement <sid> allows", "bucket ACL: grant READ to
+ * AllUsers", "nothing allows it"... (a string that lives as long as a and
+ * the policy). Actions it does not know are denied to all but the owner. */
+int s3_access_decide(const s3_access_t *a, char *why, size_t whylen);
+
+/* 1 when action (with or without "s3:") is one the decision knows. */
+int s3_access_known(const char *action);
+
+/* ==== the inputs of one request ==== */
+
+/* What access decisions read of one bucket, once per request (the type is
+ * declared in s3/req.h). */
+struct s3_bucket_access_s {
+    store_bucket_t       b;
+    const char          *owner_id;     /* canonical id of b.owner */
+    s3_acl_t            *acl;          /* NULL: private */
+    s3_acl_t             acl_buf;
+    s3_policy_t         *policy;       /* NULL: none; borrowed from the
+                                        * policy cache, held by the pool */
+    s3_bucket_access_t  *next;
+};
+
+
+/* Decides the request's route->perm on its bucket or object, and checks
+ * x-amz-expected-bucket-owner: S3_ERR_NONE, AccessDenied, NoSuchBucket,
+ * MethodNotAllowed. */
+int s3_access_request(s3_req_t *r);
+/* Decides action on bucket (key NULL) or bucket/key for the caller of r:
+ * S3_ERR_NONE or the error to answer. For an object action on a missing
+ * key s3:ListBucket decides instead (after any explicit Deny of the
+ * action), so the handler's NoSuchKey is seen by those S3 would show it
+ * to and AccessDenied by everyone else. */
+int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                       const char *action);
+/* Frees the compiled policies of ctx (at exit). */
+void s3_access_cache_free(s3_ctx_t *ctx);
+/* The users as ACLs look them up. */
+void s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir);
+/* What the router's decision read of the request's bucket, or NULL before
+ * it; and the canonical id of that bucket's owner (NULL likewise). */
+const s3_bucket_access_t *s3_request_bucket(const s3_req_t *r);
+const char *s3_bucket_owner_id(s3_req_t *r);
+/* The record of the request's bucket, which the access decision has read:
+ * S3_ERR_NONE or NoSuchBucket. */
+int s3_bucket_record(s3_req_t *r, store_bucket_t *out);
+
+/* ==== what a request says about access to what it creates ==== */
+
+/* The ACL that x-amz-acl or x-amz-grant-* headers of r ask for, for a
+ * resource of owner in a bucket of bucket_owner (canonical ids), encoded
+ * into *out in r->pool; out->base NULL when the request names none.
+ * S3_ERR_NONE or the error, with *msg set or NULL. */
+int s3_acl_from_headers(s3_req_t *r, const char *owner,
+                        const char *bucket_owner, gw_str_t *out,
+                        const char **msg);
+/* x-amz-tagging and x-amz-acl / x-amz-grant-* of a request that creates
+ * the object o (o->owner set) into o->tags and o->acl, in r->pool: tags
+ * feed access decisions (s3:ExistingObjectTag) as the ACL does. Returns
+ * S3_ERR_NONE, an S3_ERR_*, or -1 when it already answered. */
+int s3_access_new_object(s3_req_t *r, store_object_t *o);
+
+#endif

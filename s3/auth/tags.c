@@ -1,0 +1,108 @@
+/* s3/auth/tags.c: object tags as S3 limits them (see s3/auth/tags.h). */
+#include "s3/auth/tags.h"
+#include "s3/uri.h"
+
+/* Unicode characters of UTF-8 text: bytes that do not continue one. */
+static size_t
+s3_tags_chars(const gw_str_t *s)
+{
+    size_t  i, n = 0;
+
+    for (i = 0; i < s->len; i++) {
+        n += ((unsigned char) s->base[i] & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+int
+s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg)
+{
+    size_t  i, j;
+
+    if (n > S3_TAGS_MAX) {
+        *msg = "Object tags cannot be greater than 10";
+        return S3_ERR_INVALID_TAG;
+    }
+    for (i = 0; i < n; i++) {
+        if (tags[i].name.len == 0) {
+            *msg = "The TagKey you have provided is invalid";
+            return S3_ERR_INVALID_TAG;
+        }
+        if (s3_tags_chars(&tags[i].name) > S3_TAG_KEY_MAX) {
+            *msg = "The TagKey you have provided is too long, max 128";
+            return S3_ERR_INVALID_TAG;
+        }
+        if (s3_tags_chars(&tags[i].value) > S3_TAG_VALUE_MAX) {
+            *msg = "The TagValue you have provided is too long, max 256";
+            return S3_ERR_INVALID_TAG;
+        }
+        if (tags[i].name.len >= 4
+            && memcmp(tags[i].name.base, "aws:", 4) == 0)
+        {
+            *msg = "Your TagKey cannot be prefixed with aws:";
+            return S3_ERR_INVALID_TAG;
+        }
+        for (j = 0; j < i; j++) {
+            if (tags[j].name.len == tags[i].name.len
+                && memcmp(tags[j].name.base, tags[i].name.base,
+                          tags[i].name.len) == 0)
+            {
+                *msg = "Cannot provide multiple Tags with the same key";
+                return S3_ERR_INVALID_TAG;
+            }
+        }
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
+                     size_t *ntags, const char **msg)
+{
+    const char  *p = v->base, *end = v->base + v->len, *amp, *eq;
+    gw_kv_t     *t;
+    size_t       n = 1, i, len;
+    char        *buf;
+
+    for (i = 0; i < v->len; i++) {
+        n += v->base[i] == '&';
+    }
+    t = gw_pool_alloc(pool, sizeof(gw_kv_t) * n);
+    n = 0;
+    for (; p < end; p = amp < end ? amp + 1 : end) {
+        amp = memchr(p, '&', (size_t) (end - p));
+        amp = amp ? amp : end;
+        if (amp == p) {
+            continue;
+        }
+        eq = memchr(p, '=', (size_t) (amp - p));
+        len = (size_t) ((eq ? eq : amp) - p);
+        buf = gw_pool_alloc(pool, len + 1);
+        if (s3_uri_decode(p, len, buf, &len, 1) != GW_OK) {
+            goto bad;
+        }
+        t[n].name.base = buf;
+        t[n].name.len = len;
+        t[n].value.base = "";
+        t[n].value.len = 0;
+        if (eq != NULL) {
+            len = (size_t) (amp - eq - 1);
+            buf = gw_pool_alloc(pool, len + 1);
+            if (s3_uri_decode(eq + 1, len, buf, &len, 1) != GW_OK) {
+                goto bad;
+            }
+            t[n].value.base = buf;
+            t[n].value.len = len;
+        }
+        n++;
+    }
+    *tags = t;
+    *ntags = n;
+    return s3_tags_check(t, n, msg);
+
+bad:
+    *msg = "The header 'x-amz-tagging' shall be encoded as UTF-8 then "
+           "URLEncoded URL query parameters without tag name duplicates.";
+    return S3_ERR_INVALID_ARGUMENT;
+}
+

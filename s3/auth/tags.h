@@ -1,0 +1,26 @@
+/* s3/auth/tags.h: object tag sets: S3's limits on them and the
+ * x-amz-tagging header form ("k1=v1&k2=v2"). Tags are read by access
+ * decisions (s3:ExistingObjectTag, s3:RequestObjectTag) as well as by the
+ * tagging, PutObject and copy operations, so they live on the auth floor,
+ * below all of them. Pure functions; results live in the pool given. */
+#ifndef S3_AUTH_TAGS_H
+#define S3_AUTH_TAGS_H
+
+#include "core/gw.h"
+#include "core/pool.h"
+#include "s3/error.h"
+
+#define S3_TAGS_MAX          10          /* per object, as S3 */
+#define S3_TAG_KEY_MAX       128         /* Unicode characters */
+#define S3_TAG_VALUE_MAX     256
+
+/* S3's limits on an object's tag set. S3_ERR_NONE or InvalidTag, *msg
+ * saying which limit. */
+int s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg);
+
+/* x-amz-tagging ("k1=v1&k2=v2") into tags in pool, validated like
+ * PutObjectTagging. Returns S3_ERR_NONE or an S3 error with *msg set. */
+int s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
+                         size_t *ntags, const char **msg);
+
+#endif

@@ -1,0 +1,30 @@
+/* s3/ops/ops.h: the route tables of the operation families, one per file
+ * of s3/ops/, for s3/routes.c. Each family file starts with its table; a
+ * handler never calls another family's: what two need lives a floor down
+ * (s3/auth/ or the request plumbing in s3/).
+ *
+ *   bucket.c     ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+ *                GetBucketLocation, GetBucketVersioning, ListObjects(V2)
+ *   object.c     PutObject, GetObject, HeadObject, DeleteObject
+ *   copy.c       CopyObject (PutObject with x-amz-copy-source)
+ *   multipart.c  Create/Complete/AbortMultipartUpload, UploadPart(Copy),
+ *                ListParts, ListMultipartUploads
+ *   delete.c     DeleteObjects
+ *   tagging.c    Get/Put/DeleteObjectTagging
+ *   acl.c        Get/PutBucketAcl, Get/PutObjectAcl
+ *   policy.c     Get/Put/DeleteBucketPolicy */
+#ifndef S3_OPS_OPS_H
+#define S3_OPS_OPS_H
+
+#include "s3/req.h"
+
+extern const s3_route_t  s3_bucket_routes[];
+extern const s3_route_t  s3_object_routes[];
+extern const s3_route_t  s3_copy_routes[];
+extern const s3_route_t  s3_multipart_routes[];
+extern const s3_route_t  s3_delete_routes[];
+extern const s3_route_t  s3_tagging_routes[];
+extern const s3_route_t  s3_acl_routes[];
+extern const s3_route_t  s3_policy_routes[];
+
+#endif

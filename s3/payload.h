@@ -1,0 +1,34 @@
+/* s3/payload.h: request bodies, decoded and verified as they stream
+ * (aws-chunked framing, chunk signatures through r->body_signature,
+ * Content-MD5, x-amz-checksum-*, the signed payload hash), handed to the
+ * handler one borrowed view at a time; and small bodies (XML documents)
+ * collected whole into the request's pool. */
+#ifndef S3_PAYLOAD_H
+#define S3_PAYLOAD_H
+
+#include "s3/req.h"
+
+/* Results of a decoded, verified body. */
+typedef struct s3_body_s {
+    uint64_t        size;
+    unsigned char   md5[16];
+    gw_cksum_alg_t  cksum_alg;
+    unsigned char   cksum[32];
+} s3_body_t;
+
+/* data gets every decoded byte (borrowed view; GW_AGAIN pauses the socket
+ * until s3_payload_resume). end runs once: with S3_ERR_NONE and the
+ * verified body, or with the S3 error the body failed on (the handler
+ * answers it). Returns an S3_ERR_* when the headers already rule the body
+ * out (bad Content-MD5, bad checksum header, no length). */
+int s3_payload_start(s3_req_t *r, uint64_t max_size,
+                     int (*data)(s3_req_t *r, const char *at, size_t len),
+                     void (*end)(s3_req_t *r, int err, const s3_body_t *b));
+void s3_payload_resume(s3_req_t *r);
+
+/* Reads a small body (an XML document) into r->pool; end gets it. */
+int s3_payload_collect(s3_req_t *r, size_t max,
+                       void (*end)(s3_req_t *r, int err, const char *buf,
+                                   size_t len));
+
+#endif

@@ -1,0 +1,43 @@
+/* s3/put.h: the object write path shared by PutObject and UploadPart (and
+ * later POST uploads): the body streamed through the payload pipeline into
+ * a chunk writer, then one index commit; and the object record fields a
+ * write request's headers give (Content-*, x-amz-meta-*, storage class,
+ * owner, key). The ACL and tags a new object gets are auth's
+ * (s3_access_new_object in s3/auth/access.h). */
+#ifndef S3_PUT_H
+#define S3_PUT_H
+
+#include "s3/payload.h"
+#include "s3/req.h"
+
+typedef struct s3_put_s  s3_put_t;
+
+struct s3_put_s {
+    s3_req_t              *r;
+    store_chunk_writer_t  *w;
+    store_object_t         obj;        /* the record being built */
+    store_cond_t           cond;
+    s3_body_t              body;       /* the verified body, once in */
+    int                    ended;      /* the body is in */
+    int                    done;       /* answered or abandoned */
+    /* Commits the record instead of PutObject's store_object_put; must end
+     * with s3_put_finish. A put with a commit hook never stores inline. */
+    void                 (*commit)(s3_put_t *p);
+    void                  *data;
+};
+
+/* Streams the request body through the payload pipeline into chunks, then
+ * commits (p->commit or PutObject's). Returns GW_DONE, or an S3_ERR_* /
+ * GW_OK when already answered, like a handler. p lives in r->pool. */
+int s3_put_stream(s3_req_t *r, s3_put_t *p, uint64_t max);
+/* Releases the writer (committed or not) and the request. */
+void s3_put_finish(s3_put_t *p, int committed);
+/* Content-*, Cache-Control, Expires and x-amz-meta-* of this request into
+ * o (views into the request; fields it lacks are left alone):
+ * S3_ERR_NONE or MetadataTooLarge. */
+int s3_put_meta(s3_req_t *r, store_object_t *o);
+/* s3_put_meta, plus storage class, owner and key: S3_ERR_NONE or an
+ * S3_ERR_*. */
+int s3_put_headers(s3_req_t *r, store_object_t *o);
+
+#endif

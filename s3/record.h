@@ -1,0 +1,20 @@
+/* s3/record.h: record writes several operations share: rewriting an
+ * object record in place (tags, ACL) and storing a bucket configuration
+ * document (ACL, policy), each answered once durable. */
+#ifndef S3_RECORD_H
+#define S3_RECORD_H
+
+#include "s3/req.h"
+
+/* Rewrites the record of the request's object with edit(copy, ud) applied
+ * (only fields that are views into the old record or into r->pool), and
+ * answers status once committed. S3_ERR_NONE when queued, or the S3 error
+ * to answer (NoSuchKey...). */
+int s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
+                      void *ud, int status);
+/* Stores the configuration document kind of the request's bucket (val.base
+ * NULL removes it) and answers status once it is durable. */
+void s3_bucket_conf_put(s3_req_t *r, const char *kind, gw_str_t val,
+                        int status);
+
+#endif

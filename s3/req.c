@@ -1,0 +1,370 @@
+/* s3/req.c: reading a request (bucket and key from the target, decoded
+ * query parameters, headers, owner ids, the name rules every handler
+ * checks) and answering it (S3 error bodies, XML documents); see
+ * s3/req.h. */
+#include "s3/req.h"
+#include "s3/uri.h"
+#include "core/log.h"
+
+#include <ctype.h>
+#include <strings.h>
+
+/* ==== parsing the request ==== */
+
+static int
+s3_parse_query(s3_req_t *r)
+{
+    gw_str_t     q = r->http->query;
+    const char  *p = q.base, *end = q.base + q.len, *amp, *eq;
+    size_t       n = 1, i, len;
+    char        *buf;
+
+    for (i = 0; i < q.len; i++) {
+        n += q.base[i] == '&';
+    }
+    r->params = gw_pool_alloc(r->pool, sizeof(gw_kv_t) * n);
+    r->nparams = 0;
+    while (p < end) {
+        amp = memchr(p, '&', (size_t) (end - p));
+        if (amp == NULL) {
+            amp = end;
+        }
+        if (amp == p) {
+            p++;
+            continue;
+        }
+        eq = memchr(p, '=', (size_t) (amp - p));
+        gw_kv_t  *kv = &r->params[r->nparams++];
+
+        len = (size_t) ((eq ? eq : amp) - p);
+        buf = gw_pool_alloc(r->pool, len + 1);
+        if (s3_uri_decode(p, len, buf, &len, 1) != GW_OK) {
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+        kv->name.base = buf;
+        kv->name.len = len;
+        if (eq != NULL) {
+            len = (size_t) (amp - eq - 1);
+            buf = gw_pool_alloc(r->pool, len + 1);
+            if (s3_uri_decode(eq + 1, len, buf, &len, 1) != GW_OK) {
+                return S3_ERR_INVALID_ARGUMENT;
+            }
+            kv->value.base = buf;
+            kv->value.len = len;
+        } else {
+            kv->value.base = "";
+            kv->value.len = 0;
+        }
+        p = amp + 1;
+    }
+    return S3_ERR_NONE;
+}
+
+/* Bucket and key from Host (virtual-hosted style under server_name) or from
+ * the path. */
+static int
+s3_parse_target(s3_req_t *r)
+{
+    const gw_conf_t  *cf = r->ctx->cf;
+    const gw_str_t   *host = s3_header(r, "host");
+    gw_str_t          path = r->http->path;
+    char             *dec;
+    size_t            len, hlen, sl, i;
+    const char       *slash, *colon;
+
+    if (path.len == 0 || path.base[0] != '/') {
+        /* Absolute-form targets ("http://host/path") from proxies. */
+        const char  *s = memmem(path.base, path.len, "://", 3);
+
+        if (s == NULL || (s = memchr(s + 3, '/', (size_t) (path.base + path.len - s - 3))) == NULL) {
+            return S3_ERR_INVALID_REQUEST;
+        }
+        path.len -= (size_t) (s - path.base);
+        path.base = s;
+    }
+    dec = gw_pool_alloc(r->pool, path.len + 1);
+    if (s3_uri_decode(path.base, path.len, dec, &len, 0) != GW_OK) {
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    dec[len] = '\0';
+
+    if (cf->server_name != NULL && host != NULL) {
+        colon = memchr(host->base, ':', host->len);
+        hlen = colon ? (size_t) (colon - host->base) : host->len;
+        sl = strlen(cf->server_name);
+        if (hlen > sl + 1 && host->base[hlen - sl - 1] == '.'
+            && strncasecmp(host->base + hlen - sl, cf->server_name, sl) == 0)
+        {
+            r->bucket = gw_pool_strndup(r->pool, host->base, hlen - sl - 1);
+            for (i = 0; r->bucket[i]; i++) {
+                r->bucket[i] = (char) (r->bucket[i] >= 'A' && r->bucket[i] <= 'Z'
+                                       ? r->bucket[i] + 32 : r->bucket[i]);
+            }
+            r->key.base = dec + 1;
+            r->key.len = len - 1;
+            r->target = r->key.len ? S3_OBJECT : S3_BUCKET;
+            return S3_ERR_NONE;
+        }
+    }
+    if (len <= 1) {
+        r->target = S3_SERVICE;
+        return S3_ERR_NONE;
+    }
+    slash = memchr(dec + 1, '/', len - 1);
+    if (slash == NULL) {
+        r->bucket = gw_pool_strndup(r->pool, dec + 1, len - 1);
+        r->target = S3_BUCKET;
+        return S3_ERR_NONE;
+    }
+    r->bucket = gw_pool_strndup(r->pool, dec + 1, (size_t) (slash - dec - 1));
+    r->key.base = slash + 1;
+    r->key.len = len - (size_t) (slash + 1 - dec);
+    r->target = r->key.len ? S3_OBJECT : S3_BUCKET;
+    return S3_ERR_NONE;
+}
+
+int
+s3_req_parse(s3_req_t *r)
+{
+    int  rc;
+
+    rc = s3_parse_target(r);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_parse_query(r);
+    }
+    return rc;
+}
+
+/* ==== lookups ==== */
+
+const gw_str_t *
+s3_param(const s3_req_t *r, const char *name)
+{
+    size_t  i, n = strlen(name);
+
+    for (i = 0; i < r->nparams; i++) {
+        if (r->params[i].name.len == n
+            && memcmp(r->params[i].name.base, name, n) == 0)
+        {
+            return &r->params[i].value;
+        }
+    }
+    return NULL;
+}
+
+const gw_str_t *
+s3_header(const s3_req_t *r, const char *name)
+{
+    return http_req_header(r->http, name);
+}
+
+void
+s3_owner_xml(s3_req_t *r, s3_xml_t *x, const char *tag, const char *owner,
+             size_t len)
+{
+    const gw_conf_user_t  *u = gw_conf_user_by_name(r->ctx->cf, owner, len);
+
+    s3_xml_open(x, tag);
+    s3_xml_elem_str(x, "ID", s3_owner_id(r, owner, len));
+    s3_xml_elem(x, "DisplayName", u ? u->display_name : owner,
+                u ? strlen(u->display_name) : len);
+    s3_xml_close(x, tag);
+}
+
+
+const char *
+s3_owner_id(s3_req_t *r, const char *name, size_t len)
+{
+    const gw_conf_user_t  *u;
+    char                  *hex;
+
+    u = len ? gw_conf_user_by_name(r->ctx->cf, name, len) : NULL;
+    if (u != NULL) {
+        return u->canonical_id;
+    }
+    /* A user since removed from the configuration keeps the id it had by
+     * default; "" (anonymous, as writer of an object) gets the id of the
+     * empty name, which no user can have. */
+    hex = gw_pool_alloc(r->pool, 65);
+    gw_conf_default_canonical_id(name, len, hex);
+    return hex;
+}
+
+/* ==== names and sources ==== */
+
+int
+s3_object_bucket(s3_req_t *r)
+{
+    return r->key.len > STORE_KEY_MAX ? S3_ERR_KEY_TOO_LONG : S3_ERR_NONE;
+}
+
+int
+s3_bucket_name_valid(const char *name)
+{
+    size_t  i, n = strlen(name);
+    int     dots = 0, digits_only = 1;
+
+    if (n < 3 || n > 63) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        char  c = name[i];
+
+        if (!(islower((unsigned char) c) || isdigit((unsigned char) c)
+              || c == '.' || c == '-'))
+        {
+            return 0;
+        }
+        if (c == '.') {
+            dots++;
+            if (i > 0 && (name[i - 1] == '.' || name[i - 1] == '-')) {
+                return 0;
+            }
+        } else if (c == '-' && i > 0 && name[i - 1] == '.') {
+            return 0;
+        } else if (!isdigit((unsigned char) c)) {
+            digits_only = 0;
+        }
+    }
+    if (!isalnum((unsigned char) name[0]) || !isalnum((unsigned char) name[n - 1])) {
+        return 0;
+    }
+    if (dots == 3 && digits_only) {
+        return 0;    /* formatted like an IP address */
+    }
+    if (strncmp(name, "xn--", 4) == 0 || strncmp(name, "sthree-", 7) == 0
+        || (n > 8 && strcmp(name + n - 8, "-s3alias") == 0)
+        || (n > 7 && strcmp(name + n - 7, "--ol-s3") == 0))
+    {
+        return 0;
+    }
+    return 1;
+}
+
+/* "bucket/key" or "/bucket/key", percent-encoded, optionally followed by
+ * "?versionId=...". Without versioning the only version there is is "null"
+ * (S3's name for the version of an unversioned object); any other id is
+ * refused with S3's answer to an id that cannot exist, InvalidArgument.
+ * Returns S3_ERR_NONE, or an S3 error with *msg set. */
+int
+s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
+               const char **msg)
+{
+    const gw_str_t  *v = s3_header(r, "x-amz-copy-source");
+    const char      *q, *p, *end, *amp, *eq;
+    char            *dec, *s, *slash;
+    size_t           len, n;
+
+    *msg = NULL;
+    q = memchr(v->base, '?', v->len);
+    if (q != NULL) {
+        end = v->base + v->len;
+        for (p = q + 1; p < end; p = amp < end ? amp + 1 : end) {
+            amp = memchr(p, '&', (size_t) (end - p));
+            amp = amp ? amp : end;
+            eq = memchr(p, '=', (size_t) (amp - p));
+            if (eq == NULL || eq - p != 9 || memcmp(p, "versionId", 9) != 0) {
+                continue;
+            }
+            n = (size_t) (amp - eq - 1);
+            dec = gw_pool_alloc(r->pool, n + 1);
+            if (s3_uri_decode(eq + 1, n, dec, &n, 1) != GW_OK
+                || n != 4 || memcmp(dec, "null", 4) != 0)
+            {
+                *msg = "Invalid version id specified: this server keeps no "
+                       "object versions, so \"null\" is the only version id "
+                       "it knows.";
+                return S3_ERR_INVALID_ARGUMENT;
+            }
+        }
+    }
+    n = q ? (size_t) (q - v->base) : v->len;
+    dec = gw_pool_alloc(r->pool, n + 1);
+    if (s3_uri_decode(v->base, n, dec, &len, 0) != GW_OK) {
+        *msg = "Invalid copy source encoding.";
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    dec[len] = '\0';
+    s = dec;
+    if (len > 0 && *s == '/') {
+        s++;
+        len--;
+    }
+    slash = memchr(s, '/', len);
+    if (slash == NULL || slash == s || (size_t) (slash - s) + 1 == len
+        || memchr(s, '\0', (size_t) (slash - s)) != NULL)
+    {
+        *msg = "Copy Source must mention the source bucket and key: "
+               "sourcebucket/sourcekey";
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    *slash = '\0';
+    *bucket = s;
+    key->base = slash + 1;
+    key->len = len - (size_t) (slash + 1 - s);
+    if (key->len > STORE_KEY_MAX) {
+        return S3_ERR_KEY_TOO_LONG;
+    }
+    return S3_ERR_NONE;
+}
+
+/* ==== answering ==== */
+
+void
+s3_error_send(http_req_t *hr, s3_req_t *r, int status, const char *code,
+              const char *message, const char *extra)
+{
+    s3_xml_t  x;
+
+    if (hr->responded || hr->aborted) {
+        return;
+    }
+    if (status == 304) {
+        http_resp_send(hr, 304, NULL, 0, NULL);
+        return;
+    }
+    x.pool = hr->pool;
+    x.buf = NULL;
+    x.len = x.cap = 0;
+    s3_xml_raw(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>", 46);
+    s3_xml_elem_str(&x, "Code", code);
+    s3_xml_elem_str(&x, "Message", message);
+    if (r != NULL && r->key.len) {
+        s3_xml_elem(&x, "Key", r->key.base, r->key.len);
+    }
+    if (r != NULL && r->bucket != NULL) {
+        s3_xml_elem_str(&x, "BucketName", r->bucket);
+    }
+    if (extra != NULL) {
+        s3_xml_raw(&x, extra, strlen(extra));
+    }
+    if (hr->path.base != NULL) {
+        s3_xml_elem(&x, "Resource", hr->path.base, hr->path.len);
+    }
+    s3_xml_elem_str(&x, "RequestId", hr->id);
+    s3_xml_elem_str(&x, "HostId", hr->id);
+    s3_xml_raw(&x, "</Error>", 8);
+    http_resp_send(hr, status, x.buf, x.len, "application/xml");
+}
+
+void
+s3_error(s3_req_t *r, int err, const char *message)
+{
+    gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s %s", r->http->id,
+           s3_error_code(err));
+    s3_error_send(r->http, r, s3_error_status(err), s3_error_code(err),
+                  message ? message : s3_error_message(err), NULL);
+}
+
+void
+s3_on_error(http_req_t *hr, int status, const char *code, const char *message)
+{
+    s3_error_send(hr, hr->data, status, code, message, NULL);
+}
+
+void
+s3_send_xml(s3_req_t *r, int status, s3_xml_t *x)
+{
+    http_resp_send(r->http, status, x->buf, x->len, "application/xml");
+}
+

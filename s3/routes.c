@@ -1,0 +1,154 @@
+/* s3/routes.c: from an HTTP request head to an S3 handler; the top floor
+ * of s3/ and the only file that knows every family of operations.
+ *
+ *   addressing (virtual-hosted or path-style) -> bucket, key (req.c)
+ *   query -> decoded parameters (req.c)
+ *   signature (auth/signature.c) -> caller, payload mode
+ *   route (method, target, subresource, selecting header)
+ *   access decision (auth/access.c) on the route's policy action
+ *   -> the handler (ops/) */
+#include "s3/s3.h"
+#include "s3/auth/access.h"
+#include "s3/auth/signature.h"
+#include "s3/ops/ops.h"
+#include "core/log.h"
+
+#include <time.h>
+
+#include "llhttp.h"
+
+static const s3_route_t  *s3_route_tables[] = {
+    s3_bucket_routes,
+    s3_object_routes,
+    s3_copy_routes,
+    s3_multipart_routes,
+    s3_delete_routes,
+    s3_tagging_routes,
+    s3_acl_routes,
+    s3_policy_routes,
+};
+
+/* Query parameters that name a subresource S3 has; one we do not route is
+ * NotImplemented rather than being mistaken for the plain operation. */
+static const char  *s3_subresources[] = {
+    "accelerate", "acl", "analytics", "attributes", "cors", "delete",
+    "encryption", "intelligent-tiering", "inventory", "legal-hold",
+    "lifecycle", "location", "logging", "metrics", "notification",
+    "object-lock", "ownershipControls", "policy", "policyStatus",
+    "publicAccessBlock", "replication", "requestPayment", "restore",
+    "retention", "select", "tagging", "torrent", "uploadId", "uploads",
+    "versioning", "versions", "website", "session", "metadataTable",
+};
+
+/* ==== routing ==== */
+
+static int
+s3_is_subresource(const gw_str_t *name)
+{
+    size_t  i;
+
+    for (i = 0; i < GW_NELEMS(s3_subresources); i++) {
+        if (name->len == strlen(s3_subresources[i])
+            && memcmp(name->base, s3_subresources[i], name->len) == 0)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The row of the tables for r among those with a subresource present in
+ * the query (sub) or without one: one whose header is present wins over
+ * one without a header. *method_seen tells whether any row matched all but
+ * the method. */
+static const s3_route_t *
+s3_route_find(s3_req_t *r, int sub, int *method_seen)
+{
+    const s3_route_t  *rt, *found = NULL;
+    size_t             t;
+
+    for (t = 0; t < GW_NELEMS(s3_route_tables); t++) {
+        for (rt = s3_route_tables[t]; rt->handler != NULL; rt++) {
+            if (rt->target != r->target
+                || (sub ? rt->subresource == NULL
+                          || s3_param(r, rt->subresource) == NULL
+                        : rt->subresource != NULL)
+                || (rt->header != NULL && s3_header(r, rt->header) == NULL))
+            {
+                continue;
+            }
+            *method_seen = 1;
+            if (rt->method == r->http->method
+                && (found == NULL || (found->header == NULL
+                                      && rt->header != NULL)))
+            {
+                found = rt;
+            }
+        }
+    }
+    return found;
+}
+
+/* Routes with a subresource win; a plain route only matches a query that
+ * names no subresource. */
+static int
+s3_route(s3_req_t *r)
+{
+    size_t  i;
+    int     method_seen = 0, sub = 0;
+
+    r->route = s3_route_find(r, 1, &method_seen);
+    if (r->route != NULL) {
+        return S3_ERR_NONE;
+    }
+    for (i = 0; i < r->nparams; i++) {
+        sub |= s3_is_subresource(&r->params[i].name);
+    }
+    if (sub) {
+        return method_seen ? S3_ERR_METHOD_NOT_ALLOWED : S3_ERR_NOT_IMPLEMENTED;
+    }
+    r->route = s3_route_find(r, 0, &method_seen);
+    return r->route != NULL ? S3_ERR_NONE : S3_ERR_METHOD_NOT_ALLOWED;
+}
+
+/* ==== the entry point ==== */
+
+void
+s3_on_request(http_req_t *hr)
+{
+    s3_req_t  *r;
+    int        rc;
+
+    r = gw_pool_calloc(hr->pool, sizeof(*r));
+    r->http = hr;
+    r->ctx = hr->ctx;
+    r->pool = hr->pool;
+    r->now = (int64_t) time(NULL);
+    hr->data = r;
+
+    rc = s3_req_parse(r);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_auth_request(r);
+    }
+    if (rc == S3_ERR_NONE) {
+        rc = s3_route(r);
+    }
+    if (rc == S3_ERR_NONE && r->bucket != NULL
+        && strlen(r->bucket) > STORE_BUCKET_MAX)
+    {
+        rc = r->route->handler != NULL && r->target == S3_BUCKET
+             && r->http->method == HTTP_PUT ? S3_ERR_INVALID_BUCKET_NAME
+                                            : S3_ERR_NO_SUCH_BUCKET;
+    }
+    if (rc == S3_ERR_NONE) {
+        rc = s3_access_request(r);
+    }
+    if (rc == S3_ERR_NONE) {
+        gw_log(GW_LOG_DEBUG, hr->peer, 0, "%s %s user %s", hr->id,
+               r->route->action, r->user ? r->user->name : "(anonymous)");
+        rc = r->route->handler(r);
+    }
+    if (rc > 0) {
+        s3_error(r, rc, NULL);
+    }
+}

@@ -31,7 +31,11 @@ void
 s3_xml_raw(s3_xml_t *x, const char *s, size_t len)
 {
     s3_xml_reserve(x, len + 1);
-    memcpy(x->buf + x->len, s, len);
+    if (len > 0) {
+        /* s may be NULL when len is 0 (an absent field of a record, such
+         * as the owner of an object written anonymously). */
+        memcpy(x->buf + x->len, s, len);
+    }
     x->len += len;
     x->buf[x->len] = '\0';
 }

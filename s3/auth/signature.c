@@ -45,6 +45,27 @@ s3_auth_sigv4_body(const s3_req_t *r, int trailer, const unsigned char prev[32],
     }
 }
 
+/* Every header that steers the request must be covered by its signature
+ * (the exemptions, with their reasons, are in sigv4.c): else AccessDenied
+ * naming those that are not, as Amazon S3 answers. */
+static int
+s3_auth_headers_signed(s3_req_t *r, const s3_sigv4_input_t *in,
+                       const s3_sigv4_auth_t *a)
+{
+    char      names[512];
+    s3_xml_t  x = { r->pool, NULL, 0, 0 };
+
+    if (s3_sigv4_unsigned_headers(in, a, names, sizeof(names)) == 0) {
+        return S3_ERR_NONE;
+    }
+    gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s headers not signed: %s",
+           r->http->id, names);
+    s3_xml_elem_str(&x, "HeadersNotSigned", names);
+    s3_error_send(r->http, r, 403, "AccessDenied", "There were headers "
+                  "present in the request which were not signed", x.buf);
+    return -1;
+}
+
 int
 s3_auth_request(s3_req_t *r)
 {
@@ -153,6 +174,9 @@ s3_auth_request(s3_req_t *r)
     }
     free(canon);
     free(sts);
+    if (s3_auth_headers_signed(r, &in, a) != S3_ERR_NONE) {
+        return -1;
+    }
 
     if (a->presigned) {
         r->payload_mode = S3_PAYLOAD_UNSIGNED;

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdio.h>
 
 #define SIGV4_ALGORITHM     "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR    "aws4_request"
@@ -827,6 +828,105 @@ s3_sigv4_scope(const s3_sigv4_auth_t *a, char *buf, size_t cap)
     *buf++ = '/';
     memcpy(buf, SIGV4_TERMINATOR, sizeof(SIGV4_TERMINATOR));
     return GW_OK;
+}
+
+/* Headers that may come unsigned, each with the reason. Nothing else: an
+ * x-amz-* header changes what a request does (x-amz-copy-source, x-amz-acl,
+ * x-amz-tagging...), so an unsigned one would let whoever holds a presigned
+ * URL, or sits between client and server, steer a signed request. */
+static const char  *sigv4_unsigned_ok[] = {
+    /* Amazon S3 accepts it unsigned: in header auth its value is part of
+     * the canonical request whether it is listed or not, so it cannot be
+     * changed; a presigned request's payload is unsigned whatever it says. */
+    "x-amz-content-sha256",
+};
+
+static int
+sigv4_is_signed(const s3_sigv4_auth_t *a, const char *name, size_t len)
+{
+    const char  *p = a->signed_headers.base;
+    const char  *end = p + a->signed_headers.len, *semi;
+
+    while (p < end) {
+        semi = memchr(p, ';', (size_t) (end - p));
+        if (semi == NULL) {
+            semi = end;
+        }
+        if (gw_ascii_ieq(p, (size_t) (semi - p), name, len)) {
+            return 1;
+        }
+        p = semi + 1;
+    }
+    return 0;
+}
+
+static int
+sigv4_must_sign(const char *name, size_t len)
+{
+    size_t  i;
+
+    if (len < 6 || !gw_ascii_ieq(name, 6, "x-amz-", 6)) {
+        return 0;
+    }
+    for (i = 0; i < GW_NELEMS(sigv4_unsigned_ok); i++) {
+        if (gw_ascii_ieq(name, len, sigv4_unsigned_ok[i],
+                         strlen(sigv4_unsigned_ok[i])))
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Appends name to the list in out (cap bytes), joined by ", ". */
+static void
+sigv4_name_add(char *out, size_t cap, size_t *o, const char *name, size_t len)
+{
+    size_t  w;
+
+    if (cap == 0) {
+        return;
+    }
+    w = (size_t) snprintf(out + *o, cap - *o, "%s%.*s", *o ? ", " : "",
+                          (int) len, name);
+    *o = *o + w < cap ? *o + w : cap - 1;
+}
+
+size_t
+s3_sigv4_unsigned_headers(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
+                          char *out, size_t cap)
+{
+    const gw_kv_t  *h;
+    size_t          i, j, n = 0, o = 0;
+
+    if (cap > 0) {
+        out[0] = '\0';
+    }
+    if (!sigv4_is_signed(a, "host", 4)) {
+        sigv4_name_add(out, cap, &o, "host", 4);
+        n++;
+    }
+    for (i = 0; i < in->nheaders; i++) {
+        h = &in->headers[i];
+        if (!sigv4_must_sign(h->name.base, h->name.len)
+            || gw_ascii_ieq(h->name.base, h->name.len, "host", 4)
+            || sigv4_is_signed(a, h->name.base, h->name.len))
+        {
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            if (gw_ascii_ieq(in->headers[j].name.base, in->headers[j].name.len,
+                             h->name.base, h->name.len))
+            {
+                break;       /* a repeated header is named once */
+            }
+        }
+        if (j == i) {
+            sigv4_name_add(out, cap, &o, h->name.base, h->name.len);
+            n++;
+        }
+    }
+    return n;
 }
 
 int

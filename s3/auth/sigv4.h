@@ -92,6 +92,14 @@ int s3_sigv4_verify(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     const char *secret, unsigned char seed_out[32], char **canonical_out,
     char **sts_out);
 
+/* The headers of in that a signature must cover and a->signed_headers
+ * leaves out: "host", and every x-amz-* header but the exemptions (see
+ * sigv4.c). Their names go into out (cap bytes, NUL-terminated, joined by
+ * ", ", cut short when they do not fit). Returns how many there are: 0
+ * when the signature covers everything that steers the request. */
+size_t s3_sigv4_unsigned_headers(const s3_sigv4_input_t *in,
+    const s3_sigv4_auth_t *a, char *out, size_t cap);
+
 /* key = HMAC chain "AWS4"+secret, date (8 chars), region, service,
  * "aws4_request". */
 void s3_sigv4_signing_key(const char *secret, const char date[8],

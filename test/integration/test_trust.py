@@ -1,0 +1,119 @@
+"""Trust: nothing unsigned steers a signed request, bad input gets S3's
+error instead of being stored or ignored, and odd but legal requests do not
+crash the server (the ASan+UBSan run covers them too)."""
+
+import xml.etree.ElementTree as ET
+
+import botocore.auth
+from botocore.awsrequest import AWSRequest
+
+from harness import S3gwTestCase
+
+
+class SignedHeadersTest(S3gwTestCase):
+    """Every x-amz-* header and Host must be covered by the signature:
+    Amazon S3 answers 403 AccessDenied with HeadersNotSigned otherwise."""
+
+    def setUp(self):
+        super().setUp()
+        self.bucket = self.new_bucket()
+        self.s3.put_object(Bucket=self.bucket, Key='secret', Body=b'top')
+        self.s3.put_object(Bucket=self.bucket, Key='plain', Body=b'plain')
+
+    def assertHeadersNotSigned(self, resp, *names):
+        self.assertRawError(resp, 403, 'AccessDenied')
+        root = ET.fromstring(resp.body)
+        got = root.findtext('HeadersNotSigned') or ''
+        self.assertEqual(sorted(n.strip() for n in got.split(',')),
+                         sorted(names), resp.body)
+        self.assertIn(b'not signed', resp.body)
+
+    def test_presigned_put_with_unsigned_copy_source_and_acl(self):
+        # The URL holder may PUT 'dest' (it is the admin's URL here), but
+        # added, unsigned headers must not turn it into a public copy.
+        target = self.server.presign('PUT', '/%s/dest' % self.bucket)
+        resp = self.server.http('PUT', target, [
+            ('Host', self.server.host), ('Content-Length', '0'),
+            ('x-amz-copy-source', '/%s/secret' % self.bucket),
+            ('x-amz-acl', 'public-read')])
+        self.assertHeadersNotSigned(resp, 'x-amz-acl', 'x-amz-copy-source')
+        self.assertS3Error('NoSuchKey', 404, self.s3.get_object,
+                           Bucket=self.bucket, Key='dest')
+        # The same URL without the added headers works.
+        resp = self.server.http('PUT', target, [
+            ('Host', self.server.host), ('Content-Length', '3')], b'new')
+        self.assertEqual(resp.status, 200, resp)
+
+    def test_header_auth_with_an_added_unsigned_header(self):
+        path = '/%s/obj' % self.bucket
+        hdrs = self.server.sign('PUT', path, body=b'data')
+        hdrs += [('Content-Length', '4'), ('x-amz-acl', 'public-read'),
+                 ('x-amz-meta-note', 'unsigned')]
+        resp = self.server.http('PUT', path, hdrs, b'data')
+        self.assertHeadersNotSigned(resp, 'x-amz-acl', 'x-amz-meta-note')
+        self.assertS3Error(None, 404, self.s3.head_object,
+                           Bucket=self.bucket, Key='obj')
+
+    def test_signed_headers_without_host(self):
+        # botocore always signs Host: sign with Host left out of the list,
+        # then send the real Host unsigned.
+        path = '/%s/plain' % self.bucket
+        req = AWSRequest(method='GET', url=self.server.url + path,
+                         headers={'X-Amz-Content-SHA256': 'UNSIGNED-PAYLOAD'})
+
+        class NoHost(botocore.auth.S3SigV4Auth):
+            def headers_to_sign(self, request):
+                h = super().headers_to_sign(request)
+                del h['host']
+                return h
+        NoHost(self.server.credentials('admin'), 's3',
+               self.server.region).add_auth(req)
+        hdrs = list(req.headers.items()) + [('Host', self.server.host)]
+        self.assertIn('SignedHeaders=x-amz-content-sha256;x-amz-date',
+                      dict(hdrs)['Authorization'])
+        resp = self.server.http('GET', path, hdrs)
+        self.assertHeadersNotSigned(resp, 'host')
+
+    def test_unsigned_content_sha256_is_tolerated(self):
+        # Amazon S3 accepts x-amz-content-sha256 outside SignedHeaders.
+        path = '/%s/plain' % self.bucket
+        req = AWSRequest(method='GET', url=self.server.url + path,
+                         headers={'Host': self.server.host,
+                                  'X-Amz-Content-SHA256': 'UNSIGNED-PAYLOAD'})
+
+        class NoSha(botocore.auth.S3SigV4Auth):
+            def headers_to_sign(self, request):
+                h = super().headers_to_sign(request)
+                del h['x-amz-content-sha256']
+                return h
+        NoSha(self.server.credentials('admin'), 's3',
+              self.server.region).add_auth(req)
+        self.assertNotIn('x-amz-content-sha256', req.headers['Authorization'])
+        resp = self.server.http('GET', path, list(req.headers.items()))
+        self.assertEqual((resp.status, resp.body), (200, b'plain'), resp)
+
+    def test_presigned_get_with_an_added_header(self):
+        target = self.server.presign('GET', '/%s/plain' % self.bucket)
+        resp = self.server.http('GET', target, [('Host', self.server.host)])
+        self.assertEqual((resp.status, resp.body), (200, b'plain'), resp)
+        resp = self.server.http('GET', target, [
+            ('Host', self.server.host), ('x-amz-request-payer', 'requester')])
+        self.assertHeadersNotSigned(resp, 'x-amz-request-payer')
+
+
+class AnonymousWriterTest(S3gwTestCase):
+    """Objects written anonymously into a public-read-write bucket have no
+    owner name: listing them with their owner must not crash (UBSan)."""
+
+    def test_list_fetch_owner_of_anonymous_object(self):
+        bucket = self.new_bucket()
+        self.s3.put_bucket_acl(Bucket=bucket, ACL='public-read-write')
+        resp = self.server.http('PUT', '/%s/anon' % bucket, [
+            ('Host', self.server.host), ('Content-Length', '2')], b'hi')
+        self.assertEqual(resp.status, 200, resp)
+        out = self.s3.list_objects_v2(Bucket=bucket, FetchOwner=True)
+        self.assertEqual([o['Key'] for o in out['Contents']], ['anon'])
+        self.assertIn('ID', out['Contents'][0]['Owner'])
+        out = self.s3.list_objects(Bucket=bucket)
+        self.assertEqual([o['Key'] for o in out['Contents']], ['anon'])
+        self.assertEqual(self.server.running(), True)

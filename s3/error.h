@@ -32,6 +32,7 @@
     XX(INVALID_ACCESS_KEY_ID, 403, "InvalidAccessKeyId",                      \
        "The AWS Access Key Id you provided does not exist in our records.")   \
     XX(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument")          \
+    XX(INVALID_URI, 400, "InvalidURI", "Couldn't parse the specified URI.")   \
     XX(INVALID_BUCKET_NAME, 400, "InvalidBucketName",                         \
        "The specified bucket is not valid.")                                  \
     XX(INVALID_DIGEST, 400, "InvalidDigest",                                  \

@@ -60,6 +60,25 @@ s3_parse_query(s3_req_t *r)
     return S3_ERR_NONE;
 }
 
+/* A bucket name as sent may hold any byte once decoded; only those bucket
+ * names may hold (old names allowed capitals and '_') get as far as a
+ * lookup, so "%00" cannot cut a name short. */
+static int
+s3_bucket_bytes_valid(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (!(gw_ascii_lower(s[i]) >= 'a' && gw_ascii_lower(s[i]) <= 'z')
+            && !(s[i] >= '0' && s[i] <= '9')
+            && s[i] != '.' && s[i] != '-' && s[i] != '_')
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Bucket and key from Host (virtual-hosted style under server_name) or from
  * the path. */
 static int
@@ -95,6 +114,9 @@ s3_parse_target(s3_req_t *r)
         if (hlen > sl + 1 && host->base[hlen - sl - 1] == '.'
             && strncasecmp(host->base + hlen - sl, cf->server_name, sl) == 0)
         {
+            if (!s3_bucket_bytes_valid(host->base, hlen - sl - 1)) {
+                return S3_ERR_INVALID_BUCKET_NAME;
+            }
             r->bucket = gw_pool_strndup(r->pool, host->base, hlen - sl - 1);
             for (i = 0; r->bucket[i]; i++) {
                 r->bucket[i] = (char) (r->bucket[i] >= 'A' && r->bucket[i] <= 'Z'
@@ -111,6 +133,11 @@ s3_parse_target(s3_req_t *r)
         return S3_ERR_NONE;
     }
     slash = memchr(dec + 1, '/', len - 1);
+    if (!s3_bucket_bytes_valid(dec + 1, slash ? (size_t) (slash - dec - 1)
+                                              : len - 1))
+    {
+        return S3_ERR_INVALID_BUCKET_NAME;
+    }
     if (slash == NULL) {
         r->bucket = gw_pool_strndup(r->pool, dec + 1, len - 1);
         r->target = S3_BUCKET;
@@ -129,10 +156,38 @@ s3_req_parse(s3_req_t *r)
     int  rc;
 
     rc = s3_parse_target(r);
+    if (rc == S3_ERR_NONE && r->key.len
+        && !s3_utf8_valid(r->key.base, r->key.len))
+    {
+        rc = S3_ERR_INVALID_URI;         /* as S3 answers such a key */
+    }
     if (rc == S3_ERR_NONE) {
         rc = s3_parse_query(r);
     }
     return rc;
+}
+
+/* Server-side encryption is not offered: a request that asks for it (or
+ * names an SSE-C key to read or copy with) is refused, so no client
+ * believes its data was encrypted. */
+int
+s3_req_unsupported(const s3_req_t *r)
+{
+    const gw_kv_t  *h;
+    size_t          i;
+
+    for (i = 0; i < r->http->nheaders; i++) {
+        h = &r->http->headers[i];
+        if ((h->name.len >= 28
+             && memcmp(h->name.base, "x-amz-server-side-encryption", 28) == 0)
+            || (h->name.len >= 40
+                && memcmp(h->name.base,
+                          "x-amz-copy-source-server-side-encryption", 40) == 0))
+        {
+            return S3_ERR_NOT_IMPLEMENTED;
+        }
+    }
+    return S3_ERR_NONE;
 }
 
 /* ==== lookups ==== */
@@ -329,8 +384,8 @@ s3_error_send(http_req_t *hr, s3_req_t *r, int status, const char *code,
     s3_xml_raw(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>", 46);
     s3_xml_elem_str(&x, "Code", code);
     s3_xml_elem_str(&x, "Message", message);
-    if (r != NULL && r->key.len) {
-        s3_xml_elem(&x, "Key", r->key.base, r->key.len);
+    if (r != NULL && r->key.len && s3_utf8_valid(r->key.base, r->key.len)) {
+        s3_xml_elem(&x, "Key", r->key.base, r->key.len);     /* XML is UTF-8 */
     }
     if (r != NULL && r->bucket != NULL) {
         s3_xml_elem_str(&x, "BucketName", r->bucket);

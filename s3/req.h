@@ -129,6 +129,10 @@ struct s3_req_s {
  * S3_ERR_NONE or the error to answer. */
 int s3_req_parse(s3_req_t *r);
 
+/* Headers that ask for what s3gw does not do (server-side encryption):
+ * S3_ERR_NONE or NotImplemented. */
+int s3_req_unsupported(const s3_req_t *r);
+
 /* A query parameter's decoded value, or NULL. */
 const gw_str_t *s3_param(const s3_req_t *r, const char *name);
 const gw_str_t *s3_header(const s3_req_t *r, const char *name);

@@ -131,6 +131,9 @@ s3_on_request(http_req_t *hr)
         rc = s3_auth_request(r);
     }
     if (rc == S3_ERR_NONE) {
+        rc = s3_req_unsupported(r);
+    }
+    if (rc == S3_ERR_NONE) {
         rc = s3_route(r);
     }
     if (rc == S3_ERR_NONE && r->bucket != NULL

@@ -55,3 +55,46 @@ s3_uri_encode(const char *s, size_t n, char *out, int keep_slash)
     out[o] = '\0';
     return o;
 }
+
+int
+s3_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char  *p = (const unsigned char *) s, *end = p + n;
+    uint32_t              cp;
+    size_t                k, i;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        if (*p >= 0xc2 && *p <= 0xdf) {
+            k = 1;
+            cp = *p & 0x1f;
+        } else if ((*p & 0xf0) == 0xe0) {
+            k = 2;
+            cp = *p & 0x0f;
+        } else if (*p >= 0xf0 && *p <= 0xf4) {
+            k = 3;
+            cp = *p & 0x07;
+        } else {
+            return 0;           /* a continuation byte, 0xc0, 0xc1, > 0xf4 */
+        }
+        if ((size_t) (end - p) <= k) {
+            return 0;
+        }
+        for (i = 1; i <= k; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000)
+            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        {
+            return 0;
+        }
+        p += k + 1;
+    }
+    return 1;
+}

@@ -17,4 +17,8 @@ int s3_uri_decode(const char *s, size_t n, char *out, size_t *outlen,
  * length written, without the NUL. */
 size_t s3_uri_encode(const char *s, size_t n, char *out, int keep_slash);
 
+/* 1 when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF), as S3 requires of object keys. */
+int s3_utf8_valid(const char *s, size_t n);
+
 #endif

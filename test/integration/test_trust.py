@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import botocore.auth
 from botocore.awsrequest import AWSRequest
 
-from harness import S3gwTestCase
+from harness import ClientError, S3gwTestCase
 
 
 class SignedHeadersTest(S3gwTestCase):
@@ -117,3 +117,86 @@ class AnonymousWriterTest(S3gwTestCase):
         out = self.s3.list_objects(Bucket=bucket)
         self.assertEqual([o['Key'] for o in out['Contents']], ['anon'])
         self.assertEqual(self.server.running(), True)
+
+
+class InputTest(S3gwTestCase):
+    """Input S3 refuses is refused with S3's error, and stores nothing."""
+
+    def test_key_that_is_not_utf8(self):
+        bucket = self.new_bucket()
+        for key in ('%FF', 'a%C0%AFb', '%ED%A0%80', '%F4%90%80%80', 'x%E2%82'):
+            path = '/%s/%s' % (bucket, key)
+            resp = self.server.signed('PUT', path, body=b'x',
+                                      headers={'Content-Length': '1'})
+            self.assertRawError(resp, 400, 'InvalidURI')
+            self.assertEqual(ET.fromstring(resp.body).findtext('Message'),
+                             "Couldn't parse the specified URI.")
+            resp = self.server.signed('GET', path)
+            self.assertRawError(resp, 400, 'InvalidURI')
+        self.assertEqual(self.s3.list_objects_v2(Bucket=bucket)['KeyCount'],
+                         0)
+        # Well-formed UTF-8 of every length is fine.
+        key = 'é€😀'
+        self.s3.put_object(Bucket=bucket, Key=key, Body=b'ok')
+        self.assertEqual(self.s3.get_object(Bucket=bucket,
+                                            Key=key)['Body'].read(), b'ok')
+
+    def test_bucket_name_with_a_forbidden_byte(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'v')
+        for name in (bucket + '%00', bucket + '%00junk', 'a%20b',
+                     bucket + '%0A', bucket + '%FF'):
+            for path in ('/%s' % name, '/%s/k' % name):
+                resp = self.server.signed('GET', path)
+                self.assertRawError(resp, 400, 'InvalidBucketName')
+            resp = self.server.signed('PUT', '/%s' % name)
+            self.assertRawError(resp, 400, 'InvalidBucketName')
+        names = [b['Name'] for b in self.s3.list_buckets()['Buckets']]
+        self.assertEqual([n for n in names if n.startswith(bucket)], [bucket])
+
+    def test_server_side_encryption_is_not_implemented(self):
+        bucket = self.new_bucket()
+        self.assertS3Error('NotImplemented', 501, self.s3.put_object,
+                           Bucket=bucket, Key='k', Body=b'v',
+                           ServerSideEncryption='AES256')
+        self.assertS3Error('NotImplemented', 501, self.s3.put_object,
+                           Bucket=bucket, Key='k', Body=b'v',
+                           ServerSideEncryption='aws:kms',
+                           SSEKMSKeyId='key')
+        self.assertS3Error('NotImplemented', 501, self.s3.put_object,
+                           Bucket=bucket, Key='k', Body=b'v',
+                           SSECustomerAlgorithm='AES256',
+                           SSECustomerKey='k' * 32)
+        self.assertEqual(self.s3.list_objects_v2(Bucket=bucket)['KeyCount'],
+                         0)
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'v')
+        with self.assertRaises(ClientError) as cm:
+            self.s3.head_object(Bucket=bucket, Key='k',
+                                SSECustomerAlgorithm='AES256',
+                                SSECustomerKey='k' * 32)
+        self.assertEqual(
+            cm.exception.response['ResponseMetadata']['HTTPStatusCode'], 501)
+        self.assertS3Error('NotImplemented', 501, self.s3.copy_object,
+                           Bucket=bucket, Key='c',
+                           CopySource={'Bucket': bucket, 'Key': 'k'},
+                           ServerSideEncryption='AES256')
+        self.assertS3Error('NotImplemented', 501,
+                           self.s3.create_multipart_upload, Bucket=bucket,
+                           Key='m', ServerSideEncryption='AES256')
+
+    def test_control_characters_in_keys_round_trip(self):
+        bucket = self.new_bucket()
+        keys = ['a\x01b', 'line\nbreak', 'tab\tand\rcr', '\x7fdel', '%0A']
+        for k in keys:
+            self.s3.put_object(Bucket=bucket, Key=k, Body=k.encode())
+        # boto3 asks for encoding-type=url and decodes the answer.
+        got = [o['Key'] for o in
+               self.s3.list_objects_v2(Bucket=bucket)['Contents']]
+        self.assertEqual(sorted(got), sorted(keys))
+        got = [o['Key'] for o in
+               self.s3.list_objects(Bucket=bucket)['Contents']]
+        self.assertEqual(sorted(got), sorted(keys))
+        for k in keys:
+            self.assertEqual(self.s3.get_object(Bucket=bucket,
+                                                Key=k)['Body'].read(),
+                             k.encode())

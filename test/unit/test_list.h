@@ -47,6 +47,27 @@
     TEST_ENTRY(sigv4_no_content_sha256)                                     \
     TEST_ENTRY(sigv4_time_parse)                                            \
     TEST_ENTRY(sigv4_garbage)                                               \
+    /* s3/auth/sigv2 */                                                     \
+    TEST_ENTRY(sigv2_example_get_object)                                    \
+    TEST_ENTRY(sigv2_example_put_object)                                    \
+    TEST_ENTRY(sigv2_example_list)                                          \
+    TEST_ENTRY(sigv2_example_fetch_acl)                                     \
+    TEST_ENTRY(sigv2_example_delete_x_amz_date)                             \
+    TEST_ENTRY(sigv2_example_upload_amz_headers)                            \
+    TEST_ENTRY(sigv2_example_list_buckets_and_unicode)                      \
+    TEST_ENTRY(sigv2_example_presigned)                                     \
+    TEST_ENTRY(sigv2_botocore_put_object)                                   \
+    TEST_ENTRY(sigv2_botocore_get_object_versioned)                         \
+    TEST_ENTRY(sigv2_botocore_presigned_put_with_acl)                       \
+    TEST_ENTRY(sigv2_subresource_order)                                     \
+    TEST_ENTRY(sigv2_subresource_list)                                      \
+    TEST_ENTRY(sigv2_amz_headers)                                           \
+    TEST_ENTRY(sigv2_parse_header_errors)                                   \
+    TEST_ENTRY(sigv2_parse_header_dates)                                    \
+    TEST_ENTRY(sigv2_parse_query_errors)                                    \
+    TEST_ENTRY(sigv2_time_parse)                                            \
+    TEST_ENTRY(sigv2_hmac)                                                  \
+    TEST_ENTRY(sigv2_garbage)                                               \
     /* http/awschunked */                                                   \
     TEST_ENTRY(awschunked_signed)                                           \
     TEST_ENTRY(awschunked_unsigned_trailer)                                 \

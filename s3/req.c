@@ -118,6 +118,7 @@ s3_parse_target(s3_req_t *r)
                 return S3_ERR_INVALID_BUCKET_NAME;
             }
             r->bucket = gw_pool_strndup(r->pool, host->base, hlen - sl - 1);
+            r->bucket_in_host = 1;
             for (i = 0; r->bucket[i]; i++) {
                 r->bucket[i] = (char) (r->bucket[i] >= 'A' && r->bucket[i] <= 'Z'
                                        ? r->bucket[i] + 32 : r->bucket[i]);

@@ -92,10 +92,14 @@ struct s3_req_s {
     const s3_route_t        *route;
     int                      target;
     char                    *bucket;      /* decoded, NUL-terminated, or NULL */
+    unsigned                 bucket_in_host:1;  /* virtual-hosted style */
     gw_str_t                 key;         /* decoded; len 0 when none */
     gw_kv_t                 *params;      /* decoded query parameters */
     size_t                   nparams;
     const gw_conf_user_t    *user;        /* NULL: anonymous */
+    const char              *signature_version;  /* "AWS4-HMAC-SHA256",
+                                                  * "AWS" (SigV2); NULL */
+    unsigned                 presigned:1; /* signed in the query string */
     int64_t                  now;         /* request time, unix seconds */
     int                      payload_mode;
     gw_cksum_alg_t           default_cksum;   /* when the client sends none */

@@ -523,9 +523,9 @@ s3_access_request_context(s3_req_t *r)
                    gw_pool_sprintf(r->pool, "arn:aws:iam::%s:user/%s",
                                    r->user->account_id, r->user->name));
         s3_ctx_str(r, &c, "aws:PrincipalType", "User");
-        s3_ctx_str(r, &c, "s3:authType", s3_param(r, "X-Amz-Signature")
-                   ? "REST-QUERY-STRING" : "REST-HEADER");
-        s3_ctx_str(r, &c, "s3:signatureversion", "AWS4-HMAC-SHA256");
+        s3_ctx_str(r, &c, "s3:authType", r->presigned ? "REST-QUERY-STRING"
+                                                      : "REST-HEADER");
+        s3_ctx_str(r, &c, "s3:signatureversion", r->signature_version);
         if (s3_sigv4_time_parse(r->amz_date, &signed_at) == GW_OK) {
             s3_ctx_str(r, &c, "s3:signatureAge",
                        gw_pool_sprintf(r->pool, "%lld", (long long)

@@ -1,8 +1,9 @@
 /* s3/auth/signature.c: who sent a request: the signature scheme it uses
- * (SigV4 in the Authorization header or presigned in the query; none:
- * anonymous), checked against the caller's secret, the clock and the
+ * (SigV4 or SigV2, in the Authorization header or presigned in the query;
+ * none: anonymous), checked against the caller's secret, the clock and the
  * region, and the payload mode its x-amz-content-sha256 declares. */
 #include "s3/auth/signature.h"
+#include "s3/auth/sigv2.h"
 #include "s3/auth/sigv4.h"
 #include "core/log.h"
 
@@ -66,13 +67,15 @@ s3_auth_headers_signed(s3_req_t *r, const s3_sigv4_input_t *in,
     return -1;
 }
 
-int
-s3_auth_request(s3_req_t *r)
+/* SigV4, in the Authorization header (authz) or presigned: S3_ERR_NONE,
+ * an S3 error, -1 when answered, or GW_DECLINED when the request does not
+ * use it. */
+static int
+s3_auth_sigv4(s3_req_t *r, const gw_str_t *authz)
 {
     http_req_t        *hr = r->http;
     s3_sigv4_input_t   in;
     s3_sigv4_auth_t   *a;
-    const gw_str_t    *authz;
     char              *canon = NULL, *sts = NULL, *extra;
     int64_t            t;
     int                rc;
@@ -84,27 +87,17 @@ s3_auth_request(s3_req_t *r)
     in.nheaders = hr->nheaders;
     a = gw_pool_alloc(r->pool, sizeof(*a));
 
-    authz = s3_header(r, "authorization");
     if (authz != NULL) {
         rc = s3_sigv4_parse_header(*authz, &in, a);
-        if (rc == GW_DECLINED) {
-            s3_error(r, S3_ERR_INVALID_REQUEST, "The authorization mechanism "
-                     "you have provided is not supported. Please use "
-                     "AWS4-HMAC-SHA256.");
-            return -1;
-        }
         if (rc != GW_OK) {
-            return S3_ERR_AUTH_HEADER_MALFORMED;
+            return rc == GW_DECLINED ? GW_DECLINED
+                                     : S3_ERR_AUTH_HEADER_MALFORMED;
         }
     } else {
         rc = s3_sigv4_parse_query(&in, a);
-        if (rc == GW_DECLINED) {
-            r->user = NULL;
-            r->payload_mode = S3_PAYLOAD_UNSIGNED;
-            return S3_ERR_NONE;
-        }
         if (rc != GW_OK) {
-            return S3_ERR_AUTH_QUERY_MALFORMED;
+            return rc == GW_DECLINED ? GW_DECLINED
+                                     : S3_ERR_AUTH_QUERY_MALFORMED;
         }
     }
 
@@ -201,6 +194,8 @@ s3_auth_request(s3_req_t *r)
     {
         r->body_signature = s3_auth_sigv4_body;
     }
+    r->signature_version = "AWS4-HMAC-SHA256";
+    r->presigned = a->presigned;
     memcpy(r->amz_date, a->amz_date, sizeof(r->amz_date));
     s3_sigv4_scope(a, r->scope, sizeof(r->scope));
     s3_sigv4_signing_key(r->user->secret_key, a->date, a->region, a->service,
@@ -208,3 +203,164 @@ s3_auth_request(s3_req_t *r)
     return S3_ERR_NONE;
 }
 
+/* A SigV2 presigned URL carries the x-amz-* headers it signed as query
+ * parameters (botocore moves x-amz-acl, x-amz-meta-* there): they count as
+ * the headers they stand for, after any the request sent itself. */
+static void
+s3_auth_query_headers(s3_req_t *r)
+{
+    http_req_t  *hr = r->http;
+    gw_kv_t     *h;
+    size_t       i, n = 0;
+
+    for (i = 0; i < r->nparams; i++) {
+        n += r->params[i].name.len > 6
+             && gw_ascii_ieq(r->params[i].name.base, 6, "x-amz-", 6);
+    }
+    if (n == 0) {
+        return;
+    }
+    h = gw_pool_alloc(r->pool, (hr->nheaders + n) * sizeof(*h));
+    memcpy(h, hr->headers, hr->nheaders * sizeof(*h));
+    n = hr->nheaders;
+    for (i = 0; i < r->nparams; i++) {
+        const gw_kv_t  *p = &r->params[i];
+        char           *name;
+        size_t          j;
+
+        if (p->name.len <= 6 || !gw_ascii_ieq(p->name.base, 6, "x-amz-", 6)) {
+            continue;
+        }
+        name = gw_pool_alloc(r->pool, p->name.len + 1);
+        for (j = 0; j < p->name.len; j++) {
+            name[j] = (char) gw_ascii_lower(p->name.base[j]);
+        }
+        name[j] = '\0';
+        h[n].name.base = name;
+        h[n].name.len = p->name.len;
+        h[n].value = p->value;
+        n++;
+    }
+    hr->headers = h;
+    hr->nheaders = n;
+}
+
+/* SigV2 ("AWS AK:sig" or AWSAccessKeyId/Expires/Signature): every x-amz-*
+ * header is in its string to sign, the body is unsigned. Returns as
+ * s3_auth_sigv4. */
+static int
+s3_auth_sigv2(s3_req_t *r, const gw_str_t *authz)
+{
+    http_req_t        *hr = r->http;
+    s3_sigv2_input_t   in;
+    s3_sigv2_auth_t   *a;
+    char              *sts = NULL;
+    s3_xml_t           x = { r->pool, NULL, 0, 0 };
+    int                rc;
+
+    in.method = hr->method_name;
+    in.path = hr->path;
+    in.query = hr->query;
+    in.headers = hr->headers;
+    in.nheaders = hr->nheaders;
+    in.bucket.base = r->bucket_in_host ? r->bucket : NULL;
+    in.bucket.len = r->bucket_in_host ? strlen(r->bucket) : 0;
+    if (r->target == S3_BUCKET && !r->bucket_in_host
+        && hr->path.base[hr->path.len - 1] != '/')
+    {
+        /* S3 names a bucket "/bucket/" in the CanonicalizedResource, as
+         * botocore signs it, whether or not the path ends in a slash. */
+        in.path.base = gw_pool_sprintf(r->pool, "%.*s/", (int) hr->path.len,
+                                       hr->path.base);
+        in.path.len = hr->path.len + 1;
+    }
+    a = gw_pool_alloc(r->pool, sizeof(*a));
+
+    if (authz != NULL) {
+        rc = s3_sigv2_parse_header(*authz, &in, a);
+        if (rc == GW_EINVAL) {
+            s3_error(r, S3_ERR_INVALID_ARGUMENT, "AWS authorization header "
+                     "is invalid. Expected AwsAccessKeyId:signature");
+            return -1;
+        }
+        if (rc == GW_ENOTFOUND) {
+            s3_error(r, S3_ERR_ACCESS_DENIED, "AWS authentication requires "
+                     "a valid Date or x-amz-date header");
+            return -1;
+        }
+    } else {
+        rc = s3_sigv2_parse_query(&in, a);
+        if (rc == GW_EINVAL) {
+            s3_error(r, S3_ERR_ACCESS_DENIED, "Query-string authentication "
+                     "requires the Signature, Expires and AWSAccessKeyId "
+                     "parameters");
+            return -1;
+        }
+    }
+    if (rc != GW_OK) {
+        return rc;                                   /* GW_DECLINED */
+    }
+    r->user = gw_conf_user_by_access_key(r->ctx->cf, a->access_key.base,
+                                         a->access_key.len);
+    if (r->user == NULL) {
+        return S3_ERR_INVALID_ACCESS_KEY_ID;
+    }
+    if (a->presigned ? r->now > a->expires
+                     : a->time > r->now + S3_SKEW_MAX
+                       || a->time < r->now - S3_SKEW_MAX)
+    {
+        return a->presigned ? S3_ERR_EXPIRED_REQUEST
+                            : S3_ERR_REQUEST_TIME_TOO_SKEWED;
+    }
+    if (s3_sigv2_verify(&in, a, r->user->secret_key, &sts) != GW_OK) {
+        s3_xml_elem(&x, "AWSAccessKeyId", a->access_key.base,
+                    a->access_key.len);
+        s3_xml_elem_str(&x, "StringToSign", sts);
+        gw_free(sts);
+        s3_error_send(r->http, r, 403, "SignatureDoesNotMatch",
+                      s3_error_message(S3_ERR_SIGNATURE_DOES_NOT_MATCH),
+                      x.buf);
+        return -1;
+    }
+    gw_free(sts);
+    if (a->presigned) {
+        s3_auth_query_headers(r);
+    }
+    r->payload_mode = S3_PAYLOAD_UNSIGNED;
+    r->signature_version = "AWS";
+    r->presigned = a->presigned;
+    return S3_ERR_NONE;
+}
+
+int
+s3_auth_request(s3_req_t *r)
+{
+    const gw_str_t  *authz = s3_header(r, "authorization");
+    int              rc;
+
+    if (authz != NULL && (s3_param(r, "X-Amz-Signature") != NULL
+                          || s3_param(r, "Signature") != NULL))
+    {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Only one auth mechanism "
+                 "allowed; only the X-Amz-Algorithm query parameter, "
+                 "Signature query string parameter or the Authorization "
+                 "header should be specified");
+        return -1;
+    }
+    rc = s3_auth_sigv4(r, authz);
+    if (rc == GW_DECLINED) {
+        rc = s3_auth_sigv2(r, authz);
+    }
+    if (rc != GW_DECLINED) {
+        return rc;
+    }
+    if (authz != NULL) {
+        s3_error(r, S3_ERR_INVALID_REQUEST, "The authorization mechanism "
+                 "you have provided is not supported. Please use "
+                 "AWS4-HMAC-SHA256.");
+        return -1;
+    }
+    r->user = NULL;                                  /* anonymous */
+    r->payload_mode = S3_PAYLOAD_UNSIGNED;
+    return S3_ERR_NONE;
+}

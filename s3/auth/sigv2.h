@@ -118,7 +118,9 @@ int s3_sigv2_parse_query(const s3_sigv2_input_t *in, s3_sigv2_auth_t *a);
  * x-amz-* headers it signed (x-amz-acl, x-amz-security-token, ...) into the
  * URL (the router should apply them as the headers they stand for).
  * CanonicalizedResource: "/" bucket when in->bucket is set, the raw path
- * ("/" when empty), then the signed sub-resources among the query
+ * ("/" when empty; a path-style request on a bucket, "/name", gets its
+ * trailing slash, "/name/", as botocore's authPath has it), then the
+ * signed sub-resources among the query
  * parameters (s3_sigv2_subresource), sorted by name (stably, so repeats keep
  * their order), as "?name" or "?name=value" (value percent-decoded; '+'
  * stays '+' and a malformed escape stays as sent, as Python's unquote has
@@ -131,7 +133,9 @@ char *s3_sigv2_string_to_sign(const s3_sigv2_input_t *in,
 
 /* Signs the StringToSign of the request with secret (a C string) and
  * compares the result with a->signature in constant time (CRYPTO_memcmp).
- * When sts_out is not NULL it receives the StringToSign (as
+ * A path-style request on a bucket ("/name") also matches when signed with
+ * the path as sent, without the trailing slash (signers other than
+ * botocore). When sts_out is not NULL it receives the StringToSign (as
  * s3_sigv2_string_to_sign; the caller frees it with gw_free).
  * Returns GW_OK when the signature matches, GW_ECHECKSUM when it does not. */
 int s3_sigv2_verify(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,

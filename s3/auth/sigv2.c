@@ -833,8 +833,18 @@ sigv2_amz_headers(sigv2_sb_t *sb, const s3_sigv2_input_t *in,
     gw_free(arena);
 }
 
+/* A path-style request on a bucket itself: "/name", one segment. */
+static int
+sigv2_bucket_only(const s3_sigv2_input_t *in)
+{
+    return in->bucket.len == 0 && in->path.len > 1 && in->path.base[0] == '/'
+           && memchr(in->path.base + 1, '/', in->path.len - 1) == NULL;
+}
+
+/* literal: sign a path-style bucket request's "/name" as sent rather than
+ * as "/name/" (see s3_sigv2_string_to_sign). */
 static void
-sigv2_resource(sigv2_sb_t *sb, const s3_sigv2_input_t *in)
+sigv2_resource(sigv2_sb_t *sb, const s3_sigv2_input_t *in, int literal)
 {
     sigv2_sub_t  *s = NULL;
     const char   *p, *end;
@@ -850,6 +860,9 @@ sigv2_resource(sigv2_sb_t *sb, const s3_sigv2_input_t *in)
     if (in->path.len > 0) {
         sigv2_sb_put(sb, in->path.base, in->path.len);
     } else {
+        sigv2_sb_putc(sb, '/');
+    }
+    if (!literal && sigv2_bucket_only(in)) {
         sigv2_sb_putc(sb, '/');
     }
     if (in->query.len == 0) {
@@ -892,9 +905,9 @@ done:
     gw_free(dec);
 }
 
-char *
-s3_sigv2_string_to_sign(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
-    size_t *len)
+static char *
+sigv2_string_to_sign(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
+    int literal, size_t *len)
 {
     sigv2_sb_t      sb = {NULL, 0, 0};
     const gw_kv_t  *h;
@@ -917,11 +930,18 @@ s3_sigv2_string_to_sign(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
     sigv2_sb_put(&sb, a->date.base, a->date.len);
     sigv2_sb_putc(&sb, '\n');
     sigv2_amz_headers(&sb, in, a);
-    sigv2_resource(&sb, in);
+    sigv2_resource(&sb, in, literal);
     if (len != NULL) {
         *len = sb.len;
     }
     return sb.p;
+}
+
+char *
+s3_sigv2_string_to_sign(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
+    size_t *len)
+{
+    return sigv2_string_to_sign(in, a, 0, len);
 }
 
 int
@@ -929,14 +949,24 @@ s3_sigv2_verify(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
     const char *secret, char **sts_out)
 {
     unsigned char  mac[S3_SIGV2_SIG_LEN];
-    char          *sts;
+    char          *sts, *alt;
     size_t         n;
     int            rc;
 
-    sts = s3_sigv2_string_to_sign(in, a, &n);
+    sts = sigv2_string_to_sign(in, a, 0, &n);
     s3_sigv2_hmac(secret, sts, n, mac);
     rc = CRYPTO_memcmp(mac, a->signature, S3_SIGV2_SIG_LEN) == 0
          ? GW_OK : GW_ECHECKSUM;
+    /* Signers that take the path as sent sign a path-style "/name" as it
+     * is; both forms name the same bucket, so either signature proves the
+     * same request. */
+    if (rc != GW_OK && sigv2_bucket_only(in)) {
+        alt = sigv2_string_to_sign(in, a, 1, &n);
+        s3_sigv2_hmac(secret, alt, n, mac);
+        rc = CRYPTO_memcmp(mac, a->signature, S3_SIGV2_SIG_LEN) == 0
+             ? GW_OK : GW_ECHECKSUM;
+        gw_free(alt);
+    }
     /* The right signature of this request is as good as a credential for
      * it until it expires; do not leave it on the stack. */
     OPENSSL_cleanse(mac, sizeof(mac));

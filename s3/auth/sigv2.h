@@ -118,11 +118,12 @@ int s3_sigv2_parse_query(const s3_sigv2_input_t *in, s3_sigv2_auth_t *a);
  * x-amz-* headers it signed (x-amz-acl, x-amz-security-token, ...) into the
  * URL (the router should apply them as the headers they stand for).
  * CanonicalizedResource: "/" bucket when in->bucket is set, the raw path
- * ("/" when empty), then the signed sub-resources among the query
- * parameters (s3_sigv2_subresource), sorted by name (stably, so repeats keep
- * their order), as "?name" or "?name=value" (value percent-decoded; '+'
- * stays '+' and a malformed escape stays as sent, as Python's unquote has
- * it), joined with '&'.
+ * ("/" when empty; a path-style request on a bucket, "/name", gets its
+ * trailing slash, "/name/", as botocore's authPath has it), then the signed
+ * sub-resources among the query parameters (s3_sigv2_subresource), sorted
+ * by name (stably, so repeats keep their order), as "?name" or
+ * "?name=value" (value percent-decoded; '+' stays '+' and a malformed
+ * escape stays as sent, as Python's unquote has it), joined with '&'.
  * Returns a NUL-terminated string allocated with gw_alloc (never NULL; the
  * caller frees it with gw_free) and its length in *len when len is not
  * NULL. It is what SignatureDoesNotMatch's StringToSign element shows. */
@@ -131,7 +132,9 @@ char *s3_sigv2_string_to_sign(const s3_sigv2_input_t *in,
 
 /* Signs the StringToSign of the request with secret (a C string) and
  * compares the result with a->signature in constant time (CRYPTO_memcmp).
- * When sts_out is not NULL it receives the StringToSign (as
+ * A path-style request on a bucket ("/name") also matches when signed with
+ * the path as sent, without the trailing slash (signers other than
+ * botocore). When sts_out is not NULL it receives the StringToSign (as
  * s3_sigv2_string_to_sign; the caller frees it with gw_free).
  * Returns GW_OK when the signature matches, GW_ECHECKSUM when it does not. */
 int s3_sigv2_verify(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
@@ -147,9 +150,9 @@ void s3_sigv2_hmac(const char *secret, const void *msg, size_t n,
 /* 1 when name (raw, as in the query string, case-sensitive) is a query
  * parameter SigV2 signs as a sub-resource: exactly botocore's
  * HmacV1Auth.QSAOfInterest (acl, uploadId, versionId, response-*, ...).
- * Other clients sign slightly different lists (aws-sdk-js v2 has no
- * "select" and does not decode sub-resource values); botocore is the one
- * followed here. */
+ * Other clients differ at the edges (aws-sdk-js v2 signs a shorter list,
+ * without accelerate, analytics, select..., and signs sub-resource values
+ * other than response-* undecoded); botocore is the one followed here. */
 int s3_sigv2_subresource(const char *name, size_t n);
 
 /* Parses an HTTP date for x-amz-date / Date into seconds since the epoch:

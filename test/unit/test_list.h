@@ -59,6 +59,7 @@
     TEST_ENTRY(sigv2_botocore_put_object)                                   \
     TEST_ENTRY(sigv2_botocore_get_object_versioned)                         \
     TEST_ENTRY(sigv2_botocore_presigned_put_with_acl)                       \
+    TEST_ENTRY(sigv2_botocore_bucket_path_style)                            \
     TEST_ENTRY(sigv2_subresource_order)                                     \
     TEST_ENTRY(sigv2_subresource_list)                                      \
     TEST_ENTRY(sigv2_amz_headers)                                           \

@@ -515,6 +515,48 @@ TEST(sigv2_botocore_presigned_put_with_acl)
     CHECK_EQ_INT(query_auth(&in, sts, 1796280897), GW_OK);
 }
 
+TEST(sigv2_botocore_bucket_path_style)
+{
+    /* boto3 path-style ListObjectsV2 sends GET /bkt but signs "/bkt/" (its
+     * authPath for bucket operations). Signers that take the path as sent
+     * sign "/bkt"; both are accepted, for that bucket request only. */
+    static const gw_kv_t  h[] = {
+        KV("date", "Thu, 03 Dec 2026 06:53:57 GMT"),
+    };
+    const char           *q = "list-type=2&prefix=dir%2F&encoding-type=url";
+    s3_sigv2_input_t      in;
+
+    in = input("GET", "/bkt", q, "", h, 1);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":6mgREEQTNHWasVSXdDJfklxenkA=",
+                             "GET\n\n\nThu, 03 Dec 2026 06:53:57 GMT\n"
+                             "/bkt/"), GW_OK);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":5fa/8YUwQ6iaBgp7lQdE/M0Mrk0=",
+                             "GET\n\n\nThu, 03 Dec 2026 06:53:57 GMT\n"
+                             "/bkt/"), GW_OK);
+    in = input("GET", "/bkt/", q, "", h, 1);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":6mgREEQTNHWasVSXdDJfklxenkA=",
+                             NULL), GW_OK);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":5fa/8YUwQ6iaBgp7lQdE/M0Mrk0=",
+                             NULL), GW_ECHECKSUM);
+    /* Not another bucket, not a key, not virtual-hosted. */
+    in = input("GET", "/bkt2", q, "", h, 1);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":6mgREEQTNHWasVSXdDJfklxenkA=",
+                             NULL), GW_ECHECKSUM);
+    in = input("GET", "/bkt/x", q, "", h, 1);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":6mgREEQTNHWasVSXdDJfklxenkA=",
+                             NULL), GW_ECHECKSUM);
+    in = input("GET", "/", q, "bkt", h, 1);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":6mgREEQTNHWasVSXdDJfklxenkA=",
+                             NULL), GW_OK);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":5fa/8YUwQ6iaBgp7lQdE/M0Mrk0=",
+                             NULL), GW_ECHECKSUM);
+    /* An object request is signed as sent. */
+    in = input("POST", "/bkt/k", "uploads", "", h, 1);
+    CHECK_EQ_INT(header_auth(&in, "AWS " AK ":IiVMryLUFstQcX8U6ooMKv2+4ik=",
+                             "POST\n\n\nThu, 03 Dec 2026 06:53:57 GMT\n"
+                             "/bkt/k?uploads"), GW_OK);
+}
+
 
 /* ==== canonicalization ==== */
 

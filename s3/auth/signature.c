@@ -265,15 +265,6 @@ s3_auth_sigv2(s3_req_t *r, const gw_str_t *authz)
     in.nheaders = hr->nheaders;
     in.bucket.base = r->bucket_in_host ? r->bucket : NULL;
     in.bucket.len = r->bucket_in_host ? strlen(r->bucket) : 0;
-    if (r->target == S3_BUCKET && !r->bucket_in_host
-        && hr->path.base[hr->path.len - 1] != '/')
-    {
-        /* S3 names a bucket "/bucket/" in the CanonicalizedResource, as
-         * botocore signs it, whether or not the path ends in a slash. */
-        in.path.base = gw_pool_sprintf(r->pool, "%.*s/", (int) hr->path.len,
-                                       hr->path.base);
-        in.path.len = hr->path.len + 1;
-    }
     a = gw_pool_alloc(r->pool, sizeof(*a));
 
     if (authz != NULL) {

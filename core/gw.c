@@ -103,6 +103,7 @@ gw_strerror(int rc)
     case GW_EPRECOND:   return "precondition failed";
     case GW_ECHECKSUM:  return "checksum mismatch";
     case GW_ENOBUCKET:  return "no such bucket";
+    case GW_EFORMAT:    return "unsupported data format";
     }
     if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE) {
         return mdb_strerror(rc);

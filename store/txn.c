@@ -228,15 +228,33 @@ store__pinned(store_t *st, const unsigned char sha[32])
 
 /* ==== reference counts ==== */
 
+int
+store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32])
+{
+    store_recw_t  w;
+    MDB_val       k, v;
+    int           rc;
+
+    store__gcq_encode(st->batch_seq, &w);
+    k.mv_data = (void *) sha;
+    k.mv_size = 32;
+    v.mv_data = w.buf;
+    v.mv_size = w.len;
+    rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+    store__recw_free(&w);
+    return rc;
+}
+
 /* Adds delta (+1/-1) to each chunk's count. A chunk reaching zero goes to
  * the collector's queue; one coming back leaves it. */
 int
 store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
                 size_t n, int delta)
 {
+    store_recw_t   w;
     MDB_val        k, v;
-    unsigned char  buf[12];
     uint64_t       count;
+    uint32_t       len;
     size_t         i;
     int            rc;
 
@@ -248,8 +266,10 @@ store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
             count = 0;
         } else if (rc != 0) {
             return rc;
-        } else {
-            memcpy(&count, v.mv_data, sizeof(count));
+        } else if (store__ref_decode(v.mv_data, v.mv_size, &count, &len)
+                   != GW_OK)
+        {
+            return GW_ECORRUPT;
         }
         if (delta < 0 && count == 0) {
             continue;   /* never below zero, even on a damaged index */
@@ -257,18 +277,15 @@ store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
         count = delta > 0 ? count + 1 : count - 1;
         if (count == 0) {
             rc = mdb_del(txn, st->db_refs, &k, NULL);
-            if (rc != 0) {
-                return rc;
+            if (rc == 0) {
+                rc = store__gcq_put(st, txn, c[i].sha);
             }
-            v.mv_data = &st->batch_seq;
-            v.mv_size = sizeof(st->batch_seq);
-            rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
         } else {
-            memcpy(buf, &count, 8);
-            memcpy(buf + 8, &c[i].len, 4);
-            v.mv_data = buf;
-            v.mv_size = sizeof(buf);
+            store__ref_encode(count, c[i].len, &w);
+            v.mv_data = w.buf;
+            v.mv_size = w.len;
             rc = mdb_put(txn, st->db_refs, &k, &v, 0);
+            store__recw_free(&w);
             if (rc == 0 && count == 1) {
                 rc = mdb_del(txn, st->db_gcq, &k, NULL);
                 rc = rc == MDB_NOTFOUND ? 0 : rc;

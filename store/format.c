@@ -8,6 +8,7 @@
 #include "core/log.h"
 
 #define STORE_META_FORMAT   "format"
+#define STORE_META_GEN      "generation"
 
 /* Format 1 kept its bucket records in a database of this name. Format 2
  * puts a plain key of the same name in LMDB's main database instead, so
@@ -297,10 +298,56 @@ store_upgrade_v1(store_t *st, MDB_txn *txn, MDB_dbi old)
     return GW_OK;
 }
 
-/* ==== opening ==== */
+/* ==== the generation counter ==== */
+
+static int
+store_generation_load(store_t *st, MDB_txn *txn)
+{
+    MDB_val  k, v;
+    int      rc;
+
+    k.mv_data = STORE_META_GEN;
+    k.mv_size = sizeof(STORE_META_GEN) - 1;
+    rc = mdb_get(txn, st->db_meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        st->gen_last = st->gen_saved = 0;
+        return GW_OK;
+    }
+    if (rc == 0) {
+        rc = store__meta_counter_decode(v.mv_data, v.mv_size, &st->gen_last);
+    }
+    if (rc != 0) {
+        /* Giving out a number twice would make a stale conditional write
+         * succeed: better not to start. */
+        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot read the "
+               "generation counter of the index in \"%s\"", st->dir);
+        return rc;
+    }
+    st->gen_saved = st->gen_last;
+    return GW_OK;
+}
 
 int
-store__format_open(store_t *st, MDB_txn *txn)
+store__generation_save(store_t *st, MDB_txn *txn)
+{
+    store_recw_t  w;
+    MDB_val       k, v;
+    int           rc;
+
+    store__meta_counter_encode(st->gen_last, &w);
+    k.mv_data = STORE_META_GEN;
+    k.mv_size = sizeof(STORE_META_GEN) - 1;
+    v.mv_data = w.buf;
+    v.mv_size = w.len;
+    rc = mdb_put(txn, st->db_meta, &k, &v, 0);
+    store__recw_free(&w);
+    return rc;
+}
+
+/* ==== opening ==== */
+
+static int
+store_format_check(store_t *st, MDB_txn *txn)
 {
     MDB_dbi   meta, old;
     MDB_val   k, v;
@@ -354,4 +401,12 @@ store__format_open(store_t *st, MDB_txn *txn)
         return GW_EFORMAT;
     }
     return store_format_dbs(st, txn);
+}
+
+int
+store__format_open(store_t *st, MDB_txn *txn)
+{
+    int  rc = store_format_check(st, txn);
+
+    return rc != GW_OK ? rc : store_generation_load(st, txn);
 }

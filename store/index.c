@@ -341,7 +341,7 @@ store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 
     return store__object_commit(st, txn, op->bucket, key, op->val,
                                 op->val_len, op->chunks, op->nchunks,
-                                &op->cond);
+                                &op->cond, NULL);
 }
 
 void

@@ -52,6 +52,8 @@ struct store_s {
     int               busy;
     int               batch_rc;
     uint64_t          batch_seq;      /* number of the batch being applied */
+    uint64_t          gen_last;       /* the last object generation given */
+    uint64_t          gen_saved;      /* ... and the one meta holds */
 
     /* The collector. */
     uv_timer_t        gc_timer;
@@ -128,6 +130,8 @@ int store__rec_next(store_rec_t *r, store_field_t *f);
  * buf unless they are copied into a struct. */
 void store__meta_format_encode(uint32_t format, store_recw_t *w);
 int store__meta_format_decode(const void *buf, size_t len, uint32_t *format);
+void store__meta_counter_encode(uint64_t value, store_recw_t *w);
+int store__meta_counter_decode(const void *buf, size_t len, uint64_t *value);
 void store__bucket_encode(const store_bucket_t *b, store_recw_t *w);
 int store__bucket_decode(const void *name, size_t name_len, const void *buf,
                          size_t len, store_bucket_t *out);
@@ -149,6 +153,9 @@ void *store__object_encode(const store_object_t *o, size_t *len);
 #define STORE_DECODE_CHUNKS  1
 int store__object_decode(const void *buf, size_t len, int flags,
                          store_object_t **out);
+/* Sets the generation of an encoded record (it is always there, at a fixed
+ * place): GW_OK, or GW_ECORRUPT for a value that is not such a record. */
+int store__object_set_generation(void *val, size_t len, uint64_t gen);
 /* Chunk list of an encoded record, without decoding the rest (the whole
  * record is still checked: no references from a damaged one). */
 int store__object_chunks(const void *buf, size_t len,
@@ -166,19 +173,22 @@ int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
                        gw_str_t key, MDB_val *v);
 
 /* Writes obj's encoded record val under (bucket, key) in txn: checks cond
- * against the current version, moves chunk references from it to chunks.
- * Shared by PutObject and CompleteMultipartUpload. */
+ * against the current version, gives val the next generation (into *gen
+ * when not NULL), moves chunk references from the current version to
+ * chunks. Shared by PutObject and CompleteMultipartUpload. */
 int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
-                         gw_str_t key, const void *val, size_t val_len,
+                         gw_str_t key, void *val, size_t val_len,
                          const store_chunk_ref_t *chunks, size_t nchunks,
-                         const store_cond_t *cond);
+                         const store_cond_t *cond, uint64_t *gen);
 
 /* ==== format.c: the format marker, opening the databases, upgrades ==== */
 
 /* Inside the open transaction: reads the format marker, refuses a newer
  * format (GW_EFORMAT, logged), upgrades format 1, creates a fresh index,
- * and opens every database handle of st. */
+ * opens every database handle of st and reads the generation counter. */
 int store__format_open(store_t *st, MDB_txn *txn);
+/* Saves st->gen_last in meta, inside a batch's transaction. */
+int store__generation_save(store_t *st, MDB_txn *txn);
 
 /* ==== multipart.c: uploads, above txn.c; index.c calls these ==== */
 

@@ -568,7 +568,8 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     obj.mtime_ms = c->result.mtime_ms;
     val = store__object_encode(&obj, &val_len);
     rc = store__object_commit(st, txn, u->bucket, u->tmpl->key, val, val_len,
-                              chunks, nchunks, &c->cond);
+                              chunks, nchunks, &c->cond,
+                              &c->result.generation);
     if (rc == GW_OK) {
         rc = store_upload_drop(st, txn, op->key);
     }

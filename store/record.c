@@ -17,11 +17,15 @@
 enum {
     REC_KEY = 1, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
     REC_CACHE, REC_EXPIRES, REC_META, REC_INLINE, REC_CHUNKS, REC_TAG,
-    REC_PARTS, REC_ACL
+    REC_PARTS, REC_ACL, REC_GEN
 };
+
+/* The generation is the first field, so its value sits at a fixed offset. */
+#define REC_GEN_OFF      (REC_FIXED + REC_FIELD_HEAD)
 
 /* The other records' tags. */
 #define REC_META_FORMAT     1
+#define REC_COUNTER_VALUE   1
 #define REC_BUCKET_OWNER    1
 #define REC_BUCKET_REGION   2
 #define REC_BUCKET_CTIME    3
@@ -254,6 +258,31 @@ store__meta_format_decode(const void *buf, size_t len, uint32_t *format)
     return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
 }
 
+void
+store__meta_counter_encode(uint64_t value, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_u64(w, REC_COUNTER_VALUE, value);
+    store__recw_end(w);
+}
+
+int
+store__meta_counter_decode(const void *buf, size_t len, uint64_t *value)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc, seen = 0;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_COUNTER_VALUE) {
+            rc = rec_field_u64(&f, value);
+            seen = 1;
+        }
+    }
+    return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
+}
+
 /* ==== buckets ==== */
 
 void
@@ -466,7 +495,7 @@ store__object_encode(const store_object_t *o, size_t *len)
         &o->expires
     };
     unsigned char   *buf, *p;
-    size_t           i, j, n = REC_FIXED + 1 + 5 + o->acl.len;
+    size_t           i, j, n = REC_FIXED + 1 + 5 + 8 + 5 + o->acl.len;
 
     for (i = 0; i < GW_NELEMS(strs); i++) {
         n += 5 + strs[i]->len;
@@ -492,6 +521,10 @@ store__object_encode(const store_object_t *o, size_t *len)
     memcpy(p + 24, o->md5, 16);
     memcpy(p + 40, o->cksum, 32);
     p += REC_FIXED;
+    *p++ = REC_GEN;
+    rec_u32(p, 8);
+    rec_u64(p + 4, o->generation);
+    p += 4 + 8;
     for (i = 0; i < GW_NELEMS(strs); i++) {
         if (strs[i]->len) {
             p = rec_field(p, (int) i + REC_KEY, strs[i]->base, strs[i]->len);
@@ -530,6 +563,20 @@ store__object_encode(const store_object_t *o, size_t *len)
     *p++ = STORE_REC_END;
     *len = (size_t) (p - buf);
     return buf;
+}
+
+int
+store__object_set_generation(void *val, size_t len, uint64_t gen)
+{
+    unsigned char  *p = val;
+
+    if (len < REC_GEN_OFF + 8 + 1 || p[0] != STORE_REC_V1
+        || p[REC_FIXED] != REC_GEN || rec_get_u32(p + REC_FIXED + 1) != 8)
+    {
+        return GW_ECORRUPT;
+    }
+    rec_u64(p + REC_GEN_OFF, gen);
+    return GW_OK;
 }
 
 /* The fields of an object record, after its fixed head. */
@@ -576,6 +623,9 @@ store__object_decode(const void *buf, size_t len, int flags,
     rc = rec_object_open(&r, buf, len);
     while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
         nmeta += f.tag == REC_META || f.tag == REC_TAG;
+        if (f.tag == REC_GEN && f.len != 8) {
+            rc = GW_ECORRUPT;
+        }
     }
     if (rc != GW_DONE) {
         return GW_ECORRUPT;
@@ -629,6 +679,8 @@ store__object_decode(const void *buf, size_t len, int flags,
         } else if (f.tag == REC_ACL) {
             o->acl.base = (const char *) f.data;
             o->acl.len = f.len;
+        } else if (f.tag == REC_GEN) {
+            o->generation = rec_get_u64(f.data);
         } else if (f.tag == REC_INLINE) {
             o->inline_data.base = (const char *) f.data;
             o->inline_data.len = f.len;

@@ -39,6 +39,8 @@
  *
  *   (main)   "buckets"                 -> a line of text, the tombstone above
  *   meta     "format"                  -> meta record
+ *            "generation"              -> counter record: the last object
+ *                                         generation given out
  *   bucket   name                      -> bucket record
  *   bconf    bucket 0x00 kind          -> bconf record: one configuration
  *                                         document of the bucket, kind "acl"
@@ -70,6 +72,7 @@
  * corrupt (GW_ECORRUPT). Bytes after the end byte are ignored.
  *
  *   meta      1 u32 store format                                  (required)
+ *   counter   1 u64 value                                         (required)
  *   bucket    1 owner: the user name, whole (up to
  *               GW_CONF_USER_NAME_MAX bytes)  2 region (up to
  *               GW_CONF_REGION_MAX)  3 i64 creation time, ms      (required)
@@ -91,6 +94,16 @@
  *   11 chunk list: n * (sha256[32] | u64 offset | u32 length)
  *   12 one object tag "key\0value"  13 part sizes of a multipart object:
  *   n * u64  14 the object's ACL (s3/acl.h's stored form; absent: private)
+ *   15 u64 generation: always the first field, at byte 72, so that a commit
+ *   can set it in an encoded record (absent in format-1 records: 0)
+ *
+ * An object's generation is the number of the write that made its record:
+ * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
+ * rewrite of its metadata, tags or ACL) takes the next number of one counter
+ * of the store (meta "generation", saved with the batch), so generations
+ * grow with every write and are never given twice, even to a key deleted
+ * and written again. A writer can make its commit conditional on the
+ * generation it read (store_cond_t).
  *
  * A part holds references to its chunks like an object does. Completing an
  * upload, in one transaction, writes the object record from the chosen
@@ -187,6 +200,10 @@ typedef struct store_object_s {
     gw_str_t            inline_data;   /* set when there are no chunks */
     store_chunk_ref_t  *chunks;
     size_t              nchunks;
+    uint64_t            generation;    /* read: the write that made this
+                                        * record (see above), 0 for one from
+                                        * before generations; ignored when
+                                        * writing: the commit sets it */
     void               *raw;
 } store_object_t;
 
@@ -194,8 +211,14 @@ typedef struct store_object_s {
 typedef struct store_cond_s {
     unsigned       if_none_match_star:1;
     unsigned       has_if_match:1;
+    /* Commit only if the key's current record has this generation (read
+     * it with store_object_get): otherwise GW_ECONFLICT, also when the key
+     * is gone. For read-modify-write updates: on GW_ECONFLICT read again,
+     * apply the change again, and retry. */
+    unsigned       has_generation:1;
     unsigned char  if_match_md5[16];
     uint32_t       if_match_nparts;
+    uint64_t       generation;
 } store_cond_t;
 
 /* Opens (creating when needed) the store under cf->data_dir, checks or
@@ -250,9 +273,11 @@ int store_object_get(store_t *st, const char *bucket, gw_str_t key,
 void store_object_free(store_object_t *o);
 
 /* Commits obj under bucket (copied before return), replacing any previous
- * version and moving chunk references. done gets GW_OK, GW_ENOBUCKET,
- * GW_EPRECOND (a condition failed), GW_ENOTFOUND (If-Match on a missing
- * key) or an I/O error. cond may be NULL. */
+ * version and moving chunk references, with the next generation. done gets
+ * GW_OK, GW_ENOBUCKET, GW_ECONFLICT (cond->has_generation and the record is
+ * not that generation, or gone), GW_EPRECOND (another condition failed),
+ * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. cond may be
+ * NULL. */
 void store_object_put(store_t *st, const char *bucket,
                       const store_object_t *obj, const store_cond_t *cond,
                       store_done_pt done, void *ud);
@@ -318,12 +343,14 @@ typedef struct store_complete_s {
     /* Results (set by the commit). */
     int              reason;       /* STORE_COMPLETE_* when done gets GW_EINVAL */
     uint32_t         bad_part;
-    store_object_t   result;       /* size, md5, nparts, checksum of the object */
+    store_object_t   result;       /* size, md5, nparts, checksum and
+                                    * generation of the object */
 } store_complete_t;
 
 /* Assembles the object from the listed parts in one commit and drops the
- * upload. done gets GW_OK, GW_EINVAL (see c->reason), GW_EPRECOND,
- * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. */
+ * upload. done gets GW_OK, GW_EINVAL (see c->reason), GW_ECONFLICT,
+ * GW_EPRECOND, GW_ENOTFOUND (If-Match on a missing key) or an I/O error
+ * (c->cond as store_object_put's cond). */
 void store_upload_complete(store_t *st, const char *id, store_complete_t *c,
                            store_done_pt done, void *ud);
 

@@ -345,6 +345,7 @@ check_object(const store_object_t *a, const store_object_t *b)
     CHECK_EQ_INT(a->mtime_ms, b->mtime_ms);
     CHECK(memcmp(a->md5, b->md5, 16) == 0);
     CHECK_EQ_INT(a->nparts, b->nparts);
+    CHECK(a->generation == b->generation);
     CHECK_EQ_INT(a->storage_class, b->storage_class);
     CHECK_EQ_INT(a->cksum_alg, b->cksum_alg);
     CHECK(memcmp(a->cksum, b->cksum, 32) == 0);
@@ -416,6 +417,7 @@ TEST(record_object)
     }
     o.chunks = chunks;
     o.nchunks = 2;
+    o.generation = UINT64_C(0x1122334455667788);
 
     buf = store__object_encode(&o, &len);
     CHECK_EQ_INT(store__object_decode(buf, len, STORE_DECODE_CHUNKS, &d),
@@ -438,8 +440,48 @@ TEST(record_object)
     check_object(&o, d);
     store_object_free(d);
     gw_free(x);
+    /* A commit sets the generation in place. */
+    CHECK_EQ_INT(store__object_set_generation(buf, len, 42), GW_OK);
+    CHECK_EQ_INT(store__object_decode(buf, len, 0, &d), GW_OK);
+    CHECK_EQ_INT(d->generation, 42);
+    store_object_free(d);
+    CHECK_EQ_INT(store__object_set_generation(buf, 80, 42), GW_ECORRUPT);
+    /* A record without the field (format 1) has generation 0. */
+    memmove(buf + 72, buf + 72 + 13, len - 72 - 13);
+    CHECK_EQ_INT(store__object_decode(buf, len - 13, 0, &d), GW_OK);
+    CHECK_EQ_INT(d->generation, 0);
+    CHECK(gw_str_eq_lit(d->key, "dir/key"));
+    store_object_free(d);
+    CHECK_EQ_INT(store__object_set_generation(buf, len - 13, 1), GW_ECORRUPT);
     /* A newer record format. */
     buf[0] = 2;
-    CHECK_EQ_INT(store__object_decode(buf, len, 0, &d), GW_ECORRUPT);
+    CHECK_EQ_INT(store__object_decode(buf, len - 13, 0, &d), GW_ECORRUPT);
     gw_free(buf);
+}
+
+static int
+dec_counter(const void *buf, size_t len)
+{
+    uint64_t  v;
+
+    return store__meta_counter_decode(buf, len, &v);
+}
+
+TEST(record_counter)
+{
+    store_recw_t    w;
+    unsigned char  *x;
+    uint64_t        v = 0;
+    size_t          n;
+
+    store__meta_counter_encode(UINT64_MAX - 1, &w);
+    CHECK_EQ_INT(store__meta_counter_decode(w.buf, w.len, &v), GW_OK);
+    CHECK(v == UINT64_MAX - 1);
+    check_truncations(dec_counter, w.buf, w.len);
+    x = with_unknown_field(w.buf, w.len, w.len - 1, &n);
+    v = 0;
+    CHECK_EQ_INT(store__meta_counter_decode(x, n, &v), GW_OK);
+    CHECK(v == UINT64_MAX - 1);
+    gw_free(x);
+    store__recw_free(&w);
 }

@@ -364,6 +364,9 @@ TEST(store_long_keys_order)
 
 /* ==== the store format ==== */
 
+static void fx_put_cond(fx_t *fx, const char *key, const char *body,
+                        const store_cond_t *cond, int expect);
+
 /* The bucket record of format 1: store_bucket_t as it was. */
 typedef struct {
     char     name[64];
@@ -383,6 +386,19 @@ v1_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v,
     val.mv_data = (void *) v;
     val.mv_size = vl;
     CHECK_EQ_INT(mdb_put(txn, dbi, &key, &val, 0), 0);
+}
+
+/* An object record as format 1 wrote it: without the generation field
+ * (tag 15, 13 bytes right after the 72-byte head). */
+static void *
+v1_object(const store_object_t *o, size_t *len)
+{
+    unsigned char  *rec = store__object_encode(o, len);
+
+    CHECK_EQ_INT(rec[72], 15);
+    memmove(rec + 72, rec + 72 + 13, *len - 72 - 13);
+    *len -= 13;
+    return rec;
 }
 
 /* Opens the LMDB environment under dir/index directly. */
@@ -469,7 +485,7 @@ v1_make(const char *dir, unsigned char sha[32])
     o.size = c.len;
     o.chunks = &c;
     o.nchunks = 1;
-    rec = store__object_encode(&o, &len);
+    rec = v1_object(&o, &len);
     kl = store__object_key("bkt", o.key, kb);
     v1_put(txn, objects, kb, kl, rec, len);
     gw_free(rec);
@@ -499,7 +515,7 @@ v1_make(const char *dir, unsigned char sha[32])
     o.owner = gw_str_lit("admin");
     o.size = 4;
     o.inline_data = gw_str_lit("tiny");
-    rec = store__object_encode(&o, &len);
+    rec = v1_object(&o, &len);
     kl = store__object_key("bkt", o.key, kb);
     v1_put(txn, objects, kb, kl, rec, len);
     gw_free(rec);
@@ -509,7 +525,7 @@ v1_make(const char *dir, unsigned char sha[32])
     o.key = gw_str_lit("mp");
     o.owner = gw_str_lit("admin");
     o.mtime_ms = (int64_t) time(NULL) * 1000;
-    rec = store__object_encode(&o, &len);
+    rec = v1_object(&o, &len);
     up = gw_alloc(4 + len);
     up[0] = 3;
     memcpy(up + 1, "bkt", 3);
@@ -546,6 +562,7 @@ TEST(store_format_upgrade_v1)
     MDB_cursor       *cur;
     MDB_dbi           dbi;
     MDB_val           k, v;
+    store_cond_t      cond;
     uint32_t          format = 0;
     size_t            i;
     int               n = 0;
@@ -574,7 +591,14 @@ TEST(store_format_upgrade_v1)
     CHECK_EQ_INT(store_object_get(fx.st, "bkt", gw_str_lit("small"), &o),
                  GW_OK);
     CHECK(gw_str_eq_lit(o->inline_data, "tiny"));
+    CHECK_EQ_INT(o->generation, 0);          /* from before generations */
     store_object_free(o);
+    memset(&cond, 0, sizeof(cond));
+    cond.has_generation = 1;
+    cond.generation = 1;
+    fx_put_cond(&fx, "small", "tiny2", &cond, GW_ECONFLICT);
+    cond.generation = 0;
+    fx_put_cond(&fx, "small", "tiny2", &cond, GW_OK);
     CHECK_EQ_INT(store_object_get(fx.st, "bkt", gw_str_lit("obj"), &o), GW_OK);
     CHECK_EQ_INT(o->nchunks, 1);
     CHECK(memcmp(o->chunks[0].sha, sha, 32) == 0);
@@ -749,5 +773,161 @@ TEST(store_bucket_long_names)
     CHECK_EQ_STR(got.owner, b.owner);
     CHECK_EQ_INT(strlen(got.region), GW_CONF_REGION_MAX);
     CHECK_EQ_STR(got.region, b.region);
+    fx_close(&fx);
+}
+
+/* ==== generations ==== */
+
+static void
+fx_put_cond(fx_t *fx, const char *key, const char *body,
+            const store_cond_t *cond, int expect)
+{
+    store_object_t  o;
+
+    memset(&o, 0, sizeof(o));
+    o.key.base = key;
+    o.key.len = strlen(key);
+    o.owner = gw_str_lit("admin");
+    o.inline_data.base = body;
+    o.inline_data.len = strlen(body);
+    o.size = o.inline_data.len;
+    o.generation = 999999;           /* ignored: the commit sets it */
+    store_object_put(fx->st, "bkt", &o, cond, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), expect);
+}
+
+/* The generation and the body of key (which must exist). */
+static uint64_t
+fx_gen(fx_t *fx, const char *key, const char *body)
+{
+    store_object_t  *o;
+    uint64_t         g;
+
+    CHECK_EQ_INT(store_object_get(fx->st, "bkt",
+                                  (gw_str_t) { key, strlen(key) }, &o), GW_OK);
+    CHECK(o->inline_data.len == strlen(body)
+          && memcmp(o->inline_data.base, body, strlen(body)) == 0);
+    g = o->generation;
+    store_object_free(o);
+    return g;
+}
+
+/* A completed two-chunk upload of key, with cond. */
+static int
+fx_complete(fx_t *fx, const char *key, const store_cond_t *cond,
+            uint64_t *gen)
+{
+    store_object_t         tmpl, part;
+    store_chunk_writer_t  *w;
+    store_complete_t       c;
+    unsigned char         *data = fx_random(70000, 9);
+    char                   id[STORE_UPLOAD_ID_LEN + 1];
+    uint32_t               number = 1;
+    unsigned char          md5[1][16];
+    int                    rc;
+
+    memset(&tmpl, 0, sizeof(tmpl));
+    tmpl.key.base = key;
+    tmpl.key.len = strlen(key);
+    tmpl.owner = gw_str_lit("admin");
+    tmpl.mtime_ms = (int64_t) time(NULL) * 1000;
+    store_upload_create(fx->st, "bkt", &tmpl, id, fx_done, fx);
+    id[STORE_UPLOAD_ID_LEN] = '\0';
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+    w = store_chunk_writer_open(fx->st, fx_ready, fx);
+    store_chunk_writer_no_inline(w);
+    CHECK_EQ_INT(store_chunk_write(w, (const char *) data, 70000), GW_OK);
+    rc = store_chunk_writer_finish(w, fx_done, fx);
+    CHECK(rc == GW_OK || (rc == GW_DONE && fx_wait(fx) == GW_OK));
+    memset(&part, 0, sizeof(part));
+    part.size = 70000;
+    gw_md5(data, 70000, part.md5);
+    part.chunks = (store_chunk_ref_t *) store_chunk_writer_chunks(w,
+                                                              &part.nchunks);
+    CHECK_EQ_INT(part.nchunks, 2);
+    store_part_put(fx->st, id, 1, &part, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+    store_chunk_writer_close(w, 1);
+    memcpy(md5[0], part.md5, 16);
+    memset(&c, 0, sizeof(c));
+    c.n = 1;
+    c.numbers = &number;
+    c.md5 = md5;
+    if (cond != NULL) {
+        c.cond = *cond;
+    }
+    store_upload_complete(fx->st, id, &c, fx_done, fx);
+    rc = fx_wait(fx);
+    *gen = c.result.generation;
+    free(data);
+    return rc;
+}
+
+TEST(store_object_generation)
+{
+    fx_t            fx;
+    store_cond_t    cond;
+    store_object_t *o;
+    uint64_t        g1, g2, g3, g4, g5, g6;
+
+    fx_open(&fx);
+    fx_put_cond(&fx, "g", "one", NULL, GW_OK);
+    g1 = fx_gen(&fx, "g", "one");
+    CHECK(g1 > 0);
+
+    /* Read g1; another write lands; the write conditional on g1 fails
+     * and changes nothing. */
+    fx_put_cond(&fx, "g", "two", NULL, GW_OK);
+    g2 = fx_gen(&fx, "g", "two");
+    CHECK(g2 > g1);
+    memset(&cond, 0, sizeof(cond));
+    cond.has_generation = 1;
+    cond.generation = g1;
+    fx_put_cond(&fx, "g", "stale", &cond, GW_ECONFLICT);
+    CHECK_EQ_INT(fx_gen(&fx, "g", "two"), g2);
+
+    /* With the generation read again it succeeds, and bumps it. */
+    cond.generation = g2;
+    fx_put_cond(&fx, "g", "three", &cond, GW_OK);
+    g3 = fx_gen(&fx, "g", "three");
+    CHECK(g3 > g2);
+    fx_put_cond(&fx, "g", "late", &cond, GW_ECONFLICT);
+
+    /* Other keys' writes take numbers too: generations never repeat. */
+    fx_put_cond(&fx, "other", "x", NULL, GW_OK);
+    CHECK(fx_gen(&fx, "other", "x") > g3);
+
+    /* Deleted and written again: the old generation does not match the
+     * gone record, nor the new one. */
+    store_object_delete(fx.st, "bkt", gw_str_lit("g"), fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    cond.generation = g3;
+    fx_put_cond(&fx, "g", "ghost", &cond, GW_ECONFLICT);
+    CHECK_EQ_INT(store_object_get(fx.st, "bkt", gw_str_lit("g"), &o),
+                 GW_ENOTFOUND);
+    fx_put_cond(&fx, "g", "again", NULL, GW_OK);
+    g4 = fx_gen(&fx, "g", "again");
+    CHECK(g4 > g3);
+    fx_put_cond(&fx, "g", "stale", &cond, GW_ECONFLICT);
+
+    /* CompleteMultipartUpload is a write of the key like any other, and
+     * takes the same condition. */
+    CHECK_EQ_INT(fx_complete(&fx, "g", &cond, &g5), GW_ECONFLICT);
+    CHECK_EQ_INT(fx_gen(&fx, "g", "again"), g4);
+    cond.generation = g4;
+    CHECK_EQ_INT(fx_complete(&fx, "g", &cond, &g5), GW_OK);
+    CHECK(g5 > g4);
+    CHECK_EQ_INT(store_object_get(fx.st, "bkt", gw_str_lit("g"), &o), GW_OK);
+    CHECK_EQ_INT(o->generation, g5);
+    CHECK_EQ_INT(o->nparts, 1);
+    store_object_free(o);
+
+    /* The counter survives a restart: no number is given twice. */
+    fx_stop(&fx);
+    fx_init(&fx);
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    fx_put_cond(&fx, "g", "after", NULL, GW_OK);
+    g6 = fx_gen(&fx, "g", "after");
+    CHECK(g6 > g5);
     fx_close(&fx);
 }

@@ -146,7 +146,7 @@ static const gw_conf_command_t  gw_conf_commands[] = {
     { "data_dir", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_str,
       GW_CF(data_dir), 1, 4095, "./data" },
     { "region", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_name,
-      GW_CF(region), 1, 64, "us-east-1" },
+      GW_CF(region), 1, GW_CONF_REGION_MAX, "us-east-1" },
     { "server_name", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_host,
       GW_CF(server_name), 1, 253, NULL },
     { "fsync", GW_MAIN1, gw_conf_set_flag, GW_CF(fsync), 0, 1, "on" },
@@ -183,7 +183,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
     { "worker_processes", GW_MAIN1, gw_conf_set_num,
       GW_CF(worker_processes), 1, 64, "1" },
     { "trusted_proxy", GW_MAIN1, gw_conf_set_trusted_proxy, 0, 0, 0, NULL },
-    { "user", GW_MAIN1 | GW_CONF_BLOCK, gw_conf_set_user, 0, 1, 64, NULL },
+    { "user", GW_MAIN1 | GW_CONF_BLOCK, gw_conf_set_user, 0, 1,
+      GW_CONF_USER_NAME_MAX, NULL },
 
     { "access_key", GW_USER1, gw_conf_set_access_key, GW_UF(access_key),
       1, 128, NULL },

@@ -17,6 +17,11 @@
 
 #define GW_CONF_MAX_LISTEN  8
 
+/* The longest user name and region the config accepts (bytes). store/ keeps
+ * both whole in bucket records, so its buffers are sized from these. */
+#define GW_CONF_USER_NAME_MAX  64
+#define GW_CONF_REGION_MAX     64
+
 /* One `user NAME { ... }` block. All strings are owned by the gw_conf_t. */
 typedef struct gw_conf_user_s {
     char  *name;

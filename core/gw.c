@@ -103,6 +103,8 @@ gw_strerror(int rc)
     case GW_EPRECOND:   return "precondition failed";
     case GW_ECHECKSUM:  return "checksum mismatch";
     case GW_ENOBUCKET:  return "no such bucket";
+    case GW_EFORMAT:    return "unsupported data format";
+    case GW_ECONFLICT:  return "changed since it was read";
     }
     if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE) {
         return mdb_strerror(rc);

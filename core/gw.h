@@ -29,6 +29,10 @@
 #define GW_EPRECOND     (-32016)   /* a write's precondition (If-Match...) failed */
 #define GW_ECHECKSUM    (-32017)   /* bytes did not match a declared digest */
 #define GW_ENOBUCKET    (-32018)
+#define GW_EFORMAT      (-32019)   /* data written in a format this build does
+                                    * not read (newer, or unknown) */
+#define GW_ECONFLICT    (-32020)   /* the record changed since it was read
+                                    * (generation mismatch): read, retry */
 
 /* Names any code: ours, libuv's/errno's, or LMDB's. The string is static. */
 const char *gw_strerror(int rc);

@@ -441,9 +441,7 @@ store_writer_orphans_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         if (mdb_get(txn, st->db_refs, &k, &v) == 0) {
             continue;
         }
-        v.mv_data = &st->batch_seq;
-        v.mv_size = sizeof(st->batch_seq);
-        rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+        rc = store__gcq_put(st, txn, op->chunks[i].sha);
         if (rc != 0) {
             return rc;
         }

@@ -25,19 +25,19 @@ store_bucket_get(store_t *st, const char *name, store_bucket_t *out)
     MDB_val   k, v;
     int       rc;
 
+    k.mv_size = strlen(name);
+    if (k.mv_size == 0 || k.mv_size > STORE_BUCKET_MAX) {
+        return GW_ENOTFOUND;
+    }
     rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
-        return rc;
+        return store__mdb_rc(rc);
     }
     k.mv_data = (void *) name;
-    k.mv_size = strlen(name);
     rc = mdb_get(txn, st->db_buckets, &k, &v);
     if (rc == 0) {
-        if (v.mv_size != sizeof(*out)) {
-            rc = GW_ECORRUPT;
-        } else {
-            memcpy(out, v.mv_data, sizeof(*out));
-        }
+        rc = store__bucket_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
+                                  out);
     }
     mdb_txn_abort(txn);
     return store__mdb_rc(rc);
@@ -55,17 +55,22 @@ store_bucket_list(store_t *st, int (*cb)(void *ud, const store_bucket_t *b),
 
     rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
-        return rc;
+        return store__mdb_rc(rc);
     }
     rc = mdb_cursor_open(txn, st->db_buckets, &cur);
     if (rc == 0) {
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
         {
-            if (v.mv_size != sizeof(b)) {
+            if (store__bucket_decode(k.mv_data, k.mv_size, v.mv_data,
+                                     v.mv_size, &b) != GW_OK)
+            {
+                /* One damaged record must not hide every other bucket. */
+                gw_log(GW_LOG_ERR, NULL, GW_ECORRUPT, "bucket record \"%.*s\"",
+                       (int) GW_MIN(k.mv_size, STORE_BUCKET_MAX),
+                       (const char *) k.mv_data);
                 continue;
             }
-            memcpy(&b, v.mv_data, sizeof(b));
             if (cb(ud, &b) != 0) {
                 break;
             }
@@ -73,7 +78,7 @@ store_bucket_list(store_t *st, int (*cb)(void *ud, const store_bucket_t *b),
         mdb_cursor_close(cur);
     }
     mdb_txn_abort(txn);
-    return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : rc;
+    return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : store__mdb_rc(rc);
 }
 
 /* The bconf key of (bucket, kind) into out (STORE_BUCKET_MAX + 2 +
@@ -88,19 +93,32 @@ store_bconf_key(const char *bucket, const char *kind, char *out)
     return bl + 1 + kl;
 }
 
+/* The bconf record of val into a buffer the op owns. */
+static void
+store_bconf_val(store_op_t *op, gw_str_t val)
+{
+    store_recw_t  w;
+
+    store__bconf_encode(val, &w);
+    op->val = store__recw_detach(&w, &op->val_len);
+}
+
 static int
 store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
-    MDB_val  k, v;
-    char     kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
-    int      rc;
+    store_recw_t  w;
+    MDB_val       k, v;
+    char          kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
+    int           rc;
 
     k.mv_data = op->bucket_rec.name;
     k.mv_size = strlen(op->bucket_rec.name);
-    v.mv_data = &op->bucket_rec;
-    v.mv_size = sizeof(op->bucket_rec);
+    store__bucket_encode(&op->bucket_rec, &w);
+    v.mv_data = w.buf;
+    v.mv_size = w.len;
     rc = mdb_put(txn, st->db_buckets, &k, &v, MDB_NOOVERWRITE);
-    if (rc != 0 || op->val_len == 0) {
+    store__recw_free(&w);
+    if (rc != 0 || op->val == NULL) {
         return store__mdb_rc(rc);
     }
     k.mv_data = kb;
@@ -119,9 +137,7 @@ store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
     op->apply = store_bucket_create_apply;
     op->bucket_rec = *b;
     if (acl.len) {
-        op->val = gw_alloc(acl.len);
-        memcpy(op->val, acl.base, acl.len);
-        op->val_len = acl.len;
+        store_bconf_val(op, acl);
     }
     store__submit(st, op);
 }
@@ -132,11 +148,17 @@ int
 store_bconf_get(store_t *st, const char *bucket, const char *kind,
                 gw_pool_t *pool, gw_str_t *out)
 {
-    MDB_txn  *txn;
-    MDB_val   k, v;
-    char      kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX], *buf;
-    int       rc;
+    MDB_txn   *txn;
+    MDB_val    k, v;
+    gw_str_t   doc;
+    char       kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX], *buf;
+    int        rc;
 
+    if (strlen(bucket) > STORE_BUCKET_MAX
+        || strlen(kind) > STORE_BCONF_KIND_MAX)
+    {
+        return GW_ENOTFOUND;
+    }
     rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
@@ -145,11 +167,14 @@ store_bconf_get(store_t *st, const char *bucket, const char *kind,
     k.mv_size = store_bconf_key(bucket, kind, kb);
     rc = mdb_get(txn, st->db_bconf, &k, &v);
     if (rc == 0) {
-        buf = gw_pool_alloc(pool, v.mv_size + 1);
-        memcpy(buf, v.mv_data, v.mv_size);
-        buf[v.mv_size] = '\0';
+        rc = store__bconf_decode(v.mv_data, v.mv_size, &doc);
+    }
+    if (rc == 0) {
+        buf = gw_pool_alloc(pool, doc.len + 1);
+        memcpy(buf, doc.base, doc.len);
+        buf[doc.len] = '\0';
         out->base = buf;
-        out->len = v.mv_size;
+        out->len = doc.len;
     }
     mdb_txn_abort(txn);
     return store__mdb_rc(rc);
@@ -193,9 +218,7 @@ store_bconf_put(store_t *st, const char *bucket, const char *kind,
     op->key = gw_strndup(kind, GW_MIN(strlen(kind), STORE_BCONF_KIND_MAX));
     op->key_len = strlen(op->key);
     if (val.base != NULL) {
-        op->val = gw_alloc(val.len + 1);
-        memcpy(op->val, val.base, val.len);
-        op->val_len = val.len;
+        store_bconf_val(op, val);
     }
     store__submit(st, op);
 }
@@ -318,7 +341,7 @@ store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 
     return store__object_commit(st, txn, op->bucket, key, op->val,
                                 op->val_len, op->chunks, op->nchunks,
-                                &op->cond);
+                                &op->cond, NULL);
 }
 
 void
@@ -622,7 +645,7 @@ store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
     MDB_cursor  *cur;
     MDB_val      k, v, rv;
-    uint64_t     seq;
+    uint64_t     seq = 0;
     char         path[PATH_MAX];
     int          rc, n = 0, del;
 
@@ -638,7 +661,11 @@ store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
             mdb_cursor_del(cur, 0);
             continue;
         }
-        memcpy(&seq, v.mv_data, sizeof(seq));
+        /* A damaged entry counts as queued before this batch: the chunk
+         * is still only deleted if nothing refers to it. */
+        if (store__gcq_decode(v.mv_data, v.mv_size, &seq) != GW_OK) {
+            seq = 0;
+        }
         if (seq == st->batch_seq) {
             /* Zeroed in this very batch: a reader that saw the old record
              * may not have pinned it yet. Next time. */
@@ -789,9 +816,7 @@ store_sweep(store_t *st)
             k.mv_data = sha;
             k.mv_size = 32;
             if (mdb_get(txn, st->db_refs, &k, &v) == MDB_NOTFOUND) {
-                v.mv_data = &st->batch_seq;
-                v.mv_size = sizeof(st->batch_seq);
-                rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+                rc = store__gcq_put(st, txn, sha);
                 if (rc != 0) {
                     break;
                 }
@@ -874,18 +899,13 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
     if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
         goto fail;
     }
-    if ((rc = mdb_dbi_open(txn, "buckets", MDB_CREATE, &st->db_buckets)) != 0
-        || (rc = mdb_dbi_open(txn, "objects", MDB_CREATE, &st->db_objects)) != 0
-        || (rc = mdb_dbi_open(txn, "refs", MDB_CREATE, &st->db_refs)) != 0
-        || (rc = mdb_dbi_open(txn, "gcq", MDB_CREATE, &st->db_gcq)) != 0
-        || (rc = mdb_dbi_open(txn, "uploads", MDB_CREATE, &st->db_uploads)) != 0
-        || (rc = mdb_dbi_open(txn, "parts", MDB_CREATE, &st->db_parts)) != 0
-        || (rc = mdb_dbi_open(txn, "bconf", MDB_CREATE, &st->db_bconf)) != 0)
-    {
+    if ((rc = store__format_open(st, txn)) != GW_OK) {
         mdb_txn_abort(txn);
         goto fail;
     }
     if ((rc = mdb_txn_commit(txn)) != 0) {
+        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot commit the index "
+               "in \"%s\"", path);
         goto fail;
     }
     if ((rc = store_sweep(st)) != 0) {
@@ -911,7 +931,7 @@ fail:
     gw_free(st->pins);
     gw_free(st->dir);
     gw_free(st);
-    return rc;
+    return store__mdb_rc(rc);
 }
 
 static void

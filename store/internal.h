@@ -1,5 +1,5 @@
 /* store/internal.h: what the files of store/ share and nobody else sees: the
- * store itself, the commit batcher's op type and the record codec. */
+ * store itself, the commit batcher's op type and the record codecs. */
 #ifndef STORE_INTERNAL_H
 #define STORE_INTERNAL_H
 
@@ -39,7 +39,7 @@ struct store_s {
     uv_loop_t        *loop;
     const gw_conf_t  *cf;
     MDB_env          *env;
-    MDB_dbi           db_buckets, db_objects, db_refs, db_gcq;
+    MDB_dbi           db_meta, db_buckets, db_objects, db_refs, db_gcq;
     MDB_dbi           db_uploads, db_parts, db_bconf;
     char             *dir;            /* data_dir */
     int               chunk_dirfd[256];
@@ -52,6 +52,8 @@ struct store_s {
     int               busy;
     int               batch_rc;
     uint64_t          batch_seq;      /* number of the batch being applied */
+    uint64_t          gen_last;       /* the last object generation given */
+    uint64_t          gen_saved;      /* ... and the one meta holds */
 
     /* The collector. */
     uv_timer_t        gc_timer;
@@ -80,13 +82,82 @@ store_op_t *store__op_new(store_done_pt done, void *ud);
 int store__pinned(store_t *st, const unsigned char sha[32]);
 int store__mdb_rc(int rc);
 
-/* Record codec (record.c). encode returns a malloc'd buffer. */
+/* ==== record.c: the codecs of every value in the index (store.h) ==== */
+
+#define STORE_REC_V1   1        /* the record format every record has now */
+#define STORE_REC_END  0        /* the byte after the last field */
+
+/* A record being written: u8 format, fields, then the end byte. Small
+ * records stay in the struct; bigger ones move to the heap. */
+typedef struct store_recw_s {
+    unsigned char  *buf;
+    size_t          len, cap;
+    unsigned char   small[64];
+} store_recw_t;
+
+void store__recw_init(store_recw_t *w, unsigned format);
+void store__recw_field(store_recw_t *w, unsigned tag, const void *data,
+                       size_t len);
+void store__recw_u32(store_recw_t *w, unsigned tag, uint32_t v);
+void store__recw_u64(store_recw_t *w, unsigned tag, uint64_t v);
+void store__recw_end(store_recw_t *w);
+/* The record as a malloc'd buffer the caller owns; w is empty after. */
+void *store__recw_detach(store_recw_t *w, size_t *len);
+void store__recw_free(store_recw_t *w);
+
+/* A record being read. Fields are views into the buffer given. */
+typedef struct store_rec_s {
+    const unsigned char  *p, *end;
+} store_rec_t;
+
+typedef struct store_field_s {
+    unsigned              tag;
+    const unsigned char  *data;
+    size_t                len;
+} store_field_t;
+
+/* GW_OK when buf starts with format and has room for the end byte, else
+ * GW_ECORRUPT. */
+int store__rec_open(store_rec_t *r, const void *buf, size_t len,
+                    unsigned format);
+/* The next field: GW_OK, GW_DONE at the end byte, or GW_ECORRUPT when a
+ * field runs past the buffer or the end byte is missing. */
+int store__rec_next(store_rec_t *r, store_field_t *f);
+
+/* Each record's codec. Encoders write into w (store__recw_free it);
+ * decoders return GW_OK or GW_ECORRUPT (a missing required field, a field
+ * of the wrong size, truncation), and their string outputs are views into
+ * buf unless they are copied into a struct. */
+void store__meta_format_encode(uint32_t format, store_recw_t *w);
+int store__meta_format_decode(const void *buf, size_t len, uint32_t *format);
+void store__meta_counter_encode(uint64_t value, store_recw_t *w);
+int store__meta_counter_decode(const void *buf, size_t len, uint64_t *value);
+void store__bucket_encode(const store_bucket_t *b, store_recw_t *w);
+int store__bucket_decode(const void *name, size_t name_len, const void *buf,
+                         size_t len, store_bucket_t *out);
+void store__bconf_encode(gw_str_t doc, store_recw_t *w);
+int store__bconf_decode(const void *buf, size_t len, gw_str_t *doc);
+void store__ref_encode(uint64_t count, uint32_t chunk_len, store_recw_t *w);
+int store__ref_decode(const void *buf, size_t len, uint64_t *count,
+                      uint32_t *chunk_len);
+void store__gcq_encode(uint64_t seq, store_recw_t *w);
+int store__gcq_decode(const void *buf, size_t len, uint64_t *seq);
+void store__upload_encode(gw_str_t bucket, const void *tmpl, size_t tmpl_len,
+                          store_recw_t *w);
+int store__upload_decode(const void *buf, size_t len, gw_str_t *bucket,
+                         gw_str_t *tmpl);
+
+/* The object record. encode returns a malloc'd buffer. */
 void *store__object_encode(const store_object_t *o, size_t *len);
 /* flags: STORE_DECODE_CHUNKS to decode the chunk list too. */
 #define STORE_DECODE_CHUNKS  1
 int store__object_decode(const void *buf, size_t len, int flags,
                          store_object_t **out);
-/* Chunk list of an encoded record, without decoding the rest. */
+/* Sets the generation of an encoded record (it is always there, at a fixed
+ * place): GW_OK, or GW_ECORRUPT for a value that is not such a record. */
+int store__object_set_generation(void *val, size_t len, uint64_t gen);
+/* Chunk list of an encoded record, without decoding the rest (the whole
+ * record is still checked: no references from a damaged one). */
 int store__object_chunks(const void *buf, size_t len,
                          store_chunk_ref_t **chunks, size_t *n);
 /* The objects-db key for (bucket, key) into out (512 bytes). */
@@ -94,18 +165,30 @@ size_t store__object_key(const char *bucket, gw_str_t key, unsigned char *out);
 
 int store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
                     size_t n, int delta);
+/* Queues chunk sha for the collector, stamped with the current batch. */
+int store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32]);
 
 /* Finds the record of (bucket, key) in txn: v is LMDB's memory. */
 int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
                        gw_str_t key, MDB_val *v);
 
 /* Writes obj's encoded record val under (bucket, key) in txn: checks cond
- * against the current version, moves chunk references from it to chunks.
- * Shared by PutObject and CompleteMultipartUpload. */
+ * against the current version, gives val the next generation (into *gen
+ * when not NULL), moves chunk references from the current version to
+ * chunks. Shared by PutObject and CompleteMultipartUpload. */
 int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
-                         gw_str_t key, const void *val, size_t val_len,
+                         gw_str_t key, void *val, size_t val_len,
                          const store_chunk_ref_t *chunks, size_t nchunks,
-                         const store_cond_t *cond);
+                         const store_cond_t *cond, uint64_t *gen);
+
+/* ==== format.c: the format marker, opening the databases, upgrades ==== */
+
+/* Inside the open transaction: reads the format marker, refuses a newer
+ * format (GW_EFORMAT, logged), upgrades format 1, creates a fresh index,
+ * opens every database handle of st and reads the generation counter. */
+int store__format_open(store_t *st, MDB_txn *txn);
+/* Saves st->gen_last in meta, inside a batch's transaction. */
+int store__generation_save(store_t *st, MDB_txn *txn);
 
 /* ==== multipart.c: uploads, above txn.c; index.c calls these ==== */
 

@@ -18,27 +18,38 @@ store_part_key(const char *id, uint32_t partno, unsigned char *k)
     k[STORE_UPLOAD_ID_LEN + 1] = (unsigned char) partno;
 }
 
-/* The upload record: u8 n | bucket[n] | object record template. */
+/* The upload record (store.h) of id into *out. */
 static int
 store_upload_decode(const char *id, const MDB_val *v, store_upload_t **out)
 {
-    const unsigned char  *p = v->mv_data;
-    store_upload_t       *u;
-    int                   rc;
+    store_upload_t  *u;
+    gw_str_t         bucket, tmpl;
+    int              rc;
 
-    if (v->mv_size < 2 || p[0] > STORE_BUCKET_MAX || v->mv_size < 1u + p[0]) {
-        return GW_ECORRUPT;
+    rc = store__upload_decode(v->mv_data, v->mv_size, &bucket, &tmpl);
+    if (rc != GW_OK) {
+        return rc;
     }
     u = gw_calloc(1, sizeof(*u));
     memcpy(u->id, id, STORE_UPLOAD_ID_LEN);
-    memcpy(u->bucket, p + 1, p[0]);
-    rc = store__object_decode(p + 1 + p[0], v->mv_size - 1 - p[0], 0, &u->tmpl);
+    memcpy(u->bucket, bucket.base, bucket.len);
+    rc = store__object_decode(tmpl.base, tmpl.len, 0, &u->tmpl);
     if (rc != GW_OK) {
         gw_free(u);
         return rc;
     }
     *out = u;
     return GW_OK;
+}
+
+/* 1 when the upload record v belongs to bucket (bl bytes). */
+static int
+store_upload_in_bucket(const MDB_val *v, const char *bucket, size_t bl)
+{
+    gw_str_t  b, tmpl;
+
+    return store__upload_decode(v->mv_data, v->mv_size, &b, &tmpl) == GW_OK
+           && b.len == bl && memcmp(b.base, bucket, bl) == 0;
 }
 
 void
@@ -78,9 +89,10 @@ store_upload_create(store_t *st, const char *bucket,
 {
     static uint16_t  seq;
     store_op_t      *op = store__op_new(done, ud);
-    unsigned char    raw[STORE_UPLOAD_ID_LEN / 2], *val;
+    store_recw_t     w;
+    unsigned char    raw[STORE_UPLOAD_ID_LEN / 2];
     void            *rec;
-    size_t           len, bl = strlen(bucket);
+    size_t           len;
     uint64_t         ms = (uint64_t) tmpl->mtime_ms;
 
     /* 48 bits of initiation time and a 16-bit sequence first, so that ids
@@ -99,16 +111,12 @@ store_upload_create(store_t *st, const char *bucket,
     gw_random_bytes(raw + 8, sizeof(raw) - 8);
     gw_hex_encode(id, raw, sizeof(raw));
     rec = store__object_encode(tmpl, &len);
-    val = gw_alloc(1 + bl + len);
-    val[0] = (unsigned char) bl;
-    memcpy(val + 1, bucket, bl);
-    memcpy(val + 1 + bl, rec, len);
+    store__upload_encode((gw_str_t) { bucket, strlen(bucket) }, rec, len, &w);
     gw_free(rec);
     op->apply = store_upload_create_apply;
     snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
     op->key = gw_strndup(id, STORE_UPLOAD_ID_LEN);
-    op->val = val;
-    op->val_len = 1 + bl + len;
+    op->val = store__recw_detach(&w, &op->val_len);
     store__submit(st, op);
 }
 
@@ -160,10 +168,8 @@ store_upload_list(store_t *st, const char *bucket,
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
-        const unsigned char  *p = v.mv_data;
-
-        if (k.mv_size != STORE_UPLOAD_ID_LEN || v.mv_size < 1 || p[0] != bl
-            || v.mv_size < 1 + bl || memcmp(p + 1, bucket, bl) != 0)
+        if (k.mv_size != STORE_UPLOAD_ID_LEN
+            || !store_upload_in_bucket(&v, bucket, bl))
         {
             continue;
         }
@@ -562,7 +568,8 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     obj.mtime_ms = c->result.mtime_ms;
     val = store__object_encode(&obj, &val_len);
     rc = store__object_commit(st, txn, u->bucket, u->tmpl->key, val, val_len,
-                              chunks, nchunks, &c->cond);
+                              chunks, nchunks, &c->cond,
+                              &c->result.generation);
     if (rc == GW_OK) {
         rc = store_upload_drop(st, txn, op->key);
     }
@@ -678,10 +685,8 @@ store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
              rc == 0 && n < STORE_EXPIRE_BATCH;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
         {
-            const unsigned char  *p = v.mv_data;
-
-            if (k.mv_size == STORE_UPLOAD_ID_LEN && v.mv_size > bl && p[0] == bl
-                && memcmp(p + 1, bucket, bl) == 0)
+            if (k.mv_size == STORE_UPLOAD_ID_LEN
+                && store_upload_in_bucket(&v, bucket, bl))
             {
                 memcpy(ids[n], k.mv_data, STORE_UPLOAD_ID_LEN);
                 ids[n++][STORE_UPLOAD_ID_LEN] = '\0';

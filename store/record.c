@@ -1,32 +1,40 @@
-/* store/record.c: the object record codec and the objects-db key.
+/* store/record.c: the codecs of every value the index holds (the record
+ * formats are documented at the top of store.h), the field reader and writer
+ * they share, and the objects-db key.
  *
- * Record layout (version 1, integers little-endian):
- *
- *   u8 version | u8 storage_class | u8 cksum_alg | u8 cksum_type
- *   u32 nparts | u64 size | i64 mtime_ms | md5[16] | cksum[32]
- *   then fields, each: u8 tag | u32 len | len bytes, until tag 0:
- *     1 key  2 owner  3 content-type  4 content-encoding
- *     5 content-disposition  6 content-language  7 cache-control  8 expires
- *     9 one user metadata pair "name\0value"  10 inline bytes
- *     11 chunk list: n * (sha256[32] | u64 offset | u32 length)
- *     12 one object tag "key\0value"
- *     13 part sizes of a multipart object: n * u64
- *     14 the object's ACL (s3/acl.h's stored form; absent: private)
- *
- * Unknown tags are skipped, so later versions can add fields. */
+ * Decoders check every length against the bytes they were given before they
+ * read, so a truncated or damaged value is GW_ECORRUPT and never a read past
+ * its end. They skip fields whose tag they do not know. */
 #include "store/internal.h"
 
 #include <openssl/sha.h>
 
-#define REC_VERSION      1
 #define REC_FIXED        (4 + 4 + 8 + 8 + 16 + 32)
 #define REC_CHUNK_SIZE   44
+#define REC_FIELD_HEAD   5
 
+/* The object record's tags. */
 enum {
-    REC_END = 0, REC_KEY, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
+    REC_KEY = 1, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
     REC_CACHE, REC_EXPIRES, REC_META, REC_INLINE, REC_CHUNKS, REC_TAG,
-    REC_PARTS, REC_ACL
+    REC_PARTS, REC_ACL, REC_GEN
 };
+
+/* The generation is the first field, so its value sits at a fixed offset. */
+#define REC_GEN_OFF      (REC_FIXED + REC_FIELD_HEAD)
+
+/* The other records' tags. */
+#define REC_META_FORMAT     1
+#define REC_COUNTER_VALUE   1
+#define REC_BUCKET_OWNER    1
+#define REC_BUCKET_REGION   2
+#define REC_BUCKET_CTIME    3
+#define REC_BCONF_DOC       1
+#define REC_REF_COUNT       1
+#define REC_REF_LEN         2
+#define REC_GCQ_SEQ         1
+#define REC_UPLOAD_BUCKET   1
+#define REC_UPLOAD_TMPL     2
 
 static void
 rec_u32(unsigned char *p, uint32_t v)
@@ -57,17 +65,400 @@ rec_get_u64(const unsigned char *p)
     return (uint64_t) rec_get_u32(p) | (uint64_t) rec_get_u32(p + 4) << 32;
 }
 
-static unsigned char *
-rec_field(unsigned char *p, int tag, const void *data, size_t len)
+/* ==== fields: the writer ==== */
+
+void
+store__recw_init(store_recw_t *w, unsigned format)
 {
-    *p++ = (unsigned char) tag;
-    rec_u32(p, (uint32_t) len);
-    p += 4;
-    if (len) {
-        memcpy(p, data, len);
-    }
-    return p + len;
+    w->buf = w->small;
+    w->cap = sizeof(w->small);
+    w->len = 0;
+    w->buf[w->len++] = (unsigned char) format;
 }
+
+static void
+store_recw_reserve(store_recw_t *w, size_t n)
+{
+    if (w->len + n <= w->cap) {
+        return;
+    }
+    while (w->cap < w->len + n) {
+        w->cap *= 2;
+    }
+    if (w->buf == w->small) {
+        w->buf = gw_alloc(w->cap);
+        memcpy(w->buf, w->small, w->len);
+    } else {
+        w->buf = gw_realloc(w->buf, w->cap);
+    }
+}
+
+void
+store__recw_field(store_recw_t *w, unsigned tag, const void *data, size_t len)
+{
+    store_recw_reserve(w, REC_FIELD_HEAD + len);
+    w->buf[w->len] = (unsigned char) tag;
+    rec_u32(w->buf + w->len + 1, (uint32_t) len);
+    if (len) {
+        memcpy(w->buf + w->len + REC_FIELD_HEAD, data, len);
+    }
+    w->len += REC_FIELD_HEAD + len;
+}
+
+void
+store__recw_u32(store_recw_t *w, unsigned tag, uint32_t v)
+{
+    unsigned char  b[4];
+
+    rec_u32(b, v);
+    store__recw_field(w, tag, b, sizeof(b));
+}
+
+void
+store__recw_u64(store_recw_t *w, unsigned tag, uint64_t v)
+{
+    unsigned char  b[8];
+
+    rec_u64(b, v);
+    store__recw_field(w, tag, b, sizeof(b));
+}
+
+void
+store__recw_end(store_recw_t *w)
+{
+    store_recw_reserve(w, 1);
+    w->buf[w->len++] = STORE_REC_END;
+}
+
+void *
+store__recw_detach(store_recw_t *w, size_t *len)
+{
+    void  *p;
+
+    if (w->buf == w->small) {
+        p = gw_alloc(w->len);
+        memcpy(p, w->small, w->len);
+    } else {
+        p = w->buf;
+    }
+    *len = w->len;
+    w->buf = w->small;
+    w->len = 0;
+    return p;
+}
+
+void
+store__recw_free(store_recw_t *w)
+{
+    if (w->buf != w->small) {
+        gw_free(w->buf);
+    }
+    w->buf = w->small;
+    w->len = 0;
+}
+
+/* ==== fields: the reader ==== */
+
+int
+store__rec_open(store_rec_t *r, const void *buf, size_t len, unsigned format)
+{
+    const unsigned char  *p = buf;
+
+    r->p = r->end = p;
+    if (len < 2 || p[0] != format) {
+        return GW_ECORRUPT;
+    }
+    r->p = p + 1;
+    r->end = p + len;
+    return GW_OK;
+}
+
+int
+store__rec_next(store_rec_t *r, store_field_t *f)
+{
+    size_t  left = (size_t) (r->end - r->p), flen;
+
+    if (left == 0) {
+        return GW_ECORRUPT;             /* no end byte */
+    }
+    if (r->p[0] == STORE_REC_END) {
+        return GW_DONE;
+    }
+    if (left < REC_FIELD_HEAD) {
+        return GW_ECORRUPT;
+    }
+    flen = rec_get_u32(r->p + 1);
+    if (flen > left - REC_FIELD_HEAD) {
+        return GW_ECORRUPT;
+    }
+    f->tag = r->p[0];
+    f->data = r->p + REC_FIELD_HEAD;
+    f->len = flen;
+    r->p += REC_FIELD_HEAD + flen;
+    return GW_OK;
+}
+
+static int
+rec_field_u32(const store_field_t *f, uint32_t *v)
+{
+    if (f->len != 4) {
+        return GW_ECORRUPT;
+    }
+    *v = rec_get_u32(f->data);
+    return GW_OK;
+}
+
+static int
+rec_field_u64(const store_field_t *f, uint64_t *v)
+{
+    if (f->len != 8) {
+        return GW_ECORRUPT;
+    }
+    *v = rec_get_u64(f->data);
+    return GW_OK;
+}
+
+/* Copies a string field into a fixed buffer of cap bytes, NUL-terminated;
+ * one that does not fit is corrupt (no build of this format writes it). */
+static int
+rec_field_cstr(const store_field_t *f, char *out, size_t cap)
+{
+    if (f->len >= cap || memchr(f->data, '\0', f->len) != NULL) {
+        return GW_ECORRUPT;
+    }
+    memcpy(out, f->data, f->len);
+    out[f->len] = '\0';
+    return GW_OK;
+}
+
+/* ==== meta ==== */
+
+void
+store__meta_format_encode(uint32_t format, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_u32(w, REC_META_FORMAT, format);
+    store__recw_end(w);
+}
+
+int
+store__meta_format_decode(const void *buf, size_t len, uint32_t *format)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc, seen = 0;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_META_FORMAT) {
+            rc = rec_field_u32(&f, format);
+            seen = 1;
+        }
+    }
+    return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
+}
+
+void
+store__meta_counter_encode(uint64_t value, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_u64(w, REC_COUNTER_VALUE, value);
+    store__recw_end(w);
+}
+
+int
+store__meta_counter_decode(const void *buf, size_t len, uint64_t *value)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc, seen = 0;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_COUNTER_VALUE) {
+            rc = rec_field_u64(&f, value);
+            seen = 1;
+        }
+    }
+    return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
+}
+
+/* ==== buckets ==== */
+
+void
+store__bucket_encode(const store_bucket_t *b, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_field(w, REC_BUCKET_OWNER, b->owner, strlen(b->owner));
+    store__recw_field(w, REC_BUCKET_REGION, b->region, strlen(b->region));
+    store__recw_u64(w, REC_BUCKET_CTIME, (uint64_t) b->ctime_ms);
+    store__recw_end(w);
+}
+
+int
+store__bucket_decode(const void *name, size_t name_len, const void *buf,
+                     size_t len, store_bucket_t *out)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    uint64_t       ctime = 0;
+    unsigned       seen = 0;
+    int            rc;
+
+    memset(out, 0, sizeof(*out));
+    if (name_len == 0 || name_len > STORE_BUCKET_MAX) {
+        return GW_ECORRUPT;
+    }
+    memcpy(out->name, name, name_len);
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        switch (f.tag) {
+        case REC_BUCKET_OWNER:
+            rc = rec_field_cstr(&f, out->owner, sizeof(out->owner));
+            break;
+        case REC_BUCKET_REGION:
+            rc = rec_field_cstr(&f, out->region, sizeof(out->region));
+            break;
+        case REC_BUCKET_CTIME:
+            rc = rec_field_u64(&f, &ctime);
+            break;
+        default:
+            continue;
+        }
+        seen |= 1u << f.tag;
+    }
+    out->ctime_ms = (int64_t) ctime;
+    return rc == GW_DONE && seen == 0xe ? GW_OK : GW_ECORRUPT;
+}
+
+/* ==== bucket configuration documents ==== */
+
+void
+store__bconf_encode(gw_str_t doc, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_field(w, REC_BCONF_DOC, doc.base, doc.len);
+    store__recw_end(w);
+}
+
+int
+store__bconf_decode(const void *buf, size_t len, gw_str_t *doc)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc, seen = 0;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_BCONF_DOC) {
+            doc->base = (const char *) f.data;
+            doc->len = f.len;
+            seen = 1;
+        }
+    }
+    return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
+}
+
+/* ==== chunk reference counts and the collector's queue ==== */
+
+void
+store__ref_encode(uint64_t count, uint32_t chunk_len, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_u64(w, REC_REF_COUNT, count);
+    store__recw_u32(w, REC_REF_LEN, chunk_len);
+    store__recw_end(w);
+}
+
+int
+store__ref_decode(const void *buf, size_t len, uint64_t *count,
+                  uint32_t *chunk_len)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    unsigned       seen = 0;
+    int            rc;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_REF_COUNT) {
+            rc = rec_field_u64(&f, count);
+        } else if (f.tag == REC_REF_LEN) {
+            rc = rec_field_u32(&f, chunk_len);
+        } else {
+            continue;
+        }
+        seen |= 1u << f.tag;
+    }
+    return rc == GW_DONE && seen == 0x6 ? GW_OK : GW_ECORRUPT;
+}
+
+void
+store__gcq_encode(uint64_t seq, store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_u64(w, REC_GCQ_SEQ, seq);
+    store__recw_end(w);
+}
+
+int
+store__gcq_decode(const void *buf, size_t len, uint64_t *seq)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc, seen = 0;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_GCQ_SEQ) {
+            rc = rec_field_u64(&f, seq);
+            seen = 1;
+        }
+    }
+    return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
+}
+
+/* ==== multipart uploads ==== */
+
+void
+store__upload_encode(gw_str_t bucket, const void *tmpl, size_t tmpl_len,
+                     store_recw_t *w)
+{
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_field(w, REC_UPLOAD_BUCKET, bucket.base, bucket.len);
+    store__recw_field(w, REC_UPLOAD_TMPL, tmpl, tmpl_len);
+    store__recw_end(w);
+}
+
+int
+store__upload_decode(const void *buf, size_t len, gw_str_t *bucket,
+                     gw_str_t *tmpl)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    unsigned       seen = 0;
+    int            rc;
+
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_UPLOAD_BUCKET) {
+            if (f.len == 0 || f.len > STORE_BUCKET_MAX) {
+                rc = GW_ECORRUPT;
+            }
+            bucket->base = (const char *) f.data;
+            bucket->len = f.len;
+        } else if (f.tag == REC_UPLOAD_TMPL) {
+            tmpl->base = (const char *) f.data;
+            tmpl->len = f.len;
+        } else {
+            continue;
+        }
+        seen |= 1u << f.tag;
+    }
+    return rc == GW_DONE && seen == 0x6 ? GW_OK : GW_ECORRUPT;
+}
+
+/* ==== object records ==== */
 
 /* A "name\0value" field (metadata, tags). */
 static unsigned char *
@@ -83,6 +474,18 @@ rec_pair(unsigned char *p, int tag, const gw_kv_t *kv)
     return p + kv->value.len;
 }
 
+static unsigned char *
+rec_field(unsigned char *p, int tag, const void *data, size_t len)
+{
+    *p++ = (unsigned char) tag;
+    rec_u32(p, (uint32_t) len);
+    p += 4;
+    if (len) {
+        memcpy(p, data, len);
+    }
+    return p + len;
+}
+
 void *
 store__object_encode(const store_object_t *o, size_t *len)
 {
@@ -92,7 +495,7 @@ store__object_encode(const store_object_t *o, size_t *len)
         &o->expires
     };
     unsigned char   *buf, *p;
-    size_t           i, j, n = REC_FIXED + 1 + 5 + o->acl.len;
+    size_t           i, j, n = REC_FIXED + 1 + 5 + 8 + 5 + o->acl.len;
 
     for (i = 0; i < GW_NELEMS(strs); i++) {
         n += 5 + strs[i]->len;
@@ -108,7 +511,7 @@ store__object_encode(const store_object_t *o, size_t *len)
 
     buf = gw_alloc(n);
     p = buf;
-    p[0] = REC_VERSION;
+    p[0] = STORE_REC_V1;
     p[1] = o->storage_class;
     p[2] = o->cksum_alg;
     p[3] = o->cksum_type;
@@ -118,6 +521,10 @@ store__object_encode(const store_object_t *o, size_t *len)
     memcpy(p + 24, o->md5, 16);
     memcpy(p + 40, o->cksum, 32);
     p += REC_FIXED;
+    *p++ = REC_GEN;
+    rec_u32(p, 8);
+    rec_u64(p + 4, o->generation);
+    p += 4 + 8;
     for (i = 0; i < GW_NELEMS(strs); i++) {
         if (strs[i]->len) {
             p = rec_field(p, (int) i + REC_KEY, strs[i]->base, strs[i]->len);
@@ -153,12 +560,41 @@ store__object_encode(const store_object_t *o, size_t *len)
             p += REC_CHUNK_SIZE;
         }
     }
-    *p++ = REC_END;
+    *p++ = STORE_REC_END;
     *len = (size_t) (p - buf);
     return buf;
 }
 
+int
+store__object_set_generation(void *val, size_t len, uint64_t gen)
+{
+    unsigned char  *p = val;
+
+    if (len < REC_GEN_OFF + 8 + 1 || p[0] != STORE_REC_V1
+        || p[REC_FIXED] != REC_GEN || rec_get_u32(p + REC_FIXED + 1) != 8)
+    {
+        return GW_ECORRUPT;
+    }
+    rec_u64(p + REC_GEN_OFF, gen);
+    return GW_OK;
+}
+
+/* The fields of an object record, after its fixed head. */
 static int
+rec_object_open(store_rec_t *r, const void *buf, size_t len)
+{
+    const unsigned char  *p = buf;
+
+    r->p = r->end = p;
+    if (len < REC_FIXED + 1 || p[0] != STORE_REC_V1) {
+        return GW_ECORRUPT;
+    }
+    r->p = p + REC_FIXED;
+    r->end = p + len;
+    return GW_OK;
+}
+
+static void
 rec_chunks(const unsigned char *p, size_t len, store_chunk_ref_t *out)
 {
     size_t  i;
@@ -168,33 +604,30 @@ rec_chunks(const unsigned char *p, size_t len, store_chunk_ref_t *out)
         out[i].off = rec_get_u64(p + 32);
         out[i].len = rec_get_u32(p + 40);
     }
-    return GW_OK;
 }
 
 int
 store__object_decode(const void *buf, size_t len, int flags,
                      store_object_t **out)
 {
-    const unsigned char  *p, *end, *f;
+    store_rec_t           r;
+    store_field_t         f;
     store_object_t       *o;
     unsigned char        *raw;
     gw_str_t             *strs[8];
-    size_t                flen, nmeta = 0, i;
-    int                   tag;
+    size_t                nmeta = 0, i;
+    int                   rc;
 
-    if (len < REC_FIXED + 1 || ((const unsigned char *) buf)[0] != REC_VERSION) {
-        return GW_ECORRUPT;
-    }
-    /* Count metadata pairs first so one allocation holds everything. */
-    end = (const unsigned char *) buf + len;
-    for (p = (const unsigned char *) buf + REC_FIXED; p < end && *p != REC_END;) {
-        if (end - p < 5 || rec_get_u32(p + 1) > (size_t) (end - p - 5)) {
-            return GW_ECORRUPT;
+    /* Check the whole record and count metadata pairs first, so that one
+     * allocation holds everything and nothing is half decoded. */
+    rc = rec_object_open(&r, buf, len);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        nmeta += f.tag == REC_META || f.tag == REC_TAG;
+        if (f.tag == REC_GEN && f.len != 8) {
+            rc = GW_ECORRUPT;
         }
-        nmeta += *p == REC_META || *p == REC_TAG;
-        p += 5 + rec_get_u32(p + 1);
     }
-    if (p >= end) {
+    if (rc != GW_DONE) {
         return GW_ECORRUPT;
     }
     o = gw_calloc(1, sizeof(*o) + nmeta * sizeof(gw_kv_t));
@@ -202,16 +635,14 @@ store__object_decode(const void *buf, size_t len, int flags,
     memcpy(raw, buf, len);
     o->raw = raw;
     o->meta = (gw_kv_t *) (o + 1);
-    p = raw;
-    end = raw + len;
-    o->storage_class = p[1];
-    o->cksum_alg = p[2];
-    o->cksum_type = p[3];
-    o->nparts = rec_get_u32(p + 4);
-    o->size = rec_get_u64(p + 8);
-    o->mtime_ms = (int64_t) rec_get_u64(p + 16);
-    memcpy(o->md5, p + 24, 16);
-    memcpy(o->cksum, p + 40, 32);
+    o->storage_class = raw[1];
+    o->cksum_alg = raw[2];
+    o->cksum_type = raw[3];
+    o->nparts = rec_get_u32(raw + 4);
+    o->size = rec_get_u64(raw + 8);
+    o->mtime_ms = (int64_t) rec_get_u64(raw + 16);
+    memcpy(o->md5, raw + 24, 16);
+    memcpy(o->cksum, raw + 40, 32);
     strs[0] = &o->key;
     strs[1] = &o->owner;
     strs[2] = &o->content_type;
@@ -220,44 +651,43 @@ store__object_decode(const void *buf, size_t len, int flags,
     strs[5] = &o->content_language;
     strs[6] = &o->cache_control;
     strs[7] = &o->expires;
-    for (p = raw + REC_FIXED; *p != REC_END;) {
-        tag = *p;
-        flen = rec_get_u32(p + 1);
-        f = p + 5;
-        p = f + flen;
-        if (tag >= REC_KEY && tag <= REC_EXPIRES) {
-            strs[tag - REC_KEY]->base = (const char *) f;
-            strs[tag - REC_KEY]->len = flen;
-        } else if (tag == REC_META || tag == REC_TAG) {
-            const unsigned char *z = memchr(f, '\0', flen);
+    rec_object_open(&r, raw, len);
+    while (store__rec_next(&r, &f) == GW_OK) {
+        if (f.tag >= REC_KEY && f.tag <= REC_EXPIRES) {
+            strs[f.tag - REC_KEY]->base = (const char *) f.data;
+            strs[f.tag - REC_KEY]->len = f.len;
+        } else if (f.tag == REC_META || f.tag == REC_TAG) {
+            const unsigned char *z = memchr(f.data, '\0', f.len);
             gw_kv_t             *kv;
 
             if (z == NULL) {
                 continue;
             }
             /* Metadata fills the array from the front, tags from the back. */
-            kv = tag == REC_META ? &o->meta[o->nmeta++]
-                                 : &o->meta[nmeta - ++o->ntags];
-            kv->name.base = (const char *) f;
-            kv->name.len = (size_t) (z - f);
+            kv = f.tag == REC_META ? &o->meta[o->nmeta++]
+                                   : &o->meta[nmeta - ++o->ntags];
+            kv->name.base = (const char *) f.data;
+            kv->name.len = (size_t) (z - f.data);
             kv->value.base = (const char *) z + 1;
-            kv->value.len = flen - kv->name.len - 1;
-        } else if (tag == REC_PARTS && (flags & STORE_DECODE_CHUNKS)) {
-            o->npart_sizes = flen / 8;
+            kv->value.len = f.len - kv->name.len - 1;
+        } else if (f.tag == REC_PARTS && (flags & STORE_DECODE_CHUNKS)) {
+            o->npart_sizes = f.len / 8;
             o->part_sizes = gw_alloc(sizeof(uint64_t) * (o->npart_sizes + 1));
             for (i = 0; i < o->npart_sizes; i++) {
-                o->part_sizes[i] = rec_get_u64(f + 8 * i);
+                o->part_sizes[i] = rec_get_u64(f.data + 8 * i);
             }
-        } else if (tag == REC_ACL) {
-            o->acl.base = (const char *) f;
-            o->acl.len = flen;
-        } else if (tag == REC_INLINE) {
-            o->inline_data.base = (const char *) f;
-            o->inline_data.len = flen;
-        } else if (tag == REC_CHUNKS && (flags & STORE_DECODE_CHUNKS)) {
-            o->nchunks = flen / REC_CHUNK_SIZE;
+        } else if (f.tag == REC_ACL) {
+            o->acl.base = (const char *) f.data;
+            o->acl.len = f.len;
+        } else if (f.tag == REC_GEN) {
+            o->generation = rec_get_u64(f.data);
+        } else if (f.tag == REC_INLINE) {
+            o->inline_data.base = (const char *) f.data;
+            o->inline_data.len = f.len;
+        } else if (f.tag == REC_CHUNKS && (flags & STORE_DECODE_CHUNKS)) {
+            o->nchunks = f.len / REC_CHUNK_SIZE;
             o->chunks = gw_alloc(sizeof(store_chunk_ref_t) * (o->nchunks + 1));
-            rec_chunks(f, flen, o->chunks);
+            rec_chunks(f.data, f.len, o->chunks);
         }
     }
     /* Tags were filled backwards from the end of the array. */
@@ -276,23 +706,26 @@ int
 store__object_chunks(const void *buf, size_t len, store_chunk_ref_t **chunks,
                      size_t *n)
 {
-    const unsigned char  *p, *end = (const unsigned char *) buf + len;
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc;
 
     *chunks = NULL;
     *n = 0;
-    if (len < REC_FIXED + 1) {
-        return GW_ECORRUPT;
-    }
-    for (p = (const unsigned char *) buf + REC_FIXED; p < end && *p != REC_END;) {
-        if (end - p < 5 || rec_get_u32(p + 1) > (size_t) (end - p - 5)) {
-            return GW_ECORRUPT;
-        }
-        if (*p == REC_CHUNKS) {
-            *n = rec_get_u32(p + 1) / REC_CHUNK_SIZE;
+    rc = rec_object_open(&r, buf, len);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if (f.tag == REC_CHUNKS && *chunks == NULL) {
+            *n = f.len / REC_CHUNK_SIZE;
             *chunks = gw_alloc(sizeof(store_chunk_ref_t) * (*n + 1));
-            return rec_chunks(p + 5, rec_get_u32(p + 1), *chunks);
+            rec_chunks(f.data, f.len, *chunks);
         }
-        p += 5 + rec_get_u32(p + 1);
+    }
+    if (rc != GW_DONE) {
+        /* Never release references read from a damaged record. */
+        gw_free(*chunks);
+        *chunks = NULL;
+        *n = 0;
+        return GW_ECORRUPT;
     }
     return GW_OK;
 }

@@ -16,24 +16,94 @@
  * Objects of at most inline_max bytes (default 4 KiB) have no chunk file:
  * their bytes live in their index record.
  *
- * ==== LMDB key schema ====
+ * ==== Store format ====
  *
- *   buckets  name                      -> bucket record (store_bucket_t)
- *   bconf    bucket 0x00 kind          -> one configuration document of the
- *                                         bucket, opaque bytes: kind "acl"
+ * The index records the format it is written in (meta "format", below);
+ * this build reads and writes format STORE_FORMAT. When the store opens:
+ *   - an empty index becomes a new index of format STORE_FORMAT;
+ *   - format 1 (the index of builds from before the marker: a "buckets"
+ *     database and no "meta") is upgraded in place, in one transaction, so
+ *     a crash during the upgrade leaves format 1 as it was: bucket records
+ *     move to "bucket", the refs, gcq, uploads and bconf values are
+ *     rewritten in the encodings below; object and part records are kept
+ *     (the object record was already versioned);
+ *   - a newer format is refused (GW_EFORMAT), with a message naming both
+ *     formats; nothing is written.
+ * The "meta" database and its "format" key keep this meaning in every
+ * format, so any build can tell what it is looking at. Format 2 also keeps a
+ * plain key "buckets" in LMDB's main database where format 1 had its bucket
+ * database, so that a build from before the marker fails to open a newer
+ * index (MDB_INCOMPATIBLE) instead of misreading it.
+ *
+ * ==== LMDB key schema (format 2) ====
+ *
+ *   (main)   "buckets"                 -> a line of text, the tombstone above
+ *   meta     "format"                  -> meta record
+ *            "generation"              -> counter record: the last object
+ *                                         generation given out
+ *   bucket   name                      -> bucket record
+ *   bconf    bucket 0x00 kind          -> bconf record: one configuration
+ *                                         document of the bucket, kind "acl"
  *                                         (s3/acl.h's stored form; absent:
- *                                         private), "policy" (the JSON text
- *                                         of its bucket policy)
- *   objects  bucket 0x00 okey          -> object record (see record.c)
- *   refs     sha256 (32 bytes)         -> u64 refcount, u32 chunk length
- *   gcq      sha256 (32 bytes)         -> u64 batch number that zeroed it
- *   uploads  upload id (32 hex)        -> u8 n | bucket[n] | object record
- *                                         template (key, owner, metadata,
- *                                         checksum algorithm and type;
- *                                         mtime_ms = initiation time)
+ *                                         private) or "policy" (the JSON
+ *                                         text of its bucket policy)
+ *   objects  bucket 0x00 okey          -> object record
+ *   refs     sha256 (32 bytes)         -> ref record
+ *   gcq      sha256 (32 bytes)         -> gcq record
+ *   uploads  upload id (32 hex)        -> upload record
  *   parts    upload id | u16 part no.  -> object record of the part (size,
  *            (big-endian, so a cursor    MD5, checksum, chunk list)
  *            walks parts in order)
+ *
+ * ==== Record formats ====
+ *
+ * Integers are little-endian. Every record but the object record is
+ *
+ *   u8 record format (1) | field ... | u8 0
+ *
+ * and a field, there and in the object record, is
+ *
+ *   u8 tag (1..255) | u32 length | length bytes
+ *
+ * A reader skips fields whose tag it does not know, so a field can be added
+ * without a new record format. A record format it does not know, a field
+ * that runs past the end of the value, a missing end byte, a required field
+ * that is absent or an integer field of the wrong length make the record
+ * corrupt (GW_ECORRUPT). Bytes after the end byte are ignored.
+ *
+ *   meta      1 u32 store format                                  (required)
+ *   counter   1 u64 value                                         (required)
+ *   bucket    1 owner: the user name, whole (up to
+ *               GW_CONF_USER_NAME_MAX bytes)  2 region (up to
+ *               GW_CONF_REGION_MAX)  3 i64 creation time, ms      (required)
+ *   bconf     1 the document, opaque bytes                        (required)
+ *   ref       1 u64 reference count  2 u32 chunk length           (required)
+ *   gcq       1 u64 number of the batch that zeroed the count     (required)
+ *   upload    1 bucket name  2 object record template: key, owner, metadata,
+ *               checksum algorithm and type; mtime_ms = initiation time
+ *                                                                 (required)
+ *
+ * The object record (record format 1) has a fixed head before its fields:
+ *
+ *   u8 1 | u8 storage_class | u8 cksum_alg | u8 cksum_type | u32 nparts |
+ *   u64 size | i64 mtime_ms | md5[16] | cksum[32] | field ... | u8 0
+ *
+ *   1 key  2 owner  3 content-type  4 content-encoding  5 content-disposition
+ *   6 content-language  7 cache-control  8 expires
+ *   9 one user metadata pair "name\0value"  10 inline bytes
+ *   11 chunk list: n * (sha256[32] | u64 offset | u32 length)
+ *   12 one object tag "key\0value"  13 part sizes of a multipart object:
+ *   n * u64  14 the object's ACL (s3/acl.h's stored form; absent: private)
+ *   15 u64 generation: always the first field, at byte 72, so that a commit
+ *   can set it in an encoded record (absent in format-1 records: 0)
+ *
+ * An object's generation is the number of the write that made its record:
+ * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
+ * rewrite of its metadata, tags or ACL) takes the next number of one counter
+ * of the store (meta "generation", saved with the batch), so generations
+ * grow with every write and are never given twice, even to a key deleted
+ * and written again. A writer can make its commit conditional on the
+ * generation it read (store_cond_t).
  *
  * A part holds references to its chunks like an object does. Completing an
  * upload, in one transaction, writes the object record from the chosen
@@ -69,6 +139,11 @@
 #define STORE_KEY_MAX      1024
 #define STORE_KEY_DIRECT   400
 #define STORE_BUCKET_MAX   63
+#define STORE_OWNER_MAX    GW_CONF_USER_NAME_MAX
+#define STORE_REGION_MAX   GW_CONF_REGION_MAX
+
+/* The index format this build reads and writes (see above). */
+#define STORE_FORMAT       2
 
 typedef struct store_s               store_t;
 typedef struct store_chunk_writer_s  store_chunk_writer_t;
@@ -76,10 +151,12 @@ typedef struct store_iter_s          store_iter_t;
 
 typedef void (*store_done_pt)(void *ud, int rc);
 
+/* Big enough for anything the config accepts, so a name or region is never
+ * cut short: the owner is compared with user names. */
 typedef struct store_bucket_s {
     char      name[STORE_BUCKET_MAX + 1];
-    char      owner[64];          /* user name from the config */
-    char      region[32];         /* LocationConstraint given at creation */
+    char      owner[STORE_OWNER_MAX + 1];    /* user name from the config */
+    char      region[STORE_REGION_MAX + 1];  /* the region at creation */
     int64_t   ctime_ms;
 } store_bucket_t;
 
@@ -123,6 +200,10 @@ typedef struct store_object_s {
     gw_str_t            inline_data;   /* set when there are no chunks */
     store_chunk_ref_t  *chunks;
     size_t              nchunks;
+    uint64_t            generation;    /* read: the write that made this
+                                        * record (see above), 0 for one from
+                                        * before generations; ignored when
+                                        * writing: the commit sets it */
     void               *raw;
 } store_object_t;
 
@@ -130,11 +211,18 @@ typedef struct store_object_s {
 typedef struct store_cond_s {
     unsigned       if_none_match_star:1;
     unsigned       has_if_match:1;
+    /* Commit only if the key's current record has this generation (read
+     * it with store_object_get): otherwise GW_ECONFLICT, also when the key
+     * is gone. For read-modify-write updates: on GW_ECONFLICT read again,
+     * apply the change again, and retry. */
+    unsigned       has_generation:1;
     unsigned char  if_match_md5[16];
     uint32_t       if_match_nparts;
+    uint64_t       generation;
 } store_cond_t;
 
-/* Opens (creating when needed) the store under cf->data_dir, cleans tmp/,
+/* Opens (creating when needed) the store under cf->data_dir, checks or
+ * upgrades its format (see above; GW_EFORMAT for a newer one), cleans tmp/,
  * queues orphan chunks for collection and starts the collector timer. */
 int store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf);
 
@@ -185,9 +273,11 @@ int store_object_get(store_t *st, const char *bucket, gw_str_t key,
 void store_object_free(store_object_t *o);
 
 /* Commits obj under bucket (copied before return), replacing any previous
- * version and moving chunk references. done gets GW_OK, GW_ENOBUCKET,
- * GW_EPRECOND (a condition failed), GW_ENOTFOUND (If-Match on a missing
- * key) or an I/O error. cond may be NULL. */
+ * version and moving chunk references, with the next generation. done gets
+ * GW_OK, GW_ENOBUCKET, GW_ECONFLICT (cond->has_generation and the record is
+ * not that generation, or gone), GW_EPRECOND (another condition failed),
+ * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. cond may be
+ * NULL. */
 void store_object_put(store_t *st, const char *bucket,
                       const store_object_t *obj, const store_cond_t *cond,
                       store_done_pt done, void *ud);
@@ -253,12 +343,14 @@ typedef struct store_complete_s {
     /* Results (set by the commit). */
     int              reason;       /* STORE_COMPLETE_* when done gets GW_EINVAL */
     uint32_t         bad_part;
-    store_object_t   result;       /* size, md5, nparts, checksum of the object */
+    store_object_t   result;       /* size, md5, nparts, checksum and
+                                    * generation of the object */
 } store_complete_t;
 
 /* Assembles the object from the listed parts in one commit and drops the
- * upload. done gets GW_OK, GW_EINVAL (see c->reason), GW_EPRECOND,
- * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. */
+ * upload. done gets GW_OK, GW_EINVAL (see c->reason), GW_ECONFLICT,
+ * GW_EPRECOND, GW_ENOTFOUND (If-Match on a missing key) or an I/O error
+ * (c->cond as store_object_put's cond). */
 void store_upload_complete(store_t *st, const char *id, store_complete_t *c,
                            store_done_pt done, void *ud);
 

@@ -71,7 +71,19 @@ store_batch_work(uv_work_t *w)
             mdb_txn_abort(child);
         }
     }
+    if (st->gen_last != st->gen_saved) {
+        rc = store__generation_save(st, txn);
+        if (rc != 0) {
+            /* Without the counter saved, nothing of the batch may stay. */
+            mdb_txn_abort(txn);
+            st->batch_rc = rc;
+            return;
+        }
+    }
     st->batch_rc = mdb_txn_commit(txn);
+    if (st->batch_rc == 0) {
+        st->gen_saved = st->gen_last;
+    }
 }
 
 static void
@@ -228,15 +240,33 @@ store__pinned(store_t *st, const unsigned char sha[32])
 
 /* ==== reference counts ==== */
 
+int
+store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32])
+{
+    store_recw_t  w;
+    MDB_val       k, v;
+    int           rc;
+
+    store__gcq_encode(st->batch_seq, &w);
+    k.mv_data = (void *) sha;
+    k.mv_size = 32;
+    v.mv_data = w.buf;
+    v.mv_size = w.len;
+    rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
+    store__recw_free(&w);
+    return rc;
+}
+
 /* Adds delta (+1/-1) to each chunk's count. A chunk reaching zero goes to
  * the collector's queue; one coming back leaves it. */
 int
 store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
                 size_t n, int delta)
 {
+    store_recw_t   w;
     MDB_val        k, v;
-    unsigned char  buf[12];
     uint64_t       count;
+    uint32_t       len;
     size_t         i;
     int            rc;
 
@@ -248,8 +278,10 @@ store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
             count = 0;
         } else if (rc != 0) {
             return rc;
-        } else {
-            memcpy(&count, v.mv_data, sizeof(count));
+        } else if (store__ref_decode(v.mv_data, v.mv_size, &count, &len)
+                   != GW_OK)
+        {
+            return GW_ECORRUPT;
         }
         if (delta < 0 && count == 0) {
             continue;   /* never below zero, even on a damaged index */
@@ -257,18 +289,15 @@ store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
         count = delta > 0 ? count + 1 : count - 1;
         if (count == 0) {
             rc = mdb_del(txn, st->db_refs, &k, NULL);
-            if (rc != 0) {
-                return rc;
+            if (rc == 0) {
+                rc = store__gcq_put(st, txn, c[i].sha);
             }
-            v.mv_data = &st->batch_seq;
-            v.mv_size = sizeof(st->batch_seq);
-            rc = mdb_put(txn, st->db_gcq, &k, &v, 0);
         } else {
-            memcpy(buf, &count, 8);
-            memcpy(buf + 8, &c[i].len, 4);
-            v.mv_data = buf;
-            v.mv_size = sizeof(buf);
+            store__ref_encode(count, c[i].len, &w);
+            v.mv_data = w.buf;
+            v.mv_size = w.len;
             rc = mdb_put(txn, st->db_refs, &k, &v, 0);
+            store__recw_free(&w);
             if (rc == 0 && count == 1) {
                 rc = mdb_del(txn, st->db_gcq, &k, NULL);
                 rc = rc == MDB_NOTFOUND ? 0 : rc;
@@ -311,9 +340,9 @@ store__object_find(store_t *st, MDB_txn *txn, const char *bucket, gw_str_t key,
 
 int
 store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
-                     gw_str_t key, const void *val, size_t val_len,
+                     gw_str_t key, void *val, size_t val_len,
                      const store_chunk_ref_t *chunks, size_t nchunks,
-                     const store_cond_t *cond)
+                     const store_cond_t *cond, uint64_t *gen)
 {
     unsigned char       kb[512];
     MDB_val             k, v, bk;
@@ -333,24 +362,31 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
         return rc;
     }
     if (rc == GW_ENOTFOUND) {
+        if (cond->has_generation) {
+            return GW_ECONFLICT;
+        }
         if (cond->has_if_match) {
             return GW_ENOTFOUND;
         }
     } else {
-        if (cond->if_none_match_star) {
-            return GW_EPRECOND;
-        }
-        if (cond->has_if_match) {
+        if (cond->has_generation || cond->has_if_match) {
             rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
             if (rc != GW_OK) {
                 return rc;
             }
-            rc = memcmp(old->md5, cond->if_match_md5, 16) != 0
-                 || old->nparts != cond->if_match_nparts;
+            rc = cond->has_generation && old->generation != cond->generation
+                 ? GW_ECONFLICT
+                 : cond->has_if_match
+                   && (memcmp(old->md5, cond->if_match_md5, 16) != 0
+                       || old->nparts != cond->if_match_nparts)
+                 ? GW_EPRECOND : GW_OK;
             store_object_free(old);
-            if (rc) {
-                return GW_EPRECOND;
+            if (rc != GW_OK) {
+                return rc;
             }
+        }
+        if (cond->if_none_match_star) {
+            return GW_EPRECOND;
         }
         rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
         if (rc != GW_OK) {
@@ -366,9 +402,23 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
     if (rc != 0) {
         return rc;
     }
+    /* A number no write had before; saved with the batch (a batch that
+     * fails leaves a gap, which is harmless). */
+    rc = store__object_set_generation(val, val_len, st->gen_last + 1);
+    if (rc != GW_OK) {
+        return rc;
+    }
     k.mv_data = kb;
     k.mv_size = store__object_key(bucket, key, kb);
-    v.mv_data = (void *) val;
+    v.mv_data = val;
     v.mv_size = val_len;
-    return store__mdb_rc(mdb_put(txn, st->db_objects, &k, &v, 0));
+    rc = mdb_put(txn, st->db_objects, &k, &v, 0);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    st->gen_last++;
+    if (gen != NULL) {
+        *gen = st->gen_last;
+    }
+    return GW_OK;
 }

@@ -97,7 +97,7 @@ s3_create_elem(void *ud, int depth, const char *name, const char *text,
         return GW_EINVAL;
     }
     if (depth == 2 && strcmp(name, "LocationConstraint") == 0) {
-        if (len >= 32) {
+        if (len > STORE_REGION_MAX) {
             return GW_ETOOBIG;
         }
         memcpy(region, text, len);
@@ -142,7 +142,7 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
     store_bucket_t  b;
     gw_str_t        acl;
     const char     *msg;
-    char            region[32] = "";
+    char            region[STORE_REGION_MAX + 1] = "";
     size_t          i;
     int             rc;
 

@@ -116,10 +116,21 @@
     TEST_ENTRY(policy_variables)                                            \
     TEST_ENTRY(policy_like)                                                 \
     TEST_ENTRY(policy_garbage)                                              \
+    /* store/record */                                                      \
+    TEST_ENTRY(record_fields)                                               \
+    TEST_ENTRY(record_meta)                                                 \
+    TEST_ENTRY(record_bucket)                                               \
+    TEST_ENTRY(record_small)                                                \
+    TEST_ENTRY(record_object)                                               \
+    TEST_ENTRY(record_counter)                                              \
     /* store */                                                             \
     TEST_ENTRY(store_chunk_writer)                                          \
     TEST_ENTRY(store_refcounts_and_gc)                                      \
     TEST_ENTRY(store_long_keys_order)                                       \
+    TEST_ENTRY(store_format_upgrade_v1)                                     \
+    TEST_ENTRY(store_format_newer_refused)                                  \
+    TEST_ENTRY(store_bucket_long_names)                                     \
+    TEST_ENTRY(store_object_generation)                                     \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \

@@ -8,7 +8,6 @@
 #include "core/log.h"
 
 #define STORE_META_FORMAT   "format"
-#define STORE_META_GEN      "generation"
 
 /* Format 1 kept its bucket records in a database of this name. Format 2
  * puts a plain key of the same name in LMDB's main database instead, so
@@ -325,23 +324,6 @@ store_generation_load(store_t *st, MDB_txn *txn)
     }
     st->gen_saved = st->gen_last;
     return GW_OK;
-}
-
-int
-store__generation_save(store_t *st, MDB_txn *txn)
-{
-    store_recw_t  w;
-    MDB_val       k, v;
-    int           rc;
-
-    store__meta_counter_encode(st->gen_last, &w);
-    k.mv_data = STORE_META_GEN;
-    k.mv_size = sizeof(STORE_META_GEN) - 1;
-    v.mv_data = w.buf;
-    v.mv_size = w.len;
-    rc = mdb_put(txn, st->db_meta, &k, &v, 0);
-    store__recw_free(&w);
-    return rc;
 }
 
 /* ==== opening ==== */

@@ -71,6 +71,10 @@ struct store_s {
 
 /* ==== txn.c: the batcher, pins, reference counts, record commits ==== */
 
+/* Saves st->gen_last in meta (key STORE_META_GEN), inside a batch's
+ * transaction. */
+#define STORE_META_GEN  "generation"
+int store__generation_save(store_t *st, MDB_txn *txn);
 /* Queues op; it is applied in the next batch. */
 void store__submit(store_t *st, store_op_t *op);
 /* Starts the next batch if none runs; when closing and idle, calls
@@ -187,8 +191,6 @@ int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
  * format (GW_EFORMAT, logged), upgrades format 1, creates a fresh index,
  * opens every database handle of st and reads the generation counter. */
 int store__format_open(store_t *st, MDB_txn *txn);
-/* Saves st->gen_last in meta, inside a batch's transaction. */
-int store__generation_save(store_t *st, MDB_txn *txn);
 
 /* ==== multipart.c: uploads, above txn.c; index.c calls these ==== */
 

@@ -140,6 +140,25 @@ store__submit(store_t *st, store_op_t *op)
     store__batch_start(st);
 }
 
+/* ==== the object generation counter ==== */
+
+int
+store__generation_save(store_t *st, MDB_txn *txn)
+{
+    store_recw_t  w;
+    MDB_val       k, v;
+    int           rc;
+
+    store__meta_counter_encode(st->gen_last, &w);
+    k.mv_data = STORE_META_GEN;
+    k.mv_size = sizeof(STORE_META_GEN) - 1;
+    v.mv_data = w.buf;
+    v.mv_size = w.len;
+    rc = mdb_put(txn, st->db_meta, &k, &v, 0);
+    store__recw_free(&w);
+    return rc;
+}
+
 /* ==== pins ==== */
 
 void

@@ -84,6 +84,9 @@
        "A header you provided implies functionality that is not "             \
        "implemented")                                                         \
     XX(NOT_MODIFIED, 304, "NotModified", "Not Modified")                      \
+    XX(OPERATION_ABORTED, 409, "OperationAborted",                           \
+       "A conflicting conditional operation is currently in progress "        \
+       "against this resource. Please try again.")                            \
     XX(PRECONDITION_FAILED, 412, "PreconditionFailed",                        \
        "At least one of the pre-conditions you specified did not hold")       \
     XX(REQUEST_TIME_TOO_SKEWED, 403, "RequestTimeTooSkewed",                  \

@@ -5,18 +5,26 @@
 /* ==== rewriting a record in place (tags, ACL) ====
  *
  * Read the record, pin its chunks in the same loop turn, and commit a copy
- * that differs only in what edit changed, If-Match on the ETag that was
- * read, so an overwrite that commits in between is not undone (the update
- * then counts as done just before that overwrite). store_cond_t compares
- * the ETag only: an overwrite with the same bytes but new metadata, landing
- * between the read and the commit, is not seen and loses its metadata. */
+ * that differs only in what edit changed, on the condition that the record
+ * is still the one that was read: its generation, which every write of the
+ * key changes (an overwrite with the same bytes too). When another write
+ * landed in between, read again and apply the edit to what it left, so no
+ * acknowledged write is ever undone; after S3_REWRITE_TRIES such races in
+ * a row, answer 409 OperationAborted as S3 does for conflicting writes. */
+
+#define S3_REWRITE_TRIES  16
 
 typedef struct {
     s3_req_t        *r;
+    void           (*edit)(store_object_t *o, void *ud);
+    void            *ud;
+    int              status;     /* answered on success */
+    int              tries;
     store_object_t  *old;        /* the record read; owns the pinned chunks */
     store_object_t   obj;        /* old with the change */
-    int              status;     /* answered on success */
 } s3_rewrite_t;
+
+static int s3_rewrite_start(s3_rewrite_t *t);
 
 static void
 s3_rewrite_committed(void *ud, int rc)
@@ -30,18 +38,22 @@ s3_rewrite_committed(void *ud, int rc)
     if (r->http->aborted) {
         goto done;
     }
+    if (rc == GW_ECONFLICT && ++t->tries < S3_REWRITE_TRIES) {
+        gw_log(GW_LOG_DEBUG, r->http->peer, rc, "%s object written during a "
+               "record update: again", r->http->id);
+        rc = s3_rewrite_start(t);
+        if (rc == S3_ERR_NONE) {
+            goto done;                  /* the new attempt holds r */
+        }
+        s3_error(r, rc, NULL);
+        goto done;
+    }
     switch (rc) {
-    case GW_EPRECOND:
-    case GW_ENOTFOUND:
-        /* The object was overwritten or deleted after it was read, within
-         * this request. That overwrite replaced the whole record, tags and
-         * ACL included, so this update counts as done just before it: the
-         * state is the one that order gives, and the answer is success. */
-        gw_log(GW_LOG_DEBUG, r->http->peer, rc, "%s object replaced during a "
-               "record update", r->http->id);
-        /* fall through */
     case GW_OK:
         http_resp_send(r->http, t->status, NULL, 0, NULL);
+        break;
+    case GW_ECONFLICT:
+        s3_error(r, S3_ERR_OPERATION_ABORTED, NULL);
         break;
     case GW_ENOBUCKET:
         s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
@@ -56,16 +68,16 @@ done:
     http_req_release(r->http);
 }
 
-int
-s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
-                  void *ud, int status)
+/* One attempt: read, edit, commit on the generation read. S3_ERR_NONE when
+ * the commit is queued (it holds r until s3_rewrite_committed), or the S3
+ * error to answer. */
+static int
+s3_rewrite_start(s3_rewrite_t *t)
 {
-    s3_rewrite_t  *t = gw_pool_calloc(r->pool, sizeof(*t));
+    s3_req_t      *r = t->r;
     store_cond_t   cond;
     int            rc;
 
-    t->r = r;
-    t->status = status;
     rc = store_object_get(r->ctx->store, r->bucket, r->key, &t->old);
     if (rc == GW_ENOTFOUND) {
         return S3_ERR_NO_SUCH_KEY;
@@ -76,11 +88,10 @@ s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
     }
     t->obj = *t->old;
     t->obj.raw = NULL;
-    edit(&t->obj, ud);
+    t->edit(&t->obj, t->ud);
     memset(&cond, 0, sizeof(cond));
-    cond.has_if_match = 1;
-    memcpy(cond.if_match_md5, t->old->md5, 16);
-    cond.if_match_nparts = t->old->nparts;
+    cond.has_generation = 1;
+    cond.generation = t->old->generation;
     /* Pinned in the loop turn of the lookup (store.h): the record that is
      * written back refers to these chunks. */
     store_pin(r->ctx->store, t->old->chunks, t->old->nchunks);
@@ -90,6 +101,18 @@ s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
     return S3_ERR_NONE;
 }
 
+int
+s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
+                  void *ud, int status)
+{
+    s3_rewrite_t  *t = gw_pool_calloc(r->pool, sizeof(*t));
+
+    t->r = r;
+    t->edit = edit;
+    t->ud = ud;
+    t->status = status;
+    return s3_rewrite_start(t);
+}
 
 /* ==== bucket configuration documents (ops/acl.c, ops/policy.c) ==== */
 

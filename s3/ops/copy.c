@@ -37,6 +37,7 @@ typedef struct s3_copy_s {
     s3_req_t        *r;
     store_object_t  *src;       /* owns the pinned chunk list */
     store_object_t   obj;       /* borrows from src and r->pool */
+    store_cond_t     cond;
 } s3_copy_t;
 
 
@@ -113,6 +114,10 @@ s3_copy_committed(void *ud, int rc)
             break;
         case GW_ENOBUCKET:
             s3_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+            break;
+        case GW_ECONFLICT:
+            /* The object copied onto itself was written meanwhile. */
+            s3_error(r, S3_ERR_OPERATION_ABORTED, NULL);
             break;
         default:
             gw_log(GW_LOG_ERR, r->http->peer, rc, "committing a copy failed");
@@ -265,9 +270,20 @@ s3_copy_object(s3_req_t *r)
      * a chunk in between (store.h), and cannot until the commit refers to
      * them. */
     c->src = src;
+    memset(&c->cond, 0, sizeof(c->cond));
+    if (strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
+        && memcmp(skey.base, r->key.base, skey.len) == 0)
+    {
+        /* A copy onto itself (new metadata, tags or storage class) is a
+         * read-modify-write of the record: it must not undo a write that
+         * landed since the read. */
+        c->cond.has_generation = 1;
+        c->cond.generation = src->generation;
+    }
     store_pin(r->ctx->store, src->chunks, src->nchunks);
     http_req_hold(r->http);
-    store_object_put(r->ctx->store, r->bucket, o, NULL, s3_copy_committed, c);
+    store_object_put(r->ctx->store, r->bucket, o, &c->cond, s3_copy_committed,
+                     c);
     return GW_DONE;
 
 fail:

@@ -279,3 +279,48 @@ class RewriteRaceTest(S3gwTestCase):
             return not any(g['Grantee'].get('URI', '').endswith('AllUsers')
                            for g in grants)
         self.race(rewrite, applied)
+
+    def test_overwrite_vs_copy_onto_itself(self):
+        """A copy onto itself with new metadata reads the record and writes
+        it back: it must never write back what an overwrite replaced. The
+        overwrite sets a tag, the copy keeps the tags it read: the tag is
+        there at the end of every round, whichever came last. A copy that
+        loses the race may answer 409 OperationAborted, as S3 does."""
+        bucket = self.new_bucket()
+        s3b = self.server.boto3_client()
+        body = b'same bytes every time'
+        lost = aborted = 0
+        rounds = self.ROUNDS * 3        # its window is narrower: more tries
+        for i in range(rounds):
+            self.s3.put_object(Bucket=bucket, Key='k', Body=body)
+            barrier = threading.Barrier(2)
+
+            def overwrite():
+                barrier.wait()
+                self.s3.put_object(Bucket=bucket, Key='k', Body=body,
+                                   Tagging='o=%d' % i)
+
+            def copy():
+                nonlocal aborted
+                barrier.wait()
+                try:
+                    s3b.copy_object(Bucket=bucket, Key='k',
+                                    CopySource={'Bucket': bucket, 'Key': 'k'},
+                                    MetadataDirective='REPLACE',
+                                    Metadata={'copy': str(i)})
+                except ClientError as e:
+                    self.assertEqual(e.response['Error']['Code'],
+                                     'OperationAborted')
+                    aborted += 1
+            threads = [threading.Thread(target=overwrite),
+                       threading.Thread(target=copy)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            tags = self.s3.get_object_tagging(Bucket=bucket,
+                                              Key='k')['TagSet']
+            lost += tags != [{'Key': 'o', 'Value': str(i)}]
+        self.assertEqual(lost, 0, '%d of %d rounds undid an acknowledged '
+                         'overwrite (%d copies aborted)'
+                         % (lost, rounds, aborted))

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +81,7 @@ static void http_conn_feed(http_conn_t *c);
 static void http_conn_read_start(http_conn_t *c);
 static void http_req_finish(http_req_t *r);
 static void http_sf_run(http_req_t *r);
+static void http_sf_finish(http_req_t *r, int rc);
 
 /* ==== small helpers ==== */
 
@@ -717,6 +719,13 @@ http_conn_close(http_conn_t *c)
             r->on_abort(r);
             r->holds--;
         }
+        if (r->sf_waiting) {
+            /* The poll handle closes below and will never call back: end
+             * the sendfile here, or its hold keeps r forever. */
+            r->holds++;
+            http_sf_finish(r, UV_ECANCELED);
+            r->holds--;
+        }
         if (r->holds == 0) {
             http_req_free(r);
         }
@@ -1182,22 +1191,43 @@ http_resp_end(http_req_t *r)
 
 /* ==== sendfile ==== */
 
+/* Ends a sendfile run: tells its owner how it went, then drops the hold
+ * http_resp_sendfile took, which may free r. */
+static void
+http_sf_finish(http_req_t *r, int rc)
+{
+    http_done_pt  done = r->sf_done;
+
+    r->sf_done = NULL;
+    r->sf_fd = -1;
+    r->sf_waiting = 0;
+    done(r, rc);
+    http_req_release(r);
+}
+
 static void
 http_poll_cb(uv_poll_t *p, int status, int events)
 {
     http_conn_t  *c = p->data;
     http_req_t   *r = c->r;
+    int           err = 0;
+    socklen_t     len = sizeof(err);
 
     uv_poll_stop(p);
     if (r == NULL || r->sf_done == NULL) {
         return;
     }
+    r->sf_waiting = 0;
     if (status < 0) {
-        http_done_pt  done = r->sf_done;
-
-        r->sf_done = NULL;
+        /* libuv reports any POLLERR as UV_EBADF; the socket knows what
+         * really happened (usually a reset). */
+        if (getsockopt(c->poll_fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0
+            && err != 0)
+        {
+            status = -err;
+        }
         http_conn_close(c);
-        done(r, status);
+        http_sf_finish(r, status);
         return;
     }
     http_sf_run(r);
@@ -1218,15 +1248,13 @@ http_sf_wait(http_req_t *r)
                 close(c->poll_fd);
                 c->poll_fd = -1;
             }
-            http_done_pt  done = r->sf_done;
-
-            r->sf_done = NULL;
             http_conn_close(c);
-            done(r, UV_EIO);
+            http_sf_finish(r, UV_EIO);
             return;
         }
         c->poll.data = c;
     }
+    r->sf_waiting = 1;
     uv_poll_start(&c->poll, UV_WRITABLE, http_poll_cb);
 }
 
@@ -1234,7 +1262,6 @@ static void
 http_sf_run(http_req_t *r)
 {
     http_conn_t   *c = r->conn;
-    http_done_pt   done;
     uv_os_fd_t     sock;
     size_t         sent = 0;
     ssize_t        n;
@@ -1282,22 +1309,14 @@ http_sf_run(http_req_t *r)
         http_conn_timer(c, c->srv->limits->idle_timeout_ms);
     }
 finish:
-    done = r->sf_done;
-    r->sf_done = NULL;
-    r->sf_fd = -1;
-    done(r, rc);
-    http_req_release(r);
+    http_sf_finish(r, rc);
 }
 
 static void
 http_sf_after_writes(http_req_t *r, int status)
 {
     if (status != 0) {
-        http_done_pt  done = r->sf_done;
-
-        r->sf_done = NULL;
-        done(r, status);
-        http_req_release(r);
+        http_sf_finish(r, status);
         return;
     }
     http_sf_run(r);

@@ -90,6 +90,7 @@ struct http_req_s {
     int64_t        sf_off;
     size_t         sf_left;
     http_done_pt   sf_done;
+    int            sf_waiting;      /* sendfile waits for writability */
     int            ended;
 };
 

@@ -72,6 +72,12 @@ struct http_conn_s {
     unsigned        close_after:1;
     unsigned        eof:1;
     uint64_t        body_seen;
+
+    /* Set by a parser callback that refuses the request with something
+     * other than 400 BadRequest; http_bad_request answers with it. */
+    int             err_status;
+    const char     *err_code;
+    const char     *err_msg;
 };
 
 static llhttp_settings_t  http_settings;
@@ -193,6 +199,7 @@ http_on_message_begin(llhttp_t *p)
     c->in_head = 1;
     c->body_failed = 0;
     c->body_seen = 0;
+    c->err_code = NULL;
     http_conn_timer(c, s->limits->header_timeout_ms);
     return 0;
 }
@@ -268,22 +275,45 @@ http_on_header_value(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* RFC 9112 6.1: the only transfer coding s3gw decodes is chunked, so a
+ * request must say exactly that, once. Anything else (gzip, identity, a
+ * list ending in chunked) is NotImplemented, as S3 answers, rather than a
+ * body read as plain chunked that is not. */
 static int
-http_on_headers_complete(llhttp_t *p)
+http_te_supported(const http_req_t *r)
 {
-    http_conn_t    *c = p->data;
-    http_req_t     *r = c->r;
-    size_t          i, j, *h;
-    const char     *q;
-    const gw_str_t *v;
-    char           *name;
+    size_t  i, n = 0;
+    int     ok = 0;
 
-    if ((p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED)) {
-        /* RFC 7230 3.3.3: a request body whose length cannot be known. */
-        llhttp_set_error_reason(p, "bad transfer-encoding");
-        return -1;
+    for (i = 0; i < r->nheaders; i++) {
+        if (gw_str_eq_lit(r->headers[i].name, "transfer-encoding")) {
+            n++;
+            ok = gw_ascii_ieq(r->headers[i].value.base,
+                              r->headers[i].value.len, "chunked", 7);
+        }
     }
-    c->in_head = 0;
+    return n == 0 || (n == 1 && ok);
+}
+
+static void
+http_set_te_error(http_conn_t *c)
+{
+    c->err_status = 501;
+    c->err_code = "NotImplemented";
+    c->err_msg = "A header you provided implies functionality that is not "
+                 "implemented.";
+}
+
+/* Turns the header offsets gathered during parsing into r->headers (names
+ * lowercased in place) and the target into path and query. */
+static void
+http_req_build_head(http_conn_t *c, http_req_t *r)
+{
+    size_t       i, j, *h;
+    const char  *q;
+    char        *name;
+    gw_str_t    *v;
+
     r->headers = gw_pool_alloc(r->pool, sizeof(gw_kv_t) * (c->nhdrs + 1));
     for (i = 0; i < c->nhdrs; i++) {
         h = &c->hdr_off[4 * i];
@@ -293,14 +323,14 @@ http_on_headers_complete(llhttp_t *p)
         }
         r->headers[i].name.base = name;
         r->headers[i].name.len = h[1];
-        r->headers[i].value.base = c->head + h[2];
-        r->headers[i].value.len = h[3];
+        v = &r->headers[i].value;
+        v->base = c->head + h[2];
+        v->len = h[3];
         /* llhttp leaves trailing blanks of the value to us. */
-        while (r->headers[i].value.len > 0
-               && (r->headers[i].value.base[r->headers[i].value.len - 1] == ' '
-                   || r->headers[i].value.base[r->headers[i].value.len - 1] == '\t'))
+        while (v->len > 0
+               && (v->base[v->len - 1] == ' ' || v->base[v->len - 1] == '\t'))
         {
-            r->headers[i].value.len--;
+            v->len--;
         }
     }
     r->nheaders = c->nhdrs;
@@ -311,6 +341,21 @@ http_on_headers_complete(llhttp_t *p)
     r->path.len = q ? (size_t) (q - r->target.base) : r->target.len;
     r->query.base = q ? q + 1 : r->target.base + r->target.len;
     r->query.len = q ? r->target.len - r->path.len - 1 : 0;
+}
+
+static int
+http_on_headers_complete(llhttp_t *p)
+{
+    http_conn_t    *c = p->data;
+    http_req_t     *r = c->r;
+    const gw_str_t *v;
+
+    http_req_build_head(c, r);
+    if (!http_te_supported(r)) {
+        http_set_te_error(c);
+        return -1;
+    }
+    c->in_head = 0;
     r->method = llhttp_get_method(p);
     r->method_name.base = llhttp_method_name(r->method);
     r->method_name.len = strlen(r->method_name.base);
@@ -402,7 +447,15 @@ http_bad_request(http_conn_t *c, llhttp_errno_t err)
     }
     c->in_head = 0;
     c->close_after = 1;
-    if (err == HPE_USER && reason != NULL) {
+    if (err == HPE_INVALID_TRANSFER_ENCODING) {
+        /* llhttp stops at a coding after chunked ("chunked, gzip"). */
+        http_set_te_error(c);
+    }
+    if (c->err_code != NULL) {
+        status = c->err_status;
+        code = c->err_code;
+        msg = c->err_msg;
+    } else if (err == HPE_USER && reason != NULL) {
         if (strcmp(reason, "url too long") == 0) {
             status = 414;
             code = "RequestURITooLong";

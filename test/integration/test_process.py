@@ -199,6 +199,40 @@ class ProcessTest(S3gwTestCase):
                        dict(bad)['Authorization'].rsplit('=', 1)[1]):
             self.assertNotIn(secret, logs)
 
+    LOG_LINE = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ '
+                          r'\[(crit|alert|error|warn|notice|info|debug)\] ')
+    ACCESS_LINE = re.compile(r'127\.0\.0\.1:\d+ [A-Z]+ \S+ \d{3} \d+ '
+                             r'\d+ms [0-9A-F]{16}$')
+
+    def test_request_bytes_cannot_forge_log_lines(self):
+        # A key is percent-decoded before it reaches the debug log (the
+        # access decision names it): a %0A used to end the line there and
+        # start a forged one.
+        srv = self.start_server(conf={'log_level': 'debug'})
+        s3 = srv.boto3_client()
+        s3.create_bucket(Bucket='forge')
+        forged = ('x\n2030-01-01T00:00:00Z [error] forged line\r\n'
+                  '\x1b[31mred\x7f\u00e9\\x0a')
+        path = '/forge/' + s3_quote(forged)
+        for method, body in (('PUT', b'v'), ('GET', None), ('HEAD', None),
+                             ('DELETE', None)):
+            r = srv.signed(method, path, body=body)
+            self.assertLess(r.status, 300, r)
+        r = srv.signed('GET', '/forge/' + s3_quote(forged + '\x00'))
+        self.assertEqual(r.status, 404, r)
+        srv.stop()
+        err = srv.stderr_text().splitlines()
+        ready = [i for i, l in enumerate(err) if 's3gw ready' in l][0]
+        for line in err[ready:]:
+            self.assertRegex(line, self.LOG_LINE)
+        self.assertIn('forge/x\\x0a2030-01-01T00:00:00Z [error] forged line'
+                      '\\x0d\\x0a\\x1b[31mred\\x7f\\xc3\\xa9\\x5cx0a',
+                      srv.stderr_text())
+        lines = srv.access_log_lines()
+        self.assertEqual(len(lines), 6, lines)
+        for line in lines:
+            self.assertRegex(line, self.ACCESS_LINE)
+
     def test_data_dir_layout(self):
         srv = self.start_server()
         s3 = srv.boto3_client()

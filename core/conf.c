@@ -38,6 +38,9 @@
 #define GW_CONF_EMBEDDED    "(embedded)"
 #define GW_CONF_CMDLINE     "(command line)"
 
+/* The source name of the embedded text; compared by pointer. */
+static const char  gw_conf_embedded_name[] = GW_CONF_EMBEDDED;
+
 typedef struct gw_conf_parse_s    gw_conf_parse_t;
 
 /* Users replaced by a reload (gw_conf_t.retired). */
@@ -1162,6 +1165,9 @@ gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
         }
     }
     u.name = gw_strndup(args[0].base, args[0].len);
+    /* Only the embedded default's own users have public keys: a user from
+     * -g (even over the embedded default) or from a file does not. */
+    u.builtin = p->src == gw_conf_embedded_name;
 
     if (gw_conf_parse_block(p, GW_CONF_USER, &u) != GW_OK) {
         goto fail;
@@ -1233,8 +1239,6 @@ fail:
 
 
 /* ==== Loading ==== */
-
-static const char  gw_conf_embedded_name[] = GW_CONF_EMBEDDED;
 
 static const gw_conf_command_t *
 gw_conf_find_lit(const char *name)
@@ -1566,13 +1570,18 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
     for (i = 0; i < cf->nusers; i++) {
         u = &cf->users[i];
         /* Only the embedded default's well-known keys are shown: a real
-         * secret from a config file stays in that file. */
-        if (cf->file == gw_conf_embedded_name) {
+         * secret, from a config file or from -g, stays where it was given
+         * (a command line is visible to every local user anyway, but a
+         * start-up banner ends up in logs). */
+        if (u->builtin) {
             fprintf(fp, "  user %s: access key %s  secret key %s", u->name,
                     u->access_key, u->secret_key);
-        } else {
+        } else if (cf->file != gw_conf_embedded_name) {
             fprintf(fp, "  user %s: access key %s  (secret key in %s)",
                     u->name, u->access_key, cf->file);
+        } else {
+            fprintf(fp, "  user %s: access key %s  (secret key given with "
+                    "-g)", u->name, u->access_key);
         }
         /* Policies name users by account: arn:aws:iam::ACCOUNT:user/NAME. */
         fprintf(fp, "  account %s\n", u->account_id);

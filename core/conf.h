@@ -28,6 +28,8 @@ typedef struct gw_conf_user_s {
     char  *account_id;     /* 12 digits, the account in policy ARNs; default:
                             * derived from the same digest */
     char  *email;          /* for ACL grants by email address; may be NULL */
+    int    builtin;        /* defined by the embedded default text, whose
+                            * keys are public: the only secret ever printed */
 } gw_conf_user_t;
 
 #define GW_CONF_MAX_PROXIES  16
@@ -149,8 +151,9 @@ const gw_conf_user_t *gw_conf_user_by_name(const gw_conf_t *cf,
 
 /* Writes a short human summary for `make run` and start-up: endpoints,
  * region, data dir, and each user's access key, plus the secret keys of
- * the embedded default config (public anyway) so a developer can point a
- * client at the server; a config file's secrets are never printed. */
+ * the embedded default config's own users (public anyway) so a developer
+ * can point a client at the server; a secret from a config file or from
+ * -g is never printed. */
 void gw_conf_print_summary(const gw_conf_t *cf, FILE *fp);
 
 #endif

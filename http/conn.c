@@ -6,6 +6,7 @@
  * parser runs; http_conn_feed() acts on them after llhttp_execute returns, so
  * no callback ever frees memory the parser is still walking. */
 #include "http/conn.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -627,25 +628,92 @@ http_req_release(http_req_t *r)
     }
 }
 
+/* A query parameter name, percent-decoded and folded to lower case, into
+ * out (cap bytes); "" when it is longer than that. */
+static void
+http_param_name(const char *p, size_t len, char *out, size_t cap)
+{
+    size_t  i, o = 0;
+    int     hi, lo, c;
+
+    for (i = 0; i < len && o + 1 < cap; i++) {
+        c = (unsigned char) p[i];
+        if (c == '%' && i + 2 < len
+            && (hi = gw_hex_value(p[i + 1])) >= 0
+            && (lo = gw_hex_value(p[i + 2])) >= 0)
+        {
+            c = hi << 4 | lo;
+            i += 2;
+        }
+        out[o++] = (char) gw_ascii_lower(c);
+    }
+    out[i < len ? 0 : o] = '\0';
+}
+
+/* The request target for the access log, at most cap - 1 bytes, with the
+ * value of every query parameter that is a credential replaced by
+ * REDACTED: a presigned URL's X-Amz-Signature (SigV4), Signature (SigV2)
+ * and X-Amz-Security-Token. The other parameters stay, in order. */
+static size_t
+http_log_target(const http_req_t *r, char *dst, size_t cap)
+{
+    static const char  *secret[] = {
+        "x-amz-signature", "signature", "x-amz-security-token"
+    };
+    const char  *p, *end, *amp, *eq;
+    size_t       n, i, o = 0;
+    char         name[32];
+
+    if (r->target.base == NULL) {
+        return (size_t) snprintf(dst, cap, "-");
+    }
+    n = GW_MIN(r->path.len, cap - 1);
+    memcpy(dst, r->path.base, n);
+    o = n;
+    p = r->query.base;
+    end = r->query.base + r->query.len;
+    if (r->path.len < r->target.len && o + 1 < cap) {
+        dst[o++] = '?';
+    }
+    while (p < end && o + 1 < cap) {
+        amp = memchr(p, '&', (size_t) (end - p));
+        amp = amp ? amp : end;
+        eq = memchr(p, '=', (size_t) (amp - p));
+        http_param_name(p, (size_t) ((eq ? eq : amp) - p), name, sizeof(name));
+        for (i = 0; eq != NULL && i < GW_NELEMS(secret); i++) {
+            if (strcmp(name, secret[i]) == 0) {
+                break;
+            }
+        }
+        if (eq != NULL && i < GW_NELEMS(secret)) {
+            n = (size_t) snprintf(dst + o, cap - o, "%.*s=REDACTED",
+                                  (int) (eq - p), p);
+        } else {
+            n = (size_t) snprintf(dst + o, cap - o, "%.*s", (int) (amp - p),
+                                  p);
+        }
+        o = GW_MIN(o + n, cap - 1);
+        if (amp < end && o + 1 < cap) {
+            dst[o++] = '&';
+        }
+        p = amp + (amp < end);
+    }
+    dst[o] = '\0';
+    return o;
+}
+
 static void
 http_access_log(http_req_t *r)
 {
-    char        line[1024];
-    const char *sig;
-    size_t      plen = r->target.len;
-    int         n;
+    char  line[1024], target[700];
+    int   n;
 
-    /* Never log a presigned URL's signature: cut the query there. */
-    sig = r->target.base ? memmem(r->target.base, r->target.len,
-                                  "X-Amz-Signature=", 16) : NULL;
-    if (sig != NULL) {
-        plen = (size_t) (sig - r->target.base) + 16;
-    }
-    n = snprintf(line, sizeof(line), "%s %s %.*s%s %d %llu %llums %s",
+    /* Never log a signature: see http_log_target. gw_log_access escapes
+     * whatever control bytes the target holds. */
+    http_log_target(r, target, sizeof(target));
+    n = snprintf(line, sizeof(line), "%s %s %s %d %llu %llums %s",
                  r->peer, r->method_name.base ? r->method_name.base : "-",
-                 (int) GW_MIN(plen, 700), r->target.base ? r->target.base : "-",
-                 sig ? "REDACTED" : "", r->status,
-                 (unsigned long long) r->body_bytes,
+                 target, r->status, (unsigned long long) r->body_bytes,
                  (unsigned long long) (http_now_ms() - r->start_ms), r->id);
     if (n > 0) {
         gw_log_access(line, GW_MIN((size_t) n, sizeof(line) - 1));

@@ -131,6 +131,41 @@ class ConfigTest(S3gwTestCase):
         self.assertEqual(rc, 0, srv.log_tail())
         srv.check_logs()
 
+    def test_g_user_secret_never_printed(self):
+        # The start-up summary shows the embedded default's public keys,
+        # but a secret given with -g (over the embedded default or over a
+        # config file) stays on the command line.
+        srv = Server(start=False)
+        self.addCleanup(srv.close)
+        users = 'user eve { access_key AKEVE; secret_key EVE-SECRET-g1; }'
+        for args in ([], ['-c', srv.conf_path]):
+            with self.subTest(args=args):
+                out_path = os.path.join(srv.dir, 'g-stdout.log')
+                with open(out_path, 'wb') as out, \
+                        open(srv.stderr_path, 'wb') as err:
+                    proc = subprocess.Popen(
+                        [BIN] + args + ['-g', 'listen 127.0.0.1:%d; '
+                                        'data_dir %s; %s'
+                                        % (srv.port, srv.data_dir, users)],
+                        stdout=out, stderr=err, env=clean_env(),
+                        cwd=srv.dir, stdin=subprocess.DEVNULL)
+                try:
+                    deadline = time.monotonic() + 20
+                    while 's3gw ready' not in srv.stderr_text():
+                        self.assertIsNone(proc.poll(), srv.log_tail())
+                        self.assertLess(time.monotonic(), deadline)
+                        time.sleep(0.05)
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    rc = proc.wait(20)
+                self.assertEqual(rc, 0, srv.log_tail())
+                with open(out_path, 'rb') as f:
+                    logs = f.read().decode() + srv.stderr_text()
+                self.assertIn('AKEVE', logs)
+                self.assertNotIn('EVE-SECRET-g1', logs)
+                if not args:
+                    self.assertIn('s3gwadmin-secret-change-me', logs)
+
     def test_g_overrides_config(self):
         other = free_port()
         srv = Server(args=['-g', 'listen 127.0.0.1:%d;' % other], start=False)
@@ -232,6 +267,32 @@ class ProcessTest(S3gwTestCase):
         self.assertEqual(len(lines), 6, lines)
         for line in lines:
             self.assertRegex(line, self.ACCESS_LINE)
+
+    def test_signatures_redacted_in_access_log(self):
+        srv = self.start_server()
+        s3 = srv.boto3_client()
+        s3.create_bucket(Bucket='redact')
+        s3.put_object(Bucket='redact', Key='k', Body=b'v')
+        target = srv.presign('GET', '/redact/k')
+        psig = target.rsplit('X-Amz-Signature=', 1)[1]
+        self.assertEqual(srv.http('GET', target).status, 200)
+        # SigV2's query form, and parameters after the signature.
+        v2 = ('/redact/k?AWSAccessKeyId=AKADMIN&Signature=V2SIGabc%2B%3D'
+              '&Expires=4102444800&x-amz-security-token=TOKEN123')
+        srv.http('GET', v2)
+        srv.http('GET', '/redact/k?signature=lowerSIG&X%2DAmz%2DSignature='
+                 'encSIG&versionId=1')
+        srv.stop()
+        logs = srv.stdout_text() + srv.stderr_text()
+        for secret in (psig, 'V2SIGabc', 'TOKEN123', 'lowerSIG', 'encSIG'):
+            self.assertNotIn(secret, logs)
+        lines = srv.access_log_lines()
+        self.assertIn('X-Amz-Signature=REDACTED', lines[-3])
+        self.assertIn('/redact/k?AWSAccessKeyId=AKADMIN&Signature=REDACTED'
+                      '&Expires=4102444800&x-amz-security-token=REDACTED ',
+                      lines[-2])
+        self.assertIn('?signature=REDACTED&X%2DAmz%2DSignature=REDACTED'
+                      '&versionId=1 ', lines[-1])
 
     def test_data_dir_layout(self):
         srv = self.start_server()

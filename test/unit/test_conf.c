@@ -695,6 +695,23 @@ TEST(conf_summary)
     free(out);
     gw_conf_free(&cf);
 
+    /* But not a secret given with -g, even over the embedded default, nor
+     * a -g user replacing the default one. */
+    out = NULL;
+    CHECK(gw_conf_load(&cf, NULL, "user eve { access_key AKEVE; "
+                       "secret_key EVESECRET; } user admin { access_key AK2;"
+                       " secret_key ADMINSECRET; }", NULL, 0) == GW_OK);
+    fp = open_memstream(&out, &len);
+    gw_conf_print_summary(&cf, fp);
+    fclose(fp);
+    CHECK(strstr(out, "AKEVE") != NULL);
+    CHECK(strstr(out, "AK2") != NULL);
+    CHECK(strstr(out, "EVESECRET") == NULL);
+    CHECK(strstr(out, "ADMINSECRET") == NULL);
+    CHECK(strstr(out, "s3gwadmin-secret-change-me") == NULL);
+    free(out);
+    gw_conf_free(&cf);
+
     out = NULL;
     gw_conf_init(&cf);
     fp = open_memstream(&out, &len);

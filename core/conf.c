@@ -128,6 +128,8 @@ static int gw_conf_set_account_id(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_trusted_proxy(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_num_auto(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 
 #define GW_K  1024ull
 #define GW_M  (1024ull * 1024)
@@ -183,6 +185,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(complete_keepalive_ms), 0, GW_H, "5s" },
     { "max_connections", GW_MAIN1, gw_conf_set_num, GW_CF(max_connections),
       1, 100000, "1024" },
+    { "limit_conn_per_ip", GW_MAIN1, gw_conf_set_num_auto,
+      GW_CF(limit_conn_per_ip), 1, 100000, "auto" },
     { "worker_processes", GW_MAIN1, gw_conf_set_num,
       GW_CF(worker_processes), 1, 64, "1" },
     { "trusted_proxy", GW_MAIN1, gw_conf_set_trusted_proxy, 0, 0, 0, NULL },
@@ -864,6 +868,19 @@ gw_conf_set_num(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
     }
     *(size_t *) ((char *) conf + cmd->offset) = (size_t) n;
     return GW_OK;
+}
+
+/* A number, or "auto" (stored as 0) for a value derived from other
+ * directives where it is used. */
+static int
+gw_conf_set_num_auto(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    if (gw_str_eq_lit(args[0], "auto")) {
+        *(size_t *) ((char *) conf + cmd->offset) = 0;
+        return GW_OK;
+    }
+    return gw_conf_set_num(p, cmd, conf, args, nargs);
 }
 
 /* "127.0.0.1:9000", "[::1]:9000", "*:9000", "localhost:9000" or "9000" (all

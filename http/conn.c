@@ -24,6 +24,22 @@
 #define HTTP_IN_SIZE          (64 * 1024)
 #define HTTP_DRAIN_MAX        (256 * 1024)  /* unread body we still drain for keep-alive */
 #define HTTP_SENDFILE_SLICE   (4 * 1024 * 1024)
+/* Connections over max_conns_per_ip that still get their request read and
+ * answered 503 SlowDown; past these, an address's new connections are
+ * closed at once, so a flood cannot hold header_timeout-long slots. */
+#define HTTP_LIMIT_GRACE      8
+
+typedef struct http_addr_s  http_addr_t;
+
+/* A client address with connections open. refused counts the connections
+ * turned away since it last had none: its first refusal and the end of
+ * that episode are logged, not every connection. */
+struct http_addr_s {
+    http_addr_t    *next;           /* hash chain */
+    unsigned char   ip[16];         /* IPv4 as ::ffff:a.b.c.d */
+    size_t          nconns;
+    uint64_t        refused;
+};
 
 struct http_server_s {
     uv_loop_t               *loop;
@@ -38,6 +54,11 @@ struct http_server_s {
     void                   (*on_stopped)(http_server_t *s);
     uint64_t                 req_seq;
     uint64_t                 req_base;
+    http_addr_t            **addrs;          /* by address, for
+                                              * max_conns_per_ip */
+    size_t                   addr_mask;
+    uint64_t                 addr_seed;      /* so no client can choose
+                                              * colliding addresses */
 };
 
 struct http_conn_s {
@@ -52,6 +73,7 @@ struct http_conn_s {
     char           *in;             /* HTTP_IN_SIZE bytes */
     size_t          in_pos, in_last;
     http_req_t     *r;              /* the request being served */
+    http_addr_t    *addr;           /* NULL when not counted */
     char            peer[64];
     char            peer_ip[48];
 
@@ -72,6 +94,7 @@ struct http_conn_s {
     unsigned        closing:1;
     unsigned        close_after:1;
     unsigned        eof:1;
+    unsigned        limited:1;      /* over max_conns_per_ip: answer 503 */
     uint64_t        body_seen;
 
     /* Set by a parser callback that refuses the request with something
@@ -84,6 +107,7 @@ struct http_conn_s {
 static llhttp_settings_t  http_settings;
 
 static void http_conn_close(http_conn_t *c);
+static void http_conn_unadmit(http_server_t *s, http_conn_t *c);
 static void http_conn_feed(http_conn_t *c);
 static void http_conn_read_start(http_conn_t *c);
 static void http_req_finish(http_req_t *r);
@@ -371,6 +395,13 @@ http_on_headers_complete(llhttp_t *p)
                          && strncasecmp(v->base, "100-continue", 12) == 0;
 
     http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    if (c->limited) {
+        /* S3's answer to too much from one client: SDKs back off. */
+        c->close_after = 1;
+        c->srv->cb->on_error(r, 503, "SlowDown",
+                             "Please reduce your request rate.");
+        return 0;
+    }
     c->srv->cb->on_request(r);
 
     /* 100 even for an empty body: botocore keeps the response class of a
@@ -851,6 +882,9 @@ http_conn_close(http_conn_t *c)
             http_req_free(r);
         }
     }
+    if (c->addr != NULL) {
+        http_conn_unadmit(s, c);
+    }
     if (c->prev) {
         c->prev->next = c->next;
     } else {
@@ -871,13 +905,99 @@ http_conn_close(http_conn_t *c)
 
 /* ==== accepting ==== */
 
+static size_t
+http_addr_slot(http_server_t *s, const unsigned char ip[16])
+{
+    uint64_t  w[2], h = s->addr_seed;
+    int       i;
+
+    memcpy(w, ip, 16);
+    for (i = 0; i < 2; i++) {
+        h = (h ^ w[i]) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    return (size_t) h & s->addr_mask;
+}
+
+/* Counts c against its address (from ss) and decides: 0 to serve it, 1 to
+ * answer its request 503 SlowDown, -1 to close it now. */
+static int
+http_conn_admit(http_server_t *s, http_conn_t *c,
+                const struct sockaddr_storage *ss)
+{
+    size_t        limit = s->limits->max_conns_per_ip, slot;
+    unsigned char ip[16];
+    http_addr_t  *a;
+
+    if (limit == 0) {
+        return 0;
+    }
+    if (ss->ss_family == AF_INET6) {
+        memcpy(ip, &((const struct sockaddr_in6 *) ss)->sin6_addr, 16);
+    } else {
+        memcpy(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+        memcpy(ip + 12, &((const struct sockaddr_in *) ss)->sin_addr, 4);
+    }
+    slot = http_addr_slot(s, ip);
+    for (a = s->addrs[slot]; a != NULL; a = a->next) {
+        if (memcmp(a->ip, ip, 16) == 0) {
+            break;
+        }
+    }
+    if (a == NULL) {
+        a = gw_calloc(1, sizeof(*a));
+        memcpy(a->ip, ip, 16);
+        a->next = s->addrs[slot];
+        s->addrs[slot] = a;
+    }
+    if (a->nconns < limit) {
+        a->nconns++;
+        c->addr = a;
+        return 0;
+    }
+    if (a->refused++ == 0) {
+        gw_log(GW_LOG_WARN, c->peer_ip, 0, "%zu connections open: "
+               "limit_conn_per_ip reached, refusing more", a->nconns);
+    }
+    if (a->nconns >= limit + HTTP_LIMIT_GRACE) {
+        return -1;
+    }
+    a->nconns++;
+    c->addr = a;
+    return 1;
+}
+
+/* The connection c counted for its address is gone. */
+static void
+http_conn_unadmit(http_server_t *s, http_conn_t *c)
+{
+    http_addr_t  *a = c->addr, **pp;
+
+    c->addr = NULL;
+    if (--a->nconns > 0) {
+        return;
+    }
+    if (a->refused > 0) {
+        gw_log(GW_LOG_NOTICE, c->peer_ip, 0, "no connections left open; "
+               "%llu were refused over limit_conn_per_ip",
+               (unsigned long long) a->refused);
+    }
+    for (pp = &s->addrs[http_addr_slot(s, a->ip)]; *pp != a;
+         pp = &(*pp)->next)
+    {
+        /* find the link to a */
+    }
+    *pp = a->next;
+    gw_free(a);
+}
+
 static void
 http_on_connection(uv_stream_t *ls, int status)
 {
     http_server_t      *s = ls->data;
     http_conn_t        *c;
     struct sockaddr_storage  ss;
-    int                 len = sizeof(ss), port = 0;
+    int                 len = sizeof(ss), port = 0, admit = 0;
     char                ip[48] = "?";
 
     if (status < 0) {
@@ -916,6 +1036,14 @@ http_on_connection(uv_stream_t *ls, int status)
     }
     snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
     snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", ip);
+    if (strcmp(ip, "?") != 0) {
+        admit = http_conn_admit(s, c, &ss);
+    }
+    if (admit < 0) {
+        http_conn_close(c);
+        return;
+    }
+    c->limited = admit == 1;
     llhttp_init(&c->parser, HTTP_REQUEST, &http_settings);
     c->parser.data = c;
     http_conn_timer(c, s->limits->header_timeout_ms);
@@ -943,6 +1071,13 @@ http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
     if (RAND_bytes((unsigned char *) &s->req_base, sizeof(s->req_base)) != 1) {
         s->req_base = (uint64_t) time(NULL) * 2654435761u;
     }
+    gw_random_bytes(&s->addr_seed, sizeof(s->addr_seed));
+    /* About one address per connection at most: chains stay short. */
+    s->addr_mask = 15;
+    while (s->addr_mask < limits->max_connections && s->addr_mask < 65535) {
+        s->addr_mask = s->addr_mask << 1 | 1;
+    }
+    s->addrs = gw_calloc(s->addr_mask + 1, sizeof(*s->addrs));
     return s;
 }
 

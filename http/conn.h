@@ -32,6 +32,8 @@ typedef struct http_limits_s {
     uint64_t  header_timeout_ms;
     uint64_t  idle_timeout_ms;
     size_t    max_connections;
+    size_t    max_conns_per_ip;    /* open at once from one peer address;
+                                    * 0: no limit */
 } http_limits_t;
 
 typedef struct http_server_cb_s {

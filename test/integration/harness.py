@@ -405,11 +405,14 @@ class RawConn:
     """A client connection for byte-exact tests: pipelining, 100-continue,
     partial sends, malformed input. Every read has a timeout."""
 
-    def __init__(self, port, timeout=10.0):
+    def __init__(self, port, timeout=10.0, source=None):
         self.port = port
         self.host = '127.0.0.1:%d' % port
-        self.sock = socket.create_connection(('127.0.0.1', port),
-                                             timeout=timeout)
+        # source: another loopback address (127.0.0.2...) to connect from,
+        # so the server sees a different client.
+        self.sock = socket.create_connection(
+            ('127.0.0.1', port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
 
@@ -897,9 +900,10 @@ class Server:
                               env=clean_env(HOME=d), capture_output=True,
                               text=True, timeout=timeout, cwd=d)
 
-    def conn(self, timeout=10.0):
-        """A new raw connection (RawConn)."""
-        return RawConn(self.port, timeout)
+    def conn(self, timeout=10.0, source=None):
+        """A new raw connection (RawConn), from the loopback address source
+        if given."""
+        return RawConn(self.port, timeout, source)
 
     def http(self, method, path, headers=None, body=None, timeout=10.0):
         """One raw request on a new connection; returns a Response."""

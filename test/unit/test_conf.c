@@ -102,6 +102,8 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->shutdown_timeout_ms, 10000);
     CHECK_EQ_INT(cf->gc_interval_ms, 2000);
     CHECK_EQ_INT(cf->max_connections, 1024);
+    CHECK_EQ_INT(cf->limit_conn_per_ip, 0);                 /* auto */
+    CHECK_EQ_INT(gw_conf_conn_per_ip(cf), 256);
     CHECK_EQ_INT(cf->worker_processes, 1);
 }
 
@@ -132,6 +134,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK_EQ_INT(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
     CHECK_EQ_INT(a->gc_interval_ms, b->gc_interval_ms);
     CHECK_EQ_INT(a->max_connections, b->max_connections);
+    CHECK_EQ_INT(a->limit_conn_per_ip, b->limit_conn_per_ip);
     CHECK_EQ_INT(a->worker_processes, b->worker_processes);
     CHECK_EQ_INT(a->nusers, b->nusers);
     for (i = 0; i < a->nusers; i++) {
@@ -233,6 +236,7 @@ TEST(conf_setters)
         "shutdown_timeout 0;\n"
         "gc_interval 2m;\n"
         "max_connections 100000;\n"
+        "limit_conn_per_ip 7;\n"
         "worker_processes 64;\n", NULL);
     CHECK_EQ_INT(cf.nlisten, 7);
     CHECK_EQ_STR(cf.listen[0].host, "10.1.2.3");
@@ -262,8 +266,23 @@ TEST(conf_setters)
     CHECK_EQ_INT(cf.shutdown_timeout_ms, 0);
     CHECK_EQ_INT(cf.gc_interval_ms, 120000);
     CHECK_EQ_INT(cf.max_connections, 100000);
+    CHECK_EQ_INT(cf.limit_conn_per_ip, 7);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 7);
     CHECK_EQ_INT(cf.worker_processes, 64);
     CHECK_EQ_STR(cf.file, test_conf_path);
+    gw_conf_free(&cf);
+
+    /* "auto" follows max_connections; a number stands on its own. */
+    CHECK_LOAD_OK(&cf, "max_connections 10; limit_conn_per_ip 5;"
+                       "limit_conn_per_ip auto;", NULL);
+    CHECK_EQ_INT(cf.limit_conn_per_ip, 0);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 2);
+    gw_conf_free(&cf);
+    CHECK_LOAD_OK(&cf, "max_connections 3;", NULL);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 1);
+    gw_conf_free(&cf);
+    CHECK_LOAD_OK(&cf, "max_connections 3; limit_conn_per_ip 50;", NULL);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 50);
     gw_conf_free(&cf);
 
     /* More spellings of the same kinds. */
@@ -374,6 +393,10 @@ TEST(conf_bounds)
                    "\"max_headers\" is out of range (8..1000)");
     CHECK_LOAD_ERR("max_connections 0;", ":1: number \"0\" in "
                    "\"max_connections\" is out of range (1..100000)");
+    CHECK_LOAD_ERR("limit_conn_per_ip 0;", ":1: number \"0\" in "
+                   "\"limit_conn_per_ip\" is out of range (1..100000)");
+    CHECK_LOAD_ERR("limit_conn_per_ip many;", ":1: invalid number "
+                   "\"many\" in \"limit_conn_per_ip\"");
     CHECK_LOAD_ERR("worker_processes 65;", ":1: number \"65\" in "
                    "\"worker_processes\" is out of range (1..64)");
     CHECK_LOAD_ERR("header_timeout 99ms;", ":1: time \"99ms\" in "

@@ -1,0 +1,83 @@
+"""Limits that keep one client from starving the others: connections per
+client address. Each class runs a server with small limits of its own."""
+
+import re
+import time
+import unittest
+
+from harness import ConnectionClosed, S3gwTestCase, build_request
+
+
+class ConnLimitTest(S3gwTestCase):
+    """limit_conn_per_ip 4 under max_connections 24: one address holding
+    more idle connections than the whole server allows does not lock out
+    another address."""
+
+    LIMIT = 4
+    GRACE = 8               # HTTP_LIMIT_GRACE: over the limit, answered 503
+    conf = {'max_connections': '24', 'limit_conn_per_ip': str(LIMIT)}
+
+    def get_root(self, c):
+        c.send(build_request('GET', '/', self.server.sign('GET', '/'),
+                             host=self.server.host))
+        return c.read_response()
+
+    def wait_for_log(self, pattern, timeout=10):
+        """The server's stderr once pattern is in it (a wait, not a timing
+        check: the server logs when it has seen the connections close)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.server.stderr_text()
+            if re.search(pattern, text) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
+    def test_one_address_cannot_take_every_connection(self):
+        hog = []
+        try:
+            # More than max_connections, all idle, from 127.0.0.2.
+            for _ in range(30):
+                hog.append(self.server.conn(timeout=10, source='127.0.0.2'))
+            # Another address is served; the server accepts in order, so
+            # every hog connection has been counted by now.
+            with self.server.conn(source='127.0.0.3') as c:
+                self.assertEqual(self.get_root(c).status, 200)
+                self.assertEqual(self.get_root(c).status, 200)
+            # The hog's first LIMIT connections are served as usual.
+            self.assertEqual(self.get_root(hog[0]).status, 200)
+            # The next ones get S3's SlowDown, and are then closed.
+            r = self.get_root(hog[self.LIMIT])
+            self.assertRawError(r, 503, 'SlowDown')
+            self.assertTrue(hog[self.LIMIT].closed_by_peer(10))
+            # Past those, connections are closed as soon as accepted.
+            for c in hog[self.LIMIT + self.GRACE:]:
+                self.assertTrue(c.closed_by_peer(10), 'kept over the limit')
+        finally:
+            for c in hog:
+                c.close()
+        # One warning for the whole episode, and one notice at its end.
+        text = self.wait_for_log(r'127\.0\.0\.2: no connections left')
+        self.assertEqual(len(re.findall(r'\[warn\] 127\.0\.0\.2: .*'
+                                        r'limit_conn_per_ip reached', text)),
+                         1, text)
+        self.assertRegex(text, r'\[notice\] 127\.0\.0\.2: no connections left'
+                               r' open; 26 were refused')
+        # The address is welcome again once its connections are gone.
+        with self.server.conn(source='127.0.0.2') as c:
+            self.assertEqual(self.get_root(c).status, 200)
+
+    def test_limit_is_per_address(self):
+        conns = []
+        try:
+            for src in ('127.0.0.4', '127.0.0.5', '127.0.0.6'):
+                for _ in range(self.LIMIT):
+                    conns.append(self.server.conn(source=src))
+            for c in conns:
+                self.assertEqual(self.get_root(c).status, 200)
+        finally:
+            for c in conns:
+                c.close()
+
+
+if __name__ == '__main__':
+    unittest.main()

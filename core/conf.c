@@ -175,6 +175,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(header_timeout_ms), 100, GW_H, "30s" },
     { "idle_timeout", GW_MAIN1, gw_conf_set_msec, GW_CF(idle_timeout_ms),
       100, GW_D, "60s" },
+    { "client_body_timeout", GW_MAIN1, gw_conf_set_msec,
+      GW_CF(client_body_timeout_ms), 100, GW_D, "60s" },
     { "shutdown_timeout", GW_MAIN1, gw_conf_set_msec,
       GW_CF(shutdown_timeout_ms), 0, GW_H, "10s" },
     { "gc_interval", GW_MAIN1, gw_conf_set_msec, GW_CF(gc_interval_ms),

@@ -84,8 +84,10 @@ typedef struct gw_conf_s {
     size_t             max_url;           /* default 8k, 256..64k */
     uint64_t           max_object_size;   /* single PUT; default 5g, 1k..5t */
     uint64_t           header_timeout_ms; /* whole request head; default 30s */
-    uint64_t           idle_timeout_ms;   /* keep-alive idle and body stall;
-                                           * default 60s */
+    uint64_t           idle_timeout_ms;   /* keep-alive idle; default 60s */
+    uint64_t           client_body_timeout_ms; /* longest wait between two
+                                           * reads of a request body;
+                                           * default 60s, 100ms..1d */
     uint64_t           shutdown_timeout_ms; /* grace after SIGTERM; def. 10s */
     uint64_t           gc_interval_ms;    /* default 2s */
     uint64_t           multipart_expire_ms; /* default 7d; 0: never */

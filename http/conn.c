@@ -394,7 +394,11 @@ http_on_headers_complete(llhttp_t *p)
     r->expect_continue = v != NULL && v->len == 12
                          && strncasecmp(v->base, "100-continue", 12) == 0;
 
-    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    /* From here until the body is in, reading is timed by
+     * client_body_timeout; a request without one waits for its answer. */
+    http_conn_timer(c, r->content_length > 0 || r->chunked
+                       ? c->srv->limits->body_timeout_ms
+                       : c->srv->limits->idle_timeout_ms);
     if (c->limited) {
         /* S3's answer to too much from one client: SDKs back off. */
         c->close_after = 1;
@@ -602,7 +606,9 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     c->in_last += (size_t) nread;
     if (r != NULL && !c->in_head && !r->body_done) {
-        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+        /* client_body_timeout is the longest wait between two reads of
+         * the body, as nginx's: a body that trickles on is not cut. */
+        http_conn_timer(c, c->srv->limits->body_timeout_ms);
     } else if (r == NULL) {
         /* First bytes of a new request: the header clock starts. */
         http_conn_timer(c, c->srv->limits->header_timeout_ms);
@@ -632,7 +638,7 @@ http_req_resume(http_req_t *r)
     }
     c->body_paused = 0;
     if (!c->executing) {
-        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+        http_conn_timer(c, c->srv->limits->body_timeout_ms);
         http_conn_feed(c);
     }
 }
@@ -814,7 +820,7 @@ http_req_ended(http_req_t *r)
         return;
     }
     c->body_paused = 0;
-    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    http_conn_timer(c, c->srv->limits->body_timeout_ms);
     if (!c->executing) {
         http_conn_feed(c);
     }

@@ -30,7 +30,8 @@ typedef struct http_limits_s {
     size_t    max_headers;
     size_t    max_url;
     uint64_t  header_timeout_ms;
-    uint64_t  idle_timeout_ms;
+    uint64_t  idle_timeout_ms;     /* keep-alive, and waiting on a write */
+    uint64_t  body_timeout_ms;     /* between two reads of a body */
     size_t    max_connections;
     size_t    max_conns_per_ip;    /* open at once from one peer address;
                                     * 0: no limit */

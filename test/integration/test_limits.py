@@ -1,11 +1,12 @@
 """Limits that keep one client from starving the others: connections per
-client address. Each class runs a server with small limits of its own."""
+client address, and how long a request body may stall. Each class runs a
+server with small limits of its own."""
 
 import re
 import time
 import unittest
 
-from harness import ConnectionClosed, S3gwTestCase, build_request
+from harness import S3gwTestCase, build_request, etag_of, unique_name
 
 
 class ConnLimitTest(S3gwTestCase):
@@ -77,6 +78,62 @@ class ConnLimitTest(S3gwTestCase):
         finally:
             for c in conns:
                 c.close()
+
+
+class BodyTimeoutTest(S3gwTestCase):
+    """client_body_timeout 2s (and idle_timeout 60s): a body that stops is
+    answered RequestTimeout; one that trickles on is not cut."""
+
+    conf = {'client_body_timeout': '2s', 'idle_timeout': '60s'}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bucket = unique_name('bodytimeout')
+        cls.s3.create_bucket(Bucket=cls.bucket)
+
+    def put_head(self, key, length, **kw):
+        path = '/%s/%s' % (self.bucket, key)
+        hdrs = self.server.sign('PUT', path, payload_hash='UNSIGNED-PAYLOAD',
+                                **kw)
+        hdrs.append(('Content-Length', str(length)))
+        return build_request('PUT', path, hdrs)
+
+    def test_stalled_body_is_answered_request_timeout(self):
+        for sent in (0, 10):
+            with self.subTest(sent=sent):
+                with self.server.conn(timeout=30) as c:
+                    c.send(self.put_head('stalled', 1000) + b'x' * sent)
+                    # Nothing more: well before idle_timeout, the server
+                    # gives up on the body.
+                    r = c.read_response('PUT')
+                    self.assertRawError(r, 400, 'RequestTimeout')
+                    self.assertTrue(r.xml().findtext('Message').startswith(
+                        'Your socket connection to the server was not read '
+                        'from or written to within the timeout period.'), r)
+                    self.assertEqual(r.header('Connection'), 'close')
+                    self.assertTrue(c.closed_by_peer(10))
+        self.assertEqual(self.server.signed(
+            'HEAD', '/%s/stalled' % self.bucket).status, 404)
+        self.assertEqual(self.server.tmp_files(), [])
+
+    def test_trickling_body_is_not_cut(self):
+        # 12 pieces half a second apart: three times client_body_timeout
+        # in all, but never a silence that long.
+        body = b'0123456789ab' * 2
+        with self.server.conn(timeout=30) as c:
+            c.send(self.put_head('trickle', len(body)))
+            for i in range(0, len(body), 2):
+                time.sleep(0.5)
+                c.send(body[i:i + 2])
+            r = c.read_response('PUT')
+            self.assertEqual((r.status, r.header('ETag')),
+                             (200, etag_of(body)), r)
+            # An idle keep-alive connection is idle_timeout's business.
+            self.assertFalse(c.closed_by_peer(3), 'idle connection cut')
+            path = '/%s/trickle' % self.bucket
+            c.send(build_request('GET', path, self.server.sign('GET', path)))
+            self.assertEqual(c.read_response().body, body)
 
 
 if __name__ == '__main__':

@@ -99,6 +99,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK(cf->max_object_size == 5ull << 30);
     CHECK_EQ_INT(cf->header_timeout_ms, 30000);
     CHECK_EQ_INT(cf->idle_timeout_ms, 60000);
+    CHECK_EQ_INT(cf->client_body_timeout_ms, 60000);
     CHECK_EQ_INT(cf->shutdown_timeout_ms, 10000);
     CHECK_EQ_INT(cf->gc_interval_ms, 2000);
     CHECK_EQ_INT(cf->max_connections, 1024);
@@ -131,6 +132,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK(a->max_object_size == b->max_object_size);
     CHECK_EQ_INT(a->header_timeout_ms, b->header_timeout_ms);
     CHECK_EQ_INT(a->idle_timeout_ms, b->idle_timeout_ms);
+    CHECK_EQ_INT(a->client_body_timeout_ms, b->client_body_timeout_ms);
     CHECK_EQ_INT(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
     CHECK_EQ_INT(a->gc_interval_ms, b->gc_interval_ms);
     CHECK_EQ_INT(a->max_connections, b->max_connections);
@@ -233,6 +235,7 @@ TEST(conf_setters)
         "max_object_size 5t;\n"
         "header_timeout 500ms;\n"
         "idle_timeout 1d;\n"
+        "client_body_timeout 1500ms;\n"
         "shutdown_timeout 0;\n"
         "gc_interval 2m;\n"
         "max_connections 100000;\n"
@@ -263,6 +266,7 @@ TEST(conf_setters)
     CHECK(cf.max_object_size == 5ull << 40);
     CHECK_EQ_INT(cf.header_timeout_ms, 500);
     CHECK_EQ_INT(cf.idle_timeout_ms, 86400000);
+    CHECK_EQ_INT(cf.client_body_timeout_ms, 1500);
     CHECK_EQ_INT(cf.shutdown_timeout_ms, 0);
     CHECK_EQ_INT(cf.gc_interval_ms, 120000);
     CHECK_EQ_INT(cf.max_connections, 100000);
@@ -399,6 +403,8 @@ TEST(conf_bounds)
                    "\"many\" in \"limit_conn_per_ip\"");
     CHECK_LOAD_ERR("worker_processes 65;", ":1: number \"65\" in "
                    "\"worker_processes\" is out of range (1..64)");
+    CHECK_LOAD_ERR("client_body_timeout 2d;", ":1: time \"2d\" in "
+                   "\"client_body_timeout\" is out of range (100ms..1d)");
     CHECK_LOAD_ERR("header_timeout 99ms;", ":1: time \"99ms\" in "
                    "\"header_timeout\" is out of range (100ms..1h)");
     CHECK_LOAD_ERR("idle_timeout 2d;", ":1: time \"2d\" in "

@@ -21,7 +21,16 @@
 
 #include "llhttp.h"
 
-#define HTTP_IN_SIZE          (64 * 1024)
+/* The read buffer starts at HTTP_IN_MIN and doubles while reads fill it,
+ * up to HTTP_IN_MAX, so a connection that sends little (an idle one, a slow
+ * upload) holds little, and a fast upload is read 64 KiB at a time. */
+#define HTTP_IN_MIN           (4 * 1024)
+#define HTTP_IN_MAX           (64 * 1024)
+/* The request head is copied into a buffer that starts at HTTP_HEAD_MIN
+ * bytes (a signed S3 request head is about 1.5 KB) and HTTP_HDRS_MIN
+ * headers, and doubles up to max_header_size and max_headers. */
+#define HTTP_HEAD_MIN         2048
+#define HTTP_HDRS_MIN         16
 #define HTTP_DRAIN_MAX        (256 * 1024)  /* unread body we still drain for keep-alive */
 #define HTTP_SENDFILE_SLICE   (4 * 1024 * 1024)
 /* Connections over max_conns_per_ip that still get their request read and
@@ -70,7 +79,8 @@ struct http_conn_s {
     http_server_t  *srv;
     http_conn_t    *prev, *next;
     llhttp_t        parser;
-    char           *in;             /* HTTP_IN_SIZE bytes */
+    char           *in;             /* in_size bytes; NULL when idle */
+    size_t          in_size, in_next;  /* now, and for the next read */
     size_t          in_pos, in_last;
     http_req_t     *r;              /* the request being served */
     http_addr_t    *addr;           /* NULL when not counted */
@@ -78,11 +88,12 @@ struct http_conn_s {
     char            peer_ip[48];
 
     /* Head accumulation for the request being parsed. */
-    char           *head;           /* max_header_size bytes, in r->pool */
-    size_t          head_len;
+    char           *head;           /* head_cap bytes, in r->pool */
+    size_t          head_len, head_cap;
     size_t          url_len;
     size_t          nhdrs;
     size_t         *hdr_off;        /* per header: name off, name len, value off, value len */
+    size_t          hdr_cap;        /* headers hdr_off has room for */
     int             in_value;
 
     unsigned        reading:1;      /* uv_read_start is active */
@@ -215,8 +226,10 @@ http_on_message_begin(llhttp_t *p)
     snprintf(r->id, sizeof(r->id), "%016llX",
              (unsigned long long) (s->req_base + ++s->req_seq * 0x9E3779B97F4A7C15ULL));
     c->r = r;
-    c->head = gw_pool_alloc(pool, s->limits->max_header_size);
-    c->hdr_off = gw_pool_alloc(pool, sizeof(size_t) * 4 * s->limits->max_headers);
+    c->head_cap = GW_MIN(HTTP_HEAD_MIN, s->limits->max_header_size);
+    c->head = gw_pool_alloc(pool, c->head_cap);
+    c->hdr_cap = GW_MIN(HTTP_HDRS_MIN, s->limits->max_headers);
+    c->hdr_off = gw_pool_alloc(pool, sizeof(size_t) * 4 * c->hdr_cap);
     c->head_len = 0;
     c->url_len = 0;
     c->nhdrs = 0;
@@ -229,11 +242,32 @@ http_on_message_begin(llhttp_t *p)
     return 0;
 }
 
+/* A copy of an array of the head (used of *cap items of size bytes), with
+ * room for twice as many (at most max), from r->pool: what is left behind
+ * goes with the request. */
+static void *
+http_head_grow(http_conn_t *c, void *old, size_t size, size_t used,
+               size_t *cap, size_t max)
+{
+    void  *n;
+
+    *cap = GW_MIN(*cap * 2, max);
+    n = gw_pool_alloc(c->r->pool, *cap * size);
+    memcpy(n, old, used * size);
+    return n;
+}
+
 static int
 http_head_append(http_conn_t *c, const char *at, size_t len)
 {
-    if (len > c->srv->limits->max_header_size - c->head_len) {
+    size_t  max = c->srv->limits->max_header_size;
+
+    if (len > max - c->head_len) {
         return -1;
+    }
+    while (len > c->head_cap - c->head_len) {
+        c->head = http_head_grow(c, c->head, 1, c->head_len, &c->head_cap,
+                                 max);
     }
     memcpy(c->head + c->head_len, at, len);
     c->head_len += len;
@@ -267,6 +301,11 @@ http_on_header_field(llhttp_t *p, const char *at, size_t len)
         if (c->nhdrs == c->srv->limits->max_headers) {
             llhttp_set_error_reason(p, "too many headers");
             return HPE_USER;
+        }
+        if (c->nhdrs == c->hdr_cap) {
+            c->hdr_off = http_head_grow(c, c->hdr_off, 4 * sizeof(size_t),
+                                        c->nhdrs, &c->hdr_cap,
+                                        c->srv->limits->max_headers);
         }
         h = &c->hdr_off[4 * c->nhdrs++];
         h[0] = c->head_len;
@@ -462,12 +501,24 @@ static void
 http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     http_conn_t  *c = h->data;
+    size_t        want = c->in_next ? c->in_next : HTTP_IN_MIN;
 
+    /* Reading only goes on once the parser has taken every byte (it stops
+     * with the parser), so the buffer is empty here and can change size
+     * without a copy. */
     if (c->in_pos == c->in_last) {
         c->in_pos = c->in_last = 0;
+        if (c->in_size != want) {
+            gw_free(c->in);
+            c->in = gw_alloc(want);
+            c->in_size = want;
+        }
+    } else if (c->in_last == c->in_size) {
+        c->in_size *= 2;
+        c->in = gw_realloc(c->in, c->in_size);
     }
     buf->base = c->in + c->in_last;
-    buf->len = HTTP_IN_SIZE - c->in_last;
+    buf->len = c->in_size - c->in_last;
 }
 
 static void
@@ -556,6 +607,13 @@ http_conn_feed(http_conn_t *c)
     }
     if (c->in_pos == c->in_last) {
         c->in_pos = c->in_last = 0;
+        if (c->r == NULL) {
+            /* Between requests a keep-alive connection holds no read
+             * buffer, as nginx gives its buffers back. */
+            gw_free(c->in);
+            c->in = NULL;
+            c->in_size = c->in_next = 0;
+        }
     }
     if (c->body_paused || c->parser_paused) {
         if (c->reading) {
@@ -605,6 +663,15 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->in_last += (size_t) nread;
+    /* A read that filled the buffer says more is waiting: the next one gets
+     * twice the room. One that used a quarter of it lets it shrink back. */
+    if ((size_t) nread == buf->len && c->in_size < HTTP_IN_MAX) {
+        c->in_next = c->in_size * 2;
+    } else if ((size_t) nread <= c->in_size / 4 && c->in_size > HTTP_IN_MIN) {
+        c->in_next = c->in_size / 2;
+    } else {
+        c->in_next = c->in_size;
+    }
     if (r != NULL && !c->in_head && !r->body_done) {
         /* client_body_timeout is the longest wait between two reads of
          * the body, as nginx's: a body that trickles on is not cut. */
@@ -1017,7 +1084,6 @@ http_on_connection(uv_stream_t *ls, int status)
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c;
     c->timer.data = c;
-    c->in = gw_alloc(HTTP_IN_SIZE);
     c->next = s->conns;
     if (s->conns) {
         s->conns->prev = c;

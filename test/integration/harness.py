@@ -577,9 +577,11 @@ class Server:
 
     conf: directives that override DEFAULT_DIRECTIVES (value None drops one);
     extra: raw config text appended; users: name -> (access key, secret);
-    args: extra command-line arguments. Starts at once unless start=False."""
+    args: extra command-line arguments; env: extra environment variables of
+    the process. Starts at once unless start=False."""
 
-    def __init__(self, conf=None, extra='', users=None, args=(), start=True):
+    def __init__(self, conf=None, extra='', users=None, args=(), start=True,
+                 env=None):
         self.dir = tempfile.mkdtemp(prefix='s3gw-it-')
         self.data_dir = os.path.join(self.dir, 'data')
         os.makedirs(self.data_dir)
@@ -595,6 +597,7 @@ class Server:
         self.region = self.directives.get('region') or REGION
         self.extra = extra
         self.args = list(args)
+        self.env = dict(env or {})
         self.proc = None
         self.exit_codes = []
         self._log_reported = 0
@@ -644,7 +647,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [BIN, '-c', self.conf_path] + self.args,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                cwd=self.dir, env=clean_env())
+                cwd=self.dir, env=clean_env(**self.env))
         finally:
             out.close()
             err.close()

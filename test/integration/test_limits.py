@@ -1,12 +1,14 @@
 """Limits that keep one client from starving the others: connections per
-client address, and how long a request body may stall. Each class runs a
-server with small limits of its own."""
+client address, how long a request body may stall, and the memory that
+slow uploads hold. Each class runs a server with limits of its own."""
 
 import re
+import resource
 import time
 import unittest
 
-from harness import S3gwTestCase, build_request, etag_of, unique_name
+from harness import (MiB, SANITIZE, S3gwTestCase, build_request, etag_of,
+                     figure, unique_name)
 
 
 class ConnLimitTest(S3gwTestCase):
@@ -134,6 +136,75 @@ class BodyTimeoutTest(S3gwTestCase):
             path = '/%s/trickle' % self.bucket
             c.send(build_request('GET', path, self.server.sign('GET', path)))
             self.assertEqual(c.read_response().body, body)
+
+
+class SlowUploadMemoryTest(S3gwTestCase):
+    """1000 uploads that have each sent a few KiB of body hold little
+    server memory: buffers start small and grow with the bytes that
+    arrive, instead of a 64 KiB read buffer per connection and a 256 KiB
+    chunk segment per upload (about 357 MB for 1000 of them)."""
+
+    shared_server = False
+    N = 1000
+    SENT = 8 * 1024                 # past inline_max: a chunk file begins
+    RSS_LIMIT_KIB = 200 * 1024
+
+    def raise_nofile(self, want):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < want:
+            self.skipTest('RLIMIT_NOFILE hard limit %d < %d' % (hard, want))
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE,
+                            (soft, hard))
+
+    def test_thousand_slow_uploads_hold_little_memory(self):
+        # The test's connections and the server's (which inherits the
+        # limit), plus the server's 256 chunk directories.
+        self.raise_nofile(2 * self.N + 1024)
+        # A new process's heap pages are untouched, so a buffer that is
+        # allocated but barely written costs almost no RSS; on a server
+        # that has run for a while malloc hands out recycled pages, which
+        # are resident. MALLOC_PERTURB_ makes glibc write every byte it
+        # hands out, so RSS counts what is allocated, as on such a server.
+        srv = self.start_server(
+            conf={'max_connections': str(2 * self.N),
+                  'limit_conn_per_ip': str(2 * self.N)},
+            env={'MALLOC_PERTURB_': '165'})
+        s3 = srv.boto3_client()
+        s3.create_bucket(Bucket='slow')
+        start = srv.rss_kib()['VmRSS']
+        conns = []
+        try:
+            for i in range(self.N):
+                path = '/slow/upload-%d' % i
+                hdrs = srv.sign('PUT', path, payload_hash='UNSIGNED-PAYLOAD')
+                hdrs.append(('Content-Length', str(1024 * MiB)))
+                c = srv.conn(timeout=30)
+                conns.append(c)
+                c.send(build_request('PUT', path, hdrs) + b'b' * self.SENT)
+            # Requests on another connection are answered once the server
+            # has been through the uploads' bytes.
+            for _ in range(2):
+                self.assertEqual(srv.signed('GET', '/slow').status, 200)
+            rss = srv.rss_kib()['VmRSS']
+            figure('server VmRSS with %d uploads that sent %d bytes each: '
+                   '%d KiB (%d KiB at start, %d bytes per upload)'
+                   % (self.N, self.SENT, rss, start,
+                      (rss - start) * 1024 // self.N))
+            if not SANITIZE:
+                self.assertLess(rss, self.RSS_LIMIT_KIB)
+        finally:
+            for c in conns:
+                c.close()
+        # The uploads are all dropped, and nothing of them is left.
+        deadline = time.monotonic() + 30
+        while srv.signed('GET', '/slow').body.count(b'<Key>') != 0 \
+                or srv.tmp_files():
+            self.assertLess(time.monotonic(), deadline, srv.tmp_files())
+            time.sleep(0.1)
+        r = srv.signed('PUT', '/slow/after', body=b'still serving')
+        self.assertEqual(r.status, 200, r)
 
 
 if __name__ == '__main__':

@@ -38,6 +38,9 @@
 #define GW_CONF_EMBEDDED    "(embedded)"
 #define GW_CONF_CMDLINE     "(command line)"
 
+/* The source name of the embedded text; compared by pointer. */
+static const char  gw_conf_embedded_name[] = GW_CONF_EMBEDDED;
+
 typedef struct gw_conf_parse_s    gw_conf_parse_t;
 
 /* Users replaced by a reload (gw_conf_t.retired). */
@@ -125,6 +128,8 @@ static int gw_conf_set_account_id(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_trusted_proxy(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_num_auto(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 
 #define GW_K  1024ull
 #define GW_M  (1024ull * 1024)
@@ -170,6 +175,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(header_timeout_ms), 100, GW_H, "30s" },
     { "idle_timeout", GW_MAIN1, gw_conf_set_msec, GW_CF(idle_timeout_ms),
       100, GW_D, "60s" },
+    { "client_body_timeout", GW_MAIN1, gw_conf_set_msec,
+      GW_CF(client_body_timeout_ms), 100, GW_D, "60s" },
     { "shutdown_timeout", GW_MAIN1, gw_conf_set_msec,
       GW_CF(shutdown_timeout_ms), 0, GW_H, "10s" },
     { "gc_interval", GW_MAIN1, gw_conf_set_msec, GW_CF(gc_interval_ms),
@@ -180,6 +187,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(complete_keepalive_ms), 0, GW_H, "5s" },
     { "max_connections", GW_MAIN1, gw_conf_set_num, GW_CF(max_connections),
       1, 100000, "1024" },
+    { "limit_conn_per_ip", GW_MAIN1, gw_conf_set_num_auto,
+      GW_CF(limit_conn_per_ip), 1, 100000, "auto" },
     { "worker_processes", GW_MAIN1, gw_conf_set_num,
       GW_CF(worker_processes), 1, 64, "1" },
     { "trusted_proxy", GW_MAIN1, gw_conf_set_trusted_proxy, 0, 0, 0, NULL },
@@ -864,6 +873,19 @@ gw_conf_set_num(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
     return GW_OK;
 }
 
+/* A number, or "auto" (stored as 0) for a value derived from other
+ * directives where it is used. */
+static int
+gw_conf_set_num_auto(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    if (gw_str_eq_lit(args[0], "auto")) {
+        *(size_t *) ((char *) conf + cmd->offset) = 0;
+        return GW_OK;
+    }
+    return gw_conf_set_num(p, cmd, conf, args, nargs);
+}
+
 /* "127.0.0.1:9000", "[::1]:9000", "*:9000", "localhost:9000" or "9000" (all
  * IPv4 addresses). The host is stored in inet_ntop's form, so the same
  * address written two ways is caught as a duplicate. */
@@ -1163,6 +1185,9 @@ gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd, void *conf,
         }
     }
     u.name = gw_strndup(args[0].base, args[0].len);
+    /* Only the embedded default's own users have public keys: a user from
+     * -g (even over the embedded default) or from a file does not. */
+    u.builtin = p->src == gw_conf_embedded_name;
 
     if (gw_conf_parse_block(p, GW_CONF_USER, &u) != GW_OK) {
         goto fail;
@@ -1234,8 +1259,6 @@ fail:
 
 
 /* ==== Loading ==== */
-
-static const char  gw_conf_embedded_name[] = GW_CONF_EMBEDDED;
 
 static const gw_conf_command_t *
 gw_conf_find_lit(const char *name)
@@ -1567,13 +1590,18 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
     for (i = 0; i < cf->nusers; i++) {
         u = &cf->users[i];
         /* Only the embedded default's well-known keys are shown: a real
-         * secret from a config file stays in that file. */
-        if (cf->file == gw_conf_embedded_name) {
+         * secret, from a config file or from -g, stays where it was given
+         * (a command line is visible to every local user anyway, but a
+         * start-up banner ends up in logs). */
+        if (u->builtin) {
             fprintf(fp, "  user %s: access key %s  secret key %s", u->name,
                     u->access_key, u->secret_key);
-        } else {
+        } else if (cf->file != gw_conf_embedded_name) {
             fprintf(fp, "  user %s: access key %s  (secret key in %s)",
                     u->name, u->access_key, cf->file);
+        } else {
+            fprintf(fp, "  user %s: access key %s  (secret key given with "
+                    "-g)", u->name, u->access_key);
         }
         /* Policies name users by account: arn:aws:iam::ACCOUNT:user/NAME. */
         fprintf(fp, "  account %s\n", u->account_id);

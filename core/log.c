@@ -27,31 +27,72 @@ gw_log_level_parse(const char *name, size_t len)
     return -1;
 }
 
+size_t
+gw_log_escape(char *dst, size_t cap, const char *src, size_t n)
+{
+    static const char  hex[] = "0123456789abcdef";
+    size_t             i, o = 0;
+    unsigned char      c;
+
+    if (cap == 0) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) src[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            if (o + 1 >= cap) {
+                break;
+            }
+            dst[o++] = (char) c;
+            continue;
+        }
+        if (o + 4 >= cap) {
+            break;
+        }
+        dst[o++] = '\\';
+        dst[o++] = 'x';
+        dst[o++] = hex[c >> 4];
+        dst[o++] = hex[c & 15];
+    }
+    dst[o] = '\0';
+    return o;
+}
+
 void
 gw__log(int level, const char *ctx, int err, const char *fmt, ...)
 {
-    char       line[2048], ts[32];
-    size_t     n;
+    char       msg[2048], line[4096], ts[32];
+    size_t     n, mlen;
     int        w;
     time_t     now = time(NULL);
     struct tm  tm;
     va_list    ap;
 
+    va_start(ap, fmt);
+    w = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* The length, not strlen: a "%.*s" of a key may hold a NUL. */
+    mlen = w < 0 ? 0 : GW_MIN((size_t) w, sizeof(msg) - 1);
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    w = snprintf(line, sizeof(line), "%s [%s] %s%s", ts,
-                 gw_log_names[level < 0 ? 0 : level > 6 ? 6 : level],
-                 ctx ? ctx : "", ctx ? ": " : "");
+    w = snprintf(line, sizeof(line), "%s [%s] ", ts,
+                 gw_log_names[level < 0 ? 0 : level > 6 ? 6 : level]);
     n = w < 0 ? 0 : GW_MIN((size_t) w, sizeof(line) - 1);
-    va_start(ap, fmt);
-    w = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-    va_end(ap);
-    n = w < 0 ? n : GW_MIN(n + (size_t) w, sizeof(line) - 1);
+    /* The context and the message may carry bytes from a request (a key,
+     * a header): escaped, they cannot forge a line or a terminal escape. */
+    if (ctx != NULL) {
+        n += gw_log_escape(line + n, sizeof(line) - n - 2, ctx, strlen(ctx));
+        if (n < sizeof(line) - 3) {
+            line[n++] = ':';
+            line[n++] = ' ';
+        }
+    }
+    n += gw_log_escape(line + n, sizeof(line) - n - 1, msg, mlen);
     if (err != 0 && n < sizeof(line) - 1) {
         w = snprintf(line + n, sizeof(line) - n, ": %s", gw_strerror(err));
         n = w < 0 ? n : GW_MIN(n + (size_t) w, sizeof(line) - 1);
     }
-    if (n < sizeof(line) - 1) {
+    if (n < sizeof(line)) {
         line[n++] = '\n';
     }
     /* One write(2) per line so lines from several workers do not interleave. */
@@ -81,10 +122,14 @@ gw_log_access_open(const char *where)
 void
 gw_log_access(const char *line, size_t len)
 {
+    char    out[4096];
+    size_t  n;
+
     if (gw_access_fp == NULL) {
         return;
     }
-    fwrite(line, 1, len, gw_access_fp);
-    fputc('\n', gw_access_fp);
+    n = gw_log_escape(out, sizeof(out) - 1, line, len);
+    out[n++] = '\n';
+    fwrite(out, 1, n, gw_access_fp);
     fflush(gw_access_fp);
 }

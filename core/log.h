@@ -23,7 +23,9 @@ int gw_log_level_parse(const char *name, size_t len);
 
 /* Writes "time [level] ctx: message[: gw_strerror(err)]" to stderr. ctx names
  * the client and request ("127.0.0.1:5512 req 1A2B...") or is NULL. err is 0
- * or a return code to name. */
+ * or a return code to name. ctx and the message are escaped as with
+ * gw_log_escape, so a key or header that came from a request can never
+ * start a line of its own. */
 #define gw_log(level, ctx, err, ...)                                        \
     do {                                                                    \
         if ((level) <= gw_log_level) {                                      \
@@ -37,7 +39,14 @@ void gw__log(int level, const char *ctx, int err, const char *fmt, ...)
 /* Opens the access log: "stdout", "off" or a file path (appended). */
 int gw_log_access_open(const char *where);
 
-/* One access log line (already formatted, without the newline). */
+/* One access log line (already formatted, without the newline); escaped
+ * as with gw_log_escape on the way out. */
 void gw_log_access(const char *line, size_t len);
+
+/* Copies src[0..n) into dst (cap bytes, NUL-terminated) with every control
+ * byte, DEL, byte above 0x7e and backslash written as \xHH, as nginx
+ * writes its logs. Stops at a whole escape that would not fit. Returns the
+ * length written, without the NUL. */
+size_t gw_log_escape(char *dst, size_t cap, const char *src, size_t n);
 
 #endif

@@ -189,7 +189,9 @@ main(int argc, char **argv)
     gw_main.limits.max_url = gw_main.cf.max_url;
     gw_main.limits.header_timeout_ms = gw_main.cf.header_timeout_ms;
     gw_main.limits.idle_timeout_ms = gw_main.cf.idle_timeout_ms;
+    gw_main.limits.body_timeout_ms = gw_main.cf.client_body_timeout_ms;
     gw_main.limits.max_connections = gw_main.cf.max_connections;
+    gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(&gw_main.cf);
     gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
                                      &gw_main.limits, &gw_main.ctx);
     for (i = 0; i < gw_main.cf.nlisten; i++) {

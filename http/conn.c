@@ -6,12 +6,14 @@
  * parser runs; http_conn_feed() acts on them after llhttp_execute returns, so
  * no callback ever frees memory the parser is still walking. */
 #include "http/conn.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,9 +21,34 @@
 
 #include "llhttp.h"
 
-#define HTTP_IN_SIZE          (64 * 1024)
+/* The read buffer starts at HTTP_IN_MIN and doubles while reads fill it,
+ * up to HTTP_IN_MAX, so a connection that sends little (an idle one, a slow
+ * upload) holds little, and a fast upload is read 64 KiB at a time. */
+#define HTTP_IN_MIN           (4 * 1024)
+#define HTTP_IN_MAX           (64 * 1024)
+/* The request head is copied into a buffer that starts at HTTP_HEAD_MIN
+ * bytes (a signed S3 request head is about 1.5 KB) and HTTP_HDRS_MIN
+ * headers, and doubles up to max_header_size and max_headers. */
+#define HTTP_HEAD_MIN         2048
+#define HTTP_HDRS_MIN         16
 #define HTTP_DRAIN_MAX        (256 * 1024)  /* unread body we still drain for keep-alive */
 #define HTTP_SENDFILE_SLICE   (4 * 1024 * 1024)
+/* Connections over max_conns_per_ip that still get their request read and
+ * answered 503 SlowDown; past these, an address's new connections are
+ * closed at once, so a flood cannot hold header_timeout-long slots. */
+#define HTTP_LIMIT_GRACE      8
+
+typedef struct http_addr_s  http_addr_t;
+
+/* A client address with connections open. refused counts the connections
+ * turned away since it last had none: its first refusal and the end of
+ * that episode are logged, not every connection. */
+struct http_addr_s {
+    http_addr_t    *next;           /* hash chain */
+    unsigned char   ip[16];         /* IPv4 as ::ffff:a.b.c.d */
+    size_t          nconns;
+    uint64_t        refused;
+};
 
 struct http_server_s {
     uv_loop_t               *loop;
@@ -36,6 +63,11 @@ struct http_server_s {
     void                   (*on_stopped)(http_server_t *s);
     uint64_t                 req_seq;
     uint64_t                 req_base;
+    http_addr_t            **addrs;          /* by address, for
+                                              * max_conns_per_ip */
+    size_t                   addr_mask;
+    uint64_t                 addr_seed;      /* so no client can choose
+                                              * colliding addresses */
 };
 
 struct http_conn_s {
@@ -47,18 +79,21 @@ struct http_conn_s {
     http_server_t  *srv;
     http_conn_t    *prev, *next;
     llhttp_t        parser;
-    char           *in;             /* HTTP_IN_SIZE bytes */
+    char           *in;             /* in_size bytes; NULL when idle */
+    size_t          in_size, in_next;  /* now, and for the next read */
     size_t          in_pos, in_last;
     http_req_t     *r;              /* the request being served */
+    http_addr_t    *addr;           /* NULL when not counted */
     char            peer[64];
     char            peer_ip[48];
 
     /* Head accumulation for the request being parsed. */
-    char           *head;           /* max_header_size bytes, in r->pool */
-    size_t          head_len;
+    char           *head;           /* head_cap bytes, in r->pool */
+    size_t          head_len, head_cap;
     size_t          url_len;
     size_t          nhdrs;
     size_t         *hdr_off;        /* per header: name off, name len, value off, value len */
+    size_t          hdr_cap;        /* headers hdr_off has room for */
     int             in_value;
 
     unsigned        reading:1;      /* uv_read_start is active */
@@ -70,16 +105,25 @@ struct http_conn_s {
     unsigned        closing:1;
     unsigned        close_after:1;
     unsigned        eof:1;
+    unsigned        limited:1;      /* over max_conns_per_ip: answer 503 */
     uint64_t        body_seen;
+
+    /* Set by a parser callback that refuses the request with something
+     * other than 400 BadRequest; http_bad_request answers with it. */
+    int             err_status;
+    const char     *err_code;
+    const char     *err_msg;
 };
 
 static llhttp_settings_t  http_settings;
 
 static void http_conn_close(http_conn_t *c);
+static void http_conn_unadmit(http_server_t *s, http_conn_t *c);
 static void http_conn_feed(http_conn_t *c);
 static void http_conn_read_start(http_conn_t *c);
 static void http_req_finish(http_req_t *r);
 static void http_sf_run(http_req_t *r);
+static void http_sf_finish(http_req_t *r, int rc);
 
 /* ==== small helpers ==== */
 
@@ -182,8 +226,10 @@ http_on_message_begin(llhttp_t *p)
     snprintf(r->id, sizeof(r->id), "%016llX",
              (unsigned long long) (s->req_base + ++s->req_seq * 0x9E3779B97F4A7C15ULL));
     c->r = r;
-    c->head = gw_pool_alloc(pool, s->limits->max_header_size);
-    c->hdr_off = gw_pool_alloc(pool, sizeof(size_t) * 4 * s->limits->max_headers);
+    c->head_cap = GW_MIN(HTTP_HEAD_MIN, s->limits->max_header_size);
+    c->head = gw_pool_alloc(pool, c->head_cap);
+    c->hdr_cap = GW_MIN(HTTP_HDRS_MIN, s->limits->max_headers);
+    c->hdr_off = gw_pool_alloc(pool, sizeof(size_t) * 4 * c->hdr_cap);
     c->head_len = 0;
     c->url_len = 0;
     c->nhdrs = 0;
@@ -191,15 +237,37 @@ http_on_message_begin(llhttp_t *p)
     c->in_head = 1;
     c->body_failed = 0;
     c->body_seen = 0;
+    c->err_code = NULL;
     http_conn_timer(c, s->limits->header_timeout_ms);
     return 0;
+}
+
+/* A copy of an array of the head (used of *cap items of size bytes), with
+ * room for twice as many (at most max), from r->pool: what is left behind
+ * goes with the request. */
+static void *
+http_head_grow(http_conn_t *c, void *old, size_t size, size_t used,
+               size_t *cap, size_t max)
+{
+    void  *n;
+
+    *cap = GW_MIN(*cap * 2, max);
+    n = gw_pool_alloc(c->r->pool, *cap * size);
+    memcpy(n, old, used * size);
+    return n;
 }
 
 static int
 http_head_append(http_conn_t *c, const char *at, size_t len)
 {
-    if (len > c->srv->limits->max_header_size - c->head_len) {
+    size_t  max = c->srv->limits->max_header_size;
+
+    if (len > max - c->head_len) {
         return -1;
+    }
+    while (len > c->head_cap - c->head_len) {
+        c->head = http_head_grow(c, c->head, 1, c->head_len, &c->head_cap,
+                                 max);
     }
     memcpy(c->head + c->head_len, at, len);
     c->head_len += len;
@@ -234,6 +302,11 @@ http_on_header_field(llhttp_t *p, const char *at, size_t len)
             llhttp_set_error_reason(p, "too many headers");
             return HPE_USER;
         }
+        if (c->nhdrs == c->hdr_cap) {
+            c->hdr_off = http_head_grow(c, c->hdr_off, 4 * sizeof(size_t),
+                                        c->nhdrs, &c->hdr_cap,
+                                        c->srv->limits->max_headers);
+        }
         h = &c->hdr_off[4 * c->nhdrs++];
         h[0] = c->head_len;
         h[1] = 0;
@@ -266,22 +339,45 @@ http_on_header_value(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* RFC 9112 6.1: the only transfer coding s3gw decodes is chunked, so a
+ * request must say exactly that, once. Anything else (gzip, identity, a
+ * list ending in chunked) is NotImplemented, as S3 answers, rather than a
+ * body read as plain chunked that is not. */
 static int
-http_on_headers_complete(llhttp_t *p)
+http_te_supported(const http_req_t *r)
 {
-    http_conn_t    *c = p->data;
-    http_req_t     *r = c->r;
-    size_t          i, j, *h;
-    const char     *q;
-    const gw_str_t *v;
-    char           *name;
+    size_t  i, n = 0;
+    int     ok = 0;
 
-    if ((p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED)) {
-        /* RFC 7230 3.3.3: a request body whose length cannot be known. */
-        llhttp_set_error_reason(p, "bad transfer-encoding");
-        return -1;
+    for (i = 0; i < r->nheaders; i++) {
+        if (gw_str_eq_lit(r->headers[i].name, "transfer-encoding")) {
+            n++;
+            ok = gw_ascii_ieq(r->headers[i].value.base,
+                              r->headers[i].value.len, "chunked", 7);
+        }
     }
-    c->in_head = 0;
+    return n == 0 || (n == 1 && ok);
+}
+
+static void
+http_set_te_error(http_conn_t *c)
+{
+    c->err_status = 501;
+    c->err_code = "NotImplemented";
+    c->err_msg = "A header you provided implies functionality that is not "
+                 "implemented.";
+}
+
+/* Turns the header offsets gathered during parsing into r->headers (names
+ * lowercased in place) and the target into path and query. */
+static void
+http_req_build_head(http_conn_t *c, http_req_t *r)
+{
+    size_t       i, j, *h;
+    const char  *q;
+    char        *name;
+    gw_str_t    *v;
+
     r->headers = gw_pool_alloc(r->pool, sizeof(gw_kv_t) * (c->nhdrs + 1));
     for (i = 0; i < c->nhdrs; i++) {
         h = &c->hdr_off[4 * i];
@@ -291,14 +387,14 @@ http_on_headers_complete(llhttp_t *p)
         }
         r->headers[i].name.base = name;
         r->headers[i].name.len = h[1];
-        r->headers[i].value.base = c->head + h[2];
-        r->headers[i].value.len = h[3];
+        v = &r->headers[i].value;
+        v->base = c->head + h[2];
+        v->len = h[3];
         /* llhttp leaves trailing blanks of the value to us. */
-        while (r->headers[i].value.len > 0
-               && (r->headers[i].value.base[r->headers[i].value.len - 1] == ' '
-                   || r->headers[i].value.base[r->headers[i].value.len - 1] == '\t'))
+        while (v->len > 0
+               && (v->base[v->len - 1] == ' ' || v->base[v->len - 1] == '\t'))
         {
-            r->headers[i].value.len--;
+            v->len--;
         }
     }
     r->nheaders = c->nhdrs;
@@ -309,6 +405,21 @@ http_on_headers_complete(llhttp_t *p)
     r->path.len = q ? (size_t) (q - r->target.base) : r->target.len;
     r->query.base = q ? q + 1 : r->target.base + r->target.len;
     r->query.len = q ? r->target.len - r->path.len - 1 : 0;
+}
+
+static int
+http_on_headers_complete(llhttp_t *p)
+{
+    http_conn_t    *c = p->data;
+    http_req_t     *r = c->r;
+    const gw_str_t *v;
+
+    http_req_build_head(c, r);
+    if (!http_te_supported(r)) {
+        http_set_te_error(c);
+        return -1;
+    }
+    c->in_head = 0;
     r->method = llhttp_get_method(p);
     r->method_name.base = llhttp_method_name(r->method);
     r->method_name.len = strlen(r->method_name.base);
@@ -322,7 +433,18 @@ http_on_headers_complete(llhttp_t *p)
     r->expect_continue = v != NULL && v->len == 12
                          && strncasecmp(v->base, "100-continue", 12) == 0;
 
-    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    /* From here until the body is in, reading is timed by
+     * client_body_timeout; a request without one waits for its answer. */
+    http_conn_timer(c, r->content_length > 0 || r->chunked
+                       ? c->srv->limits->body_timeout_ms
+                       : c->srv->limits->idle_timeout_ms);
+    if (c->limited) {
+        /* S3's answer to too much from one client: SDKs back off. */
+        c->close_after = 1;
+        c->srv->cb->on_error(r, 503, "SlowDown",
+                             "Please reduce your request rate.");
+        return 0;
+    }
     c->srv->cb->on_request(r);
 
     /* 100 even for an empty body: botocore keeps the response class of a
@@ -379,12 +501,24 @@ static void
 http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     http_conn_t  *c = h->data;
+    size_t        want = c->in_next ? c->in_next : HTTP_IN_MIN;
 
+    /* Reading only goes on once the parser has taken every byte (it stops
+     * with the parser), so the buffer is empty here and can change size
+     * without a copy. */
     if (c->in_pos == c->in_last) {
         c->in_pos = c->in_last = 0;
+        if (c->in_size != want) {
+            gw_free(c->in);
+            c->in = gw_alloc(want);
+            c->in_size = want;
+        }
+    } else if (c->in_last == c->in_size) {
+        c->in_size *= 2;
+        c->in = gw_realloc(c->in, c->in_size);
     }
     buf->base = c->in + c->in_last;
-    buf->len = HTTP_IN_SIZE - c->in_last;
+    buf->len = c->in_size - c->in_last;
 }
 
 static void
@@ -400,7 +534,15 @@ http_bad_request(http_conn_t *c, llhttp_errno_t err)
     }
     c->in_head = 0;
     c->close_after = 1;
-    if (err == HPE_USER && reason != NULL) {
+    if (err == HPE_INVALID_TRANSFER_ENCODING) {
+        /* llhttp stops at a coding after chunked ("chunked, gzip"). */
+        http_set_te_error(c);
+    }
+    if (c->err_code != NULL) {
+        status = c->err_status;
+        code = c->err_code;
+        msg = c->err_msg;
+    } else if (err == HPE_USER && reason != NULL) {
         if (strcmp(reason, "url too long") == 0) {
             status = 414;
             code = "RequestURITooLong";
@@ -465,6 +607,13 @@ http_conn_feed(http_conn_t *c)
     }
     if (c->in_pos == c->in_last) {
         c->in_pos = c->in_last = 0;
+        if (c->r == NULL) {
+            /* Between requests a keep-alive connection holds no read
+             * buffer, as nginx gives its buffers back. */
+            gw_free(c->in);
+            c->in = NULL;
+            c->in_size = c->in_next = 0;
+        }
     }
     if (c->body_paused || c->parser_paused) {
         if (c->reading) {
@@ -514,8 +663,19 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->in_last += (size_t) nread;
+    /* A read that filled the buffer says more is waiting: the next one gets
+     * twice the room. One that used a quarter of it lets it shrink back. */
+    if ((size_t) nread == buf->len && c->in_size < HTTP_IN_MAX) {
+        c->in_next = c->in_size * 2;
+    } else if ((size_t) nread <= c->in_size / 4 && c->in_size > HTTP_IN_MIN) {
+        c->in_next = c->in_size / 2;
+    } else {
+        c->in_next = c->in_size;
+    }
     if (r != NULL && !c->in_head && !r->body_done) {
-        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+        /* client_body_timeout is the longest wait between two reads of
+         * the body, as nginx's: a body that trickles on is not cut. */
+        http_conn_timer(c, c->srv->limits->body_timeout_ms);
     } else if (r == NULL) {
         /* First bytes of a new request: the header clock starts. */
         http_conn_timer(c, c->srv->limits->header_timeout_ms);
@@ -545,7 +705,7 @@ http_req_resume(http_req_t *r)
     }
     c->body_paused = 0;
     if (!c->executing) {
-        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+        http_conn_timer(c, c->srv->limits->body_timeout_ms);
         http_conn_feed(c);
     }
 }
@@ -572,25 +732,92 @@ http_req_release(http_req_t *r)
     }
 }
 
+/* A query parameter name, percent-decoded and folded to lower case, into
+ * out (cap bytes); "" when it is longer than that. */
+static void
+http_param_name(const char *p, size_t len, char *out, size_t cap)
+{
+    size_t  i, o = 0;
+    int     hi, lo, c;
+
+    for (i = 0; i < len && o + 1 < cap; i++) {
+        c = (unsigned char) p[i];
+        if (c == '%' && i + 2 < len
+            && (hi = gw_hex_value(p[i + 1])) >= 0
+            && (lo = gw_hex_value(p[i + 2])) >= 0)
+        {
+            c = hi << 4 | lo;
+            i += 2;
+        }
+        out[o++] = (char) gw_ascii_lower(c);
+    }
+    out[i < len ? 0 : o] = '\0';
+}
+
+/* The request target for the access log, at most cap - 1 bytes, with the
+ * value of every query parameter that is a credential replaced by
+ * REDACTED: a presigned URL's X-Amz-Signature (SigV4), Signature (SigV2)
+ * and X-Amz-Security-Token. The other parameters stay, in order. */
+static size_t
+http_log_target(const http_req_t *r, char *dst, size_t cap)
+{
+    static const char  *secret[] = {
+        "x-amz-signature", "signature", "x-amz-security-token"
+    };
+    const char  *p, *end, *amp, *eq;
+    size_t       n, i, o = 0;
+    char         name[32];
+
+    if (r->target.base == NULL) {
+        return (size_t) snprintf(dst, cap, "-");
+    }
+    n = GW_MIN(r->path.len, cap - 1);
+    memcpy(dst, r->path.base, n);
+    o = n;
+    p = r->query.base;
+    end = r->query.base + r->query.len;
+    if (r->path.len < r->target.len && o + 1 < cap) {
+        dst[o++] = '?';
+    }
+    while (p < end && o + 1 < cap) {
+        amp = memchr(p, '&', (size_t) (end - p));
+        amp = amp ? amp : end;
+        eq = memchr(p, '=', (size_t) (amp - p));
+        http_param_name(p, (size_t) ((eq ? eq : amp) - p), name, sizeof(name));
+        for (i = 0; eq != NULL && i < GW_NELEMS(secret); i++) {
+            if (strcmp(name, secret[i]) == 0) {
+                break;
+            }
+        }
+        if (eq != NULL && i < GW_NELEMS(secret)) {
+            n = (size_t) snprintf(dst + o, cap - o, "%.*s=REDACTED",
+                                  (int) (eq - p), p);
+        } else {
+            n = (size_t) snprintf(dst + o, cap - o, "%.*s", (int) (amp - p),
+                                  p);
+        }
+        o = GW_MIN(o + n, cap - 1);
+        if (amp < end && o + 1 < cap) {
+            dst[o++] = '&';
+        }
+        p = amp + (amp < end);
+    }
+    dst[o] = '\0';
+    return o;
+}
+
 static void
 http_access_log(http_req_t *r)
 {
-    char        line[1024];
-    const char *sig;
-    size_t      plen = r->target.len;
-    int         n;
+    char  line[1024], target[700];
+    int   n;
 
-    /* Never log a presigned URL's signature: cut the query there. */
-    sig = r->target.base ? memmem(r->target.base, r->target.len,
-                                  "X-Amz-Signature=", 16) : NULL;
-    if (sig != NULL) {
-        plen = (size_t) (sig - r->target.base) + 16;
-    }
-    n = snprintf(line, sizeof(line), "%s %s %.*s%s %d %llu %llums %s",
+    /* Never log a signature: see http_log_target. gw_log_access escapes
+     * whatever control bytes the target holds. */
+    http_log_target(r, target, sizeof(target));
+    n = snprintf(line, sizeof(line), "%s %s %s %d %llu %llums %s",
                  r->peer, r->method_name.base ? r->method_name.base : "-",
-                 (int) GW_MIN(plen, 700), r->target.base ? r->target.base : "-",
-                 sig ? "REDACTED" : "", r->status,
-                 (unsigned long long) r->body_bytes,
+                 target, r->status, (unsigned long long) r->body_bytes,
                  (unsigned long long) (http_now_ms() - r->start_ms), r->id);
     if (n > 0) {
         gw_log_access(line, GW_MIN((size_t) n, sizeof(line) - 1));
@@ -660,7 +887,7 @@ http_req_ended(http_req_t *r)
         return;
     }
     c->body_paused = 0;
-    http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+    http_conn_timer(c, c->srv->limits->body_timeout_ms);
     if (!c->executing) {
         http_conn_feed(c);
     }
@@ -717,9 +944,19 @@ http_conn_close(http_conn_t *c)
             r->on_abort(r);
             r->holds--;
         }
+        if (r->sf_waiting) {
+            /* The poll handle closes below and will never call back: end
+             * the sendfile here, or its hold keeps r forever. */
+            r->holds++;
+            http_sf_finish(r, UV_ECANCELED);
+            r->holds--;
+        }
         if (r->holds == 0) {
             http_req_free(r);
         }
+    }
+    if (c->addr != NULL) {
+        http_conn_unadmit(s, c);
     }
     if (c->prev) {
         c->prev->next = c->next;
@@ -741,13 +978,99 @@ http_conn_close(http_conn_t *c)
 
 /* ==== accepting ==== */
 
+static size_t
+http_addr_slot(http_server_t *s, const unsigned char ip[16])
+{
+    uint64_t  w[2], h = s->addr_seed;
+    int       i;
+
+    memcpy(w, ip, 16);
+    for (i = 0; i < 2; i++) {
+        h = (h ^ w[i]) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    return (size_t) h & s->addr_mask;
+}
+
+/* Counts c against its address (from ss) and decides: 0 to serve it, 1 to
+ * answer its request 503 SlowDown, -1 to close it now. */
+static int
+http_conn_admit(http_server_t *s, http_conn_t *c,
+                const struct sockaddr_storage *ss)
+{
+    size_t        limit = s->limits->max_conns_per_ip, slot;
+    unsigned char ip[16];
+    http_addr_t  *a;
+
+    if (limit == 0) {
+        return 0;
+    }
+    if (ss->ss_family == AF_INET6) {
+        memcpy(ip, &((const struct sockaddr_in6 *) ss)->sin6_addr, 16);
+    } else {
+        memcpy(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+        memcpy(ip + 12, &((const struct sockaddr_in *) ss)->sin_addr, 4);
+    }
+    slot = http_addr_slot(s, ip);
+    for (a = s->addrs[slot]; a != NULL; a = a->next) {
+        if (memcmp(a->ip, ip, 16) == 0) {
+            break;
+        }
+    }
+    if (a == NULL) {
+        a = gw_calloc(1, sizeof(*a));
+        memcpy(a->ip, ip, 16);
+        a->next = s->addrs[slot];
+        s->addrs[slot] = a;
+    }
+    if (a->nconns < limit) {
+        a->nconns++;
+        c->addr = a;
+        return 0;
+    }
+    if (a->refused++ == 0) {
+        gw_log(GW_LOG_WARN, c->peer_ip, 0, "%zu connections open: "
+               "limit_conn_per_ip reached, refusing more", a->nconns);
+    }
+    if (a->nconns >= limit + HTTP_LIMIT_GRACE) {
+        return -1;
+    }
+    a->nconns++;
+    c->addr = a;
+    return 1;
+}
+
+/* The connection c counted for its address is gone. */
+static void
+http_conn_unadmit(http_server_t *s, http_conn_t *c)
+{
+    http_addr_t  *a = c->addr, **pp;
+
+    c->addr = NULL;
+    if (--a->nconns > 0) {
+        return;
+    }
+    if (a->refused > 0) {
+        gw_log(GW_LOG_NOTICE, c->peer_ip, 0, "no connections left open; "
+               "%llu were refused over limit_conn_per_ip",
+               (unsigned long long) a->refused);
+    }
+    for (pp = &s->addrs[http_addr_slot(s, a->ip)]; *pp != a;
+         pp = &(*pp)->next)
+    {
+        /* find the link to a */
+    }
+    *pp = a->next;
+    gw_free(a);
+}
+
 static void
 http_on_connection(uv_stream_t *ls, int status)
 {
     http_server_t      *s = ls->data;
     http_conn_t        *c;
     struct sockaddr_storage  ss;
-    int                 len = sizeof(ss), port = 0;
+    int                 len = sizeof(ss), port = 0, admit = 0;
     char                ip[48] = "?";
 
     if (status < 0) {
@@ -761,7 +1084,6 @@ http_on_connection(uv_stream_t *ls, int status)
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c;
     c->timer.data = c;
-    c->in = gw_alloc(HTTP_IN_SIZE);
     c->next = s->conns;
     if (s->conns) {
         s->conns->prev = c;
@@ -786,6 +1108,14 @@ http_on_connection(uv_stream_t *ls, int status)
     }
     snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
     snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", ip);
+    if (strcmp(ip, "?") != 0) {
+        admit = http_conn_admit(s, c, &ss);
+    }
+    if (admit < 0) {
+        http_conn_close(c);
+        return;
+    }
+    c->limited = admit == 1;
     llhttp_init(&c->parser, HTTP_REQUEST, &http_settings);
     c->parser.data = c;
     http_conn_timer(c, s->limits->header_timeout_ms);
@@ -813,6 +1143,13 @@ http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
     if (RAND_bytes((unsigned char *) &s->req_base, sizeof(s->req_base)) != 1) {
         s->req_base = (uint64_t) time(NULL) * 2654435761u;
     }
+    gw_random_bytes(&s->addr_seed, sizeof(s->addr_seed));
+    /* About one address per connection at most: chains stay short. */
+    s->addr_mask = 15;
+    while (s->addr_mask < limits->max_connections && s->addr_mask < 65535) {
+        s->addr_mask = s->addr_mask << 1 | 1;
+    }
+    s->addrs = gw_calloc(s->addr_mask + 1, sizeof(*s->addrs));
     return s;
 }
 
@@ -1182,22 +1519,43 @@ http_resp_end(http_req_t *r)
 
 /* ==== sendfile ==== */
 
+/* Ends a sendfile run: tells its owner how it went, then drops the hold
+ * http_resp_sendfile took, which may free r. */
+static void
+http_sf_finish(http_req_t *r, int rc)
+{
+    http_done_pt  done = r->sf_done;
+
+    r->sf_done = NULL;
+    r->sf_fd = -1;
+    r->sf_waiting = 0;
+    done(r, rc);
+    http_req_release(r);
+}
+
 static void
 http_poll_cb(uv_poll_t *p, int status, int events)
 {
     http_conn_t  *c = p->data;
     http_req_t   *r = c->r;
+    int           err = 0;
+    socklen_t     len = sizeof(err);
 
     uv_poll_stop(p);
     if (r == NULL || r->sf_done == NULL) {
         return;
     }
+    r->sf_waiting = 0;
     if (status < 0) {
-        http_done_pt  done = r->sf_done;
-
-        r->sf_done = NULL;
+        /* libuv reports any POLLERR as UV_EBADF; the socket knows what
+         * really happened (usually a reset). */
+        if (getsockopt(c->poll_fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0
+            && err != 0)
+        {
+            status = -err;
+        }
         http_conn_close(c);
-        done(r, status);
+        http_sf_finish(r, status);
         return;
     }
     http_sf_run(r);
@@ -1218,15 +1576,13 @@ http_sf_wait(http_req_t *r)
                 close(c->poll_fd);
                 c->poll_fd = -1;
             }
-            http_done_pt  done = r->sf_done;
-
-            r->sf_done = NULL;
             http_conn_close(c);
-            done(r, UV_EIO);
+            http_sf_finish(r, UV_EIO);
             return;
         }
         c->poll.data = c;
     }
+    r->sf_waiting = 1;
     uv_poll_start(&c->poll, UV_WRITABLE, http_poll_cb);
 }
 
@@ -1234,7 +1590,6 @@ static void
 http_sf_run(http_req_t *r)
 {
     http_conn_t   *c = r->conn;
-    http_done_pt   done;
     uv_os_fd_t     sock;
     size_t         sent = 0;
     ssize_t        n;
@@ -1282,22 +1637,14 @@ http_sf_run(http_req_t *r)
         http_conn_timer(c, c->srv->limits->idle_timeout_ms);
     }
 finish:
-    done = r->sf_done;
-    r->sf_done = NULL;
-    r->sf_fd = -1;
-    done(r, rc);
-    http_req_release(r);
+    http_sf_finish(r, rc);
 }
 
 static void
 http_sf_after_writes(http_req_t *r, int status)
 {
     if (status != 0) {
-        http_done_pt  done = r->sf_done;
-
-        r->sf_done = NULL;
-        done(r, status);
-        http_req_release(r);
+        http_sf_finish(r, status);
         return;
     }
     http_sf_run(r);

@@ -30,8 +30,11 @@ typedef struct http_limits_s {
     size_t    max_headers;
     size_t    max_url;
     uint64_t  header_timeout_ms;
-    uint64_t  idle_timeout_ms;
+    uint64_t  idle_timeout_ms;     /* keep-alive, and waiting on a write */
+    uint64_t  body_timeout_ms;     /* between two reads of a body */
     size_t    max_connections;
+    size_t    max_conns_per_ip;    /* open at once from one peer address;
+                                    * 0: no limit */
 } http_limits_t;
 
 typedef struct http_server_cb_s {
@@ -90,6 +93,7 @@ struct http_req_s {
     int64_t        sf_off;
     size_t         sf_left;
     http_done_pt   sf_done;
+    int            sf_waiting;      /* sendfile waits for writability */
     int            ended;
 };
 

@@ -1,7 +1,10 @@
 /* store/chunk.c: the streaming chunk writer.
  *
- * The loop side copies incoming bytes into segments (STORE_SEG bytes) while
- * hashing each chunk with SHA-256; full segments queue up for the thread
+ * The loop side copies incoming bytes into segments while hashing each chunk
+ * with SHA-256. A writer's first segment holds STORE_SEG_MIN bytes and each
+ * next one twice the last, up to STORE_SEG: a slow upload holds about what
+ * it has sent, a fast one soon moves 256 KiB per write. Full segments
+ * queue up for the thread
  * pool, which writes them, one at a time and in order, to a temp file under
  * tmp/. The segment that ends a chunk also makes it durable (fdatasync),
  * renames it to chunks/XX/<sha256> and fsyncs that directory. At most
@@ -22,17 +25,19 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#define STORE_SEG_MIN  (16 * 1024)
 #define STORE_SEG      (256 * 1024)
 #define STORE_SEG_MAX  (2 * STORE_SEG)
+#define STORE_INL_MIN  256
 
 typedef struct store_seg_s  store_seg_t;
 
 struct store_seg_s {
     store_seg_t    *next;
-    size_t          len;
+    size_t          len, cap;
     int             ends_chunk;
     unsigned char   sha[32];
-    char            buf[STORE_SEG];
+    char            buf[];          /* cap bytes */
 };
 
 struct store_chunk_writer_s {
@@ -41,13 +46,15 @@ struct store_chunk_writer_s {
     size_t              inline_max;
 
     /* Loop side. */
-    char               *inl;            /* first inline_max bytes */
-    size_t              inl_len;
+    char               *inl;            /* up to inline_max bytes, grown
+                                         * as they come; NULL at first */
+    size_t              inl_len, inl_cap;
     int                 spilled;        /* past inline_max: chunks */
     EVP_MD_CTX         *sha;
     uint64_t            chunk_fill;     /* bytes in the chunk being hashed */
     uint64_t            total;
     store_seg_t        *fill;           /* being filled */
+    size_t              seg_next;       /* the next segment's size */
     store_seg_t        *queue, **queue_tail;
     size_t              queued;         /* bytes queued or being written */
     store_seg_t        *busy;           /* in the thread pool */
@@ -81,7 +88,7 @@ store_chunk_writer_open(store_t *st, void (*on_ready)(void *ud), void *ud)
     w->st = st;
     w->chunk_size = st->cf->chunk_size;
     w->inline_max = st->cf->inline_max;
-    w->inl = gw_alloc(w->inline_max + 1);
+    w->seg_next = STORE_SEG_MIN;
     w->queue_tail = &w->queue;
     w->on_ready = on_ready;
     w->ud = ud;
@@ -96,15 +103,28 @@ store_chunk_writer_no_inline(store_chunk_writer_t *w)
     w->spilled = 1;
 }
 
+/* A segment of cap bytes (0 for one that only marks a chunk's end). */
 static store_seg_t *
-store_seg_new(void)
+store_seg_new(size_t cap)
 {
-    store_seg_t  *s = gw_alloc(sizeof(*s));
+    store_seg_t  *s = gw_alloc(sizeof(*s) + cap);
 
     s->next = NULL;
     s->len = 0;
+    s->cap = cap;
     s->ends_chunk = 0;
     return s;
+}
+
+/* The segment to fill next: each twice the size of the last, so memory
+ * follows the bytes that actually arrived. */
+static store_seg_t *
+store_writer_seg_new(store_chunk_writer_t *w)
+{
+    size_t  cap = w->seg_next;
+
+    w->seg_next = GW_MIN(cap * 2, STORE_SEG);
+    return store_seg_new(cap);
 }
 
 static void
@@ -136,7 +156,7 @@ store_writer_end_chunk(store_chunk_writer_t *w)
     c->len = (uint32_t) w->chunk_fill;
     c->off = w->total - w->chunk_fill;
     if (w->fill == NULL) {
-        w->fill = store_seg_new();
+        w->fill = store_seg_new(0);
     }
     w->fill->ends_chunk = 1;
     memcpy(w->fill->sha, c->sha, 32);
@@ -163,9 +183,9 @@ store_writer_feed(store_chunk_writer_t *w, const char *p, size_t n)
             }
         }
         if (w->fill == NULL) {
-            w->fill = store_seg_new();
+            w->fill = store_writer_seg_new(w);
         }
-        take = GW_MIN(n, STORE_SEG - w->fill->len);
+        take = GW_MIN(n, w->fill->cap - w->fill->len);
         take = GW_MIN(take, w->chunk_size - w->chunk_fill);
         EVP_DigestUpdate(w->sha, p, take);
         memcpy(w->fill->buf + w->fill->len, p, take);
@@ -176,10 +196,24 @@ store_writer_feed(store_chunk_writer_t *w, const char *p, size_t n)
         n -= take;
         if (w->chunk_fill == w->chunk_size) {
             store_writer_end_chunk(w);
-        } else if (w->fill->len == STORE_SEG) {
+        } else if (w->fill->len == w->fill->cap) {
             store_writer_push(w);
         }
     }
+}
+
+/* Room for need inline bytes (at most inline_max), doubling. */
+static void
+store_writer_inl_reserve(store_chunk_writer_t *w, size_t need)
+{
+    size_t  cap = w->inl_cap ? w->inl_cap : STORE_INL_MIN;
+
+    while (cap < need) {
+        cap *= 2;
+    }
+    cap = GW_MIN(cap, w->inline_max);
+    w->inl = gw_realloc(w->inl, cap);
+    w->inl_cap = cap;
 }
 
 int
@@ -188,8 +222,14 @@ store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len)
     if (w->err != GW_OK) {
         return w->err;
     }
+    if (len == 0) {
+        return GW_OK;
+    }
     if (!w->spilled) {
         if (w->inl_len + len <= w->inline_max) {
+            if (w->inl_len + len > w->inl_cap) {
+                store_writer_inl_reserve(w, w->inl_len + len);
+            }
             memcpy(w->inl + w->inl_len, at, len);
             w->inl_len += len;
             w->total += len;
@@ -413,7 +453,7 @@ store_chunk_writer_chunks(store_chunk_writer_t *w, size_t *n)
 gw_str_t
 store_chunk_writer_inline(store_chunk_writer_t *w)
 {
-    gw_str_t  s = { w->inl, w->spilled ? 0 : w->inl_len };
+    gw_str_t  s = { w->inl ? w->inl : "", w->spilled ? 0 : w->inl_len };
 
     return s;
 }

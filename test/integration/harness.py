@@ -405,11 +405,14 @@ class RawConn:
     """A client connection for byte-exact tests: pipelining, 100-continue,
     partial sends, malformed input. Every read has a timeout."""
 
-    def __init__(self, port, timeout=10.0):
+    def __init__(self, port, timeout=10.0, source=None):
         self.port = port
         self.host = '127.0.0.1:%d' % port
-        self.sock = socket.create_connection(('127.0.0.1', port),
-                                             timeout=timeout)
+        # source: another loopback address (127.0.0.2...) to connect from,
+        # so the server sees a different client.
+        self.sock = socket.create_connection(
+            ('127.0.0.1', port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
 
@@ -574,9 +577,11 @@ class Server:
 
     conf: directives that override DEFAULT_DIRECTIVES (value None drops one);
     extra: raw config text appended; users: name -> (access key, secret);
-    args: extra command-line arguments. Starts at once unless start=False."""
+    args: extra command-line arguments; env: extra environment variables of
+    the process. Starts at once unless start=False."""
 
-    def __init__(self, conf=None, extra='', users=None, args=(), start=True):
+    def __init__(self, conf=None, extra='', users=None, args=(), start=True,
+                 env=None):
         self.dir = tempfile.mkdtemp(prefix='s3gw-it-')
         self.data_dir = os.path.join(self.dir, 'data')
         os.makedirs(self.data_dir)
@@ -592,6 +597,7 @@ class Server:
         self.region = self.directives.get('region') or REGION
         self.extra = extra
         self.args = list(args)
+        self.env = dict(env or {})
         self.proc = None
         self.exit_codes = []
         self._log_reported = 0
@@ -641,7 +647,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [BIN, '-c', self.conf_path] + self.args,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                cwd=self.dir, env=clean_env())
+                cwd=self.dir, env=clean_env(**self.env))
         finally:
             out.close()
             err.close()
@@ -897,9 +903,10 @@ class Server:
                               env=clean_env(HOME=d), capture_output=True,
                               text=True, timeout=timeout, cwd=d)
 
-    def conn(self, timeout=10.0):
-        """A new raw connection (RawConn)."""
-        return RawConn(self.port, timeout)
+    def conn(self, timeout=10.0, source=None):
+        """A new raw connection (RawConn), from the loopback address source
+        if given."""
+        return RawConn(self.port, timeout, source)
 
     def http(self, method, path, headers=None, body=None, timeout=10.0):
         """One raw request on a new connection; returns a Response."""

@@ -131,6 +131,41 @@ class ConfigTest(S3gwTestCase):
         self.assertEqual(rc, 0, srv.log_tail())
         srv.check_logs()
 
+    def test_g_user_secret_never_printed(self):
+        # The start-up summary shows the embedded default's public keys,
+        # but a secret given with -g (over the embedded default or over a
+        # config file) stays on the command line.
+        srv = Server(start=False)
+        self.addCleanup(srv.close)
+        users = 'user eve { access_key AKEVE; secret_key EVE-SECRET-g1; }'
+        for args in ([], ['-c', srv.conf_path]):
+            with self.subTest(args=args):
+                out_path = os.path.join(srv.dir, 'g-stdout.log')
+                with open(out_path, 'wb') as out, \
+                        open(srv.stderr_path, 'wb') as err:
+                    proc = subprocess.Popen(
+                        [BIN] + args + ['-g', 'listen 127.0.0.1:%d; '
+                                        'data_dir %s; %s'
+                                        % (srv.port, srv.data_dir, users)],
+                        stdout=out, stderr=err, env=clean_env(),
+                        cwd=srv.dir, stdin=subprocess.DEVNULL)
+                try:
+                    deadline = time.monotonic() + 20
+                    while 's3gw ready' not in srv.stderr_text():
+                        self.assertIsNone(proc.poll(), srv.log_tail())
+                        self.assertLess(time.monotonic(), deadline)
+                        time.sleep(0.05)
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    rc = proc.wait(20)
+                self.assertEqual(rc, 0, srv.log_tail())
+                with open(out_path, 'rb') as f:
+                    logs = f.read().decode() + srv.stderr_text()
+                self.assertIn('AKEVE', logs)
+                self.assertNotIn('EVE-SECRET-g1', logs)
+                if not args:
+                    self.assertIn('s3gwadmin-secret-change-me', logs)
+
     def test_g_overrides_config(self):
         other = free_port()
         srv = Server(args=['-g', 'listen 127.0.0.1:%d;' % other], start=False)
@@ -198,6 +233,66 @@ class ProcessTest(S3gwTestCase):
         for secret in ('SECRETADMIN', 'SECRETBOB', 'WRONGSECRET', sig, psig,
                        dict(bad)['Authorization'].rsplit('=', 1)[1]):
             self.assertNotIn(secret, logs)
+
+    LOG_LINE = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ '
+                          r'\[(crit|alert|error|warn|notice|info|debug)\] ')
+    ACCESS_LINE = re.compile(r'127\.0\.0\.1:\d+ [A-Z]+ \S+ \d{3} \d+ '
+                             r'\d+ms [0-9A-F]{16}$')
+
+    def test_request_bytes_cannot_forge_log_lines(self):
+        # A key is percent-decoded before it reaches the debug log (the
+        # access decision names it): a %0A used to end the line there and
+        # start a forged one.
+        srv = self.start_server(conf={'log_level': 'debug'})
+        s3 = srv.boto3_client()
+        s3.create_bucket(Bucket='forge')
+        forged = ('x\n2030-01-01T00:00:00Z [error] forged line\r\n'
+                  '\x1b[31mred\x7f\u00e9\\x0a')
+        path = '/forge/' + s3_quote(forged)
+        for method, body in (('PUT', b'v'), ('GET', None), ('HEAD', None),
+                             ('DELETE', None)):
+            r = srv.signed(method, path, body=body)
+            self.assertLess(r.status, 300, r)
+        r = srv.signed('GET', '/forge/' + s3_quote(forged + '\x00'))
+        self.assertEqual(r.status, 404, r)
+        srv.stop()
+        err = srv.stderr_text().splitlines()
+        ready = [i for i, l in enumerate(err) if 's3gw ready' in l][0]
+        for line in err[ready:]:
+            self.assertRegex(line, self.LOG_LINE)
+        self.assertIn('forge/x\\x0a2030-01-01T00:00:00Z [error] forged line'
+                      '\\x0d\\x0a\\x1b[31mred\\x7f\\xc3\\xa9\\x5cx0a',
+                      srv.stderr_text())
+        lines = srv.access_log_lines()
+        self.assertEqual(len(lines), 6, lines)
+        for line in lines:
+            self.assertRegex(line, self.ACCESS_LINE)
+
+    def test_signatures_redacted_in_access_log(self):
+        srv = self.start_server()
+        s3 = srv.boto3_client()
+        s3.create_bucket(Bucket='redact')
+        s3.put_object(Bucket='redact', Key='k', Body=b'v')
+        target = srv.presign('GET', '/redact/k')
+        psig = target.rsplit('X-Amz-Signature=', 1)[1]
+        self.assertEqual(srv.http('GET', target).status, 200)
+        # SigV2's query form, and parameters after the signature.
+        v2 = ('/redact/k?AWSAccessKeyId=AKADMIN&Signature=V2SIGabc%2B%3D'
+              '&Expires=4102444800&x-amz-security-token=TOKEN123')
+        srv.http('GET', v2)
+        srv.http('GET', '/redact/k?signature=lowerSIG&X%2DAmz%2DSignature='
+                 'encSIG&versionId=1')
+        srv.stop()
+        logs = srv.stdout_text() + srv.stderr_text()
+        for secret in (psig, 'V2SIGabc', 'TOKEN123', 'lowerSIG', 'encSIG'):
+            self.assertNotIn(secret, logs)
+        lines = srv.access_log_lines()
+        self.assertIn('X-Amz-Signature=REDACTED', lines[-3])
+        self.assertIn('/redact/k?AWSAccessKeyId=AKADMIN&Signature=REDACTED'
+                      '&Expires=4102444800&x-amz-security-token=REDACTED ',
+                      lines[-2])
+        self.assertIn('?signature=REDACTED&X%2DAmz%2DSignature=REDACTED'
+                      '&versionId=1 ', lines[-1])
 
     def test_data_dir_layout(self):
         srv = self.start_server()

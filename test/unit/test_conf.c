@@ -99,9 +99,12 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK(cf->max_object_size == 5ull << 30);
     CHECK_EQ_INT(cf->header_timeout_ms, 30000);
     CHECK_EQ_INT(cf->idle_timeout_ms, 60000);
+    CHECK_EQ_INT(cf->client_body_timeout_ms, 60000);
     CHECK_EQ_INT(cf->shutdown_timeout_ms, 10000);
     CHECK_EQ_INT(cf->gc_interval_ms, 2000);
     CHECK_EQ_INT(cf->max_connections, 1024);
+    CHECK_EQ_INT(cf->limit_conn_per_ip, 0);                 /* auto */
+    CHECK_EQ_INT(gw_conf_conn_per_ip(cf), 256);
     CHECK_EQ_INT(cf->worker_processes, 1);
 }
 
@@ -129,9 +132,11 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK(a->max_object_size == b->max_object_size);
     CHECK_EQ_INT(a->header_timeout_ms, b->header_timeout_ms);
     CHECK_EQ_INT(a->idle_timeout_ms, b->idle_timeout_ms);
+    CHECK_EQ_INT(a->client_body_timeout_ms, b->client_body_timeout_ms);
     CHECK_EQ_INT(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
     CHECK_EQ_INT(a->gc_interval_ms, b->gc_interval_ms);
     CHECK_EQ_INT(a->max_connections, b->max_connections);
+    CHECK_EQ_INT(a->limit_conn_per_ip, b->limit_conn_per_ip);
     CHECK_EQ_INT(a->worker_processes, b->worker_processes);
     CHECK_EQ_INT(a->nusers, b->nusers);
     for (i = 0; i < a->nusers; i++) {
@@ -230,9 +235,11 @@ TEST(conf_setters)
         "max_object_size 5t;\n"
         "header_timeout 500ms;\n"
         "idle_timeout 1d;\n"
+        "client_body_timeout 1500ms;\n"
         "shutdown_timeout 0;\n"
         "gc_interval 2m;\n"
         "max_connections 100000;\n"
+        "limit_conn_per_ip 7;\n"
         "worker_processes 64;\n", NULL);
     CHECK_EQ_INT(cf.nlisten, 7);
     CHECK_EQ_STR(cf.listen[0].host, "10.1.2.3");
@@ -259,11 +266,27 @@ TEST(conf_setters)
     CHECK(cf.max_object_size == 5ull << 40);
     CHECK_EQ_INT(cf.header_timeout_ms, 500);
     CHECK_EQ_INT(cf.idle_timeout_ms, 86400000);
+    CHECK_EQ_INT(cf.client_body_timeout_ms, 1500);
     CHECK_EQ_INT(cf.shutdown_timeout_ms, 0);
     CHECK_EQ_INT(cf.gc_interval_ms, 120000);
     CHECK_EQ_INT(cf.max_connections, 100000);
+    CHECK_EQ_INT(cf.limit_conn_per_ip, 7);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 7);
     CHECK_EQ_INT(cf.worker_processes, 64);
     CHECK_EQ_STR(cf.file, test_conf_path);
+    gw_conf_free(&cf);
+
+    /* "auto" follows max_connections; a number stands on its own. */
+    CHECK_LOAD_OK(&cf, "max_connections 10; limit_conn_per_ip 5;"
+                       "limit_conn_per_ip auto;", NULL);
+    CHECK_EQ_INT(cf.limit_conn_per_ip, 0);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 2);
+    gw_conf_free(&cf);
+    CHECK_LOAD_OK(&cf, "max_connections 3;", NULL);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 1);
+    gw_conf_free(&cf);
+    CHECK_LOAD_OK(&cf, "max_connections 3; limit_conn_per_ip 50;", NULL);
+    CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 50);
     gw_conf_free(&cf);
 
     /* More spellings of the same kinds. */
@@ -374,8 +397,14 @@ TEST(conf_bounds)
                    "\"max_headers\" is out of range (8..1000)");
     CHECK_LOAD_ERR("max_connections 0;", ":1: number \"0\" in "
                    "\"max_connections\" is out of range (1..100000)");
+    CHECK_LOAD_ERR("limit_conn_per_ip 0;", ":1: number \"0\" in "
+                   "\"limit_conn_per_ip\" is out of range (1..100000)");
+    CHECK_LOAD_ERR("limit_conn_per_ip many;", ":1: invalid number "
+                   "\"many\" in \"limit_conn_per_ip\"");
     CHECK_LOAD_ERR("worker_processes 65;", ":1: number \"65\" in "
                    "\"worker_processes\" is out of range (1..64)");
+    CHECK_LOAD_ERR("client_body_timeout 2d;", ":1: time \"2d\" in "
+                   "\"client_body_timeout\" is out of range (100ms..1d)");
     CHECK_LOAD_ERR("header_timeout 99ms;", ":1: time \"99ms\" in "
                    "\"header_timeout\" is out of range (100ms..1h)");
     CHECK_LOAD_ERR("idle_timeout 2d;", ":1: time \"2d\" in "
@@ -692,6 +721,23 @@ TEST(conf_summary)
     gw_conf_print_summary(&cf, fp);
     fclose(fp);
     CHECK(strstr(out, "s3gwadmin-secret-change-me") != NULL);
+    free(out);
+    gw_conf_free(&cf);
+
+    /* But not a secret given with -g, even over the embedded default, nor
+     * a -g user replacing the default one. */
+    out = NULL;
+    CHECK(gw_conf_load(&cf, NULL, "user eve { access_key AKEVE; "
+                       "secret_key EVESECRET; } user admin { access_key AK2;"
+                       " secret_key ADMINSECRET; }", NULL, 0) == GW_OK);
+    fp = open_memstream(&out, &len);
+    gw_conf_print_summary(&cf, fp);
+    fclose(fp);
+    CHECK(strstr(out, "AKEVE") != NULL);
+    CHECK(strstr(out, "AK2") != NULL);
+    CHECK(strstr(out, "EVESECRET") == NULL);
+    CHECK(strstr(out, "ADMINSECRET") == NULL);
+    CHECK(strstr(out, "s3gwadmin-secret-change-me") == NULL);
     free(out);
     gw_conf_free(&cf);
 

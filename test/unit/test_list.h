@@ -15,6 +15,8 @@
     TEST_ENTRY(hash_hex)                                                    \
     TEST_ENTRY(hash_digests)                                                \
     TEST_ENTRY(hash_misc)                                                   \
+    /* core/log */                                                          \
+    TEST_ENTRY(log_escape)                                                  \
     /* core/conf */                                                         \
     TEST_ENTRY(conf_defaults)                                               \
     TEST_ENTRY(conf_embedded_matches_example)                               \

@@ -171,6 +171,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       256, 64 * GW_K, "8k" },
     { "max_object_size", GW_MAIN1, gw_conf_set_size64,
       GW_CF(max_object_size), GW_K, 5 * GW_T, "5g" },
+    { "index_max_size", GW_MAIN1, gw_conf_set_size64,
+      GW_CF(index_max_size), 16 * GW_M, 64 * GW_T, "64g" },
     { "header_timeout", GW_MAIN1, gw_conf_set_msec,
       GW_CF(header_timeout_ms), 100, GW_H, "30s" },
     { "idle_timeout", GW_MAIN1, gw_conf_set_msec, GW_CF(idle_timeout_ms),

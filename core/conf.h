@@ -88,6 +88,8 @@ typedef struct gw_conf_s {
     size_t             max_headers;       /* default 100, 8..1000 */
     size_t             max_url;           /* default 8k, 256..64k */
     uint64_t           max_object_size;   /* single PUT; default 5g, 1k..5t */
+    uint64_t           index_max_size;    /* the most the LMDB index may
+                                           * grow to; default 64g, 16m..64t */
     uint64_t           header_timeout_ms; /* whole request head; default 30s */
     uint64_t           idle_timeout_ms;   /* keep-alive idle; default 60s */
     uint64_t           client_body_timeout_ms; /* longest wait between two

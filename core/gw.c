@@ -112,5 +112,9 @@ gw_strerror(int rc)
     if (rc < 0 && rc > -4096) {
         return uv_strerror(rc);
     }
+    /* A plain errno, as LMDB returns them (ENOSPC from a commit). */
+    if (rc > 0 && rc < 4096) {
+        return uv_strerror(-rc);
+    }
     return "unknown error";
 }

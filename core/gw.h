@@ -34,7 +34,8 @@
 #define GW_ECONFLICT    (-32020)   /* the record changed since it was read
                                     * (generation mismatch): read, retry */
 
-/* Names any code: ours, libuv's/errno's, or LMDB's. The string is static. */
+/* Names any code: ours, libuv's (-errno), a plain errno, or LMDB's. The
+ * string is static. */
 const char *gw_strerror(int rc);
 
 #define GW_UNUSED(x)    ((void) (x))

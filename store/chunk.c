@@ -93,6 +93,9 @@ store_chunk_writer_open(store_t *st, void (*on_ready)(void *ud), void *ud)
     w->on_ready = on_ready;
     w->ud = ud;
     w->fd = -1;
+    if (st->space_low) {
+        w->err = UV_ENOSPC;     /* refused before it uses any space */
+    }
     return w;
 }
 
@@ -355,6 +358,9 @@ store_writer_after(uv_work_t *req, int status)
     if (w->work_rc != GW_OK && w->err == GW_OK) {
         w->err = w->work_rc;
         gw_log(GW_LOG_ERR, NULL, w->err, "writing a chunk failed");
+        if (store__nospace(w->err)) {
+            store__space_low(w->st, "the disk is full (writing a chunk)");
+        }
     }
     store_writer_kick(w);
 }
@@ -525,6 +531,7 @@ store_writer_release(store_chunk_writer_t *w)
     }
     op = store__op_new(store_writer_orphans_done, w);
     op->apply = store_writer_orphans_apply;
+    op->frees = 1;              /* they go to the collector */
     op->chunks = gw_alloc(sizeof(*op->chunks) * w->nchunks);
     memcpy(op->chunks, w->chunks, sizeof(*op->chunks) * w->nchunks);
     op->nchunks = w->nchunks;
@@ -560,6 +567,7 @@ typedef struct {
     store_done_pt       done;
     void               *ud;
     int                 rc;
+    int                 refused;    /* the disk is full: write nothing */
 } store_slice_t;
 
 static void
@@ -572,6 +580,10 @@ store_slice_work(uv_work_t *req)
     size_t          got = 0;
     int             fd, rc = GW_OK;
 
+    if (sl->refused) {
+        sl->rc = UV_ENOSPC;
+        return;
+    }
     buf = gw_alloc(sl->len ? sl->len : 1);
     store_chunk_path(sl->st, sl->src, path, sizeof(path));
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -620,6 +632,9 @@ store_slice_after(uv_work_t *req, int status)
 {
     store_slice_t  *sl = req->data;
 
+    if (!sl->refused && store__nospace(sl->rc)) {
+        store__space_low(sl->st, "the disk is full (writing a chunk)");
+    }
     sl->done(sl->ud, status != 0 ? status : sl->rc);
     gw_free(sl);
 }
@@ -640,6 +655,7 @@ store_chunk_slice(store_t *st, const unsigned char src[32], uint32_t start,
     sl->out = out;
     sl->done = done;
     sl->ud = ud;
+    sl->refused = st->space_low;
     rc = uv_queue_work(st->loop, &sl->work, store_slice_work, store_slice_after);
     if (rc != 0) {
         gw_free(sl);

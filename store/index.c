@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE_MAPSIZE     ((size_t) 64 << 30)  /* address space, not disk */
 #define STORE_GC_BATCH    512
 
 /* ==== buckets ==== */
@@ -214,6 +213,7 @@ store_bconf_put(store_t *st, const char *bucket, const char *kind,
     store_op_t  *op = store__op_new(done, ud);
 
     op->apply = store_bconf_put_apply;
+    op->frees = op->deletes = val.base == NULL;
     snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
     op->key = gw_strndup(kind, GW_MIN(strlen(kind), STORE_BCONF_KIND_MAX));
     op->key_len = strlen(op->key);
@@ -307,6 +307,7 @@ store_bucket_delete(store_t *st, const char *name, store_done_pt done,
     store_op_t  *op = store__op_new(done, ud);
 
     op->apply = store_bucket_delete_apply;
+    op->frees = op->deletes = 1;
     snprintf(op->bucket, sizeof(op->bucket), "%s", name);
     store__submit(st, op);
 }
@@ -404,6 +405,7 @@ store_object_delete(store_t *st, const char *bucket, gw_str_t key,
     store_op_t  *op = store__op_new(done, ud);
 
     op->apply = store_object_delete_apply;
+    op->frees = op->deletes = 1;
     snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
     op->key = gw_strndup(key.base, key.len);
     op->key_len = key.len;
@@ -434,9 +436,15 @@ store_iter_open(store_t *st, const char *bucket)
     it->st = st;
     it->plen = strlen(bucket) + 1;
     memcpy(it->prefix, bucket, it->plen);
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &it->txn) != 0
-        || mdb_cursor_open(it->txn, st->db_objects, &it->cur) != 0)
-    {
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &it->txn) != 0) {
+        it->txn = NULL;
+        it->at_end = 1;
+        return it;
+    }
+    /* The map must not move under this txn: no resize until it ends. */
+    st->readers++;
+    if (mdb_cursor_open(it->txn, st->db_objects, &it->cur) != 0) {
+        it->cur = NULL;
         it->at_end = 1;
     }
     return it;
@@ -616,6 +624,9 @@ store_iter_close(store_iter_t *it)
     }
     if (it->txn) {
         mdb_txn_abort(it->txn);
+        if (--it->st->readers == 0 && it->st->map_want > 0) {
+            store__batch_start(it->st);      /* a resize waited for it */
+        }
     }
     gw_free(it);
 }
@@ -702,7 +713,9 @@ store_gc_done(void *ud, int rc)
 
     st->gc_queued = 0;
     if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, NULL, rc, "chunk collection failed");
+        /* A full disk was already reported; the next tick tries again. */
+        gw_log(store__nospace(rc) ? GW_LOG_INFO : GW_LOG_ERR, NULL, rc,
+               "chunk collection failed");
     }
 }
 
@@ -714,7 +727,11 @@ store_gc_tick(uv_timer_t *t)
     MDB_txn     *txn;
     MDB_stat     ms;
 
-    if (st->gc_queued || st->closing) {
+    if (st->closing) {
+        return;
+    }
+    store__room_check(st);
+    if (st->gc_queued) {
         return;
     }
     /* Stale multipart uploads: looked for about once a minute, or faster
@@ -737,6 +754,7 @@ store_gc_tick(uv_timer_t *t)
     }
     op = store__op_new(store_gc_done, st);
     op->apply = store_gc_apply;
+    op->frees = 1;
     st->gc_queued = 1;
     store__submit(st, op);
 }
@@ -885,7 +903,7 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
 
     if ((rc = mdb_env_create(&st->env)) != 0
         || (rc = mdb_env_set_maxdbs(st->env, 16)) != 0
-        || (rc = mdb_env_set_mapsize(st->env, STORE_MAPSIZE)) != 0)
+        || (rc = mdb_env_set_mapsize(st->env, store__map_initial(cf))) != 0)
     {
         goto fail;
     }
@@ -893,23 +911,37 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
     rc = mdb_env_open(st->env, path,
                       MDB_NOTLS | (cf->fsync ? 0 : MDB_NOSYNC), 0644);
     if (rc != 0) {
-        gw_log(GW_LOG_CRIT, NULL, rc, "cannot open the index in \"%s\"", path);
-        goto fail;
-    }
-    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
-        goto fail;
-    }
-    if ((rc = store__format_open(st, txn)) != GW_OK) {
-        mdb_txn_abort(txn);
-        goto fail;
-    }
-    if ((rc = mdb_txn_commit(txn)) != 0) {
-        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot commit the index "
+        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot open the index "
                "in \"%s\"", path);
         goto fail;
     }
-    if ((rc = store_sweep(st)) != 0) {
-        gw_log(GW_LOG_CRIT, NULL, rc, "start-up sweep failed");
+    if ((rc = store__room_open(st)) != GW_OK) {
+        goto fail;
+    }
+    /* Nothing else runs yet: when these need room, it is made at once. */
+    do {
+        if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+            goto fail;
+        }
+        rc = store__format_open(st, txn);
+        if (rc == GW_OK) {
+            rc = mdb_txn_commit(txn);
+        } else {
+            mdb_txn_abort(txn);
+        }
+    } while (rc != GW_OK && store__room_make(st, rc));
+    if (rc != GW_OK) {
+        if (rc != GW_EFORMAT) {
+            gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot set up the "
+                   "index in \"%s\"", path);
+        }
+        goto fail;
+    }
+    while ((rc = store_sweep(st)) != 0 && store__room_make(st, rc)) {
+        /* again, with room */
+    }
+    if (rc != 0) {
+        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "start-up sweep failed");
         goto fail;
     }
     uv_timer_init(loop, &st->gc_timer);
@@ -928,6 +960,7 @@ fail:
             close(st->chunk_dirfd[i]);
         }
     }
+    store__room_close(st);
     gw_free(st->pins);
     gw_free(st->dir);
     gw_free(st);
@@ -944,6 +977,7 @@ store_closed(store_t *st)
         close(st->chunk_dirfd[i]);
     }
     store__pins_free(st);
+    store__room_close(st);
     gw_free(st->dir);
 }
 

@@ -21,6 +21,14 @@ struct store_op_s {
     void          *ud;
     int            rc;
     store_op_t    *next;
+    /* The op only gives space back: it still runs when the disk is full
+     * and may use the last part of the map (see "room" in txn.c). deletes:
+     * it is a delete a client asked for (an object, a bucket, an upload, a
+     * bucket document), which may also use the reserve; the collector's
+     * ops wait for room instead. Set before store__submit. */
+    unsigned       frees:1;
+    unsigned       deletes:1;
+    unsigned       refused:1;    /* by the batcher: fails with UV_ENOSPC */
     /* Arguments, owned by the op. */
     char           bucket[STORE_BUCKET_MAX + 1];
     char          *key;
@@ -47,6 +55,8 @@ struct store_s {
 
     /* The commit batcher. */
     store_op_t       *pending, **pending_tail;
+    store_op_t       *retry;          /* to run again before pending */
+    int               retry_one;      /* ... one op per batch */
     store_op_t       *running;
     uv_work_t         work;
     int               busy;
@@ -54,6 +64,21 @@ struct store_s {
     uint64_t          batch_seq;      /* number of the batch being applied */
     uint64_t          gen_last;       /* the last object generation given */
     uint64_t          gen_saved;      /* ... and the one meta holds */
+
+    /* Room (txn.c): the LMDB map and the disk. */
+    size_t            map_size;       /* the map now */
+    size_t            map_cap;        /* index_max_size (or the index's size
+                                       * if it is already bigger) */
+    size_t            map_margin;     /* the end of the map kept for ops
+                                       * that free */
+    size_t            map_want;       /* grow to this before the next batch */
+    uint64_t          map_full_logged;    /* loop time of the last "full" */
+    int               readers;        /* read txns kept across loop turns
+                                       * (iterators): no resize meanwhile */
+    char             *reserve_path;
+    int               reserve_held;
+    int               space_low;      /* the disk was full: refuse writes
+                                       * that add until there is room */
 
     /* The collector. */
     uv_timer_t        gc_timer;
@@ -84,7 +109,27 @@ void store__pins_init(store_t *st);
 void store__pins_free(store_t *st);
 store_op_t *store__op_new(store_done_pt done, void *ud);
 int store__pinned(store_t *st, const unsigned char sha[32]);
+/* An LMDB or system code as one of ours or libuv's: MDB_NOTFOUND is
+ * GW_ENOTFOUND, MDB_KEYEXIST GW_EEXIST, a positive errno (LMDB returns
+ * those) -errno; other MDB_* codes stay (gw_strerror names them). */
 int store__mdb_rc(int rc);
+/* 1 for the codes of a full disk (ENOSPC, EDQUOT, either sign). */
+int store__nospace(int rc);
+
+/* Room. Before the environment opens: the map size to start with. After:
+ * adopts the map LMDB settled on and makes or finds the reserve file. */
+size_t store__map_initial(const gw_conf_t *cf);
+int store__room_open(store_t *st);
+/* Start-up transactions failed with rc: makes room if it can (grows the
+ * map, or releases the reserve). Returns 1 when the step may be retried. */
+int store__room_make(store_t *st, int rc);
+/* The disk is full (what failed, for the log): writes that add are refused
+ * until store__room_check finds space again. */
+void store__space_low(store_t *st, const char *what);
+/* Collector tick: re-creates the reserve and leaves the low-space state
+ * once there is room again. */
+void store__room_check(store_t *st);
+void store__room_close(store_t *st);
 
 /* ==== record.c: the codecs of every value in the index (store.h) ==== */
 

@@ -366,6 +366,7 @@ store_upload_abort(store_t *st, const char *id, store_done_pt done, void *ud)
     store_op_t  *op = store__op_new(done, ud);
 
     op->apply = store_upload_abort_apply;
+    op->frees = op->deletes = 1;
     op->key = gw_strndup(id, STORE_UPLOAD_ID_LEN);
     store__submit(st, op);
 }

@@ -9,6 +9,9 @@
  *                                  hex SHA-256 of its bytes; XX = the first
  *                                  two hex digits (256 directories)
  *   <data_dir>/tmp/                chunks being written; emptied at start-up
+ *   <data_dir>/reserve             8 MiB of allocated disk, deleted when the
+ *                                  disk is full so that deletes can commit,
+ *                                  made again once there is room (txn.c)
  *
  * A chunk file holds raw bytes only: no header, no framing. Objects are split
  * into chunks of chunk_size bytes (default 4 MiB, the last one shorter); the
@@ -126,7 +129,18 @@
  * fdatasync'ed, renamed into place and their directory fsync'ed before the
  * object record that refers to them is queued. A chunk whose refcount drops
  * to zero goes to gcq; the collector unlinks it later unless it was referred
- * to again or is pinned by a reader or writer of this process. */
+ * to again or is pinned by a reader or writer of this process.
+ *
+ * ==== Room ====
+ *
+ * The LMDB map starts small and grows (doubling, between batches; a batch
+ * that ran out is rolled back and runs again) up to index_max_size, whose
+ * last sixteenth only deletes may use. At the end, the ops that do not fit
+ * fail with MDB_MAP_FULL. When the disk is full, writes that add fail with
+ * UV_ENOSPC and no record of them stays (chunk files they had written go to
+ * the collector, or, if even that cannot commit, to the next start-up's
+ * sweep), deletes still commit (on the reserve if need be), and writes are
+ * accepted again once the collector finds room. Details in txn.c. */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 

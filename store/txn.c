@@ -1,10 +1,20 @@
 /* store/txn.c: the write path every index change takes, below the bucket,
  * object and upload code that builds the changes: the commit batcher (ops
- * applied in one syncing LMDB transaction on the thread pool), chunk pins,
- * chunk reference counts, and the object-record commit that PutObject and
- * CompleteMultipartUpload share. */
+ * applied in one syncing LMDB transaction on the thread pool), room for it
+ * (the LMDB map and the disk), chunk pins, chunk reference counts, and the
+ * object-record commit that PutObject and CompleteMultipartUpload share. */
 #include "store/internal.h"
 #include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define STORE_MIB           ((size_t) 1 << 20)
+#define STORE_MAP_INITIAL   (64 * STORE_MIB)
+#define STORE_RESERVE       (8 * STORE_MIB)
 
 struct store_pin_s {
     store_pin_t    *next;
@@ -16,7 +26,228 @@ int
 store__mdb_rc(int rc)
 {
     return rc == MDB_NOTFOUND ? GW_ENOTFOUND
-           : rc == MDB_KEYEXIST ? GW_EEXIST : rc;
+           : rc == MDB_KEYEXIST ? GW_EEXIST
+           : rc > 0 ? -rc : rc;
+}
+
+int
+store__nospace(int rc)
+{
+    return rc == ENOSPC || rc == -ENOSPC || rc == EDQUOT || rc == -EDQUOT;
+}
+
+/* ==== room: the map and the disk ====
+ *
+ * The map. LMDB maps the index into memory at a fixed size and fails a
+ * transaction that needs more (MDB_MAP_FULL). The map starts small and
+ * grows, doubling, up to index_max_size: the batch that hit the end is
+ * rolled back whole, the map grows between two batches, when no
+ * transaction of this process is open (mdb_env_set_mapsize's rule; an
+ * iterator's read transaction defers it), and the batch runs again. The
+ * last sixteenth of index_max_size only ever grows for batches of ops that
+ * free, so that deletes commit in an index that is full for writes. At the
+ * end, the ops of a batch that does not fit run again one by one, so that
+ * the ones that fit still commit; the others fail with MDB_MAP_FULL.
+ *
+ * The disk. LMDB needs free pages to commit even a delete, and on a full
+ * disk the file cannot grow (ENOSPC at the commit), so a full disk would
+ * refuse the very deletes that could free it. <data_dir>/reserve holds
+ * STORE_RESERVE bytes of allocated space for that. When a batch fails for
+ * want of disk, its writes that add fail, and its ops that free run again
+ * alone; if those fail too and one of them is a delete a client asked for,
+ * the reserve is deleted and they run once more. (The collector's own ops
+ * never spend the reserve: they wait for a delete to make room.) Once the
+ * disk was found full (there, or writing a chunk), writes that add are
+ * refused (UV_ENOSPC) before they use anything, until the collector's tick
+ * finds space again: twice STORE_RESERVE free to re-create the reserve,
+ * and STORE_RESERVE free beside it. */
+
+/* 1 when less than STORE_RESERVE is left on the disk of the data dir. */
+static int
+store_disk_nearly_full(store_t *st)
+{
+    struct statvfs  fs;
+
+    return statvfs(st->dir, &fs) == 0
+           && (uint64_t) fs.f_bavail * fs.f_frsize < STORE_RESERVE;
+}
+
+size_t
+store__map_initial(const gw_conf_t *cf)
+{
+    size_t  m = GW_MIN(STORE_MAP_INITIAL, (size_t) cf->index_max_size / 8);
+
+    return GW_MAX(m & ~(STORE_MIB - 1), STORE_MIB);
+}
+
+/* The next map size on the way to limit. */
+static size_t
+store_map_next(store_t *st, size_t limit)
+{
+    size_t  m = st->map_size * 2;
+
+    m = (m + STORE_MIB - 1) & ~(STORE_MIB - 1);
+    return GW_MIN(m, limit);
+}
+
+/* Loop, between batches, no transaction open. */
+static void
+store_map_resize(store_t *st, size_t size)
+{
+    int  rc = mdb_env_set_mapsize(st->env, size);
+
+    if (rc != 0) {
+        /* Growing stops here: the ops that need more fail as at the cap. */
+        gw_log(GW_LOG_ERR, NULL, store__mdb_rc(rc), "cannot grow the index "
+               "map from %zu to %zu MiB", st->map_size / STORE_MIB,
+               size / STORE_MIB);
+        st->map_cap = st->map_size;
+        st->map_margin = 0;
+        return;
+    }
+    gw_log(GW_LOG_INFO, NULL, 0, "index map grown from %zu to %zu MiB",
+           st->map_size / STORE_MIB, size / STORE_MIB);
+    st->map_size = size;
+}
+
+static int
+store_reserve_make(store_t *st)
+{
+    int  fd, rc;
+
+    fd = open(st->reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -errno;
+    }
+    rc = posix_fallocate(fd, 0, (off_t) STORE_RESERVE);
+    close(fd);
+    if (rc != 0) {
+        unlink(st->reserve_path);
+        return -rc;
+    }
+    st->reserve_held = 1;
+    return GW_OK;
+}
+
+static void
+store_reserve_release(store_t *st)
+{
+    if (unlink(st->reserve_path) != 0 && errno != ENOENT) {
+        gw_log(GW_LOG_ERR, NULL, -errno, "cannot delete \"%s\"",
+               st->reserve_path);
+    }
+    st->reserve_held = 0;
+    gw_log(GW_LOG_NOTICE, NULL, 0, "released the %zu MiB reserve \"%s\" so "
+           "that deletes can commit", STORE_RESERVE / STORE_MIB,
+           st->reserve_path);
+}
+
+void
+store__space_low(store_t *st, const char *what)
+{
+    if (st->space_low) {
+        return;
+    }
+    st->space_low = 1;
+    gw_log(GW_LOG_WARN, NULL, UV_ENOSPC, "%s under \"%s\": writes that add "
+           "are refused until space is freed; deletes still run", what,
+           st->dir);
+}
+
+void
+store__room_check(store_t *st)
+{
+    struct statvfs  fs;
+    uint64_t        avail;
+
+    if (!st->space_low || statvfs(st->dir, &fs) != 0) {
+        return;
+    }
+    avail = (uint64_t) fs.f_bavail * fs.f_frsize;
+    if (!st->reserve_held) {
+        if (avail < 2 * STORE_RESERVE || store_reserve_make(st) != GW_OK) {
+            return;
+        }
+        avail -= STORE_RESERVE;
+    }
+    if (avail >= STORE_RESERVE) {
+        st->space_low = 0;
+        gw_log(GW_LOG_NOTICE, NULL, 0, "space under \"%s\" again: writes are "
+               "accepted", st->dir);
+    }
+}
+
+int
+store__room_open(store_t *st)
+{
+    MDB_envinfo  info;
+    MDB_stat     ms;
+    struct stat  sb;
+    size_t       used, want;
+    int          rc;
+
+    if ((rc = mdb_env_info(st->env, &info)) != 0
+        || (rc = mdb_env_stat(st->env, &ms)) != 0)
+    {
+        return rc;
+    }
+    st->map_size = info.me_mapsize;
+    st->map_cap = GW_MAX((size_t) st->cf->index_max_size, st->map_size);
+    if (st->map_cap > st->cf->index_max_size) {
+        gw_log(GW_LOG_WARN, NULL, 0, "the index in \"%s\" already takes %zu "
+               "MiB, more than index_max_size: it will not grow", st->dir,
+               st->map_size / STORE_MIB);
+    }
+    st->map_margin = GW_MAX(st->map_cap / 16, STORE_MIB);
+    /* An index that already fills most of the map gets room at once. */
+    used = (size_t) (info.me_last_pgno + 1) * ms.ms_psize;
+    want = GW_MIN(GW_MAX(2 * used, st->map_size), st->map_cap);
+    if (want > st->map_size) {
+        store_map_resize(st, (want + STORE_MIB - 1) & ~(STORE_MIB - 1));
+    }
+
+    st->reserve_path = gw_alloc(strlen(st->dir) + sizeof("/reserve"));
+    sprintf(st->reserve_path, "%s/reserve", st->dir);
+    if (stat(st->reserve_path, &sb) == 0 && sb.st_size == STORE_RESERVE
+        && (uint64_t) sb.st_blocks * 512 >= STORE_RESERVE)
+    {
+        st->reserve_held = 1;
+        return GW_OK;
+    }
+    rc = store_reserve_make(st);
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_WARN, NULL, rc, "cannot make the %zu MiB reserve \"%s\"",
+               STORE_RESERVE / STORE_MIB, st->reserve_path);
+        if (store__nospace(rc)) {
+            store__space_low(st, "no room for the reserve");
+        }
+    }
+    return GW_OK;
+}
+
+int
+store__room_make(store_t *st, int rc)
+{
+    if (rc == EIO && store_disk_nearly_full(st)) {
+        rc = ENOSPC;                /* see store_batch_work */
+    }
+    if (rc == MDB_MAP_FULL && st->map_size < st->map_cap) {
+        store_map_resize(st, store_map_next(st, st->map_cap));
+        return 1;
+    }
+    if (store__nospace(rc) && st->reserve_held) {
+        store__space_low(st, "the disk is full");
+        store_reserve_release(st);
+        return 1;
+    }
+    return 0;
+}
+
+void
+store__room_close(store_t *st)
+{
+    gw_free(st->reserve_path);
+    st->reserve_path = NULL;
 }
 
 /* ==== the commit batcher ==== */
@@ -41,7 +272,8 @@ store_op_free(store_op_t *op)
 }
 
 /* Thread pool: apply every op of the batch, each in a nested txn so one
- * failing op leaves the others, then commit (and sync) once. */
+ * failing op leaves the others, then commit (and sync) once. Out of map,
+ * the whole batch is rolled back to run again (store_batch_room). */
 static void
 store_batch_work(uv_work_t *w)
 {
@@ -56,34 +288,112 @@ store_batch_work(uv_work_t *w)
         return;
     }
     for (op = st->running; op != NULL; op = op->next) {
-        rc = mdb_txn_begin(st->env, txn, 0, &child);
-        if (rc != 0) {
-            op->rc = rc;
+        if (op->refused) {
+            op->rc = UV_ENOSPC;
             continue;
         }
-        op->rc = op->apply(st, child, op);
-        if (op->rc == GW_OK) {
-            rc = mdb_txn_commit(child);
-            if (rc != 0) {
-                op->rc = rc;
+        rc = mdb_txn_begin(st->env, txn, 0, &child);
+        if (rc == 0) {
+            rc = op->apply(st, child, op);
+            if (rc == GW_OK) {
+                rc = mdb_txn_commit(child);
+            } else {
+                mdb_txn_abort(child);
             }
-        } else {
-            mdb_txn_abort(child);
+        }
+        op->rc = rc;
+        if (rc == MDB_MAP_FULL) {
+            goto rollback;
         }
     }
     if (st->gen_last != st->gen_saved) {
+        /* Without the counter saved, nothing of the batch may stay. */
         rc = store__generation_save(st, txn);
         if (rc != 0) {
-            /* Without the counter saved, nothing of the batch may stay. */
-            mdb_txn_abort(txn);
-            st->batch_rc = rc;
-            return;
+            goto rollback;
         }
     }
     st->batch_rc = mdb_txn_commit(txn);
     if (st->batch_rc == 0) {
         st->gen_saved = st->gen_last;
+    } else if (st->batch_rc == EIO && store_disk_nearly_full(st)) {
+        /* LMDB reports a short write as EIO ("filesystem full?" in its
+         * source): on a disk this full, that is what it was. */
+        st->batch_rc = ENOSPC;
     }
+    return;
+
+rollback:
+    mdb_txn_abort(txn);
+    st->batch_rc = rc;
+}
+
+/* Loop: the batch ops failed for want of room, rc MDB_MAP_FULL (the map)
+ * or ENOSPC (the disk); nothing of it was committed. Makes room where it
+ * may and puts the ops that may use it on st->retry, to run before
+ * anything else; the others get their error in op->rc and are returned. */
+static store_op_t *
+store_batch_room(store_t *st, store_op_t *ops, int rc)
+{
+    store_op_t  *op, *next, *fail = NULL, **ft = &fail, *again_ops = NULL;
+    store_op_t **rt = &again_ops;
+    size_t       nops = 0, adds = 0, deletes = 0, limit;
+    int          again;     /* 2: every op, 1: the ones that free, 0: none */
+
+    for (op = ops; op != NULL; op = op->next) {
+        nops += !op->refused;
+        adds += !op->refused && !op->frees;
+        deletes += !op->refused && op->deletes;
+    }
+    if (rc == MDB_MAP_FULL) {
+        limit = adds ? st->map_cap - st->map_margin : st->map_cap;
+        again = 2;
+        if (st->map_size < limit) {
+            st->map_want = store_map_next(st, limit);
+        } else if (nops > 1) {
+            /* One of them does not fit: find which, one by one. */
+            st->retry_one = 1;
+        } else {
+            /* Once a minute is enough for a state that lasts. */
+            if (st->map_full_logged == 0
+                || uv_now(st->loop) - st->map_full_logged >= 60000)
+            {
+                st->map_full_logged = uv_now(st->loop) | 1;
+                gw_log(GW_LOG_ERR, NULL, rc, "the index is full: it reached "
+                       "index_max_size (%zu MiB)%s", st->map_cap / STORE_MIB,
+                       adds ? "; writes that add are refused, deletes still "
+                       "run" : "");
+            }
+            again = 0;
+        }
+    } else {
+        store__space_low(st, "the disk is full (committing the index)");
+        if (adds > 0) {
+            again = nops > adds;        /* the ones that free may fit alone */
+        } else {
+            again = deletes > 0 && st->reserve_held;
+            if (again) {
+                store_reserve_release(st);
+            }
+        }
+        rc = UV_ENOSPC;
+    }
+    for (op = ops; op != NULL; op = next) {
+        next = op->next;
+        op->next = NULL;
+        if (!op->refused && (again == 2 || (again == 1 && op->frees))) {
+            *rt = op;
+            rt = &op->next;
+        } else {
+            op->rc = op->refused ? UV_ENOSPC : rc;
+            *ft = op;
+            ft = &op->next;
+        }
+    }
+    /* Ahead of what is still to be retried one by one. */
+    *rt = st->retry;
+    st->retry = again_ops;
+    return fail;
 }
 
 static void
@@ -91,18 +401,21 @@ store_batch_after(uv_work_t *w, int status)
 {
     store_t     *st = w->data;
     store_op_t  *op, *next;
+    int          rc = st->batch_rc;
 
     st->busy = 0;
     op = st->running;
     st->running = NULL;
-    if (st->batch_rc != 0) {
-        gw_log(GW_LOG_ERR, NULL, st->batch_rc, "index commit failed");
+    if (rc == MDB_MAP_FULL || store__nospace(rc)) {
+        op = store_batch_room(st, op, rc);
+        rc = 0;
+    } else if (rc != 0) {
+        gw_log(GW_LOG_ERR, NULL, store__mdb_rc(rc), "index commit failed");
     }
     for (; op != NULL; op = next) {
         next = op->next;
         if (op->done != NULL) {
-            op->done(op->ud, st->batch_rc != 0 ? store__mdb_rc(st->batch_rc)
-                                               : op->rc);
+            op->done(op->ud, store__mdb_rc(rc != 0 ? rc : op->rc));
         }
         store_op_free(op);
     }
@@ -112,8 +425,33 @@ store_batch_after(uv_work_t *w, int status)
 void
 store__batch_start(store_t *st)
 {
-    if (st->busy || st->pending == NULL) {
-        if (!st->busy && st->closing && st->on_closed != NULL) {
+    store_op_t  *op;
+
+    if (st->busy) {
+        return;
+    }
+    if (st->map_want > st->map_size) {
+        if (st->readers > 0) {
+            return;             /* store_iter_close calls again */
+        }
+        store_map_resize(st, st->map_want);
+    }
+    st->map_want = 0;
+    if (st->retry != NULL) {
+        st->running = st->retry;
+        if (st->retry_one) {
+            st->retry = st->running->next;
+            st->running->next = NULL;
+        } else {
+            st->retry = NULL;
+        }
+        st->retry_one = st->retry != NULL && st->retry_one;
+    } else if (st->pending != NULL) {
+        st->running = st->pending;
+        st->pending = NULL;
+        st->pending_tail = &st->pending;
+    } else {
+        if (st->closing && st->on_closed != NULL) {
             void (*cb)(store_t *) = st->on_closed;
 
             st->on_closed = NULL;
@@ -121,9 +459,10 @@ store__batch_start(store_t *st)
         }
         return;
     }
-    st->running = st->pending;
-    st->pending = NULL;
-    st->pending_tail = &st->pending;
+    /* Decided here, on the loop, where space_low changes. */
+    for (op = st->running; op != NULL; op = op->next) {
+        op->refused = st->space_low && !op->frees;
+    }
     st->busy = 1;
     st->batch_rc = 0;
     st->batch_seq++;

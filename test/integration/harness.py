@@ -19,6 +19,8 @@ not asserted), S3GW_KEEP_TMP=1 (keep the temp directories), S3GW_TEST_TIMEOUT
 """
 
 import base64
+import ctypes
+import ctypes.util
 import datetime
 import faulthandler
 import hashlib
@@ -955,6 +957,81 @@ class Server:
         _QuerySigner(self.credentials(user), self.region, expires,
                      now).add_auth(req)
         return req.url[len(self.url):]
+
+
+# --- The index, directly -----------------------------------------------------
+
+class Lmdb:
+    """Just enough of liblmdb (through ctypes) to read and write one key of
+    one named database of an index directory, <data_dir>/index, as another
+    process may while s3gw runs."""
+
+    class Val(ctypes.Structure):
+        _fields_ = [('mv_size', ctypes.c_size_t),
+                    ('mv_data', ctypes.c_void_p)]
+
+    def __init__(self, path):
+        name = ctypes.util.find_library('lmdb') or 'liblmdb.so.0'
+        self.lib = ctypes.CDLL(name)
+        self.env = ctypes.c_void_p()
+        self.check(self.lib.mdb_env_create(ctypes.byref(self.env)))
+        self.check(self.lib.mdb_env_set_maxdbs(self.env, 16))
+        self.check(self.lib.mdb_env_open(self.env, path.encode(), 0, 0o644))
+
+    def check(self, rc):
+        if rc != 0:
+            self.lib.mdb_strerror.restype = ctypes.c_char_p
+            raise OSError(rc, self.lib.mdb_strerror(rc).decode())
+
+    def _txn(self, flags):
+        txn = ctypes.c_void_p()
+        self.check(self.lib.mdb_txn_begin(self.env, None, flags,
+                                          ctypes.byref(txn)))
+        return txn
+
+    def get(self, db, key):
+        txn = self._txn(0x20000)             # MDB_RDONLY
+        try:
+            dbi = ctypes.c_uint()
+            self.check(self.lib.mdb_dbi_open(txn, db.encode(), 0,
+                                             ctypes.byref(dbi)))
+            k = self.Val(len(key), ctypes.cast(ctypes.c_char_p(key),
+                                               ctypes.c_void_p))
+            v = self.Val()
+            self.check(self.lib.mdb_get(txn, dbi, ctypes.byref(k),
+                                        ctypes.byref(v)))
+            return ctypes.string_at(v.mv_data, v.mv_size)
+        finally:
+            self.lib.mdb_txn_abort(txn)
+
+    def put(self, db, key, value):
+        txn = self._txn(0)
+        try:
+            dbi = ctypes.c_uint()
+            self.check(self.lib.mdb_dbi_open(txn, db.encode(), 0,
+                                             ctypes.byref(dbi)))
+            k = self.Val(len(key), ctypes.cast(ctypes.c_char_p(key),
+                                               ctypes.c_void_p))
+            v = self.Val(len(value), ctypes.cast(ctypes.c_char_p(value),
+                                                 ctypes.c_void_p))
+            self.check(self.lib.mdb_put(txn, dbi, ctypes.byref(k),
+                                        ctypes.byref(v), 0))
+        except Exception:
+            self.lib.mdb_txn_abort(txn)
+            raise
+        self.check(self.lib.mdb_txn_commit(txn))
+
+    def reader(self):
+        """Begins a read transaction and returns it (end it with
+        abort()). While it lasts, the pages of its snapshot stay in use:
+        a commit cannot reuse them and must take new ones."""
+        return self._txn(0x20000)
+
+    def abort(self, txn):
+        self.lib.mdb_txn_abort(txn)
+
+    def close(self):
+        self.lib.mdb_env_close(self.env)
 
 
 # --- unittest base ------------------------------------------------------------

@@ -3,86 +3,22 @@ the config allows, whole, across restarts; an index marked with a newer
 store format is refused with a message naming both formats, and nothing in
 it changes.
 
-The format marker is written here through liblmdb itself (ctypes), the
-library s3gw links, so the test does not depend on a Python LMDB module."""
+The format marker is written here through liblmdb itself (harness.Lmdb),
+the library s3gw links, so the test does not depend on a Python LMDB
+module."""
 
-import ctypes
-import ctypes.util
 import os
 import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import (BIN, USERS, S3gwTestCase, clean_env, s3_quote,
+from harness import (BIN, USERS, Lmdb, S3gwTestCase, clean_env, s3_quote,
                      unique_name)
 
 # The longest user name and region core/conf.c accepts (GW_CONF_*_MAX).
 NAME_MAX = 64
 REGION_MAX = 64
 STORE_FORMAT = 2
-
-
-class Lmdb:
-    """Just enough of liblmdb to read and write one key of one named
-    database of an index directory."""
-
-    class Val(ctypes.Structure):
-        _fields_ = [('mv_size', ctypes.c_size_t),
-                    ('mv_data', ctypes.c_void_p)]
-
-    def __init__(self, path):
-        name = ctypes.util.find_library('lmdb') or 'liblmdb.so.0'
-        self.lib = ctypes.CDLL(name)
-        self.env = ctypes.c_void_p()
-        self.check(self.lib.mdb_env_create(ctypes.byref(self.env)))
-        self.check(self.lib.mdb_env_set_maxdbs(self.env, 16))
-        self.check(self.lib.mdb_env_open(self.env, path.encode(), 0, 0o644))
-
-    def check(self, rc):
-        if rc != 0:
-            self.lib.mdb_strerror.restype = ctypes.c_char_p
-            raise OSError(rc, self.lib.mdb_strerror(rc).decode())
-
-    def _txn(self, flags):
-        txn = ctypes.c_void_p()
-        self.check(self.lib.mdb_txn_begin(self.env, None, flags,
-                                          ctypes.byref(txn)))
-        return txn
-
-    def get(self, db, key):
-        txn = self._txn(0x20000)             # MDB_RDONLY
-        try:
-            dbi = ctypes.c_uint()
-            self.check(self.lib.mdb_dbi_open(txn, db.encode(), 0,
-                                             ctypes.byref(dbi)))
-            k = self.Val(len(key), ctypes.cast(ctypes.c_char_p(key),
-                                               ctypes.c_void_p))
-            v = self.Val()
-            self.check(self.lib.mdb_get(txn, dbi, ctypes.byref(k),
-                                        ctypes.byref(v)))
-            return ctypes.string_at(v.mv_data, v.mv_size)
-        finally:
-            self.lib.mdb_txn_abort(txn)
-
-    def put(self, db, key, value):
-        txn = self._txn(0)
-        try:
-            dbi = ctypes.c_uint()
-            self.check(self.lib.mdb_dbi_open(txn, db.encode(), 0,
-                                             ctypes.byref(dbi)))
-            k = self.Val(len(key), ctypes.cast(ctypes.c_char_p(key),
-                                               ctypes.c_void_p))
-            v = self.Val(len(value), ctypes.cast(ctypes.c_char_p(value),
-                                                 ctypes.c_void_p))
-            self.check(self.lib.mdb_put(txn, dbi, ctypes.byref(k),
-                                        ctypes.byref(v), 0))
-        except Exception:
-            self.lib.mdb_txn_abort(txn)
-            raise
-        self.check(self.lib.mdb_txn_commit(txn))
-
-    def close(self):
-        self.lib.mdb_env_close(self.env)
 
 
 def meta_record(store_format):
@@ -232,8 +168,8 @@ class FormatMarkerTest(S3gwTestCase):
         srv._log_reported = srv.log_size()
         self.assertEqual(srv.exit_codes[-1], 1)
         self.assertIn('is in store format %d, newer than store format %d '
-                      'that this s3gw reads' % (STORE_FORMAT + 1, STORE_FORMAT),
-                      log)
+                      'that this s3gw reads'
+                      % (STORE_FORMAT + 1, STORE_FORMAT), log)
         self.assertIn('unsupported data format', log)
         self.assertIn(srv.data_dir, log)
 

@@ -97,6 +97,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->max_headers, 100);
     CHECK_EQ_INT(cf->max_url, 8192);
     CHECK(cf->max_object_size == 5ull << 30);
+    CHECK(cf->index_max_size == 64ull << 30);
     CHECK_EQ_INT(cf->header_timeout_ms, 30000);
     CHECK_EQ_INT(cf->idle_timeout_ms, 60000);
     CHECK_EQ_INT(cf->client_body_timeout_ms, 60000);
@@ -130,6 +131,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK_EQ_INT(a->max_headers, b->max_headers);
     CHECK_EQ_INT(a->max_url, b->max_url);
     CHECK(a->max_object_size == b->max_object_size);
+    CHECK(a->index_max_size == b->index_max_size);
     CHECK_EQ_INT(a->header_timeout_ms, b->header_timeout_ms);
     CHECK_EQ_INT(a->idle_timeout_ms, b->idle_timeout_ms);
     CHECK_EQ_INT(a->client_body_timeout_ms, b->client_body_timeout_ms);
@@ -233,6 +235,7 @@ TEST(conf_setters)
         "max_headers 8;\n"
         "max_url 256;\n"
         "max_object_size 5t;\n"
+        "index_max_size 1t;\n"
         "header_timeout 500ms;\n"
         "idle_timeout 1d;\n"
         "client_body_timeout 1500ms;\n"
@@ -264,6 +267,7 @@ TEST(conf_setters)
     CHECK_EQ_INT(cf.max_headers, 8);
     CHECK_EQ_INT(cf.max_url, 256);
     CHECK(cf.max_object_size == 5ull << 40);
+    CHECK(cf.index_max_size == 1ull << 40);
     CHECK_EQ_INT(cf.header_timeout_ms, 500);
     CHECK_EQ_INT(cf.idle_timeout_ms, 86400000);
     CHECK_EQ_INT(cf.client_body_timeout_ms, 1500);
@@ -320,6 +324,9 @@ TEST(conf_setters)
     CHECK_LOAD_ERR("max_object_size 99999999999t;",
                    ":1: size \"99999999999t\" in \"max_object_size\" is out "
                    "of range (1k..5t)");
+    CHECK_LOAD_ERR("index_max_size 1m;",
+                   ":1: size \"1m\" in \"index_max_size\" is out "
+                   "of range (16m..64t)");
     CHECK_LOAD_ERR("fsync yes;", ":1: invalid value \"yes\" in \"fsync\", "
                    "it must be \"on\" or \"off\"");
     CHECK_LOAD_ERR("log_level loud;", ":1: invalid log level \"loud\" in "

@@ -2,6 +2,7 @@
 #include "core/gw.h"
 #include "test/unit/unit.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <uv.h>
 
@@ -10,6 +11,10 @@ TEST(gw_strerror)
     CHECK_EQ_STR(gw_strerror(GW_ENOTFOUND), "not found");
     CHECK_EQ_STR(gw_strerror(UV_ENOENT), uv_strerror(UV_ENOENT));
     CHECK_EQ_STR(gw_strerror(MDB_NOTFOUND), mdb_strerror(MDB_NOTFOUND));
+    CHECK_EQ_STR(gw_strerror(MDB_MAP_FULL), mdb_strerror(MDB_MAP_FULL));
+    /* LMDB returns system errors as positive errno values. */
+    CHECK_EQ_STR(gw_strerror(ENOSPC), uv_strerror(UV_ENOSPC));
+    CHECK_EQ_STR(gw_strerror(UV_ENOSPC), "no space left on device");
 }
 
 TEST(gw_ascii)

@@ -931,3 +931,113 @@ TEST(store_object_generation)
     CHECK(g6 > g5);
     fx_close(&fx);
 }
+
+/* ==== room ==== */
+
+typedef struct {
+    fx_t  *fx;
+    int    rc;
+    int    done;
+} fx_slot_t;
+
+static size_t  fx_slots_left;
+
+static void
+fx_slot_done(void *ud, int rc)
+{
+    fx_slot_t  *s = ud;
+
+    s->rc = rc;
+    s->done = 1;
+    fx_slots_left--;
+}
+
+#define FX_MAP_OBJECTS  6000
+#define FX_MAP_BODY     3000
+
+TEST(store_map_growth)
+{
+    fx_t             fx;
+    fx_slot_t       *slots = calloc(FX_MAP_OBJECTS, sizeof(*slots));
+    store_object_t   o, *got;
+    store_bucket_t   b;
+    char             key[32], *body = malloc(FX_MAP_BODY);
+    size_t           i, ok = 0, full = 0, initial;
+
+    /* A 16 MiB cap: the map starts at 2 MiB, and writes may grow it to
+     * 15 MiB (the last sixteenth is for deletes). */
+    fx_mkdir(&fx);
+    fx_init(&fx);
+    fx.cf.index_max_size = 16 << 20;
+    fx.cf.inline_max = FX_MAP_BODY;
+    fx.cf.fsync = 0;
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    initial = fx.st->map_size;
+    CHECK_EQ_INT(initial, 2 << 20);
+    memset(&b, 0, sizeof(b));
+    strcpy(b.name, "bkt");
+    strcpy(b.owner, "admin");
+    store_bucket_create(fx.st, &b, (gw_str_t) { NULL, 0 }, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+
+    /* More than fits, all queued at once: big batches that hit the end of
+     * the map, grow it and run again, then run one by one at the cap. */
+    memset(&o, 0, sizeof(o));
+    o.owner = gw_str_lit("admin");
+    o.size = FX_MAP_BODY;
+    o.inline_data.base = body;
+    o.inline_data.len = FX_MAP_BODY;
+    fx_slots_left = FX_MAP_OBJECTS;
+    for (i = 0; i < FX_MAP_OBJECTS; i++) {
+        snprintf(key, sizeof(key), "k%05zu", i);
+        memset(body, 'a' + (int) (i % 26), FX_MAP_BODY);
+        o.key.base = key;
+        o.key.len = strlen(key);
+        slots[i].fx = &fx;
+        store_object_put(fx.st, "bkt", &o, NULL, fx_slot_done, &slots[i]);
+    }
+    while (fx_slots_left > 0) {
+        uv_run(&fx.loop, UV_RUN_ONCE);
+    }
+    for (i = 0; i < FX_MAP_OBJECTS; i++) {
+        CHECK(slots[i].rc == GW_OK || slots[i].rc == MDB_MAP_FULL);
+        ok += slots[i].rc == GW_OK;
+        full += slots[i].rc == MDB_MAP_FULL;
+    }
+    fprintf(stderr, "# map %zu -> %zu KiB: %zu objects stored, %zu refused\n",
+            initial >> 10, fx.st->map_size >> 10, ok, full);
+    CHECK(fx.st->map_size > 4 * initial);
+    CHECK(fx.st->map_size <= (size_t) 15 << 20);
+    CHECK(ok > 2000);               /* most of 15 MiB holds 3000-byte ones */
+    CHECK(full > 0);
+    /* What was acknowledged is there, whole; what was refused is not. */
+    for (i = 0; i < FX_MAP_OBJECTS; i++) {
+        snprintf(key, sizeof(key), "k%05zu", i);
+        if (slots[i].rc != GW_OK) {
+            CHECK_EQ_INT(store_object_get(fx.st, "bkt",
+                                          (gw_str_t) { key, strlen(key) },
+                                          &got), GW_ENOTFOUND);
+            continue;
+        }
+        CHECK_EQ_INT(store_object_get(fx.st, "bkt",
+                                      (gw_str_t) { key, strlen(key) }, &got),
+                     GW_OK);
+        CHECK_EQ_INT(got->inline_data.len, FX_MAP_BODY);
+        CHECK_EQ_INT(got->inline_data.base[FX_MAP_BODY - 1],
+                     'a' + (int) (i % 26));
+        store_object_free(got);
+    }
+    /* The full index still takes deletes, and then writes again. */
+    for (i = 0; i < FX_MAP_OBJECTS; i++) {
+        if (slots[i].rc == GW_OK) {
+            snprintf(key, sizeof(key), "k%05zu", i);
+            store_object_delete(fx.st, "bkt", (gw_str_t) { key, strlen(key) },
+                                fx_done, &fx);
+            CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+        }
+    }
+    fx_put_cond(&fx, "after", "x", NULL, GW_OK);
+    fx_close(&fx);
+    free(slots);
+    free(body);
+}

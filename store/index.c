@@ -785,6 +785,37 @@ store_mkdir(const char *path)
     return GW_OK;
 }
 
+/* The entries of the store's own directories (data_dir in its parent,
+ * index/, chunks/, tmp/, the 256 chunks/XX, the index files) must be
+ * durable before anything stored in them is acknowledged: chunk and LMDB
+ * syncs cover the files, not the names that lead to them. At every start,
+ * which also covers a crash right after a first one. */
+static int
+store_sync_dirs(store_t *st)
+{
+    static const char  *dirs[] = { "..", ".", "index", "chunks", "tmp" };
+    char                path[PATH_MAX];
+    size_t              i;
+    int                 fd, rc = GW_OK;
+
+    for (i = 0; i < GW_NELEMS(dirs) && rc == GW_OK; i++) {
+        snprintf(path, sizeof(path), "%s/%s", st->dir, dirs[i]);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0) {
+            rc = -errno;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    for (i = 0; i < 256 && rc == GW_OK; i++) {
+        if (fsync(st->chunk_dirfd[i]) != 0) {
+            rc = -errno;
+        }
+    }
+    return rc;
+}
+
 /* Start-up only (nothing is served yet): remove temp files, and queue for
  * collection every chunk file the index does not refer to (a crash between
  * renaming a chunk into place and committing its record leaves those). */
@@ -913,6 +944,11 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
     if (rc != 0) {
         gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot open the index "
                "in \"%s\"", path);
+        goto fail;
+    }
+    if (st->fsync && (rc = store_sync_dirs(st)) != GW_OK) {
+        gw_log(GW_LOG_CRIT, NULL, rc, "cannot sync the directories of "
+               "data_dir \"%s\"", st->dir);
         goto fail;
     }
     if ((rc = store__room_open(st)) != GW_OK) {

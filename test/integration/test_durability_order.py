@@ -709,6 +709,46 @@ class DurabilityOrderTest(S3gwTestCase):
 NOTHING = object()          # no operation in flight on a key
 
 
+class DirectorySyncTest(S3gwTestCase):
+    """The names that lead to stored bytes are durable too: at start, before
+    it listens, the server fsyncs data_dir's entry in its parent, data_dir,
+    index/, chunks/, tmp/ and each chunks/XX (where chunk files are renamed
+    into place), so a power cut after a first start cannot lose a
+    directory under acknowledged chunks."""
+
+    shared_server = False
+
+    def setUp(self):
+        super().setUp()
+        why = strace_unusable()
+        if why:
+            self.skipTest(why)
+
+    def synced_dirs(self, fsync):
+        srv = TracedServer(conf={'fsync': fsync})
+        self.addCleanup(srv.close)
+        srv.start()
+        srv.stop()
+        data = os.path.realpath(srv.data_dir)
+        synced = set()
+        for c in parse_trace(srv.trace_path):
+            if c.name in ('fsync', 'fdatasync') and c.path \
+                    and c.result() == 0:
+                synced.add(os.path.realpath(c.path))
+        want = {os.path.dirname(data), data} | {
+            os.path.join(data, d) for d in ('index', 'chunks', 'tmp')} | {
+            os.path.join(data, 'chunks', '%02x' % i) for i in range(256)}
+        return want, synced
+
+    def test_start_syncs_the_store_directories(self):
+        want, synced = self.synced_dirs('on')
+        self.assertEqual(sorted(want - synced), [])
+
+    def test_fsync_off_syncs_none(self):
+        want, synced = self.synced_dirs('off')
+        self.assertEqual(sorted(want & synced), [])
+
+
 class KeyState:
     """What a key holds: None (no object) or (sha256 hex, size, ETag), as
     the last acknowledged operation left it; `pending` is the result of the

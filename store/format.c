@@ -43,6 +43,8 @@ store_format_dbs(store_t *st, MDB_txn *txn)
         { "uploads", offsetof(store_t, db_uploads) },
         { "parts", offsetof(store_t, db_parts) },
         { "bconf", offsetof(store_t, db_bconf) },
+        { "outbox", offsetof(store_t, db_outbox) },
+        { "outkey", offsetof(store_t, db_outkey) },
     };
     size_t  i;
     int     rc;
@@ -390,5 +392,8 @@ store__format_open(store_t *st, MDB_txn *txn)
 {
     int  rc = store_format_check(st, txn);
 
-    return rc != GW_OK ? rc : store_generation_load(st, txn);
+    if (rc == GW_OK) {
+        rc = store_generation_load(st, txn);
+    }
+    return rc != GW_OK ? rc : store__outbox_open(st, txn);
 }

@@ -338,11 +338,17 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
 static int
 store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
-    gw_str_t  key = { op->key, op->key_len };
+    gw_str_t      key = { op->key, op->key_len };
+    store_repl_t  repl = store__op_dests(op);
+    int           rc;
 
-    return store__object_commit(st, txn, op->bucket, key, op->val,
-                                op->val_len, op->chunks, op->nchunks,
-                                &op->cond, NULL);
+    rc = store__object_commit(st, txn, op->bucket, key, op->val, op->val_len,
+                              op->chunks, op->nchunks, &op->cond, NULL);
+    if (rc == GW_OK) {
+        rc = store__outbox_add(st, txn, op->bucket, key, &repl,
+                               STORE_REPL_PUT);
+    }
+    return rc;
 }
 
 void
@@ -364,6 +370,7 @@ store_object_put(store_t *st, const char *bucket, const store_object_t *obj,
     if (cond != NULL) {
         op->cond = *cond;
     }
+    store__op_repl(op, obj->repl);
     store__submit(st, op);
 }
 
@@ -395,12 +402,27 @@ store_object_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     }
     k.mv_data = kb;
     k.mv_size = store__object_key(op->bucket, key, kb);
-    return store__mdb_rc(mdb_del(txn, st->db_objects, &k, NULL));
+    rc = mdb_del(txn, st->db_objects, &k, NULL);
+    if (rc == 0) {
+        store_repl_t  repl = store__op_dests(op);
+
+        rc = store__outbox_add(st, txn, op->bucket, key, &repl,
+                               STORE_REPL_DELETE);
+    }
+    return store__mdb_rc(rc);
 }
 
 void
 store_object_delete(store_t *st, const char *bucket, gw_str_t key,
                     store_done_pt done, void *ud)
+{
+    store_object_delete_repl(st, bucket, key, NULL, done, ud);
+}
+
+void
+store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
+                         const store_repl_t *repl, store_done_pt done,
+                         void *ud)
 {
     store_op_t  *op = store__op_new(done, ud);
 
@@ -409,6 +431,7 @@ store_object_delete(store_t *st, const char *bucket, gw_str_t key,
     snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
     op->key = gw_strndup(key.base, key.len);
     op->key_len = key.len;
+    store__op_repl(op, repl);
     store__submit(st, op);
 }
 

@@ -41,6 +41,8 @@ struct store_op_s {
     store_bucket_t bucket_rec;
     uint32_t       partno;
     store_complete_t *complete;
+    char            **repl;      /* replication destinations, owned */
+    size_t            nrepl;
 };
 
 struct store_s {
@@ -49,6 +51,8 @@ struct store_s {
     MDB_env          *env;
     MDB_dbi           db_meta, db_buckets, db_objects, db_refs, db_gcq;
     MDB_dbi           db_uploads, db_parts, db_bconf;
+    MDB_dbi           db_outbox, db_outkey;
+    uint64_t          outbox_seq;     /* the last outbox sequence given */
     char             *dir;            /* data_dir */
     int               chunk_dirfd[256];
     int               fsync;
@@ -100,6 +104,10 @@ struct store_s {
  * transaction. */
 #define STORE_META_GEN  "generation"
 int store__generation_save(store_t *st, MDB_txn *txn);
+/* Copies repl's destinations into op (repl may be NULL); and gives them
+ * back in store__outbox_add's form. */
+void store__op_repl(store_op_t *op, const store_repl_t *repl);
+store_repl_t store__op_dests(const store_op_t *op);
 /* Queues op; it is applied in the next batch. */
 void store__submit(store_t *st, store_op_t *op);
 /* Starts the next batch if none runs; when closing and idle, calls
@@ -236,6 +244,17 @@ int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
  * format (GW_EFORMAT, logged), upgrades format 1, creates a fresh index,
  * opens every database handle of st and reads the generation counter. */
 int store__format_open(store_t *st, MDB_txn *txn);
+
+/* ==== outbox.c: the replication outbox ==== */
+
+/* Queues change (STORE_REPL_*) of (bucket, key) for each destination of
+ * repl inside txn, replacing an earlier entry of the same key and
+ * destination. repl may be NULL. Returns 0 or an LMDB code. */
+int store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
+                      gw_str_t key, const store_repl_t *repl, int change);
+/* At open: the last sequence in use. */
+int store__outbox_open(store_t *st, MDB_txn *txn);
+int store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e);
 
 /* ==== multipart.c: uploads, above txn.c; index.c calls these ==== */
 

@@ -54,6 +54,10 @@
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
  *   uploads  upload id (32 hex)        -> upload record
+ *   outbox   u64 sequence (big-endian) -> outbox record: a change waiting
+ *                                         to reach a replication destination
+ *   outkey   bucket 0x00 dest 0x00 key -> u64 sequence of the key's entry
+ *                                         for that destination
  *   parts    upload id | u16 part no.  -> object record of the part (size,
  *            (big-endian, so a cursor    MD5, checksum, chunk list)
  *            walks parts in order)
@@ -82,6 +86,9 @@
  *   bconf     1 the document, opaque bytes                        (required)
  *   ref       1 u64 reference count  2 u32 chunk length           (required)
  *   gcq       1 u64 number of the batch that zeroed the count     (required)
+ *   outbox    1 bucket  2 destination bucket  3 key  4 u8 change (1 put,
+ *               2 delete)  (required)  5 u32 attempts  6 i64 next try, unix
+ *               ms  7 u8 failed  8 the last error  9 i64 queued at
  *   upload    1 bucket name  2 object record template: key, owner, metadata,
  *               checksum algorithm and type; mtime_ms = initiation time
  *                                                                 (required)
@@ -214,6 +221,10 @@ typedef struct store_object_s {
     gw_str_t            inline_data;   /* set when there are no chunks */
     store_chunk_ref_t  *chunks;
     size_t              nchunks;
+    const struct store_repl_s *repl;   /* write only: the replication
+                                        * destinations this write must
+                                        * reach (see "replication outbox"),
+                                        * or NULL */
     uint64_t            generation;    /* read: the write that made this
                                         * record (see above), 0 for one from
                                         * before generations; ignored when
@@ -234,6 +245,31 @@ typedef struct store_cond_s {
     uint32_t       if_match_nparts;
     uint64_t       generation;
 } store_cond_t;
+
+/* The destination buckets a change must reach (the replication rules it
+ * matched). The commit queues one outbox entry per destination in the
+ * same transaction. dests are borrowed for the call. */
+typedef struct store_repl_s {
+    const char  *const *dests;
+    size_t               ndests;
+} store_repl_t;
+
+#define STORE_REPL_PUT     1     /* the object as it is now must be sent */
+#define STORE_REPL_DELETE  2     /* the object was deleted */
+
+/* One change waiting to reach a destination (store/outbox.c). */
+typedef struct store_outbox_entry_s {
+    uint64_t   seq;                          /* its place in the queue */
+    char       bucket[STORE_BUCKET_MAX + 1];
+    char       dest[STORE_BUCKET_MAX + 1];
+    gw_str_t   key;                          /* owned, see the functions */
+    int        change;                       /* STORE_REPL_PUT / _DELETE */
+    uint32_t   attempts;
+    int64_t    next_try_ms;                  /* unix ms */
+    int64_t    queued_ms;
+    int        failed;                       /* given up: a permanent error */
+    char       error[256];                   /* the last failure */
+} store_outbox_entry_t;
 
 /* Opens (creating when needed) the store under cf->data_dir, checks or
  * upgrades its format (see above; GW_EFORMAT for a newer one), cleans tmp/,
@@ -299,6 +335,11 @@ void store_object_put(store_t *st, const char *bucket,
 /* Deletes a key (GW_OK also when it did not exist). */
 void store_object_delete(store_t *st, const char *bucket, gw_str_t key,
                          store_done_pt done, void *ud);
+/* store_object_delete, queuing the deletion for repl's destinations in the
+ * same transaction when the key existed (repl may be NULL). */
+void store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
+                              const store_repl_t *repl, store_done_pt done,
+                              void *ud);
 
 /* ==== multipart uploads (multipart.c) ==== */
 
@@ -371,6 +412,24 @@ void store_upload_complete(store_t *st, const char *id, store_complete_t *c,
 /* Drops an upload and its parts; done gets GW_OK or GW_ENOTFOUND. */
 void store_upload_abort(store_t *st, const char *id, store_done_pt done,
                         void *ud);
+
+/* ==== replication outbox (store/outbox.c) ==== */
+
+/* The first entry after sequence after that is due at now_ms and has not
+ * failed, into out (out->key is a copy: store_outbox_entry_free it).
+ * GW_OK or GW_ENOTFOUND. Read-only; safe on the loop (one read txn). */
+int store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
+                      store_outbox_entry_t *out);
+void store_outbox_entry_free(store_outbox_entry_t *e);
+/* The entry was delivered: it leaves the queue (unless a later change of
+ * the key replaced it meanwhile, which then stays). */
+void store_outbox_done(store_t *st, const store_outbox_entry_t *e,
+                       store_done_pt done, void *ud);
+/* Stores e's attempts, next_try_ms, failed and error. */
+void store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
+                        store_done_pt done, void *ud);
+/* How many entries wait, and how many failed for good. */
+int store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed);
 
 /* ==== listing: keys of one bucket in order, under one read txn ==== */
 

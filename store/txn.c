@@ -252,6 +252,30 @@ store__room_close(store_t *st)
 
 /* ==== the commit batcher ==== */
 
+void
+store__op_repl(store_op_t *op, const store_repl_t *repl)
+{
+    size_t  i;
+
+    if (repl == NULL || repl->ndests == 0) {
+        return;
+    }
+    op->repl = gw_alloc(repl->ndests * sizeof(*op->repl));
+    for (i = 0; i < repl->ndests; i++) {
+        op->repl[i] = gw_strdup(repl->dests[i]);
+    }
+    op->nrepl = repl->ndests;
+}
+
+/* The destinations an op carries, as store__outbox_add takes them. */
+store_repl_t
+store__op_dests(const store_op_t *op)
+{
+    store_repl_t  r = { (const char *const *) op->repl, op->nrepl };
+
+    return r;
+}
+
 store_op_t *
 store__op_new(store_done_pt done, void *ud)
 {
@@ -265,6 +289,12 @@ store__op_new(store_done_pt done, void *ud)
 static void
 store_op_free(store_op_t *op)
 {
+    size_t  i;
+
+    for (i = 0; i < op->nrepl; i++) {
+        gw_free(op->repl[i]);
+    }
+    gw_free(op->repl);
     gw_free(op->key);
     gw_free(op->val);
     gw_free(op->chunks);

@@ -133,6 +133,7 @@
     TEST_ENTRY(store_format_newer_refused)                                  \
     TEST_ENTRY(store_bucket_long_names)                                     \
     TEST_ENTRY(store_object_generation)                                     \
+    TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_map_growth)                                            \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \

@@ -932,6 +932,126 @@ TEST(store_object_generation)
     fx_close(&fx);
 }
 
+/* ==== replication outbox ==== */
+
+static void
+fx_put_repl(fx_t *fx, const char *key, const char *body,
+            const store_repl_t *repl)
+{
+    store_object_t  o;
+
+    memset(&o, 0, sizeof(o));
+    o.key.base = key;
+    o.key.len = strlen(key);
+    o.inline_data.base = body;
+    o.inline_data.len = strlen(body);
+    o.size = o.inline_data.len;
+    o.repl = repl;
+    store_object_put(fx->st, "bkt", &o, NULL, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+}
+
+TEST(store_outbox)
+{
+    static const char *const  two[] = { "dest1", "dest2" };
+    static const char *const  one[] = { "dest1" };
+    store_repl_t              r2 = { two, 2 }, r1 = { one, 1 };
+    store_outbox_entry_t      e, f;
+    uint64_t                  pending, failed;
+    int64_t                   far = (int64_t) 1 << 50;
+    fx_t                      fx;
+
+    fx_open(&fx);
+    /* A write without destinations queues nothing. */
+    fx_put_repl(&fx, "plain", "x", NULL);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_ENOTFOUND);
+
+    /* One entry per destination, in the commit of the write. */
+    fx_put_repl(&fx, "k", "v1", &r2);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, 2);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_OK);
+    CHECK_EQ_STR(e.bucket, "bkt");
+    CHECK_EQ_STR(e.dest, "dest1");
+    CHECK(e.key.len == 1 && e.key.base[0] == 'k');
+    CHECK_EQ_INT(e.change, STORE_REPL_PUT);
+    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &f), GW_OK);
+    CHECK_EQ_STR(f.dest, "dest2");
+    CHECK(f.seq > e.seq);
+    store_outbox_entry_free(&f);
+
+    /* An overwrite replaces the entry of the same key and destination:
+     * only the latest change matters. */
+    fx_put_repl(&fx, "k", "v2", &r1);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, 2);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &f), GW_OK);
+    CHECK_EQ_STR(f.dest, "dest2");            /* dest1's moved to the end */
+    store_outbox_entry_free(&f);
+
+    /* Settling a replaced entry changes nothing. */
+    store_outbox_done(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, 2);
+
+    /* A delete replaces the put for its destinations. */
+    store_object_delete_repl(fx.st, "bkt", gw_str_lit("k"), &r1, fx_done,
+                             &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_OK);
+    CHECK_EQ_STR(e.dest, "dest2");
+    CHECK_EQ_INT(e.change, STORE_REPL_PUT);
+    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &f), GW_OK);
+    CHECK_EQ_STR(f.dest, "dest1");
+    CHECK_EQ_INT(f.change, STORE_REPL_DELETE);
+    store_outbox_entry_free(&f);
+
+    /* A retry later is not due now; a failed entry is never due. */
+    e.attempts = 3;
+    e.next_try_ms = far;
+    snprintf(e.error, sizeof(e.error), "503 SlowDown");
+    store_outbox_retry(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far - 1, &f), GW_OK);
+    CHECK_EQ_STR(f.dest, "dest1");
+    store_outbox_entry_free(&f);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &f), GW_OK);
+    CHECK_EQ_STR(f.dest, "dest2");
+    CHECK_EQ_INT(f.attempts, 3);
+    CHECK_EQ_STR(f.error, "503 SlowDown");
+    f.failed = 1;
+    store_outbox_retry(fx.st, &f, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&f);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, 1);
+    CHECK_EQ_INT(failed, 1);
+
+    /* The queue and its sequence survive a restart. */
+    fx_stop(&fx);
+    fx_init(&fx);
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &f), GW_OK);
+    CHECK_EQ_STR(f.dest, "dest1");
+    fx_put_repl(&fx, "k2", "v", &r1);
+    CHECK_EQ_INT(store_outbox_next(fx.st, f.seq, far, &e), GW_OK);
+    CHECK(e.seq > f.seq);
+    CHECK(e.key.len == 2);
+
+    /* Delivered: gone. */
+    store_outbox_done(fx.st, &f, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_done(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&f);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending + failed, 1);
+    fx_close(&fx);
+}
+
 /* ==== room ==== */
 
 typedef struct {

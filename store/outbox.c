@@ -1,0 +1,410 @@
+/* store/outbox.c: the replication outbox (see store.h, "replication
+ * outbox"). An entry is queued inside the transaction that commits the
+ * change it stands for, so an acknowledged write can never miss its
+ * replication, even through kill -9. Only the latest change of a key can
+ * matter to a destination: a new entry for the same (bucket, destination,
+ * key) replaces the one before (the pusher reads the object as it is when
+ * it sends). Entries leave when the pusher reports them done.
+ *
+ *   outbox  u64 sequence (big-endian)       -> outbox record
+ *   outkey  bucket 0x00 dest 0x00 key       -> u64 sequence of its entry
+ *
+ * The outbox record (record format 1): 1 bucket  2 destination bucket
+ * 3 key  4 u8 change (STORE_REPL_PUT, STORE_REPL_DELETE)  5 u32 attempts
+ * 6 i64 next try (unix ms)  7 u8 failed  8 the last error, text
+ * 9 i64 queued at (unix ms). */
+#include "store/internal.h"
+
+#include <time.h>
+
+enum {
+    OB_BUCKET = 1, OB_DEST, OB_KEY, OB_CHANGE, OB_ATTEMPTS, OB_NEXT_TRY,
+    OB_FAILED, OB_ERROR, OB_QUEUED
+};
+
+static int64_t
+store_outbox_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+store_outbox_seq_key(uint64_t seq, unsigned char out[8])
+{
+    int  i;
+
+    for (i = 7; i >= 0; i--) {
+        out[i] = (unsigned char) seq;
+        seq >>= 8;
+    }
+}
+
+static uint64_t
+store_outbox_seq_of(const unsigned char *p)
+{
+    uint64_t  seq = 0;
+    int       i;
+
+    for (i = 0; i < 8; i++) {
+        seq = seq << 8 | p[i];
+    }
+    return seq;
+}
+
+/* bucket 0x00 dest 0x00 key into a buffer the caller frees. */
+static unsigned char *
+store_outkey(const char *bucket, const char *dest, gw_str_t key, size_t *len)
+{
+    size_t          bl = strlen(bucket), dl = strlen(dest);
+    unsigned char  *k = gw_alloc(bl + dl + key.len + 2);
+
+    memcpy(k, bucket, bl);
+    k[bl] = 0;
+    memcpy(k + bl + 1, dest, dl);
+    k[bl + 1 + dl] = 0;
+    memcpy(k + bl + dl + 2, key.base, key.len);
+    *len = bl + dl + key.len + 2;
+    return k;
+}
+
+static void
+store_outbox_encode(const store_outbox_entry_t *e, store_recw_t *w)
+{
+    unsigned char  b;
+
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_field(w, OB_BUCKET, e->bucket, strlen(e->bucket));
+    store__recw_field(w, OB_DEST, e->dest, strlen(e->dest));
+    store__recw_field(w, OB_KEY, e->key.base, e->key.len);
+    b = (unsigned char) e->change;
+    store__recw_field(w, OB_CHANGE, &b, 1);
+    store__recw_u32(w, OB_ATTEMPTS, e->attempts);
+    store__recw_u64(w, OB_NEXT_TRY, (uint64_t) e->next_try_ms);
+    b = (unsigned char) e->failed;
+    store__recw_field(w, OB_FAILED, &b, 1);
+    if (e->error[0] != '\0') {
+        store__recw_field(w, OB_ERROR, e->error, strlen(e->error));
+    }
+    store__recw_u64(w, OB_QUEUED, (uint64_t) e->queued_ms);
+    store__recw_end(w);
+}
+
+static uint64_t
+store_outbox_u64(const store_field_t *f)
+{
+    uint64_t  v = 0;
+    size_t    i;
+
+    for (i = f->len; i > 0; i--) {
+        v = v << 8 | f->data[i - 1];
+    }
+    return v;
+}
+
+/* Decodes into e; e->key is a view into buf. */
+int
+store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    unsigned       seen = 0;
+    int            rc;
+
+    memset(e, 0, sizeof(*e));
+    if (store__rec_open(&r, buf, len, STORE_REC_V1) != GW_OK) {
+        return GW_ECORRUPT;
+    }
+    while ((rc = store__rec_next(&r, &f)) == GW_OK) {
+        switch (f.tag) {
+        case OB_BUCKET:
+        case OB_DEST:
+            if (f.len > STORE_BUCKET_MAX) {
+                return GW_ECORRUPT;
+            }
+            memcpy(f.tag == OB_BUCKET ? e->bucket : e->dest, f.data, f.len);
+            break;
+        case OB_KEY:
+            e->key.base = (const char *) f.data;
+            e->key.len = f.len;
+            break;
+        case OB_CHANGE:
+        case OB_FAILED:
+            if (f.len != 1) {
+                return GW_ECORRUPT;
+            }
+            *(f.tag == OB_CHANGE ? &e->change : &e->failed) = f.data[0];
+            break;
+        case OB_ATTEMPTS:
+        case OB_NEXT_TRY:
+        case OB_QUEUED:
+            if (f.len != (f.tag == OB_ATTEMPTS ? 4u : 8u)) {
+                return GW_ECORRUPT;
+            }
+            if (f.tag == OB_ATTEMPTS) {
+                e->attempts = (uint32_t) store_outbox_u64(&f);
+            } else if (f.tag == OB_NEXT_TRY) {
+                e->next_try_ms = (int64_t) store_outbox_u64(&f);
+            } else {
+                e->queued_ms = (int64_t) store_outbox_u64(&f);
+            }
+            break;
+        case OB_ERROR:
+            snprintf(e->error, sizeof(e->error), "%.*s", (int) f.len,
+                     (const char *) f.data);
+            break;
+        default:
+            continue;                       /* a field of a later build */
+        }
+        seen |= 1u << f.tag;
+    }
+    if (rc != GW_DONE) {
+        return GW_ECORRUPT;
+    }
+    if ((seen & (1u << OB_BUCKET | 1u << OB_DEST | 1u << OB_KEY
+                 | 1u << OB_CHANGE))
+        != (1u << OB_BUCKET | 1u << OB_DEST | 1u << OB_KEY | 1u << OB_CHANGE))
+    {
+        return GW_ECORRUPT;
+    }
+    return GW_OK;
+}
+
+int
+store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
+                  gw_str_t key, const store_repl_t *repl, int change)
+{
+    store_outbox_entry_t   e;
+    store_recw_t           w;
+    unsigned char          sk[8], *ok;
+    MDB_val                k, v, kk;
+    size_t                 i, oklen;
+    int                    rc = 0;
+
+    for (i = 0; repl != NULL && i < repl->ndests && rc == 0; i++) {
+        memset(&e, 0, sizeof(e));
+        snprintf(e.bucket, sizeof(e.bucket), "%s", bucket);
+        snprintf(e.dest, sizeof(e.dest), "%s", repl->dests[i]);
+        e.key = key;
+        e.change = change;
+        e.queued_ms = e.next_try_ms = store_outbox_now_ms();
+
+        ok = store_outkey(bucket, e.dest, key, &oklen);
+        kk.mv_data = ok;
+        kk.mv_size = oklen;
+        rc = mdb_get(txn, st->db_outkey, &kk, &v);
+        if (rc == 0 && v.mv_size == 8) {
+            /* Only the latest change of a key matters to a destination. */
+            k.mv_data = v.mv_data;
+            k.mv_size = 8;
+            rc = mdb_del(txn, st->db_outbox, &k, NULL);
+        }
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+        if (rc == 0) {
+            store_outbox_seq_key(++st->outbox_seq, sk);
+            store_outbox_encode(&e, &w);
+            k.mv_data = sk;
+            k.mv_size = 8;
+            v.mv_data = w.buf;
+            v.mv_size = w.len;
+            rc = mdb_put(txn, st->db_outbox, &k, &v, 0);
+            store__recw_free(&w);
+        }
+        if (rc == 0) {
+            v.mv_data = sk;
+            v.mv_size = 8;
+            rc = mdb_put(txn, st->db_outkey, &kk, &v, 0);
+        }
+        gw_free(ok);
+    }
+    return rc;
+}
+
+int
+store__outbox_open(store_t *st, MDB_txn *txn)
+{
+    MDB_cursor  *cur;
+    MDB_val      k, v;
+    int          rc;
+
+    st->outbox_seq = 0;
+    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == 0 && k.mv_size == 8) {
+        st->outbox_seq = store_outbox_seq_of(k.mv_data);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ==== reading the outbox (the pusher) ==== */
+
+int
+store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
+                  store_outbox_entry_t *out)
+{
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    MDB_val        k, v;
+    unsigned char  sk[8];
+    int            rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return store__mdb_rc(rc);
+    }
+    store_outbox_seq_key(after + 1, sk);
+    k.mv_data = sk;
+    k.mv_size = 8;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != 8
+            || store__outbox_decode(v.mv_data, v.mv_size, out) != GW_OK)
+        {
+            continue;                 /* never let one bad entry stop all */
+        }
+        if (out->failed || out->next_try_ms > now_ms) {
+            continue;
+        }
+        out->seq = store_outbox_seq_of(k.mv_data);
+        /* The key is LMDB's memory: copy it for the caller. */
+        out->key.base = gw_strndup(out->key.base, out->key.len);
+        break;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 ? GW_OK : store__mdb_rc(rc);
+}
+
+void
+store_outbox_entry_free(store_outbox_entry_t *e)
+{
+    gw_free((void *) e->key.base);
+    e->key.base = NULL;
+}
+
+int
+store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed)
+{
+    MDB_txn               *txn;
+    MDB_cursor            *cur;
+    MDB_val                k, v;
+    store_outbox_entry_t   e;
+    int                    rc;
+
+    *pending = *failed = 0;
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    if (rc == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (store__outbox_decode(v.mv_data, v.mv_size, &e) == GW_OK) {
+                *(e.failed ? failed : pending) += 1;
+            }
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : store__mdb_rc(rc);
+}
+
+/* ==== settling an entry ==== */
+
+static int
+store_outbox_settle_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    const store_outbox_entry_t  *e = op->val;
+    store_outbox_entry_t         cur;
+    store_recw_t                 w;
+    unsigned char                sk[8], *ok;
+    MDB_val                      k, v, kk;
+    size_t                       oklen;
+    int                          rc;
+
+    store_outbox_seq_key(e->seq, sk);
+    k.mv_data = sk;
+    k.mv_size = 8;
+    rc = mdb_get(txn, st->db_outbox, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        return GW_OK;        /* replaced by a later change meanwhile */
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (op->partno == 0) {                                   /* retry */
+        rc = store__outbox_decode(v.mv_data, v.mv_size, &cur);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        cur.attempts = e->attempts;
+        cur.next_try_ms = e->next_try_ms;
+        cur.failed = e->failed;
+        memcpy(cur.error, e->error, sizeof(cur.error));
+        store_outbox_encode(&cur, &w);
+        v.mv_data = w.buf;
+        v.mv_size = w.len;
+        rc = mdb_put(txn, st->db_outbox, &k, &v, 0);
+        store__recw_free(&w);
+        return rc;
+    }
+    rc = store__outbox_decode(v.mv_data, v.mv_size, &cur);  /* done */
+    if (rc != GW_OK) {
+        return rc;
+    }
+    ok = store_outkey(cur.bucket, cur.dest, cur.key, &oklen);
+    kk.mv_data = ok;
+    kk.mv_size = oklen;
+    rc = mdb_del(txn, st->db_outkey, &kk, NULL);
+    gw_free(ok);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    return mdb_del(txn, st->db_outbox, &k, NULL);
+}
+
+static void
+store_outbox_settle(store_t *st, const store_outbox_entry_t *e, int done_it,
+                    store_done_pt done, void *ud)
+{
+    store_op_t            *op = store__op_new(done, ud);
+    store_outbox_entry_t  *copy = gw_alloc(sizeof(*copy));
+
+    *copy = *e;
+    copy->key.base = NULL;          /* the record's key is read again */
+    copy->key.len = 0;
+    op->apply = store_outbox_settle_apply;
+    op->val = copy;
+    op->partno = (uint32_t) done_it;
+    /* Settling frees a queue entry: it must work on a full disk too. */
+    op->deletes = 1;
+    store__submit(st, op);
+}
+
+void
+store_outbox_done(store_t *st, const store_outbox_entry_t *e,
+                  store_done_pt done, void *ud)
+{
+    store_outbox_settle(st, e, 1, done, ud);
+}
+
+void
+store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
+                   store_done_pt done, void *ud)
+{
+    store_outbox_settle(st, e, 0, done, ud);
+}

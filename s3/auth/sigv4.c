@@ -929,10 +929,13 @@ s3_sigv4_unsigned_headers(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     return n;
 }
 
-int
-s3_sigv4_verify(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
-    const char *secret, unsigned char seed_out[32], char **canonical_out,
-    char **sts_out)
+/* The signature of the request in and a for secret into sig (the canonical
+ * request and the string to sign into *_out when not NULL); *missing set
+ * when a signed header is absent. GW_OK or GW_EINVAL. */
+static int
+sigv4_compute(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
+    const char *secret, unsigned char sig[32], char **canonical_out,
+    char **sts_out, int *missing_out)
 {
     sigv4_sb_t     cr = {NULL, 0, 0}, sts = {NULL, 0, 0};
     unsigned char  hash[32], key[32];
@@ -946,7 +949,7 @@ s3_sigv4_verify(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     if (sts_out != NULL) {
         *sts_out = NULL;
     }
-    memset(seed_out, 0, 32);
+    memset(sig, 0, 32);
 
     sigv4_sb_put(&cr, in->method.base, in->method.len);
     sigv4_sb_putc(&cr, '\n');
@@ -991,13 +994,11 @@ s3_sigv4_verify(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     sigv4_sb_put(&sts, hex, 64);
 
     s3_sigv4_signing_key(secret, a->date, a->region, a->service, key);
-    sigv4_hmac(key, 32, sts.p, sts.len, seed_out);
+    sigv4_hmac(key, 32, sts.p, sts.len, sig);
     OPENSSL_cleanse(key, sizeof(key));
 
-    /* The comparison runs in constant time even when a header is missing, so
-     * the timing says nothing about how much of the signature was right. */
-    rc = CRYPTO_memcmp(seed_out, a->signature, 32) == 0 && !missing
-         ? GW_OK : GW_ECHECKSUM;
+    *missing_out = missing;
+    rc = GW_OK;
 
     if (canonical_out != NULL) {
         *canonical_out = cr.p;
@@ -1012,6 +1013,34 @@ fail:
     gw_free(cr.p);
     gw_free(sts.p);
     return rc;
+}
+
+int
+s3_sigv4_verify(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
+    const char *secret, unsigned char seed_out[32], char **canonical_out,
+    char **sts_out)
+{
+    int  rc, missing = 0;
+
+    rc = sigv4_compute(in, a, secret, seed_out, canonical_out, sts_out,
+                       &missing);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    /* The comparison runs in constant time even when a header is missing, so
+     * the timing says nothing about how much of the signature was right. */
+    return CRYPTO_memcmp(seed_out, a->signature, 32) == 0 && !missing
+           ? GW_OK : GW_ECHECKSUM;
+}
+
+int
+s3_sigv4_sign(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
+    const char *secret, unsigned char sig[32])
+{
+    int  missing = 0, rc;
+
+    rc = sigv4_compute(in, a, secret, sig, NULL, NULL, &missing);
+    return rc == GW_OK && missing ? GW_EINVAL : rc;
 }
 
 static void

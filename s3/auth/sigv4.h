@@ -100,6 +100,14 @@ int s3_sigv4_verify(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
 size_t s3_sigv4_unsigned_headers(const s3_sigv4_input_t *in,
     const s3_sigv4_auth_t *a, char *out, size_t cap);
 
+/* Signs an outgoing request (the replication pusher's): the signature of
+ * in with a's credential scope, signed header list, amz_date and
+ * payload_hash (presigned 0) for secret, into sig. Every header a names
+ * must be among in's. GW_OK, or GW_EINVAL on a malformed path or query or
+ * a signed header that is absent. */
+int s3_sigv4_sign(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
+    const char *secret, unsigned char sig[32]);
+
 /* key = HMAC chain "AWS4"+secret, date (8 chars), region, service,
  * "aws4_request". */
 void s3_sigv4_signing_key(const char *secret, const char date[8],

@@ -31,6 +31,7 @@
     TEST_ENTRY(conf_accounts_and_proxies)                                   \
     /* s3/sigv4 */                                                          \
     TEST_ENTRY(sigv4_example_get_object)                                    \
+    TEST_ENTRY(sigv4_sign_example)                                          \
     TEST_ENTRY(sigv4_example_put_object)                                    \
     TEST_ENTRY(sigv4_example_get_lifecycle)                                 \
     TEST_ENTRY(sigv4_example_list_objects)                                  \

@@ -27,6 +27,8 @@
     TEST_ENTRY(conf_summary)                                                \
     TEST_ENTRY(conf_garbage)                                                \
     TEST_ENTRY(conf_accounts_and_proxies)                                   \
+    TEST_ENTRY(conf_replication_targets)                                    \
+    TEST_ENTRY(conf_replication_target_errors)                              \
     /* s3/sigv4 */                                                          \
     TEST_ENTRY(sigv4_example_get_object)                                    \
     TEST_ENTRY(sigv4_example_put_object)                                    \

@@ -133,6 +133,17 @@
     TEST_ENTRY(store_format_newer_refused)                                  \
     TEST_ENTRY(store_bucket_long_names)                                     \
     TEST_ENTRY(store_object_generation)                                     \
+    /* s3/replication */                                                    \
+    TEST_ENTRY(repl_parse_v2)                                               \
+    TEST_ENTRY(repl_parse_v1)                                               \
+    TEST_ENTRY(repl_generated_ids)                                          \
+    TEST_ENTRY(repl_parse_malformed)                                        \
+    TEST_ENTRY(repl_parse_invalid)                                          \
+    TEST_ENTRY(repl_parse_limits)                                           \
+    TEST_ENTRY(repl_parse_unsupported)                                      \
+    TEST_ENTRY(repl_encode_decode)                                          \
+    TEST_ENTRY(repl_xml)                                                    \
+    TEST_ENTRY(repl_match)                                                  \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \

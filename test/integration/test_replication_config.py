@@ -11,9 +11,10 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
 import uuid
 
-from harness import S3gwTestCase, unique_name
+from harness import BIN, S3gwTestCase, clean_env, unique_name
 
 ROLE = 'arn:aws:iam::123456789012:role/replication'
 REMOTE = 'remote-dest'          # served by the class server's target
@@ -439,6 +440,39 @@ class ReplicationConfigTest(S3gwTestCase):
                            Bucket='source-bucket',
                            ReplicationConfiguration=config(
                                v2_rule(1, 'anything-at-all')))
+
+    def test_check_targets(self):
+        """s3gw -t names file:line of a target's mistake, never its secret;
+        a good target passes."""
+        path = os.path.join(self.server.dir, 'targets.conf')
+        bad = ('replication_target r {\n'
+               '    endpoint http://replica.test;\n'
+               '    access_key AK;\n'
+               '    secret_key checked-secret-never-shown;\n'
+               '    buckets *;\n'
+               '    tls_verify off;\n'
+               '}\n')
+        for text, err in ((bad, ':6: "tls_verify" needs an https:// '
+                                'endpoint in replication_target "r"'),
+                          (bad.replace('    tls_verify off;\n', '')
+                           .replace('http://', 'https://')
+                           .replace('buckets *', 'buckets Bad_Bucket'),
+                           ':5: invalid bucket name "Bad_Bucket" in '
+                           '"buckets"'),
+                          (bad.replace('    tls_verify off;\n', ''), None)):
+            with open(path, 'w') as f:
+                f.write(text)
+            p = subprocess.run([BIN, '-t', '-c', path], capture_output=True,
+                               text=True, timeout=20, env=clean_env(),
+                               stdin=subprocess.DEVNULL)
+            out = p.stdout + p.stderr
+            self.assertNotIn('checked-secret-never-shown', out)
+            if err is None:
+                self.assertEqual(p.returncode, 0, out)
+                self.assertIn('syntax is ok', out)
+            else:
+                self.assertEqual(p.returncode, 1, out)
+                self.assertIn(path + err, p.stderr)
 
     # --- Lifetime ----------------------------------------------------------
 

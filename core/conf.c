@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #define GW_CONF_MAX_ARGS    8
 #define GW_CONF_MAX_FILE    (1024 * 1024)
@@ -30,6 +31,9 @@
 #define GW_CONF_STRING      0x0800   /* the slot is a char * with a static
                                       * default; see the file comment */
 #define GW_CONF_SECRET      0x1000   /* never echo the value in errors */
+#define GW_CONF_TARGET      0x2000   /* inside replication_target NAME { } */
+#define GW_CONF_1MORE       0x4000   /* one argument or more (up to
+                                      * GW_CONF_MAX_ARGS) */
 
 #define GW_CONF_SRC_DEFAULT (-1)
 #define GW_CONF_SRC_FILE    0
@@ -130,6 +134,14 @@ static int gw_conf_set_trusted_proxy(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_num_auto(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_target(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_endpoint(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_buckets(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_file(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs);
 
 #define GW_K  1024ull
 #define GW_M  (1024ull * 1024)
@@ -141,8 +153,10 @@ static int gw_conf_set_num_auto(gw_conf_parse_t *p,
 
 #define GW_MAIN1    (GW_CONF_MAIN | GW_CONF_TAKE1)
 #define GW_USER1    (GW_CONF_USER | GW_CONF_TAKE1)
+#define GW_TARGET1  (GW_CONF_TARGET | GW_CONF_TAKE1)
 #define GW_CF(f)    offsetof(gw_conf_t, f)
 #define GW_UF(f)    offsetof(gw_conf_user_t, f)
+#define GW_TF(f)    offsetof(gw_conf_target_t, f)
 
 /* Every directive. Bounds of strings are byte lengths. The defaults are
  * what s3gw.conf.example says; test_conf checks that the two agree. */
@@ -208,6 +222,27 @@ static const gw_conf_command_t  gw_conf_commands[] = {
     { "account_id", GW_USER1, gw_conf_set_account_id, GW_UF(account_id),
       12, 12, NULL },
     { "email", GW_USER1, gw_conf_set_str, GW_UF(email), 3, 254, NULL },
+
+    /* A name may come back in another context with its own row: the row
+     * of the context being read wins (gw_conf_find). */
+    { "replication_target", GW_MAIN1 | GW_CONF_BLOCK, gw_conf_set_target, 0,
+      1, 64, NULL },
+    { "endpoint", GW_TARGET1, gw_conf_set_endpoint, GW_TF(endpoint),
+      1, 1024, NULL },
+    { "access_key", GW_TARGET1, gw_conf_set_str, GW_TF(access_key),
+      1, 128, NULL },
+    { "secret_key", GW_TARGET1 | GW_CONF_SECRET, gw_conf_set_str,
+      GW_TF(secret_key), 1, 256, NULL },
+    { "region", GW_TARGET1, gw_conf_set_name, GW_TF(region),
+      1, GW_CONF_REGION_MAX, NULL },
+    { "buckets", GW_CONF_TARGET | GW_CONF_1MORE, gw_conf_set_buckets, 0,
+      1, 63, NULL },
+    { "tls_verify", GW_TARGET1, gw_conf_set_flag, GW_TF(tls_verify),
+      0, 1, NULL },
+    { "ca_file", GW_TARGET1, gw_conf_set_file, GW_TF(ca_file),
+      1, 4095, NULL },
+    { "max_connections", GW_TARGET1, gw_conf_set_num,
+      GW_TF(max_connections), 1, 1024, NULL },
 };
 
 #define GW_CONF_NCOMMANDS  GW_NELEMS(gw_conf_commands)
@@ -433,23 +468,32 @@ gw_conf_tok_name(int t)
 
 /* ==== Directives ==== */
 
+/* The row of directive name for context ctx, or else its first row (which
+ * the caller finds not allowed there), or NULL. */
 static const gw_conf_command_t *
-gw_conf_find(gw_str_t name)
+gw_conf_find(gw_str_t name, unsigned ctx)
 {
-    size_t  i;
+    const gw_conf_command_t  *first = NULL;
+    size_t                    i;
 
     for (i = 0; i < GW_CONF_NCOMMANDS; i++) {
         if (strlen(gw_conf_commands[i].name) == name.len
             && memcmp(gw_conf_commands[i].name, name.base, name.len) == 0)
         {
-            return &gw_conf_commands[i];
+            if (gw_conf_commands[i].type & ctx) {
+                return &gw_conf_commands[i];
+            }
+            if (first == NULL) {
+                first = &gw_conf_commands[i];
+            }
         }
     }
-    return NULL;
+    return first;
 }
 
 /* Reads directives until the end of the text (ctx GW_CONF_MAIN) or the
- * closing brace (GW_CONF_USER). conf is the struct the setters write to. */
+ * closing brace (a block's context). conf is the struct the setters write
+ * to. */
 static int
 gw_conf_parse_block(gw_conf_parse_t *p, unsigned ctx, void *conf)
 {
@@ -465,13 +509,13 @@ gw_conf_parse_block(gw_conf_parse_t *p, unsigned ctx, void *conf)
         case GW_CONF_TOK_ERROR:
             return GW_EINVAL;
         case GW_CONF_TOK_EOF:
-            if (ctx == GW_CONF_USER) {
+            if (ctx != GW_CONF_MAIN) {
                 return gw_conf_error_at(p, p->tline, "unexpected end of file,"
                                         " expecting \"}\"");
             }
             return GW_OK;
         case GW_CONF_TOK_RBRACE:
-            if (ctx == GW_CONF_USER) {
+            if (ctx != GW_CONF_MAIN) {
                 return GW_OK;
             }
             /* fall through */
@@ -493,7 +537,7 @@ gw_conf_parse_block(gw_conf_parse_t *p, unsigned ctx, void *conf)
             return GW_EINVAL;
         }
 
-        cmd = gw_conf_find(name);
+        cmd = gw_conf_find(name, ctx);
         if (cmd == NULL) {
             return gw_conf_error_at(p, p->dline, "unknown directive \"%s\"",
                                     gw_conf_quote(q, sizeof(q), name.base,
@@ -512,7 +556,10 @@ gw_conf_parse_block(gw_conf_parse_t *p, unsigned ctx, void *conf)
             return gw_conf_error_at(p, p->dline, "directive \"%s\" has no "
                                     "\";\"", cmd->name);
         }
-        if (nargs > GW_CONF_MAX_ARGS || !(cmd->type & (1u << nargs))) {
+        if (nargs > GW_CONF_MAX_ARGS
+            || ((cmd->type & GW_CONF_1MORE) ? nargs == 0
+                                             : !(cmd->type & (1u << nargs))))
+        {
             return gw_conf_error_at(p, p->dline, "invalid number of "
                                     "arguments in \"%s\" directive",
                                     cmd->name);
@@ -1260,6 +1307,289 @@ fail:
 }
 
 
+/* ==== Replication targets ==== */
+
+/* endpoint http://HOST[:PORT] or https://HOST[:PORT], HOST a DNS name, an
+ * IPv4 address or [IPv6]; a trailing "/" is allowed, no other path (the
+ * pusher addresses buckets path-style under the root). */
+static int
+gw_conf_set_endpoint(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    static const char  hint[] = " (expected http://HOST[:PORT] or "
+                                "https://HOST[:PORT])";
+    gw_conf_target_t  *t = conf;
+    gw_str_t           v = args[0], host, port;
+    const char        *s, *end, *close;
+    unsigned char      addr[16];
+    char               tmp[64];
+    uint64_t           n = 0;
+    size_t             i;
+    int                https;
+
+    if (gw_conf_check_len(p, cmd, v) != GW_OK) {
+        return GW_EINVAL;
+    }
+    if (v.len > 8 && gw_ascii_ieq(v.base, 8, "https://", 8)) {
+        https = 1;
+        s = v.base + 8;
+    } else if (v.len > 7 && gw_ascii_ieq(v.base, 7, "http://", 7)) {
+        https = 0;
+        s = v.base + 7;
+    } else {
+        return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+    }
+    end = v.base + v.len;
+    if (end[-1] == '/') {
+        end--;
+    }
+    host.base = s;
+    if (s < end && *s == '[') {
+        close = memchr(s, ']', (size_t) (end - s));
+        if (close == NULL) {
+            return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+        }
+        host.base = s + 1;
+        host.len = (size_t) (close - host.base);
+        s = close + 1;
+        if (host.len == 0 || host.len >= sizeof(tmp)) {
+            return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+        }
+        memcpy(tmp, host.base, host.len);
+        tmp[host.len] = '\0';
+        if (inet_pton(AF_INET6, tmp, addr) != 1) {
+            return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+        }
+    } else {
+        while (s < end && *s != ':') {
+            s++;
+        }
+        host.len = (size_t) (s - host.base);
+        if (host.len == 0 || host.len > 253 || host.base[0] == '.'
+            || host.base[0] == '-' || host.base[host.len - 1] == '.'
+            || host.base[host.len - 1] == '-')
+        {
+            return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+        }
+        for (i = 0; i < host.len; i++) {
+            char  c = host.base[i];
+
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                  || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+            {
+                return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+            }
+        }
+    }
+    if (s < end) {
+        if (*s != ':') {
+            return gw_conf_invalid(p, cmd, "endpoint", v, hint);
+        }
+        port.base = s + 1;
+        port.len = (size_t) (end - port.base);
+        if (port.len == 0 || port.len > 5
+            || gw_conf_digits(port, &n) != port.len || n < 1 || n > 65535)
+        {
+            return gw_conf_invalid(p, cmd, "port", port, "");
+        }
+    }
+    gw_conf_str_store(cmd, conf, v.base, v.len);
+    gw_free(t->host);
+    t->host = gw_strndup(host.base, host.len);
+    for (i = 0; i < host.len; i++) {
+        t->host[i] = (char) gw_ascii_lower(t->host[i]);
+    }
+    t->https = https;
+    t->port = n != 0 ? (int) n : https ? 443 : 80;
+    return GW_OK;
+}
+
+/* buckets NAME|* ...: bucket names as S3 allows them (lowercase letters,
+ * digits, "." and "-", 3 to 63 long), or "*" for any; repeatable. */
+static int
+gw_conf_set_buckets(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    gw_conf_target_t  *t = conf;
+    size_t             i, k;
+    char               c;
+
+    for (k = 0; k < nargs; k++) {
+        if (args[k].len == 1 && args[k].base[0] == '*') {
+            continue;
+        }
+        if (args[k].len < 3 || args[k].len > cmd->max) {
+            return gw_conf_invalid(p, cmd, "bucket name", args[k],
+                                   " (3 to 63 characters, or \"*\")");
+        }
+        for (i = 0; i < args[k].len; i++) {
+            c = args[k].base[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                  || c == '.' || c == '-'))
+            {
+                return gw_conf_invalid(p, cmd, "bucket name", args[k],
+                                       " (use lowercase letters, digits, "
+                                       "\".\" and \"-\", or \"*\")");
+            }
+        }
+    }
+    t->buckets = gw_realloc(t->buckets,
+                            (t->nbuckets + nargs) * sizeof(*t->buckets));
+    for (k = 0; k < nargs; k++) {
+        t->buckets[t->nbuckets++] = gw_strndup(args[k].base, args[k].len);
+    }
+    return GW_OK;
+}
+
+/* A path to a file that must be readable now, so that `s3gw -t` catches a
+ * wrong one rather than the first connection that needs it. */
+static int
+gw_conf_set_file(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    char  **slot = gw_conf_str_slot(cmd, conf), q[64];
+
+    if (gw_conf_set_str(p, cmd, conf, args, nargs) != GW_OK) {
+        return GW_EINVAL;
+    }
+    if (access(*slot, R_OK) != 0) {
+        return gw_conf_error_at(p, p->dline, "cannot read \"%s\" \"%s\": %s",
+                                cmd->name,
+                                gw_conf_quote(q, sizeof(q), args[0].base,
+                                              args[0].len),
+                                strerror(errno));
+    }
+    return GW_OK;
+}
+
+static void
+gw_conf_target_free(gw_conf_target_t *t)
+{
+    size_t  i;
+
+    gw_free(t->name);
+    gw_free(t->endpoint);
+    gw_free(t->host);
+    gw_free(t->access_key);
+    gw_free(t->secret_key);
+    gw_free(t->region);
+    for (i = 0; i < t->nbuckets; i++) {
+        gw_free(t->buckets[i]);
+    }
+    gw_free(t->buckets);
+    gw_free(t->ca_file);
+    memset(t, 0, sizeof(*t));
+}
+
+/* The line of the last use of the target directive name (in the block
+ * just read, when the caller knows it was set there). */
+static int
+gw_conf_target_line(gw_conf_parse_t *p, const char *name)
+{
+    gw_str_t  s;
+
+    s.base = name;
+    s.len = strlen(name);
+    return p->where[gw_conf_find(s, GW_CONF_TARGET) - gw_conf_commands].line;
+}
+
+/* replication_target NAME { ... }: reads the block into a new target, checks
+ * it as a whole, then adds it or replaces the target of the same name. */
+static int
+gw_conf_set_target(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    gw_conf_t         *cf = conf;
+    gw_conf_target_t   t, *old = NULL;
+    int                line = p->dline;
+    const char        *missing;
+    size_t             i;
+
+    memset(&t, 0, sizeof(t));
+    if (gw_conf_check_len(p, cmd, args[0]) != GW_OK) {
+        return GW_EINVAL;
+    }
+    for (i = 0; i < args[0].len; i++) {
+        if ((unsigned char) args[0].base[i] <= 0x20
+            || (unsigned char) args[0].base[i] >= 0x7f)
+        {
+            return gw_conf_invalid(p, cmd, "target name", args[0],
+                                   " (use printable ASCII without spaces)");
+        }
+    }
+    t.name = gw_strndup(args[0].base, args[0].len);
+    t.tls_verify = -1;                  /* not given */
+    t.max_connections = 8;
+
+    if (gw_conf_parse_block(p, GW_CONF_TARGET, &t) != GW_OK) {
+        goto fail;
+    }
+    p->dline = line;
+    missing = t.endpoint == NULL ? "endpoint"
+              : t.access_key == NULL ? "access_key"
+              : t.secret_key == NULL ? "secret_key"
+              : t.nbuckets == 0 ? "buckets" : NULL;
+    if (missing != NULL) {
+        gw_conf_error_at(p, line, "replication_target \"%s\" has no \"%s\"",
+                         t.name, missing);
+        goto fail;
+    }
+    /* TLS settings on a plain-HTTP endpoint would be taken and never used. */
+    if (!t.https && (t.tls_verify != -1 || t.ca_file != NULL)) {
+        missing = t.ca_file != NULL ? "ca_file" : "tls_verify";
+        gw_conf_error_at(p, gw_conf_target_line(p, missing), "\"%s\" needs "
+                         "an https:// endpoint in replication_target \"%s\"",
+                         missing, t.name);
+        goto fail;
+    }
+    if (t.tls_verify == -1) {
+        t.tls_verify = 1;
+    }
+    if (t.region == NULL) {
+        t.region = gw_strdup("us-east-1");
+    }
+
+    for (i = 0; i < cf->ntargets; i++) {
+        if (strcmp(cf->targets[i].name, t.name) == 0) {
+            old = &cf->targets[i];
+        }
+    }
+    if (old != NULL) {
+        gw_conf_target_free(old);
+        *old = t;
+    } else {
+        cf->targets = gw_realloc(cf->targets,
+                                 (cf->ntargets + 1) * sizeof(t));
+        cf->targets[cf->ntargets++] = t;
+    }
+    return GW_OK;
+
+fail:
+    gw_conf_target_free(&t);
+    return GW_EINVAL;
+}
+
+const gw_conf_target_t *
+gw_conf_target_for_bucket(const gw_conf_t *cf, const char *bucket, size_t len)
+{
+    const gw_conf_target_t  *t;
+    size_t                   i, k;
+
+    for (i = 0; i < cf->ntargets; i++) {
+        t = &cf->targets[i];
+        for (k = 0; k < t->nbuckets; k++) {
+            if (strcmp(t->buckets[k], "*") == 0
+                || (strlen(t->buckets[k]) == len
+                    && memcmp(t->buckets[k], bucket, len) == 0))
+            {
+                return t;
+            }
+        }
+    }
+    return NULL;
+}
+
+
 /* ==== Loading ==== */
 
 static const gw_conf_command_t *
@@ -1269,7 +1599,7 @@ gw_conf_find_lit(const char *name)
 
     s.base = name;
     s.len = strlen(name);
-    return gw_conf_find(s);
+    return gw_conf_find(s, GW_CONF_MAIN);
 }
 
 void
@@ -1361,6 +1691,10 @@ gw_conf_free(gw_conf_t *cf)
         gw_conf_user_free(&cf->users[i]);
     }
     gw_free(cf->users);
+    for (i = 0; i < cf->ntargets; i++) {
+        gw_conf_target_free(&cf->targets[i]);
+    }
+    gw_free(cf->targets);
     while (cf->retired != NULL) {
         gw_conf_retired_t  *old = cf->retired;
 
@@ -1607,5 +1941,17 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
         }
         /* Policies name users by account: arn:aws:iam::ACCOUNT:user/NAME. */
         fprintf(fp, "  account %s\n", u->account_id);
+    }
+    for (i = 0; i < cf->ntargets; i++) {
+        const gw_conf_target_t  *t = &cf->targets[i];
+        size_t                   k;
+
+        /* Never the secret key, whatever the source. */
+        fprintf(fp, "  replication target %s: %s, access key %s, buckets",
+                t->name, t->endpoint, t->access_key);
+        for (k = 0; k < t->nbuckets; k++) {
+            fprintf(fp, " %s", t->buckets[k]);
+        }
+        fprintf(fp, "\n");
     }
 }

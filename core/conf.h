@@ -6,8 +6,9 @@
  *
  * Syntax: `name arg ...;` directives, `#` comments to the end of the line,
  * "..." or '...' strings with backslash escapes (\" \' \\ \n \t \r), and
- * `user NAME { ... }` blocks. Sizes take k/m/g/t suffixes (powers of 1024);
- * times take ms/s/m/h/d, and a plain number is seconds. */
+ * `user NAME { ... }` and `replication_target NAME { ... }` blocks. Sizes
+ * take k/m/g/t suffixes (powers of 1024); times take ms/s/m/h/d, and a plain
+ * number is seconds. */
 #ifndef GW_CONF_H
 #define GW_CONF_H
 
@@ -54,6 +55,28 @@ typedef struct gw_conf_listen_s {
     char  host[64];
     int   port;
 } gw_conf_listen_t;
+
+/* One `replication_target NAME { ... }` block: another S3 endpoint that
+ * destination buckets of replication rules may live on. All strings are
+ * owned by the gw_conf_t. */
+typedef struct gw_conf_target_s {
+    char    *name;
+    char    *endpoint;         /* as written: "https://host:9000" */
+    int      https;            /* the scheme */
+    char    *host;             /* a DNS name or a numeric address, IPv6
+                                * without brackets */
+    int      port;             /* 1..65535; default 443 or 80 */
+    char    *access_key;
+    char    *secret_key;       /* never printed */
+    char    *region;           /* default "us-east-1" */
+    char   **buckets;          /* the destination bucket names it serves;
+                                * "*" serves any */
+    size_t   nbuckets;
+    int      tls_verify;       /* on|off, default on; https only */
+    char    *ca_file;          /* PEM bundle; NULL: the system's; https
+                                * only */
+    size_t   max_connections;  /* default 8, 1..1024 */
+} gw_conf_target_t;
 
 typedef struct gw_conf_s {
     /* Listens accumulate within one source, and a `listen` in a later source
@@ -105,6 +128,10 @@ typedef struct gw_conf_s {
                                            * 0 is "auto" (the default):
                                            * see gw_conf_conn_per_ip */
     size_t             worker_processes;  /* default 1, 1..64 */
+    gw_conf_target_t  *targets;           /* replication targets, in the
+                                           * order given; a block naming an
+                                           * existing target replaces it */
+    size_t             ntargets;
     char              *file;              /* the path read, or "(embedded)" */
 } gw_conf_t;
 
@@ -172,6 +199,11 @@ int gw_conf_cidr_match(const gw_conf_cidr_t *c, int family,
 /* The user named exactly name[0..len), or NULL; lives as long as cf. */
 const gw_conf_user_t *gw_conf_user_by_name(const gw_conf_t *cf,
     const char *name, size_t len);
+
+/* The first replication target whose "buckets" names bucket[0..len), or
+ * lists "*"; NULL when none serves it. Lives as long as cf. */
+const gw_conf_target_t *gw_conf_target_for_bucket(const gw_conf_t *cf,
+    const char *bucket, size_t len);
 
 /* Writes a short human summary for `make run` and start-up: endpoints,
  * region, data dir, and each user's access key, plus the secret keys of

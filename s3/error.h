@@ -89,6 +89,9 @@
        "against this resource. Please try again.")                            \
     XX(PRECONDITION_FAILED, 412, "PreconditionFailed",                        \
        "At least one of the pre-conditions you specified did not hold")       \
+    XX(REPLICATION_CONFIGURATION_NOT_FOUND, 404,                              \
+       "ReplicationConfigurationNotFoundError",                               \
+       "The replication configuration was not found")                         \
     XX(REQUEST_TIME_TOO_SKEWED, 403, "RequestTimeTooSkewed",                  \
        "The difference between the request time and the server's time is "    \
        "too large.")                                                          \

@@ -448,6 +448,24 @@ s3_payload_resume(s3_req_t *r)
     http_req_resume(r->http);
 }
 
+int
+s3_payload_has_digest(const s3_req_t *r)
+{
+    const gw_kv_t  *h;
+    size_t          i;
+
+    if (s3_header(r, "content-md5") != NULL) {
+        return 1;
+    }
+    for (i = 0; i < r->http->nheaders; i++) {
+        h = &r->http->headers[i];
+        if (gw_cksum_from_header(h->name.base, h->name.len) != GW_CK_NONE) {
+            return 1;
+        }
+    }
+    return s3_header(r, "x-amz-trailer") != NULL;
+}
+
 /* ==== small bodies ==== */
 
 static int

@@ -26,6 +26,12 @@ int s3_payload_start(s3_req_t *r, uint64_t max_size,
                      void (*end)(s3_req_t *r, int err, const s3_body_t *b));
 void s3_payload_resume(s3_req_t *r);
 
+/* 1 when the request declares a digest of its body: Content-MD5, an
+ * x-amz-checksum-* header, or a checksum trailer (x-amz-trailer). The
+ * pipeline checks the value itself; S3 requires one on some operations
+ * (DeleteObjects, PutBucketReplication). */
+int s3_payload_has_digest(const s3_req_t *r);
+
 /* Reads a small body (an XML document) into r->pool; end gets it. */
 int s3_payload_collect(s3_req_t *r, size_t max,
                        void (*end)(s3_req_t *r, int err, const char *buf,

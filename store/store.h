@@ -297,6 +297,8 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 
 #define STORE_BCONF_ACL     "acl"
 #define STORE_BCONF_POLICY  "policy"
+#define STORE_BCONF_REPLICATION  "replication"   /* s3/replication.h's
+                                                 * stored form */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

@@ -320,28 +320,6 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
 
 /* ==== the handler ==== */
 
-
-/* 1 when the request declares a digest of its body: Content-MD5, an
- * x-amz-checksum-* header, or a checksum trailer (x-amz-trailer). The
- * payload pipeline checks the value itself. */
-static int
-s3_delete_has_digest(s3_req_t *r)
-{
-    const gw_kv_t  *h;
-    size_t          i;
-
-    if (s3_header(r, "content-md5") != NULL) {
-        return 1;
-    }
-    for (i = 0; i < r->http->nheaders; i++) {
-        h = &r->http->headers[i];
-        if (gw_cksum_from_header(h->name.base, h->name.len) != GW_CK_NONE) {
-            return 1;
-        }
-    }
-    return s3_header(r, "x-amz-trailer") != NULL;
-}
-
 static int
 s3_delete_objects(s3_req_t *r)
 {
@@ -349,7 +327,7 @@ s3_delete_objects(s3_req_t *r)
     size_t   max = S3_DELETE_BODY_MAX;
     int      rc;
 
-    if (!s3_delete_has_digest(r)) {
+    if (!s3_payload_has_digest(r)) {
         s3_error(r, S3_ERR_INVALID_REQUEST, "Missing required header for "
                  "this request: Content-MD5");
         return GW_OK;

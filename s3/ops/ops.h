@@ -12,7 +12,8 @@
  *   delete.c     DeleteObjects
  *   tagging.c    Get/Put/DeleteObjectTagging
  *   acl.c        Get/PutBucketAcl, Get/PutObjectAcl
- *   policy.c     Get/Put/DeleteBucketPolicy */
+ *   policy.c     Get/Put/DeleteBucketPolicy
+ *   replication.c  Get/Put/DeleteBucketReplication */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -26,5 +27,6 @@ extern const s3_route_t  s3_delete_routes[];
 extern const s3_route_t  s3_tagging_routes[];
 extern const s3_route_t  s3_acl_routes[];
 extern const s3_route_t  s3_policy_routes[];
+extern const s3_route_t  s3_replication_routes[];
 
 #endif

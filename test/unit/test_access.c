@@ -636,6 +636,10 @@ TEST(access_known)
     CHECK(s3_access_known("s3:GetObject"));
     CHECK(s3_access_known("ListBucket"));
     CHECK(s3_access_known("s3:listbucket"));
+    /* Bucket policies can grant the replication configuration actions. */
+    CHECK(s3_access_known("s3:GetReplicationConfiguration"));
+    CHECK(s3_access_known("s3:PutReplicationConfiguration"));
+    CHECK(!s3_access_known("s3:DeleteReplicationConfiguration"));
     CHECK(!s3_access_known("s3:FlyAway"));
     CHECK(!s3_access_known(""));
 }

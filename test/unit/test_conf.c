@@ -914,3 +914,229 @@ TEST(conf_accounts_and_proxies)
     CHECK(gw_conf_user_by_access_key(&cf, "K2", 2) != NULL);
     gw_conf_free(&cf);
 }
+
+TEST(conf_replication_targets)
+{
+    gw_conf_t                cf;
+    const gw_conf_target_t  *t;
+    char                    *out = NULL;
+    size_t                   len = 0;
+    FILE                    *fp;
+
+    CHECK_LOAD_OK(&cf,
+        "max_connections 5;\n"
+        "replication_target remote {\n"
+        "    endpoint https://Replica.Example.com:9443/;\n"
+        "    access_key AK1;  secret_key 'SK1/secret+key';\n"
+        "    region eu-west-1;\n"
+        "    buckets bk1 bk2.x;\n"
+        "    buckets bk3;\n"
+        "    tls_verify off;\n"
+        "    ca_file " TEST_CONF_EXAMPLE ";\n"
+        "    max_connections 16;\n"
+        "}\n"
+        "replication_target any { endpoint http://127.0.0.1; access_key A;"
+        " secret_key S; buckets *; }\n"
+        "replication_target v6 { endpoint https://[::1]:1; access_key A;"
+        " secret_key S; buckets z-1; }\n", NULL);
+    /* The top-level max_connections is still the server's. */
+    CHECK_EQ_INT(cf.max_connections, 5);
+    CHECK_EQ_INT(cf.ntargets, 3);
+    t = &cf.targets[0];
+    CHECK_EQ_STR(t->name, "remote");
+    CHECK_EQ_STR(t->endpoint, "https://Replica.Example.com:9443/");
+    CHECK_EQ_INT(t->https, 1);
+    CHECK_EQ_STR(t->host, "replica.example.com");
+    CHECK_EQ_INT(t->port, 9443);
+    CHECK_EQ_STR(t->access_key, "AK1");
+    CHECK_EQ_STR(t->secret_key, "SK1/secret+key");
+    CHECK_EQ_STR(t->region, "eu-west-1");
+    CHECK_EQ_INT(t->nbuckets, 3);
+    CHECK_EQ_STR(t->buckets[0], "bk1");
+    CHECK_EQ_STR(t->buckets[1], "bk2.x");
+    CHECK_EQ_STR(t->buckets[2], "bk3");
+    CHECK_EQ_INT(t->tls_verify, 0);
+    CHECK_EQ_STR(t->ca_file, TEST_CONF_EXAMPLE);
+    CHECK_EQ_INT(t->max_connections, 16);
+    /* The defaults. */
+    t = &cf.targets[1];
+    CHECK_EQ_INT(t->https, 0);
+    CHECK_EQ_STR(t->host, "127.0.0.1");
+    CHECK_EQ_INT(t->port, 80);
+    CHECK_EQ_STR(t->region, "us-east-1");
+    CHECK_EQ_INT(t->tls_verify, 1);
+    CHECK(t->ca_file == NULL);
+    CHECK_EQ_INT(t->max_connections, 8);
+    t = &cf.targets[2];
+    CHECK_EQ_STR(t->host, "::1");
+    CHECK_EQ_INT(t->port, 1);
+
+    /* The first target whose buckets name it, or "*". */
+    CHECK(gw_conf_target_for_bucket(&cf, "bk3", 3) == &cf.targets[0]);
+    CHECK(gw_conf_target_for_bucket(&cf, "bk3x", 3) == &cf.targets[0]);
+    CHECK(gw_conf_target_for_bucket(&cf, "bk2", 3) == &cf.targets[1]);
+    CHECK(gw_conf_target_for_bucket(&cf, "z-1", 3) == &cf.targets[1]);
+
+    /* Listed without the secret key. */
+    fp = open_memstream(&out, &len);
+    CHECK(fp != NULL);
+    gw_conf_print_summary(&cf, fp);
+    fclose(fp);
+    CHECK(strstr(out, "replication target remote: "
+                      "https://Replica.Example.com:9443/, access key AK1, "
+                      "buckets bk1 bk2.x bk3\n") != NULL);
+    CHECK(strstr(out, "SK1") == NULL);
+    free(out);
+    gw_conf_free(&cf);
+    CHECK_EQ_INT(cf.ntargets, 0);
+    CHECK(cf.targets == NULL);
+
+    /* Without "*", a bucket no target names has none; a block with the
+     * name of an earlier one (here from -g) replaces it. */
+    CHECK_LOAD_OK(&cf,
+        "replication_target a { endpoint https://a.test; access_key A;"
+        " secret_key S; buckets xx1 xx2; }\n"
+        "replication_target b { endpoint https://b.test; access_key B;"
+        " secret_key S; buckets xx3; }\n",
+        "replication_target a { endpoint https://c.test:8443; access_key C;"
+        " secret_key S; buckets xx4; }");
+    CHECK_EQ_INT(cf.ntargets, 2);
+    CHECK_EQ_STR(cf.targets[0].host, "c.test");
+    CHECK_EQ_INT(cf.targets[0].port, 8443);
+    CHECK(gw_conf_target_for_bucket(&cf, "xx1", 3) == NULL);
+    CHECK(gw_conf_target_for_bucket(&cf, "xx4", 3) == &cf.targets[0]);
+    CHECK(gw_conf_target_for_bucket(&cf, "xx3", 3) == &cf.targets[1]);
+    CHECK(gw_conf_target_for_bucket(&cf, "nope", 4) == NULL);
+    gw_conf_free(&cf);
+
+    /* The embedded default has none. */
+    CHECK_EQ_INT(gw_conf_load(&cf, NULL, NULL, NULL, 0), GW_OK);
+    CHECK_EQ_INT(cf.ntargets, 0);
+    CHECK(gw_conf_target_for_bucket(&cf, "any", 3) == NULL);
+    gw_conf_free(&cf);
+}
+
+#define TARGET_OK  "endpoint https://r.test; access_key A; secret_key S; " \
+                   "buckets *;"
+
+TEST(conf_replication_target_errors)
+{
+    gw_conf_t  cf;
+
+    CHECK_LOAD_ERR("\nreplication_target r {\n access_key A; secret_key S;"
+                   " buckets *;\n}", ":2: replication_target \"r\" has no "
+                   "\"endpoint\"");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test; "
+                   "secret_key S; buckets *; }", ":1: replication_target "
+                   "\"r\" has no \"access_key\"");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test; "
+                   "access_key A; buckets *; }", ":1: replication_target "
+                   "\"r\" has no \"secret_key\"");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test; "
+                   "access_key A; secret_key 'hidden-secret'; }",
+                   ":1: replication_target \"r\" has no \"buckets\"");
+
+    /* endpoint */
+    CHECK_LOAD_ERR("\n\nreplication_target r {\n endpoint ftp://x;\n}",
+                   ":4: invalid endpoint \"ftp://x\" in \"endpoint\" "
+                   "(expected http://HOST[:PORT] or https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://; }",
+                   ":1: invalid endpoint \"https://\" in \"endpoint\" "
+                   "(expected http://HOST[:PORT] or https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint r.test:9000; }",
+                   ":1: invalid endpoint \"r.test:9000\" in \"endpoint\" "
+                   "(expected http://HOST[:PORT] or https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test/bucket; }",
+                   ":1: invalid endpoint \"https://r.test/bucket\" in "
+                   "\"endpoint\" (expected http://HOST[:PORT] or "
+                   "https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint http://-r.test; }",
+                   ":1: invalid endpoint \"http://-r.test\" in \"endpoint\" "
+                   "(expected http://HOST[:PORT] or https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://[zz]:1; }",
+                   ":1: invalid endpoint \"https://[zz]:1\" in \"endpoint\" "
+                   "(expected http://HOST[:PORT] or https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://u@r.test; }",
+                   ":1: invalid endpoint \"https://u@r.test\" in "
+                   "\"endpoint\" (expected http://HOST[:PORT] or "
+                   "https://HOST[:PORT])");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test:0; }",
+                   ":1: invalid port \"0\" in \"endpoint\"");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test:65536; }",
+                   ":1: invalid port \"65536\" in \"endpoint\"");
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test:; }",
+                   ":1: invalid port \"\" in \"endpoint\"");
+
+    /* buckets */
+    CHECK_LOAD_ERR("replication_target r { buckets ok-name Bad_Name; }",
+                   ":1: invalid bucket name \"Bad_Name\" in \"buckets\" (use "
+                   "lowercase letters, digits, \".\" and \"-\", or \"*\")");
+    CHECK_LOAD_ERR("replication_target r { buckets ab; }",
+                   ":1: invalid bucket name \"ab\" in \"buckets\" (3 to 63 "
+                   "characters, or \"*\")");
+    CHECK_LOAD_ERR("replication_target r { buckets; }",
+                   ":1: invalid number of arguments in \"buckets\" "
+                   "directive");
+    CHECK_LOAD_ERR("replication_target r { buckets a01 a02 a03 a04 a05 a06 "
+                   "a07 a08 a09; }", ":1: invalid number of arguments in "
+                   "\"buckets\" directive");
+
+    /* TLS settings need TLS. */
+    CHECK_LOAD_ERR("replication_target r {\n endpoint http://r.test;\n"
+                   " tls_verify on;\n access_key A; secret_key S;"
+                   " buckets *;\n}", ":3: \"tls_verify\" needs an https:// "
+                   "endpoint in replication_target \"r\"");
+    CHECK_LOAD_ERR("replication_target r {\n endpoint http://r.test;\n"
+                   " access_key A; secret_key S; buckets *;\n ca_file "
+                   TEST_CONF_EXAMPLE ";\n}", ":4: \"ca_file\" needs an "
+                   "https:// endpoint in replication_target \"r\"");
+    CHECK_LOAD_ERR("replication_target r {\n ca_file /nonexistent/ca.pem;\n}",
+                   ":2: cannot read \"ca_file\" \"/nonexistent/ca.pem\": No "
+                   "such file or directory");
+    CHECK_LOAD_ERR("replication_target r { tls_verify maybe; }",
+                   ":1: invalid value \"maybe\" in \"tls_verify\", it must be "
+                   "\"on\" or \"off\"");
+    CHECK_LOAD_ERR("replication_target r { max_connections 0; }",
+                   ":1: number \"0\" in \"max_connections\" is out of range "
+                   "(1..1024)");
+    CHECK_LOAD_ERR("replication_target r { max_connections 1025; }",
+                   ":1: number \"1025\" in \"max_connections\" is out of "
+                   "range (1..1024)");
+    CHECK_LOAD_ERR("replication_target r { region 'eu west'; }",
+                   ":1: invalid value \"eu west\" in \"region\" (use letters, "
+                   "digits, \"-\" and \"_\")");
+
+    /* Where directives may appear. */
+    CHECK_LOAD_ERR("endpoint https://r.test;", ":1: \"endpoint\" directive "
+                   "is not allowed here");
+    CHECK_LOAD_ERR("buckets *;", ":1: \"buckets\" directive is not allowed "
+                   "here");
+    CHECK_LOAD_ERR("user u { access_key A; secret_key S; buckets *; }",
+                   ":1: \"buckets\" directive is not allowed here");
+    CHECK_LOAD_ERR("replication_target r { user u { } }", ":1: \"user\" "
+                   "directive is not allowed here");
+    CHECK_LOAD_ERR("replication_target r { email a@b.c; }", ":1: \"email\" "
+                   "directive is not allowed here");
+    CHECK_LOAD_ERR("replication_target r;", ":1: directive "
+                   "\"replication_target\" has no opening \"{\"");
+    CHECK_LOAD_ERR("replication_target { " TARGET_OK " }", ":1: invalid "
+                   "number of arguments in \"replication_target\" directive");
+    CHECK_LOAD_ERR("replication_target 'a b' { " TARGET_OK " }",
+                   ":1: invalid target name \"a b\" in \"replication_target\" "
+                   "(use printable ASCII without spaces)");
+    CHECK_LOAD_ERR("replication_target r {\n " TARGET_OK "\n\n",
+                   ":4: unexpected end of file, expecting \"}\"");
+
+    /* A secret key never shows in an error. */
+    CHECK_LOAD_ERR("replication_target r { endpoint https://r.test; "
+                   "access_key A; secret_key 'top\tsecret'; buckets *; }",
+                   ":1: invalid character in \"secret_key\" (control "
+                   "characters are not allowed)");
+    CHECK_EQ_INT(test_conf_load(&cf, "replication_target r { endpoint "
+                                "https://r.test; secret_key "
+                                "'hidden-secret'; buckets *; }", NULL),
+                 GW_EINVAL);
+    CHECK(strstr(test_conf_err, "hidden-secret") == NULL);
+    CHECK_EQ_INT(cf.ntargets, 0);
+    gw_conf_free(&cf);
+}

@@ -29,6 +29,8 @@
     TEST_ENTRY(conf_summary)                                                \
     TEST_ENTRY(conf_garbage)                                                \
     TEST_ENTRY(conf_accounts_and_proxies)                                   \
+    TEST_ENTRY(conf_replication_targets)                                    \
+    TEST_ENTRY(conf_replication_target_errors)                              \
     /* s3/sigv4 */                                                          \
     TEST_ENTRY(sigv4_example_get_object)                                    \
     TEST_ENTRY(sigv4_sign_example)                                          \
@@ -136,6 +138,17 @@
     TEST_ENTRY(store_object_generation)                                     \
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_map_growth)                                            \
+    /* s3/replication */                                                    \
+    TEST_ENTRY(repl_parse_v2)                                               \
+    TEST_ENTRY(repl_parse_v1)                                               \
+    TEST_ENTRY(repl_generated_ids)                                          \
+    TEST_ENTRY(repl_parse_malformed)                                        \
+    TEST_ENTRY(repl_parse_invalid)                                          \
+    TEST_ENTRY(repl_parse_limits)                                           \
+    TEST_ENTRY(repl_parse_unsupported)                                      \
+    TEST_ENTRY(repl_encode_decode)                                          \
+    TEST_ENTRY(repl_xml)                                                    \
+    TEST_ENTRY(repl_match)                                                  \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \

@@ -6,6 +6,7 @@
  *     store_object_put, or the caller's p->commit) -> answer once durable */
 #include "s3/put.h"
 #include "s3/cond.h"
+#include "s3/record.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -73,6 +74,13 @@ s3_put_commit(s3_put_t *p)
         p->commit(p);
         return;
     }
+    if (s3_record_repl(r, r->bucket, p->obj.key, p->obj.tags, p->obj.ntags, 0,
+                       &p->repl) != S3_ERR_NONE)
+    {
+        s3_put_committed(p, GW_ERROR);   /* logged: answered 500 */
+        return;
+    }
+    p->obj.repl = &p->repl;
     store_object_put(r->ctx->store, r->bucket, &p->obj, &p->cond,
                      s3_put_committed, p);
 }

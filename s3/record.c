@@ -1,5 +1,6 @@
 /* s3/record.c: record writes several operations share (see s3/record.h). */
 #include "s3/record.h"
+#include "s3/replication.h"
 #include "core/log.h"
 
 /* ==== rewriting a record in place (tags, ACL) ====
@@ -155,3 +156,49 @@ s3_bucket_conf_put(s3_req_t *r, const char *kind, gw_str_t val, int status)
                     c);
 }
 
+/* ==== what a change must reach (bucket replication) ==== */
+
+int
+s3_record_repl(s3_req_t *r, const char *bucket, gw_str_t key,
+               const gw_kv_t *tags, size_t ntags, int del, store_repl_t *out)
+{
+    const s3_repl_rule_t  *rules[16], *rule;
+    s3_repl_conf_t        *conf;
+    const char           **dests;
+    gw_str_t               doc;
+    size_t                 i, n;
+    int                    rc;
+
+    out->dests = NULL;
+    out->ndests = 0;
+    rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_REPLICATION,
+                         r->pool, &doc);
+    if (rc == GW_ENOTFOUND) {
+        return S3_ERR_NONE;
+    }
+    if (rc != GW_OK
+        || s3_replication_decode(r->pool, doc.base, doc.len, &conf) != GW_OK)
+    {
+        gw_log(GW_LOG_ERR, r->http->peer, rc != GW_OK ? rc : GW_ECORRUPT,
+               "reading the replication rules of \"%s\" failed", bucket);
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    if (del) {
+        n = s3_replication_match_delete(conf, key, NULL, 0, &rule) ? 1 : 0;
+        rules[0] = rule;
+    } else {
+        n = s3_replication_match_all(conf, key, tags, ntags, rules,
+                                     GW_NELEMS(rules));
+    }
+    if (n == 0) {
+        return S3_ERR_NONE;
+    }
+    dests = gw_pool_alloc(r->pool, n * sizeof(*dests));
+    for (i = 0; i < n; i++) {
+        dests[i] = gw_pool_strndup(r->pool, rules[i]->dest_bucket.base,
+                                   rules[i]->dest_bucket.len);
+    }
+    out->dests = dests;
+    out->ndests = n;
+    return S3_ERR_NONE;
+}

@@ -19,4 +19,14 @@ int s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
 void s3_bucket_conf_put(s3_req_t *r, const char *kind, gw_str_t val,
                         int status);
 
+/* The destinations a change of (bucket, key) must reach under the
+ * bucket's replication rules, into *out (its names in r->pool; ndests 0
+ * when none): for a write, every destination whose highest-priority
+ * matching rule takes an object with these tags; for a delete (tags
+ * unused), the one rule that decides, when it replicates deletes.
+ * S3_ERR_NONE or InternalError (a configuration that does not decode). */
+int s3_record_repl(s3_req_t *r, const char *bucket, gw_str_t key,
+                   const gw_kv_t *tags, size_t ntags, int del,
+                   store_repl_t *out);
+
 #endif

@@ -575,6 +575,10 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         rc = store_upload_drop(st, txn, op->key);
     }
     if (rc == GW_OK) {
+        rc = store__outbox_add(st, txn, u->bucket, u->tmpl->key, &c->repl,
+                               STORE_REPL_PUT);
+    }
+    if (rc == GW_OK) {
         c->result.size = obj.size;
         memcpy(c->result.md5, obj.md5, 16);
         c->result.nparts = obj.nparts;

@@ -397,6 +397,8 @@ typedef struct store_complete_s {
     uint8_t          want_alg;     /* the object's checksum, when given */
     unsigned char    want[32];
     store_cond_t     cond;
+    store_repl_t     repl;         /* replication destinations (borrowed
+                                    * until done), or none */
     /* Results (set by the commit). */
     int              reason;       /* STORE_COMPLETE_* when done gets GW_EINVAL */
     uint32_t         bad_part;

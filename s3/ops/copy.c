@@ -17,6 +17,7 @@
 #include "s3/auth/tags.h"
 #include "s3/cond.h"
 #include "s3/put.h"
+#include "s3/record.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -38,6 +39,7 @@ typedef struct s3_copy_s {
     store_object_t  *src;       /* owns the pinned chunk list */
     store_object_t   obj;       /* borrows from src and r->pool */
     store_cond_t     cond;
+    store_repl_t     repl;
 } s3_copy_t;
 
 
@@ -280,6 +282,11 @@ s3_copy_object(s3_req_t *r)
         c->cond.has_generation = 1;
         c->cond.generation = src->generation;
     }
+    rc = s3_record_repl(r, r->bucket, o->key, o->tags, o->ntags, 0, &c->repl);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    o->repl = &c->repl;
     store_pin(r->ctx->store, src->chunks, src->nchunks);
     http_req_hold(r->http);
     store_object_put(r->ctx->store, r->bucket, o, &c->cond, s3_copy_committed,

@@ -12,6 +12,7 @@
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/payload.h"
+#include "s3/record.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -40,6 +41,7 @@ typedef struct {
     gw_str_t      version;      /* copy on the pool; base NULL when none */
     const char   *code;         /* per-key <Error> Code, NULL: deleted */
     const char   *message;
+    store_repl_t  repl;         /* where the delete must be copied */
 } s3_delete_obj_t;
 
 struct s3_delete_s {
@@ -309,10 +311,18 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
             d->objs[i].code = "AccessDenied";
             d->objs[i].message = "Access Denied";
         }
+        if (d->objs[i].code == NULL
+            && s3_record_repl(r, r->bucket, d->objs[i].key, NULL, 0, 1,
+                              &d->objs[i].repl) != S3_ERR_NONE)
+        {
+            d->objs[i].code = "InternalError";
+            d->objs[i].message = "We encountered an internal error.";
+        }
         if (d->objs[i].code == NULL) {
             d->pending++;
-            store_object_delete(r->ctx->store, r->bucket, d->objs[i].key,
-                                s3_delete_done, &d->objs[i]);
+            store_object_delete_repl(r->ctx->store, r->bucket, d->objs[i].key,
+                                     &d->objs[i].repl, s3_delete_done,
+                                     &d->objs[i]);
         }
     }
     s3_delete_settle(d);

@@ -8,6 +8,7 @@
 #include "s3/auth/access.h"
 #include "s3/cond.h"
 #include "s3/put.h"
+#include "s3/record.h"
 #include "s3/uri.h"
 #include "core/log.h"
 
@@ -807,7 +808,12 @@ s3_mp_complete(s3_req_t *r)
     m = gw_pool_calloc(r->pool, sizeof(*m));
     m->r = r;
     memcpy(m->id, u->id, sizeof(m->id));
+    rc = s3_record_repl(r, r->bucket, r->key, u->tmpl->tags, u->tmpl->ntags, 0,
+                        &m->c.repl);
     store_upload_free(u);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
     gw_pool_cleanup_add(r->pool, s3_mp_complete_free, m);
     if ((v = s3_header(r, "if-none-match")) != NULL) {
         if (!gw_str_eq_lit(*v, "*")) {

@@ -8,6 +8,7 @@
 #include "s3/auth/access.h"
 #include "s3/cond.h"
 #include "s3/put.h"
+#include "s3/record.h"
 #include "core/log.h"
 #include "http/range.h"
 
@@ -409,12 +410,19 @@ s3_object_deleted(void *ud, int rc)
 static int
 s3_object_delete(s3_req_t *r)
 {
-    int  rc = s3_object_bucket(r);
+    store_repl_t  *repl;
+    int            rc = s3_object_bucket(r);
 
     if (rc != S3_ERR_NONE) {
         return rc;
     }
+    repl = gw_pool_alloc(r->pool, sizeof(*repl));
+    rc = s3_record_repl(r, r->bucket, r->key, NULL, 0, 1, repl);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
     http_req_hold(r->http);
-    store_object_delete(r->ctx->store, r->bucket, r->key, s3_object_deleted, r);
+    store_object_delete_repl(r->ctx->store, r->bucket, r->key, repl,
+                             s3_object_deleted, r);
     return GW_DONE;
 }

@@ -5,11 +5,11 @@
 CC       ?= cc
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
-PKGS     := libuv lmdb libcrypto expat jansson
+PKGS     := libuv lmdb libssl libcrypto expat jansson
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
                -Wno-unused-parameter -I. -I$(LLHTTP_INC) -DLLHTTP_STRICT_MODE=1 -g
-LIBS     := -luv -llmdb -lcrypto -lexpat -ljansson -lpthread
+LIBS     := -luv -llmdb -lssl -lcrypto -lexpat -ljansson -lpthread
 
 BUILD    ?= build
 ifeq ($(SANITIZE),1)

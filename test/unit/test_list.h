@@ -153,4 +153,29 @@
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \
     TEST_ENTRY(access_absent_aws_keys)                                      \
+    /* http/client */                                                       \
+    TEST_ENTRY(client_get_content_length)                                   \
+    TEST_ENTRY(client_get_chunked)                                          \
+    TEST_ENTRY(client_keepalive_reuse)                                      \
+    TEST_ENTRY(client_connection_cap)                                       \
+    TEST_ENTRY(client_upload_64m_stream)                                    \
+    TEST_ENTRY(client_upload_async_producer)                                \
+    TEST_ENTRY(client_download_64m_paused)                                  \
+    TEST_ENTRY(client_server_closes_mid_response)                           \
+    TEST_ENTRY(client_connect_refused)                                      \
+    TEST_ENTRY(client_response_timeout)                                     \
+    TEST_ENTRY(client_head)                                                 \
+    TEST_ENTRY(client_expect_continue_rejected)                             \
+    TEST_ENTRY(client_expect_continue_accepted)                             \
+    TEST_ENTRY(client_expect_continue_timeout)                              \
+    TEST_ENTRY(client_retry_stale_keepalive)                                \
+    TEST_ENTRY(client_cancel_and_close)                                     \
+    TEST_ENTRY(client_resolve_localhost)                                    \
+    TEST_ENTRY(client_refuses_bad_input)                                    \
+    TEST_ENTRY(client_parse_response)                                       \
+    TEST_ENTRY(client_tls_verify_fails_without_ca)                          \
+    TEST_ENTRY(client_tls_verify_ok_with_ca)                                \
+    TEST_ENTRY(client_tls_hostname_mismatch)                                \
+    TEST_ENTRY(client_tls_no_verify)                                        \
+    TEST_ENTRY(client_tls_streams)                                          \
     /* end */

@@ -20,7 +20,7 @@ else
 OPT      := -O2
 endif
 
-SRC      := $(wildcard core/*.c http/*.c s3/*.c s3/auth/*.c s3/ops/*.c store/*.c)
+SRC      := $(wildcard core/*.c http/*.c s3/*.c s3/auth/*.c s3/ops/*.c s3/bg/*.c store/*.c)
 LIB_SRC  := $(filter-out core/main.c,$(SRC))
 OBJ      := $(patsubst %.c,$(BUILD)/%.o,$(SRC))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/conf_default.o \

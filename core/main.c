@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "http/conn.h"
 #include "s3/s3.h"
+#include "s3/bg/replicate.h"
 #include "store/store.h"
 
 #include <signal.h>
@@ -21,6 +22,7 @@ typedef struct gw_main_s {
     http_server_t    *srv;
     store_t          *store;
     s3_ctx_t          ctx;
+    s3_repl_t        *repl;
     uv_signal_t       sig_term, sig_int, sig_hup;
     const char       *conf_path, *extra;   /* what SIGHUP reads again */
     uv_timer_t        shutdown_timer;
@@ -62,12 +64,22 @@ gw_store_closed(store_t *st)
 }
 
 static void
+gw_repl_stopped(void *ud)
+{
+    GW_UNUSED(ud);
+    gw_main.repl = NULL;
+    gw_log(GW_LOG_NOTICE, NULL, 0, "all connections closed; flushing the index");
+    store_close(gw_main.store, gw_store_closed);
+}
+
+static void
 gw_http_stopped(http_server_t *s)
 {
     GW_UNUSED(s);
     uv_timer_stop(&gw_main.shutdown_timer);
-    gw_log(GW_LOG_NOTICE, NULL, 0, "all connections closed; flushing the index");
-    store_close(gw_main.store, gw_store_closed);
+    /* What the pusher has in flight stays in the outbox for the next
+     * start. */
+    s3_repl_stop(gw_main.repl, gw_repl_stopped, NULL);
 }
 
 static void
@@ -184,6 +196,10 @@ main(int argc, char **argv)
     gw_main.ctx.cf = &gw_main.cf;
     gw_main.ctx.store = gw_main.store;
     gw_main.ctx.loop = gw_main.loop;
+    if (s3_repl_start(&gw_main.ctx, &gw_main.repl) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot start the replication pusher\n");
+        return 1;
+    }
     gw_main.limits.max_header_size = gw_main.cf.max_header_size;
     gw_main.limits.max_headers = gw_main.cf.max_headers;
     gw_main.limits.max_url = gw_main.cf.max_url;

@@ -6,6 +6,8 @@
 #   floor 6  core/main.c      the program: wires every layer together
 #   floor 5  s3/routes.c, s3/s3.h   the route table, the entry point
 #   floor 4  s3/ops/          one file per family of S3 operations
+#            s3/bg/           background work (the replication pusher),
+#                             beside the operations, never calling them
 #   floor 3  s3/auth/         signatures, access decision, policies, ACLs
 #   floor 2  s3/ (its files)  request plumbing
 #   floor 1  http/, store/    rooms side by side: neither knows the other
@@ -36,7 +38,7 @@ floor() {
     case "$1" in
     core/main.c)                echo 6 ;;
     s3/routes.c|s3/s3.h)        echo 5 ;;
-    s3/ops/*)                   echo 4 ;;
+    s3/ops/*|s3/bg/*)           echo 4 ;;
     s3/auth/*)                  echo 3 ;;
     s3/*)                       echo 2 ;;
     http/*|store/*)             echo 1 ;;

@@ -4,8 +4,9 @@ S3 gives, sent through boto3; the digest S3 requires on the body; who may
 read and change a configuration (the owner, or whom a bucket policy
 grants s3:Get/PutReplicationConfiguration); destinations served by a
 replication_target of the server's configuration; a configuration across
-a restart and after its bucket is deleted; the AWS CLI v1. Nothing is
-replicated yet, and the buckets need no versioning (s3gw has none)."""
+a restart and after its bucket is deleted; the AWS CLI v1. The buckets
+need no versioning (s3gw has none). What replication does with it is
+test_replication.py's."""
 
 import base64
 import hashlib

@@ -1,0 +1,761 @@
+/* s3/bg/replicate.c: the replication pusher (see replicate.h).
+ *
+ *   timer tick -> store_outbox_next (due entries, in order, not in flight)
+ *     PUT:    store_object_get + store_pin -> signed PUT, the body read from
+ *             the chunk files on the thread pool as the socket drains
+ *             (or a metadata copy into a bucket of this server)
+ *     DELETE: signed DELETE
+ *   answer -> store_outbox_done | store_outbox_retry (backoff or failed) */
+#include "s3/bg/replicate.h"
+#include "s3/auth/sigv4.h"
+#include "s3/uri.h"
+#include "core/log.h"
+#include "http/client.h"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S3_REPL_BUF      (64 * 1024)
+#define S3_REPL_HDRS     64
+#define S3_REPL_ERR_MAX  4096         /* bytes of an error body kept */
+
+typedef struct s3_repl_job_s  s3_repl_job_t;
+
+struct s3_repl_s {
+    s3_ctx_t          *ctx;
+    uv_timer_t         timer;
+    http_client_t    **clients;       /* one per cf->targets[i] */
+    size_t             nclients;
+    s3_repl_job_t     *jobs[S3_REPL_INFLIGHT];
+    size_t             njobs;
+    int                stopping;
+    int                timer_closed;
+    void             (*done)(void *ud);
+    void              *done_ud;
+};
+
+struct s3_repl_job_s {
+    s3_repl_t               *p;
+    store_outbox_entry_t     e;
+    store_object_t          *obj;      /* PUT: the object now; its chunks
+                                        * stay pinned until the job ends */
+    const gw_conf_target_t  *t;
+    http_client_t           *client;
+    http_client_req_t       *req;
+    gw_pool_t               *pool;     /* headers, target, error text */
+    /* The body, from the chunk files. */
+    size_t                   ci;       /* the chunk being read */
+    uint64_t                 coff;     /* bytes of it read */
+    int                      fd;
+    uv_fs_t                  fs;
+    int                      fs_busy;  /* a thread-pool read or open runs */
+    char                    *buf;
+    size_t                   blen, bpos;
+    int                      io_error;
+    /* The answer. */
+    int                      status;
+    char                    *errbody;
+    size_t                   errlen;
+    int                      settled;
+};
+
+static void s3_repl_tick(uv_timer_t *t);
+static void s3_repl_job_end(s3_repl_job_t *j);
+static void s3_repl_settled_local(void *ud, int rc);
+
+static int64_t
+s3_repl_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ==== settling an entry ==== */
+
+static void
+s3_repl_settled(void *ud, int rc)
+{
+    s3_repl_job_t  *j = ud;
+
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, NULL, rc, "replication: settling the outbox entry "
+               "of \"%s\" failed", j->e.bucket);
+    }
+    j->settled = 1;
+    s3_repl_job_end(j);
+}
+
+/* retry: 0 done, 1 try again later, 2 give up (reason in why). */
+static void
+s3_repl_settle(s3_repl_job_t *j, int retry, const char *why)
+{
+    int64_t  delay;
+
+    if (retry == 0) {
+        gw_log(GW_LOG_DEBUG, NULL, 0, "replication: %s/%.*s -> %s done",
+               j->e.bucket, (int) j->e.key.len, j->e.key.base, j->e.dest);
+        store_outbox_done(j->p->ctx->store, &j->e, s3_repl_settled, j);
+        return;
+    }
+    j->e.attempts++;
+    snprintf(j->e.error, sizeof(j->e.error), "%s", why);
+    if (retry == 2) {
+        j->e.failed = 1;
+    } else {
+        delay = S3_REPL_BACKOFF_MS << GW_MIN(j->e.attempts - 1, 16);
+        delay = GW_MIN(delay, S3_REPL_BACKOFF_MAX);
+        /* Jitter, so that entries of one outage do not retry in step. */
+        delay = delay / 2 + (int64_t) (((uint64_t) rand() << 16 ^ (uint64_t) rand())
+                                       % (uint64_t) (delay / 2 + 1));
+        j->e.next_try_ms = s3_repl_now_ms() + delay;
+    }
+    gw_log(retry == 2 ? GW_LOG_ERR : GW_LOG_WARN, NULL, 0, "replication: "
+           "%s/%.*s -> %s %s (attempt %u): %s", j->e.bucket,
+           (int) j->e.key.len, j->e.key.base, j->e.dest,
+           retry == 2 ? "failed" : "will be retried", j->e.attempts, why);
+    store_outbox_retry(j->p->ctx->store, &j->e, s3_repl_settled, j);
+}
+
+/* ==== the job's end ==== */
+
+static void
+s3_repl_job_free(s3_repl_job_t *j)
+{
+    s3_repl_t  *p = j->p;
+    size_t      i;
+
+    for (i = 0; i < p->njobs; i++) {
+        if (p->jobs[i] == j) {
+            p->jobs[i] = p->jobs[--p->njobs];
+            break;
+        }
+    }
+    if (j->obj != NULL) {
+        store_unpin(p->ctx->store, j->obj->chunks, j->obj->nchunks);
+        store_object_free(j->obj);
+    }
+    if (j->fd >= 0) {
+        close(j->fd);
+    }
+    store_outbox_entry_free(&j->e);
+    gw_pool_destroy(j->pool);
+    gw_free(j->buf);
+    gw_free(j);
+}
+
+static void s3_repl_maybe_stopped(s3_repl_t *p);
+
+/* Frees the job once nothing of it runs any more: the request, a chunk
+ * read on the thread pool, the store's settling. */
+static void
+s3_repl_job_end(s3_repl_job_t *j)
+{
+    s3_repl_t  *p = j->p;
+
+    if (j->req != NULL || j->fs_busy || !j->settled) {
+        return;
+    }
+    s3_repl_job_free(j);
+    s3_repl_maybe_stopped(p);
+}
+
+/* ==== the request body, from the chunk files ==== */
+
+static void s3_repl_read_next(s3_repl_job_t *j);
+
+static void
+s3_repl_read_done(uv_fs_t *fs)
+{
+    s3_repl_job_t  *j = fs->data;
+    ssize_t         n = fs->result;
+
+    uv_fs_req_cleanup(fs);
+    j->fs_busy = 0;
+    if (j->req == NULL) {                 /* the request ended meanwhile */
+        s3_repl_job_end(j);
+        return;
+    }
+    if (n <= 0) {
+        j->io_error = n < 0 ? (int) n : GW_ECORRUPT;   /* a short chunk */
+    } else {
+        j->blen = (size_t) n;
+        j->bpos = 0;
+        j->coff += (uint64_t) n;
+    }
+    http_client_resume(j->req);
+}
+
+static void
+s3_repl_open_done(uv_fs_t *fs)
+{
+    s3_repl_job_t  *j = fs->data;
+    ssize_t         fd = fs->result;
+
+    uv_fs_req_cleanup(fs);
+    j->fs_busy = 0;
+    if (fd < 0) {
+        j->io_error = (int) fd;
+    } else {
+        j->fd = (int) fd;
+    }
+    if (j->req == NULL) {
+        s3_repl_job_end(j);
+        return;
+    }
+    if (j->fd >= 0) {
+        s3_repl_read_next(j);
+    } else {
+        http_client_resume(j->req);
+    }
+}
+
+/* Starts the next read (or the open of the next chunk file) on the thread
+ * pool; its callback resumes the request. */
+static void
+s3_repl_read_next(s3_repl_job_t *j)
+{
+    const store_chunk_ref_t  *c = &j->obj->chunks[j->ci];
+    char                      path[4096];
+    uv_buf_t                  b;
+    int                       rc;
+
+    if (j->fd < 0) {
+        store_chunk_path(j->p->ctx->store, c->sha, path, sizeof(path));
+        j->fs.data = j;
+        rc = uv_fs_open(j->p->ctx->loop, &j->fs, path, O_RDONLY | O_CLOEXEC, 0,
+                        s3_repl_open_done);
+    } else {
+        b = uv_buf_init(j->buf, (unsigned) GW_MIN((uint64_t) S3_REPL_BUF,
+                                                  c->len - j->coff));
+        j->fs.data = j;
+        rc = uv_fs_read(j->p->ctx->loop, &j->fs, j->fd, &b, 1,
+                        (int64_t) j->coff, s3_repl_read_done);
+    }
+    if (rc != 0) {
+        j->io_error = rc;
+        return;
+    }
+    j->fs_busy = 1;
+}
+
+static int
+s3_repl_produce(http_client_req_t *r, char *buf, size_t cap, size_t *len)
+{
+    s3_repl_job_t  *j = http_client_req_data(r);
+    size_t          n;
+
+    *len = 0;
+    if (j->io_error != 0) {
+        return j->io_error;
+    }
+    if (j->obj->nchunks == 0) {                       /* stored inline */
+        n = GW_MIN(cap, j->obj->inline_data.len - j->bpos);
+        memcpy(buf, j->obj->inline_data.base + j->bpos, n);
+        j->bpos += n;
+        *len = n;
+        return j->bpos == j->obj->inline_data.len ? GW_DONE : GW_OK;
+    }
+    while (j->bpos == j->blen) {
+        if (j->fs_busy) {
+            return GW_AGAIN;
+        }
+        if (j->fd >= 0 && j->coff == j->obj->chunks[j->ci].len) {
+            close(j->fd);             /* this chunk is sent: the next one */
+            j->fd = -1;
+            j->coff = 0;
+            if (++j->ci == j->obj->nchunks) {
+                return GW_DONE;
+            }
+        }
+        s3_repl_read_next(j);
+        if (j->io_error != 0) {
+            return j->io_error;
+        }
+    }
+    n = GW_MIN(cap, j->blen - j->bpos);
+    memcpy(buf, j->buf + j->bpos, n);
+    j->bpos += n;
+    *len = n;
+    return GW_OK;
+}
+
+/* ==== the answer ==== */
+
+static int
+s3_repl_response(http_client_req_t *r, const http_client_resp_t *resp)
+{
+    s3_repl_job_t  *j = http_client_req_data(r);
+
+    j->status = resp->status;
+    return GW_OK;
+}
+
+static int
+s3_repl_body(http_client_req_t *r, const char *at, size_t len)
+{
+    s3_repl_job_t  *j = http_client_req_data(r);
+    size_t          n;
+
+    if (j->status >= 300) {       /* keep the start of an error document */
+        if (j->errbody == NULL) {
+            j->errbody = gw_pool_alloc(j->pool, S3_REPL_ERR_MAX + 1);
+        }
+        n = GW_MIN(len, S3_REPL_ERR_MAX - j->errlen);
+        memcpy(j->errbody + j->errlen, at, n);
+        j->errlen += n;
+        j->errbody[j->errlen] = '\0';
+    }
+    return GW_OK;
+}
+
+/* The S3 error code of the error document, or "". */
+static const char *
+s3_repl_error_code(s3_repl_job_t *j)
+{
+    const char  *a, *b;
+
+    if (j->errbody == NULL || (a = strstr(j->errbody, "<Code>")) == NULL
+        || (b = strstr(a, "</Code>")) == NULL)
+    {
+        return "";
+    }
+    return gw_pool_strndup(j->pool, a + 6, (size_t) (b - a - 6));
+}
+
+static void
+s3_repl_request_done(http_client_req_t *r, int rc)
+{
+    s3_repl_job_t  *j = http_client_req_data(r);
+    char           *why;
+
+    j->req = NULL;
+    if (j->p->stopping && rc == UV_ECANCELED) {
+        j->settled = 1;                 /* the outbox keeps it as it was */
+        s3_repl_job_end(j);
+        return;
+    }
+    if (rc != 0) {
+        why = gw_pool_sprintf(j->pool, "%s", j->io_error
+                              ? gw_strerror(j->io_error)
+                              : http_client_req_error(r));
+        s3_repl_settle(j, 1, why);
+        return;
+    }
+    if (j->status >= 200 && j->status < 300) {
+        s3_repl_settle(j, 0, NULL);
+        return;
+    }
+    why = gw_pool_sprintf(j->pool, "%s answered %d %s", j->t->name,
+                          j->status, s3_repl_error_code(j));
+    if (j->status == 404 && j->e.change == STORE_REPL_DELETE) {
+        s3_repl_settle(j, 0, NULL);     /* already gone there */
+    } else if (j->status >= 500 || j->status == 429 || j->status == 408) {
+        s3_repl_settle(j, 1, why);
+    } else {
+        s3_repl_settle(j, 2, why);      /* 403, NoSuchBucket...: not by
+                                         * waiting; retried once fixed */
+    }
+}
+
+/* ==== building a request ==== */
+
+typedef struct {
+    gw_kv_t   h[S3_REPL_HDRS];
+    size_t    n;
+} s3_repl_hdrs_t;
+
+static void
+s3_repl_hdr(s3_repl_job_t *j, s3_repl_hdrs_t *hs, const char *name,
+            gw_str_t value)
+{
+    char    *lc;
+    size_t   i, len = strlen(name);
+
+    if (hs->n == S3_REPL_HDRS || value.base == NULL) {
+        return;
+    }
+    lc = gw_pool_alloc(j->pool, len + 1);
+    for (i = 0; i < len; i++) {
+        lc[i] = (char) gw_ascii_lower(name[i]);
+    }
+    lc[len] = '\0';
+    hs->h[hs->n].name.base = lc;
+    hs->h[hs->n].name.len = len;
+    hs->h[hs->n].value = value;
+    hs->n++;
+}
+
+static int
+s3_repl_hdr_cmp(const void *x, const void *y)
+{
+    const gw_kv_t  *a = x, *b = y;
+    int             c;
+
+    c = memcmp(a->name.base, b->name.base, GW_MIN(a->name.len, b->name.len));
+    return c != 0 ? c : (a->name.len > b->name.len) - (a->name.len < b->name.len);
+}
+
+/* The object's stored headers, metadata and tags, as a PUT sends them. */
+static void
+s3_repl_object_headers(s3_repl_job_t *j, s3_repl_hdrs_t *hs)
+{
+    const store_object_t  *o = j->obj;
+    char                  *tags, *p, enc[3 * 256 + 1];
+    char                   md5[32];
+    size_t                 i, n;
+
+    s3_repl_hdr(j, hs, "content-type", o->content_type);
+    s3_repl_hdr(j, hs, "content-encoding", o->content_encoding);
+    s3_repl_hdr(j, hs, "content-disposition", o->content_disposition);
+    s3_repl_hdr(j, hs, "content-language", o->content_language);
+    s3_repl_hdr(j, hs, "cache-control", o->cache_control);
+    s3_repl_hdr(j, hs, "expires", o->expires);
+    for (i = 0; i < o->nmeta; i++) {
+        s3_repl_hdr(j, hs, gw_pool_sprintf(j->pool, "x-amz-meta-%.*s",
+                                           (int) o->meta[i].name.len,
+                                           o->meta[i].name.base),
+                    o->meta[i].value);
+    }
+    if (o->ntags > 0) {
+        tags = p = gw_pool_alloc(j->pool, o->ntags * (2 * sizeof(enc) + 2));
+        for (i = 0; i < o->ntags; i++) {
+            if (i > 0) {
+                *p++ = '&';
+            }
+            n = s3_uri_encode(o->tags[i].name.base, o->tags[i].name.len, enc, 0);
+            memcpy(p, enc, n);
+            p += n;
+            *p++ = '=';
+            n = s3_uri_encode(o->tags[i].value.base, o->tags[i].value.len, enc,
+                              0);
+            memcpy(p, enc, n);
+            p += n;
+        }
+        s3_repl_hdr(j, hs, "x-amz-tagging",
+                    (gw_str_t) { tags, (size_t) (p - tags) });
+    }
+    if (o->nparts == 0) {
+        /* The destination checks the bytes against the source's MD5. */
+        gw_base64_encode(md5, o->md5, 16);
+        s3_repl_hdr(j, hs, "content-md5",
+                    (gw_str_t) { gw_pool_strndup(j->pool, md5, strlen(md5)),
+                                 strlen(md5) });
+    }
+}
+
+/* Signs and sends the job's request to its target. */
+static int
+s3_repl_send(s3_repl_job_t *j, const char *method, int64_t length)
+{
+    const gw_conf_target_t  *t = j->t;
+    http_client_req_opts_t   o;
+    s3_sigv4_input_t         in;
+    s3_sigv4_auth_t         *a;
+    s3_repl_hdrs_t           hs;
+    unsigned char            sig[32];
+    char                     hex[65], amz[17], *path, *sh, *p;
+    size_t                   i, n;
+    time_t                   now = time(NULL);
+    struct tm                tm;
+    const char              *payload;
+
+    n = s3_uri_encode(j->e.key.base, j->e.key.len,
+                      path = gw_pool_alloc(j->pool, 3 * j->e.key.len + 2 +
+                                                    strlen(j->e.dest) + 2),
+                      1);
+    GW_UNUSED(n);
+    path = gw_pool_sprintf(j->pool, "/%s/%s", j->e.dest, path);
+    gmtime_r(&now, &tm);
+    strftime(amz, sizeof(amz), "%Y%m%dT%H%M%SZ", &tm);
+    payload = length > 0 ? "UNSIGNED-PAYLOAD"
+              : "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    hs.n = 0;
+    s3_repl_hdr(j, &hs, "host", gw_str_lit(""));
+    hs.h[0].value.base = (t->port == (t->https ? 443 : 80))
+                         ? t->host
+                         : gw_pool_sprintf(j->pool, "%s%s%s:%d",
+                                           strchr(t->host, ':') ? "[" : "",
+                                           t->host,
+                                           strchr(t->host, ':') ? "]" : "",
+                                           t->port);
+    hs.h[0].value.len = strlen(hs.h[0].value.base);
+    s3_repl_hdr(j, &hs, "x-amz-date",
+                (gw_str_t) { gw_pool_strndup(j->pool, amz, 16), 16 });
+    s3_repl_hdr(j, &hs, "x-amz-content-sha256",
+                (gw_str_t) { payload, strlen(payload) });
+    if (j->obj != NULL) {
+        s3_repl_object_headers(j, &hs);
+    }
+    qsort(hs.h, hs.n, sizeof(hs.h[0]), s3_repl_hdr_cmp);
+
+    /* Every header sent is signed. */
+    sh = p = gw_pool_alloc(j->pool, hs.n * 80 + 1);
+    for (i = 0; i < hs.n; i++) {
+        p += sprintf(p, "%s%.*s", i ? ";" : "", (int) hs.h[i].name.len,
+                     hs.h[i].name.base);
+    }
+    a = gw_pool_calloc(j->pool, sizeof(*a));
+    a->access_key = gw_str_lit("");
+    a->access_key.base = t->access_key;
+    a->access_key.len = strlen(t->access_key);
+    memcpy(a->date, amz, 8);
+    a->region.base = t->region;
+    a->region.len = strlen(t->region);
+    a->service = gw_str_lit("s3");
+    a->signed_headers.base = sh;
+    a->signed_headers.len = (size_t) (p - sh);
+    memcpy(a->amz_date, amz, 17);
+    a->payload_hash.base = payload;
+    a->payload_hash.len = strlen(payload);
+    in.method.base = method;
+    in.method.len = strlen(method);
+    in.path.base = path;
+    in.path.len = strlen(path);
+    in.query = gw_str_lit("");
+    in.headers = hs.h;
+    in.nheaders = hs.n;
+    if (s3_sigv4_sign(&in, a, t->secret_key, sig) != GW_OK) {
+        return GW_EINVAL;
+    }
+    gw_hex_encode(hex, sig, 32);
+    hex[64] = '\0';
+    s3_repl_hdr(j, &hs, "authorization", gw_str_lit(""));
+    hs.h[hs.n - 1].value.base = gw_pool_sprintf(j->pool,
+        "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/s3/aws4_request, "
+        "SignedHeaders=%s, Signature=%s", t->access_key, amz, t->region, sh,
+        hex);
+    hs.h[hs.n - 1].value.len = strlen(hs.h[hs.n - 1].value.base);
+
+    memset(&o, 0, sizeof(o));
+    o.method = method;
+    o.target = path;
+    o.headers = hs.h;
+    o.nheaders = hs.n;
+    o.content_length = length;
+    o.produce = length > 0 ? s3_repl_produce : NULL;
+    o.on_response = s3_repl_response;
+    o.on_body = s3_repl_body;
+    o.on_done = s3_repl_request_done;
+    o.data = j;
+    return http_client_request(j->client, &o, &j->req);
+}
+
+/* ==== one entry ==== */
+
+static void
+s3_repl_settled_local(void *ud, int rc)
+{
+    s3_repl_job_t  *j = ud;
+
+    if (rc == GW_OK || (rc == GW_ENOTFOUND
+                        && j->e.change == STORE_REPL_DELETE))
+    {
+        s3_repl_settle(j, 0, NULL);
+    } else if (rc == GW_ENOBUCKET) {
+        s3_repl_settle(j, 2, gw_pool_sprintf(j->pool, "the destination "
+                                             "bucket \"%s\" does not exist",
+                                             j->e.dest));
+    } else {
+        s3_repl_settle(j, 1, gw_strerror(rc));
+    }
+}
+
+/* Same-site replication: the destination is a bucket of this server. A copy
+ * of the record with the same chunks: no byte moves. */
+static void
+s3_repl_local(s3_repl_job_t *j)
+{
+    store_object_t  o;
+
+    if (j->e.change == STORE_REPL_DELETE) {
+        store_object_delete(j->p->ctx->store, j->e.dest, j->e.key,
+                            s3_repl_settled_local, j);
+        return;
+    }
+    o = *j->obj;
+    o.raw = NULL;
+    o.repl = NULL;
+    store_object_put(j->p->ctx->store, j->e.dest, &o, NULL,
+                     s3_repl_settled_local, j);
+}
+
+static void
+s3_repl_start_job(s3_repl_t *p, const store_outbox_entry_t *e)
+{
+    s3_repl_job_t  *j = gw_calloc(1, sizeof(*j));
+    size_t          ti;
+    int             rc;
+
+    j->p = p;
+    j->e = *e;
+    j->fd = -1;
+    j->pool = gw_pool_create(4096);
+    p->jobs[p->njobs++] = j;
+    if (e->change == STORE_REPL_PUT) {
+        rc = store_object_get(p->ctx->store, e->bucket, e->key, &j->obj);
+        if (rc == GW_ENOTFOUND) {
+            /* Deleted since: the delete has an entry of its own, or
+             * nothing is to be sent. */
+            s3_repl_settle(j, 0, NULL);
+            return;
+        }
+        if (rc != GW_OK) {
+            s3_repl_settle(j, 1, gw_strerror(rc));
+            return;
+        }
+        /* Pinned in the turn of the lookup: the chunks stay while they are
+         * sent, whatever overwrites the object meanwhile. */
+        store_pin(p->ctx->store, j->obj->chunks, j->obj->nchunks);
+    }
+    j->t = gw_conf_target_for_bucket(p->ctx->cf, e->dest, strlen(e->dest));
+    if (j->t == NULL) {
+        s3_repl_local(j);
+        return;
+    }
+    ti = (size_t) (j->t - p->ctx->cf->targets);
+    j->client = p->clients[ti];
+    if (e->change == STORE_REPL_PUT) {
+        j->buf = gw_alloc(S3_REPL_BUF);
+        rc = s3_repl_send(j, "PUT", (int64_t) j->obj->size);
+    } else {
+        rc = s3_repl_send(j, "DELETE", 0);
+    }
+    if (rc != GW_OK) {
+        j->req = NULL;
+        s3_repl_settle(j, 2, gw_strerror(rc));
+    }
+}
+
+/* An entry is left alone while a job for it, or for an earlier change of
+ * the same key to the same destination, is in flight: the two would race,
+ * and the older bytes could land last. */
+static int
+s3_repl_busy(const s3_repl_t *p, const store_outbox_entry_t *e)
+{
+    const store_outbox_entry_t  *f;
+    size_t                       i;
+
+    for (i = 0; i < p->njobs; i++) {
+        f = &p->jobs[i]->e;
+        if (f->seq == e->seq
+            || (strcmp(f->bucket, e->bucket) == 0
+                && strcmp(f->dest, e->dest) == 0 && f->key.len == e->key.len
+                && memcmp(f->key.base, e->key.base, e->key.len) == 0))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+s3_repl_tick(uv_timer_t *t)
+{
+    s3_repl_t             *p = t->data;
+    store_outbox_entry_t   e;
+    uint64_t               after = 0;
+    int64_t                now = s3_repl_now_ms();
+
+    while (!p->stopping && p->njobs < S3_REPL_INFLIGHT
+           && store_outbox_next(p->ctx->store, after, now, &e) == GW_OK)
+    {
+        after = e.seq;
+        if (s3_repl_busy(p, &e)) {
+            store_outbox_entry_free(&e);
+            continue;
+        }
+        s3_repl_start_job(p, &e);       /* takes e's key */
+    }
+}
+
+/* ==== start and stop ==== */
+
+int
+s3_repl_start(s3_ctx_t *ctx, s3_repl_t **out)
+{
+    const gw_conf_t     *cf = ctx->cf;
+    s3_repl_t           *p = gw_calloc(1, sizeof(*p));
+    http_client_opts_t   o;
+    char                 err[256];
+    size_t               i;
+    int                  rc;
+
+    p->ctx = ctx;
+    p->clients = gw_calloc(cf->ntargets ? cf->ntargets : 1,
+                           sizeof(*p->clients));
+    for (i = 0; i < cf->ntargets; i++) {
+        memset(&o, 0, sizeof(o));
+        o.scheme = cf->targets[i].https ? "https" : "http";
+        o.host = cf->targets[i].host;
+        o.port = cf->targets[i].port;
+        o.max_connections = cf->targets[i].max_connections;
+        o.tls_no_verify = cf->targets[i].https && !cf->targets[i].tls_verify;
+        o.ca_file = cf->targets[i].ca_file;
+        rc = http_client_create(ctx->loop, &o, &p->clients[i], err,
+                                sizeof(err));
+        if (rc != GW_OK) {
+            gw_log(GW_LOG_CRIT, NULL, rc, "replication_target %s: %s",
+                   cf->targets[i].name, err);
+            p->nclients = i;
+            p->stopping = 1;
+            s3_repl_stop(p, NULL, NULL);
+            return rc;
+        }
+        p->nclients = i + 1;
+    }
+    uv_timer_init(ctx->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, s3_repl_tick, S3_REPL_TICK_MS, S3_REPL_TICK_MS);
+    *out = p;
+    return GW_OK;
+}
+
+static void
+s3_repl_timer_closed(uv_handle_t *h)
+{
+    s3_repl_t  *p = h->data;
+
+    p->timer_closed = 1;
+    s3_repl_maybe_stopped(p);
+}
+
+static void
+s3_repl_maybe_stopped(s3_repl_t *p)
+{
+    void   (*done)(void *ud) = p->done;
+    void    *ud = p->done_ud;
+
+    if (!p->stopping || p->njobs > 0 || !p->timer_closed) {
+        return;
+    }
+    gw_free(p->clients);
+    gw_free(p);
+    if (done != NULL) {
+        done(ud);
+    }
+}
+
+void
+s3_repl_stop(s3_repl_t *p, void (*done)(void *ud), void *ud)
+{
+    size_t  i;
+
+    p->stopping = 1;
+    p->done = done;
+    p->done_ud = ud;
+    /* Closing a client cancels its requests: their entries stay queued. */
+    for (i = 0; i < p->nclients; i++) {
+        http_client_close(p->clients[i]);
+    }
+    p->nclients = 0;
+    if (p->timer.loop != NULL) {               /* the timer was started */
+        uv_close((uv_handle_t *) &p->timer, s3_repl_timer_closed);
+        return;
+    }
+    p->timer_closed = 1;
+    s3_repl_maybe_stopped(p);
+}

@@ -172,6 +172,8 @@ typedef struct http_client_stats_s {
     size_t    queued;             /* requests waiting for a connection */
     size_t    out_bytes;          /* write buffers held now, all connections */
     size_t    out_bytes_peak;     /* the most ever held at once */
+    size_t    spare_bytes;        /* write buffers kept for reuse; given
+                                   * back when no connection is busy */
     uint64_t  retries;            /* requests re-sent on a fresh connection */
 } http_client_stats_t;
 
@@ -216,7 +218,10 @@ int http_client_request(http_client_t *c, const http_client_req_opts_t *o,
 
 /* Wakes a request whose producer or consumer returned GW_AGAIN: the client
  * asks the producer again and goes on parsing. Harmless when nothing is
- * paused. May run the producer or consumer before it returns. */
+ * paused. May run the producer, the consumer, even on_done before it
+ * returns. r must still be alive: a producer whose asynchronous read ends
+ * after on_done (the request failed, or the server answered before the
+ * body was all out) must drop that read instead of resuming. */
 void http_client_resume(http_client_req_t *r);
 
 /* Ends a request now with UV_ECANCELED; its connection, if it had one, is

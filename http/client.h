@@ -18,7 +18,11 @@
  *     is not read until http_client_resume().
  * Memory per busy connection is bounded whatever the body sizes: one 64 KiB
  * read buffer, at most HTTP_CLIENT_OUT_SLABS (+1 under TLS) write buffers of
- * 32 KiB, the response head (at most 64 KiB) and, for TLS, the session.
+ * 32 KiB, the response head (at most HTTP_CLIENT_MAX_RESP_HEAD) and, for
+ * TLS, the session: at most one read of ciphertext waiting in it, and
+ * OpenSSL's record buffers, which it gives back while the connection is
+ * idle. An idle connection keeps its read buffer; an idle client keeps no
+ * write buffer.
  *
  * Callbacks follow libuv's rule: a function that takes callbacks and returns
  * an error never calls them; once http_client_request() returned 0, on_done

@@ -215,6 +215,21 @@ http_client_slab_get(http_client_t *cl)
     return s;
 }
 
+/* Gives the spare write buffers back once no connection is busy, so that
+ * an idle client holds none (nginx gives a keep-alive connection's large
+ * buffers back the same way). */
+static void
+http_client_slab_trim(http_client_t *cl)
+{
+    http_slab_t  *s;
+
+    while ((s = cl->free_slabs) != NULL) {
+        cl->free_slabs = s->next;
+        cl->nfree--;
+        gw_free(s);
+    }
+}
+
 static void
 http_client_slab_put(http_client_t *cl, http_slab_t *s)
 {
@@ -915,7 +930,10 @@ http_client_conn_timer(http_client_conn_t *c)
         if (r->body == HTTP_BODY_WAIT) {
             return;                     /* the continue clock runs */
         }
-        if (r->consumer_paused || (r->producer_paused && c->slabs == 0)) {
+        if (r->consumer_paused
+            || (r->body == HTTP_BODY_SENDING && r->producer_paused
+                && c->slabs == 0))
+        {
             /* Our side is the one waiting, not the server. */
             uv_timer_stop(&c->timer);
             return;
@@ -999,6 +1017,18 @@ http_client_conn_reading(http_client_conn_t *c)
     }
 }
 
+static size_t
+http_client_busy(http_client_t *cl)
+{
+    http_client_conn_t  *c;
+    size_t               n = 0;
+
+    for (c = cl->conns; c != NULL; c = c->next) {
+        n += c->state == HTTP_CONN_BUSY;
+    }
+    return n;
+}
+
 /* The final response ended: reuse the connection or close it, then end r. */
 static void
 http_client_conn_done(http_client_conn_t *c, http_client_req_t *r)
@@ -1018,6 +1048,9 @@ http_client_conn_done(http_client_conn_t *c, http_client_req_t *r)
         http_client_kick(cl);
     } else {
         http_client_conn_close(c, 0, NULL);
+    }
+    if (cl->nqueued == 0 && http_client_busy(cl) == 0) {
+        http_client_slab_trim(cl);
     }
     http_client_req_finish(r, 0, NULL);
 }
@@ -1577,15 +1610,10 @@ http_client_kick(http_client_t *cl)
 static void
 http_client_maybe_free(http_client_t *cl)
 {
-    http_slab_t  *s;
-
     if (!cl->closing || !cl->kick_closed || cl->nconns_mem > 0) {
         return;
     }
-    while ((s = cl->free_slabs) != NULL) {
-        cl->free_slabs = s->next;
-        gw_free(s);
-    }
+    http_client_slab_trim(cl);
     if (cl->ssl_ctx != NULL) {
         SSL_CTX_free(cl->ssl_ctx);
     }
@@ -1991,6 +2019,7 @@ http_client_stats(const http_client_t *cl, http_client_stats_t *st)
     st->queued = cl->nqueued;
     st->out_bytes = cl->slabs_live * HTTP_CLIENT_SLAB_SIZE;
     st->out_bytes_peak = cl->slabs_peak * HTTP_CLIENT_SLAB_SIZE;
+    st->spare_bytes = cl->nfree * HTTP_CLIENT_SLAB_SIZE;
     st->retries = cl->retries;
 }
 

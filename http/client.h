@@ -18,7 +18,11 @@
  *     is not read until http_client_resume().
  * Memory per busy connection is bounded whatever the body sizes: one 64 KiB
  * read buffer, at most HTTP_CLIENT_OUT_SLABS (+1 under TLS) write buffers of
- * 32 KiB, the response head (at most 64 KiB) and, for TLS, the session.
+ * 32 KiB, the response head (at most HTTP_CLIENT_MAX_RESP_HEAD) and, for
+ * TLS, the session: at most one read of ciphertext waiting in it, and
+ * OpenSSL's record buffers, which it gives back while the connection is
+ * idle. An idle connection keeps its read buffer; an idle client keeps no
+ * write buffer.
  *
  * Callbacks follow libuv's rule: a function that takes callbacks and returns
  * an error never calls them; once http_client_request() returned 0, on_done
@@ -172,6 +176,8 @@ typedef struct http_client_stats_s {
     size_t    queued;             /* requests waiting for a connection */
     size_t    out_bytes;          /* write buffers held now, all connections */
     size_t    out_bytes_peak;     /* the most ever held at once */
+    size_t    spare_bytes;        /* write buffers kept for reuse; given
+                                   * back when no connection is busy */
     uint64_t  retries;            /* requests re-sent on a fresh connection */
 } http_client_stats_t;
 
@@ -216,7 +222,10 @@ int http_client_request(http_client_t *c, const http_client_req_opts_t *o,
 
 /* Wakes a request whose producer or consumer returned GW_AGAIN: the client
  * asks the producer again and goes on parsing. Harmless when nothing is
- * paused. May run the producer or consumer before it returns. */
+ * paused. May run the producer, the consumer, even on_done before it
+ * returns. r must still be alive: a producer whose asynchronous read ends
+ * after on_done (the request failed, or the server answered before the
+ * body was all out) must drop that read instead of resuming. */
 void http_client_resume(http_client_req_t *r);
 
 /* Ends a request now with UV_ECANCELED; its connection, if it had one, is

@@ -359,7 +359,9 @@ ts_on_headers_complete(llhttp_t *p)
         tc->drop = 1;
         return HPE_PAUSED;
     }
-    if (strncmp(tc->url, "/reject", 7) == 0 && tc->expect) {
+    if (strcmp(tc->url, "/reject-now") == 0
+        || (strncmp(tc->url, "/reject", 7) == 0 && tc->expect))
+    {
         ts_sendf(tc, 0, "HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n"
                  "Connection: close\r\n\r\ndenied");
     } else if (strncmp(tc->url, "/upload", 7) == 0 && tc->expect
@@ -566,8 +568,14 @@ struct tcall_s {
     int                  work_pending;
     /* consumer */
     int                  pause_every, paused, pauses, calls;
+    int                  resp_rc, body_rc;    /* what on_response and
+                                               * on_body return */
+    int                  resp_calls;
     uint64_t             ahead_max;       /* server bytes sent not yet
                                            * consumed, seen at each pause */
+    const uint64_t      *sent;            /* the server's count of bytes sent
+                                           * (written by the TLS server's
+                                           * thread: read atomically) */
     uv_timer_t           timer;
     int                  timer_on;
 };
@@ -581,6 +589,8 @@ struct tctx_s {
     int                  manual;          /* do not close when all are done */
     tcall_t             *calls[16];
     int                  ncalls;
+    uv_timer_t           dog;             /* fails a test that stalls */
+    int                  dog_on;
 };
 
 static void
@@ -619,6 +629,10 @@ tctx_finish(tctx_t *x)
     }
     if (x->has_ts) {
         ts_close(&x->ts);
+    }
+    if (x->dog_on) {
+        x->dog_on = 0;
+        uv_close((uv_handle_t *) &x->dog, NULL);
     }
     for (i = 0; i < x->ncalls; i++) {
         if (x->calls[i]->timer_on) {
@@ -691,9 +705,24 @@ t_done(http_client_req_t *r, int rc)
 }
 
 static int
+t_resp(http_client_req_t *r, const http_client_resp_t *resp)
+{
+    tcall_t  *t = http_client_req_data(r);
+
+    CHECK(resp->status >= 200);
+    CHECK(resp == http_client_req_resp(r));
+    t->resp_calls++;
+    return t->resp_rc;
+}
+
+static int
 t_body(http_client_req_t *r, const char *at, size_t len)
 {
     tcall_t  *t = http_client_req_data(r);
+
+    if (t->body_rc != GW_OK) {
+        return t->body_rc;
+    }
     size_t    room = sizeof(t->body) - 1 - GW_MIN(t->body_bytes,
                                                   sizeof(t->body) - 1);
 
@@ -733,6 +762,7 @@ t_submit(tctx_t *x, tcall_t *t, const char *method, const char *target,
     o.nheaders = nhdrs;
     o.content_length = clen;
     o.produce = produce;
+    o.on_response = t_resp;
     o.on_body = on_body ? on_body : t_body;
     o.on_done = t_done;
     o.data = t;
@@ -904,6 +934,7 @@ TEST(client_upload_64m_stream)
     /* The head and at most HTTP_CLIENT_OUT_SLABS body pieces in flight. */
     CHECK(st.out_bytes_peak <= (HTTP_CLIENT_OUT_SLABS + 1) * HTTP_CLIENT_SLAB_SIZE);
     CHECK_EQ_INT(st.out_bytes, 0);
+    CHECK(st.spare_bytes <= HTTP_CLIENT_OUT_SLABS * HTTP_CLIENT_SLAB_SIZE);
 #ifndef ASAN_BUILD
     CHECK(rss1 - rss0 < 16 * 1024);          /* nowhere near 64 MiB */
 #endif
@@ -1045,7 +1076,7 @@ t_body_pausing(http_client_req_t *r, const char *at, size_t len)
     if (++t->calls % t->pause_every == 0) {
         t->paused = 1;
         t->pauses++;
-        ahead = t->x->ts.big_sent - t->body_bytes;
+        ahead = __atomic_load_n(t->sent, __ATOMIC_RELAXED) - t->body_bytes;
         t->ahead_max = GW_MAX(t->ahead_max, ahead);
         uv_timer_start(&t->timer, pause_resume_cb, 1, 0);
         return GW_AGAIN;
@@ -1066,6 +1097,7 @@ TEST(client_download_64m_paused)
     t.timer.data = &t;
     t.timer_on = 1;
     t.pause_every = 4;
+    t.sent = &x.ts.big_sent;
     t_submit(&x, &t, "GET", "/big", 0, NULL, 0, NULL, t_body_pausing);
     tctx_run(&x);
     rss1 = max_rss_kib();
@@ -1104,10 +1136,11 @@ TEST(client_server_closes_mid_response)
 
 TEST(client_connect_refused)
 {
-    http_client_opts_t  o = { 0 };
-    struct sockaddr_in  sa;
-    socklen_t           sl = sizeof(sa);
-    tctx_t              x;
+    http_client_opts_t   o = { 0 };
+    http_client_stats_t  st;
+    struct sockaddr_in   sa;
+    socklen_t            sl = sizeof(sa);
+    tctx_t               x;
     tcall_t             t[3];
     char                want[64];
     int                 fd, i;
@@ -1128,6 +1161,15 @@ TEST(client_connect_refused)
         tcall_init(&x, &t[i]);
         t_submit(&x, &t[i], "GET", "/cl", 0, NULL, 0, NULL, NULL);
     }
+    x.manual = 1;
+    while (x.pending > 0) {
+        uv_run(&x.loop, UV_RUN_ONCE);
+    }
+    http_client_stats(x.cl, &st);
+    CHECK_EQ_INT(st.connects, 1);
+    CHECK_EQ_INT(st.connections, 0);
+    CHECK_EQ_INT(st.queued, 0);
+    tctx_finish(&x);
     tctx_run(&x);
     close(fd);
     snprintf(want, sizeof(want), "connect to 127.0.0.1:%d failed", o.port);
@@ -1516,6 +1558,144 @@ TEST(client_parse_response)
     LEAK_CHECK();
 }
 
+/* A final status while the body is still going out (no Expect): the body
+ * stops there, the answer is the status, and the connection is not reused. */
+TEST(client_early_response_stops_body)
+{
+    http_client_opts_t  o = { 0 };
+    tctx_t              x;
+    tcall_t             t;
+
+    tctx_init(&x, &o, 1);
+    tcall_init(&x, &t);
+    t_submit(&x, &t, "PUT", "/reject-now", (int64_t) BIG_SIZE, NULL, 0,
+             t_produce, NULL);
+    tctx_run(&x);
+    CHECK_EQ_INT(t.rc, 0);
+    CHECK_EQ_INT(t.status, 403);
+    CHECK_EQ_STR(t.body, "denied");
+    CHECK(t.produced < BIG_SIZE);
+    fprintf(stderr, "# early 403: the producer gave %llu KiB of 64 MiB\n",
+            (unsigned long long) t.produced / 1024);
+}
+
+/* Producers and consumers that break the contract or fail: the request
+ * ends with the code they gave (or GW_EINVAL), nothing else does. */
+static int
+t_produce_short(http_client_req_t *r, char *buf, size_t cap, size_t *len)
+{
+    tcall_t  *t = http_client_req_data(r);
+
+    t->prod_calls++;
+    memset(buf, 's', 10);
+    *len = 10;
+    return GW_DONE;                          /* 90 bytes short */
+}
+
+static int
+t_produce_fail(http_client_req_t *r, char *buf, size_t cap, size_t *len)
+{
+    *len = 0;
+    return GW_ECHECKSUM;
+}
+
+static int
+t_produce_nothing(http_client_req_t *r, char *buf, size_t cap, size_t *len)
+{
+    *len = 0;
+    return GW_OK;
+}
+
+TEST(client_producer_contract)
+{
+    http_client_opts_t  o = { 0 };
+    tctx_t              x;
+    tcall_t             t[6];
+    int                 i;
+
+    o.max_connections = 6;
+    tctx_init(&x, &o, 1);
+    for (i = 0; i < 6; i++) {
+        tcall_init(&x, &t[i]);
+    }
+    t_submit(&x, &t[0], "PUT", "/upload", 100, NULL, 0, t_produce_short, NULL);
+    t_submit(&x, &t[1], "PUT", "/upload", 100, NULL, 0, t_produce_fail, NULL);
+    t_submit(&x, &t[2], "PUT", "/upload", HTTP_CLIENT_CHUNKED, NULL, 0,
+             t_produce_nothing, NULL);
+    t[3].body_rc = GW_ETOOBIG;
+    t_submit(&x, &t[3], "GET", "/cl", 0, NULL, 0, NULL, NULL);
+    t[4].resp_rc = GW_EPRECOND;
+    t_submit(&x, &t[4], "GET", "/cl", 0, NULL, 0, NULL, NULL);
+    t_submit(&x, &t[5], "PUT", "/upload", 0, NULL, 0, NULL, NULL);
+    tctx_run(&x);
+    CHECK_EQ_INT(t[0].rc, GW_EINVAL);
+    CHECK(strstr(t[0].err, "90 bytes short of the Content-Length") != NULL);
+    CHECK_EQ_INT(t[1].rc, GW_ECHECKSUM);
+    CHECK(strstr(t[1].err, "producer failed") != NULL);
+    CHECK_EQ_INT(t[2].rc, GW_EINVAL);
+    CHECK_EQ_INT(t[3].rc, GW_ETOOBIG);
+    CHECK_EQ_INT(t[3].status, 200);
+    CHECK_EQ_INT(t[4].rc, GW_EPRECOND);
+    CHECK_EQ_INT(t[4].resp_calls, 1);
+    CHECK_EQ_INT(t[4].body_bytes, 0);
+    /* an empty PUT still says Content-Length: 0 */
+    CHECK_EQ_INT(t[5].rc, 0);
+    CHECK_EQ_STR(t[5].x_bytes, "0");
+}
+
+/* A producer and a consumer that call http_client_resume from inside their
+ * own callback and then return GW_AGAIN ("the next bytes are already
+ * there"): the request must go on, not stall. A watchdog fails the test
+ * instead of letting a stall run into the runner's timeout. */
+static int
+t_produce_eager(http_client_req_t *r, char *buf, size_t cap, size_t *len)
+{
+    int  rc = t_produce(r, buf, GW_MIN(cap, (size_t) 1000), len);
+
+    if (rc == GW_OK) {
+        http_client_resume(r);
+        return GW_AGAIN;
+    }
+    return rc;
+}
+
+static int
+t_body_eager(http_client_req_t *r, const char *at, size_t len)
+{
+    t_body(r, at, len);
+    http_client_resume(r);
+    return GW_AGAIN;
+}
+
+static void
+watchdog_cb(uv_timer_t *tm)
+{
+    fprintf(stderr, "# the requests stalled\n");
+    CHECK(0);
+}
+
+TEST(client_resume_inside_callbacks)
+{
+    http_client_opts_t  o = { 0 };
+    tctx_t              x;
+    tcall_t             t[2];
+
+    tctx_init(&x, &o, 1);
+    tcall_init(&x, &t[0]);
+    tcall_init(&x, &t[1]);
+    uv_timer_init(&x.loop, &x.dog);
+    uv_timer_start(&x.dog, watchdog_cb, 5000, 0);
+    x.dog_on = 1;
+    t_submit(&x, &t[0], "PUT", "/upload", 200000, NULL, 0, t_produce_eager,
+             NULL);
+    t_submit(&x, &t[1], "GET", "/chunked", 0, NULL, 0, NULL, t_body_eager);
+    tctx_run(&x);
+    check_upload(&t[0], 200000);
+    CHECK_EQ_INT(t[0].prod_calls, 200);
+    CHECK_EQ_INT(t[1].rc, 0);
+    CHECK_EQ_STR(t[1].body, "hello world");
+}
+
 /* ==== TLS ==== */
 
 typedef struct {
@@ -1525,6 +1705,7 @@ typedef struct {
     int           ok, failed;           /* handshakes */
     char          sni[128];
     uint64_t      big_n;
+    uint64_t      big_sent;             /* atomic: read by the test thread */
     char          big_sha[65];
 } tls_srv_t;
 
@@ -1690,6 +1871,7 @@ tls_serve(tls_srv_t *s, SSL *ssl)
                 pattern_fill(&state, body, bn);
                 gw_cksum_update(&sum, body, bn);
                 tls_write_all(ssl, body, bn);
+                __atomic_add_fetch(&s->big_sent, bn, __ATOMIC_RELAXED);
                 n -= bn;
             }
             sha_hex(&sum, s->big_sha);
@@ -1882,13 +2064,15 @@ TEST(client_tls_no_verify)
     CHECK_EQ_STR(s.sni, "s3.example.com");
 }
 
-/* Bodies both ways over TLS on one connection: an 8 MiB upload and an
- * 8 MiB download to a pausing consumer. */
+/* Bodies both ways over TLS on one connection: a 16 MiB upload, then a
+ * 64 MiB download to a consumer that pauses on every 3rd piece: while it is
+ * paused neither the parser nor the socket moves (the server, a thread
+ * writing as fast as it can, stays within the socket buffers of it). */
 static void
 tls_stream_next(tcall_t *t)
 {
     if (t == t->x->calls[0]) {
-        t_submit(t->x, t->x->calls[1], "GET", "/big?n=8388608", 0, NULL, 0,
+        t_submit(t->x, t->x->calls[1], "GET", "/big?n=67108864", 0, NULL, 0,
                  NULL, t_body_pausing);
     }
 }
@@ -1901,6 +2085,7 @@ TEST(client_tls_streams)
     tls_srv_t            s;
     tctx_t               x;
     tcall_t              up, down;
+    long                 rss0 = max_rss_kib(), rss1;
 
     tls_cert_make(&c);
     tls_srv_start(&s, &c);
@@ -1917,7 +2102,8 @@ TEST(client_tls_streams)
     down.timer.data = &down;
     down.timer_on = 1;
     down.pause_every = 3;
-    t_submit(&x, &up, "PUT", "/upload", 8 * MIB, NULL, 0, t_produce, NULL);
+    down.sent = &s.big_sent;
+    t_submit(&x, &up, "PUT", "/upload", 16 * MIB, NULL, 0, t_produce, NULL);
     x.manual = 1;
     while (!down.done) {
         uv_run(&x.loop, UV_RUN_ONCE);
@@ -1928,11 +2114,21 @@ TEST(client_tls_streams)
     tls_srv_stop(&s);
     tls_cert_free(&c);
     LEAK_CHECK();
-    check_upload(&up, 8 * MIB);
+    rss1 = max_rss_kib();
+    check_upload(&up, 16 * MIB);
     CHECK_EQ_INT(down.rc, 0);
-    CHECK_EQ_INT(down.body_bytes, 8 * MIB);
+    CHECK_EQ_INT(down.body_bytes, BIG_SIZE);
     CHECK_EQ_STR(down.body_sha, s.big_sha);
-    CHECK(down.pauses > 10);
+    fprintf(stderr, "# TLS: upload 16 MiB, download 64 MiB with %d pauses, "
+            "server ahead of the consumer at most %llu KiB, client write "
+            "buffers peak %zu KiB, max RSS %ld KiB (at start %ld KiB)\n",
+            down.pauses, (unsigned long long) down.ahead_max / 1024,
+            st.out_bytes_peak / 1024, rss1, rss0);
+    CHECK(down.pauses > 100);
+    CHECK(down.ahead_max < 32 * MIB);
+#ifndef ASAN_BUILD
+    CHECK(rss1 - rss0 < 16 * 1024);
+#endif
     CHECK_EQ_INT(s.ok, 1);                  /* one connection for both */
     CHECK(st.out_bytes_peak <= (HTTP_CLIENT_OUT_SLABS + 2) * HTTP_CLIENT_SLAB_SIZE);
 }

@@ -173,6 +173,9 @@
     TEST_ENTRY(client_resolve_localhost)                                    \
     TEST_ENTRY(client_refuses_bad_input)                                    \
     TEST_ENTRY(client_parse_response)                                       \
+    TEST_ENTRY(client_early_response_stops_body)                            \
+    TEST_ENTRY(client_producer_contract)                                    \
+    TEST_ENTRY(client_resume_inside_callbacks)                              \
     TEST_ENTRY(client_tls_verify_fails_without_ca)                          \
     TEST_ENTRY(client_tls_verify_ok_with_ca)                                \
     TEST_ENTRY(client_tls_hostname_mismatch)                                \

@@ -53,6 +53,16 @@ struct s3_repl_job_s {
     char                    *buf;
     size_t                   blen, bpos;
     int                      io_error;
+    /* A multipart source goes as a multipart upload with the same part
+     * boundaries, so the replica's ETag is the source's. */
+    uint32_t                 step;     /* 0 create, 1..nparts the parts,
+                                        * nparts + 1 complete */
+    char                    *upload_id;
+    char                   **etags;    /* of each part sent */
+    size_t                   cend;     /* the part's chunks end here */
+    uint64_t                 pleft;    /* bytes of the part still to send */
+    char                    *doc;      /* CompleteMultipartUpload body */
+    size_t                   doclen, docpos;
     /* The answer. */
     int                      status;
     char                    *errbody;
@@ -266,8 +276,8 @@ s3_repl_produce(http_client_req_t *r, char *buf, size_t cap, size_t *len)
             close(j->fd);             /* this chunk is sent: the next one */
             j->fd = -1;
             j->coff = 0;
-            if (++j->ci == j->obj->nchunks) {
-                return GW_DONE;
+            if (++j->ci == j->cend) {
+                return GW_DONE;       /* the object's, or the part's, end */
             }
         }
         s3_repl_read_next(j);
@@ -289,7 +299,14 @@ s3_repl_response(http_client_req_t *r, const http_client_resp_t *resp)
 {
     s3_repl_job_t  *j = http_client_req_data(r);
 
+    const gw_str_t  *v;
+
     j->status = resp->status;
+    if ((v = http_client_resp_header(resp, "etag")) != NULL) {
+        if (j->etags != NULL && j->step >= 1 && j->step <= j->obj->nparts) {
+            j->etags[j->step - 1] = gw_pool_strndup(j->pool, v->base, v->len);
+        }
+    }
     return GW_OK;
 }
 
@@ -299,7 +316,11 @@ s3_repl_body(http_client_req_t *r, const char *at, size_t len)
     s3_repl_job_t  *j = http_client_req_data(r);
     size_t          n;
 
-    if (j->status >= 300) {       /* keep the start of an error document */
+    /* Kept: an error document, the UploadId of a new upload, or what
+     * CompleteMultipartUpload answered (an error may come with a 200). */
+    if (j->status >= 300 || j->step == 0
+        || (j->obj != NULL && j->step > j->obj->nparts))
+    {
         if (j->errbody == NULL) {
             j->errbody = gw_pool_alloc(j->pool, S3_REPL_ERR_MAX + 1);
         }
@@ -325,6 +346,8 @@ s3_repl_error_code(s3_repl_job_t *j)
     return gw_pool_strndup(j->pool, a + 6, (size_t) (b - a - 6));
 }
 
+static int s3_repl_mp_next(s3_repl_job_t *j, const char **why);
+
 static void
 s3_repl_request_done(http_client_req_t *r, int rc)
 {
@@ -345,6 +368,20 @@ s3_repl_request_done(http_client_req_t *r, int rc)
         return;
     }
     if (j->status >= 200 && j->status < 300) {
+        const char  *mwhy = NULL;
+
+        if (j->obj != NULL && j->obj->nparts > 0
+            && j->obj->npart_sizes == j->obj->nparts)
+        {
+            rc = s3_repl_mp_next(j, &mwhy);   /* the next step, or done */
+            if (rc == GW_AGAIN) {
+                return;
+            }
+            if (rc != GW_OK) {
+                s3_repl_settle(j, 1, mwhy);
+                return;
+            }
+        }
         s3_repl_settle(j, 0, NULL);
         return;
     }
@@ -446,9 +483,12 @@ s3_repl_object_headers(s3_repl_job_t *j, s3_repl_hdrs_t *hs)
     }
 }
 
-/* Signs and sends the job's request to its target. */
+/* Signs and sends one request of the job to its target: method on the
+ * object's destination key with query (or ""), a body of length bytes from
+ * produce, the object's stored headers when obj_headers. */
 static int
-s3_repl_send(s3_repl_job_t *j, const char *method, int64_t length)
+s3_repl_send(s3_repl_job_t *j, const char *method, const char *query,
+             int64_t length, http_client_produce_pt produce, int obj_headers)
 {
     const gw_conf_target_t  *t = j->t;
     http_client_req_opts_t   o;
@@ -487,7 +527,7 @@ s3_repl_send(s3_repl_job_t *j, const char *method, int64_t length)
                 (gw_str_t) { gw_pool_strndup(j->pool, amz, 16), 16 });
     s3_repl_hdr(j, &hs, "x-amz-content-sha256",
                 (gw_str_t) { payload, strlen(payload) });
-    if (j->obj != NULL) {
+    if (obj_headers) {
         s3_repl_object_headers(j, &hs);
     }
     qsort(hs.h, hs.n, sizeof(hs.h[0]), s3_repl_hdr_cmp);
@@ -515,7 +555,8 @@ s3_repl_send(s3_repl_job_t *j, const char *method, int64_t length)
     in.method.len = strlen(method);
     in.path.base = path;
     in.path.len = strlen(path);
-    in.query = gw_str_lit("");
+    in.query.base = query;
+    in.query.len = strlen(query);
     in.headers = hs.h;
     in.nheaders = hs.n;
     if (s3_sigv4_sign(&in, a, t->secret_key, sig) != GW_OK) {
@@ -532,16 +573,145 @@ s3_repl_send(s3_repl_job_t *j, const char *method, int64_t length)
 
     memset(&o, 0, sizeof(o));
     o.method = method;
-    o.target = path;
+    o.target = query[0] ? gw_pool_sprintf(j->pool, "%s?%s", path, query)
+                        : path;
     o.headers = hs.h;
     o.nheaders = hs.n;
     o.content_length = length;
-    o.produce = length > 0 ? s3_repl_produce : NULL;
+    o.produce = length > 0 ? produce : NULL;
     o.on_response = s3_repl_response;
     o.on_body = s3_repl_body;
     o.on_done = s3_repl_request_done;
     o.data = j;
     return http_client_request(j->client, &o, &j->req);
+}
+
+/* ==== a multipart source ==== */
+
+static int
+s3_repl_produce_doc(http_client_req_t *r, char *buf, size_t cap, size_t *len)
+{
+    s3_repl_job_t  *j = http_client_req_data(r);
+    size_t          n = GW_MIN(cap, j->doclen - j->docpos);
+
+    memcpy(buf, j->doc + j->docpos, n);
+    j->docpos += n;
+    *len = n;
+    return j->docpos == j->doclen ? GW_DONE : GW_OK;
+}
+
+/* The text of <name> in the collected answer, or NULL. */
+static char *
+s3_repl_xml_text(s3_repl_job_t *j, const char *name)
+{
+    char         open[64], close[64];
+    const char  *a, *b;
+
+    snprintf(open, sizeof(open), "<%s>", name);
+    snprintf(close, sizeof(close), "</%s>", name);
+    if (j->errbody == NULL || (a = strstr(j->errbody, open)) == NULL
+        || (b = strstr(a, close)) == NULL)
+    {
+        return NULL;
+    }
+    a += strlen(open);
+    return gw_pool_strndup(j->pool, a, (size_t) (b - a));
+}
+
+/* The chunks of part j->step, from where the last part's ended until they
+ * add up to its stored size (parts never share a chunk), into ci..cend:
+ * the part's length, or 0 when the record does not add up. */
+static uint64_t
+s3_repl_part_chunks(s3_repl_job_t *j)
+{
+    const store_object_t  *o = j->obj;
+    uint64_t               sum = 0, want = o->part_sizes[j->step - 1];
+    size_t                 i;
+
+    if (j->fd >= 0) {
+        /* The client asks for no byte past a part's length, so the last
+         * chunk of the part before is still open. */
+        close(j->fd);
+        j->fd = -1;
+    }
+    j->ci = j->cend;
+    for (i = j->ci; i < o->nchunks && sum < want; i++) {
+        sum += o->chunks[i].len;
+    }
+    j->cend = i;
+    j->coff = 0;
+    j->bpos = j->blen = 0;
+    return sum == want ? sum : 0;
+}
+
+/* Sends CompleteMultipartUpload with the parts' ETags. */
+static int
+s3_repl_complete(s3_repl_job_t *j)
+{
+    char    *p;
+    size_t   i;
+
+    j->doc = p = gw_pool_alloc(j->pool, 128 + j->obj->nparts * 160);
+    p += sprintf(p, "<CompleteMultipartUpload>");
+    for (i = 0; i < j->obj->nparts; i++) {
+        p += sprintf(p, "<Part><PartNumber>%zu</PartNumber><ETag>%.100s"
+                     "</ETag></Part>", i + 1, j->etags[i]);
+    }
+    p += sprintf(p, "</CompleteMultipartUpload>");
+    j->doclen = (size_t) (p - j->doc);
+    j->docpos = 0;
+    return s3_repl_send(j, "POST", gw_pool_sprintf(j->pool, "uploadId=%s",
+                                                   j->upload_id),
+                        (int64_t) j->doclen, s3_repl_produce_doc, 0);
+}
+
+/* After a step of a multipart replication answered 2xx: sends the next one
+ * (GW_AGAIN: the job goes on), or GW_OK once the upload is complete, or an
+ * error with *why. The parts are the source's, so is the replica's ETag. */
+static int
+s3_repl_mp_next(s3_repl_job_t *j, const char **why)
+{
+    const store_object_t  *o = j->obj;
+    uint64_t               len;
+    int                    rc;
+
+    if (j->step == 0) {
+        j->upload_id = s3_repl_xml_text(j, "UploadId");
+        if (j->upload_id == NULL) {
+            *why = "CreateMultipartUpload answered no UploadId";
+            return GW_EINVAL;
+        }
+        j->etags = gw_pool_calloc(j->pool, o->nparts * sizeof(char *));
+        j->buf = gw_alloc(S3_REPL_BUF);
+    } else if (j->step == o->nparts + 1) {
+        if (s3_repl_xml_text(j, "Code") != NULL) {
+            /* S3 may answer CompleteMultipartUpload 200 with an error. */
+            *why = gw_pool_sprintf(j->pool, "CompleteMultipartUpload: %s",
+                                   s3_repl_xml_text(j, "Code"));
+            return GW_EINVAL;
+        }
+        return GW_OK;
+    } else if (j->etags[j->step - 1] == NULL) {
+        *why = "UploadPart answered no ETag";
+        return GW_EINVAL;
+    }
+    j->errlen = 0;
+    j->status = 0;
+    if (++j->step > o->nparts) {
+        rc = s3_repl_complete(j);
+    } else if ((len = s3_repl_part_chunks(j)) == 0) {
+        *why = "the parts of the source do not add up to its chunks";
+        return GW_ECORRUPT;
+    } else {
+        rc = s3_repl_send(j, "PUT", gw_pool_sprintf(j->pool,
+                          "partNumber=%u&uploadId=%s", j->step, j->upload_id),
+                          (int64_t) len, s3_repl_produce, 0);
+    }
+    if (rc != GW_OK) {
+        *why = gw_strerror(rc);
+        return rc;
+    }
+    return GW_AGAIN;
 }
 
 /* ==== one entry ==== */
@@ -618,11 +788,17 @@ s3_repl_start_job(s3_repl_t *p, const store_outbox_entry_t *e)
     }
     ti = (size_t) (j->t - p->ctx->cf->targets);
     j->client = p->clients[ti];
-    if (e->change == STORE_REPL_PUT) {
+    if (e->change == STORE_REPL_PUT && j->obj->nparts > 0
+        && j->obj->npart_sizes == j->obj->nparts)
+    {
+        rc = s3_repl_send(j, "POST", "uploads", 0, NULL, 1);
+    } else if (e->change == STORE_REPL_PUT) {
         j->buf = gw_alloc(S3_REPL_BUF);
-        rc = s3_repl_send(j, "PUT", (int64_t) j->obj->size);
+        j->cend = j->obj->nchunks;
+        rc = s3_repl_send(j, "PUT", "", (int64_t) j->obj->size,
+                          s3_repl_produce, 1);
     } else {
-        rc = s3_repl_send(j, "DELETE", 0);
+        rc = s3_repl_send(j, "DELETE", "", 0, NULL, 0);
     }
     if (rc != GW_OK) {
         j->req = NULL;

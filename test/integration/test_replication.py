@@ -111,6 +111,33 @@ class ReplicationTest(S3gwTestCase):
         self.assertEqual([o['Key'] for o in d3.list_objects_v2(
             Bucket='dst')['Contents']], ['dir/big key+é.bin'])
 
+    def test_multipart_source_keeps_its_parts(self):
+        # A multipart object goes as a multipart upload with the same part
+        # boundaries: the replica's ETag is the source's "md5-N".
+        src, dst, s3, d3 = self.pair()
+        s3.create_bucket(Bucket='src')
+        self.replicate(s3, 'src', rule('dst'))
+        key = 'mp/obj'
+        up = s3.create_multipart_upload(Bucket='src', Key=key,
+                                        ContentType='x/y', Metadata={'p': 'q'},
+                                        Tagging='k=v')
+        parts = []
+        sizes = [5 * MiB, 5 * MiB + 123, 7777]
+        for i, n in enumerate(sizes, 1):
+            body = PatternReader(n, seed=i).read()
+            r = s3.upload_part(Bucket='src', Key=key, PartNumber=i,
+                               UploadId=up['UploadId'], Body=body)
+            parts.append({'PartNumber': i, 'ETag': r['ETag']})
+        s3.complete_multipart_upload(Bucket='src', Key=key,
+                                     UploadId=up['UploadId'],
+                                     MultipartUpload={'Parts': parts})
+        wait_for(lambda: d3.head_object(Bucket='dst', Key=key), what=key)
+        self.assertSameObject(s3, 'src', d3, 'dst', key)
+        self.assertTrue(d3.head_object(Bucket='dst', Key=key)['ETag']
+                        .endswith('-3"'))
+        self.assertEqual(d3.list_multipart_uploads(Bucket='dst')
+                         .get('Uploads', []), [])
+
     def test_filters_and_deletes_disabled(self):
         src, dst, s3, d3 = self.pair()
         s3.create_bucket(Bucket='src')
@@ -231,3 +258,14 @@ class MotoReplicationTest(S3gwTestCase):
         self.assertEqual(got['Metadata'], {'k': 'v'})
         self.assertEqual(got['ETag'],
                          s3.head_object(Bucket='src', Key='a/b.bin')['ETag'])
+        # A multipart source keeps its parts there too.
+        import io
+        big = os.urandom(scaled(12 * MiB, 11 * MiB))
+        s3.upload_fileobj(io.BytesIO(big), 'src', 'mp.bin')
+        wait_for(lambda: m3.head_object(Bucket='moto-dst', Key='mp.bin'),
+                 what='the multipart object at moto')
+        self.assertEqual(m3.get_object(Bucket='moto-dst', Key='mp.bin')
+                         ['Body'].read(), big)
+        self.assertEqual(m3.head_object(Bucket='moto-dst', Key='mp.bin')
+                         ['ETag'], s3.head_object(Bucket='src',
+                                                  Key='mp.bin')['ETag'])

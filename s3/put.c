@@ -81,6 +81,8 @@ s3_put_commit(s3_put_t *p)
         return;
     }
     p->obj.repl = &p->repl;
+    p->obj.repl_status = p->repl.ndests ? STORE_REPL_STATUS_PENDING
+                                        : STORE_REPL_STATUS_NONE;
     store_object_put(r->ctx->store, r->bucket, &p->obj, &p->cond,
                      s3_put_committed, p);
 }

@@ -106,6 +106,7 @@
  *   n * u64  14 the object's ACL (s3/acl.h's stored form; absent: private)
  *   15 u64 generation: always the first field, at byte 72, so that a commit
  *   can set it in an encoded record (absent in format-1 records: 0)
+ *   16 u8 replication status (STORE_REPL_STATUS_*; absent: none)
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -221,6 +222,9 @@ typedef struct store_object_s {
     gw_str_t            inline_data;   /* set when there are no chunks */
     store_chunk_ref_t  *chunks;
     size_t              nchunks;
+    uint8_t             repl_status;   /* STORE_REPL_STATUS_*: where the
+                                        * replication of this version
+                                        * stands (x-amz-replication-status) */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),
@@ -253,6 +257,13 @@ typedef struct store_repl_s {
     const char  *const *dests;
     size_t               ndests;
 } store_repl_t;
+
+/* x-amz-replication-status of an object (record field 16; absent: none). */
+#define STORE_REPL_STATUS_NONE       0
+#define STORE_REPL_STATUS_PENDING    1
+#define STORE_REPL_STATUS_COMPLETED  2
+#define STORE_REPL_STATUS_FAILED     3
+#define STORE_REPL_STATUS_REPLICA    4    /* written by replication */
 
 #define STORE_REPL_PUT     1     /* the object as it is now must be sent */
 #define STORE_REPL_DELETE  2     /* the object was deleted */

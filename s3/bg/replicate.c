@@ -68,6 +68,7 @@ struct s3_repl_job_s {
     char                    *errbody;
     size_t                   errlen;
     int                      settled;
+    int                      outcome;  /* the source's status to record */
 };
 
 static void s3_repl_tick(uv_timer_t *t);
@@ -86,13 +87,47 @@ s3_repl_now_ms(void)
 /* ==== settling an entry ==== */
 
 static void
+s3_repl_status_written(void *ud, int rc)
+{
+    s3_repl_job_t  *j = ud;
+
+    /* GW_ECONFLICT: written again meanwhile; the new version has a status
+     * of its own. */
+    if (rc != GW_OK && rc != GW_ECONFLICT && rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, NULL, rc, "replication: recording the status of "
+               "%s/%.*s failed", j->e.bucket, (int) j->e.key.len,
+               j->e.key.base);
+    }
+    j->settled = 1;
+    s3_repl_job_end(j);
+}
+
+static void
 s3_repl_settled(void *ud, int rc)
 {
     s3_repl_job_t  *j = ud;
+    store_object_t  o;
+    store_cond_t    cond;
 
     if (rc != GW_OK) {
         gw_log(GW_LOG_ERR, NULL, rc, "replication: settling the outbox entry "
                "of \"%s\" failed", j->e.bucket);
+    }
+    if (rc == GW_OK && j->outcome != 0 && j->obj != NULL
+        && j->obj->repl_status != j->outcome)
+    {
+        /* x-amz-replication-status of the version that was sent, and only
+         * of that version: on the generation it had. */
+        o = *j->obj;
+        o.raw = NULL;
+        o.repl = NULL;
+        o.repl_status = (uint8_t) j->outcome;
+        memset(&cond, 0, sizeof(cond));
+        cond.has_generation = 1;
+        cond.generation = j->obj->generation;
+        store_object_put(j->p->ctx->store, j->e.bucket, &o, &cond,
+                         s3_repl_status_written, j);
+        return;
     }
     j->settled = 1;
     s3_repl_job_end(j);
@@ -104,6 +139,8 @@ s3_repl_settle(s3_repl_job_t *j, int retry, const char *why)
 {
     int64_t  delay;
 
+    j->outcome = retry == 0 ? STORE_REPL_STATUS_COMPLETED
+                 : retry == 2 ? STORE_REPL_STATUS_FAILED : 0;
     if (retry == 0) {
         gw_log(GW_LOG_DEBUG, NULL, 0, "replication: %s/%.*s -> %s done",
                j->e.bucket, (int) j->e.key.len, j->e.key.base, j->e.dest);
@@ -749,6 +786,7 @@ s3_repl_local(s3_repl_job_t *j)
     o = *j->obj;
     o.raw = NULL;
     o.repl = NULL;
+    o.repl_status = STORE_REPL_STATUS_REPLICA;
     store_object_put(j->p->ctx->store, j->e.dest, &o, NULL,
                      s3_repl_settled_local, j);
 }

@@ -287,6 +287,8 @@ s3_copy_object(s3_req_t *r)
         goto fail;
     }
     o->repl = &c->repl;
+    o->repl_status = c->repl.ndests ? STORE_REPL_STATUS_PENDING
+                                    : STORE_REPL_STATUS_NONE;
     store_pin(r->ctx->store, src->chunks, src->nchunks);
     http_req_hold(r->http);
     store_object_put(r->ctx->store, r->bucket, o, &c->cond, s3_copy_committed,

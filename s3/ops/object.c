@@ -233,6 +233,16 @@ s3_get_headers(s3_req_t *r, const store_object_t *o)
     if (o->ntags) {
         http_resp_headerf(hr, "x-amz-tagging-count", "%zu", o->ntags);
     }
+    if (o->repl_status != STORE_REPL_STATUS_NONE) {
+        static const char  *names[] = { "", "PENDING", "COMPLETED", "FAILED",
+                                        "REPLICA" };
+
+        if (o->repl_status < GW_NELEMS(names)) {
+            http_resp_header(hr, "x-amz-replication-status",
+                             names[o->repl_status],
+                             strlen(names[o->repl_status]));
+        }
+    }
     for (i = 0; i < o->nmeta; i++) {
         name = gw_pool_sprintf(r->pool, "x-amz-meta-%.*s",
                                (int) o->meta[i].name.len, o->meta[i].name.base);

@@ -98,6 +98,9 @@ class ReplicationTest(S3gwTestCase):
             wait_for(lambda: d3.head_object(Bucket='dst', Key=key),
                      what=key)
             self.assertSameObject(s3, 'src', d3, 'dst', key)
+            # x-amz-replication-status: PENDING, then COMPLETED.
+            wait_for(lambda: s3.head_object(Bucket='src', Key=key).get(
+                'ReplicationStatus') == 'COMPLETED', what='COMPLETED')
         # An overwrite follows; so does a delete.
         s3.put_object(Bucket='src', Key='small.txt', Body=b'second')
         wait_for(lambda: d3.get_object(Bucket='dst', Key='small.txt')
@@ -169,6 +172,8 @@ class ReplicationTest(S3gwTestCase):
                       Metadata={'m': '1'})
         wait_for(lambda: s3.head_object(Bucket='here-dst', Key='k'))
         self.assertSameObject(s3, 'here-src', s3, 'here-dst', 'k')
+        self.assertEqual(s3.head_object(Bucket='here-dst', Key='k')
+                         ['ReplicationStatus'], 'REPLICA')
         s3.delete_object(Bucket='here-src', Key='k')
         wait_for(lambda: 'Contents' not in s3.list_objects_v2(
             Bucket='here-dst'), what='the delete')
@@ -181,6 +186,8 @@ class ReplicationTest(S3gwTestCase):
         n = scaled(200, 50)
         for i in range(n):
             s3.put_object(Bucket='src', Key='q/%04d' % i, Body=b'%d' % i)
+        self.assertEqual(s3.head_object(Bucket='src', Key='q/0000')
+                         ['ReplicationStatus'], 'PENDING')
         time.sleep(1.0)                 # failed tries, backing off
         src.kill9()
         src.start()
@@ -203,6 +210,8 @@ class ReplicationTest(S3gwTestCase):
         wait_for(lambda: 'failed' in src.stderr_text() and
                  '403 SignatureDoesNotMatch' in src.stderr_text(),
                  what='the failure in the log')
+        wait_for(lambda: s3.head_object(Bucket='src', Key='k').get(
+            'ReplicationStatus') == 'FAILED', what='FAILED')
         with self.assertRaises(ClientError):
             d3.head_object(Bucket='dst', Key='k')
 

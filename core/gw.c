@@ -118,3 +118,29 @@ gw_strerror(int rc)
     }
     return "unknown error";
 }
+
+void
+gw_sb_put(gw_sb_t *sb, const char *s, size_t n)
+{
+    size_t  cap;
+
+    if (sb->len + n + 1 > sb->cap) {
+        cap = sb->cap ? sb->cap : 256;
+        while (cap < sb->len + n + 1) {
+            cap *= 2;
+        }
+        sb->p = gw_realloc(sb->p, cap);
+        sb->cap = cap;
+    }
+    if (n > 0) {
+        memcpy(sb->p + sb->len, s, n);
+    }
+    sb->len += n;
+    sb->p[sb->len] = '\0';
+}
+
+void
+gw_sb_putc(gw_sb_t *sb, char c)
+{
+    gw_sb_put(sb, &c, 1);
+}

@@ -81,6 +81,18 @@ gw_ascii_lower(int c)
 
 int gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
 
+/* A growable NUL-terminated string on the heap, for texts built once per
+ * request (canonical requests, strings to sign): doubling growth through
+ * gw_realloc. Start from { NULL, 0, 0 }; the owner frees p with gw_free. */
+typedef struct gw_sb_s {
+    char    *p;
+    size_t   len;
+    size_t   cap;
+} gw_sb_t;
+
+void gw_sb_put(gw_sb_t *sb, const char *s, size_t n);
+void gw_sb_putc(gw_sb_t *sb, char c);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil): exact, and free of timegm() and the TZ variable. */
 int64_t gw_days_from_civil(int64_t y, int64_t m, int64_t d);

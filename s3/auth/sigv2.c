@@ -15,14 +15,6 @@
 #define SIGV2_SIG_B64_LEN   GW_BASE64_LEN(S3_SIGV2_SIG_LEN)   /* 28 */
 #define SIGV2_EXPIRES_MAX   18       /* digits: fits an int64_t */
 
-/* A growable string for the StringToSign, built once per request, so plain
- * doubling is good enough. */
-typedef struct {
-    char    *p;
-    size_t   len;
-    size_t   cap;
-} sigv2_sb_t;
-
 /* One x-amz-* header (or presigned x-amz-* query parameter) to sign. name
  * is lowercased into an arena; idx keeps the order received, so that sorting
  * by name stays stable and repeats are joined in the order sent. */
@@ -64,32 +56,6 @@ static EVP_MAC_CTX     *sigv2_template;
 
 
 /* ==== small helpers ==== */
-
-static void
-sigv2_sb_put(sigv2_sb_t *sb, const char *s, size_t n)
-{
-    size_t  cap;
-
-    if (sb->len + n + 1 > sb->cap) {
-        cap = sb->cap ? sb->cap : 256;
-        while (cap < sb->len + n + 1) {
-            cap *= 2;
-        }
-        sb->p = gw_realloc(sb->p, cap);
-        sb->cap = cap;
-    }
-    if (n > 0) {
-        memcpy(sb->p + sb->len, s, n);
-    }
-    sb->len += n;
-    sb->p[sb->len] = '\0';
-}
-
-static void
-sigv2_sb_putc(sigv2_sb_t *sb, char c)
-{
-    sigv2_sb_put(sb, &c, 1);
-}
 
 /* What Python's str.strip() removes, for the ASCII range: botocore strips
  * every value it signs with it. */
@@ -711,7 +677,7 @@ sigv2_sub_cmp(const void *x, const void *y)
  * (an obsolete folded header) turned into one space. Other inner blanks
  * stay: botocore signs the value as given, stripped at the ends only. */
 static void
-sigv2_put_value(sigv2_sb_t *sb, gw_str_t v)
+sigv2_put_value(gw_sb_t *sb, gw_str_t v)
 {
     size_t  i, j;
     int     fold;
@@ -719,7 +685,7 @@ sigv2_put_value(sigv2_sb_t *sb, gw_str_t v)
     v = sigv2_trim(v);
     for (i = 0; i < v.len; i = j) {
         if (!sigv2_is_blank((unsigned char) v.base[i])) {
-            sigv2_sb_putc(sb, v.base[i]);
+            gw_sb_putc(sb, v.base[i]);
             j = i + 1;
             continue;
         }
@@ -730,15 +696,15 @@ sigv2_put_value(sigv2_sb_t *sb, gw_str_t v)
             fold |= v.base[j] == '\r' || v.base[j] == '\n';
         }
         if (fold) {
-            sigv2_sb_putc(sb, ' ');
+            gw_sb_putc(sb, ' ');
         } else {
-            sigv2_sb_put(sb, v.base + i, j - i);
+            gw_sb_put(sb, v.base + i, j - i);
         }
     }
 }
 
 static void
-sigv2_amz_headers(sigv2_sb_t *sb, const s3_sigv2_input_t *in,
+sigv2_amz_headers(gw_sb_t *sb, const s3_sigv2_input_t *in,
     const s3_sigv2_auth_t *a)
 {
     sigv2_amz_t  *e;
@@ -816,18 +782,18 @@ sigv2_amz_headers(sigv2_sb_t *sb, const s3_sigv2_input_t *in,
     qsort(e, n, sizeof(*e), sigv2_amz_cmp);
     for (i = 0; i < n; i++) {
         if (i > 0 && sigv2_str_cmp(e[i].name, e[i - 1].name) == 0) {
-            sigv2_sb_putc(sb, ',');
+            gw_sb_putc(sb, ',');
         } else {
             if (i > 0) {
-                sigv2_sb_putc(sb, '\n');
+                gw_sb_putc(sb, '\n');
             }
-            sigv2_sb_put(sb, e[i].name.base, e[i].name.len);
-            sigv2_sb_putc(sb, ':');
+            gw_sb_put(sb, e[i].name.base, e[i].name.len);
+            gw_sb_putc(sb, ':');
         }
         sigv2_put_value(sb, e[i].value);
     }
     if (n > 0) {
-        sigv2_sb_putc(sb, '\n');
+        gw_sb_putc(sb, '\n');
     }
     gw_free(e);
     gw_free(arena);
@@ -844,7 +810,7 @@ sigv2_bucket_only(const s3_sigv2_input_t *in)
 /* literal: sign a path-style bucket request's "/name" as sent rather than
  * as "/name/" (see s3_sigv2_string_to_sign). */
 static void
-sigv2_resource(sigv2_sb_t *sb, const s3_sigv2_input_t *in, int literal)
+sigv2_resource(gw_sb_t *sb, const s3_sigv2_input_t *in, int literal)
 {
     sigv2_sub_t  *s = NULL;
     const char   *p, *end;
@@ -854,16 +820,16 @@ sigv2_resource(sigv2_sb_t *sb, const s3_sigv2_input_t *in, int literal)
     int           has_value;
 
     if (in->bucket.len > 0) {
-        sigv2_sb_putc(sb, '/');
-        sigv2_sb_put(sb, in->bucket.base, in->bucket.len);
+        gw_sb_putc(sb, '/');
+        gw_sb_put(sb, in->bucket.base, in->bucket.len);
     }
     if (in->path.len > 0) {
-        sigv2_sb_put(sb, in->path.base, in->path.len);
+        gw_sb_put(sb, in->path.base, in->path.len);
     } else {
-        sigv2_sb_putc(sb, '/');
+        gw_sb_putc(sb, '/');
     }
     if (!literal && sigv2_bucket_only(in)) {
-        sigv2_sb_putc(sb, '/');
+        gw_sb_putc(sb, '/');
     }
     if (in->query.len == 0) {
         return;
@@ -891,12 +857,12 @@ sigv2_resource(sigv2_sb_t *sb, const s3_sigv2_input_t *in, int literal)
     qsort(s, n, sizeof(*s), sigv2_sub_cmp);
     dec = gw_alloc(in->query.len);
     for (i = 0; i < n; i++) {
-        sigv2_sb_putc(sb, i == 0 ? '?' : '&');
-        sigv2_sb_put(sb, s[i].name.base, s[i].name.len);
+        gw_sb_putc(sb, i == 0 ? '?' : '&');
+        gw_sb_put(sb, s[i].name.base, s[i].name.len);
         if (s[i].has_value) {
-            sigv2_sb_putc(sb, '=');
+            gw_sb_putc(sb, '=');
             dlen = sigv2_unquote(s[i].value.base, s[i].value.len, dec, 0);
-            sigv2_sb_put(sb, dec, dlen);
+            gw_sb_put(sb, dec, dlen);
         }
     }
 
@@ -909,26 +875,26 @@ static char *
 sigv2_string_to_sign(const s3_sigv2_input_t *in, const s3_sigv2_auth_t *a,
     int literal, size_t *len)
 {
-    sigv2_sb_t      sb = {NULL, 0, 0};
+    gw_sb_t      sb = {NULL, 0, 0};
     const gw_kv_t  *h;
     gw_str_t        v;
 
-    sigv2_sb_put(&sb, in->method.base, in->method.len);
-    sigv2_sb_putc(&sb, '\n');
+    gw_sb_put(&sb, in->method.base, in->method.len);
+    gw_sb_putc(&sb, '\n');
     h = sigv2_header(in, "content-md5", 11);
     if (h != NULL) {
         v = sigv2_trim(h->value);
-        sigv2_sb_put(&sb, v.base, v.len);
+        gw_sb_put(&sb, v.base, v.len);
     }
-    sigv2_sb_putc(&sb, '\n');
+    gw_sb_putc(&sb, '\n');
     h = sigv2_header(in, "content-type", 12);
     if (h != NULL) {
         v = sigv2_trim(h->value);
-        sigv2_sb_put(&sb, v.base, v.len);
+        gw_sb_put(&sb, v.base, v.len);
     }
-    sigv2_sb_putc(&sb, '\n');
-    sigv2_sb_put(&sb, a->date.base, a->date.len);
-    sigv2_sb_putc(&sb, '\n');
+    gw_sb_putc(&sb, '\n');
+    gw_sb_put(&sb, a->date.base, a->date.len);
+    gw_sb_putc(&sb, '\n');
     sigv2_amz_headers(&sb, in, a);
     sigv2_resource(&sb, in, literal);
     if (len != NULL) {

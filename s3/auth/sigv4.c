@@ -15,49 +15,13 @@
 #define SIGV4_UNSIGNED      "UNSIGNED-PAYLOAD"
 #define SIGV4_EXPIRES_MAX   604800
 
-/* A growable string for the canonical request and the string to sign. Both
- * are built once per request, so plain realloc growth is good enough. */
-typedef struct {
-    char    *p;
-    size_t   len;
-    size_t   cap;
-} sigv4_sb_t;
-
 /* One query parameter of the canonical query string, already re-encoded. */
 typedef struct {
     const char  *name;
     const char  *value;
 } sigv4_param_t;
 
-
-
 /* ==== small helpers ==== */
-
-static void
-sigv4_sb_put(sigv4_sb_t *sb, const char *s, size_t n)
-{
-    size_t  cap;
-
-    if (sb->len + n + 1 > sb->cap) {
-        cap = sb->cap ? sb->cap : 256;
-        while (cap < sb->len + n + 1) {
-            cap *= 2;
-        }
-        sb->p = gw_realloc(sb->p, cap);
-        sb->cap = cap;
-    }
-    if (n > 0) {
-        memcpy(sb->p + sb->len, s, n);
-    }
-    sb->len += n;
-    sb->p[sb->len] = '\0';
-}
-
-static void
-sigv4_sb_putc(sigv4_sb_t *sb, char c)
-{
-    sigv4_sb_put(sb, &c, 1);
-}
 
 /* A signature is exactly 64 hex digits; anything else is malformed. */
 static int
@@ -590,14 +554,14 @@ s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
  * segment between raw slashes is decoded and encoded again, so "%2F" inside
  * a segment stays "%2F" while "%7E" and "~" both become "~". */
 static int
-sigv4_canonical_uri(sigv4_sb_t *sb, gw_str_t path)
+sigv4_canonical_uri(gw_sb_t *sb, gw_str_t path)
 {
     char    *dec, *enc;
     size_t   i, start, n;
     int      rc = GW_OK;
 
     if (path.len == 0) {
-        sigv4_sb_putc(sb, '/');
+        gw_sb_putc(sb, '/');
         return GW_OK;
     }
     dec = gw_alloc(path.len);
@@ -612,9 +576,9 @@ sigv4_canonical_uri(sigv4_sb_t *sb, gw_str_t path)
             goto done;
         }
         n = s3_uri_encode(dec, n, enc, 0);
-        sigv4_sb_put(sb, enc, n);
+        gw_sb_put(sb, enc, n);
         if (i < path.len) {
-            sigv4_sb_putc(sb, '/');
+            gw_sb_putc(sb, '/');
         }
         start = i + 1;
     }
@@ -640,7 +604,7 @@ sigv4_param_cmp(const void *x, const void *y)
  * strings never contain NUL (it becomes %00), so strcmp orders them
  * byte-wise as AWS does. */
 static int
-sigv4_canonical_query(sigv4_sb_t *sb, gw_str_t query, int presigned)
+sigv4_canonical_query(gw_sb_t *sb, gw_str_t query, int presigned)
 {
     sigv4_param_t  *params = NULL;
     const char     *p, *end, *amp, *eq;
@@ -704,11 +668,11 @@ sigv4_canonical_query(sigv4_sb_t *sb, gw_str_t query, int presigned)
     qsort(params, np, sizeof(*params), sigv4_param_cmp);
     for (i = 0; i < np; i++) {
         if (i > 0) {
-            sigv4_sb_putc(sb, '&');
+            gw_sb_putc(sb, '&');
         }
-        sigv4_sb_put(sb, params[i].name, strlen(params[i].name));
-        sigv4_sb_putc(sb, '=');
-        sigv4_sb_put(sb, params[i].value, strlen(params[i].value));
+        gw_sb_put(sb, params[i].name, strlen(params[i].name));
+        gw_sb_putc(sb, '=');
+        gw_sb_put(sb, params[i].value, strlen(params[i].value));
     }
 
 done:
@@ -721,7 +685,7 @@ done:
 /* Appends a header value trimmed, with each inner run of blanks collapsed to
  * one space (what the AWS SDKs do before signing). */
 static void
-sigv4_put_value(sigv4_sb_t *sb, gw_str_t v)
+sigv4_put_value(gw_sb_t *sb, gw_str_t v)
 {
     size_t  i;
     int     blank = 0;
@@ -733,10 +697,10 @@ sigv4_put_value(sigv4_sb_t *sb, gw_str_t v)
             continue;
         }
         if (blank) {
-            sigv4_sb_putc(sb, ' ');
+            gw_sb_putc(sb, ' ');
             blank = 0;
         }
-        sigv4_sb_putc(sb, v.base[i]);
+        gw_sb_putc(sb, v.base[i]);
     }
 }
 
@@ -746,7 +710,7 @@ sigv4_put_value(sigv4_sb_t *sb, gw_str_t v)
  * cannot match, but the canonical request is still built so that the error
  * body can show it. */
 static int
-sigv4_canonical_headers(sigv4_sb_t *sb, const s3_sigv4_input_t *in,
+sigv4_canonical_headers(gw_sb_t *sb, const s3_sigv4_input_t *in,
     gw_str_t list, int *missing)
 {
     size_t  i, j, start = 0, k;
@@ -760,9 +724,9 @@ sigv4_canonical_headers(sigv4_sb_t *sb, const s3_sigv4_input_t *in,
             return GW_EINVAL;
         }
         for (k = start; k < i; k++) {
-            sigv4_sb_putc(sb, (char) gw_ascii_lower((unsigned char) list.base[k]));
+            gw_sb_putc(sb, (char) gw_ascii_lower((unsigned char) list.base[k]));
         }
-        sigv4_sb_putc(sb, ':');
+        gw_sb_putc(sb, ':');
         found = 0;
         for (j = 0; j < in->nheaders; j++) {
             if (!gw_ascii_ieq(in->headers[j].name.base, in->headers[j].name.len,
@@ -771,14 +735,14 @@ sigv4_canonical_headers(sigv4_sb_t *sb, const s3_sigv4_input_t *in,
                 continue;
             }
             if (found++) {
-                sigv4_sb_putc(sb, ',');
+                gw_sb_putc(sb, ',');
             }
             sigv4_put_value(sb, in->headers[j].value);
         }
         if (!found) {
             *missing = 1;
         }
-        sigv4_sb_putc(sb, '\n');
+        gw_sb_putc(sb, '\n');
         start = i + 1;
     }
     return GW_OK;
@@ -937,7 +901,7 @@ sigv4_compute(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     const char *secret, unsigned char sig[32], char **canonical_out,
     char **sts_out, int *missing_out)
 {
-    sigv4_sb_t     cr = {NULL, 0, 0}, sts = {NULL, 0, 0};
+    gw_sb_t     cr = {NULL, 0, 0}, sts = {NULL, 0, 0};
     unsigned char  hash[32], key[32];
     char           hex[65];
     gw_str_t       ph;
@@ -951,25 +915,25 @@ sigv4_compute(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     }
     memset(sig, 0, 32);
 
-    sigv4_sb_put(&cr, in->method.base, in->method.len);
-    sigv4_sb_putc(&cr, '\n');
+    gw_sb_put(&cr, in->method.base, in->method.len);
+    gw_sb_putc(&cr, '\n');
     rc = sigv4_canonical_uri(&cr, in->path);
     if (rc != GW_OK) {
         goto fail;
     }
-    sigv4_sb_putc(&cr, '\n');
+    gw_sb_putc(&cr, '\n');
     rc = sigv4_canonical_query(&cr, in->query, a->presigned);
     if (rc != GW_OK) {
         goto fail;
     }
-    sigv4_sb_putc(&cr, '\n');
+    gw_sb_putc(&cr, '\n');
     rc = sigv4_canonical_headers(&cr, in, a->signed_headers, &missing);
     if (rc != GW_OK) {
         goto fail;
     }
-    sigv4_sb_putc(&cr, '\n');
-    sigv4_sb_put(&cr, a->signed_headers.base, a->signed_headers.len);
-    sigv4_sb_putc(&cr, '\n');
+    gw_sb_putc(&cr, '\n');
+    gw_sb_put(&cr, a->signed_headers.base, a->signed_headers.len);
+    gw_sb_putc(&cr, '\n');
     /* Without x-amz-content-sha256, a presigned URL signs UNSIGNED-PAYLOAD
      * and a header-signed request (curl --aws-sigv4, generic SigV4 signers)
      * the hash of its body: only an empty one can be checked here. */
@@ -978,20 +942,20 @@ sigv4_compute(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
         ph = a->presigned ? gw_str_lit(SIGV4_UNSIGNED)
                           : gw_str_lit(SIGV4_EMPTY_SHA256);
     }
-    sigv4_sb_put(&cr, ph.base, ph.len);
+    gw_sb_put(&cr, ph.base, ph.len);
 
     sigv4_sha256(cr.p, cr.len, hash);
     gw_hex_encode(hex, hash, 32);
-    sigv4_sb_put(&sts, SIGV4_ALGORITHM "\n", sizeof(SIGV4_ALGORITHM));
-    sigv4_sb_put(&sts, a->amz_date, 16);
-    sigv4_sb_putc(&sts, '\n');
-    sigv4_sb_put(&sts, a->date, 8);
-    sigv4_sb_putc(&sts, '/');
-    sigv4_sb_put(&sts, a->region.base, a->region.len);
-    sigv4_sb_putc(&sts, '/');
-    sigv4_sb_put(&sts, a->service.base, a->service.len);
-    sigv4_sb_put(&sts, "/" SIGV4_TERMINATOR "\n", sizeof(SIGV4_TERMINATOR) + 1);
-    sigv4_sb_put(&sts, hex, 64);
+    gw_sb_put(&sts, SIGV4_ALGORITHM "\n", sizeof(SIGV4_ALGORITHM));
+    gw_sb_put(&sts, a->amz_date, 16);
+    gw_sb_putc(&sts, '\n');
+    gw_sb_put(&sts, a->date, 8);
+    gw_sb_putc(&sts, '/');
+    gw_sb_put(&sts, a->region.base, a->region.len);
+    gw_sb_putc(&sts, '/');
+    gw_sb_put(&sts, a->service.base, a->service.len);
+    gw_sb_put(&sts, "/" SIGV4_TERMINATOR "\n", sizeof(SIGV4_TERMINATOR) + 1);
+    gw_sb_put(&sts, hex, 64);
 
     s3_sigv4_signing_key(secret, a->date, a->region, a->service, key);
     sigv4_hmac(key, 32, sts.p, sts.len, sig);
@@ -1049,25 +1013,25 @@ sigv4_stream_signature(const unsigned char key[32], const char *algorithm,
     const unsigned char prev_sig[32], const unsigned char *hash1,
     const unsigned char *hash2, unsigned char out[32])
 {
-    sigv4_sb_t  sb = {NULL, 0, 0};
+    gw_sb_t  sb = {NULL, 0, 0};
     char        hex[65];
 
-    sigv4_sb_put(&sb, algorithm, strlen(algorithm));
-    sigv4_sb_putc(&sb, '\n');
-    sigv4_sb_put(&sb, amz_date, 16);
-    sigv4_sb_putc(&sb, '\n');
-    sigv4_sb_put(&sb, scope, strlen(scope));
-    sigv4_sb_putc(&sb, '\n');
+    gw_sb_put(&sb, algorithm, strlen(algorithm));
+    gw_sb_putc(&sb, '\n');
+    gw_sb_put(&sb, amz_date, 16);
+    gw_sb_putc(&sb, '\n');
+    gw_sb_put(&sb, scope, strlen(scope));
+    gw_sb_putc(&sb, '\n');
     gw_hex_encode(hex, prev_sig, 32);
-    sigv4_sb_put(&sb, hex, 64);
+    gw_sb_put(&sb, hex, 64);
     if (hash1 != NULL) {
-        sigv4_sb_putc(&sb, '\n');
+        gw_sb_putc(&sb, '\n');
         gw_hex_encode(hex, hash1, 32);
-        sigv4_sb_put(&sb, hex, 64);
+        gw_sb_put(&sb, hex, 64);
     }
-    sigv4_sb_putc(&sb, '\n');
+    gw_sb_putc(&sb, '\n');
     gw_hex_encode(hex, hash2, 32);
-    sigv4_sb_put(&sb, hex, 64);
+    gw_sb_put(&sb, hex, 64);
     sigv4_hmac(key, 32, sb.p, sb.len, out);
     gw_free(sb.p);
 }

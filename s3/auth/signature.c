@@ -67,45 +67,14 @@ s3_auth_headers_signed(s3_req_t *r, const s3_sigv4_input_t *in,
     return -1;
 }
 
-/* SigV4, in the Authorization header (authz) or presigned: S3_ERR_NONE,
- * an S3 error, -1 when answered, or GW_DECLINED when the request does not
- * use it. */
+/* What a SigV4 request claims besides its signature: the service, the
+ * region, the time (and a presigned URL's expiry). S3_ERR_NONE, an S3
+ * error, or -1 when answered. */
 static int
-s3_auth_sigv4(s3_req_t *r, const gw_str_t *authz)
+s3_auth_sigv4_claims(s3_req_t *r, const s3_sigv4_auth_t *a)
 {
-    http_req_t        *hr = r->http;
-    s3_sigv4_input_t   in;
-    s3_sigv4_auth_t   *a;
-    char              *canon = NULL, *sts = NULL, *extra;
-    int64_t            t;
-    int                rc;
+    int64_t  t;
 
-    in.method = hr->method_name;
-    in.path = hr->path;
-    in.query = hr->query;
-    in.headers = hr->headers;
-    in.nheaders = hr->nheaders;
-    a = gw_pool_alloc(r->pool, sizeof(*a));
-
-    if (authz != NULL) {
-        rc = s3_sigv4_parse_header(*authz, &in, a);
-        if (rc != GW_OK) {
-            return rc == GW_DECLINED ? GW_DECLINED
-                                     : S3_ERR_AUTH_HEADER_MALFORMED;
-        }
-    } else {
-        rc = s3_sigv4_parse_query(&in, a);
-        if (rc != GW_OK) {
-            return rc == GW_DECLINED ? GW_DECLINED
-                                     : S3_ERR_AUTH_QUERY_MALFORMED;
-        }
-    }
-
-    r->user = gw_conf_user_by_access_key(r->ctx->cf, a->access_key.base,
-                                         a->access_key.len);
-    if (r->user == NULL) {
-        return S3_ERR_INVALID_ACCESS_KEY_ID;
-    }
     if (!gw_str_eq_lit(a->service, "s3")) {
         return a->presigned ? S3_ERR_AUTH_QUERY_MALFORMED
                             : S3_ERR_AUTH_HEADER_MALFORMED;
@@ -137,6 +106,83 @@ s3_auth_sigv4(s3_req_t *r, const gw_str_t *authz)
         }
     } else if (t > r->now + S3_SKEW_MAX || t < r->now - S3_SKEW_MAX) {
         return S3_ERR_REQUEST_TIME_TOO_SKEWED;
+    }
+    return S3_ERR_NONE;
+}
+
+/* The payload mode x-amz-content-sha256 declares (a presigned request's is
+ * unsigned), and how the body's own signatures are checked. S3_ERR_NONE or
+ * -1 when answered. */
+static int
+s3_auth_sigv4_payload(s3_req_t *r, const s3_sigv4_auth_t *a)
+{
+    if (a->presigned) {
+        r->payload_mode = S3_PAYLOAD_UNSIGNED;
+    } else {
+        /* Without x-amz-content-sha256 (curl --aws-sigv4 on a GET) the
+         * signature covered the empty body's hash; bodies need the header,
+         * which s3_auth_sigv4 checked. */
+        r->payload_mode = a->payload_hash.len == 0
+                          ? S3_PAYLOAD_UNSIGNED
+                          : s3_payload_mode(r, a->payload_hash);
+        if (r->payload_mode == 0) {
+            s3_error(r, S3_ERR_INVALID_ARGUMENT, "x-amz-content-sha256 must be "
+                     "UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid "
+                     "sha256 value.");
+            return -1;
+        }
+    }
+    if (r->payload_mode == S3_PAYLOAD_STREAMING_SIGNED
+        || r->payload_mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER)
+    {
+        r->body_signature = s3_auth_sigv4_body;
+    }
+    return S3_ERR_NONE;
+}
+
+/* SigV4, in the Authorization header (authz) or presigned: S3_ERR_NONE,
+ * an S3 error, -1 when answered, or GW_DECLINED when the request does not
+ * use it. */
+static int
+s3_auth_sigv4(s3_req_t *r, const gw_str_t *authz)
+{
+    http_req_t        *hr = r->http;
+    s3_sigv4_input_t   in;
+    s3_sigv4_auth_t   *a;
+    char              *canon = NULL, *sts = NULL, *extra;
+    int                rc;
+
+    in.method = hr->method_name;
+    in.path = hr->path;
+    in.query = hr->query;
+    in.headers = hr->headers;
+    in.nheaders = hr->nheaders;
+    a = gw_pool_alloc(r->pool, sizeof(*a));
+
+    if (authz != NULL) {
+        rc = s3_sigv4_parse_header(*authz, &in, a);
+        if (rc != GW_OK) {
+            return rc == GW_DECLINED ? GW_DECLINED
+                                     : S3_ERR_AUTH_HEADER_MALFORMED;
+        }
+    } else {
+        rc = s3_sigv4_parse_query(&in, a);
+        if (rc != GW_OK) {
+            return rc == GW_DECLINED ? GW_DECLINED
+                                     : S3_ERR_AUTH_QUERY_MALFORMED;
+        }
+    }
+
+    r->user = gw_conf_user_by_access_key(r->ctx->cf, a->access_key.base,
+                                         a->access_key.len);
+    if (r->user == NULL) {
+        return S3_ERR_INVALID_ACCESS_KEY_ID;
+    }
+    rc = s3_auth_sigv4_claims(r, a);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
 
     if (!a->presigned && a->payload_hash.len == 0
@@ -171,28 +217,9 @@ s3_auth_sigv4(s3_req_t *r, const gw_str_t *authz)
         return -1;
     }
 
-    if (a->presigned) {
-        r->payload_mode = S3_PAYLOAD_UNSIGNED;
-    } else {
-        /* Without x-amz-content-sha256 (curl --aws-sigv4 on a GET) the
-         * signature covered the empty body's hash; bodies need the header,
-         * checked above. */
-        r->payload_mode = a->payload_hash.len == 0
-                          ? S3_PAYLOAD_UNSIGNED
-                          : s3_payload_mode(r, a->payload_hash);
-        if (r->payload_mode == 0) {
-            s3_error(r, S3_ERR_INVALID_ARGUMENT, "x-amz-content-sha256 must be "
-                     "UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
-                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
-                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid "
-                     "sha256 value.");
-            return -1;
-        }
-    }
-    if (r->payload_mode == S3_PAYLOAD_STREAMING_SIGNED
-        || r->payload_mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER)
-    {
-        r->body_signature = s3_auth_sigv4_body;
+    rc = s3_auth_sigv4_payload(r, a);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     r->signature_version = "AWS4-HMAC-SHA256";
     r->presigned = a->presigned;

@@ -60,7 +60,6 @@ struct s3_repl_job_s {
     char                    *upload_id;
     char                   **etags;    /* of each part sent */
     size_t                   cend;     /* the part's chunks end here */
-    uint64_t                 pleft;    /* bytes of the part still to send */
     char                    *doc;      /* CompleteMultipartUpload body */
     size_t                   doclen, docpos;
     /* The answer. */
@@ -155,7 +154,7 @@ s3_repl_settle(s3_repl_job_t *j, int retry, const char *why)
         delay = S3_REPL_BACKOFF_MS << GW_MIN(j->e.attempts - 1, 16);
         delay = GW_MIN(delay, S3_REPL_BACKOFF_MAX);
         /* Jitter, so that entries of one outage do not retry in step. */
-        delay = delay / 2 + (int64_t) (((uint64_t) rand() << 16 ^ (uint64_t) rand())
+        delay = delay / 2 + (int64_t) ((uint64_t) rand()
                                        % (uint64_t) (delay / 2 + 1));
         j->e.next_try_ms = s3_repl_now_ms() + delay;
     }
@@ -253,9 +252,10 @@ s3_repl_open_done(uv_fs_t *fs)
         return;
     }
     if (j->fd >= 0) {
-        s3_repl_read_next(j);
-    } else {
-        http_client_resume(j->req);
+        s3_repl_read_next(j);           /* its callback resumes the request */
+    }
+    if (!j->fs_busy) {
+        http_client_resume(j->req);     /* the producer reports the error */
     }
 }
 
@@ -825,6 +825,11 @@ s3_repl_start_job(s3_repl_t *p, const store_outbox_entry_t *e)
         return;
     }
     ti = (size_t) (j->t - p->ctx->cf->targets);
+    if (ti >= p->nclients) {
+        /* Targets are read at start only (SIGHUP keeps them). */
+        s3_repl_settle(j, 1, "replication_target changed: restart s3gw");
+        return;
+    }
     j->client = p->clients[ti];
     if (e->change == STORE_REPL_PUT && j->obj->nparts > 0
         && j->obj->npart_sizes == j->obj->nparts)

@@ -242,6 +242,32 @@ store__outbox_open(store_t *st, MDB_txn *txn)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+static int
+store_outbox_queue_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    gw_str_t      key = { op->key, op->key_len };
+    store_repl_t  repl = store__op_dests(op);
+
+    return store__outbox_add(st, txn, op->bucket, key, &repl,
+                             (int) op->partno);
+}
+
+void
+store_outbox_queue(store_t *st, const char *bucket, gw_str_t key,
+                   const store_repl_t *repl, int change, store_done_pt done,
+                   void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_outbox_queue_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->key = gw_strndup(key.base, key.len);
+    op->key_len = key.len;
+    op->partno = (uint32_t) change;
+    store__op_repl(op, repl);
+    store__submit(st, op);
+}
+
 /* ==== reading the outbox (the pusher) ==== */
 
 int

@@ -267,6 +267,9 @@ typedef struct store_repl_s {
 
 #define STORE_REPL_PUT     1     /* the object as it is now must be sent */
 #define STORE_REPL_DELETE  2     /* the object was deleted */
+#define STORE_REPL_BACKFILL 3    /* ExistingObjectReplication: the objects of
+                                  * the bucket after key (dest "") are to be
+                                  * queued, a batch at a time */
 
 /* One change waiting to reach a destination (store/outbox.c). */
 typedef struct store_outbox_entry_s {
@@ -429,6 +432,12 @@ void store_upload_abort(store_t *st, const char *id, store_done_pt done,
                         void *ud);
 
 /* ==== replication outbox (store/outbox.c) ==== */
+
+/* Queues change of (bucket, key) for repl's destinations, as a write's
+ * commit does, in a transaction of its own. */
+void store_outbox_queue(store_t *st, const char *bucket, gw_str_t key,
+                        const store_repl_t *repl, int change,
+                        store_done_pt done, void *ud);
 
 /* The first entry after sequence after that is due at now_ms and has not
  * failed, into out (out->key is a copy: store_outbox_entry_free it).

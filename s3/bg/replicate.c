@@ -8,6 +8,7 @@
  *   answer -> store_outbox_done | store_outbox_retry (backoff or failed) */
 #include "s3/bg/replicate.h"
 #include "s3/auth/sigv4.h"
+#include "s3/replication.h"
 #include "s3/uri.h"
 #include "core/log.h"
 #include "http/client.h"
@@ -19,6 +20,7 @@
 #define S3_REPL_BUF      (64 * 1024)
 #define S3_REPL_HDRS     64
 #define S3_REPL_ERR_MAX  4096         /* bytes of an error body kept */
+#define S3_REPL_BACKFILL_BATCH  100   /* objects queued per backfill step */
 
 typedef struct s3_repl_job_s  s3_repl_job_t;
 
@@ -751,6 +753,73 @@ s3_repl_mp_next(s3_repl_job_t *j, const char **why)
     return GW_AGAIN;
 }
 
+/* ==== existing objects (ExistingObjectReplication) ==== */
+
+/* One step of a backfill entry (its key is the cursor): queues the next
+ * objects after the cursor for the destinations that the rules with
+ * ExistingObjectReplication Enabled give them, then a backfill entry after
+ * the last of them (none at the end of the bucket), and settles this one.
+ * The batcher applies the queuing in that order, so a restart goes on from
+ * the last cursor stored; an object queued twice is sent once, since the
+ * outbox keeps one entry per key and destination. */
+static void
+s3_repl_backfill(s3_repl_job_t *j)
+{
+    store_t                *st = j->p->ctx->store;
+    const s3_repl_rule_t   *rules[16];
+    const char             *dests[16], *none[1] = { "" };
+    const store_object_t   *o;
+    s3_repl_conf_t         *conf;
+    store_iter_t           *it;
+    store_repl_t            repl;
+    gw_str_t                doc, last = { NULL, 0 };
+    size_t                  i, n, count = 0;
+    int                     rc;
+
+    rc = store_bconf_get(st, j->e.bucket, STORE_BCONF_REPLICATION, j->pool,
+                         &doc);
+    if (rc != GW_OK
+        || s3_replication_decode(j->pool, doc.base, doc.len, &conf) != GW_OK)
+    {
+        s3_repl_settle(j, 0, NULL);     /* no rules (any more): nothing */
+        return;
+    }
+    it = store_iter_open(st, j->e.bucket);
+    if (it == NULL) {
+        s3_repl_settle(j, 1, "cannot list the bucket");
+        return;
+    }
+    rc = store_iter_seek(it, j->e.key, j->e.key.len > 0);
+    while (rc == GW_OK && count < S3_REPL_BACKFILL_BATCH
+           && store_iter_next(it, &o) == GW_OK)
+    {
+        count++;
+        last.base = gw_pool_strndup(j->pool, o->key.base, o->key.len);
+        last.len = o->key.len;
+        n = s3_replication_match_all(conf, o->key, o->tags, o->ntags, rules,
+                                     GW_NELEMS(rules));
+        for (repl.ndests = 0, i = 0; i < n; i++) {
+            if (rules[i]->existing) {
+                dests[repl.ndests++] = gw_pool_strndup(j->pool,
+                    rules[i]->dest_bucket.base, rules[i]->dest_bucket.len);
+            }
+        }
+        repl.dests = dests;
+        if (repl.ndests > 0) {
+            store_outbox_queue(st, j->e.bucket, last, &repl, STORE_REPL_PUT,
+                               NULL, NULL);
+        }
+    }
+    store_iter_close(it);
+    if (count == S3_REPL_BACKFILL_BATCH) {
+        repl.dests = none;
+        repl.ndests = 1;
+        store_outbox_queue(st, j->e.bucket, last, &repl, STORE_REPL_BACKFILL,
+                           NULL, NULL);
+    }
+    s3_repl_settle(j, 0, NULL);
+}
+
 /* ==== one entry ==== */
 
 static void
@@ -803,6 +872,10 @@ s3_repl_start_job(s3_repl_t *p, const store_outbox_entry_t *e)
     j->fd = -1;
     j->pool = gw_pool_create(4096);
     p->jobs[p->njobs++] = j;
+    if (e->change == STORE_REPL_BACKFILL) {
+        s3_repl_backfill(j);
+        return;
+    }
     if (e->change == STORE_REPL_PUT) {
         rc = store_object_get(p->ctx->store, e->bucket, e->key, &j->obj);
         if (rc == GW_ENOTFOUND) {

@@ -116,6 +116,26 @@ s3_repl_op_destinations(s3_req_t *r, const s3_repl_conf_t *c,
     return S3_ERR_NONE;
 }
 
+/* ExistingObjectReplication Enabled in a rule: a backfill entry from the
+ * start of the bucket, queued before the configuration is stored (the two
+ * commit in that order), so the pusher queues the objects already there
+ * a batch at a time (s3/bg/replicate.c), across restarts. */
+static void
+s3_repl_op_backfill(s3_req_t *r, const s3_repl_conf_t *c)
+{
+    static const char *const  none[] = { "" };
+    store_repl_t              repl = { none, 1 };
+    size_t                    i;
+
+    for (i = 0; i < c->nrules; i++) {
+        if (c->rules[i].enabled && c->rules[i].existing) {
+            store_outbox_queue(r->ctx->store, r->bucket, gw_str_lit(""),
+                               &repl, STORE_REPL_BACKFILL, NULL, NULL);
+            return;
+        }
+    }
+}
+
 static void
 s3_repl_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
@@ -134,6 +154,7 @@ s3_repl_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
         s3_error(r, err, msg);
         return;
     }
+    s3_repl_op_backfill(r, c);
     s3_bucket_conf_put(r, STORE_BCONF_REPLICATION,
                        s3_replication_encode(r->pool, c), 200);
 }

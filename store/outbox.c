@@ -599,6 +599,11 @@ store_open_tool(store_t **out, const gw_conf_t *cf, int flags, char *err,
         rc = store__mdb_rc(rc);
         goto fail;
     }
+    /* Frees the reader slots of processes that died inside a read txn (a
+     * command killed at the wrong moment): each holds back the reuse of
+     * index pages until cleared. Slots of live processes, the server's
+     * among them, are left alone. */
+    mdb_reader_check(st->env, NULL);
     rc = store_tool_txn_begin(st, MDB_RDONLY, &txn);
     if (rc != 0) {
         snprintf(err, errlen, "cannot read the index in \"%s\": %s", path,

@@ -460,7 +460,9 @@ int store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed);
  * the index until its object commits), never writes the format marker,
  * upgrades nor creates anything, never makes the reserve file, never grows
  * the map and never starts the collector. It opens the LMDB environment
- * and the database handles of STORE_FORMAT, and that is all. */
+ * and the database handles of STORE_FORMAT, and that is all (but for
+ * freeing the LMDB reader slots of dead processes, as mdb_reader_check
+ * does: an earlier command killed inside a read txn). */
 #define STORE_TOOL_READ   0    /* the environment is opened read-only */
 #define STORE_TOOL_WRITE  1    /* ... read-write (store_outbox_retry_failed) */
 

@@ -1242,7 +1242,7 @@ TEST(store_outbox_tool)
     MDB_val                   k, v;
     size_t                    i;
     pid_t                     pid;
-    int                       status, fd;
+    int                       status, fd, dead;
 
     /* The server's store: in "bkt" a failed change with control bytes in
      * its key, a pending one and a failed one (to two destinations); in
@@ -1304,6 +1304,23 @@ TEST(store_outbox_tool)
     CHECK(fd >= 0);
     close(fd);
 
+    /* A command killed inside a read txn leaves its reader slot behind;
+     * it would hold back the reuse of pages until someone clears it. */
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (store_open_tool(&st, &fx.cf, STORE_TOOL_READ, err, sizeof(err))
+            != GW_OK || mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+        {
+            _exit(1);
+        }
+        _exit(0);
+    }
+    CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
     /* The tool, in another process, while the server's store is open. */
     clock_gettime(CLOCK_REALTIME, &ts);
     now_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
@@ -1330,6 +1347,9 @@ TEST(store_outbox_tool)
     k.mv_size = 32;
     CHECK_EQ_INT(mdb_get(txn, fx.st->db_gcq, &k, &v), MDB_NOTFOUND);
     mdb_txn_abort(txn);
+    /* The dead command's reader slot was cleared by the next one. */
+    CHECK_EQ_INT(mdb_reader_check(fx.st->env, &dead), 0);
+    CHECK_EQ_INT(dead, 0);
 
     /* The server sees the retried entries due now, attempts and error
      * kept, and goes on committing. */

@@ -1,6 +1,8 @@
 /* core/main.c: the s3gw process: command line, config, the loop, signals
  * and the orderly shutdown (stop accepting, let in-flight requests finish
- * within shutdown_timeout, flush the index, exit 0). */
+ * within shutdown_timeout, flush the index, exit 0); and the admin
+ * commands (`s3gw replication list|retry`), which run on the data_dir of
+ * the configuration in a process of their own, beside a running server. */
 #include "core/conf.h"
 #include "core/gw.h"
 #include "core/hash.h"
@@ -10,7 +12,9 @@
 #include "s3/bg/replicate.h"
 #include "store/store.h"
 
+#include <inttypes.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #define GW_VERSION  "0.1.0"
@@ -38,12 +42,26 @@ gw_usage(FILE *fp)
 {
     fprintf(fp,
             "usage: s3gw [-c FILE] [-g DIRECTIVES] [-t] [-v]\n"
+            "       s3gw [-c FILE] [-g DIRECTIVES] replication list [BUCKET]\n"
+            "       s3gw [-c FILE] [-g DIRECTIVES] replication retry [BUCKET]\n"
             "  -c FILE        read the configuration from FILE (default: the\n"
             "                 embedded default, same as s3gw.conf.example)\n"
             "  -g DIRECTIVES  add or override directives, e.g.\n"
             "                 -g 'listen 127.0.0.1:9123; data_dir /tmp/d;'\n"
             "  -t             check the configuration and exit\n"
-            "  -v             print the version and exit\n");
+            "  -v             print the version and exit\n"
+            "  replication list [BUCKET]\n"
+            "                 print the replication queue of data_dir (of\n"
+            "                 source bucket BUCKET, or all): one line per\n"
+            "                 change, tab-separated: bucket, key, destination,\n"
+            "                 put/delete, pending/failed, attempts, next try,\n"
+            "                 queued at, last error; then\n"
+            "                 \"N pending, N failed\"\n"
+            "  replication retry [BUCKET]\n"
+            "                 make every failed change (of BUCKET, or all)\n"
+            "                 pending again, due now; prints how many\n"
+            "  Both work while s3gw runs on the same data_dir, and change\n"
+            "  nothing else in it.\n");
 }
 
 static void
@@ -124,6 +142,136 @@ gw_on_reload(uv_signal_t *s, int signum)
            gw_main.cf.nusers);
 }
 
+/* ==== admin commands ==== */
+
+/* An ISO 8601 UTC time of unix ms into buf (32 bytes); "-" for none. */
+static const char *
+gw_cmd_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t     t = (time_t) (ms / 1000);
+    struct tm  tm;
+
+    if (ms <= 0 || gmtime_r(&t, &tm) == NULL
+        || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    {
+        return "-";
+    }
+    return buf;
+}
+
+typedef struct {
+    uint64_t  pending, failed;
+} gw_cmd_list_t;
+
+/* One line per entry. The key and the error came from clients and from
+ * the destination: escaped as the logs escape them (control bytes, bytes
+ * above 0x7e and backslash as \xHH), so no byte of theirs can reach the
+ * terminal as a control sequence, nor split the line or its columns. */
+static int
+gw_cmd_list_entry(void *ud, const store_outbox_entry_t *e)
+{
+    static char     key[STORE_KEY_MAX * 4 + 1];
+    static char     error[sizeof(e->error) * 4 + 1];
+    gw_cmd_list_t  *l = ud;
+    char            next[32], queued[32];
+
+    gw_log_escape(key, sizeof(key), e->key.base, e->key.len);
+    gw_log_escape(error, sizeof(error), e->error, strlen(e->error));
+    printf("%s\t%s\t%s\t%s\t%s\t%" PRIu32 "\t%s\t%s\t%s\n", e->bucket, key,
+           e->dest, e->change == STORE_REPL_DELETE ? "delete" : "put",
+           e->failed ? "failed" : "pending", e->attempts,
+           e->failed ? "-" : gw_cmd_time(e->next_try_ms, next, sizeof(next)),
+           gw_cmd_time(e->queued_ms, queued, sizeof(queued)),
+           error[0] != '\0' ? error : "-");
+    *(e->failed ? &l->failed : &l->pending) += 1;
+    return 0;
+}
+
+static int64_t
+gw_cmd_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* s3gw ... replication list|retry [BUCKET]: args are the words after
+ * "replication". Exit status 0, or 1 with a message on stderr. */
+static int
+gw_cmd_replication(const gw_conf_t *cf, int argc, char **argv)
+{
+    const char     *verb, *bucket;
+    store_t        *st;
+    store_bucket_t  b;
+    gw_cmd_list_t   l;
+    uint64_t        n;
+    char            err[1024], in[STORE_BUCKET_MAX + 32];
+    int             list, rc;
+
+    if (argc < 1 || argc > 2
+        || (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "retry") != 0))
+    {
+        gw_usage(stderr);
+        return 1;
+    }
+    verb = argv[0];
+    list = strcmp(verb, "list") == 0;
+    bucket = argc == 2 ? argv[1] : NULL;
+    if (bucket != NULL
+        && (bucket[0] == '\0' || strlen(bucket) > STORE_BUCKET_MAX))
+    {
+        fprintf(stderr, "s3gw: replication %s: \"%s\" is not a bucket name\n",
+                verb, bucket);
+        return 1;
+    }
+    /* Read-only for list: it cannot change a byte of the index. */
+    rc = store_open_tool(&st, cf, list ? STORE_TOOL_READ : STORE_TOOL_WRITE,
+                         err, sizeof(err));
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: replication %s: %s\n", verb, err);
+        return 1;
+    }
+    in[0] = '\0';
+    if (bucket != NULL) {
+        snprintf(in, sizeof(in), " in bucket %s", bucket);
+        if (store_bucket_get(st, bucket, &b) == GW_ENOTFOUND) {
+            /* Not an error: a deleted bucket's last deletes may wait. */
+            fprintf(stderr, "s3gw: replication %s: note: the store in "
+                    "\"%s\" has no bucket \"%s\"\n", verb, cf->data_dir,
+                    bucket);
+        }
+    }
+    if (list) {
+        memset(&l, 0, sizeof(l));
+        printf("bucket\tkey\tdestination\tchange\tstate\tattempts\t"
+               "next_try\tqueued\terror\n");
+        rc = store_outbox_list(st, bucket, gw_cmd_list_entry, &l);
+        if (rc == GW_OK) {
+            printf("%" PRIu64 " pending, %" PRIu64 " failed%s\n", l.pending,
+                   l.failed, in);
+        }
+    } else {
+        rc = store_outbox_retry_failed(st, bucket, gw_cmd_now_ms(), &n);
+        if (rc == GW_OK || n > 0) {
+            printf("%" PRIu64 " failed change%s queued again%s\n", n,
+                   n == 1 ? "" : "s", in);
+        }
+    }
+    store_close_tool(st);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: replication %s: the queue in \"%s\": %s\n",
+                verb, cf->data_dir, gw_strerror(rc));
+        return 1;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "s3gw: replication %s: cannot write the output\n",
+                verb);
+        return 1;
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -132,7 +280,8 @@ main(int argc, char **argv)
     size_t       i;
     int          opt, test_only = 0, rc;
 
-    while ((opt = getopt(argc, argv, "c:g:tvh")) != -1) {
+    /* "+": options stop at the first word, the command's. */
+    while ((opt = getopt(argc, argv, "+c:g:tvh")) != -1) {
         switch (opt) {
         case 'c': conf_path = optarg; break;
         case 'g': extra = optarg; break;
@@ -148,7 +297,9 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    if (optind < argc) {
+    if (optind < argc
+        && (test_only || strcmp(argv[optind], "replication") != 0))
+    {
         gw_usage(stderr);
         return 1;
     }
@@ -166,6 +317,13 @@ main(int argc, char **argv)
         fprintf(stderr, "s3gw: worker_processes %zu: only 1 is supported in "
                 "this version\n", gw_main.cf.worker_processes);
         return 1;
+    }
+    if (optind < argc) {
+        gw_log_level = gw_main.cf.log_level;
+        rc = gw_cmd_replication(&gw_main.cf, argc - optind - 1,
+                                argv + optind + 1);
+        gw_conf_free(&gw_main.cf);
+        return rc;
     }
     if (test_only) {
         printf("s3gw: the configuration file %s syntax is ok\n"

@@ -12,9 +12,17 @@
  * The outbox record (record format 1): 1 bucket  2 destination bucket
  * 3 key  4 u8 change (STORE_REPL_PUT, STORE_REPL_DELETE)  5 u32 attempts
  * 6 i64 next try (unix ms)  7 u8 failed  8 the last error, text
- * 9 i64 queued at (unix ms). */
+ * 9 i64 queued at (unix ms).
+ *
+ * The end of the file is the admin side (store.h, "tools"): a store
+ * opened from another process than the server's, to list the queue and to
+ * send failed changes again. It lives here because the outbox is all it
+ * serves; it shares no state with the server but the LMDB files. */
 #include "store/internal.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <time.h>
 
 enum {
@@ -433,4 +441,404 @@ store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
                    store_done_pt done, void *ud)
 {
     store_outbox_settle(st, e, 0, done, ud);
+}
+
+/* ==== tools: the store from another process ==== */
+
+#define STORE_TOOL_LIST_BATCH   256     /* entries per read txn */
+#define STORE_TOOL_RETRY_SCAN   4096    /* entries looked at per write txn */
+#define STORE_TOOL_RETRY_BATCH  1024    /* ... and rewritten */
+#define STORE_TOOL_META_FORMAT  "format"
+#define STORE_TOOL_V1_BUCKETS   "buckets"
+
+/* The databases of STORE_FORMAT, as store.h's key schema names them
+ * (format.c opens the same list, creating what is missing). */
+static const struct {
+    const char  *name;
+    size_t       off;
+} store_tool_dbs[] = {
+    { "meta", offsetof(store_t, db_meta) },
+    { "bucket", offsetof(store_t, db_buckets) },
+    { "objects", offsetof(store_t, db_objects) },
+    { "refs", offsetof(store_t, db_refs) },
+    { "gcq", offsetof(store_t, db_gcq) },
+    { "uploads", offsetof(store_t, db_uploads) },
+    { "parts", offsetof(store_t, db_parts) },
+    { "bconf", offsetof(store_t, db_bconf) },
+    { "outbox", offsetof(store_t, db_outbox) },
+    { "outkey", offsetof(store_t, db_outkey) },
+};
+
+/* The server grows the map of the index as it fills. A transaction of this
+ * process that finds the data past its own, older map gets
+ * MDB_MAP_RESIZED: adopt the size the server wrote, and begin again (no
+ * transaction of this process is open, as mdb_env_set_mapsize wants). */
+static int
+store_tool_txn_begin(store_t *st, unsigned flags, MDB_txn **txn)
+{
+    int  rc, tries;
+
+    for (tries = 0; tries < 3; tries++) {
+        rc = mdb_txn_begin(st->env, NULL, flags, txn);
+        if (rc != MDB_MAP_RESIZED) {
+            break;
+        }
+        if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0) {
+            break;
+        }
+        rc = MDB_MAP_RESIZED;
+    }
+    return rc;
+}
+
+/* After MDB_MAP_FULL (no transaction open): 1 when the server has made the
+ * map bigger meanwhile and this process now uses that size. A tool never
+ * grows the map itself: that is the server's to decide. */
+static int
+store_tool_map_adopt(store_t *st)
+{
+    MDB_envinfo  before, after;
+
+    if (mdb_env_info(st->env, &before) != 0
+        || mdb_env_set_mapsize(st->env, 0) != 0
+        || mdb_env_info(st->env, &after) != 0)
+    {
+        return 0;
+    }
+    return after.me_mapsize > before.me_mapsize;
+}
+
+/* Inside the opening read txn: the format marker says STORE_FORMAT, and
+ * every database of it is there; their handles into st. */
+static int
+store_tool_check(store_t *st, MDB_txn *txn, char *err, size_t errlen)
+{
+    MDB_dbi   dbi;
+    MDB_val   k, v;
+    uint32_t  format = 0;
+    size_t    i;
+    int       rc;
+
+    rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+    if (rc == MDB_NOTFOUND) {
+        rc = mdb_dbi_open(txn, STORE_TOOL_V1_BUCKETS, 0, &dbi);
+        if (rc == 0) {
+            snprintf(err, errlen, "the index in \"%s\" is in store format "
+                     "1: start s3gw on it once to upgrade it to store "
+                     "format %d", st->dir, STORE_FORMAT);
+        } else {
+            snprintf(err, errlen, "the index in \"%s\" has no store format "
+                     "marker: not an index that s3gw has set up", st->dir);
+        }
+        return GW_EFORMAT;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot read the index in \"%s\": %s", st->dir,
+                 gw_strerror(store__mdb_rc(rc)));
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = STORE_TOOL_META_FORMAT;
+    k.mv_size = sizeof(STORE_TOOL_META_FORMAT) - 1;
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0) {
+        rc = store__meta_format_decode(v.mv_data, v.mv_size, &format);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "the index in \"%s\" has no readable store "
+                 "format marker (written by a newer s3gw?); this s3gw reads "
+                 "store format %d", st->dir, STORE_FORMAT);
+        return GW_EFORMAT;
+    }
+    if (format != STORE_FORMAT) {
+        snprintf(err, errlen, "the index in \"%s\" is in store format %u, "
+                 "%s store format %d that this s3gw reads%s", st->dir,
+                 format, format > STORE_FORMAT ? "newer than" : "not",
+                 STORE_FORMAT, format > STORE_FORMAT ? "; use a newer s3gw"
+                 : "");
+        return GW_EFORMAT;
+    }
+    for (i = 0; i < GW_NELEMS(store_tool_dbs); i++) {
+        rc = mdb_dbi_open(txn, store_tool_dbs[i].name, 0,
+                          (MDB_dbi *) ((char *) st + store_tool_dbs[i].off));
+        if (rc == MDB_NOTFOUND) {
+            /* Databases come with new features inside a format; only the
+             * server makes them. */
+            snprintf(err, errlen, "the index in \"%s\" has no database "
+                     "\"%s\" yet: start this s3gw on it once", st->dir,
+                     store_tool_dbs[i].name);
+            return GW_EFORMAT;
+        }
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot open the index database \"%s\" in "
+                     "\"%s\": %s", store_tool_dbs[i].name, st->dir,
+                     gw_strerror(store__mdb_rc(rc)));
+            return store__mdb_rc(rc);
+        }
+    }
+    return GW_OK;
+}
+
+int
+store_open_tool(store_t **out, const gw_conf_t *cf, int flags, char *err,
+                size_t errlen)
+{
+    store_t      *st;
+    MDB_txn      *txn;
+    struct stat   sb;
+    char          path[PATH_MAX];
+    size_t        i;
+    int           rc;
+
+    *out = NULL;
+    st = gw_calloc(1, sizeof(*st));
+    st->cf = cf;
+    st->dir = gw_strdup(cf->data_dir);
+    for (i = 0; i < 256; i++) {
+        st->chunk_dirfd[i] = -1;
+    }
+    /* An index that is not there is not made: a wrong data_dir must not
+     * leave an empty store behind. */
+    snprintf(path, sizeof(path), "%s/index/data.mdb", st->dir);
+    if (stat(path, &sb) != 0) {
+        rc = errno == ENOENT ? GW_ENOTFOUND : -errno;
+        snprintf(err, errlen, "no store in data_dir \"%s\" (%s: %s)", st->dir,
+                 path, strerror(errno));
+        goto fail;
+    }
+    /* No mdb_env_set_mapsize: the environment opens at the size the server
+     * last wrote into it (LMDB keeps the larger one in its meta page, so a
+     * tool never shrinks it either). */
+    if ((rc = mdb_env_create(&st->env)) != 0
+        || (rc = mdb_env_set_maxdbs(st->env, 16)) != 0)
+    {
+        snprintf(err, errlen, "cannot set up LMDB: %s",
+                 gw_strerror(store__mdb_rc(rc)));
+        rc = store__mdb_rc(rc);
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/index", st->dir);
+    rc = mdb_env_open(st->env, path, MDB_NOTLS
+                      | (flags & STORE_TOOL_WRITE ? 0 : MDB_RDONLY), 0644);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot open the index in \"%s\": %s", path,
+                 gw_strerror(store__mdb_rc(rc)));
+        rc = store__mdb_rc(rc);
+        goto fail;
+    }
+    /* Frees the reader slots of processes that died inside a read txn (a
+     * command killed at the wrong moment): each holds back the reuse of
+     * index pages until cleared. Slots of live processes, the server's
+     * among them, are left alone. */
+    mdb_reader_check(st->env, NULL);
+    rc = store_tool_txn_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot read the index in \"%s\": %s", path,
+                 gw_strerror(store__mdb_rc(rc)));
+        rc = store__mdb_rc(rc);
+        goto fail;
+    }
+    rc = store_tool_check(st, txn, err, errlen);
+    if (rc != GW_OK) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    /* Committing the read txn keeps the database handles it opened (an
+     * abort would close them). */
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        snprintf(err, errlen, "cannot read the index in \"%s\": %s", path,
+                 gw_strerror(store__mdb_rc(rc)));
+        rc = store__mdb_rc(rc);
+        goto fail;
+    }
+    *out = st;
+    return GW_OK;
+
+fail:
+    store_close_tool(st);
+    return rc;
+}
+
+void
+store_close_tool(store_t *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    if (st->env != NULL) {
+        mdb_env_close(st->env);
+    }
+    gw_free(st->dir);
+    gw_free(st);
+}
+
+/* Up to cap entries of bucket (or all) after sequence *after, copied into
+ * out (keys too), in one read txn; *after moves past what was looked at. */
+static int
+store_outbox_read(store_t *st, const char *bucket, uint64_t *after,
+                  store_outbox_entry_t *out, size_t cap, size_t *n)
+{
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    MDB_val        k, v;
+    unsigned char  sk[8];
+    int            rc;
+
+    *n = 0;
+    rc = store_tool_txn_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return store__mdb_rc(rc);
+    }
+    store_outbox_seq_key(*after + 1, sk);
+    k.mv_data = sk;
+    k.mv_size = 8;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && *n < cap; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != 8) {
+            continue;
+        }
+        *after = store_outbox_seq_of(k.mv_data);
+        if (store__outbox_decode(v.mv_data, v.mv_size, &out[*n]) != GW_OK
+            || (bucket != NULL && strcmp(out[*n].bucket, bucket) != 0))
+        {
+            continue;              /* as the pusher does: skip a bad one */
+        }
+        out[*n].seq = *after;
+        out[*n].key.base = gw_strndup(out[*n].key.base, out[*n].key.len);
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
+}
+
+int
+store_outbox_list(store_t *st, const char *bucket,
+                  int (*cb)(void *ud, const store_outbox_entry_t *e),
+                  void *ud)
+{
+    store_outbox_entry_t  *batch;
+    uint64_t               after = 0;
+    size_t                 n, i;
+    int                    rc, stop = 0;
+
+    batch = gw_calloc(STORE_TOOL_LIST_BATCH, sizeof(*batch));
+    do {
+        rc = store_outbox_read(st, bucket, &after, batch,
+                               STORE_TOOL_LIST_BATCH, &n);
+        /* No transaction is open here. */
+        for (i = 0; i < n; i++) {
+            if (!stop && cb(ud, &batch[i]) != 0) {
+                stop = 1;
+            }
+            store_outbox_entry_free(&batch[i]);
+        }
+    } while (rc == GW_OK && n == STORE_TOOL_LIST_BATCH && !stop);
+    gw_free(batch);
+    return rc;
+}
+
+/* One write txn: failed entries after *after become pending, up to the
+ * batch limits; *more is set when entries are left to look at. */
+static int
+store_outbox_retry_batch(store_t *st, const char *bucket, int64_t now_ms,
+                         uint64_t *after, uint64_t *n, int *more)
+{
+    MDB_txn               *txn;
+    MDB_cursor            *cur;
+    MDB_val                k, v, nk, nv;
+    store_outbox_entry_t   e;
+    store_recw_t           w;
+    unsigned char          sk[8];
+    uint64_t               last = *after, changed = 0;
+    size_t                 scanned = 0;
+    int                    rc;
+
+    *more = 0;
+    rc = store_tool_txn_begin(st, 0, &txn);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    store_outbox_seq_key(last + 1, sk);
+    k.mv_data = sk;
+    k.mv_size = 8;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (scanned == STORE_TOOL_RETRY_SCAN
+            || changed == STORE_TOOL_RETRY_BATCH)
+        {
+            *more = 1;
+            break;
+        }
+        scanned++;
+        if (k.mv_size != 8) {
+            continue;
+        }
+        last = store_outbox_seq_of(k.mv_data);
+        if (store__outbox_decode(v.mv_data, v.mv_size, &e) != GW_OK
+            || !e.failed
+            || (bucket != NULL && strcmp(e.bucket, bucket) != 0))
+        {
+            continue;
+        }
+        /* Pending again, due now; the attempts and the last error stay
+         * (the pusher's backoff and the listing go on from them). The
+         * sequence stays too: the server's own counter of sequences is
+         * not this process's to move. */
+        e.failed = 0;
+        e.next_try_ms = now_ms;
+        store_outbox_encode(&e, &w);      /* copies e.key out of the page */
+        store_outbox_seq_key(last, sk);
+        nk.mv_data = sk;
+        nk.mv_size = 8;
+        nv.mv_data = w.buf;
+        nv.mv_size = w.len;
+        rc = mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT);
+        store__recw_free(&w);
+        if (rc != 0) {
+            break;
+        }
+        changed++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) {
+        return rc;
+    }
+    *after = last;
+    *n += changed;
+    return 0;
+}
+
+int
+store_outbox_retry_failed(store_t *st, const char *bucket, int64_t now_ms,
+                          uint64_t *n)
+{
+    uint64_t  after = 0;
+    int       rc, more;
+
+    *n = 0;
+    do {
+        rc = store_outbox_retry_batch(st, bucket, now_ms, &after, n, &more);
+        if (rc == MDB_MAP_FULL && store_tool_map_adopt(st)) {
+            more = 1;               /* the same batch, in the bigger map */
+            rc = 0;
+        }
+    } while (rc == 0 && more);
+    return store__mdb_rc(rc);
 }

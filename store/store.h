@@ -287,7 +287,8 @@ typedef struct store_outbox_entry_s {
 
 /* Opens (creating when needed) the store under cf->data_dir, checks or
  * upgrades its format (see above; GW_EFORMAT for a newer one), cleans tmp/,
- * queues orphan chunks for collection and starts the collector timer. */
+ * queues orphan chunks for collection and starts the collector timer. For
+ * the server only: a second process uses store_open_tool (below). */
 int store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf);
 
 /* Waits for queued ops to commit, then closes. cb runs when done. */
@@ -454,6 +455,60 @@ void store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
                         store_done_pt done, void *ud);
 /* How many entries wait, and how many failed for good. */
 int store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed);
+
+/* ==== tools: the store from an admin command (store/outbox.c) ==== */
+
+/* An admin command (`s3gw replication ...`) opens the store in a process
+ * of its own, usually while the server runs on the same data_dir. LMDB is
+ * made for that: readers and writers of several processes share the
+ * environment through its lock file, and a write transaction waits for
+ * the other process's writer. What store_open does besides opening the
+ * index would disturb a running server, so a tool store does none of it:
+ * it never sweeps tmp/ (the server's uploads in flight write there), never
+ * queues chunk files for collection (a chunk renamed into place is not in
+ * the index until its object commits), never writes the format marker,
+ * upgrades nor creates anything, never makes the reserve file, never grows
+ * the map and never starts the collector. It opens the LMDB environment
+ * and the database handles of STORE_FORMAT, and that is all (but for
+ * freeing the LMDB reader slots of dead processes, as mdb_reader_check
+ * does: an earlier command killed inside a read txn). */
+#define STORE_TOOL_READ   0    /* the environment is opened read-only */
+#define STORE_TOOL_WRITE  1    /* ... read-write (store_outbox_retry_failed) */
+
+/* Opens the index under cf->data_dir as above (cf is borrowed until
+ * store_close_tool). Returns GW_OK with *out; GW_ENOTFOUND when data_dir
+ * holds no index (nothing is created); GW_EFORMAT for an index this build
+ * cannot read as it is (a newer store format, or format 1, which only
+ * the server upgrades); or another error. On error err (errlen bytes) gets
+ * a sentence naming the data_dir and what is wrong; nothing is logged. Only
+ * the store_outbox_* readers, store_outbox_retry_failed and
+ * store_bucket_get may be used on a tool store, without a loop. */
+int store_open_tool(store_t **out, const gw_conf_t *cf, int flags,
+                    char *err, size_t errlen);
+void store_close_tool(store_t *st);
+
+/* Calls cb for every entry of the outbox, pending and failed, in queue
+ * order; only those whose source bucket is bucket, unless bucket is NULL.
+ * e and its key are valid during the call only. cb returning non-zero
+ * stops. The entries are read in batches, each in a short read txn that
+ * has ended before cb runs, so a slow consumer (a pager) never holds back
+ * a running server's reuse of index pages; a listing that runs while the
+ * queue changes is therefore not one snapshot (an entry that a new change
+ * of its key replaces meanwhile may show twice). GW_OK or an error. */
+int store_outbox_list(store_t *st, const char *bucket,
+                      int (*cb)(void *ud, const store_outbox_entry_t *e),
+                      void *ud);
+
+/* Makes every failed entry (of source bucket bucket, or all when NULL)
+ * pending again, due at now_ms, keeping its attempts and its last error;
+ * *n gets how many. Runs synchronously in write transactions of at most a
+ * few thousand entries each (LMDB serializes them with a running server's
+ * batches), for a store of store_open_tool(..., STORE_TOOL_WRITE, ...).
+ * A running server's pusher sees the entries on its next tick. On an error,
+ * the entries of the batches already committed (counted in *n) stay
+ * pending. */
+int store_outbox_retry_failed(store_t *st, const char *bucket,
+                              int64_t now_ms, uint64_t *n);
 
 /* ==== listing: keys of one bucket in order, under one read txn ==== */
 

@@ -14,6 +14,7 @@
 #include "http/client.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
 #define S3_REPL_HDRS     64
 #define S3_REPL_ERR_MAX  4096         /* bytes of an error body kept */
 #define S3_REPL_BACKFILL_BATCH  100   /* objects queued per backfill step */
+#define S3_REPL_DEPTH_MS 60000        /* how often the queue's depth is
+                                       * counted, and logged if not empty */
 
 typedef struct s3_repl_job_s  s3_repl_job_t;
 
@@ -33,6 +36,7 @@ struct s3_repl_s {
     size_t             njobs;
     int                stopping;
     int                timer_closed;
+    uint64_t           depth_at;      /* loop time of the last count, or 0 */
     void             (*done)(void *ud);
     void              *done_ud;
 };
@@ -944,6 +948,30 @@ s3_repl_busy(const s3_repl_t *p, const store_outbox_entry_t *e)
     return 0;
 }
 
+/* At the first tick and then once a minute: how deep the queue is, when
+ * it is not empty, so that a backlog or failed changes show in the log
+ * (failed ones wait for an admin: `s3gw replication list`, `retry`). The
+ * count reads the whole outbox, hence not at every tick. */
+static void
+s3_repl_log_depth(s3_repl_t *p)
+{
+    uint64_t  now = uv_now(p->ctx->loop), pending, failed;
+
+    if (p->depth_at != 0 && now - p->depth_at < S3_REPL_DEPTH_MS) {
+        return;
+    }
+    p->depth_at = now != 0 ? now : 1;
+    if (store_outbox_count(p->ctx->store, &pending, &failed) != GW_OK
+        || pending + failed == 0)
+    {
+        return;
+    }
+    gw_log(failed != 0 ? GW_LOG_WARN : GW_LOG_NOTICE, NULL, 0,
+           "replication: queue: %" PRIu64 " pending, %" PRIu64 " failed%s",
+           pending, failed, failed != 0 ? " (s3gw replication list shows "
+           "them; s3gw replication retry queues them again)" : "");
+}
+
 static void
 s3_repl_tick(uv_timer_t *t)
 {
@@ -952,6 +980,7 @@ s3_repl_tick(uv_timer_t *t)
     uint64_t               after = 0;
     int64_t                now = s3_repl_now_ms();
 
+    s3_repl_log_depth(p);
     while (!p->stopping && p->njobs < S3_REPL_INFLIGHT
            && store_outbox_next(p->ctx->store, after, now, &e) == GW_OK)
     {

@@ -137,6 +137,7 @@
     TEST_ENTRY(store_bucket_long_names)                                     \
     TEST_ENTRY(store_object_generation)                                     \
     TEST_ENTRY(store_outbox)                                                \
+    TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
     /* s3/replication */                                                    \
     TEST_ENTRY(repl_parse_v2)                                               \

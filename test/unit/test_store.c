@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1050,6 +1051,351 @@ TEST(store_outbox)
     CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
     CHECK_EQ_INT(pending + failed, 1);
     fx_close(&fx);
+}
+
+/* ==== the outbox from an admin command (store_open_tool) ==== */
+
+#define FX_TOOL_BULK  1300     /* more than a list batch and a retry batch */
+
+static void
+fx_put_in(fx_t *fx, const char *bucket, gw_str_t key,
+          const store_repl_t *repl)
+{
+    store_object_t  o;
+
+    memset(&o, 0, sizeof(o));
+    o.key = key;
+    o.inline_data = gw_str_lit("v");
+    o.size = 1;
+    o.repl = repl;
+    store_object_put(fx->st, bucket, &o, NULL, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+}
+
+static void
+fx_bucket(fx_t *fx, const char *name)
+{
+    store_bucket_t  b;
+
+    memset(&b, 0, sizeof(b));
+    snprintf(b.name, sizeof(b.name), "%s", name);
+    strcpy(b.owner, "admin");
+    store_bucket_create(fx->st, &b, (gw_str_t) { NULL, 0 }, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+}
+
+static size_t  fx_ops_left;
+
+static void
+fx_op_done(void *ud, int rc)
+{
+    GW_UNUSED(ud);
+    CHECK_EQ_INT(rc, GW_OK);
+    fx_ops_left--;
+}
+
+static void
+fx_ops_wait(fx_t *fx)
+{
+    while (fx_ops_left > 0) {
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    }
+}
+
+/* Marks every due entry of bucket failed, as the pusher does on a 403,
+ * all in a few batches. */
+static size_t
+fx_fail_all(fx_t *fx, const char *bucket)
+{
+    store_outbox_entry_t  e;
+    uint64_t              after = 0;
+    size_t                n = 0;
+
+    while (store_outbox_next(fx->st, after, (int64_t) 1 << 50, &e) == GW_OK) {
+        after = e.seq;
+        if (strcmp(e.bucket, bucket) == 0) {
+            e.attempts = 1;
+            e.failed = 1;
+            snprintf(e.error, sizeof(e.error), "dst answered 403 "
+                     "SignatureDoesNotMatch");
+            fx_ops_left++;
+            store_outbox_retry(fx->st, &e, fx_op_done, fx);  /* copies e */
+            n++;
+        }
+        store_outbox_entry_free(&e);
+    }
+    fx_ops_wait(fx);
+    return n;
+}
+
+typedef struct {
+    size_t    n, pending, failed, bulk;
+    uint64_t  last_seq;
+    int       in_order;
+    int       saw_ctl;        /* the key with control bytes, whole */
+    char      first_bucket[STORE_BUCKET_MAX + 1];
+} fx_listed_t;
+
+static int
+fx_list_cb(void *ud, const store_outbox_entry_t *e)
+{
+    fx_listed_t  *l = ud;
+
+    if (l->n == 0) {
+        snprintf(l->first_bucket, sizeof(l->first_bucket), "%s", e->bucket);
+    }
+    l->in_order &= l->n == 0 || e->seq > l->last_seq;
+    l->last_seq = e->seq;
+    l->n++;
+    *(e->failed ? &l->failed : &l->pending) += 1;
+    l->bulk += strcmp(e->bucket, "bulk") == 0;
+    if (e->key.len == 6 && memcmp(e->key.base, "c\x1b[2J\n", 6) == 0) {
+        l->saw_ctl = e->failed && e->attempts == 1
+                     && strcmp(e->error, "dst answered 403 "
+                               "SignatureDoesNotMatch") == 0
+                     && strcmp(e->dest, "dest1") == 0
+                     && e->change == STORE_REPL_PUT && e->queued_ms > 0;
+    }
+    return 0;
+}
+
+static fx_listed_t
+fx_list(store_t *st, const char *bucket)
+{
+    fx_listed_t  l;
+
+    memset(&l, 0, sizeof(l));
+    l.in_order = 1;
+    CHECK_EQ_INT(store_outbox_list(st, bucket, fx_list_cb, &l), GW_OK);
+    return l;
+}
+
+/* The admin side, as `s3gw replication` runs it: in a process of its own,
+ * beside the server's, which here is the parent. */
+static void
+fx_tool_child(fx_t *fx, int64_t now_ms)
+{
+    store_t      *st;
+    fx_listed_t   l;
+    char          err[512];
+    uint64_t      n;
+
+    /* Read-only: the whole queue, in order, then one bucket. */
+    CHECK_EQ_INT(store_open_tool(&st, &fx->cf, STORE_TOOL_READ, err,
+                                 sizeof(err)), GW_OK);
+    l = fx_list(st, NULL);
+    CHECK_EQ_INT(l.n, FX_TOOL_BULK + 3);
+    CHECK_EQ_INT(l.failed, FX_TOOL_BULK + 2);
+    CHECK_EQ_INT(l.pending, 1);
+    CHECK(l.in_order);
+    CHECK(l.saw_ctl);
+    CHECK_EQ_STR(l.first_bucket, "bkt");
+    l = fx_list(st, "bkt");
+    CHECK_EQ_INT(l.n, 3);
+    CHECK_EQ_INT(l.failed, 2);
+    CHECK_EQ_INT(l.bulk, 0);
+    l = fx_list(st, "none");
+    CHECK_EQ_INT(l.n, 0);
+    /* A read-only store cannot write. */
+    CHECK(store_outbox_retry_failed(st, NULL, now_ms, &n) != GW_OK);
+    CHECK_EQ_INT(n, 0);
+    store_close_tool(st);
+
+    /* Read-write: the failed entries of one bucket, then the rest. */
+    CHECK_EQ_INT(store_open_tool(&st, &fx->cf, STORE_TOOL_WRITE, err,
+                                 sizeof(err)), GW_OK);
+    CHECK_EQ_INT(store_outbox_retry_failed(st, "bkt", now_ms, &n), GW_OK);
+    CHECK_EQ_INT(n, 2);
+    l = fx_list(st, NULL);
+    CHECK_EQ_INT(l.pending, 3);
+    CHECK_EQ_INT(l.failed, FX_TOOL_BULK);
+    CHECK_EQ_INT(store_outbox_retry_failed(st, NULL, now_ms, &n), GW_OK);
+    CHECK_EQ_INT(n, FX_TOOL_BULK);
+    CHECK_EQ_INT(store_outbox_retry_failed(st, NULL, now_ms, &n), GW_OK);
+    CHECK_EQ_INT(n, 0);
+    l = fx_list(st, NULL);
+    CHECK_EQ_INT(l.failed, 0);
+    CHECK_EQ_INT(l.pending, FX_TOOL_BULK + 3);
+    CHECK(l.in_order);
+    store_close_tool(st);
+}
+
+TEST(store_outbox_tool)
+{
+    static const char *const  one[] = { "dest1" };
+    static const char *const  two[] = { "dest1", "dest2" };
+    store_repl_t              r1 = { one, 1 }, r2 = { two, 2 };
+    store_outbox_entry_t      e;
+    store_object_t            o;
+    store_recw_t              w;
+    struct stat               sb;
+    struct timespec           ts;
+    fx_t                      fx;
+    unsigned char             orphan[32];
+    char                      path[PATH_MAX], hex[65], key[32], err[512];
+    uint64_t                  pending, failed, seen = 0;
+    int64_t                   now_ms, far = (int64_t) 1 << 50;
+    store_t                  *st;
+    MDB_env                  *env;
+    MDB_txn                  *txn;
+    MDB_dbi                   dbi;
+    MDB_val                   k, v;
+    size_t                    i;
+    pid_t                     pid;
+    int                       status, fd, dead;
+
+    /* The server's store: in "bkt" a failed change with control bytes in
+     * its key, a pending one and a failed one (to two destinations); in
+     * "bulk" many failed ones, after them in the queue. */
+    fx_mkdir(&fx);
+    fx_init(&fx);
+    fx.cf.fsync = 0;
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    fx_bucket(&fx, "bkt");
+    fx_bucket(&fx, "bulk");
+    fx_put_in(&fx, "bkt", (gw_str_t) { "c\x1b[2J\n", 6 }, &r1);
+    fx_put_in(&fx, "bkt", gw_str_lit("p"), &r2);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_OK);   /* c */
+    e.attempts = 1;
+    e.failed = 1;
+    snprintf(e.error, sizeof(e.error), "dst answered 403 "
+             "SignatureDoesNotMatch");
+    store_outbox_retry(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &e), GW_OK);
+    CHECK_EQ_STR(e.dest, "dest1");                             /* p, 1 */
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &e), GW_OK);
+    CHECK_EQ_STR(e.dest, "dest2");                             /* p, 2 */
+    e.attempts = 1;
+    e.failed = 1;
+    store_outbox_retry(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&e);
+    memset(&o, 0, sizeof(o));
+    o.inline_data = gw_str_lit("v");
+    o.size = 1;
+    o.repl = &r1;
+    for (i = 0; i < FX_TOOL_BULK; i++) {
+        snprintf(key, sizeof(key), "b%05zu", i);
+        o.key.base = key;
+        o.key.len = strlen(key);
+        fx_ops_left++;
+        store_object_put(fx.st, "bulk", &o, NULL, fx_op_done, &fx);
+    }
+    fx_ops_wait(&fx);
+    CHECK_EQ_INT(fx_fail_all(&fx, "bulk"), FX_TOOL_BULK);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, 1);
+    CHECK_EQ_INT(failed, FX_TOOL_BULK + 2);
+
+    /* What the server has in flight that a store_open would clean away:
+     * an upload's temp file, and a chunk renamed into place whose object
+     * has not committed yet (the index does not know it). */
+    snprintf(path, sizeof(path), "%s/tmp/upload-in-flight", fx.dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    close(fd);
+    memset(orphan, 0xab, sizeof(orphan));
+    gw_hex_encode(hex, orphan, sizeof(orphan));
+    snprintf(path, sizeof(path), "%s/chunks/ab/%s", fx.dir, hex);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    close(fd);
+
+    /* A command killed inside a read txn leaves its reader slot behind;
+     * it would hold back the reuse of pages until someone clears it. */
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (store_open_tool(&st, &fx.cf, STORE_TOOL_READ, err, sizeof(err))
+            != GW_OK || mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+        {
+            _exit(1);
+        }
+        _exit(0);
+    }
+    CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* The tool, in another process, while the server's store is open. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        fx_tool_child(&fx, now_ms);
+        fflush(stderr);
+        _exit(0);
+    }
+    CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* The server's things are untouched: the temp file is there, the
+     * unreferenced chunk is not queued for collection. */
+    snprintf(path, sizeof(path), "%s/tmp/upload-in-flight", fx.dir);
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    snprintf(path, sizeof(path), "%s/chunks/ab/%s", fx.dir, hex);
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    CHECK_EQ_INT(mdb_txn_begin(fx.st->env, NULL, MDB_RDONLY, &txn), 0);
+    k.mv_data = orphan;
+    k.mv_size = 32;
+    CHECK_EQ_INT(mdb_get(txn, fx.st->db_gcq, &k, &v), MDB_NOTFOUND);
+    mdb_txn_abort(txn);
+    /* The dead command's reader slot was cleared by the next one. */
+    CHECK_EQ_INT(mdb_reader_check(fx.st->env, &dead), 0);
+    CHECK_EQ_INT(dead, 0);
+
+    /* The server sees the retried entries due now, attempts and error
+     * kept, and goes on committing. */
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, FX_TOOL_BULK + 3);
+    CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_INT(store_outbox_next(fx.st, 0, now_ms, &e), GW_OK);
+    CHECK(e.key.len == 6 && memcmp(e.key.base, "c\x1b[2J\n", 6) == 0);
+    CHECK_EQ_INT(e.attempts, 1);
+    CHECK_EQ_INT(e.next_try_ms, now_ms);
+    CHECK_EQ_STR(e.error, "dst answered 403 SignatureDoesNotMatch");
+    store_outbox_entry_free(&e);
+    for (seen = 0; store_outbox_next(fx.st, seen, now_ms, &e) == GW_OK;
+         seen = e.seq, store_outbox_entry_free(&e))
+    {
+        pending--;
+    }
+    CHECK_EQ_INT(pending, 0);
+    fx_put_in(&fx, "bkt", gw_str_lit("after"), &r1);
+    CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
+    CHECK_EQ_INT(pending, FX_TOOL_BULK + 4);
+    fx_stop(&fx);
+
+    /* No index: nothing is created. */
+    snprintf(path, sizeof(path), "%s/nothing", fx.dir);
+    fx.cf.data_dir = path;
+    CHECK_EQ_INT(store_open_tool(&st, &fx.cf, STORE_TOOL_WRITE, err,
+                                 sizeof(err)), GW_ENOTFOUND);
+    CHECK(st == NULL);
+    CHECK(strstr(err, "no store in data_dir") != NULL);
+    CHECK(stat(path, &sb) != 0);
+    fx.cf.data_dir = fx.dir;
+
+    /* A newer store format is refused, with both formats named. */
+    env = raw_env(fx.dir);
+    CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    CHECK_EQ_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    store__meta_format_encode(STORE_FORMAT + 1, &w);
+    v1_put(txn, dbi, "format", 6, w.buf, w.len);
+    store__recw_free(&w);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    CHECK_EQ_INT(store_open_tool(&st, &fx.cf, STORE_TOOL_READ, err,
+                                 sizeof(err)), GW_EFORMAT);
+    CHECK(strstr(err, "store format 3, newer than store format 2") != NULL);
+    fx_rmdir(&fx);
 }
 
 /* ==== room ==== */

@@ -74,15 +74,17 @@ s3_put_commit(s3_put_t *p)
         p->commit(p);
         return;
     }
-    if (s3_record_repl(r, r->bucket, p->obj.key, p->obj.tags, p->obj.ntags, 0,
-                       &p->repl) != S3_ERR_NONE)
-    {
-        s3_put_committed(p, GW_ERROR);   /* logged: answered 500 */
-        return;
+    if (p->obj.repl_status != STORE_REPL_STATUS_REPLICA) {
+        if (s3_record_repl(r, r->bucket, p->obj.key, p->obj.tags, p->obj.ntags,
+                           0, &p->repl) != S3_ERR_NONE)
+        {
+            s3_put_committed(p, GW_ERROR);   /* logged: answered 500 */
+            return;
+        }
+        p->obj.repl = &p->repl;
+        p->obj.repl_status = p->repl.ndests ? STORE_REPL_STATUS_PENDING
+                                            : STORE_REPL_STATUS_NONE;
     }
-    p->obj.repl = &p->repl;
-    p->obj.repl_status = p->repl.ndests ? STORE_REPL_STATUS_PENDING
-                                        : STORE_REPL_STATUS_NONE;
     store_object_put(r->ctx->store, r->bucket, &p->obj, &p->cond,
                      s3_put_committed, p);
 }

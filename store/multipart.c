@@ -567,8 +567,9 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         goto done;
     }
     obj.mtime_ms = c->result.mtime_ms;
-    obj.repl_status = c->repl.ndests ? STORE_REPL_STATUS_PENDING
-                                     : STORE_REPL_STATUS_NONE;
+    if (c->repl.ndests) {            /* else the template's: a replica */
+        obj.repl_status = STORE_REPL_STATUS_PENDING;
+    }
     val = store__object_encode(&obj, &val_len);
     rc = store__object_commit(st, txn, u->bucket, u->tmpl->key, val, val_len,
                               chunks, nchunks, &c->cond,

@@ -55,6 +55,9 @@ static const s3_action_t  s3_actions[] = {
     /* Put also deletes a configuration, as in S3. */
     { "GetReplicationConfiguration", S3_ACT_BUCKET, 0 },
     { "PutReplicationConfiguration", S3_ACT_BUCKET, 0 },
+    /* A replica written by another server's replication (see
+     * s3_access_replica); ACLs grant it to nobody. */
+    { "ReplicateObject",             S3_ACT_WRITE,  0 },
 };
 
 static const s3_action_t *
@@ -858,6 +861,26 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
     if (any) {
         out->base = s3_acl_encode(r->pool, &acl, &out->len);
     }
+    return S3_ERR_NONE;
+}
+
+int
+s3_access_replica(s3_req_t *r, store_object_t *o)
+{
+    const gw_str_t  *v = s3_header(r, "x-amz-replication-status");
+    int              rc;
+
+    if (v == NULL) {
+        return S3_ERR_NONE;
+    }
+    if (!gw_str_eq_lit(*v, "REPLICA")) {
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    rc = s3_access_resource(r, r->bucket, &r->key, "s3:ReplicateObject");
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    o->repl_status = STORE_REPL_STATUS_REPLICA;
     return S3_ERR_NONE;
 }
 

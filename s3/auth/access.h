@@ -110,5 +110,12 @@ int s3_acl_from_headers(s3_req_t *r, const char *owner,
  * feed access decisions (s3:ExistingObjectTag) as the ACL does. Returns
  * S3_ERR_NONE, an S3_ERR_*, or -1 when it already answered. */
 int s3_access_new_object(s3_req_t *r, store_object_t *o);
+/* x-amz-replication-status: REPLICA on a write: another server's
+ * replication writing a copy, allowed to whom s3:ReplicateObject allows
+ * (the bucket owner, or a policy). Marks o a replica, which no rule of
+ * this bucket replicates again (two servers replicating to each other do
+ * not send a change back and forth). S3_ERR_NONE (also without the
+ * header), AccessDenied or InvalidArgument. */
+int s3_access_replica(s3_req_t *r, store_object_t *o);
 
 #endif

@@ -487,6 +487,9 @@ s3_repl_object_headers(s3_repl_job_t *j, s3_repl_hdrs_t *hs)
     char                   md5[32];
     size_t                 i, n;
 
+    /* A replica: an s3gw destination does not replicate it again (two
+     * servers replicating to each other would send it back and forth). */
+    s3_repl_hdr(j, hs, "x-amz-replication-status", gw_str_lit("REPLICA"));
     s3_repl_hdr(j, hs, "content-type", o->content_type);
     s3_repl_hdr(j, hs, "content-encoding", o->content_encoding);
     s3_repl_hdr(j, hs, "content-disposition", o->content_disposition);

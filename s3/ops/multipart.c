@@ -183,6 +183,9 @@ s3_mp_create(s3_req_t *r)
     if (rc == S3_ERR_NONE) {
         rc = s3_access_new_object(r, &c->tmpl);
     }
+    if (rc == S3_ERR_NONE) {
+        rc = s3_access_replica(r, &c->tmpl);
+    }
     if (rc != S3_ERR_NONE) {
         return rc;
     }
@@ -808,8 +811,9 @@ s3_mp_complete(s3_req_t *r)
     m = gw_pool_calloc(r->pool, sizeof(*m));
     m->r = r;
     memcpy(m->id, u->id, sizeof(m->id));
-    rc = s3_record_repl(r, r->bucket, r->key, u->tmpl->tags, u->tmpl->ntags, 0,
-                        &m->c.repl);
+    rc = u->tmpl->repl_status == STORE_REPL_STATUS_REPLICA ? S3_ERR_NONE
+         : s3_record_repl(r, r->bucket, r->key, u->tmpl->tags,
+                          u->tmpl->ntags, 0, &m->c.repl);
     store_upload_free(u);
     if (rc != S3_ERR_NONE) {
         return rc;

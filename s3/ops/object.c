@@ -58,6 +58,9 @@ s3_object_put(s3_req_t *r)
     if (rc == S3_ERR_NONE) {
         rc = s3_access_new_object(r, &p->obj);
     }
+    if (rc == S3_ERR_NONE) {
+        rc = s3_access_replica(r, &p->obj);
+    }
     if (rc != S3_ERR_NONE) {
         return rc;
     }

@@ -168,6 +168,63 @@ class ReplicationTest(S3gwTestCase):
         time.sleep(0.5)
         self.assertEqual(count(), n)            # skip/me stays behind
 
+    def test_both_ways_without_ping_pong(self):
+        # Two servers replicating to each other (east on a, west on b): a
+        # replica is marked REPLICA where it lands and is not sent back.
+        b = self.start_server()
+        b3 = b.boto3_client()
+        b3.create_bucket(Bucket='west')
+        a = self.start_server(extra=target('b', b.url, 'west'))
+        a3 = a.boto3_client()
+        a3.create_bucket(Bucket='east')
+        b.stop()
+        b.extra = target('a', a.url, 'east')
+        b.write_conf()
+        b.start()
+        b3 = b.boto3_client()
+        self.replicate(a3, 'east', rule('west'))
+        self.replicate(b3, 'west', rule('east'))
+        a3.put_object(Bucket='east', Key='from-a', Body=b'1')
+        b3.put_object(Bucket='west', Key='from-b', Body=b'2')
+        for s3, bucket, key in ((b3, 'west', 'from-a'),
+                                (a3, 'east', 'from-b')):
+            wait_for(lambda: s3.head_object(Bucket=bucket, Key=key),
+                     what=key)
+            self.assertEqual(s3.head_object(Bucket=bucket, Key=key)
+                             ['ReplicationStatus'], 'REPLICA')
+        wait_for(lambda: a3.head_object(Bucket='east', Key='from-a')
+                 ['ReplicationStatus'] == 'COMPLETED', what='COMPLETED')
+        time.sleep(1.0)
+        puts = [l for l in a.access_log_lines() + b.access_log_lines()
+                if ' PUT /' in l and '/from-' in l]
+        self.assertEqual(len(puts), 4, puts)    # 2 by clients, 2 replicas
+
+    def test_replica_needs_replicate_object(self):
+        # Only whom s3:ReplicateObject allows may write a replica.
+        srv = self.start_server()
+        s3 = srv.boto3_client()
+        s3.create_bucket(Bucket='rbkt')
+        policy = {'Version': '2012-10-17', 'Statement': [{
+            'Effect': 'Allow', 'Principal': {'AWS': '*'},
+            'Action': 's3:PutObject', 'Resource': 'arn:aws:s3:::rbkt/*'}]}
+        import json
+        s3.put_bucket_policy(Bucket='rbkt', Policy=json.dumps(policy))
+        bob = srv.boto3_client('bob')
+
+        def mark(params, **kw):
+            params['headers']['x-amz-replication-status'] = 'REPLICA'
+        bob.meta.events.register('before-call.s3.PutObject', mark)
+        with self.assertRaises(ClientError) as cm:
+            bob.put_object(Bucket='rbkt', Key='k', Body=b'x')
+        self.assertEqual(cm.exception.response['Error']['Code'],
+                         'AccessDenied')
+        bob.meta.events.unregister('before-call.s3.PutObject', mark)
+        bob.put_object(Bucket='rbkt', Key='k', Body=b'x')
+        s3.meta.events.register('before-call.s3.PutObject', mark)
+        s3.put_object(Bucket='rbkt', Key='r', Body=b'y')
+        self.assertEqual(s3.head_object(Bucket='rbkt', Key='r')
+                         ['ReplicationStatus'], 'REPLICA')
+
     def test_filters_and_deletes_disabled(self):
         src, dst, s3, d3 = self.pair()
         s3.create_bucket(Bucket='src')

@@ -8,7 +8,11 @@ keys marks the change failed, with the reason in the log.
 Over https: a destination s3gw behind nginx (nginx-light) with a
 certificate made by the openssl CLI for this run, trusted through the
 target's ca_file; without it (the system store) the certificate is refused
-and named in the log, and tls_verify off sends anyway."""
+and named in the log, and tls_verify off sends anyway.
+
+A 1 GiB object (128 MiB under ASan), sent whole or as boto3's 8 MiB parts,
+arrives with the source's bytes and ETag while the source's memory stays
+under 64 MiB (asserted on a normal build, printed as a figure always)."""
 
 import hashlib
 import os
@@ -20,9 +24,9 @@ import sys
 import tempfile
 import time
 
-from harness import (KEEP_TMP, MiB, ClientError, PatternReader, S3gwTestCase,
-                     Server, clean_env, free_port, port_open, scaled,
-                     unique_name)
+from harness import (KEEP_TMP, SANITIZE, MiB, ClientError, PatternReader,
+                     S3gwTestCase, Server, clean_env, figure, free_port,
+                     port_open, scaled, stream_sha256, unique_name)
 
 ROLE = 'arn:aws:iam::123456789012:role/replication'
 NGINX = shutil.which('nginx') or '/usr/sbin/nginx'
@@ -109,6 +113,18 @@ def wait_for(fn, timeout=30.0, what='condition', server=None):
             raise AssertionError('timed out waiting for %s%s' % (
                 what, '\n' + server.log_tail() if server else ''))
         time.sleep(0.1)
+
+
+def reset_hwm(srv):
+    """Sets the server's VmHWM back to its VmRSS (clear_refs 5, Linux 4.0
+    and later), so that VmHWM then says the peak of what follows. False
+    when the kernel does not let us: VmHWM then counts from the start."""
+    try:
+        with open('/proc/%d/clear_refs' % srv.pid, 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
 
 
 class ReplicationTest(S3gwTestCase):
@@ -294,6 +310,73 @@ class ReplicationTest(S3gwTestCase):
         wait_for(lambda: count() == n, timeout=90, what='the backlog')
         self.assertEqual(d3.get_object(Bucket='dst', Key='q/0007')
                          ['Body'].read(), b'7')
+
+    BIG = scaled(1024 * MiB, 128 * MiB)
+    HWM_LIMIT_KIB = 64 * 1024
+
+    def push_big(self, upload):
+        """A BIG object written to the source by upload(s3, bucket, key,
+        body), pushed to a destination s3gw: the replica's bytes, length
+        and ETag are the source's, and the source's peak memory while it
+        pushes stays under HWM_LIMIT_KIB. Returns the replica's ETag."""
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+        if free < 2.5 * self.BIG + 512 * MiB:
+            self.skipTest('only %d MiB free for two copies of %d MiB'
+                          % (free // MiB, self.BIG // MiB))
+        src, dst, s3, d3 = self.pair()
+        s3.create_bucket(Bucket='src')
+        self.replicate(s3, 'src', rule('dst'))
+        body = PatternReader(self.BIG, seed=1024)
+        want = body.digest()
+        t0 = time.monotonic()
+        upload(s3, 'src', 'big', body)
+        up_s = time.monotonic() - t0
+        after_upload = src.rss_kib()
+        # The push began at the commit; its peak from here on is what the
+        # limit is about (the upload's own peak is printed beside it).
+        fresh = reset_hwm(src)
+        t0 = time.monotonic()
+        wait_for(lambda: s3.head_object(Bucket='src', Key='big').get(
+            'ReplicationStatus') in ('COMPLETED', 'FAILED'),
+            timeout=scaled(400, 300), what='the push', server=src)
+        push_s = time.monotonic() - t0
+        mem = src.rss_kib()
+        dmem = dst.rss_kib()
+        self.assertEqual(s3.head_object(Bucket='src', Key='big')
+                         ['ReplicationStatus'], 'COMPLETED', src.log_tail())
+        a = s3.head_object(Bucket='src', Key='big')
+        b = d3.get_object(Bucket='dst', Key='big')
+        self.assertEqual(b['ContentLength'], self.BIG)
+        self.assertEqual(b['ETag'], a['ETag'])
+        self.assertEqual(stream_sha256(b['Body']), (want, self.BIG))
+        mib = self.BIG // MiB
+        figure('replication of %d MiB (%s): upload %.1f s, push %.1f s, '
+               '%.1f MB/s' % (mib, a['ETag'], up_s, push_s,
+                              self.BIG / 1e6 / push_s))
+        figure('source VmHWM %s the push %d KiB (after the upload: VmHWM '
+               '%d KiB), VmRSS %d KiB; destination VmHWM %d KiB'
+               % ('during' if fresh else 'since start, through',
+                  mem['VmHWM'], after_upload['VmHWM'], mem['VmRSS'],
+                  dmem['VmHWM']))
+        if not SANITIZE:
+            self.assertLess(mem['VmHWM'], self.HWM_LIMIT_KIB,
+                            'the source held the object in memory')
+        return b['ETag']
+
+    def test_1gib_object_in_bounded_memory(self):
+        def put(s3, bucket, key, body):
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        etag = self.push_big(put)
+        self.assertNotIn('-', etag)
+
+    def test_1gib_multipart_object_keeps_its_etag(self):
+        # boto3's defaults: 8 MiB parts, several at once. The replica is
+        # made of the same parts, so its ETag is the source's "md5-N".
+        def upload(s3, bucket, key, body):
+            s3.upload_fileobj(body, bucket, key)
+        etag = self.push_big(upload)
+        self.assertTrue(etag.endswith('-%d"' % -(-self.BIG // (8 * MiB))),
+                        etag)
 
     def test_refused_keys_fail_with_the_reason(self):
         src, dst, s3, d3 = self.pair(sk='WRONG-SECRET')

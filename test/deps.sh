@@ -4,9 +4,10 @@
 # Debian packages are checked with dpkg -s; apt-get runs only when one is
 # missing (through sudo when not root). Debian's awscli is the AWS CLI v2
 # (/usr/bin/aws), which the tests drive beside the v1 of the default python3;
-# nginx-light is the reverse proxy test_proxy.py puts in front of s3gw;
-# strace records the system calls test_durability_order.py checks the order
-# of.
+# nginx-light is the reverse proxy test_proxy.py puts in front of s3gw, and
+# the https front of test_replication.py's TLS destination, whose
+# certificate the openssl CLI makes; strace records the system calls
+# test_durability_order.py checks the order of.
 # Then the Python side: boto3 and the aws CLI come with the machine's
 # default python3; Debian's python3-boto3 is the fallback when boto3 is
 # missing. Last the JavaScript clients (AWS SDK v3, minio-js): npm ci in
@@ -15,7 +16,8 @@
 set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
-node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light strace"
+node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light openssl
+strace"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

@@ -1,5 +1,6 @@
 /* store/format.c: the index's format. Owns the format marker (meta
- * "format"), the list of databases a format has, and the upgrade of an index
+ * "format"), opening the databases a format has (internal.h's STORE_DBS),
+ * and the upgrade of an index
  * from format 1 (the builds before the marker) to STORE_FORMAT. The formats
  * themselves are described at the top of store.h; the record codecs are in
  * record.c. Runs only while the store opens, inside its first write
@@ -7,13 +8,10 @@
 #include "store/internal.h"
 #include "core/log.h"
 
-#define STORE_META_FORMAT   "format"
-
 /* Format 1 kept its bucket records in a database of this name. Format 2
  * puts a plain key of the same name in LMDB's main database instead, so
  * that a format-1 build, which opens "buckets" first, stops there with
  * MDB_INCOMPATIBLE and changes nothing. */
-#define STORE_V1_BUCKETS    "buckets"
 #define STORE_V1_TOMBSTONE  "s3gw: store format 2 or newer; see meta \"format\""
 
 /* Format 1 values were C structs and raw integers in the machine's byte
@@ -35,16 +33,9 @@ store_format_dbs(store_t *st, MDB_txn *txn)
         const char  *name;
         size_t       off;
     } dbs[] = {
-        { "meta", offsetof(store_t, db_meta) },
-        { "bucket", offsetof(store_t, db_buckets) },
-        { "objects", offsetof(store_t, db_objects) },
-        { "refs", offsetof(store_t, db_refs) },
-        { "gcq", offsetof(store_t, db_gcq) },
-        { "uploads", offsetof(store_t, db_uploads) },
-        { "parts", offsetof(store_t, db_parts) },
-        { "bconf", offsetof(store_t, db_bconf) },
-        { "outbox", offsetof(store_t, db_outbox) },
-        { "outkey", offsetof(store_t, db_outkey) },
+#define STORE_DB_ROW(name, field)  { name, offsetof(store_t, field) },
+        STORE_DBS(STORE_DB_ROW)
+#undef STORE_DB_ROW
     };
     size_t  i;
     int     rc;

@@ -98,6 +98,20 @@ struct store_s {
     size_t            npin_buckets;
 };
 
+/* The databases of STORE_FORMAT (store.h's key schema), as
+ * XX(name, field of store_t): format.c opens them at start, creating what
+ * is missing; the tools' open (outbox.c) opens them as they are. */
+#define STORE_DBS(XX)                                                       \
+    XX("meta", db_meta) XX("bucket", db_buckets) XX("objects", db_objects)  \
+    XX("refs", db_refs) XX("gcq", db_gcq) XX("uploads", db_uploads)         \
+    XX("parts", db_parts) XX("bconf", db_bconf) XX("outbox", db_outbox)     \
+    XX("outkey", db_outkey)
+
+/* The meta key of the store format, and format 1's bucket database, whose
+ * name stays a plain key of the main database (store.h). */
+#define STORE_META_FORMAT  "format"
+#define STORE_V1_BUCKETS   "buckets"
+
 /* ==== txn.c: the batcher, pins, reference counts, record commits ==== */
 
 /* Saves st->gen_last in meta (key STORE_META_GEN), inside a batch's

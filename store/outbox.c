@@ -448,25 +448,15 @@ store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
 #define STORE_TOOL_LIST_BATCH   256     /* entries per read txn */
 #define STORE_TOOL_RETRY_SCAN   4096    /* entries looked at per write txn */
 #define STORE_TOOL_RETRY_BATCH  1024    /* ... and rewritten */
-#define STORE_TOOL_META_FORMAT  "format"
-#define STORE_TOOL_V1_BUCKETS   "buckets"
 
-/* The databases of STORE_FORMAT, as store.h's key schema names them
- * (format.c opens the same list, creating what is missing). */
+/* The databases of STORE_FORMAT (internal.h's STORE_DBS). */
 static const struct {
     const char  *name;
     size_t       off;
 } store_tool_dbs[] = {
-    { "meta", offsetof(store_t, db_meta) },
-    { "bucket", offsetof(store_t, db_buckets) },
-    { "objects", offsetof(store_t, db_objects) },
-    { "refs", offsetof(store_t, db_refs) },
-    { "gcq", offsetof(store_t, db_gcq) },
-    { "uploads", offsetof(store_t, db_uploads) },
-    { "parts", offsetof(store_t, db_parts) },
-    { "bconf", offsetof(store_t, db_bconf) },
-    { "outbox", offsetof(store_t, db_outbox) },
-    { "outkey", offsetof(store_t, db_outkey) },
+#define STORE_DB_ROW(name, field)  { name, offsetof(store_t, field) },
+    STORE_DBS(STORE_DB_ROW)
+#undef STORE_DB_ROW
 };
 
 /* The server grows the map of the index as it fills. A transaction of this
@@ -521,7 +511,7 @@ store_tool_check(store_t *st, MDB_txn *txn, char *err, size_t errlen)
 
     rc = mdb_dbi_open(txn, "meta", 0, &dbi);
     if (rc == MDB_NOTFOUND) {
-        rc = mdb_dbi_open(txn, STORE_TOOL_V1_BUCKETS, 0, &dbi);
+        rc = mdb_dbi_open(txn, STORE_V1_BUCKETS, 0, &dbi);
         if (rc == 0) {
             snprintf(err, errlen, "the index in \"%s\" is in store format "
                      "1: start s3gw on it once to upgrade it to store "
@@ -537,8 +527,8 @@ store_tool_check(store_t *st, MDB_txn *txn, char *err, size_t errlen)
                  gw_strerror(store__mdb_rc(rc)));
         return store__mdb_rc(rc);
     }
-    k.mv_data = STORE_TOOL_META_FORMAT;
-    k.mv_size = sizeof(STORE_TOOL_META_FORMAT) - 1;
+    k.mv_data = STORE_META_FORMAT;
+    k.mv_size = sizeof(STORE_META_FORMAT) - 1;
     rc = mdb_get(txn, dbi, &k, &v);
     if (rc == 0) {
         rc = store__meta_format_decode(v.mv_data, v.mv_size, &format);

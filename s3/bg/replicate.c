@@ -8,6 +8,7 @@
  *   answer -> store_outbox_done | store_outbox_retry (backoff or failed) */
 #include "s3/bg/replicate.h"
 #include "s3/auth/sigv4.h"
+#include "s3/cond.h"
 #include "s3/replication.h"
 #include "s3/uri.h"
 #include "core/log.h"
@@ -711,6 +712,41 @@ s3_repl_complete(s3_repl_job_t *j)
                         (int64_t) j->doclen, s3_repl_produce_doc, 0);
 }
 
+/* The replica's multipart ETag, MD5 of its parts' MD5s, must be the
+ * source's: the parts' bytes arrived as they were sent (single PUTs are
+ * checked by the destination through Content-MD5). */
+static int
+s3_repl_etag_check(s3_repl_job_t *j, const char **why)
+{
+    char         want[48], *got = s3_repl_xml_text(j, "ETag");
+    const char  *g, *w;
+    size_t       gl, wl;
+
+    if (got == NULL) {
+        *why = "CompleteMultipartUpload answered no ETag";
+        return GW_EINVAL;
+    }
+    s3_etag(j->obj->md5, j->obj->nparts, want);
+    /* Quotes may come as they are or as &quot;. */
+    g = got;
+    gl = strlen(g);
+    if (gl >= 12 && strncmp(g, "&quot;", 6) == 0) {
+        g += 6;
+        gl -= 12;
+    } else if (gl >= 2 && g[0] == '"') {
+        g++;
+        gl -= 2;
+    }
+    w = want + 1;
+    wl = strlen(want) - 2;
+    if (gl != wl || strncmp(g, w, wl) != 0) {
+        *why = gw_pool_sprintf(j->pool, "the replica's ETag %s is not the "
+                               "source's %s", got, want);
+        return GW_ECHECKSUM;
+    }
+    return GW_OK;
+}
+
 /* After a step of a multipart replication answered 2xx: sends the next one
  * (GW_AGAIN: the job goes on), or GW_OK once the upload is complete, or an
  * error with *why. The parts are the source's, so is the replica's ETag. */
@@ -736,7 +772,7 @@ s3_repl_mp_next(s3_repl_job_t *j, const char **why)
                                    s3_repl_xml_text(j, "Code"));
             return GW_EINVAL;
         }
-        return GW_OK;
+        return s3_repl_etag_check(j, why);
     } else if (j->etags[j->step - 1] == NULL) {
         *why = "UploadPart answered no ETag";
         return GW_EINVAL;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test/bench/run.sh: throughput and memory of a 1 GiB PUT and GET on loopback,
 # with curl (so the client is not the bottleneck) and with boto3; then
-# multipart.py (copy and complete) and access.py (access decisions). Prints
+# multipart.py (copy and complete), access.py (access decisions) and
+# replication.py (a replication backlog drained to another s3gw). Prints
 # figures; asserts nothing. Usage: sh test/bench/run.sh [SIZE_MIB]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -63,3 +64,4 @@ PY
 echo "figure: server VmHWM after boto3 $(awk '/VmHWM/ {print $2}' /proc/$PID/status) KiB"
 python3 test/bench/multipart.py "$BIN"
 python3 test/bench/access.py "$BIN"
+python3 test/bench/replication.py "$BIN"

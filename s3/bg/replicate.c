@@ -485,7 +485,7 @@ s3_repl_object_headers(s3_repl_job_t *j, s3_repl_hdrs_t *hs)
 {
     const store_object_t  *o = j->obj;
     char                  *tags, *p, enc[3 * 256 + 1];
-    char                   md5[32];
+    char                   md5[32], ck[64];
     size_t                 i, n;
 
     /* A replica: an s3gw destination does not replicate it again (two
@@ -522,11 +522,19 @@ s3_repl_object_headers(s3_repl_job_t *j, s3_repl_hdrs_t *hs)
                     (gw_str_t) { tags, (size_t) (p - tags) });
     }
     if (o->nparts == 0) {
-        /* The destination checks the bytes against the source's MD5. */
+        /* The destination checks the bytes against the source's MD5, and
+         * against its checksum, which it keeps as the source did. */
         gw_base64_encode(md5, o->md5, 16);
         s3_repl_hdr(j, hs, "content-md5",
                     (gw_str_t) { gw_pool_strndup(j->pool, md5, strlen(md5)),
                                  strlen(md5) });
+        if (o->cksum_alg != GW_CK_NONE && o->cksum_type == 0) {
+            gw_base64_encode(ck, o->cksum,
+                             gw_cksum_len((gw_cksum_alg_t) o->cksum_alg));
+            s3_repl_hdr(j, hs, gw_cksum_header((gw_cksum_alg_t) o->cksum_alg),
+                        (gw_str_t) { gw_pool_strndup(j->pool, ck, strlen(ck)),
+                                     strlen(ck) });
+        }
     }
 }
 

@@ -215,6 +215,21 @@ class ReplicationTest(S3gwTestCase):
             # x-amz-replication-status: PENDING, then COMPLETED.
             wait_for(lambda: s3.head_object(Bucket='src', Key=key).get(
                 'ReplicationStatus') == 'COMPLETED', what='COMPLETED')
+        # The checksum travels with the object: the one the client gave,
+        # and s3gw's own CRC64NVME of a body sent without one.
+        s3.put_object(Bucket='src', Key='ck-sha', Body=b'sum me',
+                      ChecksumAlgorithm='SHA256')
+        src.signed('PUT', '/src/ck-crc', body=b'no checksum given',
+                   headers={'Content-Length': '17'})
+        for key, h in (('ck-sha', 'x-amz-checksum-sha256'),
+                       ('ck-crc', 'x-amz-checksum-crc64nvme')):
+            wait_for(lambda: d3.head_object(Bucket='dst', Key=key), what=key)
+            want = src.signed('HEAD', '/src/' + key, headers={
+                'x-amz-checksum-mode': 'ENABLED'}).header(h)
+            got = dst.signed('HEAD', '/dst/' + key, headers={
+                'x-amz-checksum-mode': 'ENABLED'}).header(h)
+            self.assertTrue(want)
+            self.assertEqual(got, want, key)
         # An overwrite follows; so does a delete.
         s3.put_object(Bucket='src', Key='small.txt', Body=b'second')
         wait_for(lambda: d3.get_object(Bucket='dst', Key='small.txt')
@@ -226,7 +241,8 @@ class ReplicationTest(S3gwTestCase):
             d3.list_objects_v2(Bucket='dst', Prefix='empty'),
             what='the deletes')
         self.assertEqual([o['Key'] for o in d3.list_objects_v2(
-            Bucket='dst')['Contents']], ['dir/big key+é.bin'])
+            Bucket='dst')['Contents']], ['ck-crc', 'ck-sha',
+                                         'dir/big key+é.bin'])
 
     def test_multipart_source_keeps_its_parts(self):
         # A multipart object goes as a multipart upload with the same part

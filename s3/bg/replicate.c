@@ -165,7 +165,11 @@ s3_repl_settle(s3_repl_job_t *j, int retry, const char *why)
                                        % (uint64_t) (delay / 2 + 1));
         j->e.next_try_ms = s3_repl_now_ms() + delay;
     }
-    gw_log(retry == 2 ? GW_LOG_ERR : GW_LOG_WARN, NULL, 0, "replication: "
+    /* A destination that is down fails every entry at each try: warn of
+     * the first failure of an entry and of every tenth, the rest at debug. */
+    gw_log(retry == 2 ? GW_LOG_ERR
+           : j->e.attempts == 1 || j->e.attempts % 10 == 0 ? GW_LOG_WARN
+           : GW_LOG_DEBUG, NULL, 0, "replication: "
            "%s/%.*s -> %s %s (attempt %u): %s", j->e.bucket,
            (int) j->e.key.len, j->e.key.base, j->e.dest,
            retry == 2 ? "failed" : "will be retried", j->e.attempts, why);
@@ -212,7 +216,14 @@ s3_repl_job_end(s3_repl_job_t *j)
         return;
     }
     s3_repl_job_free(j);
-    s3_repl_maybe_stopped(p);
+    if (p->stopping) {
+        s3_repl_maybe_stopped(p);
+        return;
+    }
+    /* A slot is free: the next due entry need not wait for the timer
+     * (small objects would drain at S3_REPL_INFLIGHT per tick). The tick
+     * only queues work: every job's callbacks come later, from the loop. */
+    s3_repl_tick(&p->timer);
 }
 
 /* ==== the request body, from the chunk files ==== */

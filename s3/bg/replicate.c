@@ -23,6 +23,7 @@
 #define S3_REPL_HDRS     64
 #define S3_REPL_ERR_MAX  4096         /* bytes of an error body kept */
 #define S3_REPL_BACKFILL_BATCH  100   /* objects queued per backfill step */
+#define S3_REPL_BACKFILL_WAIT   5     /* tries for its configuration */
 #define S3_REPL_DEPTH_MS 60000        /* how often the queue's depth is
                                        * counted, and logged if not empty */
 
@@ -840,6 +841,14 @@ s3_repl_backfill(s3_repl_job_t *j)
 
     rc = store_bconf_get(st, j->e.bucket, STORE_BCONF_REPLICATION, j->pool,
                          &doc);
+    if (rc == GW_ENOTFOUND && j->e.attempts < S3_REPL_BACKFILL_WAIT) {
+        /* The configuration commits just after the entry that PutBucket-
+         * Replication queues first (maybe in the next batch): wait for it
+         * a little; a configuration deleted since ends the backfill. */
+        s3_repl_settle(j, 1, "the replication configuration is not stored "
+                       "yet");
+        return;
+    }
     if (rc != GW_OK
         || s3_replication_decode(j->pool, doc.base, doc.len, &conf) != GW_OK)
     {

@@ -41,6 +41,7 @@
     TEST_ENTRY(sigv4_presigned_malformed)                                   \
     TEST_ENTRY(sigv4_example_chunked)                                       \
     TEST_ENTRY(sigv4_example_chunked_trailer)                               \
+    TEST_ENTRY(sigv4_signing_key_cache)                                     \
     TEST_ENTRY(sigv4_uri_encoding)                                          \
     TEST_ENTRY(sigv4_canonical_query)                                       \
     TEST_ENTRY(sigv4_canonical_uri)                                         \

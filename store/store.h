@@ -48,8 +48,11 @@
  *   bconf    bucket 0x00 kind          -> bconf record: one configuration
  *                                         document of the bucket, kind "acl"
  *                                         (s3/acl.h's stored form; absent:
- *                                         private) or "policy" (the JSON
- *                                         text of its bucket policy)
+ *                                         private), "policy" (the JSON
+ *                                         text of its bucket policy),
+ *                                         "replication" or "website"
+ *                                         (the WebsiteConfiguration XML as
+ *                                         put, s3/website.h)
  *   objects  bucket 0x00 okey          -> object record
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
@@ -107,6 +110,8 @@
  *   15 u64 generation: always the first field, at byte 72, so that a commit
  *   can set it in an encoded record (absent in format-1 records: 0)
  *   16 u8 replication status (STORE_REPL_STATUS_*; absent: none)
+ *   17 x-amz-website-redirect-location: where the website endpoint
+ *   redirects a request for the object (absent: nowhere)
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -225,6 +230,8 @@ typedef struct store_object_s {
     uint8_t             repl_status;   /* STORE_REPL_STATUS_*: where the
                                         * replication of this version
                                         * stands (x-amz-replication-status) */
+    gw_str_t            website_redirect;  /* x-amz-website-redirect-location
+                                        * (record field 17); empty: none */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),
@@ -314,6 +321,7 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 #define STORE_BCONF_POLICY  "policy"
 #define STORE_BCONF_REPLICATION  "replication"   /* s3/replication.h's
                                                  * stored form */
+#define STORE_BCONF_WEBSITE  "website"   /* s3/website.h's stored form */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

@@ -27,6 +27,7 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_acl_routes,
     s3_policy_routes,
     s3_replication_routes,
+    s3_website_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is
@@ -128,6 +129,10 @@ s3_on_request(http_req_t *hr)
     hr->data = r;
 
     rc = s3_req_parse(r);
+    if (r->website) {
+        s3_website_request(r, rc);
+        return;
+    }
     if (rc == S3_ERR_NONE) {
         rc = s3_auth_request(r);
     }

@@ -13,7 +13,9 @@
  *   tagging.c    Get/Put/DeleteObjectTagging
  *   acl.c        Get/PutBucketAcl, Get/PutObjectAcl
  *   policy.c     Get/Put/DeleteBucketPolicy
- *   replication.c  Get/Put/DeleteBucketReplication */
+ *   replication.c  Get/Put/DeleteBucketReplication
+ *   website.c    Get/Put/DeleteBucketWebsite, and the website endpoint
+ *                (s3_website_request) */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -28,5 +30,10 @@ extern const s3_route_t  s3_tagging_routes[];
 extern const s3_route_t  s3_acl_routes[];
 extern const s3_route_t  s3_policy_routes[];
 extern const s3_route_t  s3_replication_routes[];
+extern const s3_route_t  s3_website_routes[];
+
+/* Answers a request to the website endpoint (r->website), which
+ * s3_req_parse read with result rc: never signed, never routed. */
+void s3_website_request(s3_req_t *r, int rc);
 
 #endif

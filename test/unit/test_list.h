@@ -182,4 +182,14 @@
     TEST_ENTRY(client_tls_hostname_mismatch)                                \
     TEST_ENTRY(client_tls_no_verify)                                        \
     TEST_ENTRY(client_tls_streams)                                          \
+    /* http/form */                                                          \
+    TEST_ENTRY(form_sample_whole)                                           \
+    TEST_ENTRY(form_every_split)                                            \
+    TEST_ENTRY(form_byte_at_a_time)                                         \
+    TEST_ENTRY(form_near_delimiters)                                        \
+    TEST_ENTRY(form_quoted_names)                                           \
+    TEST_ENTRY(form_boundary_header)                                        \
+    TEST_ENTRY(form_errors)                                                 \
+    TEST_ENTRY(form_header_limit)                                           \
+    TEST_ENTRY(form_callback_stops)                                         \
     /* end */

@@ -192,4 +192,9 @@
     TEST_ENTRY(form_errors)                                                 \
     TEST_ENTRY(form_header_limit)                                           \
     TEST_ENTRY(form_callback_stops)                                         \
+    /* s3/auth/postpolicy */                                                 \
+    TEST_ENTRY(postpolicy_conditions)                                       \
+    TEST_ENTRY(postpolicy_coverage)                                         \
+    TEST_ENTRY(postpolicy_expiry)                                           \
+    TEST_ENTRY(postpolicy_invalid_documents)                                \
     /* end */

@@ -120,7 +120,15 @@
     XX(UNEXPECTED_CONTENT, 400, "UnexpectedContent",                          \
        "This request does not support content")                               \
     XX(SERVICE_UNAVAILABLE, 503, "ServiceUnavailable",                        \
-       "Please reduce your request rate.")
+       "Please reduce your request rate.")                                    \
+    XX(INVALID_POLICY_DOCUMENT, 400, "InvalidPolicyDocument",                 \
+       "The content of the form does not meet the conditions specified in "   \
+       "the policy document.")                                                \
+    XX(MALFORMED_POST_REQUEST, 400, "MalformedPOSTRequest",                   \
+       "The body of your POST request is not well-formed "                    \
+       "multipart/form-data.")                                                \
+    XX(MAX_POST_PRE_DATA, 400, "MaxPostPreDataLengthExceeded",                \
+       "Your POST request fields preceeding the upload file was too large.")
 
 enum {
     S3_ERR_NONE = 0,

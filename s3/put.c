@@ -33,6 +33,10 @@ s3_put_committed(void *ud, int rc)
     if (!r->http->aborted) {
         switch (rc) {
         case GW_OK:
+            if (p->respond != NULL) {
+                p->respond(p);
+                break;
+            }
             s3_etag(p->obj.md5, 0, etag);
             http_resp_header(r->http, "ETag", etag, strlen(etag));
             gw_base64_encode(ck, p->body.cksum, gw_cksum_len(p->body.cksum_alg));
@@ -125,7 +129,6 @@ static void
 s3_put_end(s3_req_t *r, int err, const s3_body_t *b)
 {
     s3_put_t  *p = r->data;
-    int        rc;
 
     if (p->done) {
         return;
@@ -139,6 +142,15 @@ s3_put_end(s3_req_t *r, int err, const s3_body_t *b)
         return;
     }
     p->body = *b;
+    s3_put_close(p);
+}
+
+void
+s3_put_close(s3_put_t *p)
+{
+    int  rc;
+
+    p->ended = 1;
     rc = store_chunk_writer_finish(p->w, s3_put_flushed, p);
     if (rc == GW_DONE) {
         return;
@@ -294,3 +306,53 @@ s3_put_stream(s3_req_t *r, s3_put_t *p, uint64_t max)
     return GW_DONE;
 }
 
+
+/* ==== a put fed by its caller ==== */
+
+static void
+s3_put_digests_free(void *data)
+{
+    s3_put_t  *p = data;
+
+    EVP_MD_CTX_free(p->md5);
+    p->md5 = NULL;
+    gw_cksum_free(&p->ck);
+}
+
+void
+s3_put_open(s3_req_t *r, s3_put_t *p, gw_cksum_alg_t alg)
+{
+    http_req_t  *hr = r->http;
+
+    p->r = r;
+    p->md5 = EVP_MD_CTX_new();
+    if (p->md5 == NULL || EVP_DigestInit_ex(p->md5, EVP_md5(), NULL) != 1
+        || gw_cksum_init(&p->ck, alg) != GW_OK)
+    {
+        fprintf(stderr, "[crit] cannot start a digest\n");
+        abort();
+    }
+    gw_pool_cleanup_add(r->pool, s3_put_digests_free, p);
+    p->w = store_chunk_writer_open(r->ctx->store, s3_put_ready, p);
+    hr->on_abort = s3_put_abort;
+    http_req_hold(hr);
+}
+
+int
+s3_put_feed(s3_put_t *p, const char *at, size_t len)
+{
+    EVP_DigestUpdate(p->md5, at, len);
+    gw_cksum_update(&p->ck, at, len);
+    p->body.size += len;
+    return s3_put_data(p->r, at, len);
+}
+
+void
+s3_put_digest(s3_put_t *p)
+{
+    unsigned int  n;
+
+    EVP_DigestFinal_ex(p->md5, p->body.md5, &n);
+    p->body.cksum_alg = p->ck.alg;
+    gw_cksum_final(&p->ck, p->body.cksum);
+}

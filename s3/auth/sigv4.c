@@ -192,8 +192,8 @@ sigv4_date_from_http(gw_str_t v, char out[17])
 /* Splits "AK/20130524/us-east-1/s3/aws4_request" from the right, so that
  * only the four scope fields are constrained and the access key is whatever
  * precedes them. */
-static int
-sigv4_parse_credential(gw_str_t v, s3_sigv4_auth_t *a)
+int
+s3_sigv4_parse_credential(gw_str_t v, s3_sigv4_auth_t *a)
 {
     const char  *slash[4];
     size_t       i, k = 0;
@@ -318,7 +318,7 @@ s3_sigv4_parse_header(gw_str_t authorization, const s3_sigv4_input_t *in,
                 return GW_EINVAL;
             }
             cred = value;
-            if (sigv4_parse_credential(value, a) != GW_OK) {
+            if (s3_sigv4_parse_credential(value, a) != GW_OK) {
                 return GW_EINVAL;
             }
         } else if (gw_ascii_ieq(name.base, name.len, "SignedHeaders", 13)) {
@@ -504,7 +504,7 @@ s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
     }
 
     if (sigv4_query_value(a, &used, raw[SIGV4_Q_CREDENTIAL], &v) != GW_OK
-        || sigv4_parse_credential(v, a) != GW_OK)
+        || s3_sigv4_parse_credential(v, a) != GW_OK)
     {
         return GW_EINVAL;
     }
@@ -810,6 +810,17 @@ s3_sigv4_signing_key(const char *secret, const char date[8],
     memcpy(key, e->key, 32);
     pthread_mutex_unlock(&sigv4_keys_lock);
     OPENSSL_cleanse(in, len);
+}
+
+void
+s3_sigv4_post_signature(const char *secret, const s3_sigv4_auth_t *a,
+    const char *policy, size_t n, unsigned char sig[32])
+{
+    unsigned char  key[32];
+
+    s3_sigv4_signing_key(secret, a->date, a->region, a->service, key);
+    gw_hmac_sha256(key, 32, policy, n, sig);
+    OPENSSL_cleanse(key, sizeof(key));
 }
 
 int

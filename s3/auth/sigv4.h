@@ -133,6 +133,18 @@ void s3_sigv4_trailer_signature(const unsigned char key[32],
     const unsigned char prev_sig[32], const unsigned char trailer_sha256[32],
     unsigned char out[32]);
 
+/* Parses a credential "AK/20130524/us-east-1/s3/aws4_request" into
+ * a->access_key, date, region and service (views into v). GW_OK, or
+ * GW_EINVAL when it has not that shape (a date of 8 digits, the
+ * "aws4_request" terminator, no empty field). */
+int s3_sigv4_parse_credential(gw_str_t v, s3_sigv4_auth_t *a);
+
+/* The signature of a browser POST form: HMAC-SHA256 with the signing key of
+ * a's credential scope (date, region, service) over the policy field as
+ * sent (its base64 text, n bytes). */
+void s3_sigv4_post_signature(const char *secret, const s3_sigv4_auth_t *a,
+    const char *policy, size_t n, unsigned char sig[32]);
+
 /* Writes "date/region/service/aws4_request" and a NUL into buf. Returns
  * GW_OK, or GW_ETOOBIG when cap is too small (buf is then untouched). */
 int s3_sigv4_scope(const s3_sigv4_auth_t *a, char *buf, size_t cap);

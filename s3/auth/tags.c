@@ -1,6 +1,9 @@
 /* s3/auth/tags.c: object tags as S3 limits them (see s3/auth/tags.h). */
 #include "s3/auth/tags.h"
 #include "s3/uri.h"
+#include "s3/xml.h"
+
+#include <string.h>
 
 /* Unicode characters of UTF-8 text: bytes that do not continue one. */
 static size_t
@@ -106,3 +109,82 @@ bad:
     return S3_ERR_INVALID_ARGUMENT;
 }
 
+/* ==== the Tagging document ==== */
+
+/* <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>, read
+ * strictly: any other element is MalformedXML. */
+typedef struct s3_tags_doc_s {
+    gw_pool_t  *pool;
+    gw_kv_t     tags[S3_TAGS_MAX + 1];
+    size_t      n;              /* tags seen (may pass the array) */
+    gw_str_t    key, value;
+    int         has_key, has_value;
+    int         tagsets;
+} s3_tags_doc_t;
+
+static int
+s3_tags_elem(void *ud, int depth, const char *name, const char *text,
+                size_t len)
+{
+    s3_tags_doc_t  *d = ud;
+    gw_str_t          *s;
+
+    switch (depth) {
+    case 1:
+        return strcmp(name, "Tagging") == 0 && d->tagsets == 1 ? 0 : GW_EINVAL;
+    case 2:
+        if (strcmp(name, "TagSet") != 0) {
+            return GW_EINVAL;
+        }
+        d->tagsets++;
+        return 0;
+    case 3:
+        if (strcmp(name, "Tag") != 0 || !d->has_key || !d->has_value) {
+            return GW_EINVAL;
+        }
+        if (d->n < GW_NELEMS(d->tags)) {
+            d->tags[d->n].name = d->key;
+            d->tags[d->n].value = d->value;
+        }
+        d->n++;
+        d->has_key = d->has_value = 0;
+        return 0;
+    case 4:
+        if (strcmp(name, "Key") == 0 && !d->has_key) {
+            s = &d->key;
+            d->has_key = 1;
+        } else if (strcmp(name, "Value") == 0 && !d->has_value) {
+            s = &d->value;
+            d->has_value = 1;
+        } else {
+            return GW_EINVAL;
+        }
+        s->base = gw_pool_strndup(d->pool, text, len);
+        s->len = len;
+        return 0;
+    default:
+        return GW_EINVAL;
+    }
+}
+
+int
+s3_tags_parse_xml(gw_pool_t *pool, const char *buf, size_t len, gw_kv_t **tags,
+                  size_t *ntags, const char **msg)
+{
+    s3_tags_doc_t  *d;
+    int             err;
+
+    *msg = NULL;
+    d = gw_pool_calloc(pool, sizeof(*d));
+    d->pool = pool;
+    if (len == 0 || s3_xml_parse(buf, len, s3_tags_elem, d) != GW_OK) {
+        return S3_ERR_MALFORMED_XML;
+    }
+    err = s3_tags_check(d->tags, d->n, msg);
+    if (err != S3_ERR_NONE) {
+        return err;
+    }
+    *tags = d->tags;
+    *ntags = d->n;
+    return S3_ERR_NONE;
+}

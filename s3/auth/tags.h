@@ -1,5 +1,5 @@
-/* s3/auth/tags.h: object tag sets: S3's limits on them and the
- * x-amz-tagging header form ("k1=v1&k2=v2"). Tags are read by access
+/* s3/auth/tags.h: object tag sets: S3's limits on them, the x-amz-tagging
+ * header form ("k1=v1&k2=v2") and the Tagging document. Tags are read by access
  * decisions (s3:ExistingObjectTag, s3:RequestObjectTag) as well as by the
  * tagging, PutObject and copy operations, so they live on the auth floor,
  * below all of them. Pure functions; results live in the pool given. */
@@ -22,5 +22,12 @@ int s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg);
  * PutObjectTagging. Returns S3_ERR_NONE or an S3 error with *msg set. */
 int s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
                          size_t *ntags, const char **msg);
+
+/* A Tagging document (<Tagging><TagSet><Tag><Key/><Value/></Tag>...), as
+ * PutObjectTagging takes it and a browser POST's tagging field carries it,
+ * read strictly and validated by s3_tags_check, into tags in pool.
+ * S3_ERR_NONE, MalformedXML, or InvalidTag with *msg set. */
+int s3_tags_parse_xml(gw_pool_t *pool, const char *buf, size_t len,
+                      gw_kv_t **tags, size_t *ntags, const char **msg);
 
 #endif

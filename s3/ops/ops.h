@@ -17,7 +17,8 @@
  *   cors.c       Get/Put/DeleteBucketCors, and CORS on every request
  *                (s3_cors_request, before authentication)
  *   website.c    Get/Put/DeleteBucketWebsite, and the website endpoint
- *                (s3_website_request) */
+ *                (s3_website_request)
+ *   post.c       PostObject (browser form uploads) */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -46,5 +47,7 @@ extern const s3_route_t  s3_website_routes[];
 /* Answers a request to the website endpoint (r->website), which
  * s3_req_parse read with result rc: never signed, never routed. */
 void s3_website_request(s3_req_t *r, int rc);
+
+extern const s3_route_t  s3_post_routes[];
 
 #endif

@@ -119,66 +119,9 @@ s3_tagging_get(s3_req_t *r)
 
 /* ==== PutObjectTagging ==== */
 
-/* <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>, read
- * strictly: any other element is MalformedXML. */
-typedef struct s3_tagging_doc_s {
-    gw_pool_t  *pool;
-    gw_kv_t     tags[S3_TAGS_MAX + 1];
-    size_t      n;              /* tags seen (may pass the array) */
-    gw_str_t    key, value;
-    int         has_key, has_value;
-    int         tagsets;
-} s3_tagging_doc_t;
-
-static int
-s3_tagging_elem(void *ud, int depth, const char *name, const char *text,
-                size_t len)
-{
-    s3_tagging_doc_t  *d = ud;
-    gw_str_t          *s;
-
-    switch (depth) {
-    case 1:
-        return strcmp(name, "Tagging") == 0 && d->tagsets == 1 ? 0 : GW_EINVAL;
-    case 2:
-        if (strcmp(name, "TagSet") != 0) {
-            return GW_EINVAL;
-        }
-        d->tagsets++;
-        return 0;
-    case 3:
-        if (strcmp(name, "Tag") != 0 || !d->has_key || !d->has_value) {
-            return GW_EINVAL;
-        }
-        if (d->n < GW_NELEMS(d->tags)) {
-            d->tags[d->n].name = d->key;
-            d->tags[d->n].value = d->value;
-        }
-        d->n++;
-        d->has_key = d->has_value = 0;
-        return 0;
-    case 4:
-        if (strcmp(name, "Key") == 0 && !d->has_key) {
-            s = &d->key;
-            d->has_key = 1;
-        } else if (strcmp(name, "Value") == 0 && !d->has_value) {
-            s = &d->value;
-            d->has_value = 1;
-        } else {
-            return GW_EINVAL;
-        }
-        s->base = gw_pool_strndup(d->pool, text, len);
-        s->len = len;
-        return 0;
-    default:
-        return GW_EINVAL;
-    }
-}
-
 static void
 s3_tagging_put_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
-    s3_tagging_doc_t  *d;
     s3_tagging_t      *t;
     const char        *msg = NULL;
 
@@ -187,20 +130,12 @@ s3_tagging_put_body(s3_req_t *r, int err, const char *buf, size_t len)
                  NULL);
         return;
     }
-    d = gw_pool_calloc(r->pool, sizeof(*d));
-    d->pool = r->pool;
-    if (len == 0 || s3_xml_parse(buf, len, s3_tagging_elem, d) != GW_OK) {
-        s3_error(r, S3_ERR_MALFORMED_XML, NULL);
-        return;
-    }
-    err = s3_tags_check(d->tags, d->n, &msg);
+    t = gw_pool_calloc(r->pool, sizeof(*t));
+    err = s3_tags_parse_xml(r->pool, buf, len, &t->tags, &t->ntags, &msg);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, msg);
         return;
     }
-    t = gw_pool_calloc(r->pool, sizeof(*t));
-    t->tags = d->tags;
-    t->ntags = d->n;
     err = s3_object_rewrite(r, s3_tagging_edit, t, 200);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, NULL);

@@ -198,4 +198,19 @@
     TEST_ENTRY(cors_match)                                                  \
     TEST_ENTRY(cors_headers)                                                \
     TEST_ENTRY(cors_default_rule)                                           \
+    /* http/form */                                                          \
+    TEST_ENTRY(form_sample_whole)                                           \
+    TEST_ENTRY(form_every_split)                                            \
+    TEST_ENTRY(form_byte_at_a_time)                                         \
+    TEST_ENTRY(form_near_delimiters)                                        \
+    TEST_ENTRY(form_quoted_names)                                           \
+    TEST_ENTRY(form_boundary_header)                                        \
+    TEST_ENTRY(form_errors)                                                 \
+    TEST_ENTRY(form_header_limit)                                           \
+    TEST_ENTRY(form_callback_stops)                                         \
+    /* s3/auth/postpolicy */                                                 \
+    TEST_ENTRY(postpolicy_conditions)                                       \
+    TEST_ENTRY(postpolicy_coverage)                                         \
+    TEST_ENTRY(postpolicy_expiry)                                           \
+    TEST_ENTRY(postpolicy_invalid_documents)                                \
     /* end */

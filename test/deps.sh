@@ -17,7 +17,7 @@ set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
 node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light openssl
-strace"
+strace chromium"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

@@ -34,6 +34,7 @@
 #define GW_CONF_TARGET      0x2000   /* inside replication_target NAME { } */
 #define GW_CONF_1MORE       0x4000   /* one argument or more (up to
                                       * GW_CONF_MAX_ARGS) */
+#define GW_CONF_CORS        0x8000   /* inside cors_default { } */
 
 #define GW_CONF_SRC_DEFAULT (-1)
 #define GW_CONF_SRC_FILE    0
@@ -142,6 +143,10 @@ static int gw_conf_set_buckets(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_file(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_cors(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_cors_list(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 
 #define GW_K  1024ull
 #define GW_M  (1024ull * 1024)
@@ -157,6 +162,13 @@ static int gw_conf_set_file(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
 #define GW_CF(f)    offsetof(gw_conf_t, f)
 #define GW_UF(f)    offsetof(gw_conf_user_t, f)
 #define GW_TF(f)    offsetof(gw_conf_target_t, f)
+#define GW_RF(f)    offsetof(gw_conf_cors_t, f)
+
+/* What the values of a cors_default list are (the row's min). */
+#define GW_CONF_CORS_ORIGIN  1
+#define GW_CONF_CORS_METHOD  2
+#define GW_CONF_CORS_HEADER  3
+#define GW_CONF_CORS_EXPOSE  4
 
 /* Every directive. Bounds of strings are byte lengths. The defaults are
  * what s3gw.conf.example says; test_conf checks that the two agree. */
@@ -243,6 +255,21 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       1, 4095, NULL },
     { "max_connections", GW_TARGET1, gw_conf_set_num,
       GW_TF(max_connections), 1, 1024, NULL },
+
+    /* The list rows' offset is the array; the count follows it. min is
+     * what the values are (gw_conf_set_cors_list). */
+    { "cors_default", GW_CONF_MAIN | GW_CONF_TAKE0 | GW_CONF_BLOCK,
+      gw_conf_set_cors, 0, 0, 0, NULL },
+    { "allowed_origin", GW_CONF_CORS | GW_CONF_1MORE, gw_conf_set_cors_list,
+      GW_RF(origins), GW_CONF_CORS_ORIGIN, 4096, NULL },
+    { "allowed_method", GW_CONF_CORS | GW_CONF_1MORE, gw_conf_set_cors_list,
+      GW_RF(methods), GW_CONF_CORS_METHOD, 6, NULL },
+    { "allowed_header", GW_CONF_CORS | GW_CONF_1MORE, gw_conf_set_cors_list,
+      GW_RF(headers), GW_CONF_CORS_HEADER, 1024, NULL },
+    { "expose_header", GW_CONF_CORS | GW_CONF_1MORE, gw_conf_set_cors_list,
+      GW_RF(expose), GW_CONF_CORS_EXPOSE, 1024, NULL },
+    { "max_age", GW_CONF_CORS | GW_CONF_TAKE1, gw_conf_set_num,
+      GW_RF(max_age), 0, 2147483647, NULL },
 };
 
 #define GW_CONF_NCOMMANDS  GW_NELEMS(gw_conf_commands)
@@ -1590,6 +1617,130 @@ gw_conf_target_for_bucket(const gw_conf_t *cf, const char *bucket, size_t len)
 }
 
 
+/* ==== cors_default { ... } ==== */
+
+static void
+gw_conf_cors_strs_free(char **v, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        gw_free(v[i]);
+    }
+    gw_free(v);
+}
+
+static void
+gw_conf_cors_free(gw_conf_cors_t *c)
+{
+    gw_conf_cors_strs_free(c->origins, c->norigins);
+    gw_conf_cors_strs_free(c->methods, c->nmethods);
+    gw_conf_cors_strs_free(c->headers, c->nheaders);
+    gw_conf_cors_strs_free(c->expose, c->nexpose);
+    memset(c, 0, sizeof(*c));
+}
+
+/* One value of a cors_default list, checked as PutBucketCors checks the
+ * element (the same messages, so a rule moves between the two). */
+static int
+gw_conf_cors_value_ok(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    gw_str_t v)
+{
+    static const char *const  methods[] = {
+        "GET", "PUT", "POST", "DELETE", "HEAD"
+    };
+    size_t                    i, stars = 0;
+
+    for (i = 0; i < v.len; i++) {
+        if ((unsigned char) v.base[i] <= 0x20
+            || (unsigned char) v.base[i] >= 0x7f)
+        {
+            return gw_conf_invalid(p, cmd, "value", v,
+                                   " (use printable ASCII without spaces)");
+        }
+        stars += v.base[i] == '*';
+    }
+    if (v.len > cmd->max) {
+        return gw_conf_invalid(p, cmd, "value", v, " (too long)");
+    }
+    switch (cmd->min) {
+    case GW_CONF_CORS_METHOD:
+        for (i = 0; i < GW_NELEMS(methods); i++) {
+            if (v.len == strlen(methods[i])
+                && memcmp(v.base, methods[i], v.len) == 0)
+            {
+                return GW_OK;
+            }
+        }
+        return gw_conf_invalid(p, cmd, "method", v,
+                               " (GET, PUT, POST, DELETE or HEAD)");
+    case GW_CONF_CORS_EXPOSE:
+        return stars == 0 ? GW_OK
+               : gw_conf_invalid(p, cmd, "header", v,
+                                 " (an exposed header takes no \"*\")");
+    default:
+        return stars <= 1 ? GW_OK
+               : gw_conf_invalid(p, cmd, "value", v,
+                                 " (at most one \"*\")");
+    }
+}
+
+/* allowed_origin, allowed_method, allowed_header, expose_header: values
+ * added to the list at cmd->offset (its count is the next field);
+ * repeatable. */
+static int
+gw_conf_set_cors_list(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    char   ***list = (char ***) ((char *) conf + cmd->offset);
+    size_t   *n = (size_t *) (list + 1);
+    size_t    k;
+
+    for (k = 0; k < nargs; k++) {
+        if (gw_conf_cors_value_ok(p, cmd, args[k]) != GW_OK) {
+            return GW_EINVAL;
+        }
+    }
+    *list = gw_realloc(*list, (*n + nargs) * sizeof(**list));
+    for (k = 0; k < nargs; k++) {
+        (*list)[(*n)++] = gw_strndup(args[k].base, args[k].len);
+    }
+    return GW_OK;
+}
+
+/* cors_default { ... }: reads the block into a new rule, checks that it
+ * names origins and methods, then replaces any earlier block. */
+static int
+gw_conf_set_cors(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    gw_conf_t       *cf = conf;
+    gw_conf_cors_t   c;
+    int              line = p->dline;
+
+    memset(&c, 0, sizeof(c));
+    c.max_age = GW_CONF_CORS_NO_MAX_AGE;
+    if (gw_conf_parse_block(p, GW_CONF_CORS, &c) != GW_OK) {
+        goto fail;
+    }
+    p->dline = line;
+    if (c.norigins == 0 || c.nmethods == 0) {
+        gw_conf_error_at(p, line, "cors_default has no \"%s\"",
+                         c.norigins == 0 ? "allowed_origin"
+                                         : "allowed_method");
+        goto fail;
+    }
+    c.enabled = 1;
+    gw_conf_cors_free(&cf->cors_default);
+    cf->cors_default = c;
+    return GW_OK;
+
+fail:
+    gw_conf_cors_free(&c);
+    return GW_EINVAL;
+}
+
+
 /* ==== Loading ==== */
 
 static const gw_conf_command_t *
@@ -1695,6 +1846,7 @@ gw_conf_free(gw_conf_t *cf)
         gw_conf_target_free(&cf->targets[i]);
     }
     gw_free(cf->targets);
+    gw_conf_cors_free(&cf->cors_default);
     while (cf->retired != NULL) {
         gw_conf_retired_t  *old = cf->retired;
 

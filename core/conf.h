@@ -6,7 +6,8 @@
  *
  * Syntax: `name arg ...;` directives, `#` comments to the end of the line,
  * "..." or '...' strings with backslash escapes (\" \' \\ \n \t \r), and
- * `user NAME { ... }` and `replication_target NAME { ... }` blocks. Sizes
+ * `user NAME { ... }`, `replication_target NAME { ... }` and
+ * `cors_default { ... }` blocks. Sizes
  * take k/m/g/t suffixes (powers of 1024); times take ms/s/m/h/d, and a plain
  * number is seconds. */
 #ifndef GW_CONF_H
@@ -78,6 +79,27 @@ typedef struct gw_conf_target_s {
     size_t   max_connections;  /* default 8, 1..1024 */
 } gw_conf_target_t;
 
+/* The `cors_default { ... }` block: one CORS rule for the buckets that have
+ * no CORS configuration of their own (s3/cors.c applies it). The values
+ * are checked as PutBucketCors checks a rule's: methods among GET, PUT,
+ * POST, DELETE, HEAD; at most one "*" in an origin or a header; none in an
+ * exposed header. All strings are owned by the gw_conf_t. */
+#define GW_CONF_CORS_NO_MAX_AGE  SIZE_MAX
+
+typedef struct gw_conf_cors_s {
+    int      enabled;          /* a block was given; default off */
+    char   **origins;          /* AllowedOrigin values */
+    size_t   norigins;
+    char   **methods;          /* AllowedMethod values */
+    size_t   nmethods;
+    char   **headers;          /* AllowedHeader values */
+    size_t   nheaders;
+    char   **expose;           /* ExposeHeader values */
+    size_t   nexpose;
+    size_t   max_age;          /* seconds, 0..2147483647, or
+                                * GW_CONF_CORS_NO_MAX_AGE */
+} gw_conf_cors_t;
+
 typedef struct gw_conf_s {
     /* Listens accumulate within one source, and a `listen` in a later source
      * (the -g text) replaces all earlier ones: -g 'listen 127.0.0.1:9123;'
@@ -132,6 +154,9 @@ typedef struct gw_conf_s {
                                            * order given; a block naming an
                                            * existing target replaces it */
     size_t             ntargets;
+    gw_conf_cors_t     cors_default;      /* the server-wide CORS rule;
+                                           * a later block replaces an
+                                           * earlier one */
     char              *file;              /* the path read, or "(embedded)" */
 } gw_conf_t;
 

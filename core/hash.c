@@ -9,8 +9,8 @@
 
 #include <pthread.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #define GW_CRC32_POLY      0xEDB88320u
@@ -28,6 +28,13 @@ static uint64_t        gw_crc32_x2n[GW_X2N_LEN];
 static uint64_t        gw_crc32c_x2n[GW_X2N_LEN];
 static uint64_t        gw_crc64_x2n[GW_X2N_LEN];
 static pthread_once_t  gw_hash_once = PTHREAD_ONCE_INIT;
+
+/* OpenSSL 3 looks an algorithm up in its provider tables, under a lock and
+ * with reference counting, every time EVP_sha256() or HMAC() is used; these
+ * are fetched once, by gw_hash_init, and live as long as the process. */
+static EVP_MD         *gw_evp_md5_md, *gw_evp_sha1_md, *gw_evp_sha256_md;
+static EVP_MAC_CTX    *gw_hmac_sha256_template;   /* HMAC with SHA-256 set,
+                                                   * no key: dup'ed per call */
 
 
 /* ==== CRC tables ==== */
@@ -127,9 +134,42 @@ gw_crc64_tab_build(uint64_t tab[8][256], uint64_t poly)
     }
 }
 
+static void gw_hash_fatal(const char *what, int line);
+
+static void
+gw_hash_fetch(void)
+{
+    EVP_MAC     *mac;
+    OSSL_PARAM   params[2];
+
+    gw_evp_md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
+    gw_evp_sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+    gw_evp_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (gw_evp_md5_md == NULL || gw_evp_sha1_md == NULL
+        || gw_evp_sha256_md == NULL)
+    {
+        gw_hash_fatal("EVP_MD_fetch", __LINE__);
+    }
+    mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    if (mac == NULL) {
+        gw_hash_fatal("EVP_MAC_fetch", __LINE__);
+    }
+    gw_hmac_sha256_template = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);          /* the context holds its own reference */
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (gw_hmac_sha256_template == NULL
+        || EVP_MAC_CTX_set_params(gw_hmac_sha256_template, params) != 1)
+    {
+        gw_hash_fatal("HMAC-SHA256 setup", __LINE__);
+    }
+}
+
 static void
 gw_hash_build(void)
 {
+    gw_hash_fetch();
     gw_crc32_tab_build(gw_crc32_tab, GW_CRC32_POLY);
     gw_crc32_tab_build(gw_crc32c_tab, GW_CRC32C_POLY);
     gw_crc64_tab_build(gw_crc64_tab, GW_CRC64NVME_POLY);
@@ -289,10 +329,10 @@ gw_cksum_init(gw_cksum_t *c, gw_cksum_alg_t alg)
         c->alg = alg;
         return GW_OK;
     case GW_CK_SHA1:
-        md = EVP_sha1();
+        md = gw_evp_sha1();
         break;
     case GW_CK_SHA256:
-        md = EVP_sha256();
+        md = gw_evp_sha256();
         break;
     default:
         return GW_EINVAL;
@@ -589,10 +629,31 @@ gw_hash_fatal(const char *what, int line)
     abort();
 }
 
+const EVP_MD *
+gw_evp_md5(void)
+{
+    gw_hash_init();
+    return gw_evp_md5_md;
+}
+
+const EVP_MD *
+gw_evp_sha1(void)
+{
+    gw_hash_init();
+    return gw_evp_sha1_md;
+}
+
+const EVP_MD *
+gw_evp_sha256(void)
+{
+    gw_hash_init();
+    return gw_evp_sha256_md;
+}
+
 void
 gw_sha256(const void *p, size_t n, unsigned char out[32])
 {
-    if (EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL) != 1) {
+    if (EVP_Digest(p, n, out, NULL, gw_evp_sha256(), NULL) != 1) {
         gw_hash_fatal("SHA-256", __LINE__);
     }
 }
@@ -600,7 +661,7 @@ gw_sha256(const void *p, size_t n, unsigned char out[32])
 void
 gw_md5(const void *p, size_t n, unsigned char out[16])
 {
-    if (EVP_Digest(p, n, out, NULL, EVP_md5(), NULL) != 1) {
+    if (EVP_Digest(p, n, out, NULL, gw_evp_md5(), NULL) != 1) {
         gw_hash_fatal("MD5", __LINE__);
     }
 }
@@ -610,18 +671,21 @@ gw_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
     unsigned char out[32])
 {
     static const unsigned char  nokey[1];
-    unsigned int                len = 32;
+    EVP_MAC_CTX                *c;
+    size_t                      len = 0;
 
     if (keylen == 0) {
         key = nokey;   /* OpenSSL may reject a NULL key even of length 0 */
     }
-    /* HMAC() takes the key length as an int; SigV4 keys are 32 bytes or a
-     * configured secret, far below that. */
-    if (keylen > 0x7fffffff
-        || HMAC(EVP_sha256(), key, (int) keylen, msg, n, out, &len) == NULL)
+    gw_hash_init();
+    c = EVP_MAC_CTX_dup(gw_hmac_sha256_template);
+    if (c == NULL || EVP_MAC_init(c, key, keylen, NULL) != 1
+        || EVP_MAC_update(c, msg, n) != 1
+        || EVP_MAC_final(c, out, &len, 32) != 1 || len != 32)
     {
         gw_hash_fatal("HMAC-SHA256", __LINE__);
     }
+    EVP_MAC_CTX_free(c);
 }
 
 int

@@ -14,8 +14,8 @@
 
 #include <openssl/evp.h>
 
-/* Builds the CRC tables. Call once from main before any worker thread starts;
- * every function below also calls it through pthread_once, so forgetting it
+/* Builds the CRC tables and fetches the OpenSSL algorithms. Call once from
+ * main before any worker thread starts; every function below also calls it through pthread_once, so forgetting it
  * costs only the first caller a few microseconds. */
 void gw_hash_init(void);
 
@@ -115,6 +115,13 @@ int gw_hex_decode(unsigned char *dst, const char *src, size_t n);
 
 /* The value of one hex digit (either case), or -1. */
 int gw_hex_value(int c);
+
+/* The algorithms, fetched from OpenSSL's providers once per process: pass
+ * these, never EVP_sha256() & co., which look the algorithm up again on
+ * every use. */
+const EVP_MD *gw_evp_md5(void);
+const EVP_MD *gw_evp_sha1(void);
+const EVP_MD *gw_evp_sha256(void);
 
 /* One-shot digests. Abort if OpenSSL fails, which only happens when it is
  * broken (out of memory or a provider missing). */

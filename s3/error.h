@@ -6,10 +6,16 @@
 
 #define S3_ERROR_MAP(XX)                                                      \
     XX(ACCESS_DENIED, 403, "AccessDenied", "Access Denied")                   \
+    XX(ACCESS_FORBIDDEN, 403, "AccessForbidden",                              \
+       "CORSResponse: This CORS request is not allowed. This is usually "     \
+       "because the evalution of Origin, request method / "                   \
+       "Access-Control-Request-Method or Access-Control-Request-Headers are " \
+       "not whitelisted by the resource's CORS spec.")                        \
     XX(AUTH_HEADER_MALFORMED, 400, "AuthorizationHeaderMalformed",            \
        "The authorization header is malformed.")                              \
     XX(AUTH_QUERY_MALFORMED, 400, "AuthorizationQueryParametersError",        \
        "Error parsing the X-Amz-Credential parameter.")                       \
+    XX(BAD_REQUEST, 400, "BadRequest", "Bad Request")                         \
     XX(BAD_DIGEST, 400, "BadDigest",                                          \
        "The Content-MD5 you specified did not match what we received.")       \
     XX(BUCKET_ALREADY_EXISTS, 409, "BucketAlreadyExists",                     \
@@ -79,6 +85,8 @@
        "The specified bucket does not exist")                                 \
     XX(NO_SUCH_BUCKET_POLICY, 404, "NoSuchBucketPolicy",                      \
        "The bucket policy does not exist")                                    \
+    XX(NO_SUCH_CORS_CONFIGURATION, 404, "NoSuchCORSConfiguration",            \
+       "The CORS configuration does not exist")                               \
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
     XX(NOT_IMPLEMENTED, 501, "NotImplemented",                                \
        "A header you provided implies functionality that is not "             \

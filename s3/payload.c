@@ -125,9 +125,9 @@ s3_chunk_begin(void *ud, uint64_t size, const char *sig_hex)
         }
         p->chunk_sig_set = 1;
         if (p->chunk_sha == NULL) {
-            p->chunk_sha = s3_md_new(EVP_sha256());
+            p->chunk_sha = s3_md_new(gw_evp_sha256());
         } else {
-            EVP_DigestInit_ex(p->chunk_sha, EVP_sha256(), NULL);
+            EVP_DigestInit_ex(p->chunk_sha, gw_evp_sha256(), NULL);
         }
     }
     return GW_OK;
@@ -176,7 +176,7 @@ s3_chunk_trailer(void *ud, gw_str_t name, gw_str_t value)
         return GW_OK;
     }
     if (p->trailer_sha == NULL) {
-        p->trailer_sha = s3_md_new(EVP_sha256());
+        p->trailer_sha = s3_md_new(gw_evp_sha256());
     }
     EVP_DigestUpdate(p->trailer_sha, name.base, name.len);
     EVP_DigestUpdate(p->trailer_sha, ":", 1);
@@ -208,7 +208,7 @@ s3_chunk_complete(void *ud)
         return GW_OK;
     }
     if (p->trailer_sha == NULL) {
-        p->trailer_sha = s3_md_new(EVP_sha256());
+        p->trailer_sha = s3_md_new(gw_evp_sha256());
     }
     EVP_DigestFinal_ex(p->trailer_sha, h, &n);
     r->body_signature(r, 1, p->prev_sig, h, want);
@@ -392,7 +392,7 @@ s3_payload_start(s3_req_t *r, uint64_t max_size,
     p->end = end;
     p->max = max_size;
     p->expect = hr->content_length;
-    p->md5 = s3_md_new(EVP_md5());
+    p->md5 = s3_md_new(gw_evp_md5());
     gw_pool_cleanup_add(r->pool, s3_payload_cleanup, p);
     r->payload = p;
 
@@ -410,7 +410,7 @@ s3_payload_start(s3_req_t *r, uint64_t max_size,
     }
     switch (r->payload_mode) {
     case S3_PAYLOAD_SIGNED:
-        p->sha256 = s3_md_new(EVP_sha256());
+        p->sha256 = s3_md_new(gw_evp_sha256());
         break;
     case S3_PAYLOAD_STREAMING_SIGNED:
     case S3_PAYLOAD_STREAMING_SIGNED_TRAILER:

@@ -3,6 +3,8 @@
  *
  *   addressing (virtual-hosted or path-style) -> bucket, key (req.c)
  *   query -> decoded parameters (req.c)
+ *   CORS (ops/cors.c): an OPTIONS preflight is answered there; a request
+ *   with Origin gets its Access-Control-* headers before any answer
  *   signature (auth/signature.c) -> caller, payload mode
  *   route (method, target, subresource, selecting header)
  *   access decision (auth/access.c) on the route's policy action
@@ -27,6 +29,7 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_acl_routes,
     s3_policy_routes,
     s3_replication_routes,
+    s3_cors_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is
@@ -128,6 +131,9 @@ s3_on_request(http_req_t *hr)
     hr->data = r;
 
     rc = s3_req_parse(r);
+    if (rc == S3_ERR_NONE && s3_cors_request(r) == GW_DONE) {
+        return;
+    }
     if (rc == S3_ERR_NONE) {
         rc = s3_auth_request(r);
     }

@@ -179,7 +179,7 @@ store_writer_feed(store_chunk_writer_t *w, const char *p, size_t n)
         if (w->sha == NULL) {
             w->sha = EVP_MD_CTX_new();
             if (w->sha == NULL
-                || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1)
+                || EVP_DigestInit_ex(w->sha, gw_evp_sha256(), NULL) != 1)
             {
                 fprintf(stderr, "[crit] cannot start SHA-256\n");
                 abort();

@@ -509,7 +509,7 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     obj.part_sizes = psizes = gw_alloc(sizeof(uint64_t) * (c->n + 1));
     obj.npart_sizes = c->n;
     md5 = EVP_MD_CTX_new();
-    if (md5 == NULL || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1) {
+    if (md5 == NULL || EVP_DigestInit_ex(md5, gw_evp_md5(), NULL) != 1) {
         rc = GW_ERROR;
         goto done;
     }

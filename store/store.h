@@ -48,8 +48,12 @@
  *   bconf    bucket 0x00 kind          -> bconf record: one configuration
  *                                         document of the bucket, kind "acl"
  *                                         (s3/acl.h's stored form; absent:
- *                                         private) or "policy" (the JSON
- *                                         text of its bucket policy)
+ *                                         private), "policy" (the JSON
+ *                                         text of its bucket policy),
+ *                                         "replication" (s3/replication.h's
+ *                                         stored form) or "cors" (the
+ *                                         CORSConfiguration XML as put,
+ *                                         read by s3/cors.h)
  *   objects  bucket 0x00 okey          -> object record
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
@@ -314,6 +318,8 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 #define STORE_BCONF_POLICY  "policy"
 #define STORE_BCONF_REPLICATION  "replication"   /* s3/replication.h's
                                                  * stored form */
+#define STORE_BCONF_CORS    "cors"      /* the CORSConfiguration XML
+                                         * document as put (s3/cors.h) */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

@@ -5,7 +5,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #define SIGV4_ALGORITHM     "AWS4-HMAC-SHA256"
@@ -28,21 +28,6 @@ static int
 sigv4_unhex32(const char *s, size_t n, unsigned char out[32])
 {
     return n == 64 ? gw_hex_decode(out, s, 64) : GW_EINVAL;
-}
-
-static void
-sigv4_sha256(const void *p, size_t n, unsigned char out[32])
-{
-    EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL);
-}
-
-static void
-sigv4_hmac(const void *key, size_t klen, const void *p, size_t n,
-    unsigned char out[32])
-{
-    unsigned int  olen = 32;
-
-    HMAC(EVP_sha256(), key, (int) klen, p, n, out, &olen);
 }
 
 static int
@@ -751,24 +736,80 @@ sigv4_canonical_headers(gw_sb_t *sb, const s3_sigv4_input_t *in,
 
 /* ==== signing ==== */
 
-void
-s3_sigv4_signing_key(const char *secret, const char date[8],
+/* A signing key changes once a day per secret, region and service, and
+ * deriving one costs four HMACs, as much as checking the signature itself;
+ * so the last ones derived are kept, direct-mapped by a hash of the inputs.
+ * An entry serves only inputs equal to its own byte for byte. The mutex
+ * costs nothing on the loop thread, which does all signing today, and keeps
+ * the function safe to call from anywhere. */
+#define SIGV4_KEYS           64
+#define SIGV4_KEY_INPUT_MAX  256
+
+typedef struct {
+    size_t         len;                       /* of in; 0: empty */
+    char           in[SIGV4_KEY_INPUT_MAX];   /* secret 0 date 0 region 0
+                                               * service */
+    unsigned char  key[32];
+} sigv4_key_t;
+
+static sigv4_key_t      sigv4_keys[SIGV4_KEYS];
+static pthread_mutex_t  sigv4_keys_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+sigv4_signing_key_derive(const char *secret, size_t slen, const char date[8],
     gw_str_t region, gw_str_t service, unsigned char key[32])
 {
     unsigned char  k[32];
-    size_t         slen = strlen(secret);
     char          *s;
 
     s = gw_alloc(slen + 4);
     memcpy(s, "AWS4", 4);
     memcpy(s + 4, secret, slen);
-    sigv4_hmac(s, slen + 4, date, 8, k);
+    gw_hmac_sha256(s, slen + 4, date, 8, k);
     OPENSSL_cleanse(s, slen + 4);
     gw_free(s);
-    sigv4_hmac(k, 32, region.base, region.len, k);
-    sigv4_hmac(k, 32, service.base, service.len, k);
-    sigv4_hmac(k, 32, SIGV4_TERMINATOR, sizeof(SIGV4_TERMINATOR) - 1, key);
+    gw_hmac_sha256(k, 32, region.base, region.len, k);
+    gw_hmac_sha256(k, 32, service.base, service.len, k);
+    gw_hmac_sha256(k, 32, SIGV4_TERMINATOR, sizeof(SIGV4_TERMINATOR) - 1,
+                   key);
     OPENSSL_cleanse(k, sizeof(k));
+}
+
+void
+s3_sigv4_signing_key(const char *secret, const char date[8],
+    gw_str_t region, gw_str_t service, unsigned char key[32])
+{
+    sigv4_key_t  *e;
+    char          in[SIGV4_KEY_INPUT_MAX];
+    size_t        slen = strlen(secret), len, i;
+    uint32_t      h = 2166136261u;          /* FNV-1a */
+
+    len = slen + 1 + 8 + 1 + region.len + 1 + service.len;
+    if (len > sizeof(in)) {
+        sigv4_signing_key_derive(secret, slen, date, region, service, key);
+        return;
+    }
+    memcpy(in, secret, slen);
+    in[slen] = '\0';
+    memcpy(in + slen + 1, date, 8);
+    in[slen + 9] = '\0';
+    memcpy(in + slen + 10, region.base, region.len);
+    in[slen + 10 + region.len] = '\0';
+    memcpy(in + slen + 11 + region.len, service.base, service.len);
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char) in[i]) * 16777619u;
+    }
+    e = &sigv4_keys[h % SIGV4_KEYS];
+
+    pthread_mutex_lock(&sigv4_keys_lock);
+    if (e->len != len || memcmp(e->in, in, len) != 0) {
+        sigv4_signing_key_derive(secret, slen, date, region, service, e->key);
+        memcpy(e->in, in, len);
+        e->len = len;
+    }
+    memcpy(key, e->key, 32);
+    pthread_mutex_unlock(&sigv4_keys_lock);
+    OPENSSL_cleanse(in, len);
 }
 
 int
@@ -944,7 +985,7 @@ sigv4_compute(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     }
     gw_sb_put(&cr, ph.base, ph.len);
 
-    sigv4_sha256(cr.p, cr.len, hash);
+    gw_sha256(cr.p, cr.len, hash);
     gw_hex_encode(hex, hash, 32);
     gw_sb_put(&sts, SIGV4_ALGORITHM "\n", sizeof(SIGV4_ALGORITHM));
     gw_sb_put(&sts, a->amz_date, 16);
@@ -958,7 +999,7 @@ sigv4_compute(const s3_sigv4_input_t *in, const s3_sigv4_auth_t *a,
     gw_sb_put(&sts, hex, 64);
 
     s3_sigv4_signing_key(secret, a->date, a->region, a->service, key);
-    sigv4_hmac(key, 32, sts.p, sts.len, sig);
+    gw_hmac_sha256(key, 32, sts.p, sts.len, sig);
     OPENSSL_cleanse(key, sizeof(key));
 
     *missing_out = missing;
@@ -1032,7 +1073,7 @@ sigv4_stream_signature(const unsigned char key[32], const char *algorithm,
     gw_sb_putc(&sb, '\n');
     gw_hex_encode(hex, hash2, 32);
     gw_sb_put(&sb, hex, 64);
-    sigv4_hmac(key, 32, sb.p, sb.len, out);
+    gw_hmac_sha256(key, 32, sb.p, sb.len, out);
     gw_free(sb.p);
 }
 

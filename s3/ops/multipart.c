@@ -356,7 +356,7 @@ s3_mp_copy_sliced(void *ud, int rc)
         return;
     }
     md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+    if (md == NULL || EVP_DigestInit_ex(md, gw_evp_md5(), NULL) != 1) {
         abort();
     }
     for (i = 0; i < m->n; i++) {

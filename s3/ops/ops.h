@@ -13,7 +13,9 @@
  *   tagging.c    Get/Put/DeleteObjectTagging
  *   acl.c        Get/PutBucketAcl, Get/PutObjectAcl
  *   policy.c     Get/Put/DeleteBucketPolicy
- *   replication.c  Get/Put/DeleteBucketReplication */
+ *   replication.c  Get/Put/DeleteBucketReplication
+ *   cors.c       Get/Put/DeleteBucketCors, and CORS on every request
+ *                (s3_cors_request, before authentication) */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -28,5 +30,13 @@ extern const s3_route_t  s3_tagging_routes[];
 extern const s3_route_t  s3_acl_routes[];
 extern const s3_route_t  s3_policy_routes[];
 extern const s3_route_t  s3_replication_routes[];
+extern const s3_route_t  s3_cors_routes[];
+
+/* Called once the bucket and key are known, before authentication: answers
+ * an OPTIONS preflight itself (GW_DONE: the request is answered), or adds
+ * the Access-Control-* headers a request with Origin gets (GW_OK), so that
+ * every later answer, errors included, carries them. A request without
+ * Origin reads nothing. */
+int s3_cors_request(s3_req_t *r);
 
 #endif

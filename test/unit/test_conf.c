@@ -1140,3 +1140,76 @@ TEST(conf_replication_target_errors)
     CHECK_EQ_INT(cf.ntargets, 0);
     gw_conf_free(&cf);
 }
+
+TEST(conf_cors_default)
+{
+    gw_conf_t  cf;
+
+    /* Off unless given. */
+    CHECK_LOAD_OK(&cf, "", NULL);
+    CHECK_EQ_INT(cf.cors_default.enabled, 0);
+    gw_conf_free(&cf);
+
+    CHECK_LOAD_OK(&cf, "cors_default {\n"
+                  "    allowed_origin https://app.example.com "
+                  "http://*.example.com;\n"
+                  "    allowed_origin *;\n"
+                  "    allowed_method GET HEAD PUT;\n"
+                  "    allowed_header *;\n"
+                  "    expose_header ETag x-amz-request-id;\n"
+                  "    max_age 3000;\n"
+                  "}\n", NULL);
+    CHECK_EQ_INT(cf.cors_default.enabled, 1);
+    CHECK_EQ_INT(cf.cors_default.norigins, 3);
+    CHECK_EQ_STR(cf.cors_default.origins[1], "http://*.example.com");
+    CHECK_EQ_STR(cf.cors_default.origins[2], "*");
+    CHECK_EQ_INT(cf.cors_default.nmethods, 3);
+    CHECK_EQ_STR(cf.cors_default.methods[2], "PUT");
+    CHECK_EQ_INT(cf.cors_default.nheaders, 1);
+    CHECK_EQ_INT(cf.cors_default.nexpose, 2);
+    CHECK_EQ_INT(cf.cors_default.max_age, 3000);
+    gw_conf_free(&cf);
+
+    /* A later block replaces an earlier one, the -g text the file's; no
+     * max_age is none. */
+    CHECK_LOAD_OK(&cf, "cors_default { allowed_origin https://a.test; "
+                  "allowed_method GET; max_age 5; }",
+                  "cors_default { allowed_origin https://b.test; "
+                  "allowed_method DELETE; }");
+    CHECK_EQ_INT(cf.cors_default.norigins, 1);
+    CHECK_EQ_STR(cf.cors_default.origins[0], "https://b.test");
+    CHECK_EQ_STR(cf.cors_default.methods[0], "DELETE");
+    CHECK_EQ_INT(cf.cors_default.max_age == GW_CONF_CORS_NO_MAX_AGE, 1);
+    gw_conf_free(&cf);
+
+    CHECK_LOAD_ERR("\ncors_default {\n allowed_origin *;\n"
+                   " allowed_method GET PATCH;\n}",
+                   ":4: invalid method \"PATCH\" in \"allowed_method\" "
+                   "(GET, PUT, POST, DELETE or HEAD)");
+    CHECK_LOAD_ERR("cors_default { allowed_origin *; allowed_method get; }",
+                   ":1: invalid method \"get\" in \"allowed_method\" "
+                   "(GET, PUT, POST, DELETE or HEAD)");
+    CHECK_LOAD_ERR("cors_default {\n allowed_origin http://*.*;\n}",
+                   ":2: invalid value \"http://*.*\" in \"allowed_origin\" "
+                   "(at most one \"*\")");
+    CHECK_LOAD_ERR("cors_default {\n allowed_header x-*-*;\n}",
+                   ":2: invalid value \"x-*-*\" in \"allowed_header\" "
+                   "(at most one \"*\")");
+    CHECK_LOAD_ERR("cors_default {\n expose_header x-amz-*;\n}",
+                   ":2: invalid header \"x-amz-*\" in \"expose_header\" "
+                   "(an exposed header takes no \"*\")");
+    CHECK_LOAD_ERR("cors_default {\n max_age 2147483648;\n}",
+                   ":2: number \"2147483648\" in \"max_age\" is out of range "
+                   "(0..2147483647)");
+    CHECK_LOAD_ERR("\ncors_default {\n allowed_method GET;\n}",
+                   ":2: cors_default has no \"allowed_origin\"");
+    CHECK_LOAD_ERR("cors_default { allowed_origin *; }",
+                   ":1: cors_default has no \"allowed_method\"");
+    CHECK_LOAD_ERR("cors_default x { allowed_origin *; }",
+                   ":1: invalid number of arguments in \"cors_default\" "
+                   "directive");
+    CHECK_LOAD_ERR("allowed_origin *;",
+                   ":1: \"allowed_origin\" directive is not allowed here");
+    CHECK_LOAD_ERR("cors_default { endpoint https://x.test; }",
+                   ":1: \"endpoint\" directive is not allowed here");
+}

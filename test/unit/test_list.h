@@ -31,6 +31,7 @@
     TEST_ENTRY(conf_accounts_and_proxies)                                   \
     TEST_ENTRY(conf_replication_targets)                                    \
     TEST_ENTRY(conf_replication_target_errors)                              \
+    TEST_ENTRY(conf_cors_default)                                           \
     /* s3/sigv4 */                                                          \
     TEST_ENTRY(sigv4_example_get_object)                                    \
     TEST_ENTRY(sigv4_sign_example)                                          \
@@ -41,6 +42,7 @@
     TEST_ENTRY(sigv4_presigned_malformed)                                   \
     TEST_ENTRY(sigv4_example_chunked)                                       \
     TEST_ENTRY(sigv4_example_chunked_trailer)                               \
+    TEST_ENTRY(sigv4_signing_key_cache)                                     \
     TEST_ENTRY(sigv4_uri_encoding)                                          \
     TEST_ENTRY(sigv4_canonical_query)                                       \
     TEST_ENTRY(sigv4_canonical_uri)                                         \
@@ -182,4 +184,13 @@
     TEST_ENTRY(client_tls_hostname_mismatch)                                \
     TEST_ENTRY(client_tls_no_verify)                                        \
     TEST_ENTRY(client_tls_streams)                                          \
+    /* s3/cors */                                                           \
+    TEST_ENTRY(cors_parse)                                                  \
+    TEST_ENTRY(cors_rule_count)                                             \
+    TEST_ENTRY(cors_malformed)                                              \
+    TEST_ENTRY(cors_invalid)                                                \
+    TEST_ENTRY(cors_origin_match)                                           \
+    TEST_ENTRY(cors_match)                                                  \
+    TEST_ENTRY(cors_headers)                                                \
+    TEST_ENTRY(cors_default_rule)                                           \
     /* end */

@@ -2,6 +2,7 @@
  * S3 (header auth, presigned URL, chunked upload with and without a signed
  * trailer), the encoding rules, and malformed input. */
 #include "s3/auth/sigv4.h"
+#include "core/hash.h"
 #include "test/unit/unit.h"
 
 #include <openssl/evp.h>
@@ -1012,4 +1013,49 @@ TEST(sigv4_garbage)
     }
     /* the mutations must sometimes stay valid, or verify went untested */
     CHECK(oks > 100);
+}
+
+/* The signing key as AWS documents its derivation, step by step. */
+static void
+signing_key_by_hand(const char *secret, const char *date, const char *region,
+    const char *service, unsigned char out[32])
+{
+    char           k0[128];
+    unsigned char  k[32];
+
+    snprintf(k0, sizeof(k0), "AWS4%s", secret);
+    gw_hmac_sha256(k0, strlen(k0), date, 8, k);
+    gw_hmac_sha256(k, 32, region, strlen(region), k);
+    gw_hmac_sha256(k, 32, service, strlen(service), k);
+    gw_hmac_sha256(k, 32, "aws4_request", 12, out);
+}
+
+/* The signing key of AWS's documented example; then more inputs than the
+ * key cache has places, twice round, so that inputs share places: the cache
+ * must never answer for inputs it was not given. */
+TEST(sigv4_signing_key_cache)
+{
+    static const char  *want =
+        "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d";
+    gw_str_t            region = { "us-east-1", 9 }, iam = { "iam", 3 };
+    unsigned char       key[32], by_hand[32];
+    char                hex[65], secret[64], date[9];
+    int                 i, round;
+
+    s3_sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                         "20120215", region, iam, key);
+    gw_hex_encode(hex, key, 32);
+    CHECK(strcmp(hex, want) == 0);
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 300; i++) {
+            gw_str_t  svc = { i % 3 ? "s3" : "iam", i % 3 ? 2 : 3 };
+
+            snprintf(secret, sizeof(secret), "secret-%d", i % 150);
+            snprintf(date, sizeof(date), "201202%02d", 10 + i % 2);
+            s3_sigv4_signing_key(secret, date, region, svc, key);
+            signing_key_by_hand(secret, date, "us-east-1", svc.base, by_hand);
+            CHECK(memcmp(key, by_hand, 32) == 0);
+        }
+    }
 }

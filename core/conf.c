@@ -180,6 +180,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(region), 1, GW_CONF_REGION_MAX, "us-east-1" },
     { "server_name", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_host,
       GW_CF(server_name), 1, 253, NULL },
+    { "website_domain", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_host,
+      GW_CF(website_domain), 1, 253, NULL },
     { "fsync", GW_MAIN1, gw_conf_set_flag, GW_CF(fsync), 0, 1, "on" },
     { "log_level", GW_MAIN1, gw_conf_set_log_level, GW_CF(log_level),
       0, 0, "info" },
@@ -1942,6 +1944,18 @@ gw_conf_check(gw_conf_parse_t *p)
     gw_conf_where_t  *wi, *wc, *w;
     char              a[24], b[24];
 
+    /* A Host under both would be ambiguous: a website request or a
+     * virtual-hosted REST one. */
+    if (cf->website_domain != NULL && cf->server_name != NULL
+        && strcmp(cf->website_domain, cf->server_name) == 0)
+    {
+        w = &p->where[gw_conf_find_lit("website_domain") - gw_conf_commands];
+        if (w->seq != 0) {
+            p->src = w->src;
+        }
+        return gw_conf_error_at(p, w->line, "\"website_domain\" must not be "
+                                "\"server_name\" (%s)", cf->server_name);
+    }
     if (cf->inline_max >= cf->chunk_size) {
         wi = &p->where[gw_conf_find_lit("inline_max") - gw_conf_commands];
         wc = &p->where[gw_conf_find_lit("chunk_size") - gw_conf_commands];
@@ -2069,6 +2083,9 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
     }
     if (cf->server_name != NULL) {
         fprintf(fp, "  virtual host  BUCKET.%s\n", cf->server_name);
+    }
+    if (cf->website_domain != NULL) {
+        fprintf(fp, "  website       BUCKET.%s\n", cf->website_domain);
     }
     fprintf(fp, "  region        %s\n", cf->region);
     fprintf(fp, "  data dir      %s\n", cf->data_dir);

@@ -110,6 +110,10 @@ typedef struct gw_conf_s {
     char              *region;            /* default "us-east-1" */
     char              *server_name;       /* virtual-host domain, lowercase;
                                            * default NULL (path style only) */
+    char              *website_domain;    /* static website endpoint domain:
+                                           * Host BUCKET.<this> is a website
+                                           * request; lowercase; default
+                                           * NULL (no website endpoint) */
     gw_conf_user_t    *users;             /* a block naming an existing user
                                            * replaces it */
     size_t             nusers;

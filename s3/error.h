@@ -64,6 +64,9 @@
     XX(INVALID_RANGE, 416, "InvalidRange",                                    \
        "The requested range is not satisfiable")                              \
     XX(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request")             \
+    XX(INVALID_REDIRECT_LOCATION, 400, "InvalidRedirectLocation",             \
+       "The website redirect location must have a prefix of 'http://' or "    \
+       "'https://' or '/'.")                                                  \
     XX(INVALID_STORAGE_CLASS, 400, "InvalidStorageClass",                     \
        "The storage class you specified is not valid")                        \
     XX(KEY_TOO_LONG, 400, "KeyTooLongError", "Your key is too long")          \
@@ -88,6 +91,8 @@
     XX(NO_SUCH_CORS_CONFIGURATION, 404, "NoSuchCORSConfiguration",            \
        "The CORS configuration does not exist")                               \
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
+    XX(NO_SUCH_WEBSITE_CONFIGURATION, 404, "NoSuchWebsiteConfiguration",      \
+       "The specified bucket does not have a website configuration")          \
     XX(NOT_IMPLEMENTED, 501, "NotImplemented",                                \
        "A header you provided implies functionality that is not "             \
        "implemented")                                                         \

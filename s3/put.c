@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #define S3_META_MAX  2048       /* user metadata bytes, as S3 */
+#define S3_WEBSITE_REDIRECT_MAX  2048   /* x-amz-website-redirect-location */
 
 void
 s3_put_finish(s3_put_t *p, int committed)
@@ -218,7 +219,33 @@ s3_put_meta(s3_req_t *r, store_object_t *o)
             o->nmeta++;
         }
     }
-    return meta > S3_META_MAX ? S3_ERR_METADATA_TOO_LARGE : S3_ERR_NONE;
+    if (meta > S3_META_MAX) {
+        return S3_ERR_METADATA_TOO_LARGE;
+    }
+    return s3_put_website_redirect(r, o);
+}
+
+int
+s3_put_website_redirect(s3_req_t *r, store_object_t *o)
+{
+    const gw_str_t  *v = s3_header(r, "x-amz-website-redirect-location");
+
+    if (v == NULL) {
+        return S3_ERR_NONE;
+    }
+    /* Where the website endpoint sends a reader of this object: a key of
+     * the same site ("/...") or an absolute http(s) URL, as S3 takes it. */
+    if (!((v->len >= 1 && v->base[0] == '/')
+          || (v->len >= 7 && strncasecmp(v->base, "http://", 7) == 0)
+          || (v->len >= 8 && strncasecmp(v->base, "https://", 8) == 0)))
+    {
+        return S3_ERR_INVALID_REDIRECT_LOCATION;
+    }
+    if (v->len > S3_WEBSITE_REDIRECT_MAX) {
+        return S3_ERR_INVALID_REDIRECT_LOCATION;
+    }
+    o->website_redirect = *v;
+    return S3_ERR_NONE;
 }
 
 int

@@ -33,10 +33,14 @@ struct s3_put_s {
 int s3_put_stream(s3_req_t *r, s3_put_t *p, uint64_t max);
 /* Releases the writer (committed or not) and the request. */
 void s3_put_finish(s3_put_t *p, int committed);
-/* Content-*, Cache-Control, Expires and x-amz-meta-* of this request into
- * o (views into the request; fields it lacks are left alone):
- * S3_ERR_NONE or MetadataTooLarge. */
+/* Content-*, Cache-Control, Expires, x-amz-meta-* and
+ * x-amz-website-redirect-location of this request into o (views into the
+ * request; fields it lacks are left alone): S3_ERR_NONE, MetadataTooLarge
+ * or InvalidRedirectLocation. */
 int s3_put_meta(s3_req_t *r, store_object_t *o);
+/* x-amz-website-redirect-location alone (a copy that keeps the source's
+ * metadata may still set it): S3_ERR_NONE or InvalidRedirectLocation. */
+int s3_put_website_redirect(s3_req_t *r, store_object_t *o);
 /* s3_put_meta, plus storage class, owner and key: S3_ERR_NONE or an
  * S3_ERR_*. */
 int s3_put_headers(s3_req_t *r, store_object_t *o);

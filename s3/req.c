@@ -79,8 +79,25 @@ s3_bucket_bytes_valid(const char *s, size_t len)
     return 1;
 }
 
-/* Bucket and key from Host (virtual-hosted style under server_name) or from
- * the path. */
+/* The length of the bucket label when host is BUCKET.domain[:port] (any
+ * case), or 0. */
+static size_t
+s3_host_under(const gw_str_t *host, const char *domain)
+{
+    const char  *colon = memchr(host->base, ':', host->len);
+    size_t       hlen = colon ? (size_t) (colon - host->base) : host->len;
+    size_t       sl = strlen(domain);
+
+    if (hlen > sl + 1 && host->base[hlen - sl - 1] == '.'
+        && strncasecmp(host->base + hlen - sl, domain, sl) == 0)
+    {
+        return hlen - sl - 1;
+    }
+    return 0;
+}
+
+/* Bucket and key from Host (a website request under website_domain, or
+ * virtual-hosted style under server_name) or from the path. */
 static int
 s3_parse_target(s3_req_t *r)
 {
@@ -88,8 +105,8 @@ s3_parse_target(s3_req_t *r)
     const gw_str_t   *host = s3_header(r, "host");
     gw_str_t          path = r->http->path;
     char             *dec;
-    size_t            len, hlen, sl, i;
-    const char       *slash, *colon;
+    size_t            len, n = 0, wn = 0, i;
+    const char       *slash;
 
     if (path.len == 0 || path.base[0] != '/') {
         /* Absolute-form targets ("http://host/path") from proxies. */
@@ -107,27 +124,31 @@ s3_parse_target(s3_req_t *r)
     }
     dec[len] = '\0';
 
-    if (cf->server_name != NULL && host != NULL) {
-        colon = memchr(host->base, ':', host->len);
-        hlen = colon ? (size_t) (colon - host->base) : host->len;
-        sl = strlen(cf->server_name);
-        if (hlen > sl + 1 && host->base[hlen - sl - 1] == '.'
-            && strncasecmp(host->base + hlen - sl, cf->server_name, sl) == 0)
-        {
-            if (!s3_bucket_bytes_valid(host->base, hlen - sl - 1)) {
-                return S3_ERR_INVALID_BUCKET_NAME;
-            }
-            r->bucket = gw_pool_strndup(r->pool, host->base, hlen - sl - 1);
-            r->bucket_in_host = 1;
-            for (i = 0; r->bucket[i]; i++) {
-                r->bucket[i] = (char) (r->bucket[i] >= 'A' && r->bucket[i] <= 'Z'
-                                       ? r->bucket[i] + 32 : r->bucket[i]);
-            }
-            r->key.base = dec + 1;
-            r->key.len = len - 1;
-            r->target = r->key.len ? S3_OBJECT : S3_BUCKET;
-            return S3_ERR_NONE;
+    if (host != NULL && cf->server_name != NULL) {
+        n = s3_host_under(host, cf->server_name);
+    }
+    if (host != NULL && cf->website_domain != NULL) {
+        wn = s3_host_under(host, cf->website_domain);
+    }
+    /* Under both (one domain inside the other): the longer domain wins. */
+    if (wn != 0 && (n == 0 || wn < n)) {
+        n = wn;
+        r->website = 1;
+    }
+    if (n != 0) {
+        if (!s3_bucket_bytes_valid(host->base, n)) {
+            return S3_ERR_INVALID_BUCKET_NAME;
         }
+        r->bucket = gw_pool_strndup(r->pool, host->base, n);
+        r->bucket_in_host = 1;
+        for (i = 0; r->bucket[i]; i++) {
+            r->bucket[i] = (char) (r->bucket[i] >= 'A' && r->bucket[i] <= 'Z'
+                                   ? r->bucket[i] + 32 : r->bucket[i]);
+        }
+        r->key.base = dec + 1;
+        r->key.len = len - 1;
+        r->target = r->key.len ? S3_OBJECT : S3_BUCKET;
+        return S3_ERR_NONE;
     }
     if (len <= 1) {
         r->target = S3_SERVICE;

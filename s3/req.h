@@ -7,7 +7,8 @@
  * s3/ is built in floors; a file includes only its own floor or below
  * (test/layers.sh checks it):
  *   1. request plumbing  the files of s3/ itself: req, error, xml, uri,
- *                        cond, payload, put, record
+ *                        cond, payload, put, get, record, replication,
+ *                        website
  *   2. auth              s3/auth/: signatures, the access decision, the
  *                        policy language, the ACL model, tags
  *   3. operations        s3/ops/: one file per family of operations, each
@@ -93,6 +94,8 @@ struct s3_req_s {
     int                      target;
     char                    *bucket;      /* decoded, NUL-terminated, or NULL */
     unsigned                 bucket_in_host:1;  /* virtual-hosted style */
+    unsigned                 website:1;   /* Host BUCKET.<website_domain>:
+                                           * the static website endpoint */
     gw_str_t                 key;         /* decoded; len 0 when none */
     gw_kv_t                 *params;      /* decoded query parameters */
     size_t                   nparams;
@@ -128,9 +131,10 @@ struct s3_req_s {
 
 /* ==== req.c: reading the request ==== */
 
-/* Bucket and key from Host (virtual-hosted style under server_name) or the
- * path, then the decoded query parameters, into r (in r->pool):
- * S3_ERR_NONE or the error to answer. */
+/* Bucket and key from Host (a website request under website_domain, which
+ * sets r->website, or virtual-hosted style under server_name) or the path,
+ * then the decoded query parameters, into r (in r->pool): S3_ERR_NONE or
+ * the error to answer. */
 int s3_req_parse(s3_req_t *r);
 
 /* Headers that ask for what s3gw does not do (server-side encryption):

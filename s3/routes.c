@@ -30,6 +30,7 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_policy_routes,
     s3_replication_routes,
     s3_cors_routes,
+    s3_website_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is
@@ -132,6 +133,10 @@ s3_on_request(http_req_t *hr)
 
     rc = s3_req_parse(r);
     if (rc == S3_ERR_NONE && s3_cors_request(r) == GW_DONE) {
+        return;
+    }
+    if (r->website) {
+        s3_website_request(r, rc);
         return;
     }
     if (rc == S3_ERR_NONE) {

@@ -17,7 +17,7 @@
 enum {
     REC_KEY = 1, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
     REC_CACHE, REC_EXPIRES, REC_META, REC_INLINE, REC_CHUNKS, REC_TAG,
-    REC_PARTS, REC_ACL, REC_GEN, REC_REPL
+    REC_PARTS, REC_ACL, REC_GEN, REC_REPL, REC_WEBSITE_REDIRECT
 };
 
 /* The generation is the first field, so its value sits at a fixed offset. */
@@ -495,7 +495,8 @@ store__object_encode(const store_object_t *o, size_t *len)
         &o->expires
     };
     unsigned char   *buf, *p;
-    size_t           i, j, n = REC_FIXED + 1 + 5 + 8 + 5 + o->acl.len + 6;
+    size_t           i, j, n = REC_FIXED + 1 + 5 + 8 + 5 + o->acl.len + 6
+                             + 5 + o->website_redirect.len;
 
     for (i = 0; i < GW_NELEMS(strs); i++) {
         n += 5 + strs[i]->len;
@@ -535,6 +536,10 @@ store__object_encode(const store_object_t *o, size_t *len)
     }
     if (o->repl_status) {
         p = rec_field(p, REC_REPL, &o->repl_status, 1);
+    }
+    if (o->website_redirect.len) {
+        p = rec_field(p, REC_WEBSITE_REDIRECT, o->website_redirect.base,
+                      o->website_redirect.len);
     }
     for (i = 0; i < o->nmeta; i++) {
         p = rec_pair(p, REC_META, &o->meta[i]);
@@ -686,6 +691,9 @@ store__object_decode(const void *buf, size_t len, int flags,
             o->generation = rec_get_u64(f.data);
         } else if (f.tag == REC_REPL && f.len == 1) {
             o->repl_status = f.data[0];
+        } else if (f.tag == REC_WEBSITE_REDIRECT) {
+            o->website_redirect.base = (const char *) f.data;
+            o->website_redirect.len = f.len;
         } else if (f.tag == REC_INLINE) {
             o->inline_data.base = (const char *) f.data;
             o->inline_data.len = f.len;

@@ -51,9 +51,10 @@
  *                                         private), "policy" (the JSON
  *                                         text of its bucket policy),
  *                                         "replication" (s3/replication.h's
- *                                         stored form) or "cors" (the
+ *                                         stored form), "cors" (the
  *                                         CORSConfiguration XML as put,
- *                                         read by s3/cors.h)
+ *                                         read by s3/cors.h) or "website"
+ *                                         (s3/website.h's stored form)
  *   objects  bucket 0x00 okey          -> object record
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
@@ -111,6 +112,8 @@
  *   15 u64 generation: always the first field, at byte 72, so that a commit
  *   can set it in an encoded record (absent in format-1 records: 0)
  *   16 u8 replication status (STORE_REPL_STATUS_*; absent: none)
+ *   17 x-amz-website-redirect-location: where the website endpoint
+ *   redirects a request for the object (absent: nowhere)
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -229,6 +232,8 @@ typedef struct store_object_s {
     uint8_t             repl_status;   /* STORE_REPL_STATUS_*: where the
                                         * replication of this version
                                         * stands (x-amz-replication-status) */
+    gw_str_t            website_redirect;  /* x-amz-website-redirect-location
+                                        * (record field 17); empty: none */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),
@@ -320,6 +325,7 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
                                                  * stored form */
 #define STORE_BCONF_CORS    "cors"      /* the CORSConfiguration XML
                                          * document as put (s3/cors.h) */
+#define STORE_BCONF_WEBSITE  "website"   /* s3/website.h's stored form */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

@@ -57,6 +57,9 @@ static const s3_action_t  s3_actions[] = {
     { "PutReplicationConfiguration", S3_ACT_BUCKET, 0 },
     { "GetBucketCORS",               S3_ACT_BUCKET, 0 },
     { "PutBucketCORS",               S3_ACT_BUCKET, 0 },
+    { "GetBucketWebsite",            S3_ACT_BUCKET, 0 },
+    { "PutBucketWebsite",            S3_ACT_BUCKET, 0 },
+    { "DeleteBucketWebsite",         S3_ACT_BUCKET, 0 },
     /* A replica written by another server's replication (see
      * s3_access_replica); ACLs grant it to nobody. */
     { "ReplicateObject",             S3_ACT_WRITE,  0 },
@@ -493,6 +496,15 @@ s3_source_ip(s3_req_t *r, int *secure)
         end = p > xff->base ? p - 1 : p;
     }
     return ip;
+}
+
+int
+s3_request_secure(s3_req_t *r)
+{
+    int  secure;
+
+    (void) s3_source_ip(r, &secure);
+    return secure;
 }
 
 /* The condition keys of the request itself, built once per request (the

@@ -84,6 +84,9 @@ int s3_access_request(s3_req_t *r);
  * to and AccessDenied by everyone else. */
 int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                        const char *action);
+/* 1 when the client reached us over https: a trusted proxy said so in
+ * X-Forwarded-Proto (the listeners themselves speak plain HTTP). */
+int s3_request_secure(s3_req_t *r);
 /* Frees the compiled policies of ctx (at exit). */
 void s3_access_cache_free(s3_ctx_t *ctx);
 /* The users as ACLs look them up. */

@@ -69,6 +69,7 @@ s3_copy_replace_meta(s3_req_t *r, store_object_t *o)
     memset(&o->content_language, 0, sizeof(o->content_language));
     memset(&o->cache_control, 0, sizeof(o->cache_control));
     memset(&o->expires, 0, sizeof(o->expires));
+    memset(&o->website_redirect, 0, sizeof(o->website_redirect));
     o->meta = NULL;
     o->nmeta = 0;
     return s3_put_meta(r, o);
@@ -228,6 +229,7 @@ s3_copy_object(s3_req_t *r)
     if (strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
         && memcmp(skey.base, r->key.base, skey.len) == 0
         && copy_meta && copy_tags
+        && s3_header(r, "x-amz-website-redirect-location") == NULL
         && (sclass < 0 || sclass == src->storage_class))
     {
         rc = S3_ERR_INVALID_REQUEST;
@@ -257,11 +259,12 @@ s3_copy_object(s3_req_t *r)
     o->mtime_ms = (int64_t) time(NULL) * 1000;
     /* Like S3: the copy is STANDARD unless the request names a class. */
     o->storage_class = (uint8_t) (sclass < 0 ? STORE_CLASS_STANDARD : sclass);
-    if (!copy_meta) {
-        rc = s3_copy_replace_meta(r, o);
-        if (rc != S3_ERR_NONE) {
-            goto fail;
-        }
+    /* COPY keeps the source's redirect location unless the request names
+     * one; REPLACE takes the request's (or none), like the rest of the
+     * metadata. */
+    rc = copy_meta ? s3_put_website_redirect(r, o) : s3_copy_replace_meta(r, o);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
     }
     if (!copy_tags) {
         o->tags = tags;

@@ -15,7 +15,9 @@
  *   policy.c     Get/Put/DeleteBucketPolicy
  *   replication.c  Get/Put/DeleteBucketReplication
  *   cors.c       Get/Put/DeleteBucketCors, and CORS on every request
- *                (s3_cors_request, before authentication) */
+ *                (s3_cors_request, before authentication)
+ *   website.c    Get/Put/DeleteBucketWebsite, and the website endpoint
+ *                (s3_website_request) */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -38,5 +40,11 @@ extern const s3_route_t  s3_cors_routes[];
  * every later answer, errors included, carries them. A request without
  * Origin reads nothing. */
 int s3_cors_request(s3_req_t *r);
+
+extern const s3_route_t  s3_website_routes[];
+
+/* Answers a request to the website endpoint (r->website), which
+ * s3_req_parse read with result rc: never signed, never routed. */
+void s3_website_request(s3_req_t *r, int rc);
 
 #endif

@@ -88,6 +88,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_STR(cf->data_dir, "./data");
     CHECK_EQ_STR(cf->region, "us-east-1");
     CHECK(cf->server_name == NULL);
+    CHECK(cf->website_domain == NULL);
     CHECK_EQ_INT(cf->fsync, 1);
     CHECK_EQ_INT(cf->log_level, GW_LOG_INFO);
     CHECK_EQ_STR(cf->access_log, "stdout");
@@ -122,6 +123,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK_EQ_STR(a->data_dir, b->data_dir);
     CHECK_EQ_STR(a->region, b->region);
     CHECK((a->server_name == NULL) == (b->server_name == NULL));
+    CHECK((a->website_domain == NULL) == (b->website_domain == NULL));
     CHECK_EQ_INT(a->fsync, b->fsync);
     CHECK_EQ_INT(a->log_level, b->log_level);
     CHECK_EQ_STR(a->access_log, b->access_log);
@@ -226,6 +228,7 @@ TEST(conf_setters)
         "data_dir /var/lib/s3gw;\n"
         "region eu-west-3;\n"
         "server_name S3.Example.COM;\n"
+        "website_domain Web.Example.COM;\n"
         "fsync off;\n"
         "log_level debug;\n"
         "access_log /var/log/s3gw/access.log;\n"
@@ -258,6 +261,7 @@ TEST(conf_setters)
     CHECK_EQ_STR(cf.data_dir, "/var/lib/s3gw");
     CHECK_EQ_STR(cf.region, "eu-west-3");
     CHECK_EQ_STR(cf.server_name, "s3.example.com");
+    CHECK_EQ_STR(cf.website_domain, "web.example.com");
     CHECK_EQ_INT(cf.fsync, 0);
     CHECK_EQ_INT(cf.log_level, GW_LOG_DEBUG);
     CHECK_EQ_STR(cf.access_log, "/var/log/s3gw/access.log");
@@ -348,6 +352,11 @@ TEST(conf_setters)
                    "\".example.com\" in \"server_name\"");
     CHECK_LOAD_ERR("server_name 'a b';", ":1: invalid host name \"a b\" in "
                    "\"server_name\"");
+    CHECK_LOAD_ERR("website_domain web_x;", ":1: invalid host name "
+                   "\"web_x\" in \"website_domain\"");
+    CHECK_LOAD_ERR("server_name s3.test;\nwebsite_domain S3.test;",
+                   ":2: \"website_domain\" must not be \"server_name\" "
+                   "(s3.test)");
     CHECK_LOAD_ERR("data_dir '';", ":1: \"data_dir\" must be 1 to 4095 "
                    "characters long");
     CHECK_LOAD_ERR("data_dir 'a\\nb';", ":1: invalid character \"a\\x0ab\" "
@@ -704,6 +713,7 @@ TEST(conf_summary)
 
     CHECK_LOAD_OK(&cf, "listen [::1]:9001; listen *:9002; region r2;"
                        "server_name s3.test; data_dir /d;"
+                       "website_domain web.test;"
                        "user admin { access_key AK1; secret_key SK1; }", NULL);
     fp = open_memstream(&out, &len);
     CHECK(fp != NULL);
@@ -714,6 +724,7 @@ TEST(conf_summary)
     CHECK(strstr(out, "r2") != NULL);
     CHECK(strstr(out, "/d") != NULL);
     CHECK(strstr(out, "s3.test") != NULL);
+    CHECK(strstr(out, "BUCKET.web.test") != NULL);
     CHECK(strstr(out, "AK1") != NULL);
     CHECK(strstr(out, "SK1") == NULL);     /* a file's secret stays there */
     /* The account id derived from SHA-256 of "s3gw:admin". */

@@ -141,6 +141,11 @@
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
+    /* s3/website */                                                        \
+    TEST_ENTRY(website_parse)                                               \
+    TEST_ENTRY(website_parse_errors)                                        \
+    TEST_ENTRY(website_index)                                               \
+    TEST_ENTRY(website_route)                                               \
     /* s3/replication */                                                    \
     TEST_ENTRY(repl_parse_v2)                                               \
     TEST_ENTRY(repl_parse_v1)                                               \

@@ -363,6 +363,9 @@ check_object(const store_object_t *a, const store_object_t *b)
     }
     CHECK(a->acl.len == b->acl.len
           && memcmp(a->acl.base, b->acl.base, a->acl.len) == 0);
+    CHECK(a->website_redirect.len == b->website_redirect.len
+          && memcmp(a->website_redirect.base, b->website_redirect.base,
+                    a->website_redirect.len) == 0);
     CHECK_EQ_INT(a->npart_sizes, b->npart_sizes);
     for (i = 0; i < a->npart_sizes; i++) {
         CHECK_EQ_INT(a->part_sizes[i], b->part_sizes[i]);
@@ -408,6 +411,7 @@ TEST(record_object)
     o.tags = tags;
     o.ntags = 1;
     o.acl = gw_str_lit("ACL");
+    o.website_redirect = gw_str_lit("/elsewhere.html");
     o.part_sizes = psizes;
     o.npart_sizes = 2;
     for (i = 0; i < 3; i++) {

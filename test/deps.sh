@@ -7,17 +7,18 @@
 # nginx-light is the reverse proxy test_proxy.py puts in front of s3gw, and
 # the https front of test_replication.py's TLS destination, whose
 # certificate the openssl CLI makes; strace records the system calls
-# test_durability_order.py checks the order of.
+# test_durability_order.py checks the order of; chromium is the browser
+# test_browser.py drives (headless, through playwright-core from test/js).
 # Then the Python side: boto3 and the aws CLI come with the machine's
 # default python3; Debian's python3-boto3 is the fallback when boto3 is
-# missing. Last the JavaScript clients (AWS SDK v3, minio-js): npm ci in
-# test/js, with Node.js from Debian when the machine has none.
+# missing. Last the JavaScript clients (AWS SDK v3, minio-js) and the
+# browser driver (playwright-core): npm ci in test/js, with Node.js from Debian when the machine has none.
 
 set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
 node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light openssl
-strace"
+strace chromium"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

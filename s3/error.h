@@ -80,6 +80,8 @@
     XX(NO_SUCH_BUCKET_POLICY, 404, "NoSuchBucketPolicy",                      \
        "The bucket policy does not exist")                                    \
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
+    XX(NO_SUCH_LIFECYCLE_CONFIGURATION, 404, "NoSuchLifecycleConfiguration", \
+       "The lifecycle configuration does not exist")                          \
     XX(NOT_IMPLEMENTED, 501, "NotImplemented",                                \
        "A header you provided implies functionality that is not "             \
        "implemented")                                                         \

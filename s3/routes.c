@@ -27,6 +27,7 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_acl_routes,
     s3_policy_routes,
     s3_replication_routes,
+    s3_lifecycle_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is

@@ -7,6 +7,7 @@
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/cond.h"
+#include "s3/lifecycle.h"
 #include "s3/put.h"
 #include "s3/record.h"
 #include "core/log.h"
@@ -246,6 +247,7 @@ s3_get_headers(s3_req_t *r, const store_object_t *o)
                              strlen(names[o->repl_status]));
         }
     }
+    s3_lifecycle_expiration_header(r, o);
     for (i = 0; i < o->nmeta; i++) {
         name = gw_pool_sprintf(r->pool, "x-amz-meta-%.*s",
                                (int) o->meta[i].name.len, o->meta[i].name.base);

@@ -13,7 +13,8 @@
  *   tagging.c    Get/Put/DeleteObjectTagging
  *   acl.c        Get/PutBucketAcl, Get/PutObjectAcl
  *   policy.c     Get/Put/DeleteBucketPolicy
- *   replication.c  Get/Put/DeleteBucketReplication */
+ *   replication.c  Get/Put/DeleteBucketReplication
+ *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -28,5 +29,6 @@ extern const s3_route_t  s3_tagging_routes[];
 extern const s3_route_t  s3_acl_routes[];
 extern const s3_route_t  s3_policy_routes[];
 extern const s3_route_t  s3_replication_routes[];
+extern const s3_route_t  s3_lifecycle_routes[];
 
 #endif

@@ -30,6 +30,7 @@ struct s3_lc_s {
     size_t              inflight;     /* deletes, aborts, cursor saves */
     int                 stopping;
     int                 timer_closed;
+    int                 save_failed;  /* the last cursor save failed */
     void              (*done)(void *ud);
     void               *done_ud;
 };
@@ -131,10 +132,12 @@ s3_lc_saved(void *ud, int rc)
 
     if (rc != GW_OK) {
         /* The pass goes on; a restart before the next save redoes a step,
-         * which finds nothing more to do. */
-        gw_log(GW_LOG_WARN, NULL, rc, "lifecycle: saving the worker's place "
-               "failed");
+         * which finds nothing more to do. A full disk fails every save:
+         * warn once until one succeeds. */
+        gw_log(w->save_failed ? GW_LOG_DEBUG : GW_LOG_WARN, NULL, rc,
+               "lifecycle: saving the worker's place failed");
     }
+    w->save_failed = rc != GW_OK;
     w->inflight--;
     s3_lc_maybe_stopped(w);
 }

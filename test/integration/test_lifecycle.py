@@ -478,7 +478,8 @@ class LifecycleWorkerTest(S3gwTestCase):
         srv.stop()
         srv.start()
         s3 = srv.boto3_client()
-        self.assertIn('lifecycle: resuming the pass', srv.stderr_text())
+        self.assertTrue('lifecycle: resuming the pass' in srv.stderr_text(),
+                        'the restart did not resume the pass')
         self.wait_for('expiry to go on', lambda: left() < n / 2 or
                       left() == 0)
         srv.kill9()

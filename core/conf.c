@@ -215,6 +215,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(multipart_expire_ms), 0, 3650 * GW_D, "7d" },
     { "complete_keepalive", GW_MAIN1, gw_conf_set_msec,
       GW_CF(complete_keepalive_ms), 0, GW_H, "5s" },
+    { "lifecycle_day", GW_MAIN1, gw_conf_set_msec, GW_CF(lifecycle_day_ms),
+      GW_S, GW_D, "1d" },
     { "max_connections", GW_MAIN1, gw_conf_set_num, GW_CF(max_connections),
       1, 100000, "1024" },
     { "limit_conn_per_ip", GW_MAIN1, gw_conf_set_num_auto,

@@ -148,6 +148,10 @@ typedef struct gw_conf_s {
     uint64_t           gc_interval_ms;    /* default 2s */
     uint64_t           multipart_expire_ms; /* default 7d; 0: never */
     uint64_t           complete_keepalive_ms; /* default 5s */
+    uint64_t           lifecycle_day_ms;  /* how long a day of bucket
+                                           * lifecycle rules lasts: 1d (the
+                                           * default), shorter for tests;
+                                           * 1s..1d */
     size_t             max_connections;   /* default 1024, 1..100000 */
     size_t             limit_conn_per_ip; /* connections open at once from
                                            * one peer address, 1..100000;

@@ -93,6 +93,8 @@
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
     XX(NO_SUCH_WEBSITE_CONFIGURATION, 404, "NoSuchWebsiteConfiguration",      \
        "The specified bucket does not have a website configuration")          \
+    XX(NO_SUCH_LIFECYCLE_CONFIGURATION, 404, "NoSuchLifecycleConfiguration", \
+       "The lifecycle configuration does not exist")                          \
     XX(NOT_IMPLEMENTED, 501, "NotImplemented",                                \
        "A header you provided implies functionality that is not "             \
        "implemented")                                                         \

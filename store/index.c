@@ -223,6 +223,104 @@ store_bconf_put(store_t *st, const char *bucket, const char *kind,
     store__submit(st, op);
 }
 
+int
+store_bconf_next(store_t *st, const char *kind, const char *after,
+                 char out[STORE_BUCKET_MAX + 1])
+{
+    MDB_txn     *txn;
+    MDB_cursor  *cur;
+    MDB_val      k, v;
+    char         kb[STORE_BUCKET_MAX + 2];
+    size_t       alen = strlen(after), klen = strlen(kind), blen;
+    int          rc;
+
+    if (alen > STORE_BUCKET_MAX) {
+        return GW_ENOTFOUND;
+    }
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_bconf, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return store__mdb_rc(rc);
+    }
+    /* "after" 0x01 sorts after every "after" 0x00 kind and before any
+     * longer name (bucket names have no byte below 0x2d). */
+    memcpy(kb, after, alen);
+    kb[alen] = '\x01';
+    k.mv_data = kb;
+    k.mv_size = alen + 1;
+    for (rc = mdb_cursor_get(cur, &k, &v, alen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+         rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        const char  *z = memchr(k.mv_data, 0, k.mv_size);
+
+        if (z == NULL) {
+            continue;
+        }
+        blen = (size_t) (z - (const char *) k.mv_data);
+        if (blen <= STORE_BUCKET_MAX && k.mv_size - blen - 1 == klen
+            && memcmp(z + 1, kind, klen) == 0)
+        {
+            memcpy(out, k.mv_data, blen);
+            out[blen] = '\0';
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return store__mdb_rc(rc);
+}
+
+/* ==== the lifecycle worker's cursor ==== */
+
+int
+store_lc_cursor_get(store_t *st, store_lc_cursor_t *out)
+{
+    MDB_txn  *txn;
+    MDB_val   k, v;
+    int       rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = STORE_META_LC;
+    k.mv_size = sizeof(STORE_META_LC) - 1;
+    rc = mdb_get(txn, st->db_meta, &k, &v);
+    rc = rc == 0 ? store__lc_cursor_decode(v.mv_data, v.mv_size, out)
+                 : store__mdb_rc(rc);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+static int
+store_lc_cursor_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k, v;
+
+    k.mv_data = STORE_META_LC;
+    k.mv_size = sizeof(STORE_META_LC) - 1;
+    v.mv_data = op->val;
+    v.mv_size = op->val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_meta, &k, &v, 0));
+}
+
+void
+store_lc_cursor_put(store_t *st, const store_lc_cursor_t *c,
+                    store_done_pt done, void *ud)
+{
+    store_op_t    *op = store__op_new(done, ud);
+    store_recw_t   w;
+
+    op->apply = store_lc_cursor_put_apply;
+    store__lc_cursor_encode(c, &w);
+    op->val = store__recw_detach(&w, &op->val_len);
+    store__submit(st, op);
+}
+
 /* Removes every configuration document of bucket. */
 static int
 store_bconf_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
@@ -386,10 +484,23 @@ store_object_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 
     rc = store__object_find(st, txn, op->bucket, key, &v);
     if (rc == GW_ENOTFOUND) {
-        return GW_OK;
+        return op->cond.has_generation ? GW_ECONFLICT : GW_OK;
     }
     if (rc != GW_OK) {
         return rc;
+    }
+    if (op->cond.has_generation) {
+        store_object_t  *old;
+
+        rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        rc = old->generation == op->cond.generation ? GW_OK : GW_ECONFLICT;
+        store_object_free(old);
+        if (rc != GW_OK) {
+            return rc;
+        }
     }
     rc = store__object_chunks(v.mv_data, v.mv_size, &c, &n);
     if (rc != GW_OK) {
@@ -424,6 +535,14 @@ store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
                          const store_repl_t *repl, store_done_pt done,
                          void *ud)
 {
+    store_object_delete_cond(st, bucket, key, NULL, repl, done, ud);
+}
+
+void
+store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
+                         const store_cond_t *cond, const store_repl_t *repl,
+                         store_done_pt done, void *ud)
+{
     store_op_t  *op = store__op_new(done, ud);
 
     op->apply = store_object_delete_apply;
@@ -431,6 +550,10 @@ store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
     snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
     op->key = gw_strndup(key.base, key.len);
     op->key_len = key.len;
+    if (cond != NULL) {
+        op->cond.has_generation = cond->has_generation;
+        op->cond.generation = cond->generation;
+    }
     store__op_repl(op, repl);
     store__submit(st, op);
 }

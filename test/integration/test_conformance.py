@@ -5,11 +5,18 @@ pagination, re-creating one's own bucket per region, NoSuchKey against
 AccessDenied for missing keys (s3:prefix), tag sets read back sorted by
 key, and user metadata returned byte for byte."""
 
+import hashlib
 import json
 import unittest
-import xml.etree.ElementTree as ET
+
+import botocore
 
 from harness import S3gwTestCase, unique_name
+
+
+def account_id(name):
+    d = hashlib.sha256(b's3gw:' + name.encode()).digest()
+    return ''.join(str(b % 10) for b in d[:12])
 
 
 def strip_ns(root):
@@ -190,9 +197,128 @@ class ListBucketsTest(S3gwTestCase):
         r = self.server.http('GET', '/')
         self.assertRawError(r, 403, 'AccessDenied')
         self.assertEqual(r.header('Content-Type'), 'application/xml')
-        anon = self.server.boto3_client(
-            signature_version=__import__('botocore').UNSIGNED)
+        anon = self.server.boto3_client(signature_version=botocore.UNSIGNED)
         self.assertS3Error('AccessDenied', 403, anon.list_buckets)
+
+
+class CreateAgainTest(S3gwTestCase):
+    """The harness's servers serve us-east-1: re-creating one's own bucket
+    is 200 there (S3's legacy answer), with the bucket untouched."""
+
+    def test_recreate_own_bucket_us_east_1(self):
+        name = self.new_bucket()
+        self.s3.put_object(Bucket=name, Key='k', Body=b'v')
+        acl = self.s3.get_bucket_acl(Bucket=name)['Grants']
+        r = self.s3.create_bucket(Bucket=name)
+        self.assertEqual(r['ResponseMetadata']['HTTPStatusCode'], 200)
+        self.assertEqual(r.get('Location'), '/' + name)
+        # Nothing lost or changed, whatever the second request asks for.
+        r = self.s3.create_bucket(Bucket=name, ACL='public-read')
+        self.assertEqual(r['ResponseMetadata']['HTTPStatusCode'], 200)
+        self.assertEqual(self.s3.get_bucket_acl(Bucket=name)['Grants'], acl)
+        self.assertEqual(self.s3.get_object(Bucket=name, Key='k')
+                         ['Body'].read(), b'v')
+        # With the matching LocationConstraint body too.
+        r = self.server.signed('PUT', '/' + name, body=(
+            b'<CreateBucketConfiguration><LocationConstraint>us-east-1'
+            b'</LocationConstraint></CreateBucketConfiguration>'))
+        self.assertEqual(r.status, 200, r.body)
+        out = self.server.aws('s3api', 'create-bucket', '--bucket', name)
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def test_other_owner_still_conflicts(self):
+        name = self.new_bucket()
+        bob = self.server.boto3_client('bob')
+        self.assertS3Error('BucketAlreadyExists', 409, bob.create_bucket,
+                           Bucket=name)
+
+    def test_bad_body_still_refused(self):
+        name = self.new_bucket()
+        r = self.server.signed('PUT', '/' + name, body=b'<nope')
+        self.assertRawError(r, 400, 'MalformedXML')
+
+
+class CreateAgainOtherRegionTest(S3gwTestCase):
+    """Outside us-east-1, one's own bucket again is 409
+    BucketAlreadyOwnedByYou."""
+
+    conf = {'region': 'eu-west-1'}
+
+    def test_recreate_own_bucket_elsewhere(self):
+        name = unique_name('eu')
+        cfg = {'LocationConstraint': 'eu-west-1'}
+        self.s3.create_bucket(Bucket=name, CreateBucketConfiguration=cfg)
+        self.s3.put_object(Bucket=name, Key='k', Body=b'v')
+        self.assertS3Error('BucketAlreadyOwnedByYou', 409,
+                           self.s3.create_bucket, Bucket=name,
+                           CreateBucketConfiguration=cfg)
+        out = self.server.aws('s3api', 'create-bucket', '--bucket', name,
+                              '--create-bucket-configuration',
+                              'LocationConstraint=eu-west-1')
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn('BucketAlreadyOwnedByYou', out.stderr)
+        self.assertEqual(self.s3.get_object(Bucket=name, Key='k')
+                         ['Body'].read(), b'v')
+
+
+class MissingKeyTest(S3gwTestCase):
+    """A missing key is 404 NoSuchKey to whoever may list it (s3:ListBucket
+    with s3:prefix set to the key), 403 AccessDenied to everyone else."""
+
+    def put_policy(self, bucket, principal):
+        self.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+            'Version': '2012-10-17', 'Statement': [
+                {'Effect': 'Allow', 'Principal': principal,
+                 'Action': 's3:GetObject',
+                 'Resource': 'arn:aws:s3:::%s/*' % bucket},
+                {'Effect': 'Allow', 'Principal': principal,
+                 'Action': 's3:ListBucket',
+                 'Resource': 'arn:aws:s3:::%s' % bucket,
+                 'Condition': {'StringLike': {'s3:prefix': 'public/*'}}}]}))
+
+    def check(self, client, bucket):
+        self.assertS3Error('NoSuchKey', 404, client.get_object,
+                           Bucket=bucket, Key='public/x')
+        self.assertS3Error(None, 404, client.head_object,
+                           Bucket=bucket, Key='public/x')
+        self.assertS3Error('AccessDenied', 403, client.get_object,
+                           Bucket=bucket, Key='private/x')
+        self.assertS3Error(None, 403, client.head_object,
+                           Bucket=bucket, Key='private/x')
+
+    def test_user_with_prefix_condition(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='public/here', Body=b'1')
+        bob = self.server.boto3_client('bob')
+        self.put_policy(bucket, {'AWS': 'arn:aws:iam::%s:user/bob'
+                                        % account_id('bob')})
+        self.check(bob, bucket)
+        self.assertEqual(bob.get_object(Bucket=bucket, Key='public/here')
+                         ['Body'].read(), b'1')
+        # The condition is the key's, not a prefix parameter's.
+        r = self.server.signed('GET', '/%s/private/x?prefix=public%%2Fa'
+                               % bucket, user='bob')
+        self.assertRawError(r, 403, 'AccessDenied')
+
+    def test_anonymous_with_prefix_condition(self):
+        bucket = self.new_bucket()
+        self.put_policy(bucket, '*')
+        anon = self.server.boto3_client(signature_version=botocore.UNSIGNED)
+        self.check(anon, bucket)
+        r = self.server.http('GET', '/%s/public/x' % bucket)
+        self.assertRawError(r, 404, 'NoSuchKey')
+        out = self.server.aws('s3api', 'head-object', '--bucket', bucket,
+                              '--key', 'private/x', '--no-sign-request')
+        self.assertIn('403', out.stderr)
+
+    def test_without_list_permission(self):
+        bucket = self.new_bucket()
+        bob = self.server.boto3_client('bob')
+        self.assertS3Error('AccessDenied', 403, bob.get_object,
+                           Bucket=bucket, Key='public/x')
+        # The owner may list: NoSuchKey.
+        self.assertS3Error('NoSuchKey', 404, self.s3.get_object,
+                           Bucket=bucket, Key='public/x')
 
 
 if __name__ == '__main__':

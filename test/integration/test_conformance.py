@@ -321,5 +321,59 @@ class MissingKeyTest(S3gwTestCase):
                            Bucket=bucket, Key='public/x')
 
 
+class TagOrderTest(S3gwTestCase):
+    """Tag sets read back sorted by key; a header tag without '=' is a key
+    with an empty value."""
+
+    def test_header_tags_sorted(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'',
+                           Tagging='foo=bar&bar')
+        self.assertEqual(self.s3.get_object_tagging(Bucket=bucket, Key='k')
+                         ['TagSet'], [{'Key': 'bar', 'Value': ''},
+                                      {'Key': 'foo', 'Value': 'bar'}])
+        # Multipart uploads and copies keep the order too.
+        up = self.s3.create_multipart_upload(Bucket=bucket, Key='m',
+                                             Tagging='z=1&a=2&m')
+        part = self.s3.upload_part(Bucket=bucket, Key='m', PartNumber=1,
+                                   UploadId=up['UploadId'], Body=b'x')
+        self.s3.complete_multipart_upload(
+            Bucket=bucket, Key='m', UploadId=up['UploadId'],
+            MultipartUpload={'Parts': [{'PartNumber': 1,
+                                        'ETag': part['ETag']}]})
+        self.assertEqual([t['Key'] for t in self.s3.get_object_tagging(
+            Bucket=bucket, Key='m')['TagSet']], ['a', 'm', 'z'])
+        self.s3.copy_object(Bucket=bucket, Key='c', CopySource={
+            'Bucket': bucket, 'Key': 'k'}, TaggingDirective='REPLACE',
+            Tagging='y=&b=2')
+        self.assertEqual(self.s3.get_object_tagging(Bucket=bucket, Key='c')
+                         ['TagSet'], [{'Key': 'b', 'Value': '2'},
+                                      {'Key': 'y', 'Value': ''}])
+
+    def test_document_tags_sorted(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'')
+        tags = [{'Key': k, 'Value': v} for k, v in
+                (('zeta', '1'), ('Alpha', '2'), ('alpha', '3'), ('b', ''),
+                 ('\u00e9', '4'), ('a b', '5'))]
+        self.s3.put_object_tagging(Bucket=bucket, Key='k',
+                                   Tagging={'TagSet': tags})
+        got = self.s3.get_object_tagging(Bucket=bucket, Key='k')['TagSet']
+        self.assertEqual(got, sorted(tags, key=lambda t:
+                                     t['Key'].encode()))
+        out = self.server.aws('s3api', 'get-object-tagging', '--bucket',
+                              bucket, '--key', 'k')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)['TagSet'], got)
+
+    def test_tagging_count_and_bad_header(self):
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key='k', Body=b'', Tagging='a&b&c')
+        self.assertEqual(self.s3.get_object(Bucket=bucket, Key='k')
+                         ['TagCount'], 3)
+        self.assertS3Error('InvalidTag', 400, self.s3.put_object,
+                           Bucket=bucket, Key='k2', Body=b'', Tagging='a&a=1')
+
+
 if __name__ == '__main__':
     unittest.main()

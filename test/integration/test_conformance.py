@@ -375,5 +375,67 @@ class TagOrderTest(S3gwTestCase):
                            Bucket=bucket, Key='k2', Body=b'', Tagging='a&a=1')
 
 
+class MetadataBytesTest(S3gwTestCase):
+    """x-amz-meta-* values come back byte for byte: non-ASCII bytes are
+    neither re-encoded nor RFC 2047-encoded, and RFC 2047 encoded-words
+    pass through. Raw HTTP, since boto3 may encode on its own."""
+
+    VALUES = [b'caf\xc3\xa9', b'Hello World\xe9', b'\xff\x80 x',
+              b'=?UTF-8?B?w6k=?=', b'=?UTF-8?Q?caf=C3=A9?= tail']
+
+    def meta_of(self, resp):
+        raw = resp.raw_head.encode('latin-1')
+        return [line.split(b':', 1)[1].strip()
+                for line in raw.split(b'\r\n')
+                if line.lower().startswith(b'x-amz-meta-m:')]
+
+    def test_anonymous_put_any_bytes(self):
+        bucket = self.new_bucket()
+        self.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+            'Version': '2012-10-17', 'Statement': [{
+                'Effect': 'Allow', 'Principal': '*',
+                'Action': ['s3:PutObject', 's3:GetObject'],
+                'Resource': 'arn:aws:s3:::%s/*' % bucket}]}))
+        for i, v in enumerate(self.VALUES):
+            with self.subTest(v=v):
+                key = '/%s/k%d' % (bucket, i)
+                r = self.server.http('PUT', key, [
+                    ('x-amz-meta-m', v.decode('latin-1')),
+                    ('x-amz-acl', 'bucket-owner-full-control')], b'x')
+                self.assertEqual(r.status, 200, r.body)
+                # The bucket owner reads it (the writer granted it).
+                for method in ('GET', 'HEAD'):
+                    r = self.server.signed(method, key)
+                    self.assertEqual(r.status, 200)
+                    self.assertEqual(self.meta_of(r), [v])
+
+    def test_signed_utf8_and_encoded_words(self):
+        bucket = self.new_bucket()
+        for i, v in enumerate([b'caf\xc3\xa9', b'\xe4\xb8\xad',
+                               b'=?UTF-8?B?w6k=?=']):
+            with self.subTest(v=v):
+                key = '/%s/s%d' % (bucket, i)
+                # botocore signs the UTF-8 of the value: send those bytes.
+                hdrs = self.server.sign('PUT', key, {
+                    'x-amz-meta-m': v.decode('utf-8')}, b'x')
+                hdrs = [(k, val.encode('utf-8').decode('latin-1'))
+                        for k, val in hdrs]
+                r = self.server.http('PUT', key, hdrs, b'x')
+                self.assertEqual(r.status, 200, r.body)
+                self.assertEqual(self.meta_of(
+                    self.server.signed('GET', key)), [v])
+                # A copy with the metadata (COPY directive) keeps the bytes.
+                self.s3.copy_object(Bucket=bucket, Key='c%d' % i,
+                                    CopySource={'Bucket': bucket,
+                                                'Key': 's%d' % i})
+                self.assertEqual(self.meta_of(self.server.signed(
+                    'HEAD', '/%s/c%d' % (bucket, i))), [v])
+        # boto3 reads an encoded-word back as it was sent.
+        self.s3.put_object(Bucket=bucket, Key='b', Body=b'',
+                           Metadata={'m': '=?UTF-8?B?w6k=?='})
+        self.assertEqual(self.s3.head_object(Bucket=bucket, Key='b')
+                         ['Metadata'], {'m': '=?UTF-8?B?w6k=?='})
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -645,6 +645,30 @@ s3_access_who(const s3_req_t *r)
     return r->user ? r->user->name : "anonymous";
 }
 
+/* The keys of ctx with s3:prefix set to key: the missing key is decided as
+ * the listing that would show it, so a policy that lets someone list only
+ * under public/ shows them NoSuchKey for public/x and AccessDenied for
+ * private/x, as S3 does. */
+static void
+s3_access_prefix_context(s3_req_t *r, const gw_str_t *key,
+                         s3_policy_ctx_t *ctx)
+{
+    s3_ctx_build_t  c;
+    size_t          i;
+
+    c.cap = ctx->n + 1;
+    c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
+    c.n = 0;
+    for (i = 0; i < ctx->n; i++) {
+        if (!gw_str_eq_lit(ctx->kv[i].name, "s3:prefix")) {
+            c.kv[c.n++] = ctx->kv[i];
+        }
+    }
+    s3_ctx_add(r, &c, "s3:prefix", 9, key->base, key->len);
+    ctx->kv = c.kv;
+    ctx->n = c.n;
+}
+
 static void
 s3_object_cleanup(void *data)
 {
@@ -740,6 +764,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
         }
         a.action = action = "s3:ListBucket";
         a.resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
+        s3_access_prefix_context(r, key, &ctx);
     }
     verdict = s3_access_decide(&a, why, sizeof(why));
     gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: %s (%s)",

@@ -3,6 +3,7 @@
 #include "s3/uri.h"
 #include "s3/xml.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Unicode characters of UTF-8 text: bytes that do not continue one. */
@@ -58,6 +59,27 @@ s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg)
     return S3_ERR_NONE;
 }
 
+static int
+s3_tags_cmp(const void *a, const void *b)
+{
+    const gw_kv_t  *x = a, *y = b;
+    int             c = memcmp(x->name.base, y->name.base,
+                               GW_MIN(x->name.len, y->name.len));
+
+    if (c != 0) {
+        return c;
+    }
+    return (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+void
+s3_tags_sort(gw_kv_t *tags, size_t n)
+{
+    if (n > 1) {
+        qsort(tags, n, sizeof(*tags), s3_tags_cmp);
+    }
+}
+
 int
 s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
                      size_t *ntags, const char **msg)
@@ -66,6 +88,7 @@ s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
     gw_kv_t     *t;
     size_t       n = 1, i, len;
     char        *buf;
+    int          err;
 
     for (i = 0; i < v->len; i++) {
         n += v->base[i] == '&';
@@ -101,7 +124,11 @@ s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
     }
     *tags = t;
     *ntags = n;
-    return s3_tags_check(t, n, msg);
+    err = s3_tags_check(t, n, msg);
+    if (err == S3_ERR_NONE) {
+        s3_tags_sort(t, n);
+    }
+    return err;
 
 bad:
     *msg = "The header 'x-amz-tagging' shall be encoded as UTF-8 then "
@@ -184,6 +211,7 @@ s3_tags_parse_xml(gw_pool_t *pool, const char *buf, size_t len, gw_kv_t **tags,
     if (err != S3_ERR_NONE) {
         return err;
     }
+    s3_tags_sort(d->tags, d->n);
     *tags = d->tags;
     *ntags = d->n;
     return S3_ERR_NONE;

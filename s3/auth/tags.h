@@ -18,7 +18,11 @@
  * saying which limit. */
 int s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg);
 
-/* x-amz-tagging ("k1=v1&k2=v2") into tags in pool, validated like
+/* Sorts a tag set by key (bytewise), the order S3 returns tags in. Every
+ * parser below returns its set sorted, so stored sets are sorted too. */
+void s3_tags_sort(gw_kv_t *tags, size_t n);
+
+/* x-amz-tagging ("k1=v1&k2=v2"; "k" alone is k with an empty value) into tags in pool, validated like
  * PutObjectTagging. Returns S3_ERR_NONE or an S3 error with *msg set. */
 int s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
                          size_t *ntags, const char **msg);

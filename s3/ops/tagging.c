@@ -102,6 +102,8 @@ s3_tagging_get(s3_req_t *r)
         gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
         return S3_ERR_INTERNAL_ERROR;
     }
+    /* Sets stored before parsers sorted them come back sorted as well. */
+    s3_tags_sort(o->tags, o->ntags);
     s3_xml_begin(&x, r->pool, "Tagging");
     s3_xml_open(&x, "TagSet");
     for (i = 0; i < o->ntags; i++) {

@@ -142,6 +142,9 @@
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
+    /* s3/auth/tags */                                                      \
+    TEST_ENTRY(tags_header_sorted)                                          \
+    TEST_ENTRY(tags_document_sorted)                                        \
     /* s3/website */                                                        \
     TEST_ENTRY(website_parse)                                               \
     TEST_ENTRY(website_parse_errors)                                        \

@@ -4,6 +4,7 @@
  * rewrites the record with s3_object_rewrite (s3/record.c). The limits on
  * a tag set and the x-amz-tagging header are s3/auth/tags.c's. */
 #include "s3/ops/ops.h"
+#include "s3/auth/access.h"
 #include "s3/auth/tags.h"
 #include "s3/payload.h"
 #include "s3/record.h"
@@ -20,8 +21,10 @@ static int s3_tagging_get(s3_req_t *r), s3_tagging_put(s3_req_t *r),
 const s3_route_t  s3_tagging_routes[] = {
     { HTTP_GET,    S3_OBJECT, "tagging", "GetObjectTagging", s3_tagging_get,
       0, "s3:GetObjectTagging", NULL },
+    /* Decided by the handler: a policy may ask for the tags of the body
+     * (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys). */
     { HTTP_PUT,    S3_OBJECT, "tagging", "PutObjectTagging", s3_tagging_put,
-      S3_BODY, "s3:PutObjectTagging", NULL },
+      S3_BODY, "", NULL },
     { HTTP_DELETE, S3_OBJECT, "tagging", "DeleteObjectTagging",
       s3_tagging_delete, 0, "s3:DeleteObjectTagging", NULL },
     S3_ROUTE_END
@@ -119,19 +122,42 @@ s3_tagging_get(s3_req_t *r)
 
 /* ==== PutObjectTagging ==== */
 
+/* The bucket of a PutObjectTagging whose access is still to be decided
+ * once its tags are known (it has a policy), or NULL when it was decided
+ * before the body (no policy: tags cannot matter). */
+static const s3_bucket_access_t *
+s3_tagging_decided(s3_req_t *r)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+
+    return ba != NULL && ba->policy != NULL ? NULL : ba;
+}
+
 static void
 s3_tagging_put_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
     s3_tagging_t      *t;
     const char        *msg = NULL;
+    int                rc;
 
-    if (err != S3_ERR_NONE) {
-        s3_error(r, err == S3_ERR_ENTITY_TOO_LARGE ? S3_ERR_MALFORMED_XML : err,
-                 NULL);
-        return;
-    }
     t = gw_pool_calloc(r->pool, sizeof(*t));
-    err = s3_tags_parse_xml(r->pool, buf, len, &t->tags, &t->ntags, &msg);
+    if (err == S3_ERR_ENTITY_TOO_LARGE) {
+        err = S3_ERR_MALFORMED_XML;
+    } else if (err == S3_ERR_NONE) {
+        err = s3_tags_parse_xml(r->pool, buf, len, &t->tags, &t->ntags, &msg);
+    }
+    if (s3_tagging_decided(r) == NULL) {
+        /* A caller the policy refuses hears AccessDenied, whatever the
+         * body; one it allows only with certain tags, about those tags. */
+        if (err == S3_ERR_NONE) {
+            s3_access_request_tags(r, t->tags, t->ntags);
+        }
+        rc = s3_access_resource(r, r->bucket, &r->key, "s3:PutObjectTagging");
+        if (rc != S3_ERR_NONE) {
+            s3_error(r, rc, NULL);
+            return;
+        }
+    }
     if (err != S3_ERR_NONE) {
         s3_error(r, err, msg);
         return;
@@ -148,6 +174,12 @@ s3_tagging_put(s3_req_t *r)
     const char  *msg;
     int          rc;
 
+    if (s3_tagging_decided(r) != NULL) {
+        rc = s3_access_resource(r, r->bucket, &r->key, "s3:PutObjectTagging");
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+    }
     rc = s3_tagging_target(r, &msg);
     if (rc != S3_ERR_NONE) {
         return s3_tagging_fail(r, rc, msg);

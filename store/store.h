@@ -53,8 +53,11 @@
  *                                         "replication" (s3/replication.h's
  *                                         stored form), "cors" (the
  *                                         CORSConfiguration XML as put,
- *                                         read by s3/cors.h) or "website"
- *                                         (s3/website.h's stored form)
+ *                                         read by s3/cors.h), "website"
+ *                                         (s3/website.h's stored form) or
+ *                                         "tagging" (the bucket's Tagging
+ *                                         XML, tags sorted by key, as
+ *                                         GetBucketTagging answers it)
  *   objects  bucket 0x00 okey          -> object record
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
@@ -326,6 +329,9 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 #define STORE_BCONF_CORS    "cors"      /* the CORSConfiguration XML
                                          * document as put (s3/cors.h) */
 #define STORE_BCONF_WEBSITE  "website"   /* s3/website.h's stored form */
+#define STORE_BCONF_TAGGING  "tagging"   /* the bucket's Tagging XML document,
+                                          * its tags sorted by key (written
+                                          * by s3/ops/tagging.c) */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

@@ -60,6 +60,8 @@ static const s3_action_t  s3_actions[] = {
     { "GetBucketWebsite",            S3_ACT_BUCKET, 0 },
     { "PutBucketWebsite",            S3_ACT_BUCKET, 0 },
     { "DeleteBucketWebsite",         S3_ACT_BUCKET, 0 },
+    { "GetBucketTagging",            S3_ACT_BUCKET, 0 },
+    { "PutBucketTagging",            S3_ACT_BUCKET, 0 },
     /* A replica written by another server's replication (see
      * s3_access_replica); ACLs grant it to nobody. */
     { "ReplicateObject",             S3_ACT_WRITE,  0 },

@@ -91,6 +91,7 @@
     XX(NO_SUCH_CORS_CONFIGURATION, 404, "NoSuchCORSConfiguration",            \
        "The CORS configuration does not exist")                               \
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
+    XX(NO_SUCH_TAG_SET, 404, "NoSuchTagSet", "The TagSet does not exist")     \
     XX(NO_SUCH_WEBSITE_CONFIGURATION, 404, "NoSuchWebsiteConfiguration",      \
        "The specified bucket does not have a website configuration")          \
     XX(NO_SUCH_LIFECYCLE_CONFIGURATION, 404, "NoSuchLifecycleConfiguration", \

@@ -56,11 +56,14 @@
  *                                         stored form), "cors" (the
  *                                         CORSConfiguration XML as put,
  *                                         read by s3/cors.h), "website"
- *                                         (s3/website.h's stored form) or
+ *                                         (s3/website.h's stored form),
  *                                         "lifecycle" (s3/lifecycle.h's
  *                                         stored form: the
  *                                         LifecycleConfiguration document
- *                                         as GET gives it back)
+ *                                         as GET gives it back) or
+ *                                         "tagging" (the bucket's Tagging
+ *                                         XML, tags sorted by key, as
+ *                                         GetBucketTagging answers it)
  *   objects  bucket 0x00 okey          -> object record
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
@@ -338,6 +341,9 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 #define STORE_BCONF_WEBSITE  "website"   /* s3/website.h's stored form */
 #define STORE_BCONF_LIFECYCLE  "lifecycle"   /* s3/lifecycle.h's stored
                                              * form */
+#define STORE_BCONF_TAGGING  "tagging"   /* the bucket's Tagging XML document,
+                                          * its tags sorted by key (written
+                                          * by s3/ops/tagging.c) */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

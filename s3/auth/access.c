@@ -63,6 +63,8 @@ static const s3_action_t  s3_actions[] = {
     /* Put also deletes a lifecycle configuration, as in S3. */
     { "GetLifecycleConfiguration",   S3_ACT_BUCKET, 0 },
     { "PutLifecycleConfiguration",   S3_ACT_BUCKET, 0 },
+    { "GetBucketTagging",            S3_ACT_BUCKET, 0 },
+    { "PutBucketTagging",            S3_ACT_BUCKET, 0 },
     /* A replica written by another server's replication (see
      * s3_access_replica); ACLs grant it to nobody. */
     { "ReplicateObject",             S3_ACT_WRITE,  0 },
@@ -434,6 +436,24 @@ s3_ctx_param(s3_req_t *r, s3_ctx_build_t *c, const char *key,
     }
 }
 
+/* s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys of the tags a
+ * request gives an object (x-amz-tagging, or a Tagging document). */
+static void
+s3_ctx_request_tags(s3_req_t *r, s3_ctx_build_t *c, const gw_kv_t *tags,
+                    size_t ntags)
+{
+    size_t  i;
+    char   *t;
+
+    for (i = 0; i < ntags; i++) {
+        t = gw_pool_sprintf(r->pool, "s3:RequestObjectTag/%.*s",
+                            (int) tags[i].name.len, tags[i].name.base);
+        s3_ctx_add(r, c, t, strlen(t), tags[i].value.base, tags[i].value.len);
+        s3_ctx_add(r, c, "s3:RequestObjectTagKeys", 23, tags[i].name.base,
+                   tags[i].name.len);
+    }
+}
+
 /* 1 when the address text lies in a trusted_proxy range. */
 static int
 s3_trusted_proxy(const gw_conf_t *cf, const char *ip, size_t len)
@@ -510,6 +530,40 @@ s3_request_secure(s3_req_t *r)
     return secure;
 }
 
+/* The s3: keys that are request headers (and s3:versionid, a query
+ * parameter), present when the request carries them. */
+static void
+s3_ctx_headers(s3_req_t *r, s3_ctx_build_t *c)
+{
+    s3_ctx_header(r, c, "s3:x-amz-acl", "x-amz-acl");
+    s3_ctx_header(r, c, "s3:x-amz-content-sha256", "x-amz-content-sha256");
+    s3_ctx_header(r, c, "s3:x-amz-storage-class", "x-amz-storage-class");
+    s3_ctx_header(r, c, "s3:x-amz-copy-source", "x-amz-copy-source");
+    s3_ctx_header(r, c, "s3:x-amz-metadata-directive",
+                  "x-amz-metadata-directive");
+    s3_ctx_header(r, c, "s3:x-amz-server-side-encryption",
+                  "x-amz-server-side-encryption");
+    s3_ctx_header(r, c, "s3:x-amz-grant-read", "x-amz-grant-read");
+    s3_ctx_header(r, c, "s3:x-amz-grant-write", "x-amz-grant-write");
+    s3_ctx_header(r, c, "s3:x-amz-grant-read-acp", "x-amz-grant-read-acp");
+    s3_ctx_header(r, c, "s3:x-amz-grant-write-acp", "x-amz-grant-write-acp");
+    s3_ctx_header(r, c, "s3:x-amz-grant-full-control",
+                  "x-amz-grant-full-control");
+    s3_ctx_header(r, c, "s3:x-amz-server-side-encryption-customer-algorithm",
+                  "x-amz-server-side-encryption-customer-algorithm");
+    s3_ctx_header(r, c, "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                  "x-amz-server-side-encryption-aws-kms-key-id");
+    s3_ctx_header(r, c, "s3:x-amz-website-redirect-location",
+                  "x-amz-website-redirect-location");
+    s3_ctx_header(r, c, "s3:x-amz-object-ownership", "x-amz-object-ownership");
+    s3_ctx_header(r, c, "s3:object-lock-mode", "x-amz-object-lock-mode");
+    s3_ctx_header(r, c, "s3:object-lock-retain-until-date",
+                  "x-amz-object-lock-retain-until-date");
+    s3_ctx_header(r, c, "s3:object-lock-legal-hold",
+                  "x-amz-object-lock-legal-hold");
+    s3_ctx_param(r, c, "s3:versionid", "versionId");
+}
+
 /* The condition keys of the request itself, built once per request (the
  * keys of DeleteObjects are decided one by one against the same ones). */
 static const s3_policy_ctx_t *
@@ -519,7 +573,7 @@ s3_access_request_context(s3_req_t *r)
     const gw_str_t  *v;
     gw_str_t         ip;
     gw_kv_t         *tags;
-    size_t           ntags, i;
+    size_t           ntags;
     const char      *msg;
     struct tm        tm;
     time_t           now = (time_t) r->now;
@@ -562,32 +616,12 @@ s3_access_request_context(s3_req_t *r)
     s3_ctx_param(r, &c, "s3:prefix", "prefix");
     s3_ctx_param(r, &c, "s3:delimiter", "delimiter");
     s3_ctx_param(r, &c, "s3:max-keys", "max-keys");
-    s3_ctx_header(r, &c, "s3:x-amz-acl", "x-amz-acl");
-    s3_ctx_header(r, &c, "s3:x-amz-content-sha256", "x-amz-content-sha256");
-    s3_ctx_header(r, &c, "s3:x-amz-storage-class", "x-amz-storage-class");
-    s3_ctx_header(r, &c, "s3:x-amz-copy-source", "x-amz-copy-source");
-    s3_ctx_header(r, &c, "s3:x-amz-metadata-directive",
-                  "x-amz-metadata-directive");
-    s3_ctx_header(r, &c, "s3:x-amz-server-side-encryption",
-                  "x-amz-server-side-encryption");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-read", "x-amz-grant-read");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-write", "x-amz-grant-write");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-read-acp", "x-amz-grant-read-acp");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-write-acp", "x-amz-grant-write-acp");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-full-control",
-                  "x-amz-grant-full-control");
+    s3_ctx_headers(r, &c);
     v = s3_header(r, "x-amz-tagging");
     if (v != NULL
         && s3_tags_parse_header(r->pool, v, &tags, &ntags, &msg) == S3_ERR_NONE)
     {
-        for (i = 0; i < ntags; i++) {
-            t = gw_pool_sprintf(r->pool, "s3:RequestObjectTag/%.*s",
-                                (int) tags[i].name.len, tags[i].name.base);
-            s3_ctx_add(r, &c, t, strlen(t), tags[i].value.base,
-                       tags[i].value.len);
-            s3_ctx_add(r, &c, "s3:RequestObjectTagKeys", 23,
-                       tags[i].name.base, tags[i].name.len);
-        }
+        s3_ctx_request_tags(r, &c, tags, ntags);
     }
     r->access_ctx = gw_pool_alloc(r->pool, sizeof(*r->access_ctx));
     r->access_ctx->kv = c.kv;
@@ -595,26 +629,58 @@ s3_access_request_context(s3_req_t *r)
     return r->access_ctx;
 }
 
-/* The request's keys, plus s3:ExistingObjectTag/<key> of obj (may be NULL). */
+/* Keys that depend on the action being decided, not only on the request:
+ * the conditional-write keys, which S3 gives s3:PutObject alone
+ * (CreateMultipartUpload, UploadPart and UploadPartCopy take no
+ * conditional headers, so s3:ObjectCreationOperation is false for them and
+ * true for the writes that create the object). */
 static void
-s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
+s3_ctx_action(s3_req_t *r, s3_ctx_build_t *c, const char *action)
+{
+    const char  *op = r->route != NULL ? r->route->action : "";
+
+    if (strcasecmp(action, "s3:PutObject") != 0) {
+        return;
+    }
+    s3_ctx_header(r, c, "s3:if-match", "if-match");
+    s3_ctx_header(r, c, "s3:if-none-match", "if-none-match");
+    s3_ctx_str(r, c, "s3:ObjectCreationOperation",
+               strcmp(op, "CreateMultipartUpload") == 0
+               || strcmp(op, "UploadPart") == 0 ? "false" : "true");
+}
+
+/* The request's keys, plus those of the resource: the account that owns
+ * its bucket (s3:ResourceAccount, aws:ResourceAccount), the
+ * s3:ExistingObjectTag/<key> of obj (may be NULL), and the keys of the
+ * action. Only a policy reads them, so without one nothing is added. */
+static void
+s3_access_context(s3_req_t *r, const s3_bucket_access_t *ba,
+                  const store_object_t *obj, const char *action,
+                  s3_policy_ctx_t *out)
 {
     const s3_policy_ctx_t  *base = r->access_ctx != NULL
                                    ? r->access_ctx
                                    : s3_access_request_context(r);
+    const gw_conf_user_t   *u;
     s3_ctx_build_t          c;
     size_t                  i;
     char                   *t;
 
     *out = *base;
-    if (obj == NULL || obj->ntags == 0) {
+    if (ba->policy == NULL) {
         return;
     }
-    c.cap = base->n + obj->ntags;
+    c.cap = base->n + (obj != NULL ? obj->ntags : 0) + 8;
     c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
     memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
     c.n = base->n;
-    for (i = 0; i < obj->ntags; i++) {
+    u = gw_conf_user_by_name(r->ctx->cf, ba->b.owner, strlen(ba->b.owner));
+    if (u != NULL) {
+        s3_ctx_str(r, &c, "s3:ResourceAccount", u->account_id);
+        s3_ctx_str(r, &c, "aws:ResourceAccount", u->account_id);
+    }
+    s3_ctx_action(r, &c, action);
+    for (i = 0; obj != NULL && i < obj->ntags; i++) {
         t = gw_pool_sprintf(r->pool, "s3:ExistingObjectTag/%.*s",
                             (int) obj->tags[i].name.len,
                             obj->tags[i].name.base);
@@ -624,6 +690,24 @@ s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
     }
     out->kv = c.kv;
     out->n = c.n;
+}
+
+void
+s3_access_request_tags(s3_req_t *r, const gw_kv_t *tags, size_t ntags)
+{
+    const s3_policy_ctx_t  *base = r->access_ctx != NULL
+                                   ? r->access_ctx
+                                   : s3_access_request_context(r);
+    s3_ctx_build_t          c;
+
+    c.cap = base->n + 2 * ntags + 1;
+    c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
+    memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
+    c.n = base->n;
+    s3_ctx_request_tags(r, &c, tags, ntags);
+    r->access_ctx = gw_pool_alloc(r->pool, sizeof(*r->access_ctx));
+    r->access_ctx->kv = c.kv;
+    r->access_ctx->n = c.n;
 }
 
 /* ==== deciding ==== */
@@ -744,7 +828,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
             store_upload_free(up);
         }
     }
-    s3_access_context(r, obj, &ctx);
+    s3_access_context(r, ba, obj, action, &ctx);
     a.ctx = &ctx;
 
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL

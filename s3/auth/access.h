@@ -84,6 +84,11 @@ int s3_access_request(s3_req_t *r);
  * to and AccessDenied by everyone else. */
 int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                        const char *action);
+/* Adds the tags a request body gives an object (PutObjectTagging's
+ * Tagging document) to r's condition keys, as s3:RequestObjectTag/<key>
+ * and s3:RequestObjectTagKeys, for the decisions made after it. tags must
+ * live as long as r->pool. */
+void s3_access_request_tags(s3_req_t *r, const gw_kv_t *tags, size_t ntags);
 /* 1 when the client reached us over https: a trusted proxy said so in
  * X-Forwarded-Proto (the listeners themselves speak plain HTTP). */
 int s3_request_secure(s3_req_t *r);

@@ -280,12 +280,31 @@ static const char  *s3_policy_keys[] = {
     "s3:object-lock-legal-hold", "s3:DataAccessPointArn",
     "s3:DataAccessPointAccount", "s3:AccessPointNetworkOrigin",
     "s3:ResourceAccount", "s3:x-amz-object-ownership",
+    /* The rest of the "Condition keys for Amazon S3" reference page. Those
+     * a request can carry here are filled in by s3/auth/access.c (SSE-C
+     * and KMS headers, conditional writes, s3:ObjectCreationOperation,
+     * s3:versionid, s3:ResourceAccount); the others (access grants, batch
+     * jobs, inventory, fault injection, bucket namespaces) name features
+     * s3gw does not have and are never present. */
+    "s3:x-amz-server-side-encryption-customer-algorithm",
+    "s3:if-match", "s3:if-none-match", "s3:ObjectCreationOperation",
+    "s3:AccessGrantScope", "s3:AccessGrantsInstanceArn",
+    "s3:AccessGrantsLocationScope", "s3:ExistingJobOperation",
+    "s3:ExistingJobPriority", "s3:InventoryAccessibleOptionalFields",
+    "s3:JobSuspendedCause", "s3:RequestJobOperation",
+    "s3:RequestJobPriority", "s3:destinationRegion",
+    "s3:isReplicationPauseRequest", "s3:x-amz-bucket-namespace",
+    /* The other documented global keys. */
+    "aws:SourceVpcArn", "aws:VpceAccount", "aws:VpceOrgID",
+    "aws:VpceOrgPaths", "aws:RoleSessionName", "aws:AssumedRoot",
+    "aws:ChatbotSourceArn",
 };
 
 /* Keys that name a tag after their '/'. */
 static const char  *s3_policy_tag_keys[] = {
-    "s3:ExistingObjectTag/", "s3:RequestObjectTag/",
-    "aws:PrincipalTag/", "aws:RequestTag/", "aws:ResourceTag/",
+    "s3:ExistingObjectTag/", "s3:RequestObjectTag/", "s3:BucketTag/",
+    "s3:AccessPointTag/", "aws:PrincipalTag/", "aws:RequestTag/",
+    "aws:ResourceTag/",
 };
 
 /* ==== small helpers ==== */

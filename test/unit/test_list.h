@@ -117,6 +117,7 @@
     TEST_ENTRY(policy_actions_resources)                                    \
     TEST_ENTRY(policy_deny_wins)                                            \
     TEST_ENTRY(policy_cond_string)                                          \
+    TEST_ENTRY(policy_documented_keys)                                      \
     TEST_ENTRY(policy_cond_typed)                                           \
     TEST_ENTRY(policy_cond_ip)                                              \
     TEST_ENTRY(policy_cond_sets)                                            \

@@ -238,19 +238,6 @@ s3_tags_parse_xml(gw_pool_t *pool, const char *buf, size_t len, gw_kv_t **tags,
     return S3_ERR_NONE;
 }
 
-static int
-s3_tags_cmp(const void *a, const void *b)
-{
-    const gw_kv_t  *x = a, *y = b;
-    size_t          n = x->name.len < y->name.len ? x->name.len : y->name.len;
-    int             c = memcmp(x->name.base, y->name.base, n);
-
-    if (c != 0) {
-        return c;
-    }
-    return x->name.len < y->name.len ? -1 : x->name.len > y->name.len;
-}
-
 int
 s3_tags_parse_bucket_xml(gw_pool_t *pool, const char *buf, size_t len,
                          gw_kv_t **tags, size_t *ntags, const char **msg)
@@ -273,9 +260,7 @@ s3_tags_parse_bucket_xml(gw_pool_t *pool, const char *buf, size_t len,
     if (err != S3_ERR_NONE) {
         return err;
     }
-    if (d->n > 1) {
-        qsort(d->tags, d->n, sizeof(*d->tags), s3_tags_cmp);
-    }
+    s3_tags_sort(d->tags, d->n);
     *tags = d->tags;
     *ntags = d->n;
     return S3_ERR_NONE;

@@ -830,11 +830,14 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         const char  *header;
         unsigned     perm;
     } grants[] = {
-        { "x-amz-grant-read",         S3_PERM_READ },
-        { "x-amz-grant-write",        S3_PERM_WRITE },
-        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
-        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
+        /* In the order S3 documents them, which is the order the grants
+         * read back in: FULL_CONTROL (the owner's, usually) first, as in
+         * every canned ACL. */
         { "x-amz-grant-full-control", S3_PERM_FULL_CONTROL },
+        { "x-amz-grant-read",         S3_PERM_READ },
+        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
+        { "x-amz-grant-write",        S3_PERM_WRITE },
+        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
     };
     const gw_str_t  *canned = s3_header(r, "x-amz-acl"), *v;
     s3_acl_dir_t     dir;

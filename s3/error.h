@@ -131,7 +131,18 @@
        "The body of your POST request is not well-formed "                    \
        "multipart/form-data.")                                                \
     XX(MAX_POST_PRE_DATA, 400, "MaxPostPreDataLengthExceeded",                \
-       "Your POST request fields preceeding the upload file was too large.")
+       "Your POST request fields preceeding the upload file was too large.")  \
+    XX(ACCESS_CONTROL_LIST_NOT_SUPPORTED, 400,                                \
+       "AccessControlListNotSupported", "The bucket does not allow ACLs")     \
+    XX(INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP, 400,                         \
+       "InvalidBucketAclWithObjectOwnership",                                 \
+       "Bucket cannot have ACLs set with ObjectOwnership's "                  \
+       "BucketOwnerEnforced setting")                                         \
+    XX(OWNERSHIP_CONTROLS_NOT_FOUND, 404, "OwnershipControlsNotFoundError",   \
+       "The bucket ownership controls were not found")                        \
+    XX(NO_SUCH_PUBLIC_ACCESS_BLOCK, 404,                                      \
+       "NoSuchPublicAccessBlockConfiguration",                                \
+       "The public access block configuration was not found")
 
 enum {
     S3_ERR_NONE = 0,

@@ -102,13 +102,19 @@ store_bconf_val(store_op_t *op, gw_str_t val)
     op->val = store__recw_detach(&w, &op->val_len);
 }
 
+/* A new bucket's documents travel in op->val as a list of
+ *   u8 kind length | kind | u32 record length (host order) | bconf record
+ * so that the bucket and its documents commit in one op. */
 static int
 store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
-    store_recw_t  w;
-    MDB_val       k, v;
-    char          kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
-    int           rc;
+    store_recw_t          w;
+    MDB_val               k, v;
+    const unsigned char  *p = op->val, *end = p + op->val_len;
+    char                  kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
+    char                  kind[STORE_BCONF_KIND_MAX + 1];
+    uint32_t              rlen;
+    int                   rc;
 
     k.mv_data = op->bucket_rec.name;
     k.mv_size = strlen(op->bucket_rec.name);
@@ -117,28 +123,62 @@ store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     v.mv_size = w.len;
     rc = mdb_put(txn, st->db_buckets, &k, &v, MDB_NOOVERWRITE);
     store__recw_free(&w);
-    if (rc != 0 || op->val == NULL) {
-        return store__mdb_rc(rc);
+    while (rc == 0 && p != NULL && p < end) {
+        memcpy(kind, p + 1, p[0]);
+        kind[p[0]] = '\0';
+        p += 1 + p[0];
+        memcpy(&rlen, p, 4);
+        p += 4;
+        k.mv_data = kb;
+        k.mv_size = store_bconf_key(op->bucket_rec.name, kind, kb);
+        v.mv_data = (void *) p;
+        v.mv_size = rlen;
+        rc = mdb_put(txn, st->db_bconf, &k, &v, 0);
+        p += rlen;
     }
-    k.mv_data = kb;
-    k.mv_size = store_bconf_key(op->bucket_rec.name, STORE_BCONF_ACL, kb);
-    v.mv_data = op->val;
-    v.mv_size = op->val_len;
-    return store__mdb_rc(mdb_put(txn, st->db_bconf, &k, &v, 0));
+    return store__mdb_rc(rc);
+}
+
+void
+store_bucket_create_docs(store_t *st, const store_bucket_t *b,
+                         const store_bconf_doc_t *docs, size_t ndocs,
+                         store_done_pt done, void *ud)
+{
+    store_op_t     *op = store__op_new(done, ud);
+    store_recw_t    w;
+    unsigned char  *buf = NULL;
+    size_t          i, n = 0, klen;
+    uint32_t        rlen;
+
+    op->apply = store_bucket_create_apply;
+    op->bucket_rec = *b;
+    for (i = 0; i < ndocs; i++) {
+        if (docs[i].doc.len == 0) {
+            continue;
+        }
+        klen = GW_MIN(strlen(docs[i].kind), STORE_BCONF_KIND_MAX);
+        store__bconf_encode(docs[i].doc, &w);
+        rlen = (uint32_t) w.len;
+        buf = gw_realloc(buf, n + 1 + klen + 4 + rlen);
+        buf[n] = (unsigned char) klen;
+        memcpy(buf + n + 1, docs[i].kind, klen);
+        memcpy(buf + n + 1 + klen, &rlen, 4);
+        memcpy(buf + n + 1 + klen + 4, w.buf, rlen);
+        n += 1 + klen + 4 + rlen;
+        store__recw_free(&w);
+    }
+    op->val = buf;
+    op->val_len = n;
+    store__submit(st, op);
 }
 
 void
 store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
                     store_done_pt done, void *ud)
 {
-    store_op_t  *op = store__op_new(done, ud);
+    store_bconf_doc_t  doc = { STORE_BCONF_ACL, acl };
 
-    op->apply = store_bucket_create_apply;
-    op->bucket_rec = *b;
-    if (acl.len) {
-        store_bconf_val(op, acl);
-    }
-    store__submit(st, op);
+    store_bucket_create_docs(st, b, &doc, 1, done, ud);
 }
 
 /* ==== bucket configuration documents ==== */

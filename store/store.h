@@ -60,10 +60,20 @@
  *                                         "lifecycle" (s3/lifecycle.h's
  *                                         stored form: the
  *                                         LifecycleConfiguration document
- *                                         as GET gives it back) or
+ *                                         as GET gives it back),
  *                                         "tagging" (the bucket's Tagging
  *                                         XML, tags sorted by key, as
- *                                         GetBucketTagging answers it)
+ *                                         GetBucketTagging answers it),
+ *                                         "ownership" (Object Ownership,
+ *                                         "1 " and S3's name of it; absent:
+ *                                         ObjectWriter) or "pab" (Block
+ *                                         Public Access, "1 " and four
+ *                                         digits 0/1: BlockPublicAcls,
+ *                                         IgnorePublicAcls,
+ *                                         BlockPublicPolicy,
+ *                                         RestrictPublicBuckets; absent:
+ *                                         none), both in s3/auth/controls.h's
+ *                                         stored form
  *   objects  bucket 0x00 okey          -> object record
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
@@ -330,6 +340,18 @@ int store_bucket_list(store_t *st,
 void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
                          store_done_pt done, void *ud);
 
+/* One configuration document of a bucket being created. */
+typedef struct store_bconf_doc_s {
+    const char  *kind;           /* STORE_BCONF_* */
+    gw_str_t     doc;            /* len 0: none */
+} store_bconf_doc_t;
+
+/* store_bucket_create with any documents (copied before return), which
+ * commit with the bucket or not at all. */
+void store_bucket_create_docs(store_t *st, const store_bucket_t *b,
+                              const store_bconf_doc_t *docs, size_t ndocs,
+                              store_done_pt done, void *ud);
+
 /* ==== bucket configuration documents (bconf) ==== */
 
 #define STORE_BCONF_ACL     "acl"
@@ -344,6 +366,10 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 #define STORE_BCONF_TAGGING  "tagging"   /* the bucket's Tagging XML document,
                                           * its tags sorted by key (written
                                           * by s3/ops/tagging.c) */
+#define STORE_BCONF_OWNERSHIP  "ownership"   /* s3/auth/controls.h's stored
+                                             * Object Ownership */
+#define STORE_BCONF_PAB     "pab"       /* s3/auth/controls.h's stored Block
+                                         * Public Access flags */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or

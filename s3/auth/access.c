@@ -65,6 +65,12 @@ static const s3_action_t  s3_actions[] = {
     { "PutLifecycleConfiguration",   S3_ACT_BUCKET, 0 },
     { "GetBucketTagging",            S3_ACT_BUCKET, 0 },
     { "PutBucketTagging",            S3_ACT_BUCKET, 0 },
+    /* Delete takes Put for both, as in S3. */
+    { "GetBucketOwnershipControls",  S3_ACT_BUCKET, 0 },
+    { "PutBucketOwnershipControls",  S3_ACT_BUCKET, 0 },
+    { "GetBucketPublicAccessBlock",  S3_ACT_BUCKET, 0 },
+    { "PutBucketPublicAccessBlock",  S3_ACT_BUCKET, 0 },
+    { "GetBucketPolicyStatus",       S3_ACT_BUCKET, 0 },
     /* A replica written by another server's replication (see
      * s3_access_replica); ACLs grant it to nobody. */
     { "ReplicateObject",             S3_ACT_WRITE,  0 },
@@ -111,7 +117,7 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
     const char         *caller = a->who->name ? a->who->canonical_id : NULL;
     const char         *owner, *which = NULL, *grant = NULL;
     const s3_acl_t     *acl;
-    int                 verdict = S3_POLICY_NONE, is_owner;
+    int                 verdict = S3_POLICY_NONE, is_owner, restricted = 0;
     char                scratch[8];
 
     if (why == NULL) {
@@ -121,6 +127,15 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
     if (a->policy != NULL) {
         verdict = s3_policy_eval(a->policy, a->who, a->action, a->resource,
                                  a->ctx, &which);
+    }
+    if (a->restrict_policy && verdict == S3_POLICY_ALLOW
+        && (caller == NULL || a->bucket_owner == NULL
+            || strcmp(caller, a->bucket_owner) != 0))
+    {
+        /* Every user is an account of its own: only the bucket owner is in
+         * the bucket owner's account. */
+        verdict = S3_POLICY_NONE;
+        restricted = 1;
     }
 
     if (act == NULL) {
@@ -188,6 +203,8 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
     }
     snprintf(why, whylen, verdict == S3_POLICY_ALLOW
              ? "the bucket policy cannot grant another owner's object"
+             : restricted ? "RestrictPublicBuckets: the public policy "
+                            "allows only the bucket owner's account"
              : "nothing allows it");
     return S3_ACCESS_DENY;
 }
@@ -317,6 +334,38 @@ s3_policy_compiled(s3_req_t *r, const char *bucket, gw_str_t v,
     return GW_OK;
 }
 
+/* The bucket's Object Ownership and Block Public Access documents into ba
+ * (absent: ObjectWriter, no flags). */
+static int
+s3_access_controls(s3_req_t *r, const char *bucket, s3_bucket_access_t *ba)
+{
+    gw_str_t  v;
+    int       rc;
+
+    ba->ownership = S3_OWNERSHIP_WRITER;
+    rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_OWNERSHIP,
+                         r->pool, &v);
+    if (rc == GW_OK) {
+        rc = s3_ownership_decode(v.base, v.len, &ba->ownership);
+        ba->has_ownership = 1;
+    }
+    if (rc == GW_OK || rc == GW_ENOTFOUND) {
+        rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_PAB, r->pool,
+                             &v);
+        if (rc == GW_OK) {
+            rc = s3_pab_decode(v.base, v.len, &ba->pab);
+            ba->has_pab = 1;
+        }
+    }
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket \"%s\": its ownership "
+               "or public access block does not read", bucket);
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    ba->policy_public = ba->policy != NULL && s3_policy_is_public(ba->policy);
+    return S3_ERR_NONE;
+}
+
 /* The bucket's owner, ACL and policy, read once per request and bucket. */
 static int
 s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
@@ -372,6 +421,10 @@ s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
     } else if (rc != GW_ENOTFOUND) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket policy lookup failed");
         return S3_ERR_INTERNAL_ERROR;
+    }
+    rc = s3_access_controls(r, bucket, ba);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     ba->next = r->access;
     r->access = ba;
@@ -753,6 +806,38 @@ s3_access_prefix_context(s3_req_t *r, const gw_str_t *key,
     ctx->n = c.n;
 }
 
+/* What the bucket's settings leave of the owners and ACLs in a: under
+ * BucketOwnerEnforced the bucket owner owns every object and no ACL
+ * counts; IgnorePublicAcls drops the public grants. */
+static void
+s3_access_effective_acls(s3_req_t *r, const s3_bucket_access_t *ba,
+                         s3_access_t *a)
+{
+    s3_acl_t  *acl;
+
+    if (ba->ownership == S3_OWNERSHIP_ENFORCED) {
+        if (a->object_owner != NULL) {
+            a->object_owner = ba->owner_id;
+        }
+        a->bucket_acl = NULL;
+        a->object_acl = NULL;
+        return;
+    }
+    if (!ba->pab.ignore_acls) {
+        return;
+    }
+    if (a->bucket_acl != NULL) {
+        acl = gw_pool_alloc(r->pool, sizeof(*acl));
+        s3_acl_drop_public(r->pool, a->bucket_acl, acl);
+        a->bucket_acl = acl;
+    }
+    if (a->object_acl != NULL) {
+        acl = gw_pool_alloc(r->pool, sizeof(*acl));
+        s3_acl_drop_public(r->pool, a->object_acl, acl);
+        a->object_acl = acl;
+    }
+}
+
 static void
 s3_object_cleanup(void *data)
 {
@@ -787,6 +872,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     a.bucket_owner = ba->owner_id;
     a.bucket_acl = ba->acl;
     a.policy = ba->policy;
+    a.restrict_policy = ba->pab.restrict_public && ba->policy_public;
     a.resource = key == NULL
                  ? gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket)
                  : gw_pool_sprintf(r->pool, "arn:aws:s3:::%s/%.*s", bucket,
@@ -830,6 +916,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     }
     s3_access_context(r, ba, obj, action, &ctx);
     a.ctx = &ctx;
+    s3_access_effective_acls(r, ba, &a);
 
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL
         && obj == NULL)
@@ -942,13 +1029,17 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         const char  *header;
         unsigned     perm;
     } grants[] = {
-        { "x-amz-grant-read",         S3_PERM_READ },
-        { "x-amz-grant-write",        S3_PERM_WRITE },
-        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
-        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
+        /* In the order S3 documents them, which is the order the grants
+         * read back in: FULL_CONTROL (the owner's, usually) first, as in
+         * every canned ACL. */
         { "x-amz-grant-full-control", S3_PERM_FULL_CONTROL },
+        { "x-amz-grant-read",         S3_PERM_READ },
+        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
+        { "x-amz-grant-write",        S3_PERM_WRITE },
+        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
     };
     const gw_str_t  *canned = s3_header(r, "x-amz-acl"), *v;
+    const s3_bucket_access_t  *ba;
     s3_acl_dir_t     dir;
     s3_acl_t         acl;
     size_t           i;
@@ -976,6 +1067,16 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         }
         any = 1;
     }
+    ba = s3_request_bucket(r);
+    if (canned != NULL && ba != NULL && ba->ownership == S3_OWNERSHIP_ENFORCED
+        && !gw_str_eq_lit(*canned, "bucket-owner-full-control")
+        && !gw_str_eq_lit(*canned, "private"))
+    {
+        /* Under BucketOwnerEnforced the owner is the bucket owner, so
+         * bucket-owner-read would say no more than private; S3 still
+         * takes only the two names that mean "the bucket owner's". */
+        return S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED;
+    }
     if (canned != NULL) {
         rc = s3_acl_canned(r->pool, canned->base, canned->len, owner,
                            bucket_owner, &acl);
@@ -985,7 +1086,32 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         any = 1;
     }
     if (any) {
+        rc = s3_access_acl_allowed(r, &acl);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
         out->base = s3_acl_encode(r->pool, &acl, &out->len);
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_access_acl_allowed(s3_req_t *r, const s3_acl_t *acl)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+
+    if (ba == NULL) {
+        return S3_ERR_NONE;
+    }
+    if (ba->ownership == S3_OWNERSHIP_ENFORCED
+        && !s3_acl_owner_only(acl, ba->owner_id))
+    {
+        return S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED;
+    }
+    if (ba->pab.block_acls && s3_acl_is_public(acl)) {
+        gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s BlockPublicAcls refuses "
+               "a public ACL", r->http->id);
+        return S3_ERR_ACCESS_DENIED;
     }
     return S3_ERR_NONE;
 }
@@ -1024,11 +1150,29 @@ s3_access_new_object(s3_req_t *r, store_object_t *o)
             return -1;
         }
     }
-    rc = s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
-                             s3_bucket_owner_id(r), &o->acl, &msg);
+    rc = s3_access_object_acl(r, o, &msg);
     if (rc != S3_ERR_NONE && msg != NULL) {
         s3_error(r, rc, msg);
         return -1;
     }
     return rc;
+}
+
+int
+s3_access_object_acl(s3_req_t *r, store_object_t *o, const char **msg)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+    const gw_str_t            *canned = s3_header(r, "x-amz-acl");
+
+    if (ba != NULL
+        && (ba->ownership == S3_OWNERSHIP_ENFORCED
+            || (ba->ownership == S3_OWNERSHIP_PREFERRED && canned != NULL
+                && gw_str_eq_lit(*canned, "bucket-owner-full-control"))))
+    {
+        /* ba lives in r->pool, as long as o's views must. */
+        o->owner.base = ba->b.owner;
+        o->owner.len = strlen(ba->b.owner);
+    }
+    return s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
+                               s3_bucket_owner_id(r), &o->acl, msg);
 }

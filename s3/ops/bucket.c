@@ -259,13 +259,46 @@ s3_bucket_created(void *ud, int rc)
     http_req_release(r->http);
 }
 
+/* The new bucket's Object Ownership (x-amz-object-ownership, or
+ * default_object_ownership) in its stored form, into *out. A bucket whose
+ * ACLs are disabled takes no ACL beyond its owner's full control (acl:
+ * the encoded ACL the request asks for, or base NULL). S3_ERR_NONE or the
+ * error, with *msg. */
+static int
+s3_bucket_create_ownership(s3_req_t *r, gw_str_t acl, gw_str_t *out,
+                           const char **msg)
+{
+    const gw_str_t  *v = s3_header(r, "x-amz-object-ownership");
+    s3_acl_t         a;
+    int              ownership = r->ctx->cf->default_object_ownership;
+
+    *msg = NULL;
+    if (v != NULL) {
+        ownership = s3_ownership_by_name(v->base, v->len);
+        if (ownership < 0) {
+            *msg = "Invalid x-amz-object-ownership header";
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if (ownership == S3_OWNERSHIP_ENFORCED && acl.base != NULL
+        && (s3_acl_decode(r->pool, acl.base, acl.len, &a) != GW_OK
+            || !s3_acl_owner_only(&a, r->user->canonical_id)))
+    {
+        return S3_ERR_INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP;
+    }
+    out->base = s3_ownership_encode(r->pool, ownership, &out->len);
+    return S3_ERR_NONE;
+}
+
 static void
 s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
-    store_bucket_t  b;
-    gw_str_t        acl;
-    const char     *msg;
-    char            region[STORE_REGION_MAX + 1] = "";
+    store_bucket_t     b;
+    store_bconf_doc_t  docs[2] = { { STORE_BCONF_ACL, { NULL, 0 } },
+                                   { STORE_BCONF_OWNERSHIP, { NULL, 0 } } };
+    gw_str_t           acl;
+    const char        *msg;
+    char               region[STORE_REGION_MAX + 1] = "";
     size_t          i;
     int             rc;
 
@@ -307,6 +340,9 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
     }
     rc = s3_acl_from_headers(r, r->user->canonical_id, r->user->canonical_id,
                              &acl, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_bucket_create_ownership(r, acl, &docs[1].doc, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         s3_error(r, rc, msg);
         return;
@@ -316,8 +352,11 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
     snprintf(b.owner, sizeof(b.owner), "%s", r->user->name);
     snprintf(b.region, sizeof(b.region), "%s", r->ctx->cf->region);
     b.ctime_ms = r->now * 1000;
+    docs[0].doc = acl;
     http_req_hold(r->http);
-    store_bucket_create(r->ctx->store, &b, acl, s3_bucket_created, r);
+    /* The ACL and Object Ownership commit with the bucket. */
+    store_bucket_create_docs(r->ctx->store, &b, docs, GW_NELEMS(docs),
+                             s3_bucket_created, r);
 }
 
 static int

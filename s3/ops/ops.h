@@ -19,8 +19,9 @@
  *   website.c    Get/Put/DeleteBucketWebsite, and the website endpoint
  *                (s3_website_request)
  *   post.c       PostObject (browser form uploads)
-
- *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration */
+ *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration
+ *   controls.c   Get/Put/DeleteBucketOwnershipControls,
+ *                Get/Put/DeletePublicAccessBlock, GetBucketPolicyStatus */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -51,6 +52,7 @@ extern const s3_route_t  s3_website_routes[];
 void s3_website_request(s3_req_t *r, int rc);
 
 extern const s3_route_t  s3_post_routes[];
+extern const s3_route_t  s3_controls_routes[];
 
 extern const s3_route_t  s3_lifecycle_routes[];
 

@@ -91,6 +91,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK(cf->website_domain == NULL);
     CHECK_EQ_INT(cf->fsync, 1);
     CHECK_EQ_INT(cf->log_level, GW_LOG_INFO);
+    CHECK_EQ_INT(cf->default_object_ownership, GW_CONF_OWNERSHIP_WRITER);
     CHECK_EQ_STR(cf->access_log, "stdout");
     CHECK_EQ_INT(cf->chunk_size, 4 << 20);
     CHECK_EQ_INT(cf->inline_max, 4096);
@@ -127,6 +128,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK((a->website_domain == NULL) == (b->website_domain == NULL));
     CHECK_EQ_INT(a->fsync, b->fsync);
     CHECK_EQ_INT(a->log_level, b->log_level);
+    CHECK_EQ_INT(a->default_object_ownership, b->default_object_ownership);
     CHECK_EQ_STR(a->access_log, b->access_log);
     CHECK_EQ_INT(a->chunk_size, b->chunk_size);
     CHECK_EQ_INT(a->inline_max, b->inline_max);
@@ -233,6 +235,7 @@ TEST(conf_setters)
         "website_domain Web.Example.COM;\n"
         "fsync off;\n"
         "log_level debug;\n"
+        "default_object_ownership BucketOwnerEnforced;\n"
         "access_log /var/log/s3gw/access.log;\n"
         "chunk_size 64k;\n"
         "inline_max 0;\n"
@@ -267,6 +270,7 @@ TEST(conf_setters)
     CHECK_EQ_STR(cf.website_domain, "web.example.com");
     CHECK_EQ_INT(cf.fsync, 0);
     CHECK_EQ_INT(cf.log_level, GW_LOG_DEBUG);
+    CHECK_EQ_INT(cf.default_object_ownership, GW_CONF_OWNERSHIP_ENFORCED);
     CHECK_EQ_STR(cf.access_log, "/var/log/s3gw/access.log");
     CHECK_EQ_INT(cf.chunk_size, 65536);
     CHECK_EQ_INT(cf.inline_max, 0);
@@ -337,6 +341,10 @@ TEST(conf_setters)
                    "of range (16m..64t)");
     CHECK_LOAD_ERR("fsync yes;", ":1: invalid value \"yes\" in \"fsync\", "
                    "it must be \"on\" or \"off\"");
+    CHECK_LOAD_ERR("default_object_ownership bucketownerenforced;",
+                   ":1: invalid setting \"bucketownerenforced\" in "
+                   "\"default_object_ownership\" (use ObjectWriter, "
+                   "BucketOwnerPreferred or BucketOwnerEnforced)");
     CHECK_LOAD_ERR("log_level loud;", ":1: invalid log level \"loud\" in "
                    "\"log_level\" (use crit, alert, error, warn, notice, "
                    "info or debug)");

@@ -611,6 +611,9 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         goto done;
     }
     obj.mtime_ms = c->result.mtime_ms;
+    /* So that a retry of this completion finds its answer (store.h). */
+    obj.upload_id.base = op->key;
+    obj.upload_id.len = STORE_UPLOAD_ID_LEN;
     if (c->repl.ndests) {            /* else the template's: a replica */
         obj.repl_status = STORE_REPL_STATUS_PENDING;
     }

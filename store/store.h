@@ -124,6 +124,10 @@
  *   16 u8 replication status (STORE_REPL_STATUS_*; absent: none)
  *   17 x-amz-website-redirect-location: where the website endpoint
  *   redirects a request for the object (absent: nowhere)
+ *   18 the id of the multipart upload whose completion wrote this record
+ *   (STORE_UPLOAD_ID_LEN bytes; absent: not a completed upload), so that a
+ *   retried CompleteMultipartUpload, whose upload is gone, can still be
+ *   answered while the key holds its result
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -244,6 +248,8 @@ typedef struct store_object_s {
                                         * stands (x-amz-replication-status) */
     gw_str_t            website_redirect;  /* x-amz-website-redirect-location
                                         * (record field 17); empty: none */
+    gw_str_t            upload_id;     /* the upload this record completed
+                                        * (record field 18); empty: none */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),
@@ -255,10 +261,24 @@ typedef struct store_object_s {
     void               *raw;
 } store_object_t;
 
-/* Write preconditions checked inside the commit (atomically). */
+/* Write preconditions checked inside the commit (atomically). A put or a
+ * delete whose If-Match (ETag or any) finds no record fails GW_ENOTFOUND;
+ * a record that fails an ETag, size or time condition, GW_EPRECOND. */
+#define STORE_NPARTS_NEVER  UINT32_MAX   /* if_match_nparts of an ETag that
+                                          * matches no record (one that does
+                                          * not parse) */
 typedef struct store_cond_s {
     unsigned       if_none_match_star:1;
-    unsigned       has_if_match:1;
+    unsigned       has_if_match:1;       /* the record's ETag must be
+                                          * if_match_md5/nparts */
+    unsigned       if_match_any:1;       /* If-Match: *: a record must exist */
+    /* Deletes only (x-amz-if-match-size, -last-modified-time): a record
+     * that exists must have this size, this mtime (whole seconds); a
+     * missing one is deleted already. */
+    unsigned       has_if_match_size:1;
+    unsigned       has_if_match_mtime:1;
+    uint64_t       if_match_size;
+    int64_t        if_match_mtime;       /* unix seconds */
     /* Commit only if the key's current record has this generation (read
      * it with store_object_get): otherwise GW_ECONFLICT, also when the key
      * is gone. For read-modify-write updates: on GW_ECONFLICT read again,
@@ -393,7 +413,10 @@ void store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
  * cond->has_generation names (cond may be NULL: unconditional): otherwise
  * done gets GW_ECONFLICT, also when the key is gone. So a writer that
  * decided on a record it read (the lifecycle worker) never deletes a
- * newer one written meanwhile. Only cond's generation is used. */
+ * newer one written meanwhile. cond's If-Match (ETag or any), size and
+ * mtime conditions are checked in the same commit (GW_EPRECOND, or
+ * GW_ENOTFOUND for If-Match on a missing key); if_none_match_star is not
+ * used. */
 void store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
                               const store_cond_t *cond,
                               const store_repl_t *repl, store_done_pt done,

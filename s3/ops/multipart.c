@@ -798,7 +798,6 @@ s3_mp_complete(s3_req_t *r)
 {
     s3_mp_complete_t  *m;
     store_upload_t    *u;
-    const gw_str_t    *v;
     size_t             i;
     int                rc;
 
@@ -821,19 +820,9 @@ s3_mp_complete(s3_req_t *r)
         return rc;
     }
     gw_pool_cleanup_add(r->pool, s3_mp_complete_free, m);
-    if ((v = s3_header(r, "if-none-match")) != NULL) {
-        if (!gw_str_eq_lit(*v, "*")) {
-            return S3_ERR_NOT_IMPLEMENTED;
-        }
-        m->c.cond.if_none_match_star = 1;
-    }
-    if ((v = s3_header(r, "if-match")) != NULL) {
-        if (s3_etag_parse(v->base, v->len, m->c.cond.if_match_md5,
-                          &m->c.cond.if_match_nparts) != 0)
-        {
-            return S3_ERR_PRECONDITION_FAILED;
-        }
-        m->c.cond.has_if_match = 1;
+    rc = s3_write_conditions(r, &m->c.cond);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     /* Here x-amz-checksum-<alg> is the whole object's checksum (a composite
      * one ends in "-N"), checked when the object is assembled. */

@@ -703,6 +703,62 @@ s3_mp_complete_stream_end(s3_mp_complete_t *m, int err, s3_xml_t *x)
     http_resp_end(hr);
 }
 
+/* The CompleteMultipartUploadResult of the object res (its ETag and
+ * checksum) into x. */
+static void
+s3_mp_result_xml(s3_req_t *r, const store_object_t *res, s3_xml_t *x)
+{
+    const gw_str_t  *host = s3_header(r, "host");
+    char             etag[48];
+
+    s3_etag(res->md5, res->nparts, etag);
+    s3_xml_begin(x, r->pool, "CompleteMultipartUploadResult");
+    s3_xml_open(x, "Location");
+    s3_xml_text(x, "http://", 7);
+    if (host != NULL) {
+        s3_xml_text(x, host->base, host->len);
+    }
+    s3_xml_text(x, r->http->path.base, r->http->path.len);
+    s3_xml_close(x, "Location");
+    s3_xml_elem_str(x, "Bucket", r->bucket);
+    s3_xml_elem(x, "Key", r->key.base, r->key.len);
+    s3_xml_elem_str(x, "ETag", etag);
+    s3_mp_cksum_xml(x, (gw_cksum_alg_t) res->cksum_alg, res->cksum,
+                    res->cksum_type ? res->nparts : 0);
+    if (res->cksum_alg != GW_CK_NONE) {
+        s3_xml_elem_str(x, "ChecksumType",
+                        res->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
+    }
+    s3_xml_end(x, "CompleteMultipartUploadResult");
+}
+
+/* A retried completion (a client that timed out waiting for the first
+ * one): the upload is gone, but while the key still holds the object that
+ * completing it made, the answer is the first one's (S3 does the same). */
+static int
+s3_mp_complete_again(s3_req_t *r)
+{
+    const gw_str_t  *id = s3_param(r, "uploadId");
+    store_object_t  *o;
+    s3_xml_t         x;
+    int              rc;
+
+    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
+    if (rc != GW_OK) {
+        return S3_ERR_NO_SUCH_UPLOAD;
+    }
+    if (id == NULL || o->upload_id.len != id->len
+        || memcmp(o->upload_id.base, id->base, id->len) != 0)
+    {
+        store_object_free(o);
+        return S3_ERR_NO_SUCH_UPLOAD;
+    }
+    s3_mp_result_xml(r, o, &x);
+    store_object_free(o);
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}
+
 static void
 s3_mp_completed(void *ud, int rc)
 {
@@ -710,32 +766,12 @@ s3_mp_completed(void *ud, int rc)
     s3_req_t          *r = m->r;
     store_object_t    *res = &m->c.result;
     s3_xml_t           x;
-    char               etag[48];
-    const gw_str_t    *host = s3_header(r, "host");
     int                err = S3_ERR_NONE;
 
     uv_close((uv_handle_t *) &m->keepalive, s3_mp_keepalive_closed);
     if (!r->http->aborted) {
         if (rc == GW_OK) {
-            s3_etag(res->md5, res->nparts, etag);
-            s3_xml_begin(&x, r->pool, "CompleteMultipartUploadResult");
-            s3_xml_open(&x, "Location");
-            s3_xml_text(&x, "http://", 7);
-            if (host != NULL) {
-                s3_xml_text(&x, host->base, host->len);
-            }
-            s3_xml_text(&x, r->http->path.base, r->http->path.len);
-            s3_xml_close(&x, "Location");
-            s3_xml_elem_str(&x, "Bucket", r->bucket);
-            s3_xml_elem(&x, "Key", r->key.base, r->key.len);
-            s3_xml_elem_str(&x, "ETag", etag);
-            s3_mp_cksum_xml(&x, (gw_cksum_alg_t) res->cksum_alg, res->cksum,
-                            res->cksum_type ? res->nparts : 0);
-            if (res->cksum_alg != GW_CK_NONE) {
-                s3_xml_elem_str(&x, "ChecksumType",
-                                res->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
-            }
-            s3_xml_end(&x, "CompleteMultipartUploadResult");
+            s3_mp_result_xml(r, res, &x);
         } else if (rc == GW_EINVAL) {
             err = m->c.reason == STORE_COMPLETE_NO_UPLOAD ? S3_ERR_NO_SUCH_UPLOAD
                   : m->c.reason == STORE_COMPLETE_TOO_SMALL ? S3_ERR_ENTITY_TOO_SMALL
@@ -806,6 +842,9 @@ s3_mp_complete(s3_req_t *r)
         return rc;
     }
     rc = s3_mp_upload(r, &u);
+    if (rc == S3_ERR_NO_SUCH_UPLOAD) {
+        return s3_mp_complete_again(r);
+    }
     if (rc != S3_ERR_NONE) {
         return rc;
     }

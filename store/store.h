@@ -671,6 +671,18 @@ void store_chunk_slice(store_t *st, const unsigned char src[32],
                        uint32_t start, uint32_t len, store_chunk_ref_t *out,
                        store_done_pt done, void *ud);
 
+/* The MD5 and the alg checksum (alg a gw_cksum_alg_t; ck: gw_cksum_len(alg)
+ * bytes, or NULL with GW_CK_NONE) of bytes [from, from + len) of an object
+ * whose chunk list is chunks (copied before return): its chunk files are
+ * read on the thread pool, a buffer at a time (store/digest.c). The caller
+ * keeps the
+ * chunks pinned until done(ud, rc) runs on the loop; md5 and ck are
+ * written just before, when rc is GW_OK, and must stay valid until then. */
+void store_chunk_digest(store_t *st, const store_chunk_ref_t *chunks, size_t n,
+                        uint64_t from, uint64_t len, int alg,
+                        unsigned char md5[16], unsigned char *ck,
+                        store_done_pt done, void *ud);
+
 /* Done with the writer. If the object was committed pass committed=1;
  * otherwise the chunks it made are queued for collection unless something
  * else refers to them. Safe while writes are in flight: the writer frees

@@ -128,6 +128,9 @@
  *   (STORE_UPLOAD_ID_LEN bytes; absent: not a completed upload), so that a
  *   retried CompleteMultipartUpload, whose upload is gone, can still be
  *   answered while the key holds its result
+ *   19 the parts' checksums of a multipart object, in the object's
+ *   algorithm: n * its raw length, in part order (absent: the parts had
+ *   none, or not all in that algorithm)
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -250,6 +253,9 @@ typedef struct store_object_s {
                                         * (record field 17); empty: none */
     gw_str_t            upload_id;     /* the upload this record completed
                                         * (record field 18); empty: none */
+    gw_str_t            part_cksums;   /* multipart: each part's raw
+                                        * checksum in cksum_alg, in order
+                                        * (field 19); empty: none */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),

@@ -20,7 +20,8 @@
  *                (s3_website_request)
  *   post.c       PostObject (browser form uploads)
 
- *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration */
+ *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration
+ *   attributes.c GetObjectAttributes */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -53,5 +54,7 @@ void s3_website_request(s3_req_t *r, int rc);
 extern const s3_route_t  s3_post_routes[];
 
 extern const s3_route_t  s3_lifecycle_routes[];
+
+extern const s3_route_t  s3_attributes_routes[];
 
 #endif

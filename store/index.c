@@ -524,23 +524,14 @@ store_object_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 
     rc = store__object_find(st, txn, op->bucket, key, &v);
     if (rc == GW_ENOTFOUND) {
-        return op->cond.has_generation ? GW_ECONFLICT : GW_OK;
+        return store__cond_check(&op->cond, NULL);
     }
     if (rc != GW_OK) {
         return rc;
     }
-    if (op->cond.has_generation) {
-        store_object_t  *old;
-
-        rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        rc = old->generation == op->cond.generation ? GW_OK : GW_ECONFLICT;
-        store_object_free(old);
-        if (rc != GW_OK) {
-            return rc;
-        }
+    rc = store__cond_check(&op->cond, &v);
+    if (rc != GW_OK) {
+        return rc;
     }
     rc = store__object_chunks(v.mv_data, v.mv_size, &c, &n);
     if (rc != GW_OK) {
@@ -591,8 +582,8 @@ store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
     op->key = gw_strndup(key.base, key.len);
     op->key_len = key.len;
     if (cond != NULL) {
-        op->cond.has_generation = cond->has_generation;
-        op->cond.generation = cond->generation;
+        op->cond = *cond;
+        op->cond.if_none_match_star = 0;
     }
     store__op_repl(op, repl);
     store__submit(st, op);

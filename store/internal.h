@@ -251,6 +251,11 @@ int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
  * against the current version, gives val the next generation (into *gen
  * when not NULL), moves chunk references from the current version to
  * chunks. Shared by PutObject and CompleteMultipartUpload. */
+/* cond against the key's record v (NULL: there is none): GW_OK,
+ * GW_ECONFLICT (generation), GW_EPRECOND (ETag, size, mtime),
+ * GW_ENOTFOUND (If-Match on a missing key) or a decoding error. The
+ * if_none_match_star condition is the caller's. */
+int store__cond_check(const store_cond_t *cond, const MDB_val *v);
 int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                          gw_str_t key, void *val, size_t val_len,
                          const store_chunk_ref_t *chunks, size_t nchunks,

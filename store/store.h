@@ -137,6 +137,13 @@
  *   16 u8 replication status (STORE_REPL_STATUS_*; absent: none)
  *   17 x-amz-website-redirect-location: where the website endpoint
  *   redirects a request for the object (absent: nowhere)
+ *   18 the id of the multipart upload whose completion wrote this record
+ *   (STORE_UPLOAD_ID_LEN bytes; absent: not a completed upload), so that a
+ *   retried CompleteMultipartUpload, whose upload is gone, can still be
+ *   answered while the key holds its result
+ *   19 the parts' checksums of a multipart object, in the object's
+ *   algorithm: n * its raw length, in part order (absent: the parts had
+ *   none, or not all in that algorithm)
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -257,6 +264,11 @@ typedef struct store_object_s {
                                         * stands (x-amz-replication-status) */
     gw_str_t            website_redirect;  /* x-amz-website-redirect-location
                                         * (record field 17); empty: none */
+    gw_str_t            upload_id;     /* the upload this record completed
+                                        * (record field 18); empty: none */
+    gw_str_t            part_cksums;   /* multipart: each part's raw
+                                        * checksum in cksum_alg, in order
+                                        * (field 19); empty: none */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),
@@ -268,10 +280,24 @@ typedef struct store_object_s {
     void               *raw;
 } store_object_t;
 
-/* Write preconditions checked inside the commit (atomically). */
+/* Write preconditions checked inside the commit (atomically). A put or a
+ * delete whose If-Match (ETag or any) finds no record fails GW_ENOTFOUND;
+ * a record that fails an ETag, size or time condition, GW_EPRECOND. */
+#define STORE_NPARTS_NEVER  UINT32_MAX   /* if_match_nparts of an ETag that
+                                          * matches no record (one that does
+                                          * not parse) */
 typedef struct store_cond_s {
     unsigned       if_none_match_star:1;
-    unsigned       has_if_match:1;
+    unsigned       has_if_match:1;       /* the record's ETag must be
+                                          * if_match_md5/nparts */
+    unsigned       if_match_any:1;       /* If-Match: *: a record must exist */
+    /* Deletes only (x-amz-if-match-size, -last-modified-time): a record
+     * that exists must have this size, this mtime (whole seconds); a
+     * missing one is deleted already. */
+    unsigned       has_if_match_size:1;
+    unsigned       has_if_match_mtime:1;
+    uint64_t       if_match_size;
+    int64_t        if_match_mtime;       /* unix seconds */
     /* Commit only if the key's current record has this generation (read
      * it with store_object_get): otherwise GW_ECONFLICT, also when the key
      * is gone. For read-modify-write updates: on GW_ECONFLICT read again,
@@ -425,7 +451,10 @@ void store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
  * cond->has_generation names (cond may be NULL: unconditional): otherwise
  * done gets GW_ECONFLICT, also when the key is gone. So a writer that
  * decided on a record it read (the lifecycle worker) never deletes a
- * newer one written meanwhile. Only cond's generation is used. */
+ * newer one written meanwhile. cond's If-Match (ETag or any), size and
+ * mtime conditions are checked in the same commit (GW_EPRECOND, or
+ * GW_ENOTFOUND for If-Match on a missing key); if_none_match_star is not
+ * used. */
 void store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
                               const store_cond_t *cond,
                               const store_repl_t *repl, store_done_pt done,
@@ -679,6 +708,18 @@ uint64_t store_chunk_writer_total(store_chunk_writer_t *w);
 void store_chunk_slice(store_t *st, const unsigned char src[32],
                        uint32_t start, uint32_t len, store_chunk_ref_t *out,
                        store_done_pt done, void *ud);
+
+/* The MD5 and the alg checksum (alg a gw_cksum_alg_t; ck: gw_cksum_len(alg)
+ * bytes, or NULL with GW_CK_NONE) of bytes [from, from + len) of an object
+ * whose chunk list is chunks (copied before return): its chunk files are
+ * read on the thread pool, a buffer at a time (store/digest.c). The caller
+ * keeps the
+ * chunks pinned until done(ud, rc) runs on the loop; md5 and ck are
+ * written just before, when rc is GW_OK, and must stay valid until then. */
+void store_chunk_digest(store_t *st, const store_chunk_ref_t *chunks, size_t n,
+                        uint64_t from, uint64_t len, int alg,
+                        unsigned char md5[16], unsigned char *ck,
+                        store_done_pt done, void *ud);
 
 /* Done with the writer. If the object was committed pass committed=1;
  * otherwise the chunks it made are queued for collection unless something

@@ -727,6 +727,42 @@ store__object_find(store_t *st, MDB_txn *txn, const char *bucket, gw_str_t key,
 }
 
 int
+store__cond_check(const store_cond_t *cond, const MDB_val *v)
+{
+    store_object_t  *old;
+    int              rc;
+
+    if (v == NULL) {
+        return cond->has_generation ? GW_ECONFLICT
+               : cond->has_if_match || cond->if_match_any ? GW_ENOTFOUND
+               : GW_OK;
+    }
+    if (!cond->has_generation && !cond->has_if_match
+        && !cond->has_if_match_size && !cond->has_if_match_mtime)
+    {
+        return GW_OK;
+    }
+    rc = store__object_decode(v->mv_data, v->mv_size, 0, &old);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    if (cond->has_generation && old->generation != cond->generation) {
+        rc = GW_ECONFLICT;
+    } else if ((cond->has_if_match
+                && (memcmp(old->md5, cond->if_match_md5, 16) != 0
+                    || old->nparts != cond->if_match_nparts))
+               || (cond->has_if_match_size
+                   && old->size != cond->if_match_size)
+               || (cond->has_if_match_mtime
+                   && old->mtime_ms / 1000 != cond->if_match_mtime))
+    {
+        rc = GW_EPRECOND;
+    }
+    store_object_free(old);
+    return rc;
+}
+
+int
 store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                      gw_str_t key, void *val, size_t val_len,
                      const store_chunk_ref_t *chunks, size_t nchunks,
@@ -734,7 +770,6 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
 {
     unsigned char       kb[512];
     MDB_val             k, v, bk;
-    store_object_t     *old = NULL;
     store_chunk_ref_t  *oldc;
     size_t              noldc;
     int                 rc;
@@ -750,28 +785,14 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
         return rc;
     }
     if (rc == GW_ENOTFOUND) {
-        if (cond->has_generation) {
-            return GW_ECONFLICT;
-        }
-        if (cond->has_if_match) {
-            return GW_ENOTFOUND;
+        rc = store__cond_check(cond, NULL);
+        if (rc != GW_OK) {
+            return rc;
         }
     } else {
-        if (cond->has_generation || cond->has_if_match) {
-            rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
-            if (rc != GW_OK) {
-                return rc;
-            }
-            rc = cond->has_generation && old->generation != cond->generation
-                 ? GW_ECONFLICT
-                 : cond->has_if_match
-                   && (memcmp(old->md5, cond->if_match_md5, 16) != 0
-                       || old->nparts != cond->if_match_nparts)
-                 ? GW_EPRECOND : GW_OK;
-            store_object_free(old);
-            if (rc != GW_OK) {
-                return rc;
-            }
+        rc = store__cond_check(cond, &v);
+        if (rc != GW_OK) {
+            return rc;
         }
         if (cond->if_none_match_star) {
             return GW_EPRECOND;

@@ -36,7 +36,6 @@ s3_object_put(s3_req_t *r)
 {
     http_req_t      *hr = r->http;
     s3_put_t        *p;
-    const gw_str_t  *v;
     int              rc;
 
     rc = s3_object_bucket(r);
@@ -58,19 +57,9 @@ s3_object_put(s3_req_t *r)
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    if ((v = s3_header(r, "if-none-match")) != NULL) {
-        if (!gw_str_eq_lit(*v, "*")) {
-            return S3_ERR_NOT_IMPLEMENTED;
-        }
-        p->cond.if_none_match_star = 1;
-    }
-    if ((v = s3_header(r, "if-match")) != NULL) {
-        if (s3_etag_parse(v->base, v->len, p->cond.if_match_md5,
-                          &p->cond.if_match_nparts) != 0)
-        {
-            return S3_ERR_PRECONDITION_FAILED;
-        }
-        p->cond.has_if_match = 1;
+    rc = s3_write_conditions(r, &p->cond);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     return s3_put_stream(r, p, r->ctx->cf->max_object_size);
 }
@@ -108,6 +97,10 @@ s3_object_deleted(void *ud, int rc)
     if (!r->http->aborted) {
         if (rc == GW_OK) {
             http_resp_send(r->http, 204, NULL, 0, NULL);
+        } else if (rc == GW_EPRECOND) {
+            s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
+        } else if (rc == GW_ENOTFOUND) {
+            s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
         } else {
             gw_log(GW_LOG_ERR, r->http->peer, rc, "deleting an object failed");
             s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
@@ -120,10 +113,20 @@ static int
 s3_object_delete(s3_req_t *r)
 {
     store_repl_t  *repl;
+    store_cond_t   cond;
+    const char    *msg;
     int            rc = s3_object_bucket(r);
 
     if (rc != S3_ERR_NONE) {
         return rc;
+    }
+    /* Conditional deletes (If-Match, x-amz-if-match-size, -time) are
+     * decided in the delete's commit, against the record it removes. */
+    memset(&cond, 0, sizeof(cond));
+    rc = s3_delete_conditions(r, &cond, &msg);
+    if (rc != S3_ERR_NONE) {
+        s3_error(r, rc, msg);
+        return GW_OK;
     }
     repl = gw_pool_alloc(r->pool, sizeof(*repl));
     rc = s3_record_repl(r, r->bucket, r->key, NULL, 0, 1, repl);
@@ -131,7 +134,7 @@ s3_object_delete(s3_req_t *r)
         return rc;
     }
     http_req_hold(r->http);
-    store_object_delete_repl(r->ctx->store, r->bucket, r->key, repl,
+    store_object_delete_cond(r->ctx->store, r->bucket, r->key, &cond, repl,
                              s3_object_deleted, r);
     return GW_DONE;
 }

@@ -32,6 +32,9 @@
 #define HTTP_HEAD_MIN         2048
 #define HTTP_HDRS_MIN         16
 #define HTTP_DRAIN_MAX        (256 * 1024)  /* unread body we still drain for keep-alive */
+#define HTTP_LINGER_MS        5000          /* how long an early answer's
+                                             * connection reads and drops
+                                             * the rest of the body */
 #define HTTP_SENDFILE_SLICE   (4 * 1024 * 1024)
 /* Connections over max_conns_per_ip that still get their request read and
  * answered 503 SlowDown; past these, an address's new connections are
@@ -106,6 +109,9 @@ struct http_conn_s {
     unsigned        close_after:1;
     unsigned        eof:1;
     unsigned        limited:1;      /* over max_conns_per_ip: answer 503 */
+    unsigned        lingering:1;    /* answered early: dropping the body
+                                     * until linger_until, then closing */
+    uint64_t        linger_until;   /* uv_now() deadline of lingering */
     uint64_t        body_seen;
 
     /* Set by a parser callback that refuses the request with something
@@ -672,7 +678,14 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     } else {
         c->in_next = c->in_size;
     }
-    if (r != NULL && !c->in_head && !r->body_done) {
+    if (c->lingering) {
+        /* The timer set when lingering began stays: a client that keeps
+         * sending is cut at the deadline all the same. */
+        if (uv_now(c->tcp.loop) >= c->linger_until) {
+            http_conn_close(c);
+            return;
+        }
+    } else if (r != NULL && !c->in_head && !r->body_done) {
         /* client_body_timeout is the longest wait between two reads of
          * the body, as nginx's: a body that trickles on is not cut. */
         http_conn_timer(c, c->srv->limits->body_timeout_ms);
@@ -882,8 +895,25 @@ http_req_ended(http_req_t *r)
            ? (uint64_t) r->content_length - c->body_seen : UINT64_MAX;
     r->on_body = NULL;
     c->body_failed = 1;
-    if (left > HTTP_DRAIN_MAX || r->expect_continue || c->close_after) {
+    if (r->expect_continue) {
+        /* The client waits for 100 Continue and will send no body. */
         http_conn_close(c);
+        return;
+    }
+    if (left > HTTP_DRAIN_MAX || c->close_after) {
+        /* Too much for keep-alive, but hanging up with body bytes unread
+         * makes the kernel answer them with a reset, which can destroy
+         * the answer on its way to a client still sending (it then sees
+         * "connection reset", not our 400 or 403). So, as nginx's
+         * lingering close, read and drop the rest for a while first. */
+        c->close_after = 1;
+        c->lingering = 1;
+        c->linger_until = uv_now(c->tcp.loop) + HTTP_LINGER_MS;
+        c->body_paused = 0;
+        http_conn_timer(c, HTTP_LINGER_MS);
+        if (!c->executing) {
+            http_conn_feed(c);
+        }
         return;
     }
     c->body_paused = 0;

@@ -459,6 +459,33 @@ class HttpTest(S3gwTestCase):
         self.assertServing()
 
 
+class LingerTest(S3gwTestCase):
+
+    def test_early_answer_reaches_a_client_still_sending(self):
+        """An upload refused before its body is in (anonymous PUT: 403)
+        gets its answer even though the client goes on sending 64 MiB:
+        the server reads and drops the rest (a lingering close, as nginx)
+        instead of hanging up with bytes unread, which makes the kernel
+        reset the connection and the client never sees the 403."""
+        size = 64 * MiB
+        bucket = self.new_bucket()
+        with socket.create_connection(('127.0.0.1', self.server.port),
+                                      timeout=30) as s:
+            s.sendall(('PUT /%s/big HTTP/1.1\r\nHost: %s\r\n'
+                       'Content-Length: %d\r\n\r\n'
+                       % (bucket, self.server.host, size)).encode())
+            block = b'x' * MiB
+            for _ in range(size // MiB):
+                s.sendall(block)          # raises on a reset
+            reply = b''
+            while b'\r\n\r\n' not in reply:
+                got = s.recv(65536)
+                self.assertTrue(got, reply)
+                reply += got
+        self.assertTrue(reply.startswith(b'HTTP/1.1 403 '), reply[:200])
+        self.assertIn(b'Connection: close', reply)
+
+
 class TimeoutTest(S3gwTestCase):
     """header_timeout 2s, idle_timeout 3s: slow and silent clients are
     disconnected, and nobody else waits for them."""

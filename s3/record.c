@@ -91,7 +91,7 @@ s3_rewrite_start(s3_rewrite_t *t)
     t->obj.raw = NULL;
     t->edit(&t->obj, t->ud);
     memset(&cond, 0, sizeof(cond));
-    cond.has_generation = 1;
+    cond.has_generation = cond.in_place = 1;
     cond.generation = t->old->generation;
     /* Pinned in the loop turn of the lookup (store.h): the record that is
      * written back refers to these chunks. */

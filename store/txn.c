@@ -726,56 +726,99 @@ store__object_find(store_t *st, MDB_txn *txn, const char *bucket, gw_str_t key,
     return same ? GW_OK : GW_ENOTFOUND;
 }
 
+/* The version fields a new current record gets in state. */
+static void
+store_commit_vinfo(int state, const store_vinfo_t *given, uint64_t gen,
+                   store_vinfo_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->generation = gen;
+    out->flags = given->flags & STORE_VF_MARKER;
+    if (state == STORE_VERSIONING_ENABLED) {
+        out->flags |= STORE_VF_VERSIONED;
+    }
+    out->version = state != STORE_VERSIONING_NONE ? gen : 0;
+}
+
+/* Checks cond against the key's current record (v, or none when absent);
+ * a delete marker counts as no object but for generations. */
+static int
+store_commit_check(const MDB_val *v, int absent, const store_vinfo_t *cur,
+                   const store_cond_t *cond)
+{
+    store_object_t  *old;
+    int              rc, marker = !absent && (cur->flags & STORE_VF_MARKER);
+
+    if (absent || marker) {
+        if (cond->has_generation
+            && (absent || cur->generation != cond->generation))
+        {
+            return GW_ECONFLICT;
+        }
+        return cond->has_if_match ? GW_ENOTFOUND : GW_OK;
+    }
+    if (cond->has_generation || cond->has_if_match) {
+        rc = store__object_decode(v->mv_data, v->mv_size, 0, &old);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        rc = cond->has_generation && old->generation != cond->generation
+             ? GW_ECONFLICT
+             : cond->has_if_match
+               && (memcmp(old->md5, cond->if_match_md5, 16) != 0
+                   || old->nparts != cond->if_match_nparts)
+             ? GW_EPRECOND : GW_OK;
+        store_object_free(old);
+        if (rc != GW_OK) {
+            return rc;
+        }
+    }
+    return cond->if_none_match_star ? GW_EPRECOND : GW_OK;
+}
+
 int
 store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                      gw_str_t key, void *val, size_t val_len,
                      const store_chunk_ref_t *chunks, size_t nchunks,
-                     const store_cond_t *cond, uint64_t *gen)
+                     const store_cond_t *cond, store_vresult_t *res)
 {
     unsigned char       kb[512];
-    MDB_val             k, v, bk;
-    store_object_t     *old = NULL;
+    MDB_val             k, v;
+    store_vinfo_t       cur, given, want;
     store_chunk_ref_t  *oldc;
-    size_t              noldc;
-    int                 rc;
+    size_t              noldc, plen;
+    void               *patched = NULL;
+    int                 rc, state, absent;
 
-    bk.mv_data = (void *) bucket;
-    bk.mv_size = strlen(bucket);
-    rc = mdb_get(txn, st->db_buckets, &bk, &v);
-    if (rc != 0) {
-        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : rc;
+    if (cond->in_place) {
+        return store__version_replace(st, txn, bucket, key, val, val_len,
+                                      chunks, nchunks, cond);
+    }
+    rc = store__bucket_versioning(st, txn, bucket, &state);
+    if (rc != GW_OK) {
+        return rc;
     }
     rc = store__object_find(st, txn, bucket, key, &v);
     if (rc != GW_OK && rc != GW_ENOTFOUND) {
         return rc;
     }
-    if (rc == GW_ENOTFOUND) {
-        if (cond->has_generation) {
-            return GW_ECONFLICT;
-        }
-        if (cond->has_if_match) {
-            return GW_ENOTFOUND;
-        }
-    } else {
-        if (cond->has_generation || cond->has_if_match) {
-            rc = store__object_decode(v.mv_data, v.mv_size, 0, &old);
-            if (rc != GW_OK) {
-                return rc;
-            }
-            rc = cond->has_generation && old->generation != cond->generation
-                 ? GW_ECONFLICT
-                 : cond->has_if_match
-                   && (memcmp(old->md5, cond->if_match_md5, 16) != 0
-                       || old->nparts != cond->if_match_nparts)
-                 ? GW_EPRECOND : GW_OK;
-            store_object_free(old);
-            if (rc != GW_OK) {
-                return rc;
-            }
-        }
-        if (cond->if_none_match_star) {
-            return GW_EPRECOND;
-        }
+    absent = rc == GW_ENOTFOUND;
+    if (!absent && (rc = store__object_vinfo(v.mv_data, v.mv_size, &cur))
+                   != GW_OK)
+    {
+        return rc;
+    }
+    rc = store_commit_check(&v, absent, &cur, cond);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    if (absent) {
+        /* nothing to keep or drop */
+    } else if (state == STORE_VERSIONING_NONE
+               || (state == STORE_VERSIONING_SUSPENDED
+                   && !(cur.flags & STORE_VF_VERSIONED)))
+    {
+        /* The record it replaces is the null version: it goes. */
         rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
         if (rc != GW_OK) {
             return rc;
@@ -785,6 +828,15 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
         if (rc != 0) {
             return rc;
         }
+    } else if ((rc = store__version_stash(st, txn, bucket, key, &v, &cur))
+               != GW_OK)
+    {
+        return rc;
+    }
+    if (state == STORE_VERSIONING_SUSPENDED
+        && (rc = store__version_drop_null(st, txn, bucket, key)) != GW_OK)
+    {
+        return rc;
     }
     rc = store__refs_add(st, txn, chunks, nchunks, +1);
     if (rc != 0) {
@@ -793,20 +845,37 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
     /* A number no write had before; saved with the batch (a batch that
      * fails leaves a gap, which is harmless). */
     rc = store__object_set_generation(val, val_len, st->gen_last + 1);
+    if (rc == GW_OK) {
+        rc = store__object_vinfo(val, val_len, &given);
+    }
     if (rc != GW_OK) {
         return rc;
+    }
+    store_commit_vinfo(state, &given, st->gen_last + 1, &want);
+    if (want.flags != given.flags || want.noncurrent_ms != given.noncurrent_ms
+        || want.version != (given.version == given.generation
+                            ? 0 : given.version))
+    {
+        /* A versioned bucket, or a record copied from a version. */
+        patched = store__object_vpatch(val, val_len, &want, &plen);
+        val = patched;
+        val_len = plen;
     }
     k.mv_data = kb;
     k.mv_size = store__object_key(bucket, key, kb);
     v.mv_data = val;
     v.mv_size = val_len;
     rc = mdb_put(txn, st->db_objects, &k, &v, 0);
+    gw_free(patched);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
     st->gen_last++;
-    if (gen != NULL) {
-        *gen = st->gen_last;
+    if (res != NULL) {
+        res->version = st->gen_last;
+        res->versioned = (want.flags & STORE_VF_VERSIONED) != 0;
+        res->marker = (want.flags & STORE_VF_MARKER) != 0;
+        res->found = 1;
     }
     return GW_OK;
 }

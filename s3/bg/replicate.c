@@ -130,7 +130,7 @@ s3_repl_settled(void *ud, int rc)
         o.repl = NULL;
         o.repl_status = (uint8_t) j->outcome;
         memset(&cond, 0, sizeof(cond));
-        cond.has_generation = 1;
+        cond.has_generation = cond.in_place = 1;
         cond.generation = j->obj->generation;
         store_object_put(j->p->ctx->store, j->e.bucket, &o, &cond,
                          s3_repl_status_written, j);

@@ -18,7 +18,7 @@ from harness import (BIN, USERS, Lmdb, S3gwTestCase, clean_env, s3_quote,
 # The longest user name and region core/conf.c accepts (GW_CONF_*_MAX).
 NAME_MAX = 64
 REGION_MAX = 64
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 
 
 def meta_record(store_format):

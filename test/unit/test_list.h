@@ -141,6 +141,9 @@
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
+    TEST_ENTRY(store_versions)                                              \
+    TEST_ENTRY(store_version_rewrite)                                       \
+    TEST_ENTRY(store_format_upgrade_v2)                                     \
     /* s3/website */                                                        \
     TEST_ENTRY(website_parse)                                               \
     TEST_ENTRY(website_parse_errors)                                        \

@@ -1,6 +1,7 @@
 /* s3/version.c: version ids and the version headers (see s3/version.h). */
 #include "s3/version.h"
 #include "core/hash.h"
+#include "core/log.h"
 
 /* The scrambling: multiplication by an odd constant and an XOR, both
  * bijections of the 64-bit numbers; the inverse multiplier is computed
@@ -164,4 +165,52 @@ s3_version_headers(s3_req_t *r, const char *bucket, const store_object_t *o)
     if (o->vflags & STORE_VF_MARKER) {
         http_resp_header(r->http, "x-amz-delete-marker", "true", 4);
     }
+}
+
+int
+s3_version_source(const gw_str_t *vid, int *has, uint64_t *v,
+                  const char **msg)
+{
+    *has = vid->base != NULL;
+    if (*has && s3_version_parse(vid->base, vid->len, v) != S3_ERR_NONE) {
+        *msg = S3_VERSION_BAD_ID;
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_version_lookup(s3_req_t *r, const char *bucket, gw_str_t key, int has,
+                  uint64_t v, store_object_t **o, int *is_current)
+{
+    int  rc;
+
+    rc = store_version_get(r->ctx->store, bucket, key, !has, v, o,
+                           is_current);
+    if (rc == GW_ENOTFOUND) {
+        return has ? S3_ERR_NO_SUCH_VERSION : S3_ERR_NO_SUCH_KEY;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    if ((*o)->vflags & STORE_VF_MARKER) {
+        store_object_free(*o);
+        *o = NULL;
+        return has ? S3_ERR_METHOD_NOT_ALLOWED : S3_ERR_NO_SUCH_KEY;
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_version_request(s3_req_t *r, store_object_t **o, const char **msg)
+{
+    uint64_t  v = 0;
+    int       has, rc;
+
+    rc = s3_version_param(r, &has, &v, msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    return s3_version_lookup(r, r->bucket, r->key, has, v, o, NULL);
 }

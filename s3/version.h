@@ -38,6 +38,22 @@ int s3_version_bucket(s3_req_t *r, const char *bucket);
 void s3_version_headers(s3_req_t *r, const char *bucket,
                         const store_object_t *o);
 
+/* The record of version v of bucket/key (the current one when has is 0):
+ * S3_ERR_NONE with *o (the caller's: store_object_free), or the error to
+ * answer: NoSuchKey (also when the current version is a delete marker),
+ * NoSuchVersion, MethodNotAllowed (a delete marker named by its id) or
+ * InternalError. */
+int s3_version_lookup(s3_req_t *r, const char *bucket, gw_str_t key, int has,
+                      uint64_t v, store_object_t **o, int *is_current);
+
+/* The copy source's version (x-amz-copy-source's versionId text vid, base
+ * NULL when none): S3_ERR_NONE with *has and *v, or InvalidArgument. */
+int s3_version_source(const gw_str_t *vid, int *has, uint64_t *v,
+                      const char **msg);
+/* The same for the request's own object and its versionId; *msg is set
+ * for an InvalidArgument (a bad id). */
+int s3_version_request(s3_req_t *r, store_object_t **o, const char **msg);
+
 #define S3_VERSION_BAD_ID  "Invalid version id specified"
 
 #endif

@@ -10,6 +10,7 @@
 #include "s3/put.h"
 #include "s3/record.h"
 #include "s3/uri.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <openssl/evp.h>
@@ -282,6 +283,7 @@ typedef struct {
     int                 pending;
     int                 err;
     store_object_t      part;
+    const char         *src_vid;      /* x-amz-copy-source-version-id */
 } s3_mp_copy_t;
 
 static void
@@ -308,6 +310,10 @@ s3_mp_copy_committed(void *ud, int rc)
 
     if (!r->http->aborted) {
         if (rc == GW_OK) {
+            if (m->src_vid != NULL) {
+                http_resp_header(r->http, "x-amz-copy-source-version-id",
+                                 m->src_vid, strlen(m->src_vid));
+            }
             s3_etag(m->part.md5, 0, etag);
             s3_xml_time(m->part.mtime_ms, t);
             s3_xml_begin(&x, r->pool, "CopyPartResult");
@@ -377,27 +383,37 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
     s3_mp_copy_t     *m;
     store_object_t   *src;
     const gw_str_t   *v;
-    const char       *sbucket, *msg;
-    gw_str_t          skey;
-    uint64_t          a = 0, e = 0, s0, s1;
+    const char       *sbucket, *msg = NULL, *src_vid = NULL;
+    gw_str_t          skey, vid;
+    uint64_t          a = 0, e = 0, s0, s1, sver = 0;
     size_t            i;
-    int               rc;
+    int               rc, shas = 0;
 
-    rc = s3_copy_source(r, &sbucket, &skey, &msg);
+    rc = s3_copy_source(r, &sbucket, &skey, &vid, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_version_source(&vid, &shas, &sver, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         s3_error(r, rc, msg);
         return -1;
     }
-    rc = s3_access_resource(r, sbucket, &skey, "s3:GetObject");
+    rc = s3_access_resource(r, sbucket, &skey, shas ? "s3:GetObjectVersion"
+                                                    : "s3:GetObject");
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    rc = store_object_get(r->ctx->store, sbucket, skey, &src);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
+    rc = s3_version_lookup(r, sbucket, skey, shas, sver, &src, NULL);
+    if (rc == S3_ERR_METHOD_NOT_ALLOWED) {
+        s3_error(r, S3_ERR_INVALID_REQUEST, "The source of a copy request "
+                 "may not specifically refer to a delete marker by version "
+                 "id.");
+        return -1;
     }
-    if (rc != GW_OK) {
-        return S3_ERR_INTERNAL_ERROR;
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    if ((src->vflags & STORE_VF_VERSIONED) || s3_version_bucket(r, sbucket)) {
+        src_vid = s3_version_of(r, src);
     }
     rc = s3_object_conditions(r, src, 1);
     if (rc != S3_ERR_NONE) {
@@ -436,6 +452,7 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
     m = gw_pool_calloc(r->pool, sizeof(*m));
     m->r = r;
     m->src = src;
+    m->src_vid = src_vid;
     m->partno = partno;
     memcpy(m->id, s3_param(r, "uploadId")->base, STORE_UPLOAD_ID_LEN);
     m->part.size = e - a;
@@ -717,6 +734,14 @@ s3_mp_completed(void *ud, int rc)
     if (!r->http->aborted) {
         if (rc == GW_OK) {
             s3_etag(res->md5, res->nparts, etag);
+            /* Unless the answer already began (the keepalive). */
+            if (!m->streaming
+                && (m->c.vres.versioned || s3_version_bucket(r, r->bucket)))
+            {
+                const char  *id = s3_version_made(r, &m->c.vres);
+
+                http_resp_header(r->http, "x-amz-version-id", id, strlen(id));
+            }
             s3_xml_begin(&x, r->pool, "CompleteMultipartUploadResult");
             s3_xml_open(&x, "Location");
             s3_xml_text(&x, "http://", 7);

@@ -89,7 +89,14 @@ s3_copy_answer(s3_copy_t *c)
     char             buf[64];
 
     /* The source's version and the copy's, as S3 tells them. */
-    s3_version_headers(r, c->sbucket, c->src);
+    if ((c->src->vflags & STORE_VF_VERSIONED)
+        || s3_version_bucket(r, c->sbucket))
+    {
+        const char  *id = s3_version_of(r, c->src);
+
+        http_resp_header(r->http, "x-amz-copy-source-version-id", id,
+                         strlen(id));
+    }
     if (c->vres.versioned || s3_version_bucket(r, r->bucket)) {
         const char  *id = s3_version_made(r, &c->vres);
 

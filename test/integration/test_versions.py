@@ -281,5 +281,392 @@ class VersionsTest(S3gwTestCase):
                            Key='k')
 
 
+    # --- ListObjectVersions -----------------------------------------------
+
+    def test_list_versions_parameters(self):
+        b = self.versioned_bucket()
+        ids = {}
+        for key in ('a', 'dir/x', 'dir/y', 'z&<key>'):
+            ids[key] = [self.put(b, key, key.encode() + bytes([i]))['VersionId']
+                        for i in range(3)]
+        m = self.s3.delete_object(Bucket=b, Key='a')['VersionId']
+        got, r = self.versions(b, Prefix='dir/')
+        self.assertEqual(len(got), 6)
+        self.assertEqual(r['Prefix'], 'dir/')
+        # Delimiter: one common prefix for every version under dir/.
+        got, r = self.versions(b, Delimiter='/')
+        self.assertEqual([p['Prefix'] for p in r['CommonPrefixes']], ['dir/'])
+        self.assertEqual(len(got), 7)
+        # Page by page: key and version markers.
+        seen, kw = [], {}
+        while True:
+            r = self.s3.list_object_versions(Bucket=b, MaxKeys=2, **kw)
+            page = ([(v['Key'], v['VersionId']) for v in r.get('Versions', [])]
+                    + [(v['Key'], v['VersionId'])
+                       for v in r.get('DeleteMarkers', [])])
+            self.assertLessEqual(len(page), 2)
+            seen += page
+            if not r['IsTruncated']:
+                break
+            kw = {'KeyMarker': r['NextKeyMarker'],
+                  'VersionIdMarker': r['NextVersionIdMarker']}
+        want = [('a', m)] + [('a', v) for v in reversed(ids['a'])]
+        for key in ('dir/x', 'dir/y', 'z&<key>'):
+            want += [(key, v) for v in reversed(ids[key])]
+        self.assertEqual(sorted(seen), sorted(want))
+        self.assertEqual(len(seen), len(want))
+        # Key marker alone: after every version of that key.
+        got, _ = self.versions(b, KeyMarker='dir/y')
+        self.assertEqual({k for k, *_ in got}, {'z&<key>'})
+        # Version marker of the current version: its older ones follow.
+        got, _ = self.versions(b, KeyMarker='dir/x',
+                               VersionIdMarker=ids['dir/x'][2])
+        self.assertEqual([v for k, v, *_ in got if k == 'dir/x'],
+                         [ids['dir/x'][1], ids['dir/x'][0]])
+        # encoding-type=url
+        r = self.server.signed('GET', '/%s?versions&encoding-type=url&'
+                               'prefix=z' % b)
+        self.assertEqual(r.status, 200, r.body)
+        keys = [e.text for e in r.xml().iter('Key')]
+        self.assertEqual(keys, ['z%26%3Ckey%3E'] * 3)
+        # Errors.
+        self.assertS3Error('InvalidArgument', 400,
+                           self.s3.list_object_versions, Bucket=b,
+                           VersionIdMarker=ids['a'][0])
+        self.assertS3Error('InvalidArgument', 400,
+                           self.s3.list_object_versions, Bucket=b,
+                           KeyMarker='a', VersionIdMarker='bogus')
+        r = self.server.signed('GET', '/%s?versions&max-keys=x' % b)
+        self.assertRawError(r, 400, 'InvalidArgument')
+        r = self.server.signed('GET', '/%s?versions&encoding-type=zip' % b)
+        self.assertRawError(r, 400, 'InvalidArgument')
+        self.assertS3Error('NoSuchBucket', 404, self.s3.list_object_versions,
+                           Bucket=unique_name('none'))
+        # The aws CLI reads the same listing.
+        out = self.server.aws('s3api', 'list-object-versions', '--bucket', b,
+                              '--prefix', 'dir/x')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual([v['VersionId'] for v in
+                          json.loads(out.stdout)['Versions']],
+                         list(reversed(ids['dir/x'])))
+
+    def test_many_versions_paged(self):
+        b = self.versioned_bucket()
+        n = scaled(10000, 2000)
+        url = '/%s/hot' % b
+
+        def put(i):
+            r = self.server.signed('PUT', url, body=b'%d' % i)
+            self.assertEqual(r.status, 200, r.body)
+            return r.header('x-amz-version-id')
+
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            ids = list(ex.map(put, range(n)))
+        self.assertEqual(len(set(ids)), n)
+        listed, kw, pages = [], {}, 0
+        while True:
+            r = self.s3.list_object_versions(Bucket=b, MaxKeys=1000, **kw)
+            listed += [v['VersionId'] for v in r['Versions']]
+            self.assertEqual(sum(v['IsLatest'] for v in r['Versions']),
+                             1 if pages == 0 else 0)
+            pages += 1
+            if not r['IsTruncated']:
+                break
+            kw = {'KeyMarker': r['NextKeyMarker'],
+                  'VersionIdMarker': r['NextVersionIdMarker']}
+        self.assertEqual(pages, (n + 999) // 1000)
+        self.assertEqual(sorted(listed), sorted(ids))
+        self.assertEqual(len(listed), n)
+        # Newest first: the current version leads, and each version's body
+        # is older than the one before it in commit order.
+        head = self.s3.head_object(Bucket=b, Key='hot')['VersionId']
+        self.assertEqual(listed[0], head)
+        for vid in (listed[1], listed[n // 2], listed[-1]):
+            self.get(b, 'hot', vid)
+
+    # --- Copies -------------------------------------------------------------
+
+    def test_copy_from_version(self):
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'src', b'old bytes')['VersionId']
+        self.put(b, 'src', b'new bytes')
+        r = self.s3.copy_object(Bucket=b, Key='dst',
+                                CopySource={'Bucket': b, 'Key': 'src',
+                                            'VersionId': v1})
+        self.assertEqual(r['CopySourceVersionId'], v1)
+        self.assertTrue(r['VersionId'])
+        self.assertEqual(self.get(b, 'dst'), b'old bytes')
+        self.assertEqual(self.get(b, 'dst', r['VersionId']), b'old bytes')
+        # Restoring an old version onto its own key.
+        r = self.s3.copy_object(Bucket=b, Key='src',
+                                CopySource={'Bucket': b, 'Key': 'src',
+                                            'VersionId': v1})
+        self.assertEqual(self.get(b, 'src'), b'old bytes')
+        got, _ = self.versions(b, Prefix='src')
+        self.assertEqual(len(got), 3)
+        # Without a version id: the current one, named in the answer.
+        r = self.s3.copy_object(Bucket=b, Key='dst2',
+                                CopySource={'Bucket': b, 'Key': 'src'})
+        self.assertEqual(r['CopySourceVersionId'], got[0][1])
+        # A marker by id, a gone version, a bad id.
+        m = self.s3.delete_object(Bucket=b, Key='src')['VersionId']
+        self.assertS3Error('InvalidRequest', 400, self.s3.copy_object,
+                           Bucket=b, Key='d3',
+                           CopySource={'Bucket': b, 'Key': 'src',
+                                       'VersionId': m})
+        self.assertS3Error('NoSuchKey', 404, self.s3.copy_object, Bucket=b,
+                           Key='d3', CopySource={'Bucket': b, 'Key': 'src'})
+        self.s3.delete_object(Bucket=b, Key='dst', VersionId=r['VersionId'])
+        self.assertS3Error('InvalidArgument', 400, self.s3.copy_object,
+                           Bucket=b, Key='d3',
+                           CopySource='%s/src?versionId=nope' % b)
+
+    def test_part_copy_from_version(self):
+        b = self.versioned_bucket()
+        data = os.urandom(5 * MiB + 100)
+        v1 = self.put(b, 'src', data)['VersionId']
+        self.put(b, 'src', b'replaced')
+        up = self.s3.create_multipart_upload(Bucket=b, Key='mp')
+        r = self.s3.upload_part_copy(
+            Bucket=b, Key='mp', UploadId=up['UploadId'], PartNumber=1,
+            CopySource={'Bucket': b, 'Key': 'src', 'VersionId': v1})
+        self.assertEqual(r['CopySourceVersionId'], v1)
+        done = self.s3.complete_multipart_upload(
+            Bucket=b, Key='mp', UploadId=up['UploadId'],
+            MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag':
+                                        r['CopyPartResult']['ETag']}]})
+        self.assertTrue(done['VersionId'])
+        self.assertEqual(self.get(b, 'mp', done['VersionId']), data)
+        up = self.s3.create_multipart_upload(Bucket=b, Key='mp2')
+        self.assertS3Error('InvalidArgument', 400, self.s3.upload_part_copy,
+                           Bucket=b, Key='mp2', UploadId=up['UploadId'],
+                           PartNumber=1,
+                           CopySource='%s/src?versionId=%s' % (b, 'x' * 16))
+
+    # --- Tags and ACLs per version --------------------------------------
+
+    def test_tagging_per_version(self):
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'k', b'1')['VersionId']
+        v2 = self.put(b, 'k', b'2')['VersionId']
+        r = self.s3.put_object_tagging(
+            Bucket=b, Key='k', VersionId=v1,
+            Tagging={'TagSet': [{'Key': 'old', 'Value': 'yes'}]})
+        self.assertEqual(r['VersionId'], v1)
+        self.s3.put_object_tagging(
+            Bucket=b, Key='k', Tagging={'TagSet': [{'Key': 'cur',
+                                                     'Value': '1'}]})
+        r = self.s3.get_object_tagging(Bucket=b, Key='k', VersionId=v1)
+        self.assertEqual(r['TagSet'], [{'Key': 'old', 'Value': 'yes'}])
+        self.assertEqual(r['VersionId'], v1)
+        r = self.s3.get_object_tagging(Bucket=b, Key='k')
+        self.assertEqual(r['TagSet'], [{'Key': 'cur', 'Value': '1'}])
+        self.assertEqual(r['VersionId'], v2)
+        # The versions keep their ids and places.
+        got, _ = self.versions(b)
+        self.assertEqual([v for _, v, *_ in got], [v2, v1])
+        self.assertEqual(self.get(b, 'k', v1), b'1')
+        self.s3.delete_object_tagging(Bucket=b, Key='k', VersionId=v1)
+        self.assertEqual(self.s3.get_object_tagging(
+            Bucket=b, Key='k', VersionId=v1)['TagSet'], [])
+        self.assertEqual(len(self.s3.get_object_tagging(
+            Bucket=b, Key='k')['TagSet']), 1)
+        m = self.s3.delete_object(Bucket=b, Key='k')['VersionId']
+        self.assertS3Error('MethodNotAllowed', 405,
+                           self.s3.get_object_tagging, Bucket=b, Key='k',
+                           VersionId=m)
+        self.assertS3Error('NoSuchKey', 404, self.s3.get_object_tagging,
+                           Bucket=b, Key='k')
+        self.assertS3Error('InvalidArgument', 400, self.s3.put_object_tagging,
+                           Bucket=b, Key='k', VersionId='zz',
+                           Tagging={'TagSet': []})
+        self.s3.delete_object(Bucket=b, Key='k', VersionId=v2)
+        self.assertS3Error('NoSuchVersion', 404, self.s3.get_object_tagging,
+                           Bucket=b, Key='k', VersionId=v2)
+
+    def test_acl_per_version(self):
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'k', b'1')['VersionId']
+        v2 = self.put(b, 'k', b'2')['VersionId']
+        r = self.s3.put_object_acl(Bucket=b, Key='k', VersionId=v1,
+                                   ACL='public-read')
+        self.assertEqual(r['ResponseMetadata']['HTTPHeaders']
+                         ['x-amz-version-id'], v1)
+        grants = self.s3.get_object_acl(Bucket=b, Key='k',
+                                        VersionId=v1)['Grants']
+        self.assertEqual(len(grants), 2)
+        self.assertEqual(len(self.s3.get_object_acl(Bucket=b,
+                                                    Key='k')['Grants']), 1)
+        # Anonymous reads: the public version only.
+        r = self.server.http('GET', '/%s/k?versionId=%s' % (b, v1))
+        self.assertEqual((r.status, r.body), (200, b'1'))
+        r = self.server.http('GET', '/%s/k?versionId=%s' % (b, v2))
+        self.assertRawError(r, 403, 'AccessDenied')
+        r = self.server.http('GET', '/%s/k' % b)
+        self.assertRawError(r, 403, 'AccessDenied')
+        self.assertS3Error('InvalidArgument', 400, self.s3.get_object_acl,
+                           Bucket=b, Key='k', VersionId='bad')
+
+    # --- DeleteObjects --------------------------------------------------
+
+    def test_delete_objects_with_versions(self):
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'a', b'1')['VersionId']
+        v2 = self.put(b, 'a', b'2')['VersionId']
+        self.put(b, 'b', b'b')
+        mc = self.s3.delete_object(Bucket=b, Key='c')['VersionId']
+        r = self.s3.delete_objects(Bucket=b, Delete={'Objects': [
+            {'Key': 'a', 'VersionId': v1},
+            {'Key': 'b'},
+            {'Key': 'c', 'VersionId': mc},
+            {'Key': 'a', 'VersionId': 'bad id'},
+        ]})
+        deleted = {(d['Key'], d.get('VersionId')): d for d in r['Deleted']}
+        self.assertNotIn('DeleteMarker', deleted[('a', v1)])
+        marker_b = deleted[('b', None)]
+        self.assertTrue(marker_b['DeleteMarker'])
+        self.assertTrue(marker_b['DeleteMarkerVersionId'])
+        self.assertTrue(deleted[('c', mc)]['DeleteMarker'])
+        self.assertEqual(deleted[('c', mc)]['DeleteMarkerVersionId'], mc)
+        self.assertEqual([(e['Key'], e['Code']) for e in r['Errors']],
+                         [('a', 'InvalidArgument')])
+        got, _ = self.versions(b)
+        self.assertEqual(len(got), 3)
+        self.assertIn(('a', v2, True, False), got)
+        self.assertIn(('b', marker_b['DeleteMarkerVersionId'], True, True),
+                      got)
+        self.assertEqual([g[0] for g in got if not g[2]], ['b'])
+
+    # --- Access control ---------------------------------------------------
+
+    def test_version_actions(self):
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'k', b'1')['VersionId']
+        self.put(b, 'k', b'2')
+        arn = 'arn:aws:s3:::%s' % b
+        policy = {'Version': '2012-10-17', 'Statement': [
+            {'Effect': 'Allow', 'Principal': {'AWS': ['*']},
+             'Action': ['s3:GetObject', 's3:DeleteObject',
+                        's3:GetObjectTagging', 's3:ListBucket'],
+             'Resource': [arn + '/*', arn]}]}
+        self.s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+        bob = self.server.boto3_client('bob')
+        self.assertEqual(bob.get_object(Bucket=b, Key='k')['Body'].read(),
+                         b'2')
+        self.assertS3Error('AccessDenied', 403, bob.get_object, Bucket=b,
+                           Key='k', VersionId=v1)
+        self.assertS3Error(None, 403, bob.head_object, Bucket=b, Key='k',
+                           VersionId=v1)
+        self.assertS3Error('AccessDenied', 403, bob.delete_object, Bucket=b,
+                           Key='k', VersionId=v1)
+        self.assertS3Error('AccessDenied', 403, bob.get_object_tagging,
+                           Bucket=b, Key='k', VersionId=v1)
+        self.assertS3Error('AccessDenied', 403, bob.list_object_versions,
+                           Bucket=b)
+        self.assertS3Error('AccessDenied', 403, bob.put_bucket_versioning,
+                           Bucket=b,
+                           VersioningConfiguration={'Status': 'Suspended'})
+        r = bob.delete_objects(Bucket=b, Delete={'Objects': [
+            {'Key': 'k', 'VersionId': v1}]})
+        self.assertEqual(r['Errors'][0]['Code'], 'AccessDenied')
+        # Granted, they work.
+        policy['Statement'][0]['Action'] += [
+            's3:GetObjectVersion', 's3:DeleteObjectVersion',
+            's3:GetObjectVersionTagging', 's3:ListBucketVersions',
+            's3:PutBucketVersioning']
+        self.s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+        self.assertEqual(bob.get_object(Bucket=b, Key='k', VersionId=v1)
+                         ['Body'].read(), b'1')
+        self.assertEqual(bob.get_object_tagging(Bucket=b, Key='k',
+                                                VersionId=v1)['TagSet'], [])
+        self.assertEqual(len(bob.list_object_versions(Bucket=b)['Versions']),
+                         2)
+        bob.delete_object(Bucket=b, Key='k', VersionId=v1)
+        self.assertEqual(len(self.versions(b)[0]), 1)
+        # PutBucketVersioning is the bucket owner's account's unless a
+        # policy grants it.
+        bob.put_bucket_versioning(
+            Bucket=b, VersioningConfiguration={'Status': 'Suspended'})
+
+    # --- Chunks and durability ------------------------------------------
+
+    def wait_chunks(self, want, deadline=20):
+        end = time.time() + deadline
+        while time.time() < end:
+            if set(self.server.chunk_files()) & want == set():
+                return
+            time.sleep(0.1)
+        self.fail('chunk files not reclaimed: %r'
+                  % (set(self.server.chunk_files()) & want))
+
+    def test_chunks_reclaimed_with_last_version(self):
+        b = self.versioned_bucket()
+        before = set(self.server.chunk_files())
+        data = os.urandom(300 * 1024)
+        v1 = self.put(b, 'k', data)['VersionId']
+        mine = set(self.server.chunk_files()) - before
+        self.assertEqual(len(mine), 5)
+        # A version of mostly the same bytes shares their chunks.
+        v2 = self.put(b, 'k', data[:-10] + b'0123456789')['VersionId']
+        mine2 = set(self.server.chunk_files()) - before
+        self.assertEqual(len(mine2 - mine), 1)
+        m = self.s3.delete_object(Bucket=b, Key='k')['VersionId']
+        self.s3.delete_object(Bucket=b, Key='k', VersionId=v1)
+        time.sleep(0.5)
+        # v2 still holds all but v1's last chunk.
+        self.assertEqual(len(set(self.server.chunk_files()) & mine2), 5)
+        self.s3.delete_object(Bucket=b, Key='k', VersionId=v2)
+        self.wait_chunks(mine2)
+        self.s3.delete_object(Bucket=b, Key='k', VersionId=m)
+        self.assertEqual(self.versions(b)[0], [])
+
+
+class VersionsDurabilityTest(S3gwTestCase):
+
+    shared_server = False
+
+    def test_kill9_after_versioned_writes(self):
+        srv = self.start_server(conf={'chunk_size': '64k',
+                                      'inline_max': '1k'})
+        s3 = srv.boto3_client()
+        b = unique_name('v-kill')
+        s3.create_bucket(Bucket=b)
+        s3.put_bucket_versioning(Bucket=b,
+                                 VersioningConfiguration={'Status': 'Enabled'})
+        acked = {}
+
+        def write(i):
+            key = 'k%d' % (i % 7)
+            body = os.urandom(200 if i % 3 else 100 * 1024)
+            if i % 5 == 4:
+                vid = s3.delete_object(Bucket=b, Key=key)['VersionId']
+                return key, vid, None
+            vid = s3.put_object(Bucket=b, Key=key, Body=body)['VersionId']
+            return key, vid, body
+
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            for key, vid, body in ex.map(write, range(scaled(200, 60))):
+                acked[(key, vid)] = body
+        srv.kill9()
+        srv.start()
+        s3 = srv.boto3_client()
+        listed = set()
+        kw = {}
+        while True:
+            r = s3.list_object_versions(Bucket=b, **kw)
+            listed |= {(v['Key'], v['VersionId'])
+                       for v in r.get('Versions', []) + r.get('DeleteMarkers',
+                                                              [])}
+            if not r['IsTruncated']:
+                break
+            kw = {'KeyMarker': r['NextKeyMarker'],
+                  'VersionIdMarker': r['NextVersionIdMarker']}
+        self.assertEqual(listed, set(acked))
+        for (key, vid), body in acked.items():
+            if body is not None:
+                got = s3.get_object(Bucket=b, Key=key, VersionId=vid)
+                self.assertEqual(got['Body'].read(), body)
+
+
 if __name__ == '__main__':
     unittest.main()

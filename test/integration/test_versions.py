@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from botocore.exceptions import ClientError
 
 from harness import (MiB, S3gwTestCase, s3_quote, scaled, unique_name)
+from test_replication import ROLE, rule, target, wait_for
 
 
 VERSIONING_XML = (b'<VersioningConfiguration xmlns="http://s3.amazonaws.com/'
@@ -666,6 +667,87 @@ class VersionsDurabilityTest(S3gwTestCase):
             if body is not None:
                 got = s3.get_object(Bucket=b, Key=key, VersionId=vid)
                 self.assertEqual(got['Body'].read(), body)
+
+
+
+class VersionsReplicationTest(S3gwTestCase):
+    """Versions and delete markers reach a versioned destination s3gw in
+    order; a version deleted for good is not replicated; a marker is sent
+    only under DeleteMarkerReplication Enabled."""
+
+    shared_server = False
+
+    def setUp(self):
+        super().setUp()
+        self.dst = self.start_server()
+        self.d3 = self.dst.boto3_client()
+        for b in ('dst', 'dst-nodel'):
+            self.d3.create_bucket(Bucket=b)
+            self.d3.put_bucket_versioning(
+                Bucket=b, VersioningConfiguration={'Status': 'Enabled'})
+        self.src = self.start_server(
+            extra=target('dst', self.dst.url, 'dst')
+            + target('nodel', self.dst.url, 'dst-nodel'))
+        self.s3 = self.src.boto3_client()
+
+    def source(self, name, dest, deletes):
+        self.s3.create_bucket(Bucket=name)
+        self.s3.put_bucket_versioning(
+            Bucket=name, VersioningConfiguration={'Status': 'Enabled'})
+        self.s3.put_bucket_replication(Bucket=name, ReplicationConfiguration={
+            'Role': ROLE, 'Rules': [rule(dest, deletes=deletes)]})
+
+    def dest_versions(self, bucket):
+        r = self.d3.list_object_versions(Bucket=bucket)
+        out = []
+        for v in r.get('Versions', []):
+            body = self.d3.get_object(Bucket=bucket, Key=v['Key'],
+                                      VersionId=v['VersionId'])['Body'].read()
+            out.append((v['Key'], body))
+        return out, [m['Key'] for m in r.get('DeleteMarkers', [])]
+
+    def test_versions_and_markers_in_order(self):
+        self.source('src', 'dst', True)
+        for i in range(5):
+            self.s3.put_object(Bucket='src', Key='k', Body=b'v%d' % i)
+        self.s3.delete_object(Bucket='src', Key='k')
+        want = [('k', b'v%d' % i) for i in reversed(range(5))]
+        wait_for(lambda: self.dest_versions('dst') == (want, ['k']),
+                 timeout=60, what='5 versions and a marker', server=self.src)
+        # A version deleted for good at the source stays at the destination.
+        v = self.s3.list_object_versions(Bucket='src')['Versions'][-1]
+        self.s3.delete_object(Bucket='src', Key='k',
+                              VersionId=v['VersionId'])
+        self.s3.put_object(Bucket='src', Key='after', Body=b'x')
+        wait_for(lambda: ('after', b'x') in self.dest_versions('dst')[0],
+                 timeout=60, what='a later change')
+        self.assertEqual(self.dest_versions('dst')[0][1:],
+                         want)
+
+    def test_markers_not_sent_without_delete_marker_replication(self):
+        self.source('src2', 'dst-nodel', False)
+        self.s3.put_object(Bucket='src2', Key='k', Body=b'one')
+        self.s3.delete_object(Bucket='src2', Key='k')
+        self.s3.put_object(Bucket='src2', Key='later', Body=b'two')
+        wait_for(lambda: len(self.dest_versions('dst-nodel')[0]) == 2,
+                 timeout=60, what='two objects')
+        self.assertEqual(self.dest_versions('dst-nodel')[1], [])
+        self.assertEqual(self.d3.get_object(Bucket='dst-nodel', Key='k')
+                         ['Body'].read(), b'one')
+
+    def test_gone_version_settles_as_nothing(self):
+        self.source('src3', 'dst', True)
+        self.dst.stop()
+        v1 = self.s3.put_object(Bucket='src3', Key='k', Body=b'1')['VersionId']
+        self.s3.put_object(Bucket='src3', Key='k', Body=b'2')
+        self.s3.delete_object(Bucket='src3', Key='k', VersionId=v1)
+        self.dst.start()
+        self.d3 = self.dst.boto3_client()
+        wait_for(lambda: self.dest_versions('dst')[0] == [('k', b'2')],
+                 timeout=90, what='the remaining version', server=self.src)
+        wait_for(lambda: self.s3.head_object(Bucket='src3', Key='k')
+                 .get('ReplicationStatus') == 'COMPLETED', timeout=30,
+                 what='COMPLETED')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
-/* store/index.c: the LMDB index: opening and closing the store, bucket and
- * object records, bucket configuration, listing and the collector. Changes
- * go through the batcher in txn.c; a bucket's uploads are dropped through
- * multipart.c. */
+/* store/index.c: the LMDB index: opening and closing the store, bucket
+ * records (and their versioning state), reading object records, bucket
+ * configuration, listing and the collector. Changes go through the batcher
+ * in txn.c; a bucket's uploads are dropped through multipart.c; writes of
+ * object records are version.c's. */
 #include "store/internal.h"
 #include "core/log.h"
 
@@ -253,24 +254,6 @@ store_bconf_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
 
 /* ==== versioning state ==== */
 
-int
-store__bucket_versioning(store_t *st, MDB_txn *txn, const char *bucket,
-                         int *state)
-{
-    store_bucket_t  b;
-    MDB_val         k, v;
-    int             rc;
-
-    k.mv_data = (void *) bucket;
-    k.mv_size = strlen(bucket);
-    rc = mdb_get(txn, st->db_buckets, &k, &v);
-    if (rc != 0) {
-        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : store__mdb_rc(rc);
-    }
-    rc = store__bucket_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &b);
-    *state = b.versioning;
-    return rc;
-}
 
 static int
 store_bucket_versioning_apply(store_t *st, MDB_txn *txn, store_op_t *op)
@@ -398,66 +381,6 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
     }
     mdb_txn_abort(txn);
     return rc;
-}
-
-static int
-store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
-{
-    gw_str_t         key = { op->key, op->key_len };
-    store_repl_t     repl = store__op_dests(op);
-    store_vresult_t  res;
-    int              rc;
-
-    memset(&res, 0, sizeof(res));
-    rc = store__object_commit(st, txn, op->bucket, key, op->val, op->val_len,
-                              op->chunks, op->nchunks, &op->cond, &res);
-    if (rc == GW_OK) {
-        rc = store__outbox_add_v(st, txn, op->bucket, key, &repl,
-                                 STORE_REPL_PUT, res.versioned, res.version);
-    }
-    if (rc == GW_OK && op->vres != NULL) {
-        *op->vres = res;
-    }
-    return rc;
-}
-
-void
-store_object_put(store_t *st, const char *bucket, const store_object_t *obj,
-                 const store_cond_t *cond, store_done_pt done, void *ud)
-{
-    store_op_t  *op = store__op_new(done, ud);
-
-    op->apply = store_object_put_apply;
-    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
-    op->key = gw_strndup(obj->key.base, obj->key.len);
-    op->key_len = obj->key.len;
-    op->val = store__object_encode(obj, &op->val_len);
-    if (obj->nchunks) {
-        op->chunks = gw_alloc(sizeof(store_chunk_ref_t) * obj->nchunks);
-        memcpy(op->chunks, obj->chunks, sizeof(store_chunk_ref_t) * obj->nchunks);
-        op->nchunks = obj->nchunks;
-    }
-    if (cond != NULL) {
-        op->cond = *cond;
-    }
-    op->vres = obj->vout;
-    store__op_repl(op, obj->repl);
-    store__submit(st, op);
-}
-
-void
-store_object_delete(store_t *st, const char *bucket, gw_str_t key,
-                    store_done_pt done, void *ud)
-{
-    store_object_remove(st, bucket, key, 0, 0, NULL, NULL, NULL, done, ud);
-}
-
-void
-store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
-                         const store_repl_t *repl, store_done_pt done,
-                         void *ud)
-{
-    store_object_remove(st, bucket, key, 0, 0, NULL, repl, NULL, done, ud);
 }
 
 /* ==== listing ==== */

@@ -115,7 +115,7 @@ struct store_s {
 #define STORE_META_FORMAT  "format"
 #define STORE_V1_BUCKETS   "buckets"
 
-/* ==== txn.c: the batcher, pins, reference counts, record commits ==== */
+/* ==== txn.c: the batcher, pins, reference counts ==== */
 
 /* Saves st->gen_last in meta (key STORE_META_GEN), inside a batch's
  * transaction. */
@@ -260,6 +260,8 @@ int store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32]);
 int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
                        gw_str_t key, MDB_val *v);
 
+/* ==== version.c: object records and their versions ==== */
+
 /* Writes obj's encoded record val under (bucket, key) in txn as its new
  * current version (see "versions" in store.h): checks cond against the
  * current version, gives val the next generation and its version fields,
@@ -274,7 +276,6 @@ int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                          const store_chunk_ref_t *chunks, size_t nchunks,
                          const store_cond_t *cond, store_vresult_t *res);
 
-/* ==== version.c: noncurrent versions ==== */
 
 /* The versions-db key of (bucket, key, version) into out (512 bytes);
  * without the version (the prefix of the key's entries) when prefix. */
@@ -288,6 +289,17 @@ int store__version_stash(store_t *st, MDB_txn *txn, const char *bucket,
 /* Drops the key's noncurrent null version, if any, and its references. */
 int store__version_drop_null(store_t *st, MDB_txn *txn, const char *bucket,
                              gw_str_t key);
+/* 1 when the versions-db key k is an entry of the key whose prefix (from
+ * store__version_key) is p, plen bytes long. */
+int store__version_of(const MDB_val *k, const unsigned char *p, size_t plen);
+/* 1 when a record of version info vi is version (STORE_VERSION_NULL or a
+ * version number). */
+int store__version_match(const store_vinfo_t *vi, uint64_t version);
+/* Puts cursor cur of the versions db on the entry of version of key:
+ * GW_OK (k, v, vi: the entry), GW_ENOTFOUND or an error. */
+int store__version_seek(store_t *st, MDB_cursor *cur, const char *bucket,
+                        gw_str_t key, uint64_t version, MDB_val *k,
+                        MDB_val *v, store_vinfo_t *vi);
 /* cond->in_place: replaces the version of generation cond->generation. */
 int store__version_replace(store_t *st, MDB_txn *txn, const char *bucket,
                            gw_str_t key, void *val, size_t val_len,

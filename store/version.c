@@ -1,10 +1,12 @@
-/* store/version.c: object versions (see "versions" in store.h). Owns the
- * versions database: keeping a replaced current version as noncurrent,
- * dropping the null version a Suspended write replaces, in-place rewrites
- * of any version, lookups by version, deleting one version (and promoting
- * the newest noncurrent one), delete markers, and the listings of versions.
- * The commit of a new current version itself is txn.c's
- * (store__object_commit), which calls in here. */
+/* store/version.c: object records and their versions (see "versions" in
+ * store.h). Owns every write of an object record: the commit of a new
+ * current version (PutObject, copies, CompleteMultipartUpload through
+ * multipart.c, delete markers), keeping the replaced current version as
+ * noncurrent in the versions database or dropping it, dropping the null
+ * version a Suspended write replaces, in-place rewrites of any version,
+ * deleting a key or one version (promoting the newest noncurrent one);
+ * and lookups by version and the noncurrent versions of a key. The
+ * listing of every version is vlist.c's. */
 #include "store/internal.h"
 
 #include <time.h>
@@ -32,8 +34,8 @@ store__version_key(const char *bucket, gw_str_t key, uint64_t version,
 /* 1 when k is an entry of the key whose prefix is p (plen bytes): the
  * prefix and exactly a version after it (a longer key that starts with
  * the same bytes and a 0x00 is another key). */
-static int
-store_version_of(const MDB_val *k, const unsigned char *p, size_t plen)
+int
+store__version_of(const MDB_val *k, const unsigned char *p, size_t plen)
 {
     return k->mv_size == plen + 8 && memcmp(k->mv_data, p, plen) == 0;
 }
@@ -49,8 +51,8 @@ store_version_now_ms(void)
 
 /* 1 when a record of version info vi is version (STORE_VERSION_NULL or a
  * version number). */
-static int
-store_version_match(const store_vinfo_t *vi, uint64_t version)
+int
+store__version_match(const store_vinfo_t *vi, uint64_t version)
 {
     return version == STORE_VERSION_NULL
            ? !(vi->flags & STORE_VF_VERSIONED)
@@ -71,6 +73,27 @@ store_version_unref(store_t *st, MDB_txn *txn, const MDB_val *v)
     }
     rc = store__refs_add(st, txn, c, n, -1);
     gw_free(c);
+    return rc;
+}
+
+/* ==== the versioning state ==== */
+
+int
+store__bucket_versioning(store_t *st, MDB_txn *txn, const char *bucket,
+                         int *state)
+{
+    store_bucket_t  b;
+    MDB_val         k, v;
+    int             rc;
+
+    k.mv_data = (void *) bucket;
+    k.mv_size = strlen(bucket);
+    rc = mdb_get(txn, st->db_buckets, &k, &v);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : store__mdb_rc(rc);
+    }
+    rc = store__bucket_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &b);
+    *state = b.versioning;
     return rc;
 }
 
@@ -102,8 +125,8 @@ store__version_stash(store_t *st, MDB_txn *txn, const char *bucket,
 /* Finds the noncurrent entry of version (STORE_VERSION_NULL: the one
  * without an id, looked for among all of them) with cur on it: GW_OK,
  * GW_ENOTFOUND or an error. k, v: the entry. */
-static int
-store_version_seek(store_t *st, MDB_cursor *cur, const char *bucket,
+int
+store__version_seek(store_t *st, MDB_cursor *cur, const char *bucket,
                    gw_str_t key, uint64_t version, MDB_val *k, MDB_val *v,
                    store_vinfo_t *vi)
 {
@@ -123,20 +146,20 @@ store_version_seek(store_t *st, MDB_cursor *cur, const char *bucket,
         if (rc != GW_OK) {
             return rc;
         }
-        return store_version_match(vi, version) ? GW_OK : GW_ENOTFOUND;
+        return store__version_match(vi, version) ? GW_OK : GW_ENOTFOUND;
     }
     plen = store__version_key(bucket, key, 0, 1, kb);
     k->mv_data = kb;
     k->mv_size = plen;
     for (rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-         rc == 0 && store_version_of(k, kb, plen);
+         rc == 0 && store__version_of(k, kb, plen);
          rc = mdb_cursor_get(cur, k, v, MDB_NEXT))
     {
         rc = store__object_vinfo(v->mv_data, v->mv_size, vi);
         if (rc != GW_OK) {
             return rc;
         }
-        if (store_version_match(vi, STORE_VERSION_NULL)) {
+        if (store__version_match(vi, STORE_VERSION_NULL)) {
             return GW_OK;
         }
     }
@@ -156,7 +179,7 @@ store__version_drop_null(store_t *st, MDB_txn *txn, const char *bucket,
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
-    rc = store_version_seek(st, cur, bucket, key, STORE_VERSION_NULL, &k, &v,
+    rc = store__version_seek(st, cur, bucket, key, STORE_VERSION_NULL, &k, &v,
                             &vi);
     if (rc == GW_OK) {
         rc = store_version_unref(st, txn, &v);
@@ -238,6 +261,222 @@ store__version_replace(store_t *st, MDB_txn *txn, const char *bucket,
     return GW_OK;
 }
 
+/* ==== committing a new current version ==== */
+
+/* The version fields a new current record gets in state. */
+static void
+store_commit_vinfo(int state, const store_vinfo_t *given, uint64_t gen,
+                   store_vinfo_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->generation = gen;
+    out->flags = given->flags & STORE_VF_MARKER;
+    if (state == STORE_VERSIONING_ENABLED) {
+        out->flags |= STORE_VF_VERSIONED;
+    }
+    out->version = state != STORE_VERSIONING_NONE ? gen : 0;
+}
+
+/* Checks cond against the key's current record (v, or none when absent);
+ * a delete marker counts as no object but for generations. */
+static int
+store_commit_check(const MDB_val *v, int absent, const store_vinfo_t *cur,
+                   const store_cond_t *cond)
+{
+    store_object_t  *old;
+    int              rc, marker = !absent && (cur->flags & STORE_VF_MARKER);
+
+    if (absent || marker) {
+        if (cond->has_generation
+            && (absent || cur->generation != cond->generation))
+        {
+            return GW_ECONFLICT;
+        }
+        return cond->has_if_match ? GW_ENOTFOUND : GW_OK;
+    }
+    if (cond->has_generation || cond->has_if_match) {
+        rc = store__object_decode(v->mv_data, v->mv_size, 0, &old);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        rc = cond->has_generation && old->generation != cond->generation
+             ? GW_ECONFLICT
+             : cond->has_if_match
+               && (memcmp(old->md5, cond->if_match_md5, 16) != 0
+                   || old->nparts != cond->if_match_nparts)
+             ? GW_EPRECOND : GW_OK;
+        store_object_free(old);
+        if (rc != GW_OK) {
+            return rc;
+        }
+    }
+    return cond->if_none_match_star ? GW_EPRECOND : GW_OK;
+}
+
+int
+store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
+                     gw_str_t key, void *val, size_t val_len,
+                     const store_chunk_ref_t *chunks, size_t nchunks,
+                     const store_cond_t *cond, store_vresult_t *res)
+{
+    unsigned char       kb[512];
+    MDB_val             k, v;
+    store_vinfo_t       cur, given, want;
+    store_chunk_ref_t  *oldc;
+    size_t              noldc, plen;
+    void               *patched = NULL;
+    int                 rc, state, absent;
+
+    if (cond->in_place) {
+        return store__version_replace(st, txn, bucket, key, val, val_len,
+                                      chunks, nchunks, cond);
+    }
+    rc = store__bucket_versioning(st, txn, bucket, &state);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    rc = store__object_find(st, txn, bucket, key, &v);
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        return rc;
+    }
+    absent = rc == GW_ENOTFOUND;
+    if (!absent && (rc = store__object_vinfo(v.mv_data, v.mv_size, &cur))
+                   != GW_OK)
+    {
+        return rc;
+    }
+    rc = store_commit_check(&v, absent, &cur, cond);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    if (absent) {
+        /* nothing to keep or drop */
+    } else if (state == STORE_VERSIONING_NONE
+               || (state == STORE_VERSIONING_SUSPENDED
+                   && !(cur.flags & STORE_VF_VERSIONED)))
+    {
+        /* The record it replaces is the null version: it goes. */
+        rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        rc = store__refs_add(st, txn, oldc, noldc, -1);
+        gw_free(oldc);
+        if (rc != 0) {
+            return rc;
+        }
+    } else if ((rc = store__version_stash(st, txn, bucket, key, &v, &cur))
+               != GW_OK)
+    {
+        return rc;
+    }
+    if (state == STORE_VERSIONING_SUSPENDED
+        && (rc = store__version_drop_null(st, txn, bucket, key)) != GW_OK)
+    {
+        return rc;
+    }
+    rc = store__refs_add(st, txn, chunks, nchunks, +1);
+    if (rc != 0) {
+        return rc;
+    }
+    /* A number no write had before; saved with the batch (a batch that
+     * fails leaves a gap, which is harmless). */
+    rc = store__object_set_generation(val, val_len, st->gen_last + 1);
+    if (rc == GW_OK) {
+        rc = store__object_vinfo(val, val_len, &given);
+    }
+    if (rc != GW_OK) {
+        return rc;
+    }
+    store_commit_vinfo(state, &given, st->gen_last + 1, &want);
+    if (want.flags != given.flags || want.noncurrent_ms != given.noncurrent_ms
+        || want.version != (given.version == given.generation
+                            ? 0 : given.version))
+    {
+        /* A versioned bucket, or a record copied from a version. */
+        patched = store__object_vpatch(val, val_len, &want, &plen);
+        val = patched;
+        val_len = plen;
+    }
+    k.mv_data = kb;
+    k.mv_size = store__object_key(bucket, key, kb);
+    v.mv_data = val;
+    v.mv_size = val_len;
+    rc = mdb_put(txn, st->db_objects, &k, &v, 0);
+    gw_free(patched);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    st->gen_last++;
+    if (res != NULL) {
+        res->version = st->gen_last;
+        res->versioned = (want.flags & STORE_VF_VERSIONED) != 0;
+        res->marker = (want.flags & STORE_VF_MARKER) != 0;
+        res->found = 1;
+    }
+    return GW_OK;
+}
+
+static int
+store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    gw_str_t         key = { op->key, op->key_len };
+    store_repl_t     repl = store__op_dests(op);
+    store_vresult_t  res;
+    int              rc;
+
+    memset(&res, 0, sizeof(res));
+    rc = store__object_commit(st, txn, op->bucket, key, op->val, op->val_len,
+                              op->chunks, op->nchunks, &op->cond, &res);
+    if (rc == GW_OK) {
+        rc = store__outbox_add_v(st, txn, op->bucket, key, &repl,
+                                 STORE_REPL_PUT, res.versioned, res.version);
+    }
+    if (rc == GW_OK && op->vres != NULL) {
+        *op->vres = res;
+    }
+    return rc;
+}
+
+void
+store_object_put(store_t *st, const char *bucket, const store_object_t *obj,
+                 const store_cond_t *cond, store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_object_put_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->key = gw_strndup(obj->key.base, obj->key.len);
+    op->key_len = obj->key.len;
+    op->val = store__object_encode(obj, &op->val_len);
+    if (obj->nchunks) {
+        op->chunks = gw_alloc(sizeof(store_chunk_ref_t) * obj->nchunks);
+        memcpy(op->chunks, obj->chunks, sizeof(store_chunk_ref_t) * obj->nchunks);
+        op->nchunks = obj->nchunks;
+    }
+    if (cond != NULL) {
+        op->cond = *cond;
+    }
+    op->vres = obj->vout;
+    store__op_repl(op, obj->repl);
+    store__submit(st, op);
+}
+
+void
+store_object_delete(store_t *st, const char *bucket, gw_str_t key,
+                    store_done_pt done, void *ud)
+{
+    store_object_remove(st, bucket, key, 0, 0, NULL, NULL, NULL, done, ud);
+}
+
+void
+store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
+                         const store_repl_t *repl, store_done_pt done,
+                         void *ud)
+{
+    store_object_remove(st, bucket, key, 0, 0, NULL, repl, NULL, done, ud);
+}
+
 /* ==== deleting ==== */
 
 /* The newest noncurrent version of key, if any, becomes current. */
@@ -261,7 +500,7 @@ store_version_promote(store_t *st, MDB_txn *txn, const char *bucket,
     k.mv_data = pb;
     k.mv_size = plen;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc != 0 || !store_version_of(&k, pb, plen)) {
+    if (rc != 0 || !store__version_of(&k, pb, plen)) {
         mdb_cursor_close(cur);
         return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
     }
@@ -305,7 +544,7 @@ store_version_delete(store_t *st, MDB_txn *txn, store_op_t *op,
     if (rc != GW_OK) {
         return rc;
     }
-    if (store_version_match(&vi, op->version)) {
+    if (store__version_match(&vi, op->version)) {
         if (op->cond.has_generation && vi.generation != op->cond.generation) {
             return GW_ECONFLICT;
         }
@@ -323,7 +562,7 @@ store_version_delete(store_t *st, MDB_txn *txn, store_op_t *op,
         if (rc != 0) {
             return store__mdb_rc(rc);
         }
-        rc = store_version_seek(st, cur, op->bucket, key, op->version, &k, &v,
+        rc = store__version_seek(st, cur, op->bucket, key, op->version, &k, &v,
                                 &vi);
         if (rc == GW_OK && op->cond.has_generation
             && vi.generation != op->cond.generation)
@@ -471,7 +710,7 @@ store_version_read(store_t *st, MDB_txn *txn, const char *bucket,
     if (rc != GW_OK) {
         return rc;
     }
-    if (current || store_version_match(&vi, version)) {
+    if (current || store__version_match(&vi, version)) {
         if (is_current != NULL) {
             *is_current = 1;
         }
@@ -482,7 +721,7 @@ store_version_read(store_t *st, MDB_txn *txn, const char *bucket,
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
-    rc = store_version_seek(st, cur, bucket, key, version, &k, &v, &vi);
+    rc = store__version_seek(st, cur, bucket, key, version, &k, &v, &vi);
     if (rc == GW_OK) {
         if (is_current != NULL) {
             *is_current = 0;
@@ -553,11 +792,11 @@ store_version_list(store_t *st, const char *bucket, gw_str_t key,
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         if (rc == MDB_NOTFOUND) {
             rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-        } else if (rc == 0 && !store_version_of(&k, pb, plen)) {
+        } else if (rc == 0 && !store__version_of(&k, pb, plen)) {
             rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
         }
     }
-    while (rc == 0 && store_version_of(&k, pb, plen) && !stop) {
+    while (rc == 0 && store__version_of(&k, pb, plen) && !stop) {
         rc = store__object_decode(v.mv_data, v.mv_size, 0, &o);
         if (rc != GW_OK) {
             break;
@@ -574,175 +813,4 @@ store_version_list(store_t *st, const char *bucket, gw_str_t key,
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return rc == 0 || rc == MDB_NOTFOUND || stop ? GW_OK : store__mdb_rc(rc);
-}
-
-/* ==== listing every version ====
- *
- * The objects iterator (index.c) walks the current versions in key order;
- * after each, a cursor of the same read txn walks that key's noncurrent
- * versions, which sit together in the versions database, newest first. A
- * key's old versions cost one seek when a listing passes the key. */
-
-#define STORE_VITER_KEY   0    /* the next current version is due */
-#define STORE_VITER_CUR   1    /* vt->cur is to be returned */
-#define STORE_VITER_FIRST 2    /* the key's first noncurrent one is due */
-#define STORE_VITER_NEXT  3    /* ... the one after the cursor's */
-
-struct store_viter_s {
-    store_iter_t           *it;
-    MDB_cursor             *vcur;
-    const store_object_t   *cur;      /* the key's current version (it's) */
-    store_object_t         *last;     /* the noncurrent one returned */
-    int                     state;
-    unsigned char           prefix[512];
-    size_t                  plen;
-};
-
-store_viter_t *
-store_viter_open(store_t *st, const char *bucket)
-{
-    store_viter_t  *vt = gw_calloc(1, sizeof(*vt));
-
-    vt->it = store_iter_open(st, bucket);
-    store__iter_markers(vt->it);
-    if (store__iter_txn(vt->it) == NULL
-        || mdb_cursor_open(store__iter_txn(vt->it), st->db_versions,
-                           &vt->vcur) != 0)
-    {
-        vt->vcur = NULL;
-    }
-    return vt;
-}
-
-/* The key of vt->cur's versions into vt->prefix. */
-static void
-store_viter_prefix(store_viter_t *vt, const char *bucket)
-{
-    vt->plen = store__version_key(bucket, vt->cur->key, 0, 1, vt->prefix);
-}
-
-int
-store_viter_seek(store_viter_t *vt, gw_str_t key, int after, int has_version,
-                 uint64_t version)
-{
-    const char     *bucket;
-    char            bname[STORE_BUCKET_MAX + 1];
-    MDB_val         k, v;
-    store_vinfo_t   vi;
-    int             rc;
-
-    store_object_free(vt->last);
-    vt->last = NULL;
-    vt->cur = NULL;
-    vt->state = STORE_VITER_KEY;
-    if (!has_version) {
-        return store_iter_seek(vt->it, key, after);
-    }
-    rc = store_iter_seek(vt->it, key, 0);
-    if (rc == GW_OK) {
-        rc = store_iter_next(vt->it, &vt->cur);
-    }
-    if (rc != GW_OK) {
-        vt->cur = NULL;
-        return rc == GW_ENOTFOUND ? GW_OK : rc;
-    }
-    if (vt->cur->key.len != key.len
-        || memcmp(vt->cur->key.base, key.base, key.len) != 0)
-    {
-        vt->state = STORE_VITER_CUR;       /* the marker's key is gone */
-        return GW_OK;
-    }
-    bucket = store__iter_bucket(vt->it, bname);
-    store_viter_prefix(vt, bucket);
-    vi.flags = vt->cur->vflags;
-    vi.version = vt->cur->version;
-    if (store_version_match(&vi, version)) {
-        vt->state = STORE_VITER_FIRST;
-        return GW_OK;
-    }
-    if (vt->vcur == NULL) {
-        return UV_EIO;
-    }
-    rc = store_version_seek(NULL, vt->vcur, bucket, key, version, &k, &v, &vi);
-    if (rc == GW_OK) {
-        vt->state = STORE_VITER_NEXT;   /* the cursor is on the marker */
-        return GW_OK;
-    }
-    vt->state = STORE_VITER_KEY;        /* no such version: the next key */
-    return rc == GW_ENOTFOUND ? GW_OK : rc;
-}
-
-int
-store_viter_next(store_viter_t *vt, const store_object_t **out, int *latest)
-{
-    char      bname[STORE_BUCKET_MAX + 1];
-    MDB_val   k, v;
-    int       rc;
-
-    store_object_free(vt->last);
-    vt->last = NULL;
-    for (;;) {
-        switch (vt->state) {
-        case STORE_VITER_KEY:
-            rc = store_iter_next(vt->it, &vt->cur);
-            if (rc != GW_OK) {
-                return rc;
-            }
-            /* fall through */
-        case STORE_VITER_CUR:
-            store_viter_prefix(vt, store__iter_bucket(vt->it, bname));
-            vt->state = STORE_VITER_FIRST;
-            *out = vt->cur;
-            *latest = 1;
-            return GW_OK;
-        case STORE_VITER_FIRST:
-            if (vt->vcur == NULL) {
-                return UV_EIO;
-            }
-            k.mv_data = vt->prefix;
-            k.mv_size = vt->plen;
-            rc = mdb_cursor_get(vt->vcur, &k, &v, MDB_SET_RANGE);
-            break;
-        default:
-            rc = mdb_cursor_get(vt->vcur, &k, &v, MDB_NEXT);
-            break;
-        }
-        vt->state = STORE_VITER_NEXT;
-        if (rc != 0 && rc != MDB_NOTFOUND) {
-            return store__mdb_rc(rc);
-        }
-        if (rc == MDB_NOTFOUND || !store_version_of(&k, vt->prefix, vt->plen)) {
-            vt->state = STORE_VITER_KEY;
-            continue;
-        }
-        rc = store__object_decode(v.mv_data, v.mv_size, 0, &vt->last);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        if (vt->last->key.len != vt->cur->key.len
-            || memcmp(vt->last->key.base, vt->cur->key.base,
-                      vt->cur->key.len) != 0)
-        {
-            store_object_free(vt->last);     /* a long key's hash twin */
-            vt->last = NULL;
-            continue;
-        }
-        *out = vt->last;
-        *latest = 0;
-        return GW_OK;
-    }
-}
-
-void
-store_viter_close(store_viter_t *vt)
-{
-    if (vt == NULL) {
-        return;
-    }
-    store_object_free(vt->last);
-    if (vt->vcur != NULL) {
-        mdb_cursor_close(vt->vcur);
-    }
-    store_iter_close(vt->it);
-    gw_free(vt);
 }

@@ -141,6 +141,11 @@
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
+    TEST_ENTRY(version_id_roundtrip)                                        \
+    TEST_ENTRY(version_id_unique_and_opaque)                                \
+    TEST_ENTRY(version_id_refused)                                          \
+    TEST_ENTRY(version_keys_order)                                          \
+    TEST_ENTRY(version_record_fields)                                       \
     TEST_ENTRY(store_versions)                                              \
     TEST_ENTRY(store_version_rewrite)                                       \
     TEST_ENTRY(store_format_upgrade_v2)                                     \

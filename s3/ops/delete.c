@@ -164,11 +164,12 @@ s3_delete_elem(void *ud, int depth, const char *name, const char *text,
             memset(&o->repl, 0, sizeof(o->repl));
             if (d->has_version) {
                 o->version = d->version;
+                /* An id no version ever had: as S3 answers it per key. */
                 if (s3_version_parse(d->version.base, d->version.len, &o->v)
                     != S3_ERR_NONE)
                 {
-                    o->code = "InvalidArgument";
-                    o->message = S3_VERSION_BAD_ID;
+                    o->code = "NoSuchVersion";
+                    o->message = "The specified version does not exist.";
                 }
             }
             if (d->has_cond && o->code == NULL) {

@@ -530,7 +530,7 @@ class VersionsTest(S3gwTestCase):
         self.assertTrue(deleted[('c', mc)]['DeleteMarker'])
         self.assertEqual(deleted[('c', mc)]['DeleteMarkerVersionId'], mc)
         self.assertEqual([(e['Key'], e['Code']) for e in r['Errors']],
-                         [('a', 'InvalidArgument')])
+                         [('a', 'NoSuchVersion')])
         got, _ = self.versions(b)
         self.assertEqual(len(got), 3)
         self.assertIn(('a', v2, True, False), got)

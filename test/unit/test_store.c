@@ -1680,7 +1680,17 @@ TEST(store_versions)
     r3 = fx_vput(&fx, "k", "v3", NULL);
     CHECK(r1.versioned && r2.versioned && r3.versioned);
     CHECK(r1.version < r2.version && r2.version < r3.version);
+    /* The noncurrent r2 still holds its chunks, collector or not. */
+    {
+        size_t  i;
+
+        for (i = 0; i < 30; i++) {
+            uv_run(&fx.loop, UV_RUN_NOWAIT);
+            usleep(10000);
+        }
+    }
     CHECK_EQ_INT(fx_chunk_files(&fx), 3);
+    CHECK_EQ_INT(store_chunk_count(fx.st), 3);
 
     /* Each version readable by its number; the current one as ever. */
     CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r1.version, &cur), "v1");

@@ -468,8 +468,9 @@ int store_version_get(store_t *st, const char *bucket, gw_str_t key,
                       int *is_current);
 
 /* Deletes key. has_version 0: as DeleteObject without a version id (in a
- * versioned bucket a delete marker is written, and queued for repl's
- * destinations; otherwise the record goes). has_version 1: deletes that
+ * versioned bucket a delete marker is written, owned by owner (a user
+ * name, or NULL), and queued for repl's destinations; otherwise the
+ * record goes). has_version 1: deletes that
  * one version for good (its chunk references dropped; when it is the
  * current one, the newest noncurrent version becomes current); never
  * replicated, as in S3. cond may be NULL; its has_generation makes the
@@ -480,7 +481,8 @@ int store_version_get(store_t *st, const char *bucket, gw_str_t key,
 void store_object_remove(store_t *st, const char *bucket, gw_str_t key,
                          int has_version, uint64_t version,
                          const store_cond_t *cond, const store_repl_t *repl,
-                         store_vresult_t *res, store_done_pt done, void *ud);
+                         const char *owner, store_vresult_t *res,
+                         store_done_pt done, void *ud);
 
 /* Calls cb for each noncurrent version of key (their records, without
  * chunk lists: generation, version, vflags, noncurrent_ms...), newest

@@ -466,7 +466,8 @@ void
 store_object_delete(store_t *st, const char *bucket, gw_str_t key,
                     store_done_pt done, void *ud)
 {
-    store_object_remove(st, bucket, key, 0, 0, NULL, NULL, NULL, done, ud);
+    store_object_remove(st, bucket, key, 0, 0, NULL, NULL, NULL, NULL, done,
+                        ud);
 }
 
 void
@@ -474,7 +475,8 @@ store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
                          const store_repl_t *repl, store_done_pt done,
                          void *ud)
 {
-    store_object_remove(st, bucket, key, 0, 0, NULL, repl, NULL, done, ud);
+    store_object_remove(st, bucket, key, 0, 0, NULL, repl, NULL, NULL, done,
+                        ud);
 }
 
 /* ==== deleting ==== */
@@ -662,7 +664,8 @@ void
 store_object_remove(store_t *st, const char *bucket, gw_str_t key,
                     int has_version, uint64_t version,
                     const store_cond_t *cond, const store_repl_t *repl,
-                    store_vresult_t *res, store_done_pt done, void *ud)
+                    const char *owner, store_vresult_t *res,
+                    store_done_pt done, void *ud)
 {
     store_op_t      *op = store__op_new(done, ud);
     store_object_t   m;
@@ -684,6 +687,10 @@ store_object_remove(store_t *st, const char *bucket, gw_str_t key,
         m.key = key;
         m.mtime_ms = store_version_now_ms();
         m.vflags = STORE_VF_MARKER;
+        if (owner != NULL) {
+            m.owner.base = owner;
+            m.owner.len = strlen(owner);
+        }
         op->val = store__object_encode(&m, &op->val_len);
     }
     store__op_repl(op, repl);

@@ -567,6 +567,7 @@ s3_access_request_context(s3_req_t *r)
     s3_ctx_param(r, &c, "s3:prefix", "prefix");
     s3_ctx_param(r, &c, "s3:delimiter", "delimiter");
     s3_ctx_param(r, &c, "s3:max-keys", "max-keys");
+    s3_ctx_param(r, &c, "s3:VersionId", "versionId");
     s3_ctx_header(r, &c, "s3:x-amz-acl", "x-amz-acl");
     s3_ctx_header(r, &c, "s3:x-amz-content-sha256", "x-amz-content-sha256");
     s3_ctx_header(r, &c, "s3:x-amz-storage-class", "x-amz-storage-class");

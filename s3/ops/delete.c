@@ -352,6 +352,7 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
             store_object_remove(r->ctx->store, r->bucket, d->objs[i].key,
                                 d->objs[i].version.base != NULL,
                                 d->objs[i].v, NULL, &d->objs[i].repl,
+                                r->user ? r->user->name : NULL,
                                 &d->objs[i].res, s3_delete_done,
                                 &d->objs[i]);
         }

@@ -203,6 +203,7 @@ s3_object_delete(s3_req_t *r)
     }
     http_req_hold(r->http);
     store_object_remove(r->ctx->store, r->bucket, r->key, d->has_version, v,
-                        NULL, repl, &d->res, s3_object_deleted, d);
+                        NULL, repl, r->user ? r->user->name : NULL, &d->res,
+                        s3_object_deleted, d);
     return GW_DONE;
 }

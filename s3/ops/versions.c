@@ -223,7 +223,7 @@ s3_vlist_entry(s3_vlist_t *l, const store_object_t *o, int latest,
                         o->storage_class == STORE_CLASS_REDUCED_REDUNDANCY
                         ? "REDUCED_REDUNDANCY" : "STANDARD");
     }
-    /* A marker records no owner: the bucket owner's stands in. */
+    /* The deleter owns a marker; an anonymous one, the bucket owner. */
     if (o->owner.len) {
         s3_owner_xml(l->r, x, "Owner", o->owner.base, o->owner.len);
     } else {

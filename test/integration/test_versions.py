@@ -201,6 +201,17 @@ class VersionsTest(S3gwTestCase):
                                               ('k', marker, True, True)]))
         self.assertEqual(r['DeleteMarkers'][0]['Owner']['DisplayName'],
                          'admin')
+        # A marker is its deleter's.
+        bob = self.server.boto3_client('bob')
+        self.s3.put_bucket_policy(Bucket=b, Policy=json.dumps({
+            'Version': '2012-10-17', 'Statement': [{
+                'Effect': 'Allow', 'Principal': {'AWS': ['*']},
+                'Action': ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+                'Resource': 'arn:aws:s3:::%s/*' % b}]}))
+        mb = bob.delete_object(Bucket=b, Key='bobs')['VersionId']
+        r = self.s3.list_object_versions(Bucket=b, Prefix='bobs')
+        self.assertEqual(r['DeleteMarkers'][0]['Owner']['DisplayName'], 'bob')
+        bob.delete_object(Bucket=b, Key='bobs', VersionId=mb)
         # A second delete stacks another marker.
         m2 = self.s3.delete_object(Bucket=b, Key='k')['VersionId']
         self.s3.delete_object(Bucket=b, Key='k', VersionId=m2)

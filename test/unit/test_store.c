@@ -1553,7 +1553,8 @@ fx_vremove(fx_t *fx, const char *key, int has_version, uint64_t version,
 
     memset(&res, 0, sizeof(res));
     store_object_remove(fx->st, "bkt", (gw_str_t) { key, strlen(key) },
-                        has_version, version, cond, NULL, &res, fx_done, fx);
+                        has_version, version, cond, NULL, NULL, &res, fx_done,
+                        fx);
     CHECK_EQ_INT(fx_wait(fx), expect);
     return res;
 }

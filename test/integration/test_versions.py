@@ -6,6 +6,7 @@ versions, the version actions of access control, chunks reclaimed with the
 last version, and versions across kill -9."""
 
 import concurrent.futures
+import http.client
 import json
 import os
 import time
@@ -292,6 +293,25 @@ class VersionsTest(S3gwTestCase):
         self.assertS3Error('NoSuchKey', 404, self.s3.get_object, Bucket=b,
                            Key='k')
 
+
+    def test_post_object_version(self):
+        from test_post import multipart
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'form', b'one')['VersionId']
+        p = self.s3.generate_presigned_post(Bucket=b, Key='form')
+        body, ct = multipart(list(p['fields'].items()), b'two')
+        conn = http.client.HTTPConnection('127.0.0.1', self.server.port,
+                                          timeout=60)
+        conn.request('POST', '/' + b, body=body,
+                     headers={'Content-Type': ct})
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        self.assertEqual(r.status, 204)
+        v2 = r.getheader('x-amz-version-id')
+        self.assertNotIn(v2, (None, v1))
+        self.assertEqual(self.get(b, 'form', v2), b'two')
+        self.assertEqual(self.get(b, 'form', v1), b'one')
 
     # --- ListObjectVersions -----------------------------------------------
 
@@ -593,6 +613,16 @@ class VersionsTest(S3gwTestCase):
                                                 VersionId=v1)['TagSet'], [])
         self.assertEqual(len(bob.list_object_versions(Bucket=b)['Versions']),
                          2)
+        # s3:VersionId in a condition.
+        policy['Statement'].append({
+            'Effect': 'Deny', 'Principal': {'AWS': ['*']},
+            'Action': 's3:GetObjectVersion', 'Resource': arn + '/*',
+            'Condition': {'StringEquals': {'s3:VersionId': v1}}})
+        self.s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+        self.assertS3Error('AccessDenied', 403, bob.get_object, Bucket=b,
+                           Key='k', VersionId=v1)
+        self.assertEqual(bob.get_object(Bucket=b, Key='k')['Body'].read(),
+                         b'2')
         bob.delete_object(Bucket=b, Key='k', VersionId=v1)
         self.assertEqual(len(self.versions(b)[0]), 1)
         # PutBucketVersioning is the bucket owner's account's unless a

@@ -313,6 +313,23 @@ store_commit_check(const MDB_val *v, int absent, const store_vinfo_t *cur,
     return cond->if_none_match_star ? GW_EPRECOND : GW_OK;
 }
 
+/* What becomes of the current record v (of version info cur) that a new
+ * one replaces in state: kept as noncurrent, or, the null version, gone
+ * with its chunk references. */
+static int
+store_commit_displace(store_t *st, MDB_txn *txn, const char *bucket,
+                      gw_str_t key, int state, const MDB_val *v,
+                      const store_vinfo_t *cur)
+{
+    if (state == STORE_VERSIONING_NONE
+        || (state == STORE_VERSIONING_SUSPENDED
+            && !(cur->flags & STORE_VF_VERSIONED)))
+    {
+        return store_version_unref(st, txn, v);
+    }
+    return store__version_stash(st, txn, bucket, key, v, cur);
+}
+
 int
 store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                      gw_str_t key, void *val, size_t val_len,
@@ -322,8 +339,7 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
     unsigned char       kb[512];
     MDB_val             k, v;
     store_vinfo_t       cur, given, want;
-    store_chunk_ref_t  *oldc;
-    size_t              noldc, plen;
+    size_t              plen;
     void               *patched = NULL;
     int                 rc, state, absent;
 
@@ -346,33 +362,13 @@ store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
         return rc;
     }
     rc = store_commit_check(&v, absent, &cur, cond);
+    if (rc == GW_OK && !absent) {
+        rc = store_commit_displace(st, txn, bucket, key, state, &v, &cur);
+    }
+    if (rc == GW_OK && state == STORE_VERSIONING_SUSPENDED) {
+        rc = store__version_drop_null(st, txn, bucket, key);
+    }
     if (rc != GW_OK) {
-        return rc;
-    }
-    if (absent) {
-        /* nothing to keep or drop */
-    } else if (state == STORE_VERSIONING_NONE
-               || (state == STORE_VERSIONING_SUSPENDED
-                   && !(cur.flags & STORE_VF_VERSIONED)))
-    {
-        /* The record it replaces is the null version: it goes. */
-        rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        rc = store__refs_add(st, txn, oldc, noldc, -1);
-        gw_free(oldc);
-        if (rc != 0) {
-            return rc;
-        }
-    } else if ((rc = store__version_stash(st, txn, bucket, key, &v, &cur))
-               != GW_OK)
-    {
-        return rc;
-    }
-    if (state == STORE_VERSIONING_SUSPENDED
-        && (rc = store__version_drop_null(st, txn, bucket, key)) != GW_OK)
-    {
         return rc;
     }
     rc = store__refs_add(st, txn, chunks, nchunks, +1);

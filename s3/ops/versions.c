@@ -239,8 +239,8 @@ typedef struct {
     int        has_vmarker;
 } s3_vlist_args_t;
 
-/* The query of a ListObjectVersions: S3_ERR_NONE, or an error answered
- * (GW_OK returned through *answered). */
+/* The query of a ListObjectVersions into a (*url: encoding-type=url):
+ * S3_ERR_NONE, or InvalidArgument with *msg set. */
 static int
 s3_vlist_args(s3_req_t *r, s3_vlist_args_t *a, int *url, const char **msg)
 {
@@ -320,22 +320,116 @@ s3_vlist_head(s3_vlist_t *l, const s3_vlist_args_t *a)
     }
 }
 
+/* What a listing gathered: Version and DeleteMarker entries, common
+ * prefixes apart (S3 writes them after), and where it stopped. */
+typedef struct {
+    s3_vlist_t     l, cpl;
+    s3_xml_t       body, cpx;
+    gw_str_t       last;          /* the last key (or prefix) listed */
+    const char    *last_id;       /* its version id; NULL for a prefix */
+    uint64_t       count;
+    int            truncated;
+} s3_vlist_walk_t;
+
+/* A common prefix: listed unless the key marker lies inside it. */
+static int
+s3_vlist_prefix(s3_vlist_walk_t *w, const s3_vlist_args_t *a, gw_str_t cp,
+                int have_start)
+{
+    gw_str_t  start = a->key_marker;
+
+    if (have_start && (cp.len <= start.len
+                       ? memcmp(cp.base, start.base, cp.len) <= 0
+                       : memcmp(cp.base, start.base, start.len) < 0))
+    {
+        return 0;
+    }
+    if (w->count == a->max_keys) {
+        w->truncated = 1;
+        return 1;
+    }
+    s3_xml_open(&w->cpx, "CommonPrefixes");
+    s3_vlist_elem(&w->cpl, "Prefix", cp.base, cp.len);
+    s3_xml_close(&w->cpx, "CommonPrefixes");
+    w->count++;
+    w->last.base = gw_pool_strndup(w->l.r->pool, cp.base, cp.len);
+    w->last.len = cp.len;
+    w->last_id = NULL;
+    return 0;
+}
+
+/* The scan: from the later of the prefix and the markers, while keys
+ * start with the prefix, up to max-keys entries and prefixes. */
+static int
+s3_vlist_walk(s3_req_t *r, const s3_vlist_args_t *a, const store_bucket_t *b,
+              s3_vlist_walk_t *w)
+{
+    const store_object_t  *o;
+    store_viter_t         *vt;
+    gw_str_t               start = a->key_marker, cp;
+    const char            *d;
+    char                  *succ;
+    size_t                 n;
+    int                    rc, latest, have_start = start.len > 0;
+
+    vt = store_viter_open(r->ctx->store, r->bucket);
+    if (have_start && (start.len >= a->prefix.len
+                       ? memcmp(start.base, a->prefix.base, a->prefix.len) >= 0
+                       : memcmp(start.base, a->prefix.base, start.len) > 0))
+    {
+        rc = store_viter_seek(vt, start, 1, a->has_vmarker, a->vmarker);
+    } else {
+        have_start = 0;
+        rc = store_viter_seek(vt, a->prefix, 0, 0, 0);
+    }
+    succ = gw_pool_alloc(r->pool, STORE_KEY_MAX + 1);
+    while (rc == GW_OK && (rc = store_viter_next(vt, &o, &latest)) == GW_OK) {
+        if (o->key.len < a->prefix.len
+            || memcmp(o->key.base, a->prefix.base, a->prefix.len) != 0)
+        {
+            break;
+        }
+        d = a->delim.len == 0 ? NULL
+            : memmem(o->key.base + a->prefix.len, o->key.len - a->prefix.len,
+                     a->delim.base, a->delim.len);
+        if (d != NULL) {
+            cp.base = o->key.base;
+            cp.len = (size_t) (d - o->key.base) + a->delim.len;
+            if (s3_vlist_prefix(w, a, cp, have_start)) {
+                break;
+            }
+            /* Past every key under the prefix, in one seek. */
+            n = s3_vlist_successor(cp.base, cp.len, succ);
+            if (n == 0) {
+                break;
+            }
+            rc = store_viter_seek(vt, (gw_str_t) { succ, n }, 0, 0, 0);
+            continue;
+        }
+        if (w->count == a->max_keys) {
+            w->truncated = 1;
+            break;
+        }
+        s3_vlist_entry(&w->l, o, latest, b);
+        w->count++;
+        w->last.base = gw_pool_strndup(r->pool, o->key.base, o->key.len);
+        w->last.len = o->key.len;
+        w->last_id = s3_version_of(r, o);
+    }
+    store_viter_close(vt);
+    return rc;
+}
+
 static int
 s3_versions_list(s3_req_t *r)
 {
-    store_bucket_t         b;
-    s3_vlist_args_t        a;
-    s3_xml_t               x, body = { r->pool, NULL, 0, 0 };
-    s3_xml_t               cpx = { r->pool, NULL, 0, 0 };
-    s3_vlist_t             l = { r, &body, 0 }, cpl = { r, &cpx, 0 };
-    const store_object_t  *o;
-    store_viter_t         *vt;
-    gw_str_t               start, cp, last = { "", 0 };
-    const char            *msg = NULL, *d, *last_id = NULL;
-    char                  *succ;
-    uint64_t               count = 0;
-    size_t                 n;
-    int                    rc, latest, truncated = 0, have_start;
+    store_bucket_t    b;
+    s3_vlist_args_t   a;
+    s3_vlist_walk_t   w;
+    s3_xml_t          x;
+    s3_vlist_t        l = { r, &x, 0 };
+    const char       *msg = NULL;
+    int               rc;
 
     rc = s3_bucket_record(r, &b);
     if (rc != S3_ERR_NONE) {
@@ -346,87 +440,32 @@ s3_versions_list(s3_req_t *r)
         s3_error(r, rc, msg);
         return GW_OK;
     }
-    cpl.url = l.url;
-    start = a.key_marker;
-    have_start = start.len > 0;
-    vt = store_viter_open(r->ctx->store, r->bucket);
-    /* Begin at the later of the prefix and the key marker. */
-    if (have_start && (start.len >= a.prefix.len
-                       ? memcmp(start.base, a.prefix.base, a.prefix.len) >= 0
-                       : memcmp(start.base, a.prefix.base, start.len) > 0))
-    {
-        rc = store_viter_seek(vt, start, 1, a.has_vmarker, a.vmarker);
-    } else {
-        have_start = 0;
-        rc = store_viter_seek(vt, a.prefix, 0, 0, 0);
-    }
-    succ = gw_pool_alloc(r->pool, STORE_KEY_MAX + 1);
-    while (rc == GW_OK && (rc = store_viter_next(vt, &o, &latest)) == GW_OK) {
-        if (o->key.len < a.prefix.len
-            || memcmp(o->key.base, a.prefix.base, a.prefix.len) != 0)
-        {
-            break;
-        }
-        d = a.delim.len == 0 ? NULL
-            : memmem(o->key.base + a.prefix.len, o->key.len - a.prefix.len,
-                     a.delim.base, a.delim.len);
-        if (d != NULL) {
-            cp.base = o->key.base;
-            cp.len = (size_t) (d - o->key.base) + a.delim.len;
-            if (!(have_start && (cp.len <= start.len
-                                 ? memcmp(cp.base, start.base, cp.len) <= 0
-                                 : memcmp(cp.base, start.base, start.len) < 0)))
-            {
-                if (count == a.max_keys) {
-                    truncated = 1;
-                    break;
-                }
-                s3_xml_open(&cpx, "CommonPrefixes");
-                s3_vlist_elem(&cpl, "Prefix", cp.base, cp.len);
-                s3_xml_close(&cpx, "CommonPrefixes");
-                count++;
-                last.base = gw_pool_strndup(r->pool, cp.base, cp.len);
-                last.len = cp.len;
-                last_id = NULL;
-            }
-            n = s3_vlist_successor(cp.base, cp.len, succ);
-            if (n == 0) {
-                break;
-            }
-            rc = store_viter_seek(vt, (gw_str_t) { succ, n }, 0, 0, 0);
-            continue;
-        }
-        if (count == a.max_keys) {
-            truncated = 1;
-            break;
-        }
-        s3_vlist_entry(&l, o, latest, &b);
-        count++;
-        last.base = gw_pool_strndup(r->pool, o->key.base, o->key.len);
-        last.len = o->key.len;
-        last_id = s3_version_of(r, o);
-    }
-    store_viter_close(vt);
+    memset(&w, 0, sizeof(w));
+    w.body.pool = w.cpx.pool = r->pool;
+    w.l.r = w.cpl.r = r;
+    w.l.x = &w.body;
+    w.cpl.x = &w.cpx;
+    w.l.url = w.cpl.url = l.url;
+    w.last.base = "";
+    rc = s3_vlist_walk(r, &a, &b, &w);
     if (rc != GW_OK && rc != GW_ENOTFOUND) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "listing versions failed");
         return S3_ERR_INTERNAL_ERROR;
     }
-
     s3_xml_begin(&x, r->pool, "ListVersionsResult");
-    l.x = &x;
     s3_vlist_head(&l, &a);
-    s3_xml_elem_str(&x, "IsTruncated", truncated ? "true" : "false");
-    if (truncated) {
-        s3_vlist_elem(&l, "NextKeyMarker", last.base, last.len);
-        if (last_id != NULL) {
-            s3_xml_elem_str(&x, "NextVersionIdMarker", last_id);
+    s3_xml_elem_str(&x, "IsTruncated", w.truncated ? "true" : "false");
+    if (w.truncated) {
+        s3_vlist_elem(&l, "NextKeyMarker", w.last.base, w.last.len);
+        if (w.last_id != NULL) {
+            s3_xml_elem_str(&x, "NextVersionIdMarker", w.last_id);
         }
     }
-    if (body.len) {
-        s3_xml_raw(&x, body.buf, body.len);
+    if (w.body.len) {
+        s3_xml_raw(&x, w.body.buf, w.body.len);
     }
-    if (cpx.len) {
-        s3_xml_raw(&x, cpx.buf, cpx.len);
+    if (w.cpx.len) {
+        s3_xml_raw(&x, w.cpx.buf, w.cpx.len);
     }
     s3_xml_end(&x, "ListVersionsResult");
     s3_send_xml(r, 200, &x);

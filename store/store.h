@@ -437,8 +437,12 @@ int store_object_get(store_t *st, const char *bucket, gw_str_t key,
                      store_object_t **out);
 void store_object_free(store_object_t *o);
 
-/* Commits obj under bucket (copied before return), replacing any previous
- * version and moving chunk references, with the next generation. done gets
+/* Commits obj under bucket (copied before return) as the key's new current
+ * version, with the next generation: the previous current version is kept
+ * as noncurrent or dropped as the bucket's versioning state says (see
+ * "versions" above), and chunk references move accordingly; obj->vout, if
+ * set, gets the version made. cond->in_place rewrites the version of
+ * cond->generation where it is instead (tags, ACL, status). done gets
  * GW_OK, GW_ENOBUCKET, GW_ECONFLICT (cond->has_generation and the record is
  * not that generation, or gone), GW_EPRECOND (another condition failed),
  * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. cond may be

@@ -492,8 +492,13 @@ void store_object_remove(store_t *st, const char *bucket, gw_str_t key,
  * chunk lists: generation, version, vflags, noncurrent_ms...), newest
  * first, or oldest first when oldest_first is set; cb returning non-zero
  * stops. One read txn (cb must not wait). GW_OK or an error. Lifecycle's
- * NoncurrentVersionExpiration walks this, then deletes with
- * store_object_remove on the generation it saw. */
+ * NoncurrentVersionExpiration walks this, then deletes each expired one
+ * with store_object_remove(has_version 1, version: v->vflags &
+ * STORE_VF_VERSIONED ? v->version : STORE_VERSION_NULL, cond: has_generation
+ * on v->generation), which leaves a version rewritten meanwhile alone
+ * (GW_ECONFLICT). ExpiredObjectDeleteMarker: a current marker
+ * (store_version_get with current) with no noncurrent version, removed
+ * the same way. */
 int store_version_list(store_t *st, const char *bucket, gw_str_t key,
                        int oldest_first,
                        int (*cb)(void *ud, const store_object_t *v), void *ud);

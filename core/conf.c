@@ -121,6 +121,8 @@ static int gw_conf_set_num(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_log_level(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_ownership(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
@@ -215,6 +217,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       GW_CF(multipart_expire_ms), 0, 3650 * GW_D, "7d" },
     { "complete_keepalive", GW_MAIN1, gw_conf_set_msec,
       GW_CF(complete_keepalive_ms), 0, GW_H, "5s" },
+    { "lifecycle_day", GW_MAIN1, gw_conf_set_msec, GW_CF(lifecycle_day_ms),
+      GW_S, GW_D, "1d" },
     { "max_connections", GW_MAIN1, gw_conf_set_num, GW_CF(max_connections),
       1, 100000, "1024" },
     { "limit_conn_per_ip", GW_MAIN1, gw_conf_set_num_auto,
@@ -222,6 +226,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
     { "worker_processes", GW_MAIN1, gw_conf_set_num,
       GW_CF(worker_processes), 1, 64, "1" },
     { "trusted_proxy", GW_MAIN1, gw_conf_set_trusted_proxy, 0, 0, 0, NULL },
+    { "default_object_ownership", GW_MAIN1, gw_conf_set_ownership,
+      GW_CF(default_object_ownership), 0, 0, "ObjectWriter" },
     { "user", GW_MAIN1 | GW_CONF_BLOCK, gw_conf_set_user, 0, 1,
       GW_CONF_USER_NAME_MAX, NULL },
 
@@ -760,6 +766,29 @@ gw_conf_set_log_level(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
                                "or debug)");
     }
     *(int *) ((char *) conf + cmd->offset) = level;
+    return GW_OK;
+}
+
+/* S3's names of the Object Ownership settings, case-sensitive as S3
+ * takes them in x-amz-object-ownership. */
+static int
+gw_conf_set_ownership(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    int  v;
+
+    if (gw_str_eq_lit(args[0], "ObjectWriter")) {
+        v = GW_CONF_OWNERSHIP_WRITER;
+    } else if (gw_str_eq_lit(args[0], "BucketOwnerPreferred")) {
+        v = GW_CONF_OWNERSHIP_PREFERRED;
+    } else if (gw_str_eq_lit(args[0], "BucketOwnerEnforced")) {
+        v = GW_CONF_OWNERSHIP_ENFORCED;
+    } else {
+        return gw_conf_invalid(p, cmd, "setting", args[0],
+                               " (use ObjectWriter, BucketOwnerPreferred or "
+                               "BucketOwnerEnforced)");
+    }
+    *(int *) ((char *) conf + cmd->offset) = v;
     return GW_OK;
 }
 

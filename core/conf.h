@@ -100,6 +100,12 @@ typedef struct gw_conf_cors_s {
                                 * GW_CONF_CORS_NO_MAX_AGE */
 } gw_conf_cors_t;
 
+/* S3 Object Ownership settings, as default_object_ownership names them
+ * (s3/auth/controls.h uses the same values). */
+#define GW_CONF_OWNERSHIP_WRITER     0   /* ObjectWriter */
+#define GW_CONF_OWNERSHIP_PREFERRED  1   /* BucketOwnerPreferred */
+#define GW_CONF_OWNERSHIP_ENFORCED   2   /* BucketOwnerEnforced */
+
 typedef struct gw_conf_s {
     /* Listens accumulate within one source, and a `listen` in a later source
      * (the -g text) replaces all earlier ones: -g 'listen 127.0.0.1:9123;'
@@ -128,6 +134,10 @@ typedef struct gw_conf_s {
                                            * requests may still point in */
     int                fsync;             /* on|off, default on (1) */
     int                log_level;         /* GW_LOG_*, default GW_LOG_INFO */
+    int                default_object_ownership;  /* GW_CONF_OWNERSHIP_*
+                                           * of a bucket created without
+                                           * x-amz-object-ownership;
+                                           * default ObjectWriter */
     char              *access_log;        /* "stdout" (default), "off", path */
     size_t             chunk_size;        /* default 4m, 64k..64m */
     size_t             inline_max;        /* default 4k, 0..256k, and less
@@ -148,6 +158,10 @@ typedef struct gw_conf_s {
     uint64_t           gc_interval_ms;    /* default 2s */
     uint64_t           multipart_expire_ms; /* default 7d; 0: never */
     uint64_t           complete_keepalive_ms; /* default 5s */
+    uint64_t           lifecycle_day_ms;  /* how long a day of bucket
+                                           * lifecycle rules lasts: 1d (the
+                                           * default), shorter for tests;
+                                           * 1s..1d */
     size_t             max_connections;   /* default 1024, 1..100000 */
     size_t             limit_conn_per_ip; /* connections open at once from
                                            * one peer address, 1..100000;

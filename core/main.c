@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "http/conn.h"
 #include "s3/s3.h"
+#include "s3/bg/lifecycle.h"
 #include "s3/bg/replicate.h"
 #include "store/store.h"
 
@@ -27,6 +28,7 @@ typedef struct gw_main_s {
     store_t          *store;
     s3_ctx_t          ctx;
     s3_repl_t        *repl;
+    s3_lc_t          *lc;
     uv_signal_t       sig_term, sig_int, sig_hup;
     const char       *conf_path, *extra;   /* what SIGHUP reads again */
     uv_timer_t        shutdown_timer;
@@ -91,13 +93,23 @@ gw_repl_stopped(void *ud)
 }
 
 static void
+gw_lc_stopped(void *ud)
+{
+    GW_UNUSED(ud);
+    gw_main.lc = NULL;
+    /* What the pusher has in flight stays in the outbox for the next
+     * start. */
+    s3_repl_stop(gw_main.repl, gw_repl_stopped, NULL);
+}
+
+static void
 gw_http_stopped(http_server_t *s)
 {
     GW_UNUSED(s);
     uv_timer_stop(&gw_main.shutdown_timer);
-    /* What the pusher has in flight stays in the outbox for the next
-     * start. */
-    s3_repl_stop(gw_main.repl, gw_repl_stopped, NULL);
+    /* The lifecycle worker's deletes settle; its place is saved for the
+     * next start. */
+    s3_lc_stop(gw_main.lc, gw_lc_stopped, NULL);
 }
 
 static void
@@ -356,6 +368,10 @@ main(int argc, char **argv)
     gw_main.ctx.loop = gw_main.loop;
     if (s3_repl_start(&gw_main.ctx, &gw_main.repl) != GW_OK) {
         fprintf(stderr, "s3gw: cannot start the replication pusher\n");
+        return 1;
+    }
+    if (s3_lc_start(&gw_main.ctx, &gw_main.lc) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot start the lifecycle worker\n");
         return 1;
     }
     gw_main.limits.max_header_size = gw_main.cf.max_header_size;

@@ -96,8 +96,11 @@
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
     XX(NO_SUCH_VERSION, 404, "NoSuchVersion",                                 \
        "The specified version does not exist.")                               \
+    XX(NO_SUCH_TAG_SET, 404, "NoSuchTagSet", "The TagSet does not exist")     \
     XX(NO_SUCH_WEBSITE_CONFIGURATION, 404, "NoSuchWebsiteConfiguration",      \
        "The specified bucket does not have a website configuration")          \
+    XX(NO_SUCH_LIFECYCLE_CONFIGURATION, 404, "NoSuchLifecycleConfiguration", \
+       "The lifecycle configuration does not exist")                          \
     XX(NOT_IMPLEMENTED, 501, "NotImplemented",                                \
        "A header you provided implies functionality that is not "             \
        "implemented")                                                         \
@@ -133,7 +136,18 @@
        "The body of your POST request is not well-formed "                    \
        "multipart/form-data.")                                                \
     XX(MAX_POST_PRE_DATA, 400, "MaxPostPreDataLengthExceeded",                \
-       "Your POST request fields preceeding the upload file was too large.")
+       "Your POST request fields preceeding the upload file was too large.")  \
+    XX(ACCESS_CONTROL_LIST_NOT_SUPPORTED, 400,                                \
+       "AccessControlListNotSupported", "The bucket does not allow ACLs")     \
+    XX(INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP, 400,                         \
+       "InvalidBucketAclWithObjectOwnership",                                 \
+       "Bucket cannot have ACLs set with ObjectOwnership's "                  \
+       "BucketOwnerEnforced setting")                                         \
+    XX(OWNERSHIP_CONTROLS_NOT_FOUND, 404, "OwnershipControlsNotFoundError",   \
+       "The bucket ownership controls were not found")                        \
+    XX(NO_SUCH_PUBLIC_ACCESS_BLOCK, 404,                                      \
+       "NoSuchPublicAccessBlockConfiguration",                                \
+       "The public access block configuration was not found")
 
 enum {
     S3_ERR_NONE = 0,

@@ -5,6 +5,7 @@
  *        file at a time with sendfile, pinned against the collector */
 #include "s3/get.h"
 #include "s3/cond.h"
+#include "s3/lifecycle.h"
 #include "core/log.h"
 #include "http/range.h"
 
@@ -181,6 +182,7 @@ s3_get_headers(s3_req_t *r, const store_object_t *o, unsigned flags)
                              strlen(names[o->repl_status]));
         }
     }
+    s3_lifecycle_expiration_header(r, o);
     for (i = 0; i < o->nmeta; i++) {
         name = gw_pool_sprintf(r->pool, "x-amz-meta-%.*s",
                                (int) o->meta[i].name.len, o->meta[i].name.base);

@@ -6,6 +6,7 @@
  *     store_object_put, or the caller's p->commit) -> answer once durable */
 #include "s3/put.h"
 #include "s3/cond.h"
+#include "s3/lifecycle.h"
 #include "s3/record.h"
 #include "s3/version.h"
 #include "core/log.h"
@@ -49,6 +50,7 @@ s3_put_committed(void *ud, int rc)
             http_resp_header(r->http, gw_cksum_header(p->body.cksum_alg), ck,
                              strlen(ck));
             http_resp_header(r->http, "x-amz-checksum-type", "FULL_OBJECT", 11);
+            s3_lifecycle_expiration_header(r, &p->obj);
             http_resp_send(r->http, 200, NULL, 0, NULL);
             break;
         case GW_EPRECOND:

@@ -8,7 +8,7 @@
  * (test/layers.sh checks it):
  *   1. request plumbing  the files of s3/ itself: req, error, xml, uri,
  *                        cond, payload, put, get, record, version,
- *                        replication, website
+ *                        replication, cors, website, lifecycle
  *   2. auth              s3/auth/: signatures, the access decision, the
  *                        policy language, the ACL model, tags
  *   3. operations        s3/ops/: one file per family of operations, each

@@ -33,6 +33,8 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_cors_routes,
     s3_website_routes,
     s3_post_routes,
+    s3_lifecycle_routes,
+    s3_controls_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is

@@ -103,13 +103,19 @@ store_bconf_val(store_op_t *op, gw_str_t val)
     op->val = store__recw_detach(&w, &op->val_len);
 }
 
+/* A new bucket's documents travel in op->val as a list of
+ *   u8 kind length | kind | u32 record length (host order) | bconf record
+ * so that the bucket and its documents commit in one op. */
 static int
 store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
-    store_recw_t  w;
-    MDB_val       k, v;
-    char          kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
-    int           rc;
+    store_recw_t          w;
+    MDB_val               k, v;
+    const unsigned char  *p = op->val, *end = p + op->val_len;
+    char                  kb[STORE_BUCKET_MAX + 2 + STORE_BCONF_KIND_MAX];
+    char                  kind[STORE_BCONF_KIND_MAX + 1];
+    uint32_t              rlen;
+    int                   rc;
 
     k.mv_data = op->bucket_rec.name;
     k.mv_size = strlen(op->bucket_rec.name);
@@ -118,28 +124,62 @@ store_bucket_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     v.mv_size = w.len;
     rc = mdb_put(txn, st->db_buckets, &k, &v, MDB_NOOVERWRITE);
     store__recw_free(&w);
-    if (rc != 0 || op->val == NULL) {
-        return store__mdb_rc(rc);
+    while (rc == 0 && p != NULL && p < end) {
+        memcpy(kind, p + 1, p[0]);
+        kind[p[0]] = '\0';
+        p += 1 + p[0];
+        memcpy(&rlen, p, 4);
+        p += 4;
+        k.mv_data = kb;
+        k.mv_size = store_bconf_key(op->bucket_rec.name, kind, kb);
+        v.mv_data = (void *) p;
+        v.mv_size = rlen;
+        rc = mdb_put(txn, st->db_bconf, &k, &v, 0);
+        p += rlen;
     }
-    k.mv_data = kb;
-    k.mv_size = store_bconf_key(op->bucket_rec.name, STORE_BCONF_ACL, kb);
-    v.mv_data = op->val;
-    v.mv_size = op->val_len;
-    return store__mdb_rc(mdb_put(txn, st->db_bconf, &k, &v, 0));
+    return store__mdb_rc(rc);
+}
+
+void
+store_bucket_create_docs(store_t *st, const store_bucket_t *b,
+                         const store_bconf_doc_t *docs, size_t ndocs,
+                         store_done_pt done, void *ud)
+{
+    store_op_t     *op = store__op_new(done, ud);
+    store_recw_t    w;
+    unsigned char  *buf = NULL;
+    size_t          i, n = 0, klen;
+    uint32_t        rlen;
+
+    op->apply = store_bucket_create_apply;
+    op->bucket_rec = *b;
+    for (i = 0; i < ndocs; i++) {
+        if (docs[i].doc.len == 0) {
+            continue;
+        }
+        klen = GW_MIN(strlen(docs[i].kind), STORE_BCONF_KIND_MAX);
+        store__bconf_encode(docs[i].doc, &w);
+        rlen = (uint32_t) w.len;
+        buf = gw_realloc(buf, n + 1 + klen + 4 + rlen);
+        buf[n] = (unsigned char) klen;
+        memcpy(buf + n + 1, docs[i].kind, klen);
+        memcpy(buf + n + 1 + klen, &rlen, 4);
+        memcpy(buf + n + 1 + klen + 4, w.buf, rlen);
+        n += 1 + klen + 4 + rlen;
+        store__recw_free(&w);
+    }
+    op->val = buf;
+    op->val_len = n;
+    store__submit(st, op);
 }
 
 void
 store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
                     store_done_pt done, void *ud)
 {
-    store_op_t  *op = store__op_new(done, ud);
+    store_bconf_doc_t  doc = { STORE_BCONF_ACL, acl };
 
-    op->apply = store_bucket_create_apply;
-    op->bucket_rec = *b;
-    if (acl.len) {
-        store_bconf_val(op, acl);
-    }
-    store__submit(st, op);
+    store_bucket_create_docs(st, b, &doc, 1, done, ud);
 }
 
 /* ==== bucket configuration documents ==== */
@@ -224,6 +264,104 @@ store_bconf_put(store_t *st, const char *bucket, const char *kind,
     store__submit(st, op);
 }
 
+int
+store_bconf_next(store_t *st, const char *kind, const char *after,
+                 char out[STORE_BUCKET_MAX + 1])
+{
+    MDB_txn     *txn;
+    MDB_cursor  *cur;
+    MDB_val      k, v;
+    char         kb[STORE_BUCKET_MAX + 2];
+    size_t       alen = strlen(after), klen = strlen(kind), blen;
+    int          rc;
+
+    if (alen > STORE_BUCKET_MAX) {
+        return GW_ENOTFOUND;
+    }
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_bconf, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return store__mdb_rc(rc);
+    }
+    /* "after" 0x01 sorts after every "after" 0x00 kind and before any
+     * longer name (bucket names have no byte below 0x2d). */
+    memcpy(kb, after, alen);
+    kb[alen] = '\x01';
+    k.mv_data = kb;
+    k.mv_size = alen + 1;
+    for (rc = mdb_cursor_get(cur, &k, &v, alen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+         rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        const char  *z = memchr(k.mv_data, 0, k.mv_size);
+
+        if (z == NULL) {
+            continue;
+        }
+        blen = (size_t) (z - (const char *) k.mv_data);
+        if (blen <= STORE_BUCKET_MAX && k.mv_size - blen - 1 == klen
+            && memcmp(z + 1, kind, klen) == 0)
+        {
+            memcpy(out, k.mv_data, blen);
+            out[blen] = '\0';
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return store__mdb_rc(rc);
+}
+
+/* ==== the lifecycle worker's cursor ==== */
+
+int
+store_lc_cursor_get(store_t *st, store_lc_cursor_t *out)
+{
+    MDB_txn  *txn;
+    MDB_val   k, v;
+    int       rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = STORE_META_LC;
+    k.mv_size = sizeof(STORE_META_LC) - 1;
+    rc = mdb_get(txn, st->db_meta, &k, &v);
+    rc = rc == 0 ? store__lc_cursor_decode(v.mv_data, v.mv_size, out)
+                 : store__mdb_rc(rc);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+static int
+store_lc_cursor_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_val  k, v;
+
+    k.mv_data = STORE_META_LC;
+    k.mv_size = sizeof(STORE_META_LC) - 1;
+    v.mv_data = op->val;
+    v.mv_size = op->val_len;
+    return store__mdb_rc(mdb_put(txn, st->db_meta, &k, &v, 0));
+}
+
+void
+store_lc_cursor_put(store_t *st, const store_lc_cursor_t *c,
+                    store_done_pt done, void *ud)
+{
+    store_op_t    *op = store__op_new(done, ud);
+    store_recw_t   w;
+
+    op->apply = store_lc_cursor_put_apply;
+    store__lc_cursor_encode(c, &w);
+    op->val = store__recw_detach(&w, &op->val_len);
+    store__submit(st, op);
+}
+
 /* Removes every configuration document of bucket. */
 static int
 store_bconf_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
@@ -253,7 +391,6 @@ store_bconf_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
 }
 
 /* ==== versioning state ==== */
-
 
 static int
 store_bucket_versioning_apply(store_t *st, MDB_txn *txn, store_op_t *op)

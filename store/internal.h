@@ -113,6 +113,7 @@ struct store_s {
 /* The meta key of the store format, and format 1's bucket database, whose
  * name stays a plain key of the main database (store.h). */
 #define STORE_META_FORMAT  "format"
+#define STORE_META_LC      "lifecycle"
 #define STORE_V1_BUCKETS   "buckets"
 
 /* ==== txn.c: the batcher, pins, reference counts ==== */
@@ -209,6 +210,9 @@ int store__meta_counter_decode(const void *buf, size_t len, uint64_t *value);
 void store__bucket_encode(const store_bucket_t *b, store_recw_t *w);
 int store__bucket_decode(const void *name, size_t name_len, const void *buf,
                          size_t len, store_bucket_t *out);
+void store__lc_cursor_encode(const store_lc_cursor_t *c, store_recw_t *w);
+int store__lc_cursor_decode(const void *buf, size_t len,
+                            store_lc_cursor_t *c);
 void store__bconf_encode(gw_str_t doc, store_recw_t *w);
 int store__bconf_decode(const void *buf, size_t len, gw_str_t *doc);
 void store__ref_encode(uint64_t count, uint32_t chunk_len, store_recw_t *w);

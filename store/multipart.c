@@ -187,6 +187,50 @@ store_upload_list(store_t *st, const char *bucket,
 }
 
 int
+store_upload_scan(store_t *st, const char *after,
+                  int (*cb)(void *ud, const store_upload_t *u), void *ud)
+{
+    MDB_txn         *txn;
+    MDB_cursor      *cur;
+    MDB_val          k, v;
+    store_upload_t  *u;
+    char             id[STORE_UPLOAD_ID_LEN + 1];
+    size_t           alen = strlen(after);
+    int              rc, stop = 0;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_uploads, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return store__mdb_rc(rc);
+    }
+    k.mv_data = (void *) after;
+    k.mv_size = alen;
+    for (rc = mdb_cursor_get(cur, &k, &v, alen > 0 ? MDB_SET_RANGE : MDB_FIRST);
+         rc == 0 && !stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != STORE_UPLOAD_ID_LEN
+            || (k.mv_size == alen && memcmp(k.mv_data, after, alen) == 0))
+        {
+            continue;
+        }
+        memcpy(id, k.mv_data, STORE_UPLOAD_ID_LEN);
+        id[STORE_UPLOAD_ID_LEN] = '\0';
+        if (store_upload_decode(id, &v, &u) != GW_OK) {
+            continue;
+        }
+        stop = cb(ud, u);
+        store_upload_free(u);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
+}
+
+int
 store_part_list(store_t *st, const char *id, uint32_t after,
                 int (*cb)(void *ud, uint32_t partno,
                           const store_object_t *part), void *ud)

@@ -37,6 +37,12 @@ enum {
 #define REC_GCQ_SEQ         1
 #define REC_UPLOAD_BUCKET   1
 #define REC_UPLOAD_TMPL     2
+#define REC_LC_PASS         1
+#define REC_LC_LAST         2
+#define REC_LC_PHASE        3
+#define REC_LC_BUCKET       4
+#define REC_LC_KEY          5
+#define REC_LC_UPLOAD       6
 
 static void
 rec_u32(unsigned char *p, uint32_t v)
@@ -283,6 +289,67 @@ store__meta_counter_decode(const void *buf, size_t len, uint64_t *value)
         }
     }
     return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;
+}
+
+/* ==== the lifecycle worker's cursor ==== */
+
+void
+store__lc_cursor_encode(const store_lc_cursor_t *c, store_recw_t *w)
+{
+    unsigned char  phase = (unsigned char) c->phase;
+
+    store__recw_init(w, STORE_REC_V1);
+    store__recw_u64(w, REC_LC_PASS, (uint64_t) c->pass_ms);
+    store__recw_u64(w, REC_LC_LAST, (uint64_t) c->last_ms);
+    store__recw_field(w, REC_LC_PHASE, &phase, 1);
+    store__recw_field(w, REC_LC_BUCKET, c->bucket, strlen(c->bucket));
+    store__recw_field(w, REC_LC_KEY, c->key, c->key_len);
+    store__recw_field(w, REC_LC_UPLOAD, c->upload, strlen(c->upload));
+    store__recw_end(w);
+}
+
+int
+store__lc_cursor_decode(const void *buf, size_t len, store_lc_cursor_t *c)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    uint64_t       v = 0;
+    unsigned       seen = 0;
+    int            rc;
+
+    memset(c, 0, sizeof(*c));
+    rc = store__rec_open(&r, buf, len, STORE_REC_V1);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        switch (f.tag) {
+        case REC_LC_PASS:
+        case REC_LC_LAST:
+            rc = rec_field_u64(&f, &v);
+            *(f.tag == REC_LC_PASS ? &c->pass_ms : &c->last_ms) = (int64_t) v;
+            break;
+        case REC_LC_PHASE:
+            rc = f.len == 1 && f.data[0] <= STORE_LC_UPLOADS ? GW_OK
+                                                             : GW_ECORRUPT;
+            c->phase = f.data[0];
+            break;
+        case REC_LC_BUCKET:
+            rc = f.len <= STORE_BUCKET_MAX ? GW_OK : GW_ECORRUPT;
+            memcpy(c->bucket, f.data, GW_MIN(f.len, STORE_BUCKET_MAX));
+            break;
+        case REC_LC_KEY:
+            rc = f.len <= STORE_KEY_MAX ? GW_OK : GW_ECORRUPT;
+            c->key_len = GW_MIN(f.len, STORE_KEY_MAX);
+            memcpy(c->key, f.data, c->key_len);
+            break;
+        case REC_LC_UPLOAD:
+            rc = f.len <= STORE_UPLOAD_ID_LEN ? GW_OK : GW_ECORRUPT;
+            memcpy(c->upload, f.data, GW_MIN(f.len, STORE_UPLOAD_ID_LEN));
+            break;
+        default:
+            continue;
+        }
+        seen |= 1u << f.tag;
+    }
+    return rc == GW_DONE && (seen & 0xe) == 0xe ? GW_OK : GW_ECORRUPT;
 }
 
 /* ==== buckets ==== */

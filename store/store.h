@@ -49,6 +49,8 @@
  *   meta     "format"                  -> meta record
  *            "generation"              -> counter record: the last object
  *                                         generation given out
+ *            "lifecycle"               -> lifecycle cursor record: where
+ *                                         the lifecycle worker's pass is
  *   bucket   name                      -> bucket record
  *   bconf    bucket 0x00 kind          -> bconf record: one configuration
  *                                         document of the bucket, kind "acl"
@@ -58,8 +60,25 @@
  *                                         "replication" (s3/replication.h's
  *                                         stored form), "cors" (the
  *                                         CORSConfiguration XML as put,
- *                                         read by s3/cors.h) or "website"
- *                                         (s3/website.h's stored form)
+ *                                         read by s3/cors.h), "website"
+ *                                         (s3/website.h's stored form),
+ *                                         "lifecycle" (s3/lifecycle.h's
+ *                                         stored form: the
+ *                                         LifecycleConfiguration document
+ *                                         as GET gives it back),
+ *                                         "tagging" (the bucket's Tagging
+ *                                         XML, tags sorted by key, as
+ *                                         GetBucketTagging answers it),
+ *                                         "ownership" (Object Ownership,
+ *                                         "1 " and S3's name of it; absent:
+ *                                         ObjectWriter) or "pab" (Block
+ *                                         Public Access, "1 " and four
+ *                                         digits 0/1: BlockPublicAcls,
+ *                                         IgnorePublicAcls,
+ *                                         BlockPublicPolicy,
+ *                                         RestrictPublicBuckets; absent:
+ *                                         none), both in s3/auth/controls.h's
+ *                                         stored form
  *   objects  bucket 0x00 okey          -> object record of the key's
  *                                         current version (may be a
  *                                         delete marker, which listings
@@ -113,6 +132,10 @@
  *   upload    1 bucket name  2 object record template: key, owner, metadata,
  *               checksum algorithm and type; mtime_ms = initiation time
  *                                                                 (required)
+ *   lifecycle cursor  1 i64 start of the pass under way, unix ms (0:
+ *               none)  2 i64 start of the last finished pass  3 u8 phase
+ *               (STORE_LC_*)  (required)  4 bucket being walked  5 the last
+ *               key done in it  6 the last upload id done
  *
  * The object record (record format 1) has a fixed head before its fields:
  *
@@ -397,6 +420,18 @@ int store_bucket_list(store_t *st,
 void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
                          store_done_pt done, void *ud);
 
+/* One configuration document of a bucket being created. */
+typedef struct store_bconf_doc_s {
+    const char  *kind;           /* STORE_BCONF_* */
+    gw_str_t     doc;            /* len 0: none */
+} store_bconf_doc_t;
+
+/* store_bucket_create with any documents (copied before return), which
+ * commit with the bucket or not at all. */
+void store_bucket_create_docs(store_t *st, const store_bucket_t *b,
+                              const store_bconf_doc_t *docs, size_t ndocs,
+                              store_done_pt done, void *ud);
+
 /* ==== bucket configuration documents (bconf) ==== */
 
 #define STORE_BCONF_ACL     "acl"
@@ -406,6 +441,15 @@ void store_bucket_create(store_t *st, const store_bucket_t *b, gw_str_t acl,
 #define STORE_BCONF_CORS    "cors"      /* the CORSConfiguration XML
                                          * document as put (s3/cors.h) */
 #define STORE_BCONF_WEBSITE  "website"   /* s3/website.h's stored form */
+#define STORE_BCONF_LIFECYCLE  "lifecycle"   /* s3/lifecycle.h's stored
+                                             * form */
+#define STORE_BCONF_TAGGING  "tagging"   /* the bucket's Tagging XML document,
+                                          * its tags sorted by key (written
+                                          * by s3/ops/tagging.c) */
+#define STORE_BCONF_OWNERSHIP  "ownership"   /* s3/auth/controls.h's stored
+                                             * Object Ownership */
+#define STORE_BCONF_PAB     "pab"       /* s3/auth/controls.h's stored Block
+                                         * Public Access flags */
 #define STORE_BCONF_KIND_MAX  16
 
 /* The document kind of bucket, copied into pool (NUL-terminated): GW_OK or
@@ -423,6 +467,12 @@ void store_bconf_put(store_t *st, const char *bucket, const char *kind,
  * _SUSPENDED). done gets GW_OK or GW_ENOBUCKET. */
 void store_bucket_versioning(store_t *st, const char *bucket, int state,
                              store_done_pt done, void *ud);
+/* The first bucket after the bucket named after ("" for the first of all)
+ * that has a document kind, into out: GW_OK or GW_ENOTFOUND. One short
+ * read txn; for walks over the buckets of one kind of document (the
+ * lifecycle worker). */
+int store_bconf_next(store_t *st, const char *kind, const char *after,
+                     char out[STORE_BUCKET_MAX + 1]);
 
 /* done gets GW_OK, GW_ENOTFOUND or GW_ENOTEMPTY. */
 void store_bucket_delete(store_t *st, const char *name, store_done_pt done,
@@ -458,6 +508,17 @@ void store_object_delete(store_t *st, const char *bucket, gw_str_t key,
 /* store_object_delete, queuing the deletion for repl's destinations in the
  * same transaction when the key existed (repl may be NULL). */
 void store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
+                              const store_repl_t *repl, store_done_pt done,
+                              void *ud);
+/* store_object_delete_repl, but only while the key's record is the one
+ * cond->has_generation names (cond may be NULL: unconditional): otherwise
+ * done gets GW_ECONFLICT, also when the key is gone. So a writer that
+ * decided on a record it read (the lifecycle worker) never deletes a
+ * newer one written meanwhile. Only cond's generation is used. In a
+ * versioned bucket the delete writes a delete marker, as S3's Expiration
+ * does there. */
+void store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
+                              const store_cond_t *cond,
                               const store_repl_t *repl, store_done_pt done,
                               void *ud);
 
@@ -545,6 +606,13 @@ void store_upload_free(store_upload_t *u);
 int store_upload_list(store_t *st, const char *bucket,
                       int (*cb)(void *ud, const store_upload_t *u), void *ud);
 
+/* Calls cb for the uploads of every bucket whose id is greater than after
+ * ("" for all), in id order; cb returning non-zero stops. u is valid during
+ * the call only, which runs inside the walk's read txn: cb must not call
+ * the store. GW_OK or an error. */
+int store_upload_scan(store_t *st, const char *after,
+                      int (*cb)(void *ud, const store_upload_t *u), void *ud);
+
 /* Stores (or replaces) part number partno of upload id. done gets GW_OK or
  * GW_ENOTFOUND (no such upload). part is copied before return. */
 void store_part_put(store_t *st, const char *id, uint32_t partno,
@@ -594,6 +662,33 @@ void store_upload_complete(store_t *st, const char *id, store_complete_t *c,
 /* Drops an upload and its parts; done gets GW_OK or GW_ENOTFOUND. */
 void store_upload_abort(store_t *st, const char *id, store_done_pt done,
                         void *ud);
+
+/* ==== the lifecycle worker's cursor (meta "lifecycle") ==== */
+
+/* Where the lifecycle worker (s3/bg/lifecycle.c) is in its pass over the
+ * buckets, kept so that a restart goes on from there. */
+#define STORE_LC_OBJECTS  0      /* walking the objects of the buckets */
+#define STORE_LC_UPLOADS  1      /* walking the multipart uploads */
+
+typedef struct store_lc_cursor_s {
+    int64_t   pass_ms;                        /* when the pass under way
+                                               * started (unix ms); 0: none */
+    int64_t   last_ms;                        /* when the last finished pass
+                                               * started; 0: none yet */
+    int       phase;                          /* STORE_LC_* */
+    char      bucket[STORE_BUCKET_MAX + 1];   /* objects: the bucket being
+                                               * walked ("": none yet) */
+    char      key[STORE_KEY_MAX];             /* ... the last key done */
+    size_t    key_len;                        /* 0: none yet */
+    char      upload[STORE_UPLOAD_ID_LEN + 1];  /* uploads: the last id
+                                                 * done ("": none yet) */
+} store_lc_cursor_t;
+
+/* GW_OK, GW_ENOTFOUND (never saved) or GW_ECORRUPT. */
+int store_lc_cursor_get(store_t *st, store_lc_cursor_t *out);
+/* Saves c (copied before return) through the batcher. */
+void store_lc_cursor_put(store_t *st, const store_lc_cursor_t *c,
+                         store_done_pt done, void *ud);
 
 /* ==== replication outbox (store/outbox.c) ==== */
 

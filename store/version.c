@@ -475,6 +475,22 @@ store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
                         ud);
 }
 
+void
+store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
+                         const store_cond_t *cond, const store_repl_t *repl,
+                         store_done_pt done, void *ud)
+{
+    store_cond_t  c;
+
+    memset(&c, 0, sizeof(c));
+    if (cond != NULL) {
+        c.has_generation = cond->has_generation;
+        c.generation = cond->generation;
+    }
+    store_object_remove(st, bucket, key, 0, 0, &c, repl, NULL, NULL, done,
+                        ud);
+}
+
 /* ==== deleting ==== */
 
 /* The newest noncurrent version of key, if any, becomes current. */
@@ -621,6 +637,29 @@ store_object_unversioned_delete(store_t *st, MDB_txn *txn, store_op_t *op,
     return store__mdb_rc(rc);
 }
 
+/* store_object_delete_cond: the key's current record must still be the
+ * one of op->cond.generation. */
+static int
+store_remove_check(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    gw_str_t        key = { op->key, op->key_len };
+    store_vinfo_t   vi;
+    MDB_val         v;
+    int             rc;
+
+    rc = store__object_find(st, txn, op->bucket, key, &v);
+    if (rc == GW_ENOTFOUND) {
+        return GW_ECONFLICT;
+    }
+    if (rc == GW_OK) {
+        rc = store__object_vinfo(v.mv_data, v.mv_size, &vi);
+    }
+    if (rc == GW_OK && vi.generation != op->cond.generation) {
+        rc = GW_ECONFLICT;
+    }
+    return rc;
+}
+
 static int
 store_object_remove_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
@@ -634,6 +673,12 @@ store_object_remove_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     rc = store__bucket_versioning(st, txn, op->bucket, &state);
     if (rc != GW_OK) {
         return rc;
+    }
+    if (!op->has_version && op->cond.has_generation) {
+        rc = store_remove_check(st, txn, op);
+        if (rc != GW_OK) {
+            return rc;
+        }
     }
     if (op->has_version) {
         rc = store_version_delete(st, txn, op, &res);

@@ -6,7 +6,7 @@
 #   floor 6  core/main.c      the program: wires every layer together
 #   floor 5  s3/routes.c, s3/s3.h   the route table, the entry point
 #   floor 4  s3/ops/          one file per family of S3 operations
-#            s3/bg/           background work (the replication pusher),
+#            s3/bg/           background work (the replication pusher, the lifecycle worker),
 #                             beside the operations, never calling them
 #   floor 3  s3/auth/         signatures, access decision, policies, ACLs
 #   floor 2  s3/ (its files)  request plumbing

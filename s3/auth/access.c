@@ -68,6 +68,17 @@ static const s3_action_t  s3_actions[] = {
     { "GetBucketWebsite",            S3_ACT_BUCKET, 0 },
     { "PutBucketWebsite",            S3_ACT_BUCKET, 0 },
     { "DeleteBucketWebsite",         S3_ACT_BUCKET, 0 },
+    /* Put also deletes a lifecycle configuration, as in S3. */
+    { "GetLifecycleConfiguration",   S3_ACT_BUCKET, 0 },
+    { "PutLifecycleConfiguration",   S3_ACT_BUCKET, 0 },
+    { "GetBucketTagging",            S3_ACT_BUCKET, 0 },
+    { "PutBucketTagging",            S3_ACT_BUCKET, 0 },
+    /* Delete takes Put for both, as in S3. */
+    { "GetBucketOwnershipControls",  S3_ACT_BUCKET, 0 },
+    { "PutBucketOwnershipControls",  S3_ACT_BUCKET, 0 },
+    { "GetBucketPublicAccessBlock",  S3_ACT_BUCKET, 0 },
+    { "PutBucketPublicAccessBlock",  S3_ACT_BUCKET, 0 },
+    { "GetBucketPolicyStatus",       S3_ACT_BUCKET, 0 },
     /* A replica written by another server's replication (see
      * s3_access_replica); ACLs grant it to nobody. */
     { "ReplicateObject",             S3_ACT_WRITE,  0 },
@@ -114,7 +125,7 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
     const char         *caller = a->who->name ? a->who->canonical_id : NULL;
     const char         *owner, *which = NULL, *grant = NULL;
     const s3_acl_t     *acl;
-    int                 verdict = S3_POLICY_NONE, is_owner;
+    int                 verdict = S3_POLICY_NONE, is_owner, restricted = 0;
     char                scratch[8];
 
     if (why == NULL) {
@@ -124,6 +135,15 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
     if (a->policy != NULL) {
         verdict = s3_policy_eval(a->policy, a->who, a->action, a->resource,
                                  a->ctx, &which);
+    }
+    if (a->restrict_policy && verdict == S3_POLICY_ALLOW
+        && (caller == NULL || a->bucket_owner == NULL
+            || strcmp(caller, a->bucket_owner) != 0))
+    {
+        /* Every user is an account of its own: only the bucket owner is in
+         * the bucket owner's account. */
+        verdict = S3_POLICY_NONE;
+        restricted = 1;
     }
 
     if (act == NULL) {
@@ -191,6 +211,8 @@ s3_access_decide(const s3_access_t *a, char *why, size_t whylen)
     }
     snprintf(why, whylen, verdict == S3_POLICY_ALLOW
              ? "the bucket policy cannot grant another owner's object"
+             : restricted ? "RestrictPublicBuckets: the public policy "
+                            "allows only the bucket owner's account"
              : "nothing allows it");
     return S3_ACCESS_DENY;
 }
@@ -320,6 +342,38 @@ s3_policy_compiled(s3_req_t *r, const char *bucket, gw_str_t v,
     return GW_OK;
 }
 
+/* The bucket's Object Ownership and Block Public Access documents into ba
+ * (absent: ObjectWriter, no flags). */
+static int
+s3_access_controls(s3_req_t *r, const char *bucket, s3_bucket_access_t *ba)
+{
+    gw_str_t  v;
+    int       rc;
+
+    ba->ownership = S3_OWNERSHIP_WRITER;
+    rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_OWNERSHIP,
+                         r->pool, &v);
+    if (rc == GW_OK) {
+        rc = s3_ownership_decode(v.base, v.len, &ba->ownership);
+        ba->has_ownership = 1;
+    }
+    if (rc == GW_OK || rc == GW_ENOTFOUND) {
+        rc = store_bconf_get(r->ctx->store, bucket, STORE_BCONF_PAB, r->pool,
+                             &v);
+        if (rc == GW_OK) {
+            rc = s3_pab_decode(v.base, v.len, &ba->pab);
+            ba->has_pab = 1;
+        }
+    }
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket \"%s\": its ownership "
+               "or public access block does not read", bucket);
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    ba->policy_public = ba->policy != NULL && s3_policy_is_public(ba->policy);
+    return S3_ERR_NONE;
+}
+
 /* The bucket's owner, ACL and policy, read once per request and bucket. */
 static int
 s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
@@ -375,6 +429,10 @@ s3_access_bucket(s3_req_t *r, const char *bucket, s3_bucket_access_t **out)
     } else if (rc != GW_ENOTFOUND) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "bucket policy lookup failed");
         return S3_ERR_INTERNAL_ERROR;
+    }
+    rc = s3_access_controls(r, bucket, ba);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     ba->next = r->access;
     r->access = ba;
@@ -436,6 +494,24 @@ s3_ctx_param(s3_req_t *r, s3_ctx_build_t *c, const char *key,
 
     if (v != NULL) {
         s3_ctx_add(r, c, key, strlen(key), v->base, v->len);
+    }
+}
+
+/* s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys of the tags a
+ * request gives an object (x-amz-tagging, or a Tagging document). */
+static void
+s3_ctx_request_tags(s3_req_t *r, s3_ctx_build_t *c, const gw_kv_t *tags,
+                    size_t ntags)
+{
+    size_t  i;
+    char   *t;
+
+    for (i = 0; i < ntags; i++) {
+        t = gw_pool_sprintf(r->pool, "s3:RequestObjectTag/%.*s",
+                            (int) tags[i].name.len, tags[i].name.base);
+        s3_ctx_add(r, c, t, strlen(t), tags[i].value.base, tags[i].value.len);
+        s3_ctx_add(r, c, "s3:RequestObjectTagKeys", 23, tags[i].name.base,
+                   tags[i].name.len);
     }
 }
 
@@ -515,6 +591,40 @@ s3_request_secure(s3_req_t *r)
     return secure;
 }
 
+/* The s3: keys that are request headers (and s3:versionid, a query
+ * parameter), present when the request carries them. */
+static void
+s3_ctx_headers(s3_req_t *r, s3_ctx_build_t *c)
+{
+    s3_ctx_header(r, c, "s3:x-amz-acl", "x-amz-acl");
+    s3_ctx_header(r, c, "s3:x-amz-content-sha256", "x-amz-content-sha256");
+    s3_ctx_header(r, c, "s3:x-amz-storage-class", "x-amz-storage-class");
+    s3_ctx_header(r, c, "s3:x-amz-copy-source", "x-amz-copy-source");
+    s3_ctx_header(r, c, "s3:x-amz-metadata-directive",
+                  "x-amz-metadata-directive");
+    s3_ctx_header(r, c, "s3:x-amz-server-side-encryption",
+                  "x-amz-server-side-encryption");
+    s3_ctx_header(r, c, "s3:x-amz-grant-read", "x-amz-grant-read");
+    s3_ctx_header(r, c, "s3:x-amz-grant-write", "x-amz-grant-write");
+    s3_ctx_header(r, c, "s3:x-amz-grant-read-acp", "x-amz-grant-read-acp");
+    s3_ctx_header(r, c, "s3:x-amz-grant-write-acp", "x-amz-grant-write-acp");
+    s3_ctx_header(r, c, "s3:x-amz-grant-full-control",
+                  "x-amz-grant-full-control");
+    s3_ctx_header(r, c, "s3:x-amz-server-side-encryption-customer-algorithm",
+                  "x-amz-server-side-encryption-customer-algorithm");
+    s3_ctx_header(r, c, "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                  "x-amz-server-side-encryption-aws-kms-key-id");
+    s3_ctx_header(r, c, "s3:x-amz-website-redirect-location",
+                  "x-amz-website-redirect-location");
+    s3_ctx_header(r, c, "s3:x-amz-object-ownership", "x-amz-object-ownership");
+    s3_ctx_header(r, c, "s3:object-lock-mode", "x-amz-object-lock-mode");
+    s3_ctx_header(r, c, "s3:object-lock-retain-until-date",
+                  "x-amz-object-lock-retain-until-date");
+    s3_ctx_header(r, c, "s3:object-lock-legal-hold",
+                  "x-amz-object-lock-legal-hold");
+    s3_ctx_param(r, c, "s3:versionid", "versionId");
+}
+
 /* The condition keys of the request itself, built once per request (the
  * keys of DeleteObjects are decided one by one against the same ones). */
 static const s3_policy_ctx_t *
@@ -524,7 +634,7 @@ s3_access_request_context(s3_req_t *r)
     const gw_str_t  *v;
     gw_str_t         ip;
     gw_kv_t         *tags;
-    size_t           ntags, i;
+    size_t           ntags;
     const char      *msg;
     struct tm        tm;
     time_t           now = (time_t) r->now;
@@ -567,33 +677,12 @@ s3_access_request_context(s3_req_t *r)
     s3_ctx_param(r, &c, "s3:prefix", "prefix");
     s3_ctx_param(r, &c, "s3:delimiter", "delimiter");
     s3_ctx_param(r, &c, "s3:max-keys", "max-keys");
-    s3_ctx_param(r, &c, "s3:VersionId", "versionId");
-    s3_ctx_header(r, &c, "s3:x-amz-acl", "x-amz-acl");
-    s3_ctx_header(r, &c, "s3:x-amz-content-sha256", "x-amz-content-sha256");
-    s3_ctx_header(r, &c, "s3:x-amz-storage-class", "x-amz-storage-class");
-    s3_ctx_header(r, &c, "s3:x-amz-copy-source", "x-amz-copy-source");
-    s3_ctx_header(r, &c, "s3:x-amz-metadata-directive",
-                  "x-amz-metadata-directive");
-    s3_ctx_header(r, &c, "s3:x-amz-server-side-encryption",
-                  "x-amz-server-side-encryption");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-read", "x-amz-grant-read");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-write", "x-amz-grant-write");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-read-acp", "x-amz-grant-read-acp");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-write-acp", "x-amz-grant-write-acp");
-    s3_ctx_header(r, &c, "s3:x-amz-grant-full-control",
-                  "x-amz-grant-full-control");
+    s3_ctx_headers(r, &c);
     v = s3_header(r, "x-amz-tagging");
     if (v != NULL
         && s3_tags_parse_header(r->pool, v, &tags, &ntags, &msg) == S3_ERR_NONE)
     {
-        for (i = 0; i < ntags; i++) {
-            t = gw_pool_sprintf(r->pool, "s3:RequestObjectTag/%.*s",
-                                (int) tags[i].name.len, tags[i].name.base);
-            s3_ctx_add(r, &c, t, strlen(t), tags[i].value.base,
-                       tags[i].value.len);
-            s3_ctx_add(r, &c, "s3:RequestObjectTagKeys", 23,
-                       tags[i].name.base, tags[i].name.len);
-        }
+        s3_ctx_request_tags(r, &c, tags, ntags);
     }
     r->access_ctx = gw_pool_alloc(r->pool, sizeof(*r->access_ctx));
     r->access_ctx->kv = c.kv;
@@ -601,26 +690,58 @@ s3_access_request_context(s3_req_t *r)
     return r->access_ctx;
 }
 
-/* The request's keys, plus s3:ExistingObjectTag/<key> of obj (may be NULL). */
+/* Keys that depend on the action being decided, not only on the request:
+ * the conditional-write keys, which S3 gives s3:PutObject alone
+ * (CreateMultipartUpload, UploadPart and UploadPartCopy take no
+ * conditional headers, so s3:ObjectCreationOperation is false for them and
+ * true for the writes that create the object). */
 static void
-s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
+s3_ctx_action(s3_req_t *r, s3_ctx_build_t *c, const char *action)
+{
+    const char  *op = r->route != NULL ? r->route->action : "";
+
+    if (strcasecmp(action, "s3:PutObject") != 0) {
+        return;
+    }
+    s3_ctx_header(r, c, "s3:if-match", "if-match");
+    s3_ctx_header(r, c, "s3:if-none-match", "if-none-match");
+    s3_ctx_str(r, c, "s3:ObjectCreationOperation",
+               strcmp(op, "CreateMultipartUpload") == 0
+               || strcmp(op, "UploadPart") == 0 ? "false" : "true");
+}
+
+/* The request's keys, plus those of the resource: the account that owns
+ * its bucket (s3:ResourceAccount, aws:ResourceAccount), the
+ * s3:ExistingObjectTag/<key> of obj (may be NULL), and the keys of the
+ * action. Only a policy reads them, so without one nothing is added. */
+static void
+s3_access_context(s3_req_t *r, const s3_bucket_access_t *ba,
+                  const store_object_t *obj, const char *action,
+                  s3_policy_ctx_t *out)
 {
     const s3_policy_ctx_t  *base = r->access_ctx != NULL
                                    ? r->access_ctx
                                    : s3_access_request_context(r);
+    const gw_conf_user_t   *u;
     s3_ctx_build_t          c;
     size_t                  i;
     char                   *t;
 
     *out = *base;
-    if (obj == NULL || obj->ntags == 0) {
+    if (ba->policy == NULL) {
         return;
     }
-    c.cap = base->n + obj->ntags;
+    c.cap = base->n + (obj != NULL ? obj->ntags : 0) + 8;
     c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
     memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
     c.n = base->n;
-    for (i = 0; i < obj->ntags; i++) {
+    u = gw_conf_user_by_name(r->ctx->cf, ba->b.owner, strlen(ba->b.owner));
+    if (u != NULL) {
+        s3_ctx_str(r, &c, "s3:ResourceAccount", u->account_id);
+        s3_ctx_str(r, &c, "aws:ResourceAccount", u->account_id);
+    }
+    s3_ctx_action(r, &c, action);
+    for (i = 0; obj != NULL && i < obj->ntags; i++) {
         t = gw_pool_sprintf(r->pool, "s3:ExistingObjectTag/%.*s",
                             (int) obj->tags[i].name.len,
                             obj->tags[i].name.base);
@@ -630,6 +751,24 @@ s3_access_context(s3_req_t *r, const store_object_t *obj, s3_policy_ctx_t *out)
     }
     out->kv = c.kv;
     out->n = c.n;
+}
+
+void
+s3_access_request_tags(s3_req_t *r, const gw_kv_t *tags, size_t ntags)
+{
+    const s3_policy_ctx_t  *base = r->access_ctx != NULL
+                                   ? r->access_ctx
+                                   : s3_access_request_context(r);
+    s3_ctx_build_t          c;
+
+    c.cap = base->n + 2 * ntags + 1;
+    c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
+    memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
+    c.n = base->n;
+    s3_ctx_request_tags(r, &c, tags, ntags);
+    r->access_ctx = gw_pool_alloc(r->pool, sizeof(*r->access_ctx));
+    r->access_ctx->kv = c.kv;
+    r->access_ctx->n = c.n;
 }
 
 /* ==== deciding ==== */
@@ -649,6 +788,62 @@ static const char *
 s3_access_who(const s3_req_t *r)
 {
     return r->user ? r->user->name : "anonymous";
+}
+
+/* The keys of ctx with s3:prefix set to key: the missing key is decided as
+ * the listing that would show it, so a policy that lets someone list only
+ * under public/ shows them NoSuchKey for public/x and AccessDenied for
+ * private/x, as S3 does. */
+static void
+s3_access_prefix_context(s3_req_t *r, const gw_str_t *key,
+                         s3_policy_ctx_t *ctx)
+{
+    s3_ctx_build_t  c;
+    size_t          i;
+
+    c.cap = ctx->n + 1;
+    c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
+    c.n = 0;
+    for (i = 0; i < ctx->n; i++) {
+        if (!gw_str_eq_lit(ctx->kv[i].name, "s3:prefix")) {
+            c.kv[c.n++] = ctx->kv[i];
+        }
+    }
+    s3_ctx_add(r, &c, "s3:prefix", 9, key->base, key->len);
+    ctx->kv = c.kv;
+    ctx->n = c.n;
+}
+
+/* What the bucket's settings leave of the owners and ACLs in a: under
+ * BucketOwnerEnforced the bucket owner owns every object and no ACL
+ * counts; IgnorePublicAcls drops the public grants. */
+static void
+s3_access_effective_acls(s3_req_t *r, const s3_bucket_access_t *ba,
+                         s3_access_t *a)
+{
+    s3_acl_t  *acl;
+
+    if (ba->ownership == S3_OWNERSHIP_ENFORCED) {
+        if (a->object_owner != NULL) {
+            a->object_owner = ba->owner_id;
+        }
+        a->bucket_acl = NULL;
+        a->object_acl = NULL;
+        return;
+    }
+    if (!ba->pab.ignore_acls) {
+        return;
+    }
+    if (a->bucket_acl != NULL) {
+        acl = gw_pool_alloc(r->pool, sizeof(*acl));
+        s3_acl_drop_public(r->pool, a->bucket_acl, acl);
+        a->bucket_acl = acl;
+    }
+    if (a->object_acl != NULL) {
+        acl = gw_pool_alloc(r->pool, sizeof(*acl));
+        s3_acl_drop_public(r->pool, a->object_acl, acl);
+        a->object_acl = acl;
+    }
 }
 
 static void
@@ -738,6 +933,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     a.bucket_owner = ba->owner_id;
     a.bucket_acl = ba->acl;
     a.policy = ba->policy;
+    a.restrict_policy = ba->pab.restrict_public && ba->policy_public;
     a.resource = key == NULL
                  ? gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket)
                  : gw_pool_sprintf(r->pool, "arn:aws:s3:::%s/%.*s", bucket,
@@ -779,8 +975,9 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
             store_upload_free(up);
         }
     }
-    s3_access_context(r, obj, &ctx);
+    s3_access_context(r, ba, obj, action, &ctx);
     a.ctx = &ctx;
+    s3_access_effective_acls(r, ba, &a);
 
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL
         && obj == NULL)
@@ -799,6 +996,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
         }
         a.action = action = "s3:ListBucket";
         a.resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
+        s3_access_prefix_context(r, key, &ctx);
     }
     verdict = s3_access_decide(&a, why, sizeof(why));
     gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: %s (%s)",
@@ -893,13 +1091,17 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         const char  *header;
         unsigned     perm;
     } grants[] = {
-        { "x-amz-grant-read",         S3_PERM_READ },
-        { "x-amz-grant-write",        S3_PERM_WRITE },
-        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
-        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
+        /* In the order S3 documents them, which is the order the grants
+         * read back in: FULL_CONTROL (the owner's, usually) first, as in
+         * every canned ACL. */
         { "x-amz-grant-full-control", S3_PERM_FULL_CONTROL },
+        { "x-amz-grant-read",         S3_PERM_READ },
+        { "x-amz-grant-read-acp",     S3_PERM_READ_ACP },
+        { "x-amz-grant-write",        S3_PERM_WRITE },
+        { "x-amz-grant-write-acp",    S3_PERM_WRITE_ACP },
     };
     const gw_str_t  *canned = s3_header(r, "x-amz-acl"), *v;
+    const s3_bucket_access_t  *ba;
     s3_acl_dir_t     dir;
     s3_acl_t         acl;
     size_t           i;
@@ -927,6 +1129,16 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         }
         any = 1;
     }
+    ba = s3_request_bucket(r);
+    if (canned != NULL && ba != NULL && ba->ownership == S3_OWNERSHIP_ENFORCED
+        && !gw_str_eq_lit(*canned, "bucket-owner-full-control")
+        && !gw_str_eq_lit(*canned, "private"))
+    {
+        /* Under BucketOwnerEnforced the owner is the bucket owner, so
+         * bucket-owner-read would say no more than private; S3 still
+         * takes only the two names that mean "the bucket owner's". */
+        return S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED;
+    }
     if (canned != NULL) {
         rc = s3_acl_canned(r->pool, canned->base, canned->len, owner,
                            bucket_owner, &acl);
@@ -936,7 +1148,32 @@ s3_acl_from_headers(s3_req_t *r, const char *owner, const char *bucket_owner,
         any = 1;
     }
     if (any) {
+        rc = s3_access_acl_allowed(r, &acl);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
         out->base = s3_acl_encode(r->pool, &acl, &out->len);
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_access_acl_allowed(s3_req_t *r, const s3_acl_t *acl)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+
+    if (ba == NULL) {
+        return S3_ERR_NONE;
+    }
+    if (ba->ownership == S3_OWNERSHIP_ENFORCED
+        && !s3_acl_owner_only(acl, ba->owner_id))
+    {
+        return S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED;
+    }
+    if (ba->pab.block_acls && s3_acl_is_public(acl)) {
+        gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s BlockPublicAcls refuses "
+               "a public ACL", r->http->id);
+        return S3_ERR_ACCESS_DENIED;
     }
     return S3_ERR_NONE;
 }
@@ -975,11 +1212,29 @@ s3_access_new_object(s3_req_t *r, store_object_t *o)
             return -1;
         }
     }
-    rc = s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
-                             s3_bucket_owner_id(r), &o->acl, &msg);
+    rc = s3_access_object_acl(r, o, &msg);
     if (rc != S3_ERR_NONE && msg != NULL) {
         s3_error(r, rc, msg);
         return -1;
     }
     return rc;
+}
+
+int
+s3_access_object_acl(s3_req_t *r, store_object_t *o, const char **msg)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+    const gw_str_t            *canned = s3_header(r, "x-amz-acl");
+
+    if (ba != NULL
+        && (ba->ownership == S3_OWNERSHIP_ENFORCED
+            || (ba->ownership == S3_OWNERSHIP_PREFERRED && canned != NULL
+                && gw_str_eq_lit(*canned, "bucket-owner-full-control"))))
+    {
+        /* ba lives in r->pool, as long as o's views must. */
+        o->owner.base = ba->b.owner;
+        o->owner.len = strlen(ba->b.owner);
+    }
+    return s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
+                               s3_bucket_owner_id(r), &o->acl, msg);
 }

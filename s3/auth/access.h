@@ -18,6 +18,14 @@
  *      bucket actions and writes, object ACL for object reads) allows;
  *   5. anything else is denied.
  *
+ * Two bucket settings change the inputs (s3/auth/controls.h):
+ * BucketOwnerEnforced Object Ownership makes the bucket owner the owner of
+ * every object and takes every ACL out (rules 2 and 4); Block Public
+ * Access's IgnorePublicAcls takes the AllUsers and AuthenticatedUsers
+ * grants out of both ACLs, and RestrictPublicBuckets, when the policy is
+ * public, keeps rule 3 to the bucket owner's account (a Deny still
+ * denies).
+ *
  * s3_access_request gathers those inputs for one request (routes.c), and
  * s3_access_resource for a second resource of it (a copy source, each key
  * of DeleteObjects). Also what a request says about access to what it
@@ -26,6 +34,7 @@
 #define S3_AUTH_ACCESS_H
 
 #include "s3/auth/acl.h"
+#include "s3/auth/controls.h"
 #include "s3/auth/policy.h"
 #include "s3/req.h"
 
@@ -41,6 +50,10 @@ typedef struct s3_access_s {
                                             * initiator, or NULL */
     const s3_policy_t      *policy;        /* NULL: none */
     const s3_policy_ctx_t  *ctx;
+    unsigned                restrict_policy:1;  /* RestrictPublicBuckets
+                                            * on a public policy: it
+                                            * allows nobody but the bucket
+                                            * owner's account */
 } s3_access_t;
 
 #define S3_ACCESS_DENY       0
@@ -69,6 +82,13 @@ struct s3_bucket_access_s {
     s3_acl_t             acl_buf;
     s3_policy_t         *policy;       /* NULL: none; borrowed from the
                                         * policy cache, held by the pool */
+    int                  ownership;    /* S3_OWNERSHIP_*: the "ownership"
+                                        * document (absent: ObjectWriter) */
+    unsigned             has_ownership:1;  /* the document exists */
+    unsigned             has_pab:1;    /* a "pab" document exists */
+    unsigned             policy_public:1;  /* s3_policy_is_public */
+    s3_pab_t             pab;          /* Block Public Access (absent: all
+                                        * flags off) */
     s3_bucket_access_t  *next;
 };
 
@@ -84,6 +104,11 @@ int s3_access_request(s3_req_t *r);
  * to and AccessDenied by everyone else. */
 int s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                        const char *action);
+/* Adds the tags a request body gives an object (PutObjectTagging's
+ * Tagging document) to r's condition keys, as s3:RequestObjectTag/<key>
+ * and s3:RequestObjectTagKeys, for the decisions made after it. tags must
+ * live as long as r->pool. */
+void s3_access_request_tags(s3_req_t *r, const gw_kv_t *tags, size_t ntags);
 /* 1 when the client reached us over https: a trusted proxy said so in
  * X-Forwarded-Proto (the listeners themselves speak plain HTTP). */
 int s3_request_secure(s3_req_t *r);
@@ -109,10 +134,24 @@ int s3_acl_from_headers(s3_req_t *r, const char *owner,
                         const char *bucket_owner, gw_str_t *out,
                         const char **msg);
 /* x-amz-tagging and x-amz-acl / x-amz-grant-* of a request that creates
- * the object o (o->owner set) into o->tags and o->acl, in r->pool: tags
- * feed access decisions (s3:ExistingObjectTag) as the ACL does. Returns
- * S3_ERR_NONE, an S3_ERR_*, or -1 when it already answered. */
+ * the object o (o->owner set to the writer) into o->tags and o->acl, in
+ * r->pool: tags feed access decisions (s3:ExistingObjectTag) as the ACL
+ * does. Returns S3_ERR_NONE, an S3_ERR_*, or -1 when it already answered.
+ * The owner and ACL are s3_access_object_acl's. */
 int s3_access_new_object(s3_req_t *r, store_object_t *o);
+/* The owner and ACL of the object o that the request writes (o->owner set
+ * to the writer's name), by the bucket's Object Ownership: the bucket
+ * owner owns it under BucketOwnerEnforced, and under BucketOwnerPreferred
+ * when x-amz-acl is bucket-owner-full-control; then x-amz-acl /
+ * x-amz-grant-* into o->acl (s3_acl_from_headers). S3_ERR_NONE or the
+ * error, with *msg set or NULL. */
+int s3_access_object_acl(s3_req_t *r, store_object_t *o, const char **msg);
+/* Whether the bucket of r lets acl be set on it or its objects:
+ * S3_ERR_NONE, AccessControlListNotSupported (BucketOwnerEnforced and acl
+ * grants more than the bucket owner's FULL_CONTROL) or AccessDenied
+ * (BlockPublicAcls and acl is public). A request without a bucket read
+ * (CreateBucket) passes. */
+int s3_access_acl_allowed(s3_req_t *r, const s3_acl_t *acl);
 /* x-amz-replication-status: REPLICA on a write: another server's
  * replication writing a copy, allowed to whom s3:ReplicateObject allows
  * (the bucket owner, or a policy). Marks o a replica, which no rule of

@@ -1140,3 +1140,57 @@ s3_acl_perms(const s3_acl_t *acl, const char *canonical_id,
     }
     return perms;
 }
+
+
+/* ==== public grants, owner-only ACLs ==== */
+
+static int
+s3_acl_grant_public(const s3_grant_t *g)
+{
+    return g->type == S3_GRANTEE_ALL_USERS || g->type == S3_GRANTEE_AUTH_USERS;
+}
+
+int
+s3_acl_is_public(const s3_acl_t *acl)
+{
+    size_t  i;
+
+    for (i = 0; i < acl->n; i++) {
+        if (s3_acl_grant_public(&acl->grants[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void
+s3_acl_drop_public(gw_pool_t *pool, const s3_acl_t *acl, s3_acl_t *out)
+{
+    size_t  i, n = 0;
+
+    memcpy(out->owner, acl->owner, sizeof(out->owner));
+    out->grants = acl->n ? gw_pool_alloc(pool, acl->n * sizeof(s3_grant_t))
+                         : NULL;
+    for (i = 0; i < acl->n; i++) {
+        if (!s3_acl_grant_public(&acl->grants[i])) {
+            out->grants[n++] = acl->grants[i];
+        }
+    }
+    out->n = n;
+}
+
+int
+s3_acl_owner_only(const s3_acl_t *acl, const char *id)
+{
+    size_t  i;
+
+    for (i = 0; i < acl->n; i++) {
+        if (acl->grants[i].type != S3_GRANTEE_USER
+            || acl->grants[i].perm != S3_PERM_FULL_CONTROL
+            || id == NULL || strcasecmp(acl->grants[i].id, id) != 0)
+        {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -107,6 +107,17 @@ char *s3_acl_encode(gw_pool_t *pool, const s3_acl_t *acl, size_t *len);
 int s3_acl_decode(gw_pool_t *pool, const char *buf, size_t len,
                   s3_acl_t *out);
 
+/* 1 when acl grants anything to AllUsers or AuthenticatedUsers: public,
+ * in S3's sense (Block Public Access). */
+int s3_acl_is_public(const s3_acl_t *acl);
+/* acl without its AllUsers and AuthenticatedUsers grants into *out (the
+ * grant array in pool): what IgnorePublicAcls leaves of it. */
+void s3_acl_drop_public(gw_pool_t *pool, const s3_acl_t *acl, s3_acl_t *out);
+/* 1 when every grant of acl is FULL_CONTROL to the user id: an ACL that
+ * says no more than "id owns it" (private, or bucket-owner-full-control
+ * where id owns the bucket), the only kind BucketOwnerEnforced takes. */
+int s3_acl_owner_only(const s3_acl_t *acl, const char *id);
+
 /* The permissions acl grants a caller: canonical_id NULL for anonymous
  * (only AllUsers grants apply), otherwise that user's grants plus AllUsers
  * and AuthenticatedUsers. FULL_CONTROL counts as all four. *which (may be

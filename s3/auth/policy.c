@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -280,12 +281,31 @@ static const char  *s3_policy_keys[] = {
     "s3:object-lock-legal-hold", "s3:DataAccessPointArn",
     "s3:DataAccessPointAccount", "s3:AccessPointNetworkOrigin",
     "s3:ResourceAccount", "s3:x-amz-object-ownership",
+    /* The rest of the "Condition keys for Amazon S3" reference page. Those
+     * a request can carry here are filled in by s3/auth/access.c (SSE-C
+     * and KMS headers, conditional writes, s3:ObjectCreationOperation,
+     * s3:versionid, s3:ResourceAccount); the others (access grants, batch
+     * jobs, inventory, fault injection, bucket namespaces) name features
+     * s3gw does not have and are never present. */
+    "s3:x-amz-server-side-encryption-customer-algorithm",
+    "s3:if-match", "s3:if-none-match", "s3:ObjectCreationOperation",
+    "s3:AccessGrantScope", "s3:AccessGrantsInstanceArn",
+    "s3:AccessGrantsLocationScope", "s3:ExistingJobOperation",
+    "s3:ExistingJobPriority", "s3:InventoryAccessibleOptionalFields",
+    "s3:JobSuspendedCause", "s3:RequestJobOperation",
+    "s3:RequestJobPriority", "s3:destinationRegion",
+    "s3:isReplicationPauseRequest", "s3:x-amz-bucket-namespace",
+    /* The other documented global keys. */
+    "aws:SourceVpcArn", "aws:VpceAccount", "aws:VpceOrgID",
+    "aws:VpceOrgPaths", "aws:RoleSessionName", "aws:AssumedRoot",
+    "aws:ChatbotSourceArn",
 };
 
 /* Keys that name a tag after their '/'. */
 static const char  *s3_policy_tag_keys[] = {
-    "s3:ExistingObjectTag/", "s3:RequestObjectTag/",
-    "aws:PrincipalTag/", "aws:RequestTag/", "aws:ResourceTag/",
+    "s3:ExistingObjectTag/", "s3:RequestObjectTag/", "s3:BucketTag/",
+    "s3:AccessPointTag/", "aws:PrincipalTag/", "aws:RequestTag/",
+    "aws:ResourceTag/",
 };
 
 /* ==== small helpers ==== */
@@ -1036,6 +1056,102 @@ s3_policy_eval(const s3_policy_t *p, const s3_principal_t *who,
         *which = allow;
     }
     return S3_POLICY_ALLOW;
+}
+
+/* ==== public policies (Block Public Access) ==== */
+
+/* Condition keys that, held to fixed values, keep a statement to known
+ * callers: S3's list in "The meaning of public", less what cannot hold
+ * here (access points), plus the principal keys it also names. */
+static const char  *const s3_policy_fixing_keys[] = {
+    "aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceOwner",
+    "aws:SourceAccount", "aws:userid", "aws:PrincipalAccount",
+    "aws:PrincipalArn", "aws:PrincipalOrgID",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+};
+
+/* A value with no wildcard and no policy variable: one fixed thing. */
+static int
+s3_policy_val_fixed(const s3_policy_pat_t *v)
+{
+    return !v->vars && memchr(v->s, '*', v->len) == NULL
+           && memchr(v->s, '?', v->len) == NULL;
+}
+
+/* 1 when condition c limits a statement to fixed callers: a positive
+ * operator (no Not..., no ...IfExists, no ForAllValues, which an absent
+ * key passes) on aws:SourceIp with ranges no wider than /8 (IPv4) or /32
+ * (IPv6), or on one of the keys above with fixed values. */
+static int
+s3_policy_cond_fixes(const s3_policy_cond_t *c)
+{
+    size_t  i;
+    int     key = -1;
+
+    if (c->neg || c->ifexists || c->set == S3_POLICY_SET_ALL || c->nv == 0) {
+        return 0;
+    }
+    if (c->klen == 12 && strncasecmp(c->key, "aws:SourceIp", 12) == 0) {
+        if (c->op != S3_POLICY_OP_IP) {
+            return 0;
+        }
+        for (i = 0; i < c->nv; i++) {
+            if (c->v[i].ip.bits < (c->v[i].ip.af == AF_INET ? 8u : 32u)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    for (i = 0; i < GW_NELEMS(s3_policy_fixing_keys); i++) {
+        if (strlen(s3_policy_fixing_keys[i]) == c->klen
+            && strncasecmp(s3_policy_fixing_keys[i], c->key, c->klen) == 0)
+        {
+            key = (int) i;
+        }
+    }
+    if (key < 0 || (c->op != S3_POLICY_OP_STR && c->op != S3_POLICY_OP_STRI
+                    && c->op != S3_POLICY_OP_LIKE
+                    && c->op != S3_POLICY_OP_ARN))
+    {
+        return 0;
+    }
+    for (i = 0; i < c->nv; i++) {
+        if (!s3_policy_val_fixed(&c->v[i].str)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+s3_policy_is_public(const s3_policy_t *p)
+{
+    const s3_policy_stmt_t  *st;
+    size_t                   i, j;
+    int                      anyone, fixed;
+
+    for (i = 0; p != NULL && i < p->n; i++) {
+        st = &p->st[i];
+        if (st->deny) {
+            continue;
+        }
+        /* NotPrincipal in an Allow grants everyone but a few. */
+        anyone = st->notprin;
+        for (j = 0; !anyone && j < st->nprin; j++) {
+            anyone = st->prin[j].type == S3_POLICY_PRIN_ANY;
+        }
+        if (!anyone) {
+            continue;
+        }
+        fixed = 0;
+        for (j = 0; !fixed && j < st->ncond; j++) {
+            fixed = s3_policy_cond_fixes(&st->cond[j]);
+        }
+        if (!fixed) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ==== parsing ==== */

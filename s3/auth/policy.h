@@ -83,6 +83,17 @@ int s3_policy_eval(const s3_policy_t *p, const s3_principal_t *who,
                    const char *action, const char *resource,
                    const s3_policy_ctx_t *ctx, const char **which);
 
+/* 1 when p is public in Amazon S3's sense ("The meaning of public"): an
+ * Allow statement grants to everyone ("*", or NotPrincipal) without a
+ * condition that holds it to fixed values: aws:SourceIp within ranges of
+ * at least /8 (IPv4) or /32 (IPv6), or a fixed (no wildcard, no variable)
+ * aws:SourceArn, aws:SourceVpc, aws:SourceVpce, aws:SourceOwner,
+ * aws:SourceAccount, aws:userid, aws:PrincipalAccount, aws:PrincipalArn,
+ * aws:PrincipalOrgID or s3:x-amz-server-side-encryption-aws-kms-key-id,
+ * under a positive operator (StringEquals, StringLike, ArnEquals,
+ * IpAddress...; not a Not..., ...IfExists or ForAllValues one). */
+int s3_policy_is_public(const s3_policy_t *p);
+
 /* The wildcard match policies use: '*' any run, '?' one character;
  * icase folds ASCII case. 1 on a match. */
 int s3_policy_like(const char *pat, size_t plen, const char *s, size_t slen,

@@ -1,8 +1,10 @@
-/* s3/auth/tags.c: object tags as S3 limits them (see s3/auth/tags.h). */
+/* s3/auth/tags.c: object and bucket tags as S3 limits them (see
+ * s3/auth/tags.h). */
 #include "s3/auth/tags.h"
 #include "s3/uri.h"
 #include "s3/xml.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Unicode characters of UTF-8 text: bytes that do not continue one. */
@@ -17,15 +19,12 @@ s3_tags_chars(const gw_str_t *s)
     return n;
 }
 
-int
-s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg)
+/* The limits common to object and bucket tags: each key and value. */
+static int
+s3_tags_check_each(const gw_kv_t *tags, size_t n, const char **msg)
 {
     size_t  i, j;
 
-    if (n > S3_TAGS_MAX) {
-        *msg = "Object tags cannot be greater than 10";
-        return S3_ERR_INVALID_TAG;
-    }
     for (i = 0; i < n; i++) {
         if (tags[i].name.len == 0) {
             *msg = "The TagKey you have provided is invalid";
@@ -58,6 +57,37 @@ s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg)
     return S3_ERR_NONE;
 }
 
+static int
+s3_tags_cmp(const void *a, const void *b)
+{
+    const gw_kv_t  *x = a, *y = b;
+    int             c = memcmp(x->name.base, y->name.base,
+                               GW_MIN(x->name.len, y->name.len));
+
+    if (c != 0) {
+        return c;
+    }
+    return (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+void
+s3_tags_sort(gw_kv_t *tags, size_t n)
+{
+    if (n > 1) {
+        qsort(tags, n, sizeof(*tags), s3_tags_cmp);
+    }
+}
+
+int
+s3_tags_check(const gw_kv_t *tags, size_t n, const char **msg)
+{
+    if (n > S3_TAGS_MAX) {
+        *msg = "Object tags cannot be greater than 10";
+        return S3_ERR_INVALID_TAG;
+    }
+    return s3_tags_check_each(tags, n, msg);
+}
+
 int
 s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
                      size_t *ntags, const char **msg)
@@ -66,6 +96,7 @@ s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
     gw_kv_t     *t;
     size_t       n = 1, i, len;
     char        *buf;
+    int          err;
 
     for (i = 0; i < v->len; i++) {
         n += v->base[i] == '&';
@@ -101,7 +132,11 @@ s3_tags_parse_header(gw_pool_t *pool, const gw_str_t *v, gw_kv_t **tags,
     }
     *tags = t;
     *ntags = n;
-    return s3_tags_check(t, n, msg);
+    err = s3_tags_check(t, n, msg);
+    if (err == S3_ERR_NONE) {
+        s3_tags_sort(t, n);
+    }
+    return err;
 
 bad:
     *msg = "The header 'x-amz-tagging' shall be encoded as UTF-8 then "
@@ -115,7 +150,8 @@ bad:
  * strictly: any other element is MalformedXML. */
 typedef struct s3_tags_doc_s {
     gw_pool_t  *pool;
-    gw_kv_t     tags[S3_TAGS_MAX + 1];
+    gw_kv_t    *tags;           /* max + 1 */
+    size_t      max;
     size_t      n;              /* tags seen (may pass the array) */
     gw_str_t    key, value;
     int         has_key, has_value;
@@ -142,7 +178,7 @@ s3_tags_elem(void *ud, int depth, const char *name, const char *text,
         if (strcmp(name, "Tag") != 0 || !d->has_key || !d->has_value) {
             return GW_EINVAL;
         }
-        if (d->n < GW_NELEMS(d->tags)) {
+        if (d->n <= d->max) {
             d->tags[d->n].name = d->key;
             d->tags[d->n].value = d->value;
         }
@@ -167,6 +203,18 @@ s3_tags_elem(void *ud, int depth, const char *name, const char *text,
     }
 }
 
+/* Reads the document into d (d->max set); S3_ERR_NONE or MalformedXML. */
+static int
+s3_tags_read(s3_tags_doc_t *d, gw_pool_t *pool, const char *buf, size_t len)
+{
+    d->pool = pool;
+    d->tags = gw_pool_alloc(pool, (d->max + 1) * sizeof(*d->tags));
+    if (len == 0 || s3_xml_parse(buf, len, s3_tags_elem, d) != GW_OK) {
+        return S3_ERR_MALFORMED_XML;
+    }
+    return S3_ERR_NONE;
+}
+
 int
 s3_tags_parse_xml(gw_pool_t *pool, const char *buf, size_t len, gw_kv_t **tags,
                   size_t *ntags, const char **msg)
@@ -176,14 +224,43 @@ s3_tags_parse_xml(gw_pool_t *pool, const char *buf, size_t len, gw_kv_t **tags,
 
     *msg = NULL;
     d = gw_pool_calloc(pool, sizeof(*d));
-    d->pool = pool;
-    if (len == 0 || s3_xml_parse(buf, len, s3_tags_elem, d) != GW_OK) {
-        return S3_ERR_MALFORMED_XML;
+    d->max = S3_TAGS_MAX;
+    err = s3_tags_read(d, pool, buf, len);
+    if (err == S3_ERR_NONE) {
+        err = s3_tags_check(d->tags, d->n, msg);
     }
-    err = s3_tags_check(d->tags, d->n, msg);
     if (err != S3_ERR_NONE) {
         return err;
     }
+    s3_tags_sort(d->tags, d->n);
+    *tags = d->tags;
+    *ntags = d->n;
+    return S3_ERR_NONE;
+}
+
+int
+s3_tags_parse_bucket_xml(gw_pool_t *pool, const char *buf, size_t len,
+                         gw_kv_t **tags, size_t *ntags, const char **msg)
+{
+    s3_tags_doc_t  *d;
+    int             err;
+
+    *msg = NULL;
+    d = gw_pool_calloc(pool, sizeof(*d));
+    d->max = S3_BUCKET_TAGS_MAX;
+    err = s3_tags_read(d, pool, buf, len);
+    if (err != S3_ERR_NONE) {
+        return err;
+    }
+    if (d->n > S3_BUCKET_TAGS_MAX) {
+        *msg = "Bucket tag count cannot be greater than 50";
+        return S3_ERR_INVALID_TAG;
+    }
+    err = s3_tags_check_each(d->tags, d->n, msg);
+    if (err != S3_ERR_NONE) {
+        return err;
+    }
+    s3_tags_sort(d->tags, d->n);
     *tags = d->tags;
     *ntags = d->n;
     return S3_ERR_NONE;

@@ -94,8 +94,22 @@ s3_acl_new(s3_req_t *r, const char *owner, const char *bucket_owner,
     }
     /* The owner cannot be changed through the ACL: S3 keeps it. */
     snprintf(acl.owner, sizeof(acl.owner), "%s", owner);
+    rc = s3_access_acl_allowed(r, &acl);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
     out->base = s3_acl_encode(r->pool, &acl, &out->len);
     return S3_ERR_NONE;
+}
+
+/* 1 when the request's bucket has BucketOwnerEnforced: its bucket owner
+ * owns every object. */
+static int
+s3_bucket_enforced(s3_req_t *r)
+{
+    const s3_bucket_access_t  *ba = s3_request_bucket(r);
+
+    return ba != NULL && ba->ownership == S3_OWNERSHIP_ENFORCED;
 }
 
 /* ==== GetBucketAcl, PutBucketAcl ==== */
@@ -175,8 +189,16 @@ s3_acl_object_get(s3_req_t *r)
         return GW_OK;
     }
     s3_version_headers(r, r->bucket, o);
-    rc = s3_acl_stored(r, o->acl, s3_owner_id(r, o->owner.base, o->owner.len),
-                       &acl);
+    if (s3_bucket_enforced(r)) {
+        /* ACLs are disabled: S3 answers the bucket owner's full control
+         * whatever the object had. */
+        gw_str_t  none = { NULL, 0 };
+
+        rc = s3_acl_stored(r, none, s3_bucket_owner_id(r), &acl);
+    } else {
+        rc = s3_acl_stored(r, o->acl, s3_owner_id(r, o->owner.base,
+                                                  o->owner.len), &acl);
+    }
     store_object_free(o);
     return rc != S3_ERR_NONE ? rc : s3_acl_send(r, &acl);
 }
@@ -205,7 +227,8 @@ s3_acl_object_put_body(s3_req_t *r, int err, const char *buf, size_t len)
         s3_error(r, rc, msg);
         return;
     }
-    owner = s3_owner_id(r, o->owner.base, o->owner.len);
+    owner = s3_bucket_enforced(r) ? s3_bucket_owner_id(r)
+                                  : s3_owner_id(r, o->owner.base, o->owner.len);
     store_object_free(o);
     enc = gw_pool_alloc(r->pool, sizeof(*enc));
     err = s3_acl_new(r, owner, s3_bucket_owner_id(r), buf, len, enc, &msg);

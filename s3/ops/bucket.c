@@ -37,19 +37,58 @@ const s3_route_t  s3_bucket_routes[] = {
 
 /* ==== ListBuckets ==== */
 
+/* ListBuckets pages as S3 does since 2024: max-buckets (1..10000) buckets
+ * a page, after the one the continuation-token names (the base64 of the
+ * last name given), of those whose names start with prefix and that live
+ * in bucket-region. Without max-buckets every matching bucket comes at
+ * once, as before S3 paginated. */
+#define S3_LIST_BUCKETS_MAX  10000
+
 typedef struct {
-    s3_req_t  *r;
-    s3_xml_t  *x;
+    s3_req_t    *r;
+    s3_xml_t    *x;
+    gw_str_t     prefix;
+    gw_str_t     after;       /* list names > after; len 0: from the start */
+    gw_str_t     region;      /* len 0: any */
+    uint64_t     max;         /* 0: no limit */
+    uint64_t     count;
+    const char  *next;        /* the last name listed, once a page is full
+                               * and another bucket matches */
+    const char  *last;
 } s3_list_buckets_t;
 
 static int
 s3_bucket_list_one(void *ud, const store_bucket_t *b)
 {
     s3_list_buckets_t  *lb = ud;
+    size_t              len = strlen(b->name);
     char                t[32];
+    int                 cmp;
 
     if (strcmp(b->owner, lb->r->user->name) != 0) {
         return 0;
+    }
+    if (len < lb->prefix.len
+        || memcmp(b->name, lb->prefix.base, lb->prefix.len) != 0)
+    {
+        return 0;
+    }
+    if (lb->region.len && (strlen(b->region) != lb->region.len
+                           || memcmp(b->region, lb->region.base,
+                                     lb->region.len) != 0))
+    {
+        return 0;
+    }
+    if (lb->after.len) {
+        cmp = memcmp(b->name, lb->after.base, GW_MIN(len, lb->after.len));
+        if (cmp < 0 || (cmp == 0 && len <= lb->after.len)) {
+            return 0;
+        }
+    }
+    if (lb->max && lb->count == lb->max) {
+        /* One more matches: the page is truncated after the last one. */
+        lb->next = lb->last;
+        return 1;
     }
     s3_xml_time(b->ctime_ms, t);
     s3_xml_open(lb->x, "Bucket");
@@ -57,17 +96,73 @@ s3_bucket_list_one(void *ud, const store_bucket_t *b)
     s3_xml_elem_str(lb->x, "CreationDate", t);
     s3_xml_elem_str(lb->x, "BucketRegion", b->region);
     s3_xml_close(lb->x, "Bucket");
+    lb->count++;
+    lb->last = gw_pool_strndup(lb->r->pool, b->name, len);
     return 0;
+}
+
+/* max-buckets, continuation-token, prefix and bucket-region into lb:
+ * S3_ERR_NONE, or InvalidArgument with *msg. */
+static int
+s3_bucket_list_params(s3_req_t *r, s3_list_buckets_t *lb, const char **msg)
+{
+    const gw_str_t  *v;
+    unsigned char   *tok;
+    size_t           n, i;
+
+    if ((v = s3_param(r, "max-buckets")) != NULL) {
+        lb->max = 0;
+        for (i = 0; i < v->len && i < 6 && v->base[i] >= '0'
+                    && v->base[i] <= '9'; i++)
+        {
+            lb->max = lb->max * 10 + (uint64_t) (v->base[i] - '0');
+        }
+        if (v->len == 0 || i != v->len || lb->max < 1
+            || lb->max > S3_LIST_BUCKETS_MAX)
+        {
+            *msg = "Argument max-buckets must be an integer between 1 and "
+                   "10000";
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if ((v = s3_param(r, "continuation-token")) != NULL && v->len > 0) {
+        tok = gw_pool_alloc(r->pool, v->len + 1);
+        if (gw_base64_decode(tok, v->len + 1, &n, v->base, v->len) != GW_OK
+            || n == 0 || n > STORE_BUCKET_MAX)
+        {
+            *msg = "The continuation token provided is incorrect";
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+        lb->after.base = (const char *) tok;
+        lb->after.len = n;
+    }
+    if ((v = s3_param(r, "prefix")) != NULL) {
+        lb->prefix = *v;
+    }
+    if ((v = s3_param(r, "bucket-region")) != NULL) {
+        lb->region = *v;
+    }
+    return S3_ERR_NONE;
 }
 
 static int
 s3_bucket_list_all(s3_req_t *r)
 {
     s3_xml_t           x;
-    s3_list_buckets_t  lb = { r, &x };
-    const char        *name = r->user->name;
+    s3_list_buckets_t  lb;
+    const char        *name = r->user->name, *msg = NULL;
+    char              *tok;
     int                rc;
 
+    memset(&lb, 0, sizeof(lb));
+    lb.r = r;
+    lb.x = &x;
+    lb.prefix = lb.after = lb.region = (gw_str_t) { "", 0 };
+    rc = s3_bucket_list_params(r, &lb, &msg);
+    if (rc != S3_ERR_NONE) {
+        s3_error(r, rc, msg);
+        return GW_OK;
+    }
     s3_xml_begin(&x, r->pool, "ListAllMyBucketsResult");
     s3_owner_xml(r, &x, "Owner", name, strlen(name));
     s3_xml_open(&x, "Buckets");
@@ -77,6 +172,15 @@ s3_bucket_list_all(s3_req_t *r)
         return S3_ERR_INTERNAL_ERROR;
     }
     s3_xml_close(&x, "Buckets");
+    if (lb.next != NULL) {
+        tok = gw_pool_alloc(r->pool, 4 * ((strlen(lb.next) + 2) / 3) + 1);
+        gw_base64_encode(tok, (const unsigned char *) lb.next,
+                         strlen(lb.next));
+        s3_xml_elem_str(&x, "ContinuationToken", tok);
+    }
+    if (s3_param(r, "prefix") != NULL) {
+        s3_xml_elem(&x, "Prefix", lb.prefix.base, lb.prefix.len);
+    }
     s3_xml_end(&x, "ListAllMyBucketsResult");
     s3_send_xml(r, 200, &x);
     return GW_OK;
@@ -103,6 +207,27 @@ s3_create_elem(void *ud, int depth, const char *name, const char *text,
     return 0;
 }
 
+/* A bucket of this name exists (b): what CreateBucket answers. Another
+ * account's is BucketAlreadyExists. One's own is BucketAlreadyOwnedByYou,
+ * except in us-east-1, where S3 keeps its legacy answer: 200, the bucket
+ * untouched. S3_ERR_NONE means "answer 200". */
+static int
+s3_bucket_exists_err(s3_req_t *r, const store_bucket_t *b)
+{
+    if (strcmp(b->owner, r->user->name) != 0) {
+        return S3_ERR_BUCKET_ALREADY_EXISTS;
+    }
+    return strcmp(r->ctx->cf->region, "us-east-1") == 0
+           ? S3_ERR_NONE : S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU;
+}
+
+static void
+s3_bucket_created_ok(s3_req_t *r)
+{
+    http_resp_headerf(r->http, "Location", "/%s", r->bucket);
+    http_resp_send(r->http, 200, NULL, 0, NULL);
+}
+
 static void
 s3_bucket_created(void *ud, int rc)
 {
@@ -115,31 +240,62 @@ s3_bucket_created(void *ud, int rc)
     }
     if (rc == GW_EEXIST) {
         /* Lost a race, or it was there already: who owns it decides. */
-        if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK
-            && strcmp(b.owner, r->user->name) == 0)
-        {
-            /* Like us-east-1: re-creating your own bucket succeeds. */
-            s3_error(r, S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU, NULL);
+        rc = store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK
+             ? s3_bucket_exists_err(r, &b) : S3_ERR_BUCKET_ALREADY_EXISTS;
+        if (rc == S3_ERR_NONE) {
+            s3_bucket_created_ok(r);
         } else {
-            s3_error(r, S3_ERR_BUCKET_ALREADY_EXISTS, NULL);
+            s3_error(r, rc, NULL);
         }
     } else if (rc != GW_OK) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "creating a bucket failed");
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
     } else {
-        http_resp_headerf(r->http, "Location", "/%s", r->bucket);
-        http_resp_send(r->http, 200, NULL, 0, NULL);
+        s3_bucket_created_ok(r);
     }
     http_req_release(r->http);
+}
+
+/* The new bucket's Object Ownership (x-amz-object-ownership, or
+ * default_object_ownership) in its stored form, into *out. A bucket whose
+ * ACLs are disabled takes no ACL beyond its owner's full control (acl:
+ * the encoded ACL the request asks for, or base NULL). S3_ERR_NONE or the
+ * error, with *msg. */
+static int
+s3_bucket_create_ownership(s3_req_t *r, gw_str_t acl, gw_str_t *out,
+                           const char **msg)
+{
+    const gw_str_t  *v = s3_header(r, "x-amz-object-ownership");
+    s3_acl_t         a;
+    int              ownership = r->ctx->cf->default_object_ownership;
+
+    *msg = NULL;
+    if (v != NULL) {
+        ownership = s3_ownership_by_name(v->base, v->len);
+        if (ownership < 0) {
+            *msg = "Invalid x-amz-object-ownership header";
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if (ownership == S3_OWNERSHIP_ENFORCED && acl.base != NULL
+        && (s3_acl_decode(r->pool, acl.base, acl.len, &a) != GW_OK
+            || !s3_acl_owner_only(&a, r->user->canonical_id)))
+    {
+        return S3_ERR_INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP;
+    }
+    out->base = s3_ownership_encode(r->pool, ownership, &out->len);
+    return S3_ERR_NONE;
 }
 
 static void
 s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
-    store_bucket_t  b;
-    gw_str_t        acl;
-    const char     *msg;
-    char            region[STORE_REGION_MAX + 1] = "";
+    store_bucket_t     b;
+    store_bconf_doc_t  docs[2] = { { STORE_BCONF_ACL, { NULL, 0 } },
+                                   { STORE_BCONF_OWNERSHIP, { NULL, 0 } } };
+    gw_str_t           acl;
+    const char        *msg;
+    char               region[STORE_REGION_MAX + 1] = "";
     size_t          i;
     int             rc;
 
@@ -168,8 +324,22 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
                                  "'%s'", r->ctx->cf->region));
         return;
     }
+    if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK) {
+        /* Created meanwhile, or ours in us-east-1 (s3_bucket_create let the
+         * body be checked first): nothing of it changes. */
+        rc = s3_bucket_exists_err(r, &b);
+        if (rc == S3_ERR_NONE) {
+            s3_bucket_created_ok(r);
+        } else {
+            s3_error(r, rc, NULL);
+        }
+        return;
+    }
     rc = s3_acl_from_headers(r, r->user->canonical_id, r->user->canonical_id,
                              &acl, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_bucket_create_ownership(r, acl, &docs[1].doc, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         s3_error(r, rc, msg);
         return;
@@ -179,8 +349,11 @@ s3_bucket_create_body(s3_req_t *r, int err, const char *buf, size_t len)
     snprintf(b.owner, sizeof(b.owner), "%s", r->user->name);
     snprintf(b.region, sizeof(b.region), "%s", r->ctx->cf->region);
     b.ctime_ms = r->now * 1000;
+    docs[0].doc = acl;
     http_req_hold(r->http);
-    store_bucket_create(r->ctx->store, &b, acl, s3_bucket_created, r);
+    /* The ACL and Object Ownership commit with the bucket. */
+    store_bucket_create_docs(r->ctx->store, &b, docs, GW_NELEMS(docs),
+                             s3_bucket_created, r);
 }
 
 static int
@@ -193,9 +366,11 @@ s3_bucket_create(s3_req_t *r)
         return S3_ERR_INVALID_BUCKET_NAME;
     }
     if (store_bucket_get(r->ctx->store, r->bucket, &b) == GW_OK) {
-        return strcmp(b.owner, r->user->name) == 0
-               ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU
-               : S3_ERR_BUCKET_ALREADY_EXISTS;
+        rc = s3_bucket_exists_err(r, &b);
+        if (rc != S3_ERR_NONE) {
+            return rc;
+        }
+        /* Ours in us-east-1: the body is still checked, then 200. */
     }
     rc = s3_payload_collect(r, S3_CREATE_BODY_MAX, s3_bucket_create_body);
     return rc == GW_DONE ? GW_OK : rc;
@@ -380,7 +555,10 @@ s3_bucket_list_objects(s3_req_t *r)
         fetch_owner = gw_str_eq_lit(*v, "true");
     }
     if (v2) {
-        if ((v = s3_param(r, "continuation-token")) != NULL) {
+        /* An empty token is no token: a listing from the start (the
+         * SDKs send one when a caller passes ""). */
+        v = s3_param(r, "continuation-token");
+        if (v != NULL && v->len > 0) {
             token = *v;
             tok = gw_pool_alloc(r->pool, v->len + 1);
             if (gw_base64_decode((unsigned char *) tok, v->len + 1, &n, v->base,
@@ -415,7 +593,14 @@ s3_bucket_list_objects(s3_req_t *r)
 
     s3_xml_begin(&x, r->pool, "ListBucketResult");
     s3_xml_elem_str(&x, "Name", r->bucket);
-    s3_list_elem(&l, "Prefix", prefix.base, prefix.len);
+    if (v2) {
+        s3_list_elem(&l, "Prefix", prefix.base, prefix.len);
+    } else {
+        /* V1 echoes the prefix as given even with encoding-type=url, as S3
+         * does; the SDKs decode only Delimiter, Marker, NextMarker, keys
+         * and common prefixes of a V1 answer. */
+        s3_xml_elem(&x, "Prefix", prefix.base, prefix.len);
+    }
     if (v2) {
         if (token.len) {
             s3_xml_elem(&x, "ContinuationToken", token.base, token.len);
@@ -440,7 +625,10 @@ s3_bucket_list_objects(s3_req_t *r)
     s3_list_t cpl = { r, &cpx, l.url };
 
     succ = gw_pool_alloc(r->pool, STORE_KEY_MAX + 1);
-    while ((rc = store_iter_next(it, &o)) == GW_OK) {
+    /* max-keys=0 asks for an empty page, which is complete (S3 says
+     * IsTruncated false and gives no token). */
+    rc = GW_OK;
+    while (max_keys > 0 && (rc = store_iter_next(it, &o)) == GW_OK) {
         if (o->key.len < prefix.len
             || memcmp(o->key.base, prefix.base, prefix.len) != 0)
         {

@@ -273,9 +273,9 @@ s3_copy_object(s3_req_t *r)
     o->key = r->key;
     o->owner.base = r->user ? r->user->name : "";   /* "": anonymous */
     o->owner.len = strlen(o->owner.base);
-    /* A copy has the ACL its request asks for, as S3: not the source's. */
-    rc = s3_acl_from_headers(r, s3_owner_id(r, o->owner.base, o->owner.len),
-                             s3_bucket_owner_id(r), &o->acl, &msg);
+    /* A copy has the owner and ACL its request and the bucket's Object
+     * Ownership give it, as S3: not the source's. */
+    rc = s3_access_object_acl(r, o, &msg);
     if (rc != S3_ERR_NONE) {
         goto fail;
     }

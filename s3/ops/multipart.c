@@ -4,6 +4,7 @@
  * Parts stream through the object write path (s3/put.c) and are kept
  * as chunk lists in the index; completion builds the object's chunk list
  * from them in one commit, so no byte is read or written again. */
+#include "s3/lifecycle.h"
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/cond.h"
@@ -783,6 +784,7 @@ s3_mp_completed(void *ud, int rc)
                      ? "The upload was created with a checksum algorithm that "
                        "a part was not uploaded with." : NULL);
         } else {
+            s3_lifecycle_expiration_header(r, NULL);
             s3_send_xml(r, 200, &x);
         }
     }

@@ -19,7 +19,10 @@
  *                (s3_cors_request, before authentication)
  *   website.c    Get/Put/DeleteBucketWebsite, and the website endpoint
  *                (s3_website_request)
- *   post.c       PostObject (browser form uploads) */
+ *   post.c       PostObject (browser form uploads)
+ *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration
+ *   controls.c   Get/Put/DeleteBucketOwnershipControls,
+ *                Get/Put/DeletePublicAccessBlock, GetBucketPolicyStatus */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -51,5 +54,8 @@ extern const s3_route_t  s3_website_routes[];
 void s3_website_request(s3_req_t *r, int rc);
 
 extern const s3_route_t  s3_post_routes[];
+extern const s3_route_t  s3_controls_routes[];
+
+extern const s3_route_t  s3_lifecycle_routes[];
 
 #endif

@@ -2,6 +2,7 @@
  * The policy is kept as the JSON text it was put with, in the bucket's
  * "policy" configuration document; the language is s3/auth/policy.c's. */
 #include "s3/ops/ops.h"
+#include "s3/auth/access.h"
 #include "s3/auth/policy.h"
 #include "s3/payload.h"
 #include "s3/record.h"
@@ -66,9 +67,11 @@ s3_policy_op_known(void *ud, const char *account_id, const char *user,
 static void
 s3_policy_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
 {
-    s3_policy_t  *p;
-    char          why[256];
-    gw_str_t      v;
+    const s3_bucket_access_t  *ba;
+    s3_policy_t               *p;
+    char                       why[256];
+    gw_str_t                   v;
+    int                        public;
 
     if (err == S3_ERR_ENTITY_TOO_LARGE) {
         s3_error(r, S3_ERR_MALFORMED_POLICY, "Policy exceeds the maximum "
@@ -86,7 +89,17 @@ s3_policy_op_put_body(s3_req_t *r, int err, const char *buf, size_t len)
                  gw_pool_strndup(r->pool, why, strlen(why)));
         return;
     }
+    ba = s3_request_bucket(r);
+    public = s3_policy_is_public(p);
     s3_policy_free(p);
+    if (ba != NULL && ba->pab.block_policy && public) {
+        /* BlockPublicPolicy: S3 refuses the policy, not the request's
+         * caller, but answers it as AccessDenied all the same. */
+        gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s BlockPublicPolicy "
+               "refuses a public policy", r->http->id);
+        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
     v.base = buf;
     v.len = len;
     s3_bucket_conf_put(r, STORE_BCONF_POLICY, v, 204);

@@ -208,7 +208,8 @@ class BrowserTest(S3gwTestCase):
             'index.html': '<html><head><title>Home</title></head><body>'
                           '<a href="docs">docs</a> home page</body></html>',
             'docs/index.html': '<html><head><title>Docs</title></head>'
-                               '<body>the docs index</body></html>',
+                               '<body>the docs index '
+                               '<a href="../index.html">home</a></body></html>',
             'new/page.html': '<html><head><title>New</title></head>'
                              '<body>moved here</body></html>',
             'error.html': '<html><head><title>Oops</title></head>'
@@ -229,7 +230,7 @@ class BrowserTest(S3gwTestCase):
         return b, 'http://%s.web.test:%d' % (b, self.server.port)
 
     def test_website_in_a_browser(self):
-        b, site = self.make_site()
+        _, site = self.make_site()
         home, docs, moved, missing = self.browse(
             {'do': 'visit', 'url': site + '/'},
             {'do': 'visit', 'url': site + '/docs'},
@@ -248,8 +249,20 @@ class BrowserTest(S3gwTestCase):
         self.assertEqual(missing['title'], 'Oops')
         self.assertIn('custom not found page', missing['text'])
 
-    def test_website_link_click_and_private_site(self):
-        b, site = self.make_site()
+    def test_website_links_are_followed(self):
+        _, site = self.make_site()
+        docs, back = self.browse(
+            {'do': 'click', 'url': site + '/', 'selector': 'a[href="docs"]'},
+            {'do': 'click', 'url': site + '/docs/',
+             'selector': 'a[href="../index.html"]'})
+        # The relative link "docs" -> 302 docs/ -> its index document.
+        self.assertEqual(docs['chain'], [302, 200], docs)
+        self.assertEqual((docs['url'], docs['title']),
+                         (site + '/docs/', 'Docs'))
+        self.assertEqual((back['url'], back['title']),
+                         (site + '/index.html', 'Home'), back)
+
+    def test_website_private_site(self):
         private = unique_name('private')
         self.s3.create_bucket(Bucket=private)
         self.s3.put_object(Bucket=private, Key='index.html', Body=b'secret',

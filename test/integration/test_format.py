@@ -67,13 +67,14 @@ class LongNamesTest(S3gwTestCase):
             s3.put_object(Bucket=bucket, Key='again', Body=b'x')
             s3.delete_object(Bucket=bucket, Key='again')
             # Owned, not merely readable: the owner alone reads the ACL,
-            # and re-creating the bucket says it is already theirs.
+            # re-creating the bucket is the owner's no-op (200 in
+            # us-east-1, as S3), and for anyone else it is taken.
             acl = s3.get_bucket_acl(Bucket=bucket)
             self.assertEqual(acl['Owner']['DisplayName'], long_name)
-            self.assertS3Error('BucketAlreadyOwnedByYou', 409,
-                               s3.create_bucket, Bucket=bucket)
-            # And nobody else owns it.
+            s3.create_bucket(Bucket=bucket)
             admin = srv.boto3_client('admin')
+            self.assertS3Error('BucketAlreadyExists', 409,
+                               admin.create_bucket, Bucket=bucket)
             self.assertNotIn(bucket, [b['Name'] for b in
                                       admin.list_buckets()['Buckets']])
             self.assertS3Error('AccessDenied', 403, admin.list_objects_v2,

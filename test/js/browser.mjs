@@ -16,6 +16,9 @@
 //   {"do": "visit", "url": URL}
 //       navigates: {"status", "url" (after redirects), "chain": [status of
 //       every response on the way], "text" (the body's text), "title"}
+//   {"do": "click", "url": URL, "selector": CSS}
+//       opens url, clicks the link the selector finds and waits for the
+//       navigation: the same fields as "visit", of the page it lands on.
 //   {"do": "form", "page": URL, "file": {"name", "text"}, "selector": CSS}
 //       opens page, puts the file into its <input type=file>, clicks the
 //       selector and waits for the navigation: the same fields as "visit".
@@ -77,6 +80,15 @@ async function formStep(page, step) {
     return visitResult(page, resp);
 }
 
+async function clickStep(page, step) {
+    await page.goto(step.url);
+    const [resp] = await Promise.all([
+        page.waitForNavigation({ waitUntil: 'load' }),
+        page.click(step.selector),
+    ]);
+    return visitResult(page, resp);
+}
+
 async function main() {
     const browser = await chromium.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -99,6 +111,8 @@ async function main() {
                     res = await fetchStep(page, step);
                 } else if (step.do === 'visit') {
                     res = await visitResult(page, await page.goto(step.url));
+                } else if (step.do === 'click') {
+                    res = await clickStep(page, step);
                 } else if (step.do === 'form') {
                     res = await formStep(page, step);
                 } else {

@@ -640,6 +640,9 @@ TEST(access_known)
     CHECK(s3_access_known("s3:GetReplicationConfiguration"));
     CHECK(s3_access_known("s3:PutReplicationConfiguration"));
     CHECK(!s3_access_known("s3:DeleteReplicationConfiguration"));
+    CHECK(s3_access_known("s3:GetLifecycleConfiguration"));
+    CHECK(s3_access_known("s3:PutLifecycleConfiguration"));
+    CHECK(!s3_access_known("s3:DeleteLifecycleConfiguration"));
     CHECK(!s3_access_known("s3:FlyAway"));
     CHECK(!s3_access_known(""));
 }

@@ -91,6 +91,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK(cf->website_domain == NULL);
     CHECK_EQ_INT(cf->fsync, 1);
     CHECK_EQ_INT(cf->log_level, GW_LOG_INFO);
+    CHECK_EQ_INT(cf->default_object_ownership, GW_CONF_OWNERSHIP_WRITER);
     CHECK_EQ_STR(cf->access_log, "stdout");
     CHECK_EQ_INT(cf->chunk_size, 4 << 20);
     CHECK_EQ_INT(cf->inline_max, 4096);
@@ -104,6 +105,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->client_body_timeout_ms, 60000);
     CHECK_EQ_INT(cf->shutdown_timeout_ms, 10000);
     CHECK_EQ_INT(cf->gc_interval_ms, 2000);
+    CHECK_EQ_INT(cf->lifecycle_day_ms, 86400000);
     CHECK_EQ_INT(cf->max_connections, 1024);
     CHECK_EQ_INT(cf->limit_conn_per_ip, 0);                 /* auto */
     CHECK_EQ_INT(gw_conf_conn_per_ip(cf), 256);
@@ -126,6 +128,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK((a->website_domain == NULL) == (b->website_domain == NULL));
     CHECK_EQ_INT(a->fsync, b->fsync);
     CHECK_EQ_INT(a->log_level, b->log_level);
+    CHECK_EQ_INT(a->default_object_ownership, b->default_object_ownership);
     CHECK_EQ_STR(a->access_log, b->access_log);
     CHECK_EQ_INT(a->chunk_size, b->chunk_size);
     CHECK_EQ_INT(a->inline_max, b->inline_max);
@@ -139,6 +142,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK_EQ_INT(a->client_body_timeout_ms, b->client_body_timeout_ms);
     CHECK_EQ_INT(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
     CHECK_EQ_INT(a->gc_interval_ms, b->gc_interval_ms);
+    CHECK_EQ_INT(a->lifecycle_day_ms, b->lifecycle_day_ms);
     CHECK_EQ_INT(a->max_connections, b->max_connections);
     CHECK_EQ_INT(a->limit_conn_per_ip, b->limit_conn_per_ip);
     CHECK_EQ_INT(a->worker_processes, b->worker_processes);
@@ -231,6 +235,7 @@ TEST(conf_setters)
         "website_domain Web.Example.COM;\n"
         "fsync off;\n"
         "log_level debug;\n"
+        "default_object_ownership BucketOwnerEnforced;\n"
         "access_log /var/log/s3gw/access.log;\n"
         "chunk_size 64k;\n"
         "inline_max 0;\n"
@@ -244,6 +249,7 @@ TEST(conf_setters)
         "client_body_timeout 1500ms;\n"
         "shutdown_timeout 0;\n"
         "gc_interval 2m;\n"
+        "lifecycle_day 10s;\n"
         "max_connections 100000;\n"
         "limit_conn_per_ip 7;\n"
         "worker_processes 64;\n", NULL);
@@ -264,6 +270,7 @@ TEST(conf_setters)
     CHECK_EQ_STR(cf.website_domain, "web.example.com");
     CHECK_EQ_INT(cf.fsync, 0);
     CHECK_EQ_INT(cf.log_level, GW_LOG_DEBUG);
+    CHECK_EQ_INT(cf.default_object_ownership, GW_CONF_OWNERSHIP_ENFORCED);
     CHECK_EQ_STR(cf.access_log, "/var/log/s3gw/access.log");
     CHECK_EQ_INT(cf.chunk_size, 65536);
     CHECK_EQ_INT(cf.inline_max, 0);
@@ -277,6 +284,7 @@ TEST(conf_setters)
     CHECK_EQ_INT(cf.client_body_timeout_ms, 1500);
     CHECK_EQ_INT(cf.shutdown_timeout_ms, 0);
     CHECK_EQ_INT(cf.gc_interval_ms, 120000);
+    CHECK_EQ_INT(cf.lifecycle_day_ms, 10000);
     CHECK_EQ_INT(cf.max_connections, 100000);
     CHECK_EQ_INT(cf.limit_conn_per_ip, 7);
     CHECK_EQ_INT(gw_conf_conn_per_ip(&cf), 7);
@@ -333,6 +341,10 @@ TEST(conf_setters)
                    "of range (16m..64t)");
     CHECK_LOAD_ERR("fsync yes;", ":1: invalid value \"yes\" in \"fsync\", "
                    "it must be \"on\" or \"off\"");
+    CHECK_LOAD_ERR("default_object_ownership bucketownerenforced;",
+                   ":1: invalid setting \"bucketownerenforced\" in "
+                   "\"default_object_ownership\" (use ObjectWriter, "
+                   "BucketOwnerPreferred or BucketOwnerEnforced)");
     CHECK_LOAD_ERR("log_level loud;", ":1: invalid log level \"loud\" in "
                    "\"log_level\" (use crit, alert, error, warn, notice, "
                    "info or debug)");
@@ -425,6 +437,10 @@ TEST(conf_bounds)
                    "\"header_timeout\" is out of range (100ms..1h)");
     CHECK_LOAD_ERR("idle_timeout 2d;", ":1: time \"2d\" in "
                    "\"idle_timeout\" is out of range (100ms..1d)");
+    CHECK_LOAD_ERR("lifecycle_day 500ms;", ":1: time \"500ms\" in "
+                   "\"lifecycle_day\" is out of range (1s..1d)");
+    CHECK_LOAD_ERR("lifecycle_day 2d;", ":1: time \"2d\" in "
+                   "\"lifecycle_day\" is out of range (1s..1d)");
     CHECK_LOAD_ERR("gc_interval 99999999999999999d;", ":1: time "
                    "\"99999999999999999d\" in \"gc_interval\" is out of "
                    "range (10ms..1h)");

@@ -117,6 +117,7 @@
     TEST_ENTRY(policy_actions_resources)                                    \
     TEST_ENTRY(policy_deny_wins)                                            \
     TEST_ENTRY(policy_cond_string)                                          \
+    TEST_ENTRY(policy_documented_keys)                                      \
     TEST_ENTRY(policy_cond_typed)                                           \
     TEST_ENTRY(policy_cond_ip)                                              \
     TEST_ENTRY(policy_cond_sets)                                            \
@@ -138,6 +139,7 @@
     TEST_ENTRY(store_format_newer_refused)                                  \
     TEST_ENTRY(store_bucket_long_names)                                     \
     TEST_ENTRY(store_object_generation)                                     \
+    TEST_ENTRY(store_lifecycle)                                             \
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
@@ -149,6 +151,9 @@
     TEST_ENTRY(store_versions)                                              \
     TEST_ENTRY(store_version_rewrite)                                       \
     TEST_ENTRY(store_format_upgrade_v2)                                     \
+    /* s3/auth/tags */                                                      \
+    TEST_ENTRY(tags_header_sorted)                                          \
+    TEST_ENTRY(tags_document_sorted)                                        \
     /* s3/website */                                                        \
     TEST_ENTRY(website_parse)                                               \
     TEST_ENTRY(website_parse_errors)                                        \
@@ -165,6 +170,12 @@
     TEST_ENTRY(repl_encode_decode)                                          \
     TEST_ENTRY(repl_xml)                                                    \
     TEST_ENTRY(repl_match)                                                  \
+    /* s3/lifecycle */                                                      \
+    TEST_ENTRY(lc_parse)                                                    \
+    TEST_ENTRY(lc_parse_errors)                                             \
+    TEST_ENTRY(lc_dates)                                                    \
+    TEST_ENTRY(lc_match)                                                    \
+    TEST_ENTRY(lc_earliest_and_decide)                                      \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \

@@ -605,6 +605,56 @@ TEST(policy_cond_string)
     s3_policy_free(p);
 }
 
+/* Keys of the whole S3 reference page and the global aws:* keys parse;
+ * present they compare, absent they are "not present" (IfExists and Null
+ * true hold, other operators do not). */
+TEST(policy_documented_keys)
+{
+    static const char  *keys[] = {
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+        "s3:if-match", "s3:if-none-match", "s3:ObjectCreationOperation",
+        "s3:AccessGrantScope", "s3:ExistingJobPriority",
+        "s3:InventoryAccessibleOptionalFields", "s3:destinationRegion",
+        "s3:isReplicationPauseRequest", "s3:x-amz-bucket-namespace",
+        "s3:BucketTag/team", "s3:AccessPointTag/x", "aws:SourceVpcArn",
+        "aws:VpceAccount", "aws:RoleSessionName", "aws:AssumedRoot",
+        "S3:IF-NONE-MATCH",
+    };
+    static const gw_kv_t  inm[] = { KV("s3:if-none-match", "*") };
+    static const gw_kv_t  create[] = {
+        KV("s3:ObjectCreationOperation", "false")
+    };
+    s3_policy_t          *p;
+    char                  json[512];
+    size_t                i;
+
+    for (i = 0; i < GW_NELEMS(keys); i++) {
+        snprintf(json, sizeof(json),
+                 ALLOW_IF("{\"Null\":{\"%s\":\"true\"}}"), keys[i]);
+        p = good(json);
+        CHECK_EQ_INT(cond(p, NULL, 0), A);      /* absent */
+        s3_policy_free(p);
+    }
+    bad(ALLOW_IF("{\"Null\":{\"s3:if-nonematch\":\"true\"}}"),
+        "Policy has an invalid condition key");
+    bad(ALLOW_IF("{\"Null\":{\"s3:BucketTag/\":\"true\"}}"),
+        "Policy has an invalid condition key");
+
+    p = good(ALLOW_IF("{\"StringEquals\":{\"s3:if-none-match\":\"*\"}}"));
+    CHECK_EQ_INT(cond(p, inm, 1), A);
+    CHECK_EQ_INT(cond(p, NULL, 0), N);
+    s3_policy_free(p);
+    p = good(ALLOW_IF("{\"StringEqualsIfExists\":"
+                      "{\"s3:x-amz-server-side-encryption-customer-algorithm\""
+                      ":\"AES256\"}}"));
+    CHECK_EQ_INT(cond(p, NULL, 0), A);
+    s3_policy_free(p);
+    p = good(ALLOW_IF("{\"Bool\":{\"s3:ObjectCreationOperation\":false}}"));
+    CHECK_EQ_INT(cond(p, create, 1), A);
+    CHECK_EQ_INT(cond(p, NULL, 0), N);
+    s3_policy_free(p);
+}
+
 TEST(policy_cond_typed)
 {
     static const gw_kv_t  mk5[] = { KV("s3:max-keys", "5") };

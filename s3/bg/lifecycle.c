@@ -1,0 +1,492 @@
+/* s3/bg/lifecycle.c: the lifecycle worker (see lifecycle.h).
+ *
+ *   tick -> (no pass, and a day boundary passed since the last one began)
+ *             a new pass: cursor at the first bucket
+ *        -> objects: the next bucket with a "lifecycle" document
+ *           (store_bconf_next), its records after the cursor's key
+ *           (store_iter_*), s3_lifecycle_decide on each
+ *             -> store_object_delete_cond on the generation examined
+ *        -> uploads: the uploads after the cursor's id (store_upload_scan),
+ *           s3_lifecycle_abort on each -> store_upload_abort
+ *        -> the cursor saved (store_lc_cursor_put)
+ *
+ * Replication. A lifecycle deletion goes through the store's delete path as
+ * DeleteObject does, but queues no outbox entry: Amazon S3 does not
+ * replicate what lifecycle actions do ("Replicating delete markers between
+ * buckets": the delete markers that an S3 Lifecycle expiration rule adds
+ * are not replicated, even with delete marker replication enabled; the
+ * destination has a lifecycle configuration of its own for that). */
+#include "s3/bg/lifecycle.h"
+#include "s3/lifecycle.h"
+#include "core/log.h"
+
+#include <inttypes.h>
+#include <time.h>
+
+struct s3_lc_s {
+    s3_ctx_t           *ctx;
+    uv_timer_t          timer;
+    store_lc_cursor_t   cur;
+    size_t              inflight;     /* deletes, aborts, cursor saves */
+    int                 stopping;
+    int                 timer_closed;
+    int                 save_failed;  /* the last cursor save failed */
+    void              (*done)(void *ud);
+    void               *done_ud;
+};
+
+/* One delete or abort in flight. */
+typedef struct {
+    s3_lc_t   *w;
+    char       bucket[STORE_BUCKET_MAX + 1];
+    char      *key;                 /* the object's, or the upload's id */
+    size_t     key_len;
+    char      *rule;                /* the rule's ID, NUL-terminated */
+    uint64_t   generation;          /* of the object examined */
+    int        upload;              /* an upload to abort, not an object */
+} s3_lc_job_t;
+
+/* A step's deletes, queued once the walk's read txn has ended. */
+typedef struct {
+    s3_lc_job_t  *jobs[S3_LC_DELETES];
+    size_t        n;
+} s3_lc_batch_t;
+
+static void s3_lc_maybe_stopped(s3_lc_t *w);
+
+static int64_t
+s3_lc_now_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static s3_lc_job_t *
+s3_lc_job(s3_lc_t *w, const char *bucket, const char *key, size_t key_len,
+          gw_str_t rule)
+{
+    s3_lc_job_t  *j = gw_calloc(1, sizeof(*j));
+
+    j->w = w;
+    snprintf(j->bucket, sizeof(j->bucket), "%s", bucket);
+    j->key = gw_strndup(key, key_len);
+    j->key_len = key_len;
+    j->rule = gw_strndup(rule.base, rule.len);
+    return j;
+}
+
+static void
+s3_lc_job_end(s3_lc_job_t *j)
+{
+    s3_lc_t  *w = j->w;
+
+    gw_free(j->key);
+    gw_free(j->rule);
+    gw_free(j);
+    w->inflight--;
+    s3_lc_maybe_stopped(w);
+}
+
+static void
+s3_lc_deleted(void *ud, int rc)
+{
+    s3_lc_job_t  *j = ud;
+
+    if (rc == GW_OK) {
+        gw_log(GW_LOG_INFO, NULL, 0, "lifecycle: expired %s/%.*s (rule %s)",
+               j->bucket, (int) j->key_len, j->key, j->rule);
+    } else if (rc == GW_ECONFLICT) {
+        /* Written again (or deleted) since it was examined: the new
+         * record is not the one that fell due. */
+        gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: %s/%.*s changed since it "
+               "was examined: kept", j->bucket, (int) j->key_len, j->key);
+    } else {
+        gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: expiring %s/%.*s failed "
+               "(the next pass tries again)", j->bucket, (int) j->key_len,
+               j->key);
+    }
+    s3_lc_job_end(j);
+}
+
+static void
+s3_lc_aborted(void *ud, int rc)
+{
+    s3_lc_job_t  *j = ud;
+
+    if (rc == GW_OK) {
+        gw_log(GW_LOG_INFO, NULL, 0, "lifecycle: aborted multipart upload %s "
+               "of %s (rule %s)", j->key, j->bucket, j->rule);
+    } else if (rc != GW_ENOTFOUND) {        /* completed or aborted since */
+        gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: aborting upload %s failed",
+               j->key);
+    }
+    s3_lc_job_end(j);
+}
+
+static void
+s3_lc_saved(void *ud, int rc)
+{
+    s3_lc_t  *w = ud;
+
+    if (rc != GW_OK) {
+        /* The pass goes on; a restart before the next save redoes a step,
+         * which finds nothing more to do. A full disk fails every save:
+         * warn once until one succeeds. */
+        gw_log(w->save_failed ? GW_LOG_DEBUG : GW_LOG_WARN, NULL, rc,
+               "lifecycle: saving the worker's place failed");
+    }
+    w->save_failed = rc != GW_OK;
+    w->inflight--;
+    s3_lc_maybe_stopped(w);
+}
+
+/* The lifecycle configuration of bucket into *out (NULL: none, or one that
+ * does not decode, logged). */
+static void
+s3_lc_conf(s3_lc_t *w, gw_pool_t *pool, const char *bucket,
+           s3_lc_conf_t **out)
+{
+    gw_str_t  doc;
+    int       rc;
+
+    *out = NULL;
+    rc = store_bconf_get(w->ctx->store, bucket, STORE_BCONF_LIFECYCLE, pool,
+                         &doc);
+    if (rc == GW_OK
+        && s3_lifecycle_decode(pool, doc.base, doc.len, out) != GW_OK)
+    {
+        rc = GW_ECORRUPT;
+    }
+    if (rc != GW_OK && rc != GW_ENOTFOUND) {
+        gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: reading the configuration "
+               "of bucket %s failed: skipped in this pass", bucket);
+    }
+}
+
+/* 1 when some enabled rule of c can expire an object (the others need not
+ * walk the bucket: their actions are for versions, or uploads). */
+static int
+s3_lc_expires(const s3_lc_conf_t *c)
+{
+    size_t  i;
+
+    for (i = 0; c != NULL && i < c->nrules; i++) {
+        if (c->rules[i].enabled && (c->rules[i].exp_days > 0
+                                    || c->rules[i].exp_date_ms >= 0))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Walks the cursor's bucket from its key, within *budget records and the
+ * room left in b. Returns 1 when the bucket is done. */
+static int
+s3_lc_walk(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
+           s3_lc_batch_t *b)
+{
+    store_lc_cursor_t     *cur = &w->cur;
+    const store_object_t  *o;
+    const s3_lc_rule_t    *rule;
+    s3_lc_conf_t          *c;
+    s3_lc_job_t           *j;
+    store_iter_t          *it;
+    gw_str_t               key;
+    int                    rc, finished = 0;
+
+    s3_lc_conf(w, pool, cur->bucket, &c);
+    if (!s3_lc_expires(c)) {
+        return 1;
+    }
+    it = store_iter_open(w->ctx->store, cur->bucket);
+    if (cur->key_len > 0) {
+        key.base = cur->key;
+        key.len = cur->key_len;
+        store_iter_seek(it, key, 1);
+    }
+    while (*budget > 0 && b->n < S3_LC_DELETES) {
+        rc = store_iter_next(it, &o);
+        if (rc != GW_OK) {
+            if (rc != GW_ENOTFOUND) {
+                gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: reading the objects "
+                       "of bucket %s failed: skipped in this pass",
+                       cur->bucket);
+            }
+            finished = 1;
+            break;
+        }
+        (*budget)--;
+        memcpy(cur->key, o->key.base, o->key.len);
+        cur->key_len = o->key.len;
+        if (s3_lifecycle_decide(c, o, now, (int64_t)
+                                w->ctx->cf->lifecycle_day_ms, &rule)
+            == S3_LC_EXPIRE)
+        {
+            j = s3_lc_job(w, cur->bucket, o->key.base, o->key.len, rule->id);
+            j->generation = o->generation;
+            b->jobs[b->n++] = j;
+        }
+    }
+    store_iter_close(it);
+    return finished;
+}
+
+/* The objects of the pass: bucket after bucket, within *budget. Returns 1
+ * when every bucket is done. */
+static int
+s3_lc_objects(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
+              s3_lc_batch_t *b)
+{
+    store_lc_cursor_t  *cur = &w->cur;
+    char                next[STORE_BUCKET_MAX + 1];
+    int                 rc;
+
+    while (*budget > 0 && b->n < S3_LC_DELETES) {
+        if (cur->bucket[0] == '\0') {
+            rc = store_bconf_next(w->ctx->store, STORE_BCONF_LIFECYCLE, "",
+                                  next);
+            if (rc != GW_OK) {
+                return 1;
+            }
+            memcpy(cur->bucket, next, sizeof(next));
+            cur->key_len = 0;
+        }
+        if (!s3_lc_walk(w, pool, now, budget, b)) {
+            return 0;
+        }
+        rc = store_bconf_next(w->ctx->store, STORE_BCONF_LIFECYCLE,
+                              cur->bucket, next);
+        if (rc != GW_OK) {
+            return 1;
+        }
+        memcpy(cur->bucket, next, sizeof(next));
+        cur->key_len = 0;
+        (*budget)--;                    /* a bucket costs a look too */
+    }
+    return 0;
+}
+
+/* Uploads as the scan gives them (the scan's read txn allows no other
+ * store call), decided on afterwards. */
+typedef struct {
+    char      id[STORE_UPLOAD_ID_LEN + 1];
+    char      bucket[STORE_BUCKET_MAX + 1];
+    char     *key;
+    size_t    key_len;
+    int64_t   init_ms;
+} s3_lc_upload_t;
+
+typedef struct {
+    gw_pool_t       *pool;
+    s3_lc_upload_t  *u;
+    size_t           n, cap;
+} s3_lc_uploads_t;
+
+static int
+s3_lc_upload_seen(void *ud, const store_upload_t *u)
+{
+    s3_lc_uploads_t  *s = ud;
+    s3_lc_upload_t   *e = &s->u[s->n++];
+
+    memcpy(e->id, u->id, sizeof(e->id));
+    memcpy(e->bucket, u->bucket, sizeof(e->bucket));
+    e->key = gw_pool_strndup(s->pool, u->tmpl->key.base, u->tmpl->key.len);
+    e->key_len = u->tmpl->key.len;
+    e->init_ms = u->tmpl->mtime_ms;
+    return s->n == s->cap;
+}
+
+/* The uploads of the pass after the cursor's id, within *budget. Returns 1
+ * when every upload is done. */
+static int
+s3_lc_uploads(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
+              s3_lc_batch_t *b)
+{
+    const s3_lc_rule_t  *rule;
+    s3_lc_uploads_t      s;
+    s3_lc_conf_t        *c = NULL;
+    const char          *cbucket = NULL;
+    gw_str_t             key;
+    int64_t              at;
+    size_t               i;
+    int                  rc;
+
+    s.pool = pool;
+    s.n = 0;
+    s.cap = GW_MIN(*budget, S3_LC_DELETES - b->n);
+    if (s.cap == 0) {
+        return 0;
+    }
+    s.u = gw_pool_alloc(pool, s.cap * sizeof(*s.u));
+    rc = store_upload_scan(w->ctx->store, w->cur.upload, s3_lc_upload_seen,
+                           &s);
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: reading the multipart "
+               "uploads failed");
+        return 1;
+    }
+    for (i = 0; i < s.n; i++) {
+        memcpy(w->cur.upload, s.u[i].id, sizeof(w->cur.upload));
+        (*budget)--;
+        if (cbucket == NULL || strcmp(cbucket, s.u[i].bucket) != 0) {
+            s3_lc_conf(w, pool, s.u[i].bucket, &c);
+            cbucket = s.u[i].bucket;
+        }
+        if (c == NULL) {
+            continue;
+        }
+        key.base = s.u[i].key;
+        key.len = s.u[i].key_len;
+        rule = s3_lifecycle_abort(c, key, s.u[i].init_ms,
+                                  (int64_t) w->ctx->cf->lifecycle_day_ms, &at);
+        if (rule != NULL && at <= now) {
+            b->jobs[b->n] = s3_lc_job(w, s.u[i].bucket, s.u[i].id,
+                                      STORE_UPLOAD_ID_LEN, rule->id);
+            b->jobs[b->n++]->upload = 1;
+        }
+    }
+    return s.n < s.cap;
+}
+
+/* Starts a pass when none runs and a day boundary has passed since the last
+ * one started. Returns 1 when a pass runs. */
+static int
+s3_lc_pass(s3_lc_t *w, int64_t now)
+{
+    int64_t  day = (int64_t) w->ctx->cf->lifecycle_day_ms, next;
+
+    if (w->cur.pass_ms != 0) {
+        return 1;
+    }
+    next = w->cur.last_ms == 0 ? 0 : (w->cur.last_ms / day + 1) * day;
+    if (now < next) {
+        return 0;
+    }
+    w->cur.pass_ms = now;
+    w->cur.phase = STORE_LC_OBJECTS;
+    w->cur.bucket[0] = '\0';
+    w->cur.key_len = 0;
+    w->cur.upload[0] = '\0';
+    gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: pass started");
+    return 1;
+}
+
+static void
+s3_lc_tick(uv_timer_t *t)
+{
+    s3_lc_t        *w = t->data;
+    s3_lc_batch_t   b;
+    gw_pool_t      *pool;
+    size_t          budget = S3_LC_SCAN, i;
+    int64_t         now = s3_lc_now_ms();
+    int             done;
+
+    if (w->stopping || w->inflight > 0 || !s3_lc_pass(w, now)) {
+        return;
+    }
+    b.n = 0;
+    pool = gw_pool_create(4096);
+    if (w->cur.phase == STORE_LC_OBJECTS
+        && s3_lc_objects(w, pool, now, &budget, &b))
+    {
+        w->cur.phase = STORE_LC_UPLOADS;
+        w->cur.upload[0] = '\0';
+    }
+    done = w->cur.phase == STORE_LC_UPLOADS
+           && s3_lc_uploads(w, pool, now, &budget, &b);
+    gw_pool_destroy(pool);
+    for (i = 0; i < b.n; i++) {
+        s3_lc_job_t   *j = b.jobs[i];
+        gw_str_t       key = { j->key, j->key_len };
+        store_cond_t   cond;
+
+        w->inflight++;
+        if (!j->upload) {
+            memset(&cond, 0, sizeof(cond));
+            cond.has_generation = 1;
+            cond.generation = j->generation;
+            /* repl NULL: lifecycle expirations are not replicated (see the
+             * top of this file). */
+            store_object_delete_cond(w->ctx->store, j->bucket, key, &cond,
+                                     NULL, s3_lc_deleted, j);
+        } else {
+            store_upload_abort(w->ctx->store, j->key, s3_lc_aborted, j);
+        }
+    }
+    if (done) {
+        gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: pass done");
+        w->cur.last_ms = w->cur.pass_ms;
+        w->cur.pass_ms = 0;
+    }
+    /* Queued after this step's deletes, so committed with them or later. */
+    w->inflight++;
+    store_lc_cursor_put(w->ctx->store, &w->cur, s3_lc_saved, w);
+}
+
+/* ==== start and stop ==== */
+
+int
+s3_lc_start(s3_ctx_t *ctx, s3_lc_t **out)
+{
+    s3_lc_t   *w = gw_calloc(1, sizeof(*w));
+    uint64_t   tick;
+    int        rc;
+
+    w->ctx = ctx;
+    rc = store_lc_cursor_get(ctx->store, &w->cur);
+    if (rc == GW_ENOTFOUND) {
+        memset(&w->cur, 0, sizeof(w->cur));
+    } else if (rc != GW_OK) {
+        /* A cursor that cannot be read only costs a pass from the start. */
+        gw_log(GW_LOG_WARN, NULL, rc, "lifecycle: the saved place of the "
+               "worker cannot be read: starting a new pass");
+        memset(&w->cur, 0, sizeof(w->cur));
+    } else if (w->cur.pass_ms != 0) {
+        gw_log(GW_LOG_NOTICE, NULL, 0, "lifecycle: resuming the pass begun "
+               "at %" PRId64 " (bucket \"%s\")", w->cur.pass_ms / 1000,
+               w->cur.bucket);
+    }
+    tick = ctx->cf->lifecycle_day_ms / 10;
+    tick = GW_MAX(GW_MIN(tick, S3_LC_TICK_MAX), S3_LC_TICK_MIN);
+    uv_timer_init(ctx->loop, &w->timer);
+    w->timer.data = w;
+    uv_timer_start(&w->timer, s3_lc_tick, tick, tick);
+    *out = w;
+    return GW_OK;
+}
+
+static void
+s3_lc_timer_closed(uv_handle_t *h)
+{
+    s3_lc_t  *w = h->data;
+
+    w->timer_closed = 1;
+    s3_lc_maybe_stopped(w);
+}
+
+static void
+s3_lc_maybe_stopped(s3_lc_t *w)
+{
+    void   (*done)(void *ud) = w->done;
+    void    *ud = w->done_ud;
+
+    if (!w->stopping || w->inflight > 0 || !w->timer_closed) {
+        return;
+    }
+    gw_free(w);
+    if (done != NULL) {
+        done(ud);
+    }
+}
+
+void
+s3_lc_stop(s3_lc_t *w, void (*done)(void *ud), void *ud)
+{
+    w->stopping = 1;
+    w->done = done;
+    w->done_ud = ud;
+    uv_close((uv_handle_t *) &w->timer, s3_lc_timer_closed);
+}

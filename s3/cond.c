@@ -144,3 +144,101 @@ s3_object_conditions(s3_req_t *r, const store_object_t *o, int copy)
     }
     return S3_ERR_NONE;
 }
+
+/* ==== conditional writes and deletes (checked in the commit) ==== */
+
+void
+s3_cond_if_match(const char *v, size_t len, store_cond_t *c)
+{
+    while (len > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        len--;
+    }
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) {
+        len--;
+    }
+    if (len == 1 && *v == '*') {
+        c->if_match_any = 1;
+        return;
+    }
+    c->has_if_match = 1;
+    if (s3_etag_parse(v, len, c->if_match_md5, &c->if_match_nparts) != 0) {
+        /* No record has this ETag: 412 if the key exists, else 404. */
+        c->if_match_nparts = STORE_NPARTS_NEVER;
+    }
+}
+
+int
+s3_write_conditions(s3_req_t *r, store_cond_t *c)
+{
+    const gw_str_t  *v;
+
+    if ((v = s3_header(r, "if-none-match")) != NULL) {
+        if (!gw_str_eq_lit(*v, "*")) {
+            return S3_ERR_NOT_IMPLEMENTED;
+        }
+        c->if_none_match_star = 1;
+    }
+    if ((v = s3_header(r, "if-match")) != NULL) {
+        s3_cond_if_match(v->base, v->len, c);
+    }
+    return S3_ERR_NONE;
+}
+
+int
+s3_cond_size(const char *v, size_t len, store_cond_t *c)
+{
+    uint64_t  n = 0;
+    size_t    i;
+
+    if (len == 0 || len > 19) {
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (uint64_t) (v[i] - '0');
+    }
+    c->has_if_match_size = 1;
+    c->if_match_size = n;
+    return 0;
+}
+
+int
+s3_cond_mtime(const char *v, size_t len, store_cond_t *c)
+{
+    gw_str_t  s = { v, len };
+    int64_t   t = s3_http_time(&s);
+
+    if (t < 0) {
+        return -1;
+    }
+    c->has_if_match_mtime = 1;
+    c->if_match_mtime = t;
+    return 0;
+}
+
+int
+s3_delete_conditions(s3_req_t *r, store_cond_t *c, const char **msg)
+{
+    const gw_str_t  *v;
+
+    *msg = NULL;
+    if ((v = s3_header(r, "if-match")) != NULL) {
+        s3_cond_if_match(v->base, v->len, c);
+    }
+    if ((v = s3_header(r, "x-amz-if-match-size")) != NULL
+        && s3_cond_size(v->base, v->len, c) != 0)
+    {
+        *msg = "x-amz-if-match-size must be a number of bytes.";
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    if ((v = s3_header(r, "x-amz-if-match-last-modified-time")) != NULL
+        && s3_cond_mtime(v->base, v->len, c) != 0)
+    {
+        *msg = "x-amz-if-match-last-modified-time must be a date.";
+        return S3_ERR_INVALID_ARGUMENT;
+    }
+    return S3_ERR_NONE;
+}

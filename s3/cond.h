@@ -20,4 +20,21 @@ int64_t s3_http_time(const gw_str_t *v);
  * or an unmodified source is PreconditionFailed too. */
 int s3_object_conditions(s3_req_t *r, const store_object_t *o, int copy);
 
+/* The conditions of a write (PutObject, CompleteMultipartUpload) into c,
+ * checked later inside the commit: If-None-Match (only "*", as S3: another
+ * value is NotImplemented) and If-Match (an ETag, or "*": the key must
+ * exist). S3_ERR_NONE or the error to answer. */
+int s3_write_conditions(s3_req_t *r, store_cond_t *c);
+/* If-Match value v (an ETag or "*") into c; an ETag that does not parse
+ * matches no record. */
+void s3_cond_if_match(const char *v, size_t len, store_cond_t *c);
+/* The conditions of DeleteObject into c: If-Match, x-amz-if-match-size
+ * and x-amz-if-match-last-modified-time. S3_ERR_NONE or InvalidArgument
+ * (*msg set). */
+int s3_delete_conditions(s3_req_t *r, store_cond_t *c, const char **msg);
+/* A size (decimal) and a time (HTTP date or ISO 8601) condition value into
+ * c: 0, or -1 when it does not parse. */
+int s3_cond_size(const char *v, size_t len, store_cond_t *c);
+int s3_cond_mtime(const char *v, size_t len, store_cond_t *c);
+
 #endif

@@ -35,6 +35,7 @@ static const s3_route_t  *s3_route_tables[] = {
     s3_post_routes,
     s3_lifecycle_routes,
     s3_controls_routes,
+    s3_attributes_routes,
 };
 
 /* Query parameters that name a subresource S3 has; one we do not route is

@@ -264,6 +264,13 @@ int store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32]);
 int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
                        gw_str_t key, MDB_val *v);
 
+/* cond against the key's record v (NULL: there is none): GW_OK,
+ * GW_ECONFLICT (generation), GW_EPRECOND (ETag, size, mtime),
+ * GW_ENOTFOUND (If-Match on a missing key) or a decoding error. The
+ * if_none_match_star condition is the caller's, and so is treating a
+ * current delete marker as no record (version.c). In txn.c. */
+int store__cond_check(const store_cond_t *cond, const MDB_val *v);
+
 /* ==== version.c: object records and their versions ==== */
 
 /* Writes obj's encoded record val under (bucket, key) in txn as its new
@@ -279,7 +286,6 @@ int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                          gw_str_t key, void *val, size_t val_len,
                          const store_chunk_ref_t *chunks, size_t nchunks,
                          const store_cond_t *cond, store_vresult_t *res);
-
 
 /* The versions-db key of (bucket, key, version) into out (512 bytes);
  * without the version (the prefix of the key's entries) when prefix. */

@@ -488,6 +488,7 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     store_object_t    **parts, obj;
     store_chunk_ref_t  *chunks = NULL;
     uint64_t           *psizes = NULL;
+    char               *pck = NULL;
     unsigned char       kb[STORE_PART_KEY];
     MDB_val             k, v;
     EVP_MD_CTX         *md5 = NULL;
@@ -610,7 +611,28 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         rc = GW_EINVAL;
         goto done;
     }
+    if (obj.cksum_alg != GW_CK_NONE) {
+        /* Each part's checksum, for GetObjectAttributes' ObjectParts. */
+        size_t  ckl = gw_cksum_len((gw_cksum_alg_t) obj.cksum_alg);
+
+        pck = gw_alloc(ckl * c->n + 1);
+        for (i = 0; i < c->n && pck != NULL; i++) {
+            if (parts[i]->cksum_alg != obj.cksum_alg) {
+                gw_free(pck);
+                pck = NULL;
+                break;
+            }
+            memcpy(pck + i * ckl, parts[i]->cksum, ckl);
+        }
+        if (pck != NULL) {
+            obj.part_cksums.base = pck;
+            obj.part_cksums.len = ckl * c->n;
+        }
+    }
     obj.mtime_ms = c->result.mtime_ms;
+    /* So that a retry of this completion finds its answer (store.h). */
+    obj.upload_id.base = op->key;
+    obj.upload_id.len = STORE_UPLOAD_ID_LEN;
     if (c->repl.ndests) {            /* else the template's: a replica */
         obj.repl_status = STORE_REPL_STATUS_PENDING;
     }
@@ -637,6 +659,7 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 
 done:
     gw_free(psizes);
+    gw_free(pck);
     EVP_MD_CTX_free(md5);
     gw_free(val);
     gw_free(chunks);

@@ -18,7 +18,7 @@ enum {
     REC_KEY = 1, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
     REC_CACHE, REC_EXPIRES, REC_META, REC_INLINE, REC_CHUNKS, REC_TAG,
     REC_PARTS, REC_ACL, REC_GEN, REC_REPL, REC_WEBSITE_REDIRECT,
-    REC_VFLAGS, REC_NONCURRENT, REC_VERSION
+    REC_UPLOAD_ID, REC_PART_CKSUMS, REC_VFLAGS, REC_NONCURRENT, REC_VERSION
 };
 
 /* The generation is the first field, so its value sits at a fixed offset. */
@@ -596,7 +596,9 @@ store__object_encode(const store_object_t *o, size_t *len)
     };
     unsigned char   *buf, *p;
     size_t           i, j, n = REC_FIXED + 1 + 5 + 8 + 5 + o->acl.len + 6
-                             + 5 + o->website_redirect.len + 6 + 13 + 13;
+                             + 5 + o->website_redirect.len
+                             + 5 + o->upload_id.len
+                             + 5 + o->part_cksums.len + 6 + 13 + 13;
 
     for (i = 0; i < GW_NELEMS(strs); i++) {
         n += 5 + strs[i]->len;
@@ -640,6 +642,13 @@ store__object_encode(const store_object_t *o, size_t *len)
     if (o->website_redirect.len) {
         p = rec_field(p, REC_WEBSITE_REDIRECT, o->website_redirect.base,
                       o->website_redirect.len);
+    }
+    if (o->upload_id.len) {
+        p = rec_field(p, REC_UPLOAD_ID, o->upload_id.base, o->upload_id.len);
+    }
+    if (o->part_cksums.len) {
+        p = rec_field(p, REC_PART_CKSUMS, o->part_cksums.base,
+                      o->part_cksums.len);
     }
     p = rec_object_vfields(p, o->vflags, o->version, o->noncurrent_ms);
     for (i = 0; i < o->nmeta; i++) {
@@ -878,6 +887,12 @@ store__object_decode(const void *buf, size_t len, int flags,
         } else if (f.tag == REC_WEBSITE_REDIRECT) {
             o->website_redirect.base = (const char *) f.data;
             o->website_redirect.len = f.len;
+        } else if (f.tag == REC_UPLOAD_ID) {
+            o->upload_id.base = (const char *) f.data;
+            o->upload_id.len = f.len;
+        } else if (f.tag == REC_PART_CKSUMS) {
+            o->part_cksums.base = (const char *) f.data;
+            o->part_cksums.len = f.len;
         } else if (f.tag == REC_INLINE) {
             o->inline_data.base = (const char *) f.data;
             o->inline_data.len = f.len;

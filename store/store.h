@@ -153,11 +153,20 @@
  *   16 u8 replication status (STORE_REPL_STATUS_*; absent: none)
  *   17 x-amz-website-redirect-location: where the website endpoint
  *   redirects a request for the object (absent: nowhere)
- *   18 u8 version flags (STORE_VF_*; absent: 0, the null version of a key
- *   written while its bucket was not versioned)  19 i64 unix ms when the
- *   version became noncurrent (absent: current)  20 u64 version: the
+ *   18 the id of the multipart upload whose completion wrote this record
+ *   (STORE_UPLOAD_ID_LEN bytes; absent: not a completed upload), so that a
+ *   retried CompleteMultipartUpload, whose upload is gone, can still be
+ *   answered while the key holds its result
+ *   19 the parts' checksums of a multipart object, in the object's
+ *   algorithm: n * its raw length, in part order (absent: the parts had
+ *   none, or not all in that algorithm)
+ *   20 u8 version flags (STORE_VF_*; absent: 0, the null version of a key
+ *   written while its bucket was not versioned)  21 i64 unix ms when the
+ *   version became noncurrent (absent: current)  22 u64 version: the
  *   generation of the write that made this version, which in-place
  *   rewrites keep (absent: the generation)
+ *   Fields 18 and 19 stay with a record when it becomes noncurrent (it
+ *   moves to "versions" as it is, with only 20 to 22 patched).
  *
  * ==== Versions ====
  *
@@ -300,6 +309,11 @@ typedef struct store_object_s {
                                         * stands (x-amz-replication-status) */
     gw_str_t            website_redirect;  /* x-amz-website-redirect-location
                                         * (record field 17); empty: none */
+    gw_str_t            upload_id;     /* the upload this record completed
+                                        * (record field 18); empty: none */
+    gw_str_t            part_cksums;   /* multipart: each part's raw
+                                        * checksum in cksum_alg, in order
+                                        * (field 19); empty: none */
     const struct store_repl_s *repl;   /* write only: the replication
                                         * destinations this write must
                                         * reach (see "replication outbox"),
@@ -342,10 +356,26 @@ typedef struct store_vresult_s {
     unsigned   found:1;            /* a delete of a version: it existed */
 } store_vresult_t;
 
-/* Write preconditions checked inside the commit (atomically). */
+/* Write preconditions checked inside the commit (atomically), against the
+ * key's current version; a current delete marker counts as no record (as
+ * in S3) but for has_generation. A put or a delete whose If-Match (ETag or
+ * any) finds no record fails GW_ENOTFOUND; a record that fails an ETag,
+ * size or time condition, GW_EPRECOND. */
+#define STORE_NPARTS_NEVER  UINT32_MAX   /* if_match_nparts of an ETag that
+                                          * matches no record (one that does
+                                          * not parse) */
 typedef struct store_cond_s {
     unsigned       if_none_match_star:1;
-    unsigned       has_if_match:1;
+    unsigned       has_if_match:1;       /* the record's ETag must be
+                                          * if_match_md5/nparts */
+    unsigned       if_match_any:1;       /* If-Match: *: a record must exist */
+    /* Deletes only (x-amz-if-match-size, -last-modified-time): a record
+     * that exists must have this size, this mtime (whole seconds); a
+     * missing one is deleted already. */
+    unsigned       has_if_match_size:1;
+    unsigned       has_if_match_mtime:1;
+    uint64_t       if_match_size;
+    int64_t        if_match_mtime;       /* unix seconds */
     /* Commit only if the key's current record has this generation (read
      * it with store_object_get): otherwise GW_ECONFLICT, also when the key
      * is gone. For read-modify-write updates: on GW_ECONFLICT read again,
@@ -514,7 +544,10 @@ void store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
  * cond->has_generation names (cond may be NULL: unconditional): otherwise
  * done gets GW_ECONFLICT, also when the key is gone. So a writer that
  * decided on a record it read (the lifecycle worker) never deletes a
- * newer one written meanwhile. Only cond's generation is used. In a
+ * newer one written meanwhile. cond's If-Match (ETag or any), size and
+ * mtime conditions are checked in the same commit against the current
+ * version (GW_EPRECOND, or GW_ENOTFOUND for If-Match on a missing key or
+ * a delete marker); if_none_match_star and in_place are not used. In a
  * versioned bucket the delete writes a delete marker, as S3's Expiration
  * does there. */
 void store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
@@ -538,11 +571,15 @@ int store_version_get(store_t *st, const char *bucket, gw_str_t key,
  * record goes). has_version 1: deletes that
  * one version for good (its chunk references dropped; when it is the
  * current one, the newest noncurrent version becomes current); never
- * replicated, as in S3. cond may be NULL; its has_generation makes the
- * delete of a version conditional (GW_ECONFLICT when the version is not
- * of that generation). res (may be NULL; valid until done) gets what was
- * done. done gets GW_OK (also when there was nothing to delete:
- * res->found 0), GW_ENOBUCKET, GW_ECONFLICT or an I/O error. */
+ * replicated, as in S3. cond may be NULL (if_none_match_star and in_place
+ * are not used). has_version 0: its conditions are checked against the
+ * current version as store_object_delete_cond says. has_version 1: against
+ * that version, when it exists: has_generation (GW_ECONFLICT when it is
+ * not of that generation), If-Match, size and mtime (GW_EPRECOND). res
+ * (may be NULL; valid until done) gets what was done. done gets GW_OK
+ * (also when there was nothing to delete: res->found 0), GW_ENOBUCKET,
+ * GW_ECONFLICT, GW_EPRECOND, GW_ENOTFOUND (If-Match on a missing key) or
+ * an I/O error. */
 void store_object_remove(store_t *st, const char *bucket, gw_str_t key,
                          int has_version, uint64_t version,
                          const store_cond_t *cond, const store_repl_t *repl,
@@ -830,6 +867,18 @@ uint64_t store_chunk_writer_total(store_chunk_writer_t *w);
 void store_chunk_slice(store_t *st, const unsigned char src[32],
                        uint32_t start, uint32_t len, store_chunk_ref_t *out,
                        store_done_pt done, void *ud);
+
+/* The MD5 and the alg checksum (alg a gw_cksum_alg_t; ck: gw_cksum_len(alg)
+ * bytes, or NULL with GW_CK_NONE) of bytes [from, from + len) of an object
+ * whose chunk list is chunks (copied before return): its chunk files are
+ * read on the thread pool, a buffer at a time (store/digest.c). The caller
+ * keeps the
+ * chunks pinned until done(ud, rc) runs on the loop; md5 and ck are
+ * written just before, when rc is GW_OK, and must stay valid until then. */
+void store_chunk_digest(store_t *st, const store_chunk_ref_t *chunks, size_t n,
+                        uint64_t from, uint64_t len, int alg,
+                        unsigned char md5[16], unsigned char *ck,
+                        store_done_pt done, void *ud);
 
 /* Done with the writer. If the object was committed pass committed=1;
  * otherwise the chunks it made are queued for collection unless something

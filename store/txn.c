@@ -725,3 +725,39 @@ store__object_find(store_t *st, MDB_txn *txn, const char *bucket, gw_str_t key,
     store_object_free(o);
     return same ? GW_OK : GW_ENOTFOUND;
 }
+
+int
+store__cond_check(const store_cond_t *cond, const MDB_val *v)
+{
+    store_object_t  *old;
+    int              rc;
+
+    if (v == NULL) {
+        return cond->has_generation ? GW_ECONFLICT
+               : cond->has_if_match || cond->if_match_any ? GW_ENOTFOUND
+               : GW_OK;
+    }
+    if (!cond->has_generation && !cond->has_if_match
+        && !cond->has_if_match_size && !cond->has_if_match_mtime)
+    {
+        return GW_OK;
+    }
+    rc = store__object_decode(v->mv_data, v->mv_size, 0, &old);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    if (cond->has_generation && old->generation != cond->generation) {
+        rc = GW_ECONFLICT;
+    } else if ((cond->has_if_match
+                && (memcmp(old->md5, cond->if_match_md5, 16) != 0
+                    || old->nparts != cond->if_match_nparts))
+               || (cond->has_if_match_size
+                   && old->size != cond->if_match_size)
+               || (cond->has_if_match_mtime
+                   && old->mtime_ms / 1000 != cond->if_match_mtime))
+    {
+        rc = GW_EPRECOND;
+    }
+    store_object_free(old);
+    return rc;
+}

@@ -277,38 +277,31 @@ store_commit_vinfo(int state, const store_vinfo_t *given, uint64_t gen,
     out->version = state != STORE_VERSIONING_NONE ? gen : 0;
 }
 
-/* Checks cond against the key's current record (v, or none when absent);
- * a delete marker counts as no object but for generations. */
+/* Checks cond against the key's current record (v, or none when absent).
+ * A delete marker counts as no object, as in S3 (If-None-Match: * writes
+ * over it, If-Match fails on it), but for the generation, which names
+ * the marker as any other record. */
 static int
 store_commit_check(const MDB_val *v, int absent, const store_vinfo_t *cur,
                    const store_cond_t *cond)
 {
-    store_object_t  *old;
-    int              rc, marker = !absent && (cur->flags & STORE_VF_MARKER);
+    store_cond_t  c;
+    int           rc;
 
-    if (absent || marker) {
-        if (cond->has_generation
-            && (absent || cur->generation != cond->generation))
-        {
+    if (absent) {
+        return store__cond_check(cond, NULL);
+    }
+    if (cur->flags & STORE_VF_MARKER) {
+        if (cond->has_generation && cur->generation != cond->generation) {
             return GW_ECONFLICT;
         }
-        return cond->has_if_match ? GW_ENOTFOUND : GW_OK;
+        c = *cond;
+        c.has_generation = 0;
+        return store__cond_check(&c, NULL);
     }
-    if (cond->has_generation || cond->has_if_match) {
-        rc = store__object_decode(v->mv_data, v->mv_size, 0, &old);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        rc = cond->has_generation && old->generation != cond->generation
-             ? GW_ECONFLICT
-             : cond->has_if_match
-               && (memcmp(old->md5, cond->if_match_md5, 16) != 0
-                   || old->nparts != cond->if_match_nparts)
-             ? GW_EPRECOND : GW_OK;
-        store_object_free(old);
-        if (rc != GW_OK) {
-            return rc;
-        }
+    rc = store__cond_check(cond, v);
+    if (rc != GW_OK) {
+        return rc;
     }
     return cond->if_none_match_star ? GW_EPRECOND : GW_OK;
 }
@@ -480,14 +473,7 @@ store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
                          const store_cond_t *cond, const store_repl_t *repl,
                          store_done_pt done, void *ud)
 {
-    store_cond_t  c;
-
-    memset(&c, 0, sizeof(c));
-    if (cond != NULL) {
-        c.has_generation = cond->has_generation;
-        c.generation = cond->generation;
-    }
-    store_object_remove(st, bucket, key, 0, 0, &c, repl, NULL, NULL, done,
+    store_object_remove(st, bucket, key, 0, 0, cond, repl, NULL, NULL, done,
                         ud);
 }
 
@@ -559,8 +545,9 @@ store_version_delete(store_t *st, MDB_txn *txn, store_op_t *op,
         return rc;
     }
     if (store__version_match(&vi, op->version)) {
-        if (op->cond.has_generation && vi.generation != op->cond.generation) {
-            return GW_ECONFLICT;
+        rc = store__cond_check(&op->cond, &v);
+        if (rc != GW_OK) {
+            return rc;
         }
         rc = store_version_unref(st, txn, &v);
         if (rc == 0) {
@@ -578,10 +565,8 @@ store_version_delete(store_t *st, MDB_txn *txn, store_op_t *op,
         }
         rc = store__version_seek(st, cur, op->bucket, key, op->version, &k, &v,
                                 &vi);
-        if (rc == GW_OK && op->cond.has_generation
-            && vi.generation != op->cond.generation)
-        {
-            rc = GW_ECONFLICT;
+        if (rc == GW_OK) {
+            rc = store__cond_check(&op->cond, &v);
         }
         if (rc == GW_OK) {
             rc = store_version_unref(st, txn, &v);
@@ -637,8 +622,8 @@ store_object_unversioned_delete(store_t *st, MDB_txn *txn, store_op_t *op,
     return store__mdb_rc(rc);
 }
 
-/* store_object_delete_cond: the key's current record must still be the
- * one of op->cond.generation. */
+/* A delete without a version: op->cond against the key's current version,
+ * as a put's conditions are (store_commit_check). */
 static int
 store_remove_check(store_t *st, MDB_txn *txn, store_op_t *op)
 {
@@ -649,13 +634,13 @@ store_remove_check(store_t *st, MDB_txn *txn, store_op_t *op)
 
     rc = store__object_find(st, txn, op->bucket, key, &v);
     if (rc == GW_ENOTFOUND) {
-        return GW_ECONFLICT;
+        return store_commit_check(NULL, 1, NULL, &op->cond);
     }
     if (rc == GW_OK) {
         rc = store__object_vinfo(v.mv_data, v.mv_size, &vi);
     }
-    if (rc == GW_OK && vi.generation != op->cond.generation) {
-        rc = GW_ECONFLICT;
+    if (rc == GW_OK) {
+        rc = store_commit_check(&v, 0, &vi, &op->cond);
     }
     return rc;
 }
@@ -674,7 +659,7 @@ store_object_remove_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     if (rc != GW_OK) {
         return rc;
     }
-    if (!op->has_version && op->cond.has_generation) {
+    if (!op->has_version) {
         rc = store_remove_check(st, txn, op);
         if (rc != GW_OK) {
             return rc;
@@ -722,6 +707,8 @@ store_object_remove(store_t *st, const char *bucket, gw_str_t key,
     op->vres = res;
     if (cond != NULL) {
         op->cond = *cond;
+        op->cond.if_none_match_star = 0;
+        op->cond.in_place = 0;
     }
     if (!has_version) {
         memset(&m, 0, sizeof(m));

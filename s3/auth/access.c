@@ -33,6 +33,7 @@ typedef struct {
 static const s3_action_t  s3_actions[] = {
     { "GetObject",                   S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectVersion",            S3_ACT_OBJECT, S3_PERM_READ },
+    { "GetObjectAttributes",         S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectAcl",                S3_ACT_OBJECT, S3_PERM_READ_ACP },
     { "PutObjectAcl",                S3_ACT_OBJECT, S3_PERM_WRITE_ACP },
     { "GetObjectVersionAcl",         S3_ACT_OBJECT, S3_PERM_READ_ACP },

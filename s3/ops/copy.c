@@ -271,6 +271,10 @@ s3_copy_object(s3_req_t *r)
     *o = *src;
     o->raw = NULL;
     o->key = r->key;
+    /* A copy is no upload's result: a retried completion must not answer
+     * for it. */
+    o->upload_id.base = NULL;
+    o->upload_id.len = 0;
     o->owner.base = r->user ? r->user->name : "";   /* "": anonymous */
     o->owner.len = strlen(o->owner.base);
     /* A copy has the owner and ACL its request and the bucket's Object

@@ -5,7 +5,9 @@
  * pipeline, which also verifies the Content-MD5 or x-amz-checksum-* value
  * that S3 requires on this operation. It is parsed with expat into an array
  * on the request pool; only when the whole document is valid is any key
- * deleted. Every delete is then queued to the store at once, so the commit
+ * deleted. An <Object> may carry conditions (<ETag>, <Size>,
+ * <LastModifiedTime>), checked in its delete's commit as DeleteObject's
+ * headers are. Every delete is then queued to the store at once, so the commit
  * batcher gathers them into a batch or two, and the answer goes out once the
  * last of their callbacks has run. A key that did not exist is reported as
  * deleted, as S3 does. An <Object> with a <VersionId> deletes that version
@@ -14,6 +16,7 @@
  * DeleteMarkerVersionId). */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
+#include "s3/cond.h"
 #include "s3/payload.h"
 #include "s3/record.h"
 #include "s3/version.h"
@@ -48,6 +51,7 @@ typedef struct {
     store_repl_t  repl;         /* where the delete must be copied */
     uint64_t      v;            /* the version, when version.base is set */
     store_vresult_t  res;       /* what the delete did */
+    store_cond_t  cond;         /* <ETag>, <Size>, <LastModifiedTime> */
 } s3_delete_obj_t;
 
 struct s3_delete_s {
@@ -62,8 +66,9 @@ struct s3_delete_s {
 
     /* The <Object> being read: its children end before it does. */
     size_t            nchildren;
-    int               has_key, has_version, has_cond;
+    int               has_key, has_version, bad_cond;
     gw_str_t          key, version;
+    store_cond_t      cond;
 };
 
 /* Not static: test/fuzz/fuzz_delete.c drives the parser and the writer of
@@ -135,11 +140,12 @@ s3_delete_elem(void *ud, int depth, const char *name, const char *text,
             d->has_version = 1;
             d->version.len = GW_MIN(len, 1024);
             d->version.base = gw_pool_strndup(d->pool, text, d->version.len);
-        } else if (strcmp(name, "ETag") == 0
-                   || strcmp(name, "LastModifiedTime") == 0
-                   || strcmp(name, "Size") == 0)
-        {
-            d->has_cond = 1;
+        } else if (strcmp(name, "ETag") == 0) {
+            s3_cond_if_match(text, len, &d->cond);
+        } else if (strcmp(name, "Size") == 0) {
+            d->bad_cond |= s3_cond_size(text, len, &d->cond) != 0;
+        } else if (strcmp(name, "LastModifiedTime") == 0) {
+            d->bad_cond |= s3_cond_mtime(text, len, &d->cond) != 0;
         } else {
             return GW_EINVAL;
         }
@@ -162,6 +168,7 @@ s3_delete_elem(void *ud, int depth, const char *name, const char *text,
             o->message = NULL;
             memset(&o->res, 0, sizeof(o->res));
             memset(&o->repl, 0, sizeof(o->repl));
+            o->cond = d->cond;
             if (d->has_version) {
                 o->version = d->version;
                 /* An id no version ever had: as S3 answers it per key. */
@@ -172,12 +179,10 @@ s3_delete_elem(void *ud, int depth, const char *name, const char *text,
                     o->message = "The specified version does not exist.";
                 }
             }
-            if (d->has_cond && o->code == NULL) {
-                /* Deleting when the condition may not hold would be worse
-                 * than not deleting. */
-                o->code = "NotImplemented";
-                o->message = "Conditional deletes (ETag, LastModifiedTime, "
-                             "Size) are not implemented.";
+            if (d->bad_cond && o->code == NULL) {
+                o->code = "InvalidArgument";
+                o->message = "Size must be a number of bytes and "
+                             "LastModifiedTime a timestamp.";
             }
         } else if (strcmp(name, "Quiet") == 0) {
             if (d->nchildren != 0 || d->seen_quiet
@@ -190,7 +195,8 @@ s3_delete_elem(void *ud, int depth, const char *name, const char *text,
             return GW_EINVAL;
         }
         d->nchildren = 0;
-        d->has_key = d->has_version = d->has_cond = 0;
+        d->has_key = d->has_version = d->bad_cond = 0;
+        memset(&d->cond, 0, sizeof(d->cond));
         return 0;
 
     case 1:
@@ -299,7 +305,14 @@ s3_delete_done(void *ud, int rc)
 {
     s3_delete_obj_t  *o = ud;
 
-    if (rc != GW_OK) {
+    if (rc == GW_EPRECOND || rc == GW_ENOTFOUND) {
+        /* A condition of this <Object> failed: S3 reports it per key. */
+        int  err = rc == GW_EPRECOND ? S3_ERR_PRECONDITION_FAILED
+                                     : S3_ERR_NO_SUCH_KEY;
+
+        o->code = s3_error_code(err);
+        o->message = s3_error_message(err);
+    } else if (rc != GW_OK) {
         gw_log(GW_LOG_ERR, o->d->r->http->peer, rc,
                "DeleteObjects: deleting a key failed");
         o->code = s3_error_code(S3_ERR_INTERNAL_ERROR);
@@ -351,7 +364,8 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
             /* A version deleted for good is not replicated, as in S3. */
             store_object_remove(r->ctx->store, r->bucket, d->objs[i].key,
                                 d->objs[i].version.base != NULL,
-                                d->objs[i].v, NULL, &d->objs[i].repl,
+                                d->objs[i].v, &d->objs[i].cond,
+                                &d->objs[i].repl,
                                 r->user ? r->user->name : NULL,
                                 &d->objs[i].res, s3_delete_done,
                                 &d->objs[i]);

@@ -267,34 +267,41 @@ s3_mp_part_commit(s3_put_t *p)
 
 /* ==== UploadPartCopy ==== */
 
-/* A part made of another object's chunks: whole chunks inside the range are
+/* A part made of another object's bytes: whole chunks inside the range are
  * referenced as they are; only the partial chunks at its two ends are read
- * and written again (store_chunk_slice). No other byte is read, so the
- * part's ETag is the MD5 of its chunk list rather than of its bytes, and the
- * part carries no checksum. */
+ * and written again (store_chunk_slice). The part's ETag must be the MD5 of
+ * its bytes (the object's ETag is made of its parts' MD5s), so the range is
+ * read once more on the thread pool for its MD5, and its checksum in the
+ * upload's algorithm (store_chunk_digest), a buffer at a time. A source kept
+ * inline (a few KiB in its record) becomes one new chunk file: parts are
+ * always chunk files (see s3/put.c). */
 typedef struct {
-    s3_req_t           *r;
-    store_object_t     *src;
-    char                id[STORE_UPLOAD_ID_LEN + 1];
-    uint32_t            partno;
-    store_chunk_ref_t  *chunks;
-    size_t              n;
-    size_t              slices[2];    /* indexes of sliced chunks */
-    size_t              nslices;
-    int                 pending;
-    int                 err;
-    store_object_t      part;
-    const char         *src_vid;      /* x-amz-copy-source-version-id */
+    s3_req_t              *r;
+    store_object_t        *src;
+    char                   id[STORE_UPLOAD_ID_LEN + 1];
+    uint32_t               partno;
+    store_chunk_ref_t     *chunks;
+    size_t                 n;
+    size_t                 slices[2];    /* indexes of sliced chunks */
+    size_t                 nslices;
+    store_chunk_writer_t  *w;            /* an inline source's new chunk */
+    int                    pending;
+    int                    err;
+    store_object_t         part;
+    const char            *src_vid;      /* x-amz-copy-source-version-id */
 } s3_mp_copy_t;
 
 static void
-s3_mp_copy_release(s3_mp_copy_t *m)
+s3_mp_copy_release(s3_mp_copy_t *m, int committed)
 {
     size_t  i;
 
     store_unpin(m->r->ctx->store, m->src->chunks, m->src->nchunks);
     for (i = 0; i < m->nslices; i++) {
         store_unpin(m->r->ctx->store, &m->chunks[m->slices[i]], 1);
+    }
+    if (m->w != NULL) {
+        store_chunk_writer_close(m->w, committed);
     }
     store_object_free(m->src);
     gw_free(m->chunks);
@@ -320,6 +327,8 @@ s3_mp_copy_committed(void *ud, int rc)
             s3_xml_begin(&x, r->pool, "CopyPartResult");
             s3_xml_elem_str(&x, "ETag", etag);
             s3_xml_elem_str(&x, "LastModified", t);
+            s3_mp_cksum_xml(&x, (gw_cksum_alg_t) m->part.cksum_alg,
+                            m->part.cksum, 0);
             s3_xml_end(&x, "CopyPartResult");
             s3_send_xml(r, 200, &x);
         } else if (rc == GW_ENOTFOUND) {
@@ -329,16 +338,16 @@ s3_mp_copy_committed(void *ud, int rc)
             s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         }
     }
-    s3_mp_copy_release(m);
+    s3_mp_copy_release(m, rc == GW_OK);
 }
 
+/* One of the slices, the digest or the inline chunk is done; the last one
+ * commits the part. */
 static void
-s3_mp_copy_sliced(void *ud, int rc)
+s3_mp_copy_step(void *ud, int rc)
 {
     s3_mp_copy_t  *m = ud;
     s3_req_t      *r = m->r;
-    EVP_MD_CTX    *md;
-    unsigned int   len;
     size_t         i;
 
     if (rc != GW_OK && m->err == GW_OK) {
@@ -359,23 +368,148 @@ s3_mp_copy_sliced(void *ud, int rc)
                 m->slices[i--] = m->slices[--m->nslices];
             }
         }
-        s3_mp_copy_release(m);
+        s3_mp_copy_release(m, 0);
         return;
     }
-    md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, gw_evp_md5(), NULL) != 1) {
-        abort();
+    if (m->w != NULL) {
+        m->part.chunks = (store_chunk_ref_t *)
+            store_chunk_writer_chunks(m->w, &m->part.nchunks);
+    } else {
+        m->part.chunks = m->chunks;
+        m->part.nchunks = m->n;
     }
-    for (i = 0; i < m->n; i++) {
-        EVP_DigestUpdate(md, m->chunks[i].sha, 32);
-    }
-    EVP_DigestFinal_ex(md, m->part.md5, &len);
-    EVP_MD_CTX_free(md);
-    m->part.chunks = m->chunks;
-    m->part.nchunks = m->n;
     m->part.mtime_ms = (int64_t) time(NULL) * 1000;
     store_part_put(r->ctx->store, m->id, m->partno, &m->part,
                    s3_mp_copy_committed, m);
+}
+
+static void
+s3_mp_copy_ready(void *ud)
+{
+    (void) ud;          /* the one write was taken already */
+}
+
+/* The bytes [a, e) of an inline (or empty) source: digested here, they are
+ * so few, and written as one new chunk file. */
+static void
+s3_mp_copy_inline(s3_mp_copy_t *m, uint64_t a, uint64_t e)
+{
+    s3_req_t    *r = m->r;
+    const char  *p = m->src->inline_data.base + a;
+    EVP_MD_CTX  *md;
+    gw_cksum_t   ck;
+    unsigned     len;
+    int          rc;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, gw_evp_md5(), NULL) != 1
+        || gw_cksum_init(&ck, (gw_cksum_alg_t) m->part.cksum_alg) != GW_OK)
+    {
+        fprintf(stderr, "[crit] cannot start a digest\n");
+        abort();
+    }
+    EVP_DigestUpdate(md, p, e - a);
+    EVP_DigestFinal_ex(md, m->part.md5, &len);
+    EVP_MD_CTX_free(md);
+    gw_cksum_update(&ck, p, e - a);
+    gw_cksum_final(&ck, m->part.cksum);
+    gw_cksum_free(&ck);
+    if (e == a) {
+        return;                         /* an empty part has no chunk */
+    }
+    m->w = store_chunk_writer_open(r->ctx->store, s3_mp_copy_ready, m);
+    store_chunk_writer_no_inline(m->w);
+    rc = store_chunk_write(m->w, p, e - a);
+    if (rc == GW_OK || rc == GW_AGAIN) {
+        m->pending++;
+        rc = store_chunk_writer_finish(m->w, s3_mp_copy_step, m);
+        if (rc == GW_DONE) {
+            return;
+        }
+        m->pending--;
+    }
+    if (rc != GW_OK && m->err == GW_OK) {
+        m->err = rc;
+    }
+}
+
+/* x-amz-copy-source-range into [*a, *e) of a source of size bytes: S3_ERR_NONE,
+ * or the error answered (-1) or to answer. As S3: a value that is not
+ * "bytes=first-last" with first <= last is InvalidArgument, and so is a last
+ * byte past the source; a first byte past it is unsatisfiable: 416. */
+static int
+s3_mp_copy_range(s3_req_t *r, const gw_str_t *v, uint64_t size, uint64_t *a,
+                 uint64_t *e)
+{
+    const char  *dash = memchr(v->base, '-', v->len);
+    gw_str_t     fs, ls;
+
+    fs.base = v->base + 6;
+    fs.len = dash ? (size_t) (dash - fs.base) : 0;
+    ls.base = dash ? dash + 1 : "";
+    ls.len = dash ? (size_t) (v->base + v->len - ls.base) : 0;
+    if (v->len < 9 || strncmp(v->base, "bytes=", 6) != 0 || dash == NULL
+        || s3_mp_uint(&fs, UINT64_MAX / 2, a) != 0
+        || s3_mp_uint(&ls, UINT64_MAX / 2, e) != 0 || *e < *a)
+    {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "The x-amz-copy-source-range "
+                 "value must be of the form bytes=first-last where first "
+                 "and last are the zero-based offsets of the first and "
+                 "last bytes to copy");
+        return -1;
+    }
+    if (*a >= size) {
+        http_resp_headerf(r->http, "Content-Range", "bytes */%llu",
+                          (unsigned long long) size);
+        return S3_ERR_INVALID_RANGE;
+    }
+    if (*e >= size) {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, gw_pool_sprintf(r->pool,
+                 "Range specified is not valid for source object of size: "
+                 "%llu", (unsigned long long) size));
+        return -1;
+    }
+    (*e)++;
+    return S3_ERR_NONE;
+}
+
+/* Queues the slices of the partial chunks at the ends of [a, e) and the
+ * digest of the range; each ends in s3_mp_copy_step. */
+static void
+s3_mp_copy_chunks(s3_mp_copy_t *m, uint64_t a, uint64_t e)
+{
+    store_t         *st = m->r->ctx->store;
+    store_object_t  *src = m->src;
+    uint64_t         s0, s1;
+    size_t           i;
+
+    for (i = 0; i < src->nchunks; i++) {
+        const store_chunk_ref_t  *c = &src->chunks[i];
+        store_chunk_ref_t        *d;
+
+        s0 = GW_MAX(a, c->off);
+        s1 = GW_MIN(e, c->off + c->len);
+        if (s0 >= s1) {
+            continue;
+        }
+        d = &m->chunks[m->n++];
+        if (s0 == c->off && s1 == c->off + c->len) {
+            *d = *c;
+            d->off = s0 - a;
+            continue;
+        }
+        d->off = s0 - a;
+        d->len = 0;                    /* set by the slice when it is made */
+        m->slices[m->nslices++] = m->n - 1;
+        m->pending++;
+        store_chunk_slice(st, c->sha, (uint32_t) (s0 - c->off),
+                          (uint32_t) (s1 - s0), d, s3_mp_copy_step, m);
+    }
+    m->pending++;
+    store_chunk_digest(st, src->chunks, src->nchunks, a, e - a,
+                       m->part.cksum_alg, m->part.md5,
+                       m->part.cksum_alg != GW_CK_NONE ? m->part.cksum : NULL,
+                       s3_mp_copy_step, m);
 }
 
 static int
@@ -386,8 +520,7 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
     const gw_str_t   *v;
     const char       *sbucket, *msg = NULL, *src_vid = NULL;
     gw_str_t          skey, vid;
-    uint64_t          a = 0, e = 0, s0, s1, sver = 0;
-    size_t            i;
+    uint64_t          a = 0, e = 0, sver = 0;
     int               rc, shas = 0;
 
     rc = s3_copy_source(r, &sbucket, &skey, &vid, &msg);
@@ -417,37 +550,18 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
         src_vid = s3_version_of(r, src);
     }
     rc = s3_object_conditions(r, src, 1);
+    e = src->size;                                 /* [a, e) */
+    if (rc == S3_ERR_NONE
+        && (v = s3_header(r, "x-amz-copy-source-range")) != NULL)
+    {
+        rc = s3_mp_copy_range(r, v, src->size, &a, &e);
+    }
+    if (rc == S3_ERR_NONE && e - a > S3_MAX_PART) {
+        rc = S3_ERR_ENTITY_TOO_LARGE;
+    }
     if (rc != S3_ERR_NONE) {
         store_object_free(src);
         return rc;
-    }
-    e = src->size;                                 /* [a, e) */
-    if ((v = s3_header(r, "x-amz-copy-source-range")) != NULL) {
-        /* Only "bytes=first-last", both given, inside the source. */
-        const char  *dash = memchr(v->base, '-', v->len);
-        gw_str_t     fs, ls;
-
-        fs.base = v->base + 6;
-        fs.len = dash ? (size_t) (dash - fs.base) : 0;
-        ls.base = dash ? dash + 1 : "";
-        ls.len = dash ? (size_t) (v->base + v->len - ls.base) : 0;
-        if (v->len < 9 || strncmp(v->base, "bytes=", 6) != 0 || dash == NULL
-            || s3_mp_uint(&fs, UINT64_MAX / 2, &a) != 0
-            || s3_mp_uint(&ls, UINT64_MAX / 2, &e) != 0
-            || e < a || e >= src->size)
-        {
-            store_object_free(src);
-            s3_error(r, S3_ERR_INVALID_ARGUMENT, "The x-amz-copy-source-range "
-                     "value must be of the form bytes=first-last where first "
-                     "and last are the zero-based offsets of the first and "
-                     "last bytes to copy, within the source object.");
-            return -1;
-        }
-        e++;
-    }
-    if (e - a > S3_MAX_PART) {
-        store_object_free(src);
-        return S3_ERR_ENTITY_TOO_LARGE;
     }
 
     m = gw_pool_calloc(r->pool, sizeof(*m));
@@ -457,42 +571,20 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
     m->partno = partno;
     memcpy(m->id, s3_param(r, "uploadId")->base, STORE_UPLOAD_ID_LEN);
     m->part.size = e - a;
-    m->part.cksum_alg = GW_CK_NONE;
+    /* The upload's algorithm (s3_mp_part set it), so completion can
+     * combine the part's checksum with the others'. */
+    m->part.cksum_alg = (uint8_t) r->default_cksum;
     /* Pinned in the lookup's loop turn, as GetObject does. */
     store_pin(r->ctx->store, src->chunks, src->nchunks);
     http_req_hold(r->http);
     m->chunks = gw_alloc(sizeof(*m->chunks) * (src->nchunks + 1));
     m->pending = 1;
-    if (src->nchunks == 0 && e > a) {
-        /* An inline source: small enough to be taken as one new chunk. */
-        s3_error(r, S3_ERR_INVALID_REQUEST, "The source object is too small "
-                 "to be copied as a part; upload it with UploadPart.");
-        s3_mp_copy_release(m);
-        return -1;
+    if (src->nchunks == 0) {
+        s3_mp_copy_inline(m, a, e);
+    } else {
+        s3_mp_copy_chunks(m, a, e);
     }
-    for (i = 0; i < src->nchunks; i++) {
-        const store_chunk_ref_t  *c = &src->chunks[i];
-        store_chunk_ref_t        *d;
-
-        s0 = GW_MAX(a, c->off);
-        s1 = GW_MIN(e, c->off + c->len);
-        if (s0 >= s1) {
-            continue;
-        }
-        d = &m->chunks[m->n++];
-        d->off = s0 - a;
-        if (s0 == c->off && s1 == c->off + c->len) {
-            *d = *c;
-            d->off = s0 - a;
-            continue;
-        }
-        d->len = 0;                    /* set by the slice when it is made */
-        m->slices[m->nslices++] = m->n - 1;
-        m->pending++;
-        store_chunk_slice(r->ctx->store, c->sha, (uint32_t) (s0 - c->off),
-                          (uint32_t) (s1 - s0), d, s3_mp_copy_sliced, m);
-    }
-    s3_mp_copy_sliced(m, GW_OK);
+    s3_mp_copy_step(m, GW_OK);
     return GW_DONE;
 }
 
@@ -720,6 +812,64 @@ s3_mp_complete_stream_end(s3_mp_complete_t *m, int err, s3_xml_t *x)
     http_resp_end(hr);
 }
 
+/* The CompleteMultipartUploadResult of the object res (its ETag and
+ * checksum) into x. */
+static void
+s3_mp_result_xml(s3_req_t *r, const store_object_t *res, s3_xml_t *x)
+{
+    const gw_str_t  *host = s3_header(r, "host");
+    char             etag[48];
+
+    s3_etag(res->md5, res->nparts, etag);
+    s3_xml_begin(x, r->pool, "CompleteMultipartUploadResult");
+    s3_xml_open(x, "Location");
+    s3_xml_text(x, "http://", 7);
+    if (host != NULL) {
+        s3_xml_text(x, host->base, host->len);
+    }
+    s3_xml_text(x, r->http->path.base, r->http->path.len);
+    s3_xml_close(x, "Location");
+    s3_xml_elem_str(x, "Bucket", r->bucket);
+    s3_xml_elem(x, "Key", r->key.base, r->key.len);
+    s3_xml_elem_str(x, "ETag", etag);
+    s3_mp_cksum_xml(x, (gw_cksum_alg_t) res->cksum_alg, res->cksum,
+                    res->cksum_type ? res->nparts : 0);
+    if (res->cksum_alg != GW_CK_NONE) {
+        s3_xml_elem_str(x, "ChecksumType",
+                        res->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
+    }
+    s3_xml_end(x, "CompleteMultipartUploadResult");
+}
+
+/* A retried completion (a client that timed out waiting for the first
+ * one): the upload is gone, but while the key still holds the object that
+ * completing it made, the answer is the first one's (S3 does the same). */
+static int
+s3_mp_complete_again(s3_req_t *r)
+{
+    const gw_str_t  *id = s3_param(r, "uploadId");
+    store_object_t  *o;
+    s3_xml_t         x;
+    int              rc;
+
+    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
+    if (rc != GW_OK) {
+        return S3_ERR_NO_SUCH_UPLOAD;
+    }
+    if (id == NULL || o->upload_id.len != id->len
+        || memcmp(o->upload_id.base, id->base, id->len) != 0)
+    {
+        store_object_free(o);
+        return S3_ERR_NO_SUCH_UPLOAD;
+    }
+    /* In a versioned bucket, the id of the version that completion made. */
+    s3_version_headers(r, r->bucket, o);
+    s3_mp_result_xml(r, o, &x);
+    store_object_free(o);
+    s3_send_xml(r, 200, &x);
+    return GW_OK;
+}
+
 static void
 s3_mp_completed(void *ud, int rc)
 {
@@ -727,14 +877,11 @@ s3_mp_completed(void *ud, int rc)
     s3_req_t          *r = m->r;
     store_object_t    *res = &m->c.result;
     s3_xml_t           x;
-    char               etag[48];
-    const gw_str_t    *host = s3_header(r, "host");
     int                err = S3_ERR_NONE;
 
     uv_close((uv_handle_t *) &m->keepalive, s3_mp_keepalive_closed);
     if (!r->http->aborted) {
         if (rc == GW_OK) {
-            s3_etag(res->md5, res->nparts, etag);
             /* Unless the answer already began (the keepalive). */
             if (!m->streaming
                 && (m->c.vres.versioned || s3_version_bucket(r, r->bucket)))
@@ -743,24 +890,7 @@ s3_mp_completed(void *ud, int rc)
 
                 http_resp_header(r->http, "x-amz-version-id", id, strlen(id));
             }
-            s3_xml_begin(&x, r->pool, "CompleteMultipartUploadResult");
-            s3_xml_open(&x, "Location");
-            s3_xml_text(&x, "http://", 7);
-            if (host != NULL) {
-                s3_xml_text(&x, host->base, host->len);
-            }
-            s3_xml_text(&x, r->http->path.base, r->http->path.len);
-            s3_xml_close(&x, "Location");
-            s3_xml_elem_str(&x, "Bucket", r->bucket);
-            s3_xml_elem(&x, "Key", r->key.base, r->key.len);
-            s3_xml_elem_str(&x, "ETag", etag);
-            s3_mp_cksum_xml(&x, (gw_cksum_alg_t) res->cksum_alg, res->cksum,
-                            res->cksum_type ? res->nparts : 0);
-            if (res->cksum_alg != GW_CK_NONE) {
-                s3_xml_elem_str(&x, "ChecksumType",
-                                res->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
-            }
-            s3_xml_end(&x, "CompleteMultipartUploadResult");
+            s3_mp_result_xml(r, res, &x);
         } else if (rc == GW_EINVAL) {
             err = m->c.reason == STORE_COMPLETE_NO_UPLOAD ? S3_ERR_NO_SUCH_UPLOAD
                   : m->c.reason == STORE_COMPLETE_TOO_SMALL ? S3_ERR_ENTITY_TOO_SMALL
@@ -823,7 +953,6 @@ s3_mp_complete(s3_req_t *r)
 {
     s3_mp_complete_t  *m;
     store_upload_t    *u;
-    const gw_str_t    *v;
     size_t             i;
     int                rc;
 
@@ -832,6 +961,9 @@ s3_mp_complete(s3_req_t *r)
         return rc;
     }
     rc = s3_mp_upload(r, &u);
+    if (rc == S3_ERR_NO_SUCH_UPLOAD) {
+        return s3_mp_complete_again(r);
+    }
     if (rc != S3_ERR_NONE) {
         return rc;
     }
@@ -846,19 +978,9 @@ s3_mp_complete(s3_req_t *r)
         return rc;
     }
     gw_pool_cleanup_add(r->pool, s3_mp_complete_free, m);
-    if ((v = s3_header(r, "if-none-match")) != NULL) {
-        if (!gw_str_eq_lit(*v, "*")) {
-            return S3_ERR_NOT_IMPLEMENTED;
-        }
-        m->c.cond.if_none_match_star = 1;
-    }
-    if ((v = s3_header(r, "if-match")) != NULL) {
-        if (s3_etag_parse(v->base, v->len, m->c.cond.if_match_md5,
-                          &m->c.cond.if_match_nparts) != 0)
-        {
-            return S3_ERR_PRECONDITION_FAILED;
-        }
-        m->c.cond.has_if_match = 1;
+    rc = s3_write_conditions(r, &m->c.cond);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     /* Here x-amz-checksum-<alg> is the whole object's checksum (a composite
      * one ends in "-N"), checked when the object is assembled. */

@@ -37,7 +37,6 @@ s3_object_put(s3_req_t *r)
 {
     http_req_t      *hr = r->http;
     s3_put_t        *p;
-    const gw_str_t  *v;
     int              rc;
 
     rc = s3_object_bucket(r);
@@ -59,19 +58,9 @@ s3_object_put(s3_req_t *r)
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    if ((v = s3_header(r, "if-none-match")) != NULL) {
-        if (!gw_str_eq_lit(*v, "*")) {
-            return S3_ERR_NOT_IMPLEMENTED;
-        }
-        p->cond.if_none_match_star = 1;
-    }
-    if ((v = s3_header(r, "if-match")) != NULL) {
-        if (s3_etag_parse(v->base, v->len, p->cond.if_match_md5,
-                          &p->cond.if_match_nparts) != 0)
-        {
-            return S3_ERR_PRECONDITION_FAILED;
-        }
-        p->cond.has_if_match = 1;
+    rc = s3_write_conditions(r, &p->cond);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     return s3_put_stream(r, p, r->ctx->cf->max_object_size);
 }
@@ -164,6 +153,10 @@ s3_object_deleted(void *ud, int rc)
                 http_resp_header(r->http, "x-amz-delete-marker", "true", 4);
             }
             http_resp_send(r->http, 204, NULL, 0, NULL);
+        } else if (rc == GW_EPRECOND) {
+            s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
+        } else if (rc == GW_ENOTFOUND) {
+            s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
         } else {
             gw_log(GW_LOG_ERR, r->http->peer, rc, "deleting an object failed");
             s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
@@ -180,6 +173,7 @@ s3_object_delete(s3_req_t *r)
 {
     s3_object_del_t  *d;
     store_repl_t     *repl = NULL;
+    store_cond_t      cond;
     const char       *msg;
     uint64_t          v = 0;
     int               rc = s3_object_bucket(r);
@@ -189,7 +183,14 @@ s3_object_delete(s3_req_t *r)
     }
     d = gw_pool_calloc(r->pool, sizeof(*d));
     d->r = r;
-    rc = s3_version_param(r, &d->has_version, &v, &msg);
+    /* Conditional deletes (If-Match, x-amz-if-match-size, -time) are
+     * decided in the delete's commit, against the current version (or the
+     * version named). */
+    memset(&cond, 0, sizeof(cond));
+    rc = s3_delete_conditions(r, &cond, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_version_param(r, &d->has_version, &v, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         s3_error(r, rc, msg);
         return GW_OK;
@@ -203,7 +204,7 @@ s3_object_delete(s3_req_t *r)
     }
     http_req_hold(r->http);
     store_object_remove(r->ctx->store, r->bucket, r->key, d->has_version, v,
-                        NULL, repl, r->user ? r->user->name : NULL, &d->res,
+                        &cond, repl, r->user ? r->user->name : NULL, &d->res,
                         s3_object_deleted, d);
     return GW_DONE;
 }

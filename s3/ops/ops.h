@@ -22,7 +22,8 @@
  *   post.c       PostObject (browser form uploads)
  *   lifecycle.c  Get/Put/DeleteBucketLifecycleConfiguration
  *   controls.c   Get/Put/DeleteBucketOwnershipControls,
- *                Get/Put/DeletePublicAccessBlock, GetBucketPolicyStatus */
+ *                Get/Put/DeletePublicAccessBlock, GetBucketPolicyStatus
+ *   attributes.c GetObjectAttributes */
 #ifndef S3_OPS_OPS_H
 #define S3_OPS_OPS_H
 
@@ -57,5 +58,7 @@ extern const s3_route_t  s3_post_routes[];
 extern const s3_route_t  s3_controls_routes[];
 
 extern const s3_route_t  s3_lifecycle_routes[];
+
+extern const s3_route_t  s3_attributes_routes[];
 
 #endif

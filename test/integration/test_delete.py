@@ -189,13 +189,16 @@ class DeleteObjectsTest(S3gwTestCase):
                            '3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY')])
         self.assertEqual(self.keys_of(bucket), ['v2'])
 
-    def test_conditional_delete_refused_per_key(self):
+    def test_conditional_delete_decided_per_key(self):
+        # A condition that fails keeps its key and fails only that key
+        # (test_conditional.py has the rest).
         bucket = self.new_bucket()
         self.put_many(bucket, ['c1', 'c2'])
         body = (b'<Delete><Object><Key>c1</Key><ETag>"x"</ETag></Object>'
                 b'<Object><Key>c2</Key></Object></Delete>')
         deleted, errors = self.result(self.raw_delete(bucket, body))
-        self.assertEqual((deleted, errors), (['c2'], {'c1': 'NotImplemented'}))
+        self.assertEqual((deleted, errors),
+                         (['c2'], {'c1': 'PreconditionFailed'}))
         self.assertEqual(self.keys_of(bucket), ['c1'])
 
     def test_no_such_bucket_and_not_owner(self):

@@ -366,6 +366,12 @@ check_object(const store_object_t *a, const store_object_t *b)
     CHECK(a->website_redirect.len == b->website_redirect.len
           && memcmp(a->website_redirect.base, b->website_redirect.base,
                     a->website_redirect.len) == 0);
+    CHECK(a->part_cksums.len == b->part_cksums.len
+          && memcmp(a->part_cksums.base, b->part_cksums.base,
+                    a->part_cksums.len) == 0);
+    CHECK(a->upload_id.len == b->upload_id.len
+          && memcmp(a->upload_id.base, b->upload_id.base,
+                    a->upload_id.len) == 0);
     CHECK_EQ_INT(a->npart_sizes, b->npart_sizes);
     for (i = 0; i < a->npart_sizes; i++) {
         CHECK_EQ_INT(a->part_sizes[i], b->part_sizes[i]);
@@ -412,6 +418,8 @@ TEST(record_object)
     o.ntags = 1;
     o.acl = gw_str_lit("ACL");
     o.website_redirect = gw_str_lit("/elsewhere.html");
+    o.upload_id = gw_str_lit("0123456789abcdef0123456789abcdef");
+    o.part_cksums = gw_str_lit("\1\2\3\4\5\6\7\10");
     o.part_sizes = psizes;
     o.npart_sizes = 2;
     for (i = 0; i < 3; i++) {

@@ -34,6 +34,7 @@ static const s3_action_t  s3_actions[] = {
     { "GetObject",                   S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectVersion",            S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectAttributes",         S3_ACT_OBJECT, S3_PERM_READ },
+    { "GetObjectVersionAttributes",  S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectAcl",                S3_ACT_OBJECT, S3_PERM_READ_ACP },
     { "PutObjectAcl",                S3_ACT_OBJECT, S3_PERM_WRITE_ACP },
     { "GetObjectVersionAcl",         S3_ACT_OBJECT, S3_PERM_READ_ACP },
@@ -886,6 +887,7 @@ s3_access_versioned(const s3_req_t *r, const char *perm)
 {
     static const char  *map[][2] = {
         { "s3:GetObject", "s3:GetObjectVersion" },
+        { "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes" },
         { "s3:DeleteObject", "s3:DeleteObjectVersion" },
         { "s3:GetObjectTagging", "s3:GetObjectVersionTagging" },
         { "s3:PutObjectTagging", "s3:PutObjectVersionTagging" },

@@ -15,7 +15,8 @@ import xml.etree.ElementTree as ET
 
 from botocore.exceptions import ClientError
 
-from harness import (MiB, S3gwTestCase, s3_quote, scaled, unique_name)
+from harness import (MiB, S3gwTestCase, etag_of, s3_quote, scaled,
+                     unique_name)
 from test_replication import ROLE, rule, target, wait_for
 
 
@@ -463,6 +464,8 @@ class VersionsTest(S3gwTestCase):
             Bucket=b, Key='mp', UploadId=up['UploadId'], PartNumber=1,
             CopySource={'Bucket': b, 'Key': 'src', 'VersionId': v1})
         self.assertEqual(r['CopySourceVersionId'], v1)
+        # The part is that version's bytes: its ETag is their MD5.
+        self.assertEqual(r['CopyPartResult']['ETag'], etag_of(data))
         done = self.s3.complete_multipart_upload(
             Bucket=b, Key='mp', UploadId=up['UploadId'],
             MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag':
@@ -629,6 +632,83 @@ class VersionsTest(S3gwTestCase):
         # policy grants it.
         bob.put_bucket_versioning(
             Bucket=b, VersioningConfiguration={'Status': 'Suspended'})
+
+    # --- Conditional writes, Complete retries, attributes --------------
+
+    def test_conditional_writes_on_current_version(self):
+        b = self.versioned_bucket()
+        v1 = self.put(b, 'k', b'one')['VersionId']
+        self.s3.delete_object(Bucket=b, Key='k')
+        # A current delete marker counts as no object, as in S3.
+        r = self.s3.put_object(Bucket=b, Key='k', Body=b'two',
+                               IfNoneMatch='*')
+        v2 = r['VersionId']
+        self.assertNotEqual(v2, v1)
+        self.assertEqual(self.get(b, 'k'), b'two')
+        self.assertS3Error('PreconditionFailed', 412, self.s3.put_object,
+                           Bucket=b, Key='k', Body=b'x', IfNoneMatch='*')
+        # If-Match decides against the current version, not an older one.
+        self.assertS3Error('PreconditionFailed', 412, self.s3.put_object,
+                           Bucket=b, Key='k', Body=b'x',
+                           IfMatch=etag_of(b'one'))
+        v3 = self.s3.put_object(Bucket=b, Key='k', Body=b'three',
+                                IfMatch=etag_of(b'two'))['VersionId']
+        self.assertEqual(self.get(b, 'k', v2), b'two')
+        self.assertEqual(self.get(b, 'k', v1), b'one')
+        # A conditional delete writes a marker only when the current
+        # version matches; If-Match on a marker is NoSuchKey.
+        self.assertS3Error('PreconditionFailed', 412, self.s3.delete_object,
+                           Bucket=b, Key='k', IfMatch=etag_of(b'two'))
+        r = self.s3.delete_object(Bucket=b, Key='k', IfMatch=etag_of(b'three'))
+        self.assertTrue(r['DeleteMarker'])
+        self.assertS3Error('NoSuchKey', 404, self.s3.delete_object,
+                           Bucket=b, Key='k', IfMatch='*')
+        self.assertS3Error('NoSuchKey', 404, self.s3.put_object, Bucket=b,
+                           Key='k', Body=b'x', IfMatch='*')
+        self.assertEqual(self.get(b, 'k', v3), b'three')
+        # one, a marker, two, three and the last marker.
+        self.assertEqual(len(self.versions(b)[0]), 5)
+
+    def test_complete_retry_versioned(self):
+        b = self.versioned_bucket()
+        v0 = self.put(b, 'mp', b'before')['VersionId']
+        uid = self.s3.create_multipart_upload(
+            Bucket=b, Key='mp', ChecksumAlgorithm='CRC32')['UploadId']
+        e = self.s3.upload_part(Bucket=b, Key='mp', UploadId=uid,
+                                PartNumber=1, Body=b'part',
+                                ChecksumAlgorithm='CRC32')
+        parts = {'Parts': [{'PartNumber': 1, 'ETag': e['ETag'],
+                            'ChecksumCRC32': e['ChecksumCRC32']}]}
+        first = self.s3.complete_multipart_upload(
+            Bucket=b, Key='mp', UploadId=uid, MultipartUpload=parts)
+        again = self.s3.complete_multipart_upload(
+            Bucket=b, Key='mp', UploadId=uid, MultipartUpload=parts)
+        self.assertEqual(again['ETag'], first['ETag'])
+        self.assertEqual(again['VersionId'], first['VersionId'])
+        self.assertNotEqual(first['VersionId'], v0)
+        # The object becomes noncurrent: it keeps its part checksums, and
+        # a retry no longer finds the upload's object current.
+        self.put(b, 'mp', b'after')
+        a = self.s3.get_object_attributes(
+            Bucket=b, Key='mp', VersionId=first['VersionId'],
+            ObjectAttributes=['ETag', 'ObjectParts', 'ObjectSize'])
+        self.assertEqual(a['VersionId'], first['VersionId'])
+        self.assertEqual(a['ObjectSize'], 4)
+        self.assertEqual(a['ObjectParts']['Parts'][0]['ChecksumCRC32'],
+                         e['ChecksumCRC32'])
+        a = self.s3.get_object_attributes(Bucket=b, Key='mp',
+                                          ObjectAttributes=['ObjectSize'])
+        self.assertEqual(a['ObjectSize'], 5)
+        self.assertS3Error('NoSuchUpload', 404,
+                           self.s3.complete_multipart_upload, Bucket=b,
+                           Key='mp', UploadId=uid, MultipartUpload=parts)
+        # A deleted version of it answers as S3 does.
+        self.s3.delete_object(Bucket=b, Key='mp',
+                              VersionId=first['VersionId'])
+        self.assertS3Error('NoSuchVersion', 404,
+                           self.s3.get_object_attributes, Bucket=b, Key='mp',
+                           VersionId=first['VersionId'],
+                           ObjectAttributes=['ObjectSize'])
 
     # --- Chunks and durability ------------------------------------------
 

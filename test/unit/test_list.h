@@ -130,6 +130,7 @@
     TEST_ENTRY(record_bucket)                                               \
     TEST_ENTRY(record_small)                                                \
     TEST_ENTRY(record_object)                                               \
+    TEST_ENTRY(record_object_tags)                                          \
     TEST_ENTRY(record_counter)                                              \
     /* store */                                                             \
     TEST_ENTRY(store_chunk_writer)                                          \

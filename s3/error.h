@@ -38,6 +38,9 @@
     XX(INVALID_ACCESS_KEY_ID, 403, "InvalidAccessKeyId",                      \
        "The AWS Access Key Id you provided does not exist in our records.")   \
     XX(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument")          \
+    XX(ILLEGAL_VERSIONING_CONFIGURATION, 400,                                 \
+       "IllegalVersioningConfigurationException",                             \
+       "The Versioning element must be specified")                            \
     XX(INVALID_URI, 400, "InvalidURI", "Couldn't parse the specified URI.")   \
     XX(INVALID_BUCKET_NAME, 400, "InvalidBucketName",                         \
        "The specified bucket is not valid.")                                  \
@@ -91,6 +94,8 @@
     XX(NO_SUCH_CORS_CONFIGURATION, 404, "NoSuchCORSConfiguration",            \
        "The CORS configuration does not exist")                               \
     XX(NO_SUCH_KEY, 404, "NoSuchKey", "The specified key does not exist.")    \
+    XX(NO_SUCH_VERSION, 404, "NoSuchVersion",                                 \
+       "The specified version does not exist.")                               \
     XX(NO_SUCH_TAG_SET, 404, "NoSuchTagSet", "The TagSet does not exist")     \
     XX(NO_SUCH_WEBSITE_CONFIGURATION, 404, "NoSuchWebsiteConfiguration",      \
        "The specified bucket does not have a website configuration")          \

@@ -8,6 +8,7 @@
 #include "s3/cond.h"
 #include "s3/lifecycle.h"
 #include "s3/record.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -40,6 +41,11 @@ s3_put_committed(void *ud, int rc)
             }
             s3_etag(p->obj.md5, 0, etag);
             http_resp_header(r->http, "ETag", etag, strlen(etag));
+            if (p->vres.versioned || s3_version_bucket(r, r->bucket)) {
+                const char  *id = s3_version_made(r, &p->vres);
+
+                http_resp_header(r->http, "x-amz-version-id", id, strlen(id));
+            }
             gw_base64_encode(ck, p->body.cksum, gw_cksum_len(p->body.cksum_alg));
             http_resp_header(r->http, gw_cksum_header(p->body.cksum_alg), ck,
                              strlen(ck));
@@ -92,6 +98,7 @@ s3_put_commit(s3_put_t *p)
         p->obj.repl_status = p->repl.ndests ? STORE_REPL_STATUS_PENDING
                                             : STORE_REPL_STATUS_NONE;
     }
+    p->obj.vout = &p->vres;
     store_object_put(r->ctx->store, r->bucket, &p->obj, &p->cond,
                      s3_put_committed, p);
 }

@@ -19,6 +19,7 @@ struct s3_put_s {
     store_object_t         obj;        /* the record being built */
     store_cond_t           cond;
     store_repl_t           repl;       /* where the object must be copied */
+    store_vresult_t        vres;       /* the version PutObject made */
     s3_body_t              body;       /* the verified body, once in */
     int                    ended;      /* the body is in */
     int                    done;       /* answered or abandoned */

@@ -1,6 +1,7 @@
 /* s3/record.c: record writes several operations share (see s3/record.h). */
 #include "s3/record.h"
 #include "s3/replication.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 /* ==== rewriting a record in place (tags, ACL) ====
@@ -51,7 +52,12 @@ s3_rewrite_committed(void *ud, int rc)
     }
     switch (rc) {
     case GW_OK:
+        /* Scalars of the record read, which t->obj copied. */
+        s3_version_headers(r, r->bucket, &t->obj);
         http_resp_send(r->http, t->status, NULL, 0, NULL);
+        break;
+    case GW_ENOTFOUND:
+        s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
         break;
     case GW_ECONFLICT:
         s3_error(r, S3_ERR_OPERATION_ABORTED, NULL);
@@ -77,21 +83,20 @@ s3_rewrite_start(s3_rewrite_t *t)
 {
     s3_req_t      *r = t->r;
     store_cond_t   cond;
+    const char    *msg;
     int            rc;
 
-    rc = store_object_get(r->ctx->store, r->bucket, r->key, &t->old);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
-    }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
+    /* The version the request names, or the current one; the commit
+     * rewrites it where it is, keeping its version. */
+    rc = s3_version_request(r, &t->old, &msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
     }
     t->obj = *t->old;
     t->obj.raw = NULL;
     t->edit(&t->obj, t->ud);
     memset(&cond, 0, sizeof(cond));
-    cond.has_generation = 1;
+    cond.has_generation = cond.in_place = 1;
     cond.generation = t->old->generation;
     /* Pinned in the loop turn of the lookup (store.h): the record that is
      * written back refers to these chunks. */

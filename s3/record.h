@@ -6,12 +6,15 @@
 
 #include "s3/req.h"
 
-/* Rewrites the record of the request's object with edit(copy, ud) applied
+/* Rewrites the record of the request's object (the version its versionId
+ * names, or the current one; in place: it keeps its version id and its
+ * place among the versions) with edit(copy, ud) applied
  * (only fields that are views into the old record or into r->pool), and
  * answers status once committed. A write of the key that lands between the
  * read and the commit is never undone: the record is read again and edit
  * applied again (so it may run more than once). S3_ERR_NONE when queued, or
- * the S3 error to answer (NoSuchKey...). */
+ * the S3 error to answer (NoSuchKey, NoSuchVersion, MethodNotAllowed for a
+ * delete marker, InvalidArgument for a bad version id...). */
 int s3_object_rewrite(s3_req_t *r, void (*edit)(store_object_t *o, void *ud),
                       void *ud, int status);
 /* Stores the configuration document kind of the request's bucket (val.base

@@ -319,13 +319,12 @@ s3_bucket_name_valid(const char *name)
 }
 
 /* "bucket/key" or "/bucket/key", percent-encoded, optionally followed by
- * "?versionId=...". Without versioning the only version there is is "null"
- * (S3's name for the version of an unversioned object); any other id is
- * refused with S3's answer to an id that cannot exist, InvalidArgument.
- * Returns S3_ERR_NONE, or an S3 error with *msg set. */
+ * "?versionId=...", whose decoded text goes to *vid (base NULL when
+ * absent; s3/version.h reads it). Returns S3_ERR_NONE, or an S3 error with
+ * *msg set. */
 int
 s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
-               const char **msg)
+               gw_str_t *vid, const char **msg)
 {
     const gw_str_t  *v = s3_header(r, "x-amz-copy-source");
     const char      *q, *p, *end, *amp, *eq;
@@ -333,6 +332,8 @@ s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
     size_t           len, n;
 
     *msg = NULL;
+    vid->base = NULL;
+    vid->len = 0;
     q = memchr(v->base, '?', v->len);
     if (q != NULL) {
         end = v->base + v->len;
@@ -345,14 +346,12 @@ s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
             }
             n = (size_t) (amp - eq - 1);
             dec = gw_pool_alloc(r->pool, n + 1);
-            if (s3_uri_decode(eq + 1, n, dec, &n, 1) != GW_OK
-                || n != 4 || memcmp(dec, "null", 4) != 0)
-            {
-                *msg = "Invalid version id specified: this server keeps no "
-                       "object versions, so \"null\" is the only version id "
-                       "it knows.";
+            if (s3_uri_decode(eq + 1, n, dec, &n, 1) != GW_OK) {
+                *msg = "Invalid version id specified";
                 return S3_ERR_INVALID_ARGUMENT;
             }
+            vid->base = dec;
+            vid->len = n;
         }
     }
     n = q ? (size_t) (q - v->base) : v->len;

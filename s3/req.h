@@ -7,8 +7,8 @@
  * s3/ is built in floors; a file includes only its own floor or below
  * (test/layers.sh checks it):
  *   1. request plumbing  the files of s3/ itself: req, error, xml, uri,
- *                        cond, payload, put, get, record, replication,
- *                        cors, website, lifecycle
+ *                        cond, payload, put, get, record, version,
+ *                        replication, cors, website, lifecycle
  *   2. auth              s3/auth/: signatures, the access decision, the
  *                        policy language, the ACL model, tags
  *   3. operations        s3/ops/: one file per family of operations, each
@@ -158,10 +158,11 @@ int s3_object_bucket(s3_req_t *r);
 /* Bucket name rules (InvalidBucketName when it returns 0). */
 int s3_bucket_name_valid(const char *name);
 
-/* x-amz-copy-source into bucket and key (in r->pool): S3_ERR_NONE or an
- * error with *msg set (or NULL for the default message). */
+/* x-amz-copy-source into bucket, key and the text of its versionId (base
+ * NULL when none), in r->pool: S3_ERR_NONE or an error with *msg set (or
+ * NULL for the default message). */
 int s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
-                   const char **msg);
+                   gw_str_t *vid, const char **msg);
 
 /* ==== req.c: answering ==== */
 

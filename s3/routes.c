@@ -21,6 +21,7 @@
 
 static const s3_route_t  *s3_route_tables[] = {
     s3_bucket_routes,
+    s3_versions_routes,
     s3_object_routes,
     s3_copy_routes,
     s3_multipart_routes,

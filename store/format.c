@@ -1,7 +1,8 @@
 /* store/format.c: the index's format. Owns the format marker (meta
  * "format"), opening the databases a format has (internal.h's STORE_DBS),
- * and the upgrade of an index
- * from format 1 (the builds before the marker) to STORE_FORMAT. The formats
+ * and the upgrades of an index
+ * from format 1 (the builds before the marker) or 2 (before versions) to
+ * STORE_FORMAT. The formats
  * themselves are described at the top of store.h; the record codecs are in
  * record.c. Runs only while the store opens, inside its first write
  * transaction, before anything is served. */
@@ -290,6 +291,25 @@ store_upgrade_v1(store_t *st, MDB_txn *txn, MDB_dbi old)
     return GW_OK;
 }
 
+/* Format 2 had no versions: every object record is the current, null
+ * version of its key, as format 3 reads it. The upgrade creates the
+ * versions database and writes the marker; nothing else changes. */
+static int
+store_upgrade_v2(store_t *st, MDB_txn *txn)
+{
+    int  rc;
+
+    if ((rc = store_format_dbs(st, txn)) != GW_OK
+        || (rc = store_format_mark(st, txn)) != GW_OK)
+    {
+        return rc;
+    }
+    gw_log(GW_LOG_NOTICE, NULL, 0, "upgrading the index in \"%s\" from store "
+           "format 2 to %d: the versions database was added", st->dir,
+           STORE_FORMAT);
+    return GW_OK;
+}
+
 /* ==== the generation counter ==== */
 
 static int
@@ -368,8 +388,11 @@ store_format_check(store_t *st, MDB_txn *txn)
                STORE_FORMAT);
         return GW_EFORMAT;
     }
+    if (format == 2) {
+        return store_upgrade_v2(st, txn);
+    }
     if (format < STORE_FORMAT) {
-        /* No format before STORE_FORMAT wrote a marker. */
+        /* No other format before STORE_FORMAT wrote a marker. */
         gw_log(GW_LOG_CRIT, NULL, 0, "the index in \"%s\" claims store "
                "format %u, which this s3gw (store format %d) cannot read",
                st->dir, format, STORE_FORMAT);

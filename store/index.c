@@ -1,7 +1,8 @@
-/* store/index.c: the LMDB index: opening and closing the store, bucket and
- * object records, bucket configuration, listing and the collector. Changes
- * go through the batcher in txn.c; a bucket's uploads are dropped through
- * multipart.c. */
+/* store/index.c: the LMDB index: opening and closing the store, bucket
+ * records (and their versioning state), reading object records, bucket
+ * configuration, listing and the collector. Changes go through the batcher
+ * in txn.c; a bucket's uploads are dropped through multipart.c; writes of
+ * object records are version.c's. */
 #include "store/internal.h"
 #include "core/log.h"
 
@@ -389,6 +390,47 @@ store_bconf_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
     return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
 }
 
+/* ==== versioning state ==== */
+
+static int
+store_bucket_versioning_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    store_bucket_t  b;
+    store_recw_t    w;
+    MDB_val         k, v;
+    int             rc;
+
+    k.mv_data = op->bucket;
+    k.mv_size = strlen(op->bucket);
+    rc = mdb_get(txn, st->db_buckets, &k, &v);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : store__mdb_rc(rc);
+    }
+    rc = store__bucket_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &b);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    b.versioning = (uint8_t) op->partno;
+    store__bucket_encode(&b, &w);
+    v.mv_data = w.buf;
+    v.mv_size = w.len;
+    rc = mdb_put(txn, st->db_buckets, &k, &v, 0);
+    store__recw_free(&w);
+    return store__mdb_rc(rc);
+}
+
+void
+store_bucket_versioning(store_t *st, const char *bucket, int state,
+                        store_done_pt done, void *ud)
+{
+    store_op_t  *op = store__op_new(done, ud);
+
+    op->apply = store_bucket_versioning_apply;
+    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
+    op->partno = (uint32_t) state;
+    store__submit(st, op);
+}
+
 /* 1 when some object key of bucket exists. */
 static int
 store_bucket_has_objects(store_t *st, MDB_txn *txn, const char *bucket,
@@ -469,124 +511,13 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
         rc = store__object_decode(v.mv_data, v.mv_size, STORE_DECODE_CHUNKS,
                                   out);
     }
+    if (rc == GW_OK && ((*out)->vflags & STORE_VF_MARKER)) {
+        store_object_free(*out);     /* deleted, as far as reads go */
+        *out = NULL;
+        rc = GW_ENOTFOUND;
+    }
     mdb_txn_abort(txn);
     return rc;
-}
-
-static int
-store_object_put_apply(store_t *st, MDB_txn *txn, store_op_t *op)
-{
-    gw_str_t      key = { op->key, op->key_len };
-    store_repl_t  repl = store__op_dests(op);
-    int           rc;
-
-    rc = store__object_commit(st, txn, op->bucket, key, op->val, op->val_len,
-                              op->chunks, op->nchunks, &op->cond, NULL);
-    if (rc == GW_OK) {
-        rc = store__outbox_add(st, txn, op->bucket, key, &repl,
-                               STORE_REPL_PUT);
-    }
-    return rc;
-}
-
-void
-store_object_put(store_t *st, const char *bucket, const store_object_t *obj,
-                 const store_cond_t *cond, store_done_pt done, void *ud)
-{
-    store_op_t  *op = store__op_new(done, ud);
-
-    op->apply = store_object_put_apply;
-    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
-    op->key = gw_strndup(obj->key.base, obj->key.len);
-    op->key_len = obj->key.len;
-    op->val = store__object_encode(obj, &op->val_len);
-    if (obj->nchunks) {
-        op->chunks = gw_alloc(sizeof(store_chunk_ref_t) * obj->nchunks);
-        memcpy(op->chunks, obj->chunks, sizeof(store_chunk_ref_t) * obj->nchunks);
-        op->nchunks = obj->nchunks;
-    }
-    if (cond != NULL) {
-        op->cond = *cond;
-    }
-    store__op_repl(op, obj->repl);
-    store__submit(st, op);
-}
-
-static int
-store_object_delete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
-{
-    unsigned char       kb[512];
-    MDB_val             k, v;
-    store_chunk_ref_t  *c;
-    size_t              n;
-    gw_str_t            key = { op->key, op->key_len };
-    int                 rc;
-
-    rc = store__object_find(st, txn, op->bucket, key, &v);
-    if (rc == GW_ENOTFOUND) {
-        return store__cond_check(&op->cond, NULL);
-    }
-    if (rc != GW_OK) {
-        return rc;
-    }
-    rc = store__cond_check(&op->cond, &v);
-    if (rc != GW_OK) {
-        return rc;
-    }
-    rc = store__object_chunks(v.mv_data, v.mv_size, &c, &n);
-    if (rc != GW_OK) {
-        return rc;
-    }
-    rc = store__refs_add(st, txn, c, n, -1);
-    gw_free(c);
-    if (rc != 0) {
-        return rc;
-    }
-    k.mv_data = kb;
-    k.mv_size = store__object_key(op->bucket, key, kb);
-    rc = mdb_del(txn, st->db_objects, &k, NULL);
-    if (rc == 0) {
-        store_repl_t  repl = store__op_dests(op);
-
-        rc = store__outbox_add(st, txn, op->bucket, key, &repl,
-                               STORE_REPL_DELETE);
-    }
-    return store__mdb_rc(rc);
-}
-
-void
-store_object_delete(store_t *st, const char *bucket, gw_str_t key,
-                    store_done_pt done, void *ud)
-{
-    store_object_delete_repl(st, bucket, key, NULL, done, ud);
-}
-
-void
-store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
-                         const store_repl_t *repl, store_done_pt done,
-                         void *ud)
-{
-    store_object_delete_cond(st, bucket, key, NULL, repl, done, ud);
-}
-
-void
-store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
-                         const store_cond_t *cond, const store_repl_t *repl,
-                         store_done_pt done, void *ud)
-{
-    store_op_t  *op = store__op_new(done, ud);
-
-    op->apply = store_object_delete_apply;
-    op->frees = op->deletes = 1;
-    snprintf(op->bucket, sizeof(op->bucket), "%s", bucket);
-    op->key = gw_strndup(key.base, key.len);
-    op->key_len = key.len;
-    if (cond != NULL) {
-        op->cond = *cond;
-        op->cond.if_none_match_star = 0;
-    }
-    store__op_repl(op, repl);
-    store__submit(st, op);
 }
 
 /* ==== listing ==== */
@@ -599,6 +530,7 @@ struct store_iter_s {
     size_t            plen;
     int               positioned;   /* cursor is on the next entry to read */
     int               at_end;
+    int               markers;      /* delete markers too (version.c) */
     store_object_t   *last;
     /* A group of long keys with one direct prefix, sorted by full key. */
     store_object_t  **group;
@@ -708,8 +640,44 @@ store_iter_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->key.len > y->key.len) - (x->key.len < y->key.len);
 }
 
+MDB_txn *
+store__iter_txn(store_iter_t *it)
+{
+    return it->txn;
+}
+
+const char *
+store__iter_bucket(store_iter_t *it, char *buf)
+{
+    memcpy(buf, it->prefix, it->plen);      /* the name and its 0x00 */
+    return buf;
+}
+
+void
+store__iter_markers(store_iter_t *it)
+{
+    it->markers = 1;
+}
+
+static int store_iter_any(store_iter_t *it, const store_object_t **out);
+
+/* Listings of objects skip delete markers: a key whose current version is
+ * one is deleted as far as they are concerned. */
 int
 store_iter_next(store_iter_t *it, const store_object_t **out)
+{
+    int  rc;
+
+    while ((rc = store_iter_any(it, out)) == GW_OK && !it->markers
+           && ((*out)->vflags & STORE_VF_MARKER))
+    {
+        /* next */
+    }
+    return rc;
+}
+
+static int
+store_iter_any(store_iter_t *it, const store_object_t **out)
 {
     MDB_val          k, v;
     store_object_t  *o;

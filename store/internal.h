@@ -41,6 +41,9 @@ struct store_op_s {
     store_bucket_t bucket_rec;
     uint32_t       partno;
     store_complete_t *complete;
+    store_vresult_t  *vres;      /* the caller's, or NULL */
+    uint64_t          version;   /* store_object_remove's */
+    unsigned          has_version:1;
     char            **repl;      /* replication destinations, owned */
     size_t            nrepl;
 };
@@ -51,7 +54,7 @@ struct store_s {
     MDB_env          *env;
     MDB_dbi           db_meta, db_buckets, db_objects, db_refs, db_gcq;
     MDB_dbi           db_uploads, db_parts, db_bconf;
-    MDB_dbi           db_outbox, db_outkey;
+    MDB_dbi           db_outbox, db_outkey, db_versions;
     uint64_t          outbox_seq;     /* the last outbox sequence given */
     char             *dir;            /* data_dir */
     int               chunk_dirfd[256];
@@ -105,7 +108,7 @@ struct store_s {
     XX("meta", db_meta) XX("bucket", db_buckets) XX("objects", db_objects)  \
     XX("refs", db_refs) XX("gcq", db_gcq) XX("uploads", db_uploads)         \
     XX("parts", db_parts) XX("bconf", db_bconf) XX("outbox", db_outbox)     \
-    XX("outkey", db_outkey)
+    XX("outkey", db_outkey) XX("versions", db_versions)
 
 /* The meta key of the store format, and format 1's bucket database, whose
  * name stays a plain key of the main database (store.h). */
@@ -113,7 +116,7 @@ struct store_s {
 #define STORE_META_LC      "lifecycle"
 #define STORE_V1_BUCKETS   "buckets"
 
-/* ==== txn.c: the batcher, pins, reference counts, record commits ==== */
+/* ==== txn.c: the batcher, pins, reference counts ==== */
 
 /* Saves st->gen_last in meta (key STORE_META_GEN), inside a batch's
  * transaction. */
@@ -231,6 +234,20 @@ int store__object_decode(const void *buf, size_t len, int flags,
 /* Sets the generation of an encoded record (it is always there, at a fixed
  * place): GW_OK, or GW_ECORRUPT for a value that is not such a record. */
 int store__object_set_generation(void *val, size_t len, uint64_t gen);
+/* The version fields of an encoded record (version = generation when
+ * the record has none), after checking the whole record. */
+typedef struct store_vinfo_s {
+    uint64_t   generation;
+    uint64_t   version;
+    int64_t    noncurrent_ms;
+    uint8_t    flags;
+} store_vinfo_t;
+int store__object_vinfo(const void *buf, size_t len, store_vinfo_t *vi);
+/* A malloc'd copy of a valid encoded record (checked by the caller) with
+ * its version fields set to vi's (generation unchanged; zero fields
+ * dropped). */
+void *store__object_vpatch(const void *buf, size_t len,
+                           const store_vinfo_t *vi, size_t *out_len);
 /* Chunk list of an encoded record, without decoding the rest (the whole
  * record is still checked: no references from a damaged one). */
 int store__object_chunks(const void *buf, size_t len,
@@ -247,19 +264,65 @@ int store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32]);
 int store__object_find(store_t *st, MDB_txn *txn, const char *bucket,
                        gw_str_t key, MDB_val *v);
 
-/* Writes obj's encoded record val under (bucket, key) in txn: checks cond
- * against the current version, gives val the next generation (into *gen
- * when not NULL), moves chunk references from the current version to
- * chunks. Shared by PutObject and CompleteMultipartUpload. */
 /* cond against the key's record v (NULL: there is none): GW_OK,
  * GW_ECONFLICT (generation), GW_EPRECOND (ETag, size, mtime),
  * GW_ENOTFOUND (If-Match on a missing key) or a decoding error. The
- * if_none_match_star condition is the caller's. */
+ * if_none_match_star condition is the caller's, and so is treating a
+ * current delete marker as no record (version.c). In txn.c. */
 int store__cond_check(const store_cond_t *cond, const MDB_val *v);
+
+/* ==== version.c: object records and their versions ==== */
+
+/* Writes obj's encoded record val under (bucket, key) in txn as its new
+ * current version (see "versions" in store.h): checks cond against the
+ * current version, gives val the next generation and its version fields,
+ * keeps the previous current version as noncurrent or drops it (and the
+ * null version a Suspended write replaces) with its chunk references, and
+ * refers to chunks. With cond->in_place, replaces the record of
+ * cond->generation where it is instead (version.c). *res (may be NULL)
+ * gets the version made; res->version is its generation. Shared by
+ * PutObject, CompleteMultipartUpload and delete markers. */
 int store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
                          gw_str_t key, void *val, size_t val_len,
                          const store_chunk_ref_t *chunks, size_t nchunks,
-                         const store_cond_t *cond, uint64_t *gen);
+                         const store_cond_t *cond, store_vresult_t *res);
+
+/* The versions-db key of (bucket, key, version) into out (512 bytes);
+ * without the version (the prefix of the key's entries) when prefix. */
+size_t store__version_key(const char *bucket, gw_str_t key, uint64_t version,
+                          int prefix, unsigned char *out);
+/* The record val of the key's current version (of versioning info vi)
+ * becomes noncurrent, stamped now. */
+int store__version_stash(store_t *st, MDB_txn *txn, const char *bucket,
+                         gw_str_t key, const MDB_val *val,
+                         const store_vinfo_t *vi);
+/* Drops the key's noncurrent null version, if any, and its references. */
+int store__version_drop_null(store_t *st, MDB_txn *txn, const char *bucket,
+                             gw_str_t key);
+/* 1 when the versions-db key k is an entry of the key whose prefix (from
+ * store__version_key) is p, plen bytes long. */
+int store__version_of(const MDB_val *k, const unsigned char *p, size_t plen);
+/* 1 when a record of version info vi is version (STORE_VERSION_NULL or a
+ * version number). */
+int store__version_match(const store_vinfo_t *vi, uint64_t version);
+/* Puts cursor cur of the versions db on the entry of version of key:
+ * GW_OK (k, v, vi: the entry), GW_ENOTFOUND or an error. */
+int store__version_seek(store_t *st, MDB_cursor *cur, const char *bucket,
+                        gw_str_t key, uint64_t version, MDB_val *k,
+                        MDB_val *v, store_vinfo_t *vi);
+/* cond->in_place: replaces the version of generation cond->generation. */
+int store__version_replace(store_t *st, MDB_txn *txn, const char *bucket,
+                           gw_str_t key, void *val, size_t val_len,
+                           const store_chunk_ref_t *chunks, size_t nchunks,
+                           const store_cond_t *cond);
+/* The versioning state of bucket from its record: GW_OK, GW_ENOBUCKET. */
+int store__bucket_versioning(store_t *st, MDB_txn *txn, const char *bucket,
+                             int *state);
+/* The iterator's transaction; listing markers too (version.c's iterator). */
+MDB_txn *store__iter_txn(store_iter_t *it);
+/* The iterator's bucket name into buf (STORE_BUCKET_MAX + 1 bytes). */
+const char *store__iter_bucket(store_iter_t *it, char *buf);
+void store__iter_markers(store_iter_t *it);
 
 /* ==== format.c: the format marker, opening the databases, upgrades ==== */
 
@@ -275,6 +338,11 @@ int store__format_open(store_t *st, MDB_txn *txn);
  * destination. repl may be NULL. Returns 0 or an LMDB code. */
 int store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
                       gw_str_t key, const store_repl_t *repl, int change);
+/* The same for one version of the key (has_version): the entry names it,
+ * and does not replace the key's earlier entries (each version is sent). */
+int store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
+                        gw_str_t key, const store_repl_t *repl, int change,
+                        int has_version, uint64_t version);
 /* At open: the last sequence in use. */
 int store__outbox_open(store_t *st, MDB_txn *txn);
 int store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e);

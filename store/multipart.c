@@ -638,14 +638,15 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     }
     val = store__object_encode(&obj, &val_len);
     rc = store__object_commit(st, txn, u->bucket, u->tmpl->key, val, val_len,
-                              chunks, nchunks, &c->cond,
-                              &c->result.generation);
+                              chunks, nchunks, &c->cond, &c->vres);
+    c->result.generation = c->vres.version;
     if (rc == GW_OK) {
         rc = store_upload_drop(st, txn, op->key);
     }
     if (rc == GW_OK) {
-        rc = store__outbox_add(st, txn, u->bucket, u->tmpl->key, &c->repl,
-                               STORE_REPL_PUT);
+        rc = store__outbox_add_v(st, txn, u->bucket, u->tmpl->key, &c->repl,
+                                 STORE_REPL_PUT, c->vres.versioned,
+                                 c->vres.version);
     }
     if (rc == GW_OK) {
         c->result.size = obj.size;

@@ -12,7 +12,9 @@
  * The outbox record (record format 1): 1 bucket  2 destination bucket
  * 3 key  4 u8 change (STORE_REPL_PUT, STORE_REPL_DELETE)  5 u32 attempts
  * 6 i64 next try (unix ms)  7 u8 failed  8 the last error, text
- * 9 i64 queued at (unix ms).
+ * 9 i64 queued at (unix ms)  10 u64 the version to send (absent: the key
+ * as it is when sent). Entries of versions are not coalesced: each
+ * version of a key reaches the destination, in order.
  *
  * The end of the file is the admin side (store.h, "tools"): a store
  * opened from another process than the server's, to list the queue and to
@@ -27,7 +29,7 @@
 
 enum {
     OB_BUCKET = 1, OB_DEST, OB_KEY, OB_CHANGE, OB_ATTEMPTS, OB_NEXT_TRY,
-    OB_FAILED, OB_ERROR, OB_QUEUED
+    OB_FAILED, OB_ERROR, OB_QUEUED, OB_VERSION
 };
 
 static int64_t
@@ -97,6 +99,9 @@ store_outbox_encode(const store_outbox_entry_t *e, store_recw_t *w)
         store__recw_field(w, OB_ERROR, e->error, strlen(e->error));
     }
     store__recw_u64(w, OB_QUEUED, (uint64_t) e->queued_ms);
+    if (e->has_version) {
+        store__recw_u64(w, OB_VERSION, e->version);
+    }
     store__recw_end(w);
 }
 
@@ -145,6 +150,13 @@ store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e)
             }
             *(f.tag == OB_CHANGE ? &e->change : &e->failed) = f.data[0];
             break;
+        case OB_VERSION:
+            if (f.len != 8) {
+                return GW_ECORRUPT;
+            }
+            e->has_version = 1;
+            e->version = store_outbox_u64(&f);
+            break;
         case OB_ATTEMPTS:
         case OB_NEXT_TRY:
         case OB_QUEUED:
@@ -184,6 +196,14 @@ int
 store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
                   gw_str_t key, const store_repl_t *repl, int change)
 {
+    return store__outbox_add_v(st, txn, bucket, key, repl, change, 0, 0);
+}
+
+int
+store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
+                    gw_str_t key, const store_repl_t *repl, int change,
+                    int has_version, uint64_t version)
+{
     store_outbox_entry_t   e;
     store_recw_t           w;
     unsigned char          sk[8], *ok;
@@ -197,14 +217,17 @@ store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
         snprintf(e.dest, sizeof(e.dest), "%s", repl->dests[i]);
         e.key = key;
         e.change = change;
+        e.has_version = has_version != 0;
+        e.version = version;
         e.queued_ms = e.next_try_ms = store_outbox_now_ms();
 
         ok = store_outkey(bucket, e.dest, key, &oklen);
         kk.mv_data = ok;
         kk.mv_size = oklen;
         rc = mdb_get(txn, st->db_outkey, &kk, &v);
-        if (rc == 0 && v.mv_size == 8) {
-            /* Only the latest change of a key matters to a destination. */
+        if (rc == 0 && v.mv_size == 8 && !has_version) {
+            /* Only the latest change of a key matters to a destination,
+             * unless it is a version: every version is sent, in order. */
             k.mv_data = v.mv_data;
             k.mv_size = 8;
             rc = mdb_del(txn, st->db_outbox, &k, NULL);
@@ -403,7 +426,11 @@ store_outbox_settle_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     ok = store_outkey(cur.bucket, cur.dest, cur.key, &oklen);
     kk.mv_data = ok;
     kk.mv_size = oklen;
-    rc = mdb_del(txn, st->db_outkey, &kk, NULL);
+    /* The key's entry, unless a later version of it waits too. */
+    rc = mdb_get(txn, st->db_outkey, &kk, &v);
+    if (rc == 0 && (v.mv_size != 8 || memcmp(v.mv_data, sk, 8) == 0)) {
+        rc = mdb_del(txn, st->db_outkey, &kk, NULL);
+    }
     gw_free(ok);
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return rc;

@@ -18,7 +18,7 @@ enum {
     REC_KEY = 1, REC_OWNER, REC_CTYPE, REC_CENC, REC_CDISP, REC_CLANG,
     REC_CACHE, REC_EXPIRES, REC_META, REC_INLINE, REC_CHUNKS, REC_TAG,
     REC_PARTS, REC_ACL, REC_GEN, REC_REPL, REC_WEBSITE_REDIRECT,
-    REC_UPLOAD_ID, REC_PART_CKSUMS
+    REC_UPLOAD_ID, REC_PART_CKSUMS, REC_VFLAGS, REC_NONCURRENT, REC_VERSION
 };
 
 /* The generation is the first field, so its value sits at a fixed offset. */
@@ -30,6 +30,7 @@ enum {
 #define REC_BUCKET_OWNER    1
 #define REC_BUCKET_REGION   2
 #define REC_BUCKET_CTIME    3
+#define REC_BUCKET_VERSIONING 4
 #define REC_BCONF_DOC       1
 #define REC_REF_COUNT       1
 #define REC_REF_LEN         2
@@ -360,6 +361,9 @@ store__bucket_encode(const store_bucket_t *b, store_recw_t *w)
     store__recw_field(w, REC_BUCKET_OWNER, b->owner, strlen(b->owner));
     store__recw_field(w, REC_BUCKET_REGION, b->region, strlen(b->region));
     store__recw_u64(w, REC_BUCKET_CTIME, (uint64_t) b->ctime_ms);
+    if (b->versioning != STORE_VERSIONING_NONE) {
+        store__recw_field(w, REC_BUCKET_VERSIONING, &b->versioning, 1);
+    }
     store__recw_end(w);
 }
 
@@ -390,6 +394,13 @@ store__bucket_decode(const void *name, size_t name_len, const void *buf,
         case REC_BUCKET_CTIME:
             rc = rec_field_u64(&f, &ctime);
             break;
+        case REC_BUCKET_VERSIONING:
+            if (f.len != 1) {
+                rc = GW_ECORRUPT;
+            } else {
+                out->versioning = f.data[0];
+            }
+            continue;
         default:
             continue;
         }
@@ -554,6 +565,27 @@ rec_field(unsigned char *p, int tag, const void *data, size_t len)
     return p + len;
 }
 
+/* The version fields (18, 19, 20) that are not zero. */
+static unsigned char *
+rec_object_vfields(unsigned char *p, uint8_t flags, uint64_t version,
+                   int64_t noncurrent_ms)
+{
+    unsigned char  b[8];
+
+    if (flags) {
+        p = rec_field(p, REC_VFLAGS, &flags, 1);
+    }
+    if (noncurrent_ms) {
+        rec_u64(b, (uint64_t) noncurrent_ms);
+        p = rec_field(p, REC_NONCURRENT, b, 8);
+    }
+    if (version) {
+        rec_u64(b, version);
+        p = rec_field(p, REC_VERSION, b, 8);
+    }
+    return p;
+}
+
 void *
 store__object_encode(const store_object_t *o, size_t *len)
 {
@@ -566,7 +598,7 @@ store__object_encode(const store_object_t *o, size_t *len)
     size_t           i, j, n = REC_FIXED + 1 + 5 + 8 + 5 + o->acl.len + 6
                              + 5 + o->website_redirect.len
                              + 5 + o->upload_id.len
-                             + 5 + o->part_cksums.len;
+                             + 5 + o->part_cksums.len + 6 + 13 + 13;
 
     for (i = 0; i < GW_NELEMS(strs); i++) {
         n += 5 + strs[i]->len;
@@ -618,6 +650,7 @@ store__object_encode(const store_object_t *o, size_t *len)
         p = rec_field(p, REC_PART_CKSUMS, o->part_cksums.base,
                       o->part_cksums.len);
     }
+    p = rec_object_vfields(p, o->vflags, o->version, o->noncurrent_ms);
     for (i = 0; i < o->nmeta; i++) {
         p = rec_pair(p, REC_META, &o->meta[i]);
     }
@@ -664,6 +697,80 @@ store__object_set_generation(void *val, size_t len, uint64_t gen)
     return GW_OK;
 }
 
+static int rec_object_open(store_rec_t *r, const void *buf, size_t len);
+
+int
+store__object_vinfo(const void *buf, size_t len, store_vinfo_t *vi)
+{
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc;
+
+    memset(vi, 0, sizeof(*vi));
+    rc = rec_object_open(&r, buf, len);
+    while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
+        if ((f.tag == REC_GEN || f.tag == REC_NONCURRENT
+             || f.tag == REC_VERSION) && f.len != 8)
+        {
+            return GW_ECORRUPT;
+        }
+        if (f.tag == REC_GEN) {
+            vi->generation = rec_get_u64(f.data);
+        } else if (f.tag == REC_VERSION) {
+            vi->version = rec_get_u64(f.data);
+        } else if (f.tag == REC_NONCURRENT) {
+            vi->noncurrent_ms = (int64_t) rec_get_u64(f.data);
+        } else if (f.tag == REC_VFLAGS && f.len == 1) {
+            vi->flags = f.data[0];
+        }
+    }
+    if (rc != GW_DONE) {
+        return GW_ECORRUPT;
+    }
+    if (vi->version == 0) {
+        vi->version = vi->generation;
+    }
+    return GW_OK;
+}
+
+void *
+store__object_vpatch(const void *buf, size_t len, const store_vinfo_t *vi,
+                     size_t *out_len)
+{
+    const unsigned char  *src = buf;
+    unsigned char        *out, *p;
+    store_rec_t           r;
+    store_field_t         f;
+    int                   done = 0;
+
+    out = gw_alloc(len + 6 + 13 + 13);
+    memcpy(out, src, REC_FIXED);
+    p = out + REC_FIXED;
+
+    rec_object_open(&r, buf, len);
+    while (store__rec_next(&r, &f) == GW_OK) {
+        if (f.tag == REC_VFLAGS || f.tag == REC_NONCURRENT
+            || f.tag == REC_VERSION)
+        {
+            continue;
+        }
+        p = rec_field(p, (int) f.tag, f.data, f.len);
+        if (f.tag == REC_GEN && !done) {
+            /* Right after the generation, which stays first. */
+            p = rec_object_vfields(p, vi->flags, vi->version,
+                                   vi->noncurrent_ms);
+            done = 1;
+        }
+    }
+    if (!done) {
+        /* A format-1 record, without a generation. */
+        p = rec_object_vfields(p, vi->flags, vi->version, vi->noncurrent_ms);
+    }
+    *p++ = STORE_REC_END;
+    *out_len = (size_t) (p - out);
+    return out;
+}
+
 /* The fields of an object record, after its fixed head. */
 static int
 rec_object_open(store_rec_t *r, const void *buf, size_t len)
@@ -708,7 +815,10 @@ store__object_decode(const void *buf, size_t len, int flags,
     rc = rec_object_open(&r, buf, len);
     while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
         nmeta += f.tag == REC_META || f.tag == REC_TAG;
-        if (f.tag == REC_GEN && f.len != 8) {
+        if (((f.tag == REC_GEN || f.tag == REC_NONCURRENT
+              || f.tag == REC_VERSION) && f.len != 8)
+            || (f.tag == REC_VFLAGS && f.len != 1))
+        {
             rc = GW_ECORRUPT;
         }
     }
@@ -768,6 +878,12 @@ store__object_decode(const void *buf, size_t len, int flags,
             o->generation = rec_get_u64(f.data);
         } else if (f.tag == REC_REPL && f.len == 1) {
             o->repl_status = f.data[0];
+        } else if (f.tag == REC_VFLAGS) {
+            o->vflags = f.data[0];
+        } else if (f.tag == REC_NONCURRENT) {
+            o->noncurrent_ms = (int64_t) rec_get_u64(f.data);
+        } else if (f.tag == REC_VERSION) {
+            o->version = rec_get_u64(f.data);
         } else if (f.tag == REC_WEBSITE_REDIRECT) {
             o->website_redirect.base = (const char *) f.data;
             o->website_redirect.len = f.len;
@@ -785,6 +901,9 @@ store__object_decode(const void *buf, size_t len, int flags,
             o->chunks = gw_alloc(sizeof(store_chunk_ref_t) * (o->nchunks + 1));
             rec_chunks(f.data, f.len, o->chunks);
         }
+    }
+    if (o->version == 0) {
+        o->version = o->generation;     /* never rewritten in place */
     }
     /* Tags were filled backwards from the end of the array. */
     o->tags = o->meta + (nmeta - o->ntags);

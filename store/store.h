@@ -30,6 +30,11 @@
  *     move to "bucket", the refs, gcq, uploads and bconf values are
  *     rewritten in the encodings below; object and part records are kept
  *     (the object record was already versioned);
+ *   - format 2 (the index before versions) is upgraded in place by
+ *     creating the "versions" database and writing the new marker: no
+ *     record changes, since every format-2 object record is the current,
+ *     null version of its key. The bump keeps a format-2 build away from
+ *     an index with delete markers, which it would serve as empty objects;
  *   - a newer format is refused (GW_EFORMAT), with a message naming both
  *     formats; nothing is written.
  * The "meta" database and its "format" key keep this meaning in every
@@ -38,7 +43,7 @@
  * database, so that a build from before the marker fails to open a newer
  * index (MDB_INCOMPATIBLE) instead of misreading it.
  *
- * ==== LMDB key schema (format 2) ====
+ * ==== LMDB key schema (format 3) ====
  *
  *   (main)   "buckets"                 -> a line of text, the tombstone above
  *   meta     "format"                  -> meta record
@@ -74,7 +79,16 @@
  *                                         RestrictPublicBuckets; absent:
  *                                         none), both in s3/auth/controls.h's
  *                                         stored form
- *   objects  bucket 0x00 okey          -> object record
+ *   objects  bucket 0x00 okey          -> object record of the key's
+ *                                         current version (may be a
+ *                                         delete marker, which listings
+ *                                         and reads skip)
+ *   versions bucket 0x00 okey 0x00     -> object record of a noncurrent
+ *            u64 (UINT64_MAX - version)   version (or delete marker) of
+ *            (big-endian)                 the key, so a cursor walks a
+ *                                         key's older versions newest
+ *                                         first; a key has entries here
+ *                                         only while it has a current one
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
  *   uploads  upload id (32 hex)        -> upload record
@@ -107,12 +121,14 @@
  *   bucket    1 owner: the user name, whole (up to
  *               GW_CONF_USER_NAME_MAX bytes)  2 region (up to
  *               GW_CONF_REGION_MAX)  3 i64 creation time, ms      (required)
+ *               4 u8 versioning (STORE_VERSIONING_*; absent: never)
  *   bconf     1 the document, opaque bytes                        (required)
  *   ref       1 u64 reference count  2 u32 chunk length           (required)
  *   gcq       1 u64 number of the batch that zeroed the count     (required)
  *   outbox    1 bucket  2 destination bucket  3 key  4 u8 change (1 put,
  *               2 delete)  (required)  5 u32 attempts  6 i64 next try, unix
  *               ms  7 u8 failed  8 the last error  9 i64 queued at
+ *               10 u64 the version to send (absent: the key as it is)
  *   upload    1 bucket name  2 object record template: key, owner, metadata,
  *               checksum algorithm and type; mtime_ms = initiation time
  *                                                                 (required)
@@ -144,6 +160,28 @@
  *   19 the parts' checksums of a multipart object, in the object's
  *   algorithm: n * its raw length, in part order (absent: the parts had
  *   none, or not all in that algorithm)
+ *   20 u8 version flags (STORE_VF_*; absent: 0, the null version of a key
+ *   written while its bucket was not versioned)  21 i64 unix ms when the
+ *   version became noncurrent (absent: current)  22 u64 version: the
+ *   generation of the write that made this version, which in-place
+ *   rewrites keep (absent: the generation)
+ *   Fields 18 and 19 stay with a record when it becomes noncurrent (it
+ *   moves to "versions" as it is, with only 20 to 22 patched).
+ *
+ * ==== Versions ====
+ *
+ * A bucket's versioning state is in its record. While it is NONE, a write
+ * replaces the key's record as it always did. Once Enabled, a write
+ * (PutObject, CompleteMultipartUpload, a copy, a DeleteObject, which
+ * writes a delete marker) moves the current record into "versions",
+ * stamped with the time, and the new one, flagged STORE_VF_VERSIONED,
+ * becomes current; Suspended writes make the null version, replacing the
+ * null version wherever it is (current or noncurrent) and moving a
+ * versioned current record into "versions". A version's id is its
+ * version number (s3/ encodes it); "null" is the one without
+ * STORE_VF_VERSIONED. Deleting one version drops its chunk references; the
+ * current one's place goes to the newest noncurrent version. A chunk stays
+ * referenced while any version, current or not, holds it.
  *
  * An object's generation is the number of the write that made its record:
  * every commit of a key (PutObject, CompleteMultipartUpload, a copy, a
@@ -202,7 +240,7 @@
 #define STORE_REGION_MAX   GW_CONF_REGION_MAX
 
 /* The index format this build reads and writes (see above). */
-#define STORE_FORMAT       2
+#define STORE_FORMAT       3
 
 typedef struct store_s               store_t;
 typedef struct store_chunk_writer_s  store_chunk_writer_t;
@@ -217,7 +255,14 @@ typedef struct store_bucket_s {
     char      owner[STORE_OWNER_MAX + 1];    /* user name from the config */
     char      region[STORE_REGION_MAX + 1];  /* the region at creation */
     int64_t   ctime_ms;
+    uint8_t   versioning;                    /* STORE_VERSIONING_* */
 } store_bucket_t;
+
+/* A bucket's versioning state (bucket record field 4; absent: never
+ * versioned). Once versioned, a bucket never goes back to NONE. */
+#define STORE_VERSIONING_NONE       0
+#define STORE_VERSIONING_ENABLED    1
+#define STORE_VERSIONING_SUSPENDED  2
 
 typedef struct store_chunk_ref_s {
     unsigned char  sha[32];
@@ -277,12 +322,45 @@ typedef struct store_object_s {
                                         * record (see above), 0 for one from
                                         * before generations; ignored when
                                         * writing: the commit sets it */
+    /* Versions (see "versions" above). */
+    uint8_t             vflags;        /* STORE_VF_*; a writer sets only
+                                        * STORE_VF_MARKER (a delete marker),
+                                        * the commit sets the rest */
+    uint64_t            version;       /* read: the generation of the write
+                                        * that made this version, kept by
+                                        * in-place rewrites (its version id
+                                        * when STORE_VF_VERSIONED) */
+    int64_t             noncurrent_ms; /* read: when a noncurrent version
+                                        * stopped being current (unix ms),
+                                        * 0 for the current one */
+    struct store_vresult_s *vout;      /* write only: NULL, or where the
+                                        * commit reports the version it made
+                                        * (valid until done runs) */
     void               *raw;
 } store_object_t;
 
-/* Write preconditions checked inside the commit (atomically). A put or a
- * delete whose If-Match (ETag or any) finds no record fails GW_ENOTFOUND;
- * a record that fails an ETag, size or time condition, GW_EPRECOND. */
+#define STORE_VF_MARKER     1      /* a delete marker: no bytes */
+#define STORE_VF_VERSIONED  2      /* written while versioning was Enabled:
+                                    * its version id is its version; absent:
+                                    * the null version */
+
+/* The version a request addresses: the null version, or the one made by
+ * write number v (a decoded version id). */
+#define STORE_VERSION_NULL  0
+
+/* What a versioned write or delete did. */
+typedef struct store_vresult_s {
+    uint64_t   version;            /* the version made, or deleted */
+    unsigned   versioned:1;        /* it has an id (else it is "null") */
+    unsigned   marker:1;           /* it is (was) a delete marker */
+    unsigned   found:1;            /* a delete of a version: it existed */
+} store_vresult_t;
+
+/* Write preconditions checked inside the commit (atomically), against the
+ * key's current version; a current delete marker counts as no record (as
+ * in S3) but for has_generation. A put or a delete whose If-Match (ETag or
+ * any) finds no record fails GW_ENOTFOUND; a record that fails an ETag,
+ * size or time condition, GW_EPRECOND. */
 #define STORE_NPARTS_NEVER  UINT32_MAX   /* if_match_nparts of an ETag that
                                           * matches no record (one that does
                                           * not parse) */
@@ -303,6 +381,10 @@ typedef struct store_cond_s {
      * is gone. For read-modify-write updates: on GW_ECONFLICT read again,
      * apply the change again, and retry. */
     unsigned       has_generation:1;
+    /* With has_generation: replace the record of that generation where it
+     * is, current or noncurrent, keeping its version (tags, ACL and status
+     * rewrites), instead of making a new version. */
+    unsigned       in_place:1;
     unsigned char  if_match_md5[16];
     uint32_t       if_match_nparts;
     uint64_t       generation;
@@ -336,6 +418,8 @@ typedef struct store_outbox_entry_s {
     char       dest[STORE_BUCKET_MAX + 1];
     gw_str_t   key;                          /* owned, see the functions */
     int        change;                       /* STORE_REPL_PUT / _DELETE */
+    unsigned   has_version:1;                /* send that version (a put) */
+    uint64_t   version;
     uint32_t   attempts;
     int64_t    next_try_ms;                  /* unix ms */
     int64_t    queued_ms;
@@ -409,6 +493,10 @@ int store_bconf_get(store_t *st, const char *bucket, const char *kind,
 void store_bconf_put(store_t *st, const char *bucket, const char *kind,
                      gw_str_t val, store_done_pt done, void *ud);
 
+/* Sets the versioning state of bucket (STORE_VERSIONING_ENABLED or
+ * _SUSPENDED). done gets GW_OK or GW_ENOBUCKET. */
+void store_bucket_versioning(store_t *st, const char *bucket, int state,
+                             store_done_pt done, void *ud);
 /* The first bucket after the bucket named after ("" for the first of all)
  * that has a document kind, into out: GW_OK or GW_ENOTFOUND. One short
  * read txn; for walks over the buckets of one kind of document (the
@@ -422,14 +510,19 @@ void store_bucket_delete(store_t *st, const char *name, store_done_pt done,
 
 /* ==== objects ==== */
 
-/* Looks one object up. *out is the caller's (store_object_free). Returns
- * GW_OK or GW_ENOTFOUND. */
+/* Looks one object up: its current version. *out is the caller's
+ * (store_object_free). Returns GW_OK or GW_ENOTFOUND (also when the
+ * current version is a delete marker). */
 int store_object_get(store_t *st, const char *bucket, gw_str_t key,
                      store_object_t **out);
 void store_object_free(store_object_t *o);
 
-/* Commits obj under bucket (copied before return), replacing any previous
- * version and moving chunk references, with the next generation. done gets
+/* Commits obj under bucket (copied before return) as the key's new current
+ * version, with the next generation: the previous current version is kept
+ * as noncurrent or dropped as the bucket's versioning state says (see
+ * "versions" above), and chunk references move accordingly; obj->vout, if
+ * set, gets the version made. cond->in_place rewrites the version of
+ * cond->generation where it is instead (tags, ACL, status). done gets
  * GW_OK, GW_ENOBUCKET, GW_ECONFLICT (cond->has_generation and the record is
  * not that generation, or gone), GW_EPRECOND (another condition failed),
  * GW_ENOTFOUND (If-Match on a missing key) or an I/O error. cond may be
@@ -438,7 +531,8 @@ void store_object_put(store_t *st, const char *bucket,
                       const store_object_t *obj, const store_cond_t *cond,
                       store_done_pt done, void *ud);
 
-/* Deletes a key (GW_OK also when it did not exist). */
+/* Deletes a key (GW_OK also when it did not exist); in a versioned
+ * bucket, writes a delete marker instead (store_object_remove). */
 void store_object_delete(store_t *st, const char *bucket, gw_str_t key,
                          store_done_pt done, void *ud);
 /* store_object_delete, queuing the deletion for repl's destinations in the
@@ -446,19 +540,83 @@ void store_object_delete(store_t *st, const char *bucket, gw_str_t key,
 void store_object_delete_repl(store_t *st, const char *bucket, gw_str_t key,
                               const store_repl_t *repl, store_done_pt done,
                               void *ud);
-
 /* store_object_delete_repl, but only while the key's record is the one
  * cond->has_generation names (cond may be NULL: unconditional): otherwise
  * done gets GW_ECONFLICT, also when the key is gone. So a writer that
  * decided on a record it read (the lifecycle worker) never deletes a
  * newer one written meanwhile. cond's If-Match (ETag or any), size and
- * mtime conditions are checked in the same commit (GW_EPRECOND, or
- * GW_ENOTFOUND for If-Match on a missing key); if_none_match_star is not
- * used. */
+ * mtime conditions are checked in the same commit against the current
+ * version (GW_EPRECOND, or GW_ENOTFOUND for If-Match on a missing key or
+ * a delete marker); if_none_match_star and in_place are not used. In a
+ * versioned bucket the delete writes a delete marker, as S3's Expiration
+ * does there. */
 void store_object_delete_cond(store_t *st, const char *bucket, gw_str_t key,
                               const store_cond_t *cond,
                               const store_repl_t *repl, store_done_pt done,
                               void *ud);
+
+/* ==== versions (version.c) ==== */
+
+/* Looks up version (STORE_VERSION_NULL or a version number) of key, or
+ * the current version, delete marker or not, when current is set. *out
+ * is the caller's (store_object_free); *is_current (may be NULL) tells
+ * whether it is the key's current version. GW_OK or GW_ENOTFOUND. */
+int store_version_get(store_t *st, const char *bucket, gw_str_t key,
+                      int current, uint64_t version, store_object_t **out,
+                      int *is_current);
+
+/* Deletes key. has_version 0: as DeleteObject without a version id (in a
+ * versioned bucket a delete marker is written, owned by owner (a user
+ * name, or NULL), and queued for repl's destinations; otherwise the
+ * record goes). has_version 1: deletes that
+ * one version for good (its chunk references dropped; when it is the
+ * current one, the newest noncurrent version becomes current); never
+ * replicated, as in S3. cond may be NULL (if_none_match_star and in_place
+ * are not used). has_version 0: its conditions are checked against the
+ * current version as store_object_delete_cond says. has_version 1: against
+ * that version, when it exists: has_generation (GW_ECONFLICT when it is
+ * not of that generation), If-Match, size and mtime (GW_EPRECOND). res
+ * (may be NULL; valid until done) gets what was done. done gets GW_OK
+ * (also when there was nothing to delete: res->found 0), GW_ENOBUCKET,
+ * GW_ECONFLICT, GW_EPRECOND, GW_ENOTFOUND (If-Match on a missing key) or
+ * an I/O error. */
+void store_object_remove(store_t *st, const char *bucket, gw_str_t key,
+                         int has_version, uint64_t version,
+                         const store_cond_t *cond, const store_repl_t *repl,
+                         const char *owner, store_vresult_t *res,
+                         store_done_pt done, void *ud);
+
+/* Calls cb for each noncurrent version of key (their records, without
+ * chunk lists: generation, version, vflags, noncurrent_ms...), newest
+ * first, or oldest first when oldest_first is set; cb returning non-zero
+ * stops. One read txn (cb must not wait). GW_OK or an error. Lifecycle's
+ * NoncurrentVersionExpiration walks this, then deletes each expired one
+ * with store_object_remove(has_version 1, version: v->vflags &
+ * STORE_VF_VERSIONED ? v->version : STORE_VERSION_NULL, cond: has_generation
+ * on v->generation), which leaves a version rewritten meanwhile alone
+ * (GW_ECONFLICT). ExpiredObjectDeleteMarker: a current marker
+ * (store_version_get with current) with no noncurrent version, removed
+ * the same way. */
+int store_version_list(store_t *st, const char *bucket, gw_str_t key,
+                       int oldest_first,
+                       int (*cb)(void *ud, const store_object_t *v), void *ud);
+
+/* Listing every version: keys in order, each key's versions newest first
+ * (the current one first), delete markers included; one read txn. */
+typedef struct store_viter_s  store_viter_t;
+
+store_viter_t *store_viter_open(store_t *st, const char *bucket);
+/* Positions at the first version of the first key >= key (> key when
+ * after is set); with has_version, at the version after that version of
+ * key (or at the next key when key has no such version). */
+int store_viter_seek(store_viter_t *vt, gw_str_t key, int after,
+                     int has_version, uint64_t version);
+/* The next version, without its chunk list; *latest is 1 for a key's
+ * current version. *out is valid until the next call or close. GW_OK or
+ * GW_ENOTFOUND at the end. */
+int store_viter_next(store_viter_t *vt, const store_object_t **out,
+                     int *latest);
+void store_viter_close(store_viter_t *vt);
 
 /* ==== multipart uploads (multipart.c) ==== */
 
@@ -528,6 +686,7 @@ typedef struct store_complete_s {
     uint32_t         bad_part;
     store_object_t   result;       /* size, md5, nparts, checksum and
                                     * generation of the object */
+    store_vresult_t  vres;         /* the version it made */
 } store_complete_t;
 
 /* Assembles the object from the listed parts in one commit and drops the

@@ -1,8 +1,8 @@
 /* store/txn.c: the write path every index change takes, below the bucket,
  * object and upload code that builds the changes: the commit batcher (ops
  * applied in one syncing LMDB transaction on the thread pool), room for it
- * (the LMDB map and the disk), chunk pins, chunk reference counts, and the
- * object-record commit that PutObject and CompleteMultipartUpload share. */
+ * (the LMDB map and the disk), chunk pins and chunk reference counts. The
+ * object-record commit that every write of a key shares is version.c's. */
 #include "store/internal.h"
 #include "core/log.h"
 
@@ -760,74 +760,4 @@ store__cond_check(const store_cond_t *cond, const MDB_val *v)
     }
     store_object_free(old);
     return rc;
-}
-
-int
-store__object_commit(store_t *st, MDB_txn *txn, const char *bucket,
-                     gw_str_t key, void *val, size_t val_len,
-                     const store_chunk_ref_t *chunks, size_t nchunks,
-                     const store_cond_t *cond, uint64_t *gen)
-{
-    unsigned char       kb[512];
-    MDB_val             k, v, bk;
-    store_chunk_ref_t  *oldc;
-    size_t              noldc;
-    int                 rc;
-
-    bk.mv_data = (void *) bucket;
-    bk.mv_size = strlen(bucket);
-    rc = mdb_get(txn, st->db_buckets, &bk, &v);
-    if (rc != 0) {
-        return rc == MDB_NOTFOUND ? GW_ENOBUCKET : rc;
-    }
-    rc = store__object_find(st, txn, bucket, key, &v);
-    if (rc != GW_OK && rc != GW_ENOTFOUND) {
-        return rc;
-    }
-    if (rc == GW_ENOTFOUND) {
-        rc = store__cond_check(cond, NULL);
-        if (rc != GW_OK) {
-            return rc;
-        }
-    } else {
-        rc = store__cond_check(cond, &v);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        if (cond->if_none_match_star) {
-            return GW_EPRECOND;
-        }
-        rc = store__object_chunks(v.mv_data, v.mv_size, &oldc, &noldc);
-        if (rc != GW_OK) {
-            return rc;
-        }
-        rc = store__refs_add(st, txn, oldc, noldc, -1);
-        gw_free(oldc);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    rc = store__refs_add(st, txn, chunks, nchunks, +1);
-    if (rc != 0) {
-        return rc;
-    }
-    /* A number no write had before; saved with the batch (a batch that
-     * fails leaves a gap, which is harmless). */
-    rc = store__object_set_generation(val, val_len, st->gen_last + 1);
-    if (rc != GW_OK) {
-        return rc;
-    }
-    k.mv_data = kb;
-    k.mv_size = store__object_key(bucket, key, kb);
-    v.mv_data = val;
-    v.mv_size = val_len;
-    rc = mdb_put(txn, st->db_objects, &k, &v, 0);
-    if (rc != 0) {
-        return store__mdb_rc(rc);
-    }
-    st->gen_last++;
-    if (gen != NULL) {
-        *gen = st->gen_last;
-    }
-    return GW_OK;
 }

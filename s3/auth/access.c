@@ -5,6 +5,7 @@
 #include "s3/auth/access.h"
 #include "s3/auth/sigv4.h"
 #include "s3/auth/tags.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -33,13 +34,20 @@ static const s3_action_t  s3_actions[] = {
     { "GetObject",                   S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectVersion",            S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectAttributes",         S3_ACT_OBJECT, S3_PERM_READ },
+    { "GetObjectVersionAttributes",  S3_ACT_OBJECT, S3_PERM_READ },
     { "GetObjectAcl",                S3_ACT_OBJECT, S3_PERM_READ_ACP },
     { "PutObjectAcl",                S3_ACT_OBJECT, S3_PERM_WRITE_ACP },
+    { "GetObjectVersionAcl",         S3_ACT_OBJECT, S3_PERM_READ_ACP },
+    { "PutObjectVersionAcl",         S3_ACT_OBJECT, S3_PERM_WRITE_ACP },
     { "GetObjectTagging",            S3_ACT_OBJECT, 0 },
     { "PutObjectTagging",            S3_ACT_OBJECT, 0 },
     { "DeleteObjectTagging",         S3_ACT_OBJECT, 0 },
+    { "GetObjectVersionTagging",     S3_ACT_OBJECT, 0 },
+    { "PutObjectVersionTagging",     S3_ACT_OBJECT, 0 },
+    { "DeleteObjectVersionTagging",  S3_ACT_OBJECT, 0 },
     { "PutObject",                   S3_ACT_WRITE,  S3_PERM_WRITE },
     { "DeleteObject",                S3_ACT_WRITE,  S3_PERM_WRITE },
+    { "DeleteObjectVersion",         S3_ACT_WRITE,  S3_PERM_WRITE },
     { "AbortMultipartUpload",        S3_ACT_UPLOAD, S3_PERM_WRITE },
     { "ListMultipartUploadParts",    S3_ACT_UPLOAD, 0 },
     { "ListBucket",                  S3_ACT_BUCKET, S3_PERM_READ },
@@ -49,6 +57,7 @@ static const s3_action_t  s3_actions[] = {
     { "PutBucketAcl",                S3_ACT_BUCKET, S3_PERM_WRITE_ACP },
     { "GetBucketLocation",           S3_ACT_BUCKET, 0 },
     { "GetBucketVersioning",         S3_ACT_BUCKET, 0 },
+    { "PutBucketVersioning",         S3_ACT_BUCKET, 0 },
     { "DeleteBucket",                S3_ACT_BUCKET, 0 },
     { "GetBucketPolicy",             S3_ACT_POLICY, 0 },
     { "PutBucketPolicy",             S3_ACT_POLICY, 0 },
@@ -845,6 +854,60 @@ s3_object_cleanup(void *data)
     store_object_free(data);
 }
 
+/* The object an object action is decided on: the version the request's
+ * versionId names for the request's own object (its owner, ACL and tags
+ * are that version's), else the current one. A delete marker is no
+ * object. */
+static int
+s3_access_object(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                 store_object_t **obj)
+{
+    const gw_str_t  *id = s3_param(r, "versionId");
+    uint64_t         v;
+    int              rc;
+
+    if (id == NULL || key != &r->key
+        || s3_version_parse(id->base, id->len, &v) != S3_ERR_NONE)
+    {
+        return store_object_get(r->ctx->store, bucket, *key, obj);
+    }
+    rc = store_version_get(r->ctx->store, bucket, *key, 0, v, obj, NULL);
+    if (rc == GW_OK && ((*obj)->vflags & STORE_VF_MARKER)) {
+        store_object_free(*obj);
+        *obj = NULL;
+        rc = GW_ENOTFOUND;
+    }
+    return rc;
+}
+
+/* The policy action of a route's action when the request names a version
+ * (?versionId=), as S3 decides it. */
+static const char *
+s3_access_versioned(const s3_req_t *r, const char *perm)
+{
+    static const char  *map[][2] = {
+        { "s3:GetObject", "s3:GetObjectVersion" },
+        { "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes" },
+        { "s3:DeleteObject", "s3:DeleteObjectVersion" },
+        { "s3:GetObjectTagging", "s3:GetObjectVersionTagging" },
+        { "s3:PutObjectTagging", "s3:PutObjectVersionTagging" },
+        { "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging" },
+        { "s3:GetObjectAcl", "s3:GetObjectVersionAcl" },
+        { "s3:PutObjectAcl", "s3:PutObjectVersionAcl" },
+    };
+    size_t  i;
+
+    if (r->target != S3_OBJECT || s3_param(r, "versionId") == NULL) {
+        return perm;
+    }
+    for (i = 0; i < GW_NELEMS(map); i++) {
+        if (strcmp(perm, map[i][0]) == 0) {
+            return map[i][1];
+        }
+    }
+    return perm;
+}
+
 int
 s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                    const char *action)
@@ -880,7 +943,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                                    (int) key->len, key->base);
 
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL) {
-        rc = store_object_get(r->ctx->store, bucket, *key, &obj);
+        rc = s3_access_object(r, bucket, key, &obj);
         if (rc == GW_OK) {
             gw_pool_cleanup_add(r->pool, s3_object_cleanup, obj);
             a.object_owner = s3_owner_id(r, obj->owner.base, obj->owner.len);
@@ -984,7 +1047,8 @@ s3_access_request(s3_req_t *r)
         return rc;
     }
     return s3_access_resource(r, r->bucket,
-                              r->target == S3_OBJECT ? &r->key : NULL, perm);
+                              r->target == S3_OBJECT ? &r->key : NULL,
+                              s3_access_versioned(r, perm));
 }
 
 const s3_bucket_access_t *

@@ -1,7 +1,8 @@
 /* s3/bg/replicate.c: the replication pusher (see replicate.h).
  *
  *   timer tick -> store_outbox_next (due entries, in order, not in flight)
- *     PUT:    store_object_get + store_pin -> signed PUT, the body read from
+ *     PUT:    store_object_get (or store_version_get: the version the
+ *             entry names) + store_pin -> signed PUT, the body read from
  *             the chunk files on the thread pool as the socket drains
  *             (or a metadata copy into a bucket of this server)
  *     DELETE: signed DELETE
@@ -130,7 +131,7 @@ s3_repl_settled(void *ud, int rc)
         o.repl = NULL;
         o.repl_status = (uint8_t) j->outcome;
         memset(&cond, 0, sizeof(cond));
-        cond.has_generation = 1;
+        cond.has_generation = cond.in_place = 1;
         cond.generation = j->obj->generation;
         store_object_put(j->p->ctx->store, j->e.bucket, &o, &cond,
                          s3_repl_status_written, j);
@@ -948,10 +949,20 @@ s3_repl_start_job(s3_repl_t *p, const store_outbox_entry_t *e)
         return;
     }
     if (e->change == STORE_REPL_PUT) {
-        rc = store_object_get(p->ctx->store, e->bucket, e->key, &j->obj);
+        /* A version of a versioned bucket: that version's bytes, each in
+         * its turn; otherwise the key as it is now. */
+        rc = e->has_version
+             ? store_version_get(p->ctx->store, e->bucket, e->key, 0,
+                                 e->version, &j->obj, NULL)
+             : store_object_get(p->ctx->store, e->bucket, e->key, &j->obj);
+        if (rc == GW_OK && (j->obj->vflags & STORE_VF_MARKER)) {
+            store_object_free(j->obj);
+            j->obj = NULL;
+            rc = GW_ENOTFOUND;
+        }
         if (rc == GW_ENOTFOUND) {
             /* Deleted since: the delete has an entry of its own, or
-             * nothing is to be sent. */
+             * nothing is to be sent (a version deleted for good). */
             s3_repl_settle(j, 0, NULL);
             return;
         }

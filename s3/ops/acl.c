@@ -8,6 +8,7 @@
 #include "s3/auth/access.h"
 #include "s3/payload.h"
 #include "s3/record.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include "llhttp.h"
@@ -170,33 +171,24 @@ s3_acl_bucket_put(s3_req_t *r)
 
 /* ==== GetObjectAcl, PutObjectAcl ==== */
 
-/* No version but the current one ("null") exists here. */
-static int
-s3_acl_version_ok(s3_req_t *r)
-{
-    const gw_str_t  *v = s3_param(r, "versionId");
-
-    return v == NULL || gw_str_eq_lit(*v, "null");
-}
-
+/* Each version has an ACL of its own: the request's versionId names it. */
 static int
 s3_acl_object_get(s3_req_t *r)
 {
     store_object_t  *o;
     s3_acl_t         acl;
+    const char      *msg = NULL;
     int              rc;
 
-    if (!s3_acl_version_ok(r)) {
-        return S3_ERR_INVALID_ARGUMENT;
+    rc = s3_version_request(r, &o, &msg);
+    if (rc != S3_ERR_NONE) {
+        if (msg == NULL) {
+            return rc;
+        }
+        s3_error(r, rc, msg);
+        return GW_OK;
     }
-    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
-    }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
-    }
+    s3_version_headers(r, r->bucket, o);
     if (s3_bucket_enforced(r)) {
         /* ACLs are disabled: S3 answers the bucket owner's full control
          * whatever the object had. */
@@ -230,10 +222,9 @@ s3_acl_object_put_body(s3_req_t *r, int err, const char *buf, size_t len)
                     ? S3_ERR_MALFORMED_ACL_ERROR : err, NULL);
         return;
     }
-    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
-    if (rc != GW_OK) {
-        s3_error(r, rc == GW_ENOTFOUND ? S3_ERR_NO_SUCH_KEY
-                                       : S3_ERR_INTERNAL_ERROR, NULL);
+    rc = s3_version_request(r, &o, &msg);
+    if (rc != S3_ERR_NONE) {
+        s3_error(r, rc, msg);
         return;
     }
     owner = s3_bucket_enforced(r) ? s3_bucket_owner_id(r)
@@ -252,10 +243,14 @@ s3_acl_object_put_body(s3_req_t *r, int err, const char *buf, size_t len)
 static int
 s3_acl_object_put(s3_req_t *r)
 {
-    int  rc;
+    const char  *msg;
+    uint64_t     v;
+    int          rc, has;
 
-    if (!s3_acl_version_ok(r)) {
-        return S3_ERR_INVALID_ARGUMENT;
+    rc = s3_version_param(r, &has, &v, &msg);
+    if (rc != S3_ERR_NONE) {
+        s3_error(r, rc, msg);
+        return GW_OK;
     }
     rc = s3_payload_collect(r, S3_ACL_BODY_MAX, s3_acl_object_put_body);
     if (rc == S3_ERR_ENTITY_TOO_LARGE) {

@@ -6,10 +6,13 @@
  * object's parts (x-amz-part-number-marker, x-amz-max-parts); each part's
  * size and checksum come from the record's part sizes and part checksums
  * (store/store.h, object record fields 13 and 19). As S3 requires both
- * s3:GetObjectAttributes (the route) and s3:GetObject (checked here). */
+ * s3:GetObjectAttributes (the route) and s3:GetObject (checked here); with
+ * ?versionId= they become s3:GetObjectVersionAttributes and
+ * s3:GetObjectVersion, and the attributes are that version's. */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/cond.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -196,6 +199,7 @@ s3_attributes_get(s3_req_t *r)
     const gw_str_t  *v;
     store_object_t  *o;
     s3_xml_t         x;
+    const char      *msg = NULL;
     uint64_t         marker = 0, max = S3_ATTR_PARTS_MAX;
     unsigned         attrs;
     char             date[64];
@@ -227,14 +231,15 @@ s3_attributes_get(s3_req_t *r)
         return GW_OK;
     }
     max = GW_MIN(max, S3_ATTR_PARTS_MAX);
-    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
+    rc = s3_version_request(r, &o, &msg);
+    if (rc != S3_ERR_NONE) {
+        if (msg == NULL) {
+            return rc;
+        }
+        s3_error(r, rc, msg);
+        return GW_OK;
     }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
-    }
+    s3_version_headers(r, r->bucket, o);
     s3_attributes_xml(r, o, attrs, marker, max, &x);
     http_date(o->mtime_ms / 1000, date);
     http_resp_header(r->http, "Last-Modified", date, strlen(date));

@@ -1,6 +1,6 @@
 /* s3/ops/bucket.c: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
- * GetBucketLocation, GetBucketVersioning, ListObjects (V1) and
- * ListObjectsV2. */
+ * GetBucketLocation, ListObjects (V1) and ListObjectsV2 (versioning is
+ * versions.c's). */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/payload.h"
@@ -17,8 +17,7 @@
 
 static int s3_bucket_list_all(s3_req_t *r), s3_bucket_create(s3_req_t *r),
     s3_bucket_head(s3_req_t *r), s3_bucket_delete(s3_req_t *r),
-    s3_bucket_location(s3_req_t *r), s3_bucket_versioning(s3_req_t *r),
-    s3_bucket_list_objects(s3_req_t *r);
+    s3_bucket_location(s3_req_t *r), s3_bucket_list_objects(s3_req_t *r);
 
 const s3_route_t  s3_bucket_routes[] = {
     { HTTP_GET,    S3_SERVICE, NULL, "ListBuckets", s3_bucket_list_all, 0,
@@ -31,8 +30,6 @@ const s3_route_t  s3_bucket_routes[] = {
       "s3:DeleteBucket", NULL },
     { HTTP_GET,    S3_BUCKET, "location", "GetBucketLocation",
       s3_bucket_location, 0, "s3:GetBucketLocation", NULL },
-    { HTTP_GET,    S3_BUCKET, "versioning", "GetBucketVersioning",
-      s3_bucket_versioning, 0, "s3:GetBucketVersioning", NULL },
     { HTTP_GET,    S3_BUCKET, NULL, "ListObjects", s3_bucket_list_objects, 0,
       "s3:ListBucket", NULL },
     S3_ROUTE_END
@@ -379,7 +376,7 @@ s3_bucket_create(s3_req_t *r)
     return rc == GW_DONE ? GW_OK : rc;
 }
 
-/* ==== HeadBucket, location, versioning ==== */
+/* ==== HeadBucket, location ==== */
 
 static int
 s3_bucket_head(s3_req_t *r)
@@ -411,22 +408,6 @@ s3_bucket_location(s3_req_t *r)
         s3_xml_text(&x, b.region, strlen(b.region));
     }
     s3_xml_end(&x, "LocationConstraint");
-    s3_send_xml(r, 200, &x);
-    return GW_OK;
-}
-
-static int
-s3_bucket_versioning(s3_req_t *r)
-{
-    store_bucket_t  b;
-    s3_xml_t        x;
-    int             rc = s3_bucket_record(r, &b);
-
-    if (rc != S3_ERR_NONE) {
-        return rc;
-    }
-    s3_xml_begin(&x, r->pool, "VersioningConfiguration");
-    s3_xml_end(&x, "VersioningConfiguration");
     s3_send_xml(r, 200, &x);
     return GW_OK;
 }

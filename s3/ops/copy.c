@@ -18,6 +18,7 @@
 #include "s3/cond.h"
 #include "s3/put.h"
 #include "s3/record.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -40,6 +41,8 @@ typedef struct s3_copy_s {
     store_object_t   obj;       /* borrows from src and r->pool */
     store_cond_t     cond;
     store_repl_t     repl;
+    store_vresult_t  vres;      /* the version the copy made */
+    const char      *sbucket;
 } s3_copy_t;
 
 
@@ -85,6 +88,20 @@ s3_copy_answer(s3_copy_t *c)
     s3_xml_t         x;
     char             buf[64];
 
+    /* The source's version and the copy's, as S3 tells them. */
+    if ((c->src->vflags & STORE_VF_VERSIONED)
+        || s3_version_bucket(r, c->sbucket))
+    {
+        const char  *id = s3_version_of(r, c->src);
+
+        http_resp_header(r->http, "x-amz-copy-source-version-id", id,
+                         strlen(id));
+    }
+    if (c->vres.versioned || s3_version_bucket(r, r->bucket)) {
+        const char  *id = s3_version_made(r, &c->vres);
+
+        http_resp_header(r->http, "x-amz-version-id", id, strlen(id));
+    }
     s3_xml_begin(&x, r->pool, "CopyObjectResult");
     s3_etag(o->md5, o->nparts, buf);
     s3_xml_elem_str(&x, "ETag", buf);
@@ -141,7 +158,9 @@ s3_copy_object(s3_req_t *r)
     store_object_t  *src = NULL, *o;
     const gw_str_t  *v;
     const char      *sbucket, *msg = NULL;
-    gw_str_t         skey;
+    gw_str_t         skey, vid;
+    uint64_t         sver = 0;
+    int              shas, scur = 0;
     gw_kv_t         *tags = NULL;
     size_t           ntags = 0;
     gw_cksum_alg_t   alg;
@@ -152,7 +171,10 @@ s3_copy_object(s3_req_t *r)
     if (rc != S3_ERR_NONE) {
         goto fail;
     }
-    rc = s3_copy_source(r, &sbucket, &skey, &msg);
+    rc = s3_copy_source(r, &sbucket, &skey, &vid, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_version_source(&vid, &shas, &sver, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         goto fail;
     }
@@ -185,18 +207,19 @@ s3_copy_object(s3_req_t *r)
         }
     }
 
-    rc = s3_access_resource(r, sbucket, &skey, "s3:GetObject");
+    rc = s3_access_resource(r, sbucket, &skey, shas ? "s3:GetObjectVersion"
+                                                    : "s3:GetObject");
     if (rc != S3_ERR_NONE) {
         goto fail;
     }
-    rc = store_object_get(r->ctx->store, sbucket, skey, &src);
-    if (rc == GW_ENOTFOUND) {
-        rc = S3_ERR_NO_SUCH_KEY;
-        goto fail;
+    rc = s3_version_lookup(r, sbucket, skey, shas, sver, &src, &scur);
+    if (rc == S3_ERR_METHOD_NOT_ALLOWED) {
+        /* A delete marker cannot be copied. */
+        rc = S3_ERR_INVALID_REQUEST;
+        msg = "The source of a copy request may not specifically refer to a "
+              "delete marker by version id.";
     }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "copy source lookup failed");
-        rc = S3_ERR_INTERNAL_ERROR;
+    if (rc != S3_ERR_NONE) {
         goto fail;
     }
     rc = s3_object_conditions(r, src, 1);
@@ -226,7 +249,7 @@ s3_copy_object(s3_req_t *r)
             goto fail;
         }
     }
-    if (strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
+    if (scur && strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
         && memcmp(skey.base, r->key.base, skey.len) == 0
         && copy_meta && copy_tags
         && s3_header(r, "x-amz-website-redirect-location") == NULL
@@ -279,8 +302,9 @@ s3_copy_object(s3_req_t *r)
      * a chunk in between (store.h), and cannot until the commit refers to
      * them. */
     c->src = src;
+    c->sbucket = sbucket;
     memset(&c->cond, 0, sizeof(c->cond));
-    if (strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
+    if (scur && strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
         && memcmp(skey.base, r->key.base, skey.len) == 0)
     {
         /* A copy onto itself (new metadata, tags or storage class) is a
@@ -296,6 +320,7 @@ s3_copy_object(s3_req_t *r)
     o->repl = &c->repl;
     o->repl_status = c->repl.ndests ? STORE_REPL_STATUS_PENDING
                                     : STORE_REPL_STATUS_NONE;
+    o->vout = &c->vres;
     store_pin(r->ctx->store, src->chunks, src->nchunks);
     http_req_hold(r->http);
     store_object_put(r->ctx->store, r->bucket, o, &c->cond, s3_copy_committed,

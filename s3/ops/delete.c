@@ -10,12 +10,16 @@
  * headers are. Every delete is then queued to the store at once, so the commit
  * batcher gathers them into a batch or two, and the answer goes out once the
  * last of their callbacks has run. A key that did not exist is reported as
- * deleted, as S3 does. */
+ * deleted, as S3 does. An <Object> with a <VersionId> deletes that version
+ * for good (s3:DeleteObjectVersion); one without, in a versioned bucket,
+ * writes a delete marker, and the result says so (DeleteMarker,
+ * DeleteMarkerVersionId). */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/cond.h"
 #include "s3/payload.h"
 #include "s3/record.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <strings.h>
@@ -45,6 +49,8 @@ typedef struct {
     const char   *code;         /* per-key <Error> Code, NULL: deleted */
     const char   *message;
     store_repl_t  repl;         /* where the delete must be copied */
+    uint64_t      v;            /* the version, when version.base is set */
+    store_vresult_t  res;       /* what the delete did */
     store_cond_t  cond;         /* <ETag>, <Size>, <LastModifiedTime> */
 } s3_delete_obj_t;
 
@@ -160,12 +166,15 @@ s3_delete_elem(void *ud, int depth, const char *name, const char *text,
             o->version.len = 0;
             o->code = NULL;
             o->message = NULL;
+            memset(&o->res, 0, sizeof(o->res));
+            memset(&o->repl, 0, sizeof(o->repl));
             o->cond = d->cond;
             if (d->has_version) {
                 o->version = d->version;
-                /* Versioning is not supported: every object has only the
-                 * null version. */
-                if (!gw_str_eq_lit(d->version, "null")) {
+                /* An id no version ever had: as S3 answers it per key. */
+                if (s3_version_parse(d->version.base, d->version.len, &o->v)
+                    != S3_ERR_NONE)
+                {
                     o->code = "NoSuchVersion";
                     o->message = "The specified version does not exist.";
                 }
@@ -246,6 +255,23 @@ s3__delete_result(s3_delete_t *d, s3_xml_t *x)
         if (o->version.base != NULL) {
             s3_xml_elem(x, "VersionId", o->version.base, o->version.len);
         }
+        if (o->code == NULL && o->res.marker) {
+            char  id[S3_VERSION_ID_LEN + 1];
+
+            /* The marker made, or the marker that was deleted. */
+            s3_xml_elem_str(x, "DeleteMarker", "true");
+            if (o->version.base != NULL) {
+                s3_xml_elem(x, "DeleteMarkerVersionId", o->version.base,
+                            o->version.len);
+            } else {
+                if (o->res.versioned) {
+                    s3_version_id(o->res.version, id);
+                } else {
+                    memcpy(id, "null", 5);
+                }
+                s3_xml_elem_str(x, "DeleteMarkerVersionId", id);
+            }
+        }
         if (o->code != NULL) {
             s3_xml_elem_str(x, "Code", o->code);
             s3_xml_elem_str(x, "Message", o->message);
@@ -318,13 +344,15 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
     for (i = 0; i < n; i++) {
         if (d->objs[i].code == NULL
             && s3_access_resource(r, r->bucket, &d->objs[i].key,
-                                  "s3:DeleteObject") != S3_ERR_NONE)
+                                  d->objs[i].version.base != NULL
+                                  ? "s3:DeleteObjectVersion"
+                                  : "s3:DeleteObject") != S3_ERR_NONE)
         {
             /* S3 decides each key on its own. */
             d->objs[i].code = "AccessDenied";
             d->objs[i].message = "Access Denied";
         }
-        if (d->objs[i].code == NULL
+        if (d->objs[i].code == NULL && d->objs[i].version.base == NULL
             && s3_record_repl(r, r->bucket, d->objs[i].key, NULL, 0, 1,
                               &d->objs[i].repl) != S3_ERR_NONE)
         {
@@ -333,9 +361,14 @@ s3_delete_body(s3_req_t *r, int err, const char *buf, size_t len)
         }
         if (d->objs[i].code == NULL) {
             d->pending++;
-            store_object_delete_cond(r->ctx->store, r->bucket, d->objs[i].key,
-                                     &d->objs[i].cond, &d->objs[i].repl,
-                                     s3_delete_done, &d->objs[i]);
+            /* A version deleted for good is not replicated, as in S3. */
+            store_object_remove(r->ctx->store, r->bucket, d->objs[i].key,
+                                d->objs[i].version.base != NULL,
+                                d->objs[i].v, &d->objs[i].cond,
+                                &d->objs[i].repl,
+                                r->user ? r->user->name : NULL,
+                                &d->objs[i].res, s3_delete_done,
+                                &d->objs[i]);
         }
     }
     s3_delete_settle(d);

@@ -11,6 +11,7 @@
 #include "s3/put.h"
 #include "s3/record.h"
 #include "s3/uri.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include <openssl/evp.h>
@@ -287,6 +288,7 @@ typedef struct {
     int                    pending;
     int                    err;
     store_object_t         part;
+    const char            *src_vid;      /* x-amz-copy-source-version-id */
 } s3_mp_copy_t;
 
 static void
@@ -316,6 +318,10 @@ s3_mp_copy_committed(void *ud, int rc)
 
     if (!r->http->aborted) {
         if (rc == GW_OK) {
+            if (m->src_vid != NULL) {
+                http_resp_header(r->http, "x-amz-copy-source-version-id",
+                                 m->src_vid, strlen(m->src_vid));
+            }
             s3_etag(m->part.md5, 0, etag);
             s3_xml_time(m->part.mtime_ms, t);
             s3_xml_begin(&x, r->pool, "CopyPartResult");
@@ -512,26 +518,36 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
     s3_mp_copy_t     *m;
     store_object_t   *src;
     const gw_str_t   *v;
-    const char       *sbucket, *msg;
-    gw_str_t          skey;
-    uint64_t          a = 0, e = 0;
-    int               rc;
+    const char       *sbucket, *msg = NULL, *src_vid = NULL;
+    gw_str_t          skey, vid;
+    uint64_t          a = 0, e = 0, sver = 0;
+    int               rc, shas = 0;
 
-    rc = s3_copy_source(r, &sbucket, &skey, &msg);
+    rc = s3_copy_source(r, &sbucket, &skey, &vid, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_version_source(&vid, &shas, &sver, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         s3_error(r, rc, msg);
         return -1;
     }
-    rc = s3_access_resource(r, sbucket, &skey, "s3:GetObject");
+    rc = s3_access_resource(r, sbucket, &skey, shas ? "s3:GetObjectVersion"
+                                                    : "s3:GetObject");
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    rc = store_object_get(r->ctx->store, sbucket, skey, &src);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
+    rc = s3_version_lookup(r, sbucket, skey, shas, sver, &src, NULL);
+    if (rc == S3_ERR_METHOD_NOT_ALLOWED) {
+        s3_error(r, S3_ERR_INVALID_REQUEST, "The source of a copy request "
+                 "may not specifically refer to a delete marker by version "
+                 "id.");
+        return -1;
     }
-    if (rc != GW_OK) {
-        return S3_ERR_INTERNAL_ERROR;
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    if ((src->vflags & STORE_VF_VERSIONED) || s3_version_bucket(r, sbucket)) {
+        src_vid = s3_version_of(r, src);
     }
     rc = s3_object_conditions(r, src, 1);
     e = src->size;                                 /* [a, e) */
@@ -551,6 +567,7 @@ s3_mp_part_copy(s3_req_t *r, uint32_t partno)
     m = gw_pool_calloc(r->pool, sizeof(*m));
     m->r = r;
     m->src = src;
+    m->src_vid = src_vid;
     m->partno = partno;
     memcpy(m->id, s3_param(r, "uploadId")->base, STORE_UPLOAD_ID_LEN);
     m->part.size = e - a;
@@ -845,6 +862,8 @@ s3_mp_complete_again(s3_req_t *r)
         store_object_free(o);
         return S3_ERR_NO_SUCH_UPLOAD;
     }
+    /* In a versioned bucket, the id of the version that completion made. */
+    s3_version_headers(r, r->bucket, o);
     s3_mp_result_xml(r, o, &x);
     store_object_free(o);
     s3_send_xml(r, 200, &x);
@@ -863,6 +882,14 @@ s3_mp_completed(void *ud, int rc)
     uv_close((uv_handle_t *) &m->keepalive, s3_mp_keepalive_closed);
     if (!r->http->aborted) {
         if (rc == GW_OK) {
+            /* Unless the answer already began (the keepalive). */
+            if (!m->streaming
+                && (m->c.vres.versioned || s3_version_bucket(r, r->bucket)))
+            {
+                const char  *id = s3_version_made(r, &m->c.vres);
+
+                http_resp_header(r->http, "x-amz-version-id", id, strlen(id));
+            }
             s3_mp_result_xml(r, res, &x);
         } else if (rc == GW_EINVAL) {
             err = m->c.reason == STORE_COMPLETE_NO_UPLOAD ? S3_ERR_NO_SUCH_UPLOAD

@@ -4,7 +4,8 @@
  * (s3/auth/ or the request plumbing in s3/).
  *
  *   bucket.c     ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
- *                GetBucketLocation, GetBucketVersioning, ListObjects(V2)
+ *                GetBucketLocation, ListObjects(V2)
+ *   versions.c   Put/GetBucketVersioning, ListObjectVersions
  *   object.c     PutObject, GetObject, HeadObject, DeleteObject
  *   copy.c       CopyObject (PutObject with x-amz-copy-source)
  *   multipart.c  Create/Complete/AbortMultipartUpload, UploadPart(Copy),
@@ -29,6 +30,7 @@
 #include "s3/req.h"
 
 extern const s3_route_t  s3_bucket_routes[];
+extern const s3_route_t  s3_versions_routes[];
 extern const s3_route_t  s3_object_routes[];
 extern const s3_route_t  s3_copy_routes[];
 extern const s3_route_t  s3_multipart_routes[];

@@ -23,6 +23,7 @@
 #include "s3/cond.h"
 #include "s3/put.h"
 #include "s3/uri.h"
+#include "s3/version.h"
 #include "core/log.h"
 #include "http/form.h"
 
@@ -151,6 +152,11 @@ s3_post_respond(s3_put_t *p)
     s3_etag(p->obj.md5, 0, etag);
     loc = s3_post_location(r);
     http_resp_header(hr, "ETag", etag, strlen(etag));
+    if (p->vres.versioned || s3_version_bucket(r, r->bucket)) {
+        const char  *id = s3_version_made(r, &p->vres);
+
+        http_resp_header(hr, "x-amz-version-id", id, strlen(id));
+    }
     if (ps->redirect != NULL) {
         b = gw_pool_alloc(r->pool, 3 * strlen(r->bucket) + 1);
         s3_uri_encode(r->bucket, strlen(r->bucket), b, 0);

@@ -14,8 +14,8 @@
  * checks its Role only when it replicates, this does not check that the
  * caller may write into the destination: that is the pusher's to decide
  * on each object. S3 also wants versioning on both buckets; this server
- * has no versioning yet, so configurations are accepted on unversioned
- * buckets (README, "Replication"). */
+ * accepts configurations on unversioned buckets too, as it always did
+ * (README, "Replication"). */
 #include "s3/ops/ops.h"
 #include "s3/payload.h"
 #include "s3/record.h"

@@ -11,6 +11,7 @@
 #include "s3/auth/tags.h"
 #include "s3/payload.h"
 #include "s3/record.h"
+#include "s3/version.h"
 #include "core/log.h"
 
 #include "llhttp.h"
@@ -52,26 +53,19 @@ typedef struct s3_tagging_s {
 
 /* ==== shared ==== */
 
-/* The bucket must exist and be the caller's, and no version but the
- * current one ("null") can be named. */
+/* The key must not be too long, and a versionId must be one. */
 static int
 s3_tagging_target(s3_req_t *r, const char **msg)
 {
-    const gw_str_t  *v;
-    int              rc;
+    uint64_t  v;
+    int       rc, has;
 
     *msg = NULL;
     rc = s3_object_bucket(r);
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    v = s3_param(r, "versionId");
-    if (v != NULL && !gw_str_eq_lit(*v, "null")) {
-        *msg = "Invalid version id specified: this server keeps no object "
-               "versions, so \"null\" is the only version id it knows.";
-        return S3_ERR_INVALID_ARGUMENT;
-    }
-    return S3_ERR_NONE;
+    return s3_version_param(r, &has, &v, msg);
 }
 
 /* Answers err (with msg when set) for a handler: GW_OK, or err for the
@@ -108,17 +102,13 @@ s3_tagging_get(s3_req_t *r)
     int              rc;
 
     rc = s3_tagging_target(r, &msg);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_version_request(r, &o, &msg);
+    }
     if (rc != S3_ERR_NONE) {
         return s3_tagging_fail(r, rc, msg);
     }
-    rc = store_object_get(r->ctx->store, r->bucket, r->key, &o);
-    if (rc == GW_ENOTFOUND) {
-        return S3_ERR_NO_SUCH_KEY;
-    }
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
-        return S3_ERR_INTERNAL_ERROR;
-    }
+    s3_version_headers(r, r->bucket, o);
     /* Sets stored before parsers sorted them come back sorted as well. */
     s3_tags_sort(o->tags, o->ntags);
     s3_xml_begin(&x, r->pool, "Tagging");

@@ -1,8 +1,9 @@
 #!/bin/sh
 # test/bench/run.sh: throughput and memory of a 1 GiB PUT and GET on loopback,
 # with curl (so the client is not the bottleneck) and with boto3; then
-# multipart.py (copy and complete), access.py (access decisions) and
-# replication.py (a replication backlog drained to another s3gw). Prints
+# multipart.py (copy and complete), access.py (access decisions),
+# replication.py (a replication backlog drained to another s3gw) and
+# versions.py (a listing's cost of old versions). Prints
 # figures; asserts nothing. Usage: sh test/bench/run.sh [SIZE_MIB]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -65,3 +66,4 @@ echo "figure: server VmHWM after boto3 $(awk '/VmHWM/ {print $2}' /proc/$PID/sta
 python3 test/bench/multipart.py "$BIN"
 python3 test/bench/access.py "$BIN"
 python3 test/bench/replication.py "$BIN"
+python3 test/bench/versions.py "$BIN"

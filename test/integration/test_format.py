@@ -18,7 +18,7 @@ from harness import (BIN, USERS, Lmdb, S3gwTestCase, clean_env, s3_quote,
 # The longest user name and region core/conf.c accepts (GW_CONF_*_MAX).
 NAME_MAX = 64
 REGION_MAX = 64
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 
 
 def meta_record(store_format):
@@ -181,6 +181,32 @@ class FormatMarkerTest(S3gwTestCase):
         s3 = srv.boto3_client()
         self.assertEqual(s3.get_object(Bucket=bucket, Key='k')['Body'].read(),
                          b'kept')
+
+    def test_format_2_upgraded(self):
+        """A format-2 index (before versions) opens as format 3: its objects
+        are the null versions of their keys, and versioning works on it."""
+        srv = self.start_server()
+        s3 = srv.boto3_client()
+        bucket = unique_name('v2')
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key='k', Body=b'from format 2')
+        srv.stop()
+        set_store_format(srv.data_dir, 2)
+        mark = srv.log_size()
+        srv.start()
+        self.assertIn('from store format 2 to 3', srv.stderr_text()[mark:])
+        s3 = srv.boto3_client()
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
+            'Status': 'Enabled'})
+        v = s3.put_object(Bucket=bucket, Key='k', Body=b'new')['VersionId']
+        self.assertEqual(s3.get_object(Bucket=bucket, Key='k',
+                                       VersionId='null')['Body'].read(),
+                         b'from format 2')
+        self.assertEqual(s3.get_object(Bucket=bucket, Key='k')['VersionId'], v)
+        srv.stop()
+        self.assertEqual(set_store_format(srv.data_dir, STORE_FORMAT),
+                         meta_record(STORE_FORMAT))
+        srv.start()
 
 
 if __name__ == '__main__':

@@ -130,6 +130,7 @@
     TEST_ENTRY(record_bucket)                                               \
     TEST_ENTRY(record_small)                                                \
     TEST_ENTRY(record_object)                                               \
+    TEST_ENTRY(record_object_tags)                                          \
     TEST_ENTRY(record_counter)                                              \
     /* store */                                                             \
     TEST_ENTRY(store_chunk_writer)                                          \
@@ -143,6 +144,14 @@
     TEST_ENTRY(store_outbox)                                                \
     TEST_ENTRY(store_outbox_tool)                                           \
     TEST_ENTRY(store_map_growth)                                            \
+    TEST_ENTRY(version_id_roundtrip)                                        \
+    TEST_ENTRY(version_id_unique_and_opaque)                                \
+    TEST_ENTRY(version_id_refused)                                          \
+    TEST_ENTRY(version_keys_order)                                          \
+    TEST_ENTRY(version_record_fields)                                       \
+    TEST_ENTRY(store_versions)                                              \
+    TEST_ENTRY(store_version_rewrite)                                       \
+    TEST_ENTRY(store_format_upgrade_v2)                                     \
     /* s3/auth/tags */                                                      \
     TEST_ENTRY(tags_header_sorted)                                          \
     TEST_ENTRY(tags_document_sorted)                                        \

@@ -479,6 +479,76 @@ dec_counter(const void *buf, size_t len)
     return store__meta_counter_decode(buf, len, &v);
 }
 
+/* The field of tag in an encoded object record (fields start after the
+ * 72-byte head: a tag byte, a u32 LE length, the bytes): its length, or -1
+ * when absent. */
+static long
+object_field(const unsigned char *buf, size_t len, unsigned tag,
+             const unsigned char **data)
+{
+    size_t    off = 72;
+    uint32_t  n;
+
+    while (off + 5 <= len) {
+        n = (uint32_t) buf[off + 1] | (uint32_t) buf[off + 2] << 8
+            | (uint32_t) buf[off + 3] << 16 | (uint32_t) buf[off + 4] << 24;
+        if (buf[off] == tag) {
+            *data = buf + off + 5;
+            return (long) n;
+        }
+        off += 5 + n;
+    }
+    return -1;
+}
+
+/* The tag numbers are the format (store.h): 18 the completed upload's id,
+ * 19 the part checksums, 20 to 22 the version fields; and a version
+ * patch (a record becoming noncurrent) keeps 18 and 19. */
+TEST(record_object_tags)
+{
+    store_object_t        o, *d;
+    store_vinfo_t         vi;
+    const unsigned char  *f;
+    unsigned char        *buf, *p;
+    size_t                len, plen;
+
+    memset(&o, 0, sizeof(o));
+    o.key = gw_str_lit("k");
+    o.upload_id = gw_str_lit("0123456789abcdef0123456789abcdef");
+    o.part_cksums = gw_str_lit("\1\2\3\4");
+    o.vflags = STORE_VF_MARKER;
+    buf = store__object_encode(&o, &len);
+    CHECK_EQ_INT(object_field(buf, len, 18, &f), 32);
+    CHECK(memcmp(f, o.upload_id.base, 32) == 0);
+    CHECK_EQ_INT(object_field(buf, len, 19, &f), 4);
+    CHECK(memcmp(f, "\1\2\3\4", 4) == 0);
+    CHECK_EQ_INT(object_field(buf, len, 20, &f), 1);
+    CHECK_EQ_INT(f[0], STORE_VF_MARKER);
+
+    memset(&vi, 0, sizeof(vi));
+    vi.flags = STORE_VF_VERSIONED;
+    vi.version = 7;
+    vi.noncurrent_ms = 1700000000123;
+    p = store__object_vpatch(buf, len, &vi, &plen);
+    CHECK_EQ_INT(object_field(p, plen, 20, &f), 1);
+    CHECK_EQ_INT(f[0], STORE_VF_VERSIONED);
+    CHECK_EQ_INT(object_field(p, plen, 21, &f), 8);
+    CHECK_EQ_INT(f[0], 1700000000123 & 0xff);
+    CHECK_EQ_INT(object_field(p, plen, 22, &f), 8);
+    CHECK_EQ_INT(f[0], 7);
+    CHECK_EQ_INT(store__object_decode(p, plen, 0, &d), GW_OK);
+    CHECK(d->upload_id.len == 32
+          && memcmp(d->upload_id.base, o.upload_id.base, 32) == 0);
+    CHECK(d->part_cksums.len == 4
+          && memcmp(d->part_cksums.base, "\1\2\3\4", 4) == 0);
+    CHECK_EQ_INT(d->vflags, STORE_VF_VERSIONED);
+    CHECK_EQ_INT(d->version, 7);
+    CHECK_EQ_INT(d->noncurrent_ms, 1700000000123);
+    store_object_free(d);
+    gw_free(p);
+    gw_free(buf);
+}
+
 TEST(record_counter)
 {
     store_recw_t    w;

@@ -725,7 +725,7 @@ TEST(store_format_newer_refused)
     unlink(log);
     fprintf(stderr, "# %s", text);
     CHECK(strstr(text, "[crit]") != NULL);
-    CHECK(strstr(text, "store format 3, newer than store format 2") != NULL);
+    CHECK(strstr(text, "store format 4, newer than store format 3") != NULL);
     fx.st = NULL;
     fx_stop(&fx);
 
@@ -1494,7 +1494,7 @@ TEST(store_outbox_tool)
     mdb_env_close(env);
     CHECK_EQ_INT(store_open_tool(&st, &fx.cf, STORE_TOOL_READ, err,
                                  sizeof(err)), GW_EFORMAT);
-    CHECK(strstr(err, "store format 3, newer than store format 2") != NULL);
+    CHECK(strstr(err, "store format 4, newer than store format 3") != NULL);
     fx_rmdir(&fx);
 }
 
@@ -1606,4 +1606,386 @@ TEST(store_map_growth)
     fx_close(&fx);
     free(slots);
     free(body);
+}
+
+/* ==== versions ==== */
+
+static void
+fx_versioning(fx_t *fx, int state)
+{
+    store_bucket_versioning(fx->st, "bkt", state, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+}
+
+/* Puts key with an inline body, or with w's chunks; returns what the
+ * commit made. */
+static store_vresult_t
+fx_vput(fx_t *fx, const char *key, const char *body, store_chunk_writer_t *w)
+{
+    store_object_t   o;
+    store_vresult_t  res;
+
+    memset(&o, 0, sizeof(o));
+    memset(&res, 0, sizeof(res));
+    o.key.base = key;
+    o.key.len = strlen(key);
+    o.owner = gw_str_lit("admin");
+    if (w != NULL) {
+        o.size = store_chunk_writer_total(w);
+        o.chunks = (store_chunk_ref_t *) store_chunk_writer_chunks(w,
+                                                                &o.nchunks);
+    } else {
+        o.inline_data.base = body;
+        o.inline_data.len = strlen(body);
+        o.size = o.inline_data.len;
+    }
+    o.vout = &res;
+    store_object_put(fx->st, "bkt", &o, NULL, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+    return res;
+}
+
+static store_vresult_t
+fx_vremove(fx_t *fx, const char *key, int has_version, uint64_t version,
+           const store_cond_t *cond, int expect)
+{
+    store_vresult_t  res;
+
+    memset(&res, 0, sizeof(res));
+    store_object_remove(fx->st, "bkt", (gw_str_t) { key, strlen(key) },
+                        has_version, version, cond, NULL, NULL, &res, fx_done,
+                        fx);
+    CHECK_EQ_INT(fx_wait(fx), expect);
+    return res;
+}
+
+/* The body of version (current when current is set) of key, or NULL when
+ * there is none; "<marker>" for a delete marker, "<N chunks>" otherwise
+ * for a chunked one. */
+static const char *
+fx_vbody(fx_t *fx, const char *key, int current, uint64_t version,
+         int *is_current)
+{
+    static char      buf[64];
+    store_object_t  *o;
+    int              rc;
+
+    rc = store_version_get(fx->st, "bkt", (gw_str_t) { key, strlen(key) },
+                           current, version, &o, is_current);
+    if (rc == GW_ENOTFOUND) {
+        return NULL;
+    }
+    CHECK_EQ_INT(rc, GW_OK);
+    if (o->vflags & STORE_VF_MARKER) {
+        snprintf(buf, sizeof(buf), "<marker>");
+    } else if (o->nchunks) {
+        snprintf(buf, sizeof(buf), "<%zu chunks>", o->nchunks);
+    } else {
+        snprintf(buf, sizeof(buf), "%.*s", (int) o->inline_data.len,
+                 o->inline_data.base);
+    }
+    store_object_free(o);
+    return buf;
+}
+
+typedef struct {
+    uint64_t  version[16];
+    int64_t   noncurrent[16];
+    size_t    n;
+} fx_vlist_t;
+
+static int
+fx_vlist_cb(void *ud, const store_object_t *v)
+{
+    fx_vlist_t  *l = ud;
+
+    CHECK(l->n < 16);
+    l->noncurrent[l->n] = v->noncurrent_ms;
+    l->version[l->n++] = v->version;
+    return 0;
+}
+
+static fx_vlist_t
+fx_vlist(fx_t *fx, const char *key, int oldest_first)
+{
+    fx_vlist_t  l;
+
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(store_version_list(fx->st, "bkt",
+                                    (gw_str_t) { key, strlen(key) },
+                                    oldest_first, fx_vlist_cb, &l), GW_OK);
+    return l;
+}
+
+/* "key:version:latest:marker" of every version the iterator gives after
+ * seeking to (key, version), joined by spaces. */
+static char *
+fx_viter(fx_t *fx, const char *key, int has_version, uint64_t version)
+{
+    static char            buf[1024];
+    store_viter_t         *vt = store_viter_open(fx->st, "bkt");
+    const store_object_t  *o;
+    size_t                 n = 0;
+    int                    latest;
+
+    buf[0] = '\0';
+    CHECK_EQ_INT(store_viter_seek(vt, (gw_str_t) { key, strlen(key) },
+                                  has_version, has_version, version), GW_OK);
+    while (store_viter_next(vt, &o, &latest) == GW_OK) {
+        n += (size_t) snprintf(buf + n, sizeof(buf) - n, "%s%.*s:%s:%d:%d",
+                               n ? " " : "", (int) o->key.len, o->key.base,
+                               o->vflags & STORE_VF_VERSIONED
+                               ? (o->version > 0 ? "v" : "?") : "null",
+                               latest, (o->vflags & STORE_VF_MARKER) != 0);
+    }
+    store_viter_close(vt);
+    return buf;
+}
+
+static void
+fx_gc_until(fx_t *fx, size_t files)
+{
+    size_t  i;
+
+    for (i = 0; i < 300 && fx_chunk_files(fx) != files; i++) {
+        uv_run(&fx->loop, UV_RUN_NOWAIT);
+        usleep(10000);
+    }
+    CHECK_EQ_INT(fx_chunk_files(fx), files);
+}
+
+TEST(store_versions)
+{
+    fx_t                   fx;
+    unsigned char         *data = fx_random(150000, 3);
+    store_chunk_writer_t  *w;
+    store_vresult_t        r0, r1, r2, r3, m;
+    store_bucket_t         b;
+    store_object_t        *o;
+    store_cond_t           cond;
+    fx_vlist_t             l;
+    int                    cur = -1;
+
+    fx_open(&fx);
+    /* Written before versioning: the null version. */
+    r0 = fx_vput(&fx, "a", "a0", NULL);
+    CHECK(!r0.versioned);
+    fx_versioning(&fx, STORE_VERSIONING_ENABLED);
+    CHECK_EQ_INT(store_bucket_get(fx.st, "bkt", &b), GW_OK);
+    CHECK_EQ_INT(b.versioning, STORE_VERSIONING_ENABLED);
+
+    r1 = fx_vput(&fx, "k", "v1", NULL);
+    w = fx_write(&fx, data, 150000);
+    r2 = fx_vput(&fx, "k", NULL, w);
+    store_chunk_writer_close(w, 1);
+    r3 = fx_vput(&fx, "k", "v3", NULL);
+    CHECK(r1.versioned && r2.versioned && r3.versioned);
+    CHECK(r1.version < r2.version && r2.version < r3.version);
+    /* The noncurrent r2 still holds its chunks, collector or not. */
+    {
+        size_t  i;
+
+        for (i = 0; i < 30; i++) {
+            uv_run(&fx.loop, UV_RUN_NOWAIT);
+            usleep(10000);
+        }
+    }
+    CHECK_EQ_INT(fx_chunk_files(&fx), 3);
+    CHECK_EQ_INT(store_chunk_count(fx.st), 3);
+
+    /* Each version readable by its number; the current one as ever. */
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r1.version, &cur), "v1");
+    CHECK_EQ_INT(cur, 0);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r2.version, &cur), "<3 chunks>");
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r3.version, &cur), "v3");
+    CHECK_EQ_INT(cur, 1);
+    CHECK(fx_vbody(&fx, "k", 0, r3.version + 100, NULL) == NULL);
+    CHECK(fx_vbody(&fx, "k", 0, STORE_VERSION_NULL, NULL) == NULL);
+    CHECK_EQ_STR(fx_vbody(&fx, "a", 0, STORE_VERSION_NULL, &cur), "a0");
+    CHECK(fx_gen(&fx, "k", "v3") > 0);
+
+    /* Noncurrent versions of a key, both ways, with their time. */
+    l = fx_vlist(&fx, "k", 0);
+    CHECK_EQ_INT(l.n, 2);
+    CHECK_EQ_INT(l.version[0], r2.version);
+    CHECK_EQ_INT(l.version[1], r1.version);
+    CHECK(l.noncurrent[0] > 0 && l.noncurrent[1] > 0);
+    l = fx_vlist(&fx, "k", 1);
+    CHECK_EQ_INT(l.n, 2);
+    CHECK_EQ_INT(l.version[0], r1.version);
+    CHECK_EQ_INT(fx_vlist(&fx, "a", 0).n, 0);
+
+    /* Listing every version; and from a version on. */
+    CHECK_EQ_STR(fx_viter(&fx, "", 0, 0),
+                 "a:null:1:0 k:v:1:0 k:v:0:0 k:v:0:0");
+    CHECK_EQ_STR(fx_viter(&fx, "k", 1, r2.version), "k:v:0:0");
+    CHECK_EQ_STR(fx_viter(&fx, "k", 1, r3.version), "k:v:0:0 k:v:0:0");
+    CHECK_EQ_STR(fx_viter(&fx, "a", 1, STORE_VERSION_NULL),
+                 "k:v:1:0 k:v:0:0 k:v:0:0");
+
+    /* A delete writes a marker: the key is gone for reads and listings. */
+    m = fx_vremove(&fx, "k", 0, 0, NULL, GW_OK);
+    CHECK(m.marker && m.versioned && m.version > r3.version);
+    CHECK_EQ_INT(store_object_get(fx.st, "bkt", gw_str_lit("k"), &o),
+                 GW_ENOTFOUND);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 1, 0, &cur), "<marker>");
+    CHECK_EQ_STR(fx_viter(&fx, "", 0, 0),
+                 "a:null:1:0 k:v:1:1 k:v:0:0 k:v:0:0 k:v:0:0");
+    {
+        store_iter_t          *it = store_iter_open(fx.st, "bkt");
+        const store_object_t  *io;
+
+        CHECK_EQ_INT(store_iter_next(it, &io), GW_OK);
+        CHECK(gw_str_eq_lit(io->key, "a"));
+        CHECK_EQ_INT(store_iter_next(it, &io), GW_ENOTFOUND);
+        store_iter_close(it);
+    }
+    /* Deleting the marker brings the last version back. */
+    m = fx_vremove(&fx, "k", 1, m.version, NULL, GW_OK);
+    CHECK(m.found && m.marker);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 1, 0, &cur), "v3");
+    CHECK_EQ_INT(fx_vlist(&fx, "k", 0).n, 2);
+
+    /* A conditional delete of a version on a stale generation. */
+    memset(&cond, 0, sizeof(cond));
+    cond.has_generation = 1;
+    cond.generation = 1;
+    fx_vremove(&fx, "k", 1, r2.version, &cond, GW_ECONFLICT);
+    /* Deleting a version for good drops its chunks, once no other holds
+     * them. */
+    m = fx_vremove(&fx, "k", 1, r2.version, NULL, GW_OK);
+    CHECK(m.found && !m.marker);
+    fx_gc_until(&fx, 0);
+    CHECK(fx_vbody(&fx, "k", 0, r2.version, NULL) == NULL);
+    m = fx_vremove(&fx, "k", 1, r2.version, NULL, GW_OK);
+    CHECK(!m.found);
+
+    /* Suspended: writes make the null version and replace it. */
+    fx_versioning(&fx, STORE_VERSIONING_SUSPENDED);
+    r0 = fx_vput(&fx, "k", "n1", NULL);
+    CHECK(!r0.versioned);
+    r0 = fx_vput(&fx, "k", "n2", NULL);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, STORE_VERSION_NULL, &cur), "n2");
+    CHECK_EQ_INT(cur, 1);
+    l = fx_vlist(&fx, "k", 0);
+    CHECK_EQ_INT(l.n, 2);
+    CHECK_EQ_INT(l.version[0], r3.version);
+    /* A delete there is a null marker, in place of the null version. */
+    m = fx_vremove(&fx, "k", 0, 0, NULL, GW_OK);
+    CHECK(m.marker && !m.versioned);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, STORE_VERSION_NULL, &cur), "<marker>");
+    CHECK_EQ_INT(fx_vlist(&fx, "k", 0).n, 2);
+    /* Enabled again: the null marker becomes noncurrent; a Suspended write
+     * after that replaces it where it is. */
+    fx_versioning(&fx, STORE_VERSIONING_ENABLED);
+    r1 = fx_vput(&fx, "k", "v5", NULL);
+    CHECK_EQ_INT(fx_vlist(&fx, "k", 0).n, 3);
+    fx_versioning(&fx, STORE_VERSIONING_SUSPENDED);
+    fx_vput(&fx, "k", "n3", NULL);
+    CHECK_EQ_INT(fx_vlist(&fx, "k", 0).n, 3);    /* v5 in, null marker out */
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r1.version, &cur), "v5");
+
+    /* Restart: everything is still there. */
+    fx_stop(&fx);
+    fx_init(&fx);
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    CHECK_EQ_INT(store_bucket_get(fx.st, "bkt", &b), GW_OK);
+    CHECK_EQ_INT(b.versioning, STORE_VERSIONING_SUSPENDED);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r1.version, &cur), "v5");
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, r3.version, &cur), "v3");
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, STORE_VERSION_NULL, &cur), "n3");
+    /* The bucket is not empty while versions remain. */
+    store_bucket_delete(fx.st, "bkt", fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_ENOTEMPTY);
+    fx_close(&fx);
+    free(data);
+}
+
+/* Tags or ACL of a noncurrent version: rewritten where it is, keeping its
+ * version number. */
+TEST(store_version_rewrite)
+{
+    fx_t              fx;
+    store_vresult_t   r1;
+    store_object_t   *o, copy;
+    store_cond_t      cond;
+    gw_kv_t           tag = { gw_str_lit("t"), gw_str_lit("1") };
+    int               cur;
+
+    fx_open(&fx);
+    fx_versioning(&fx, STORE_VERSIONING_ENABLED);
+    r1 = fx_vput(&fx, "k", "v1", NULL);
+    fx_vput(&fx, "k", "v2", NULL);
+    CHECK_EQ_INT(store_version_get(fx.st, "bkt", gw_str_lit("k"), 0,
+                                   r1.version, &o, &cur), GW_OK);
+    CHECK_EQ_INT(cur, 0);
+    copy = *o;
+    copy.raw = NULL;
+    copy.tags = &tag;
+    copy.ntags = 1;
+    memset(&cond, 0, sizeof(cond));
+    cond.has_generation = cond.in_place = 1;
+    cond.generation = o->generation;
+    store_object_put(fx.st, "bkt", &copy, &cond, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    /* The same again, on the generation that is gone. */
+    store_object_put(fx.st, "bkt", &copy, &cond, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_ECONFLICT);
+    store_object_free(o);
+    CHECK_EQ_INT(store_version_get(fx.st, "bkt", gw_str_lit("k"), 0,
+                                   r1.version, &o, &cur), GW_OK);
+    CHECK_EQ_INT(o->ntags, 1);
+    CHECK(o->noncurrent_ms > 0);
+    CHECK(o->generation > r1.version);
+    CHECK_EQ_INT(fx_vlist(&fx, "k", 0).n, 1);
+    store_object_free(o);
+    fx_close(&fx);
+}
+
+/* A format-2 index (no versions database) opens as format 3. */
+TEST(store_format_upgrade_v2)
+{
+    fx_t            fx;
+    store_recw_t    w;
+    MDB_env        *env;
+    MDB_txn        *txn;
+    MDB_dbi         dbi;
+    MDB_val         k, v;
+    uint32_t        format = 0;
+    int             cur;
+
+    fx_open(&fx);
+    fx_vput(&fx, "k", "v0", NULL);
+    fx_stop(&fx);
+    env = raw_env(fx.dir);
+    CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    CHECK_EQ_INT(mdb_dbi_open(txn, "versions", 0, &dbi), 0);
+    CHECK_EQ_INT(mdb_drop(txn, dbi, 1), 0);
+    CHECK_EQ_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    store__meta_format_encode(2, &w);
+    v1_put(txn, dbi, "format", 6, w.buf, w.len);
+    store__recw_free(&w);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    fx_init(&fx);
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    CHECK_EQ_STR(fx_vbody(&fx, "k", 0, STORE_VERSION_NULL, &cur), "v0");
+    fx_versioning(&fx, STORE_VERSIONING_ENABLED);
+    fx_vput(&fx, "k", "v1", NULL);
+    CHECK_EQ_INT(fx_vlist(&fx, "k", 0).n, 1);
+    fx_stop(&fx);
+
+    env = raw_env(fx.dir);
+    CHECK_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    CHECK_EQ_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    k.mv_data = "format";
+    k.mv_size = 6;
+    CHECK_EQ_INT(mdb_get(txn, dbi, &k, &v), 0);
+    CHECK_EQ_INT(store__meta_format_decode(v.mv_data, v.mv_size, &format),
+                 GW_OK);
+    CHECK_EQ_INT(format, 3);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    fx_rmdir(&fx);
 }

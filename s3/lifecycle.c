@@ -907,30 +907,81 @@ s3_lifecycle_expiry(const s3_lc_conf_t *c, gw_str_t key, const gw_kv_t *tags,
     return best;
 }
 
-/* The seam for versioning. In an unversioned bucket every record is the
- * current and only version of its key, so the one action that can apply is
- * Expiration (Days or Date): the object goes once its earliest due time has
- * come. Once versioning exists, this is where the other actions plug in,
- * each deciding on the version the worker hands over:
- *   - a noncurrent version: NoncurrentVersionExpiration, NoncurrentDays
- *     counted (rounded as Days are) from when the version became
- *     noncurrent, keeping the NewerNoncurrentVersions newest ones;
- *   - a delete marker that is the key's only version left:
- *     ExpiredObjectDeleteMarker true removes it;
- *   - the current version of a versioned bucket: Expiration adds a delete
- *     marker instead of removing the bytes.
- * Without versions there are no noncurrent versions and no delete markers,
- * so those actions have nothing to act on yet: that is their S3 meaning
- * on an unversioned bucket, not an action ignored. */
+/* When rule r removes the lone delete marker m: at once with
+ * ExpiredObjectDeleteMarker true, else when its Expiration would expire an
+ * object made when the marker was; -1 when never. */
+static int64_t
+s3_lc_marker_due(const s3_lc_rule_t *r, const store_object_t *m,
+                 int64_t day_ms)
+{
+    if (r->exp_dm == 1) {
+        return 0;
+    }
+    return s3_lifecycle_expiry_of(r, m->mtime_ms, day_ms);
+}
+
+/* When rule r removes the noncurrent version o, which has newer noncurrent
+ * versions newer than it; -1 when never. */
+static int64_t
+s3_lc_noncurrent_due(const s3_lc_rule_t *r, const store_object_t *o,
+                     uint64_t newer, int64_t day_ms)
+{
+    int64_t  since;
+
+    if (!r->has_nc || r->nc_days <= 0
+        || (r->nc_newer > 0 && newer < (uint64_t) r->nc_newer))
+    {
+        return -1;
+    }
+    /* A record from before the stamp: its own time is the best known. */
+    since = o->noncurrent_ms > 0 ? o->noncurrent_ms : o->mtime_ms;
+    return s3_lifecycle_ceil(since + r->nc_days * day_ms, day_ms);
+}
+
+/* See lifecycle.h. Each kind of version has its own actions; the earliest
+ * due time among the enabled rules that match decides. */
 int
 s3_lifecycle_decide(const s3_lc_conf_t *c, const store_object_t *o,
-                    int64_t now_ms, int64_t day_ms, const s3_lc_rule_t **rule)
+                    const s3_lc_ver_t *v, int64_t now_ms, int64_t day_ms,
+                    const s3_lc_rule_t **rule)
 {
-    int64_t  at = -1;
+    const s3_lc_rule_t  *r, *best = NULL;
+    int64_t              t, at = -1;
+    int                  marker = (o->vflags & STORE_VF_MARKER) != 0;
+    size_t               i;
 
-    *rule = s3_lifecycle_expiry(c, o->key, o->tags, o->ntags, o->size,
-                                o->mtime_ms, day_ms, &at);
-    return *rule != NULL && at <= now_ms ? S3_LC_EXPIRE : S3_LC_KEEP;
+    *rule = NULL;
+    if (!v->noncurrent && !marker) {
+        *rule = s3_lifecycle_expiry(c, o->key, o->tags, o->ntags, o->size,
+                                    o->mtime_ms, day_ms, &at);
+        if (*rule == NULL || at > now_ms) {
+            *rule = NULL;
+            return S3_LC_KEEP;
+        }
+        return S3_LC_EXPIRE;
+    }
+    if (!v->noncurrent && !v->lone) {
+        return S3_LC_KEEP;          /* a marker hiding older versions */
+    }
+    for (i = 0; i < c->nrules; i++) {
+        r = &c->rules[i];
+        if (!r->enabled
+            || !s3_lifecycle_match(r, o->key, o->tags, o->ntags, o->size))
+        {
+            continue;
+        }
+        t = v->noncurrent ? s3_lc_noncurrent_due(r, o, v->newer, day_ms)
+                          : s3_lc_marker_due(r, o, day_ms);
+        if (t >= 0 && (best == NULL || t < at)) {
+            best = r;
+            at = t;
+        }
+    }
+    if (best == NULL || at > now_ms) {
+        return S3_LC_KEEP;
+    }
+    *rule = best;
+    return S3_LC_REMOVE;
 }
 
 const s3_lc_rule_t *

@@ -114,12 +114,43 @@ const s3_lc_rule_t *s3_lifecycle_expiry(const s3_lc_conf_t *c, gw_str_t key,
 
 /* What the worker does with one version of an object at now_ms. */
 #define S3_LC_KEEP    0
-#define S3_LC_EXPIRE  1           /* delete it (*rule says which rule) */
+#define S3_LC_EXPIRE  1           /* delete the key as DeleteObject does: the
+                                   * record goes, or, in a versioned bucket,
+                                   * a delete marker becomes current */
+#define S3_LC_REMOVE  2           /* delete this version for good (a
+                                   * noncurrent version, or a delete marker
+                                   * left alone) */
 
-/* The per-version decision of the worker, for the record o of an
- * unversioned bucket (so the current and only version of its key). */
+/* Where a version stands among its key's versions, as the worker saw
+ * them. */
+typedef struct s3_lc_ver_s {
+    unsigned   noncurrent:1;      /* not the key's current version */
+    unsigned   lone:1;            /* current: no noncurrent version is
+                                   * behind it */
+    uint64_t   newer;             /* noncurrent: how many noncurrent versions
+                                   * of the key are newer than it */
+} s3_lc_ver_t;
+
+/* The per-version decision of the worker for the record o (a current or
+ * noncurrent version, or a delete marker, of any bucket), placed among its
+ * key's versions by v; *rule says which rule decided (NULL for KEEP).
+ *   - the current version, not a marker: Expiration (Days or Date) makes
+ *     it S3_LC_EXPIRE once its earliest due time has come; in an
+ *     unversioned bucket that removes it, in a versioned one it gets a
+ *     delete marker (the store's DeleteObject);
+ *   - the current version, a delete marker: S3_LC_REMOVE when v->lone and
+ *     a rule has ExpiredObjectDeleteMarker true, or an Expiration whose
+ *     Days or Date, counted from the marker's creation, have passed (S3
+ *     cleans up expired object delete markers for such rules too); a
+ *     marker is never given another;
+ *   - a noncurrent version or marker: S3_LC_REMOVE once a rule's
+ *     NoncurrentDays, counted from when it became noncurrent and rounded
+ *     up as Days are, have passed, and at least NewerNoncurrentVersions
+ *     noncurrent versions are newer than it (v->newer).
+ * Filters apply to each version's own tags and size (a marker has none,
+ * and size 0). */
 int s3_lifecycle_decide(const s3_lc_conf_t *c, const store_object_t *o,
-                        int64_t now_ms, int64_t day_ms,
+                        const s3_lc_ver_t *v, int64_t now_ms, int64_t day_ms,
                         const s3_lc_rule_t **rule);
 
 /* The enabled rule whose AbortIncompleteMultipartUpload aborts an upload of

@@ -3,12 +3,26 @@
  *   tick -> (no pass, and a day boundary passed since the last one began)
  *             a new pass: cursor at the first bucket
  *        -> objects: the next bucket with a "lifecycle" document
- *           (store_bconf_next), its records after the cursor's key
- *           (store_iter_*), s3_lifecycle_decide on each
- *             -> store_object_delete_cond on the generation examined
+ *           (store_bconf_next), its versions after the cursor's key
+ *           (store_viter_*: each key's current version, then its
+ *           noncurrent ones newest first), s3_lifecycle_decide on each
+ *             -> EXPIRE: store_object_delete_cond on the generation
+ *                examined (a delete marker in a versioned bucket)
+ *             -> REMOVE: store_object_remove of that version, on the
+ *                generation examined
  *        -> uploads: the uploads after the cursor's id (store_upload_scan),
  *           s3_lifecycle_abort on each -> store_upload_abort
  *        -> the cursor saved (store_lc_cursor_put)
+ *
+ * Versions. A key with many versions may take several ticks: the walk
+ * keeps, in memory, the key under way, the last version it keeps (the
+ * next tick seeks past it; the versions removed meanwhile are gone by
+ * then, as a tick starts only once the last one's deletes committed) and
+ * how many noncurrent versions it has seen (NewerNoncurrentVersions). The
+ * saved cursor names the last key finished, so a restart walks the key
+ * under way again from its current version, which decides the same. A
+ * current delete marker is "lone" when the next version read is another
+ * key's (or there is none): the walk reads one past its budget to know.
  *
  * Replication. A lifecycle deletion goes through the store's delete path as
  * DeleteObject does, but queues no outbox entry: Amazon S3 does not
@@ -31,6 +45,14 @@ struct s3_lc_s {
     int                 stopping;
     int                 timer_closed;
     int                 save_failed;  /* the last cursor save failed */
+    /* The key whose versions are under way (see the top). */
+    int                 kmid;
+    char                kkey[STORE_KEY_MAX];
+    size_t              kkey_len;
+    uint64_t            kversion;     /* the last version kept: resume past
+                                       * it (STORE_VERSION_NULL or a
+                                       * version number) */
+    uint64_t            kseen;        /* noncurrent versions seen */
     void              (*done)(void *ud);
     void               *done_ud;
 };
@@ -44,6 +66,10 @@ typedef struct {
     char      *rule;                /* the rule's ID, NUL-terminated */
     uint64_t   generation;          /* of the object examined */
     int        upload;              /* an upload to abort, not an object */
+    int        remove;              /* that version to remove for good */
+    uint64_t   version;             /* ... STORE_VERSION_NULL or a number */
+    int        marker;              /* ... it is a delete marker */
+    store_vresult_t  res;
 } s3_lc_job_t;
 
 /* A step's deletes, queued once the walk's read txn has ended. */
@@ -78,13 +104,19 @@ s3_lc_job(s3_lc_t *w, const char *bucket, const char *key, size_t key_len,
 }
 
 static void
+s3_lc_job_free(s3_lc_job_t *j)
+{
+    gw_free(j->key);
+    gw_free(j->rule);
+    gw_free(j);
+}
+
+static void
 s3_lc_job_end(s3_lc_job_t *j)
 {
     s3_lc_t  *w = j->w;
 
-    gw_free(j->key);
-    gw_free(j->rule);
-    gw_free(j);
+    s3_lc_job_free(j);
     w->inflight--;
     s3_lc_maybe_stopped(w);
 }
@@ -106,6 +138,28 @@ s3_lc_deleted(void *ud, int rc)
         gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: expiring %s/%.*s failed "
                "(the next pass tries again)", j->bucket, (int) j->key_len,
                j->key);
+    }
+    s3_lc_job_end(j);
+}
+
+static void
+s3_lc_removed(void *ud, int rc)
+{
+    s3_lc_job_t  *j = ud;
+
+    if (rc == GW_OK && j->res.found) {
+        gw_log(GW_LOG_INFO, NULL, 0, "lifecycle: removed %s %s/%.*s "
+               "version %" PRIu64 " (rule %s)",
+               j->marker ? "delete marker" : "noncurrent version", j->bucket,
+               (int) j->key_len, j->key, j->version, j->rule);
+    } else if (rc == GW_OK || rc == GW_ECONFLICT) {
+        gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: a version of %s/%.*s "
+               "changed or went since it was examined: kept", j->bucket,
+               (int) j->key_len, j->key);
+    } else {
+        gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: removing a version of "
+               "%s/%.*s failed (the next pass tries again)", j->bucket,
+               (int) j->key_len, j->key);
     }
     s3_lc_job_end(j);
 }
@@ -165,16 +219,18 @@ s3_lc_conf(s3_lc_t *w, gw_pool_t *pool, const char *bucket,
     }
 }
 
-/* 1 when some enabled rule of c can expire an object (the others need not
- * walk the bucket: their actions are for versions, or uploads). */
+/* 1 when some enabled rule of c acts on objects or versions (the others
+ * need not walk the bucket: their actions are for uploads). */
 static int
-s3_lc_expires(const s3_lc_conf_t *c)
+s3_lc_walks(const s3_lc_conf_t *c)
 {
-    size_t  i;
+    const s3_lc_rule_t  *r;
+    size_t               i;
 
     for (i = 0; c != NULL && i < c->nrules; i++) {
-        if (c->rules[i].enabled && (c->rules[i].exp_days > 0
-                                    || c->rules[i].exp_date_ms >= 0))
+        r = &c->rules[i];
+        if (r->enabled && (r->exp_days > 0 || r->exp_date_ms >= 0
+                           || r->exp_dm == 1 || r->has_nc))
         {
             return 1;
         }
@@ -182,8 +238,30 @@ s3_lc_expires(const s3_lc_conf_t *c)
     return 0;
 }
 
-/* Walks the cursor's bucket from its key, within *budget records and the
- * room left in b. Returns 1 when the bucket is done. */
+static uint64_t
+s3_lc_version_of(const store_object_t *o)
+{
+    return (o->vflags & STORE_VF_VERSIONED) ? o->version : STORE_VERSION_NULL;
+}
+
+/* A job for the version o of the walk's key, decided d by rule. */
+static s3_lc_job_t *
+s3_lc_version_job(s3_lc_t *w, const store_object_t *o, int d,
+                  const s3_lc_rule_t *rule)
+{
+    s3_lc_job_t  *j;
+
+    j = s3_lc_job(w, w->cur.bucket, o->key.base, o->key.len, rule->id);
+    j->generation = o->generation;
+    j->remove = d == S3_LC_REMOVE;
+    j->version = s3_lc_version_of(o);
+    j->marker = (o->vflags & STORE_VF_MARKER) != 0;
+    return j;
+}
+
+/* Walks the cursor's bucket from its key (or from the version of the key
+ * under way), within *budget versions and the room left in b. Returns 1
+ * when the bucket is done. */
 static int
 s3_lc_walk(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
            s3_lc_batch_t *b)
@@ -192,45 +270,96 @@ s3_lc_walk(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
     const store_object_t  *o;
     const s3_lc_rule_t    *rule;
     s3_lc_conf_t          *c;
-    s3_lc_job_t           *j;
-    store_iter_t          *it;
+    s3_lc_job_t           *lone = NULL;   /* a current marker's removal,
+                                           * if nothing is behind it */
+    store_viter_t         *vt;
+    s3_lc_ver_t            v;
     gw_str_t               key;
-    int                    rc, finished = 0;
+    int64_t                day = (int64_t) w->ctx->cf->lifecycle_day_ms;
+    int                    rc = GW_OK, d, latest, finished = 0, peek = 0;
 
     s3_lc_conf(w, pool, cur->bucket, &c);
-    if (!s3_lc_expires(c)) {
+    if (!s3_lc_walks(c)) {
+        w->kmid = 0;
         return 1;
     }
-    it = store_iter_open(w->ctx->store, cur->bucket);
-    if (cur->key_len > 0) {
+    vt = store_viter_open(w->ctx->store, cur->bucket);
+    if (w->kmid) {
+        key.base = w->kkey;
+        key.len = w->kkey_len;
+        rc = store_viter_seek(vt, key, 1, 1, w->kversion);
+    } else if (cur->key_len > 0) {
         key.base = cur->key;
         key.len = cur->key_len;
-        store_iter_seek(it, key, 1);
+        rc = store_viter_seek(vt, key, 1, 0, 0);
     }
-    while (*budget > 0 && b->n < S3_LC_DELETES) {
-        rc = store_iter_next(it, &o);
+    for (;;) {
+        if (rc == GW_OK) {
+            if (*budget == 0 || b->n + (lone != NULL) >= S3_LC_DELETES) {
+                if (lone == NULL) {
+                    break;
+                }
+                peek = 1;       /* one more read, to settle the marker */
+            }
+            rc = store_viter_next(vt, &o, &latest);
+        }
         if (rc != GW_OK) {
             if (rc != GW_ENOTFOUND) {
                 gw_log(GW_LOG_ERR, NULL, rc, "lifecycle: reading the objects "
                        "of bucket %s failed: skipped in this pass",
                        cur->bucket);
             }
+            if (lone != NULL && rc == GW_ENOTFOUND) {
+                b->jobs[b->n++] = lone;
+                lone = NULL;
+            }
             finished = 1;
+            w->kmid = 0;
             break;
         }
+        if (lone != NULL) {
+            if (latest) {
+                b->jobs[b->n++] = lone;         /* nothing was behind it */
+            } else {
+                s3_lc_job_free(lone);
+            }
+            lone = NULL;
+        }
+        if (peek) {
+            break;              /* o is read again by the next tick */
+        }
         (*budget)--;
-        memcpy(cur->key, o->key.base, o->key.len);
-        cur->key_len = o->key.len;
-        if (s3_lifecycle_decide(c, o, now, (int64_t)
-                                w->ctx->cf->lifecycle_day_ms, &rule)
-            == S3_LC_EXPIRE)
-        {
-            j = s3_lc_job(w, cur->bucket, o->key.base, o->key.len, rule->id);
-            j->generation = o->generation;
-            b->jobs[b->n++] = j;
+        memset(&v, 0, sizeof(v));
+        if (latest) {
+            if (w->kmid) {      /* the key before is done */
+                memcpy(cur->key, w->kkey, w->kkey_len);
+                cur->key_len = w->kkey_len;
+            }
+            memcpy(w->kkey, o->key.base, o->key.len);
+            w->kkey_len = o->key.len;
+            w->kmid = 1;
+            w->kseen = 0;
+            v.lone = (o->vflags & STORE_VF_MARKER) != 0;  /* so far */
+        } else {
+            v.noncurrent = 1;
+            v.newer = w->kseen++;
+        }
+        d = s3_lifecycle_decide(c, o, &v, now, day, &rule);
+        if (d != S3_LC_REMOVE || latest) {
+            /* Still there next tick (an expired current version lives on
+             * as a noncurrent one): the place to resume after. */
+            w->kversion = s3_lc_version_of(o);
+        }
+        if (d == S3_LC_KEEP) {
+            continue;
+        }
+        if (latest && d == S3_LC_REMOVE) {
+            lone = s3_lc_version_job(w, o, d, rule);   /* if it is alone */
+        } else {
+            b->jobs[b->n++] = s3_lc_version_job(w, o, d, rule);
         }
     }
-    store_iter_close(it);
+    store_viter_close(vt);
     return finished;
 }
 
@@ -253,6 +382,7 @@ s3_lc_objects(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
             }
             memcpy(cur->bucket, next, sizeof(next));
             cur->key_len = 0;
+            w->kmid = 0;
         }
         if (!s3_lc_walk(w, pool, now, budget, b)) {
             return 0;
@@ -264,6 +394,7 @@ s3_lc_objects(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
         }
         memcpy(cur->bucket, next, sizeof(next));
         cur->key_len = 0;
+        w->kmid = 0;
         (*budget)--;                    /* a bucket costs a look too */
     }
     return 0;
@@ -370,6 +501,7 @@ s3_lc_pass(s3_lc_t *w, int64_t now)
     w->cur.bucket[0] = '\0';
     w->cur.key_len = 0;
     w->cur.upload[0] = '\0';
+    w->kmid = 0;
     gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: pass started");
     return 1;
 }
@@ -404,7 +536,13 @@ s3_lc_tick(uv_timer_t *t)
         store_cond_t   cond;
 
         w->inflight++;
-        if (!j->upload) {
+        if (j->remove) {
+            memset(&cond, 0, sizeof(cond));
+            cond.has_generation = 1;
+            cond.generation = j->generation;
+            store_object_remove(w->ctx->store, j->bucket, key, 1, j->version,
+                                &cond, NULL, NULL, &j->res, s3_lc_removed, j);
+        } else if (!j->upload) {
             memset(&cond, 0, sizeof(cond));
             cond.has_generation = 1;
             cond.generation = j->generation;

@@ -1,7 +1,10 @@
 /* s3/bg/lifecycle.h: the lifecycle worker, background work on the server's
  * loop beside the replication pusher. Carries out the buckets' lifecycle
  * configurations (s3/lifecycle.h): removes the objects an enabled
- * Expiration rule has made due and aborts the multipart uploads an
+ * Expiration rule has made due (in a versioned bucket: gives them a delete
+ * marker), removes the noncurrent versions NoncurrentVersionExpiration has
+ * made due and the delete markers left alone that ExpiredObjectDeleteMarker
+ * (or an Expiration) takes, and aborts the multipart uploads an
  * AbortIncompleteMultipartUpload rule has made due.
  *
  * It works in passes: one starts at every lifecycle day boundary (midnight
@@ -9,7 +12,8 @@
  * objects of every bucket that has a lifecycle configuration, then every
  * multipart upload, and ends; so an object is gone within one lifecycle day
  * after it falls due, as S3 promises. A pass runs in bounded steps from a
- * timer: each tick looks at no more than S3_LC_SCAN records and queues no
+ * timer: each tick looks at no more than S3_LC_SCAN versions (and one
+ * more, to tell whether a current delete marker is alone) and queues no
  * more than S3_LC_DELETES deletes, each walk in a read transaction of its
  * own, and the next tick waits for those deletes. Where the pass is (its
  * start, the bucket and the key it reached, the upload it reached) is saved
@@ -17,8 +21,9 @@
  * after kill -9, goes on from there.
  *
  * An object is deleted only if it is still the record that was examined
- * (its generation, store_object_delete_cond): a PUT that lands between the
- * look and the delete is never lost. */
+ * (its generation, store_object_delete_cond; a version: store_object_remove
+ * on its generation): a PUT that lands between the look and the delete is
+ * never lost. */
 #ifndef S3_BG_LIFECYCLE_H
 #define S3_BG_LIFECYCLE_H
 

@@ -16,6 +16,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gw_pool_t             *pool = gw_pool_create(4096);
     s3_lc_conf_t          *c, *d;
     store_object_t         o;
+    s3_lc_ver_t            v;
     const s3_lc_rule_t    *r;
     const char            *msg;
     gw_str_t               enc, again, key;
@@ -48,7 +49,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.tags = (gw_kv_t *) tags;
         o.ntags = 1;
         o.size = size;
-        (void) s3_lifecycle_decide(d, &o, 1767225600000LL, 1000, &r);
+        memset(&v, 0, sizeof(v));
+        (void) s3_lifecycle_decide(d, &o, &v, 1767225600000LL, 1000, &r);
+        /* The same record as a noncurrent version, then a lone marker. */
+        v.noncurrent = 1;
+        v.newer = size % 4;
+        o.noncurrent_ms = 1767225600000LL - 5000;
+        (void) s3_lifecycle_decide(d, &o, &v, 1767225600000LL, 1000, &r);
+        v.noncurrent = 0;
+        v.lone = 1;
+        o.vflags = STORE_VF_MARKER;
+        (void) s3_lifecycle_decide(d, &o, &v, 1767225600000LL, 1000, &r);
     }
     gw_pool_destroy(pool);
     return 0;

@@ -2,7 +2,9 @@
  * reading and validating documents (each error S3 gives), the document
  * given back (also the stored form), due dates (midnight UTC and a
  * shortened day), filter matching with tags and sizes, the earliest rule
- * for x-amz-expiration, and the worker's per-version decision. */
+ * for x-amz-expiration, and the worker's per-version decision (current
+ * versions, noncurrent ones with NoncurrentDays and NewerNoncurrentVersions,
+ * delete markers). */
 #include "s3/lifecycle.h"
 #include "test/unit/unit.h"
 
@@ -316,6 +318,7 @@ TEST(lc_earliest_and_decide)
     const s3_lc_rule_t    *r;
     s3_lc_conf_t          *c;
     store_object_t         o;
+    s3_lc_ver_t            cur;
     int64_t                at = 0, t = JAN1 + 10 * HOUR;
 
     c = test_lc_ok(DOC(
@@ -347,23 +350,172 @@ TEST(lc_earliest_and_decide)
                               &at) == NULL);
 
     /* The worker's decision: due, or not yet. */
+    memset(&cur, 0, sizeof(cur));
     memset(&o, 0, sizeof(o));
     o.key = gw_str_lit("logs/xy");
     o.size = 1;
     o.mtime_ms = t;
-    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, JAN1 + 2 * DAYMS - 1, DAYMS, &r),
-                 S3_LC_KEEP);
-    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, JAN1 + 2 * DAYMS, DAYMS, &r),
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &cur, JAN1 + 2 * DAYMS - 1,
+                                     DAYMS, &r), S3_LC_KEEP);
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &cur, JAN1 + 2 * DAYMS, DAYMS, &r),
                  S3_LC_EXPIRE);
     CHECK(test_lc_id_is(r, "one"));
     o.key = gw_str_lit("other");
-    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, JAN1 + 900 * DAYMS, DAYMS, &r),
-                 S3_LC_KEEP);
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &cur, JAN1 + 900 * DAYMS,
+                                     DAYMS, &r), S3_LC_KEEP);
 
     /* Uploads: DaysAfterInitiation from the initiation, rounded up. */
     r = s3_lifecycle_abort(c, gw_str_lit("up/a"), t, DAYMS, &at);
     CHECK(r != NULL && test_lc_id_is(r, "mpu") && at == JAN1 + 3 * DAYMS);
     CHECK(s3_lifecycle_abort(c, gw_str_lit("down/a"), t, DAYMS, &at) == NULL);
+    gw_pool_destroy(test_pool);
+    test_pool = NULL;
+}
+
+TEST(lc_decide_versions)
+{
+    static const gw_kv_t   tmp[] = { { { "tmp", 3 }, { "1", 1 } } };
+    const s3_lc_rule_t    *r;
+    s3_lc_conf_t          *c;
+    store_object_t         o;
+    s3_lc_ver_t            v;
+    int64_t                nc = JAN1 + 10 * HOUR, short_day = 2000;
+
+    c = test_lc_ok(DOC(
+        RULE("exp", PFX("e/") ON EXP(1))
+        RULE("nc", PFX("n/") ON "<NoncurrentVersionExpiration>"
+             "<NoncurrentDays>2</NoncurrentDays>"
+             "</NoncurrentVersionExpiration>")
+        RULE("keep2", PFX("k/") ON "<NoncurrentVersionExpiration>"
+             "<NoncurrentDays>1</NoncurrentDays>"
+             "<NewerNoncurrentVersions>2</NewerNoncurrentVersions>"
+             "</NoncurrentVersionExpiration>")
+        RULE("tagged", "<Filter>" TAG("tmp", "1") "</Filter>" ON
+             "<NoncurrentVersionExpiration><NoncurrentDays>1"
+             "</NoncurrentDays></NoncurrentVersionExpiration>")
+        RULE("dm", PFX("m/") ON "<Expiration><ExpiredObjectDeleteMarker>"
+             "true</ExpiredObjectDeleteMarker></Expiration>")
+        RULE("dm-off", PFX("f/") ON "<Expiration><ExpiredObjectDeleteMarker>"
+             "false</ExpiredObjectDeleteMarker></Expiration>")
+        RULE("nc-off", PFX("") OFF "<NoncurrentVersionExpiration>"
+             "<NoncurrentDays>1</NoncurrentDays>"
+             "</NoncurrentVersionExpiration>")));
+
+    /* NoncurrentDays from when the version became noncurrent (not its
+     * mtime), rounded up to the next midnight. */
+    memset(&o, 0, sizeof(o));
+    memset(&v, 0, sizeof(v));
+    v.noncurrent = 1;
+    o.key = gw_str_lit("n/a");
+    o.size = 5;
+    o.mtime_ms = JAN1 - 100 * DAYMS;
+    o.noncurrent_ms = nc;
+    o.vflags = STORE_VF_VERSIONED;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 3 * DAYMS - 1, DAYMS,
+                                     &r), S3_LC_KEEP);
+    CHECK(r == NULL);
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 3 * DAYMS, DAYMS, &r),
+                 S3_LC_REMOVE);
+    CHECK(test_lc_id_is(r, "nc"));
+    /* A shortened day: 10:00 + 2 * 2 s, up to the next multiple of 2 s. */
+    o.noncurrent_ms = nc + 500;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, nc + 4000, short_day, &r),
+                 S3_LC_KEEP);
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, nc + 6000, short_day, &r),
+                 S3_LC_REMOVE);
+    /* The current version of the same key: NoncurrentVersionExpiration is
+     * not for it, and no Expiration takes it. */
+    v.noncurrent = 0;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    /* A noncurrent version under an Expiration-only rule stays. */
+    v.noncurrent = 1;
+    o.key = gw_str_lit("e/a");
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    /* ... while its current version expires (a marker, in the store). */
+    v.noncurrent = 0;
+    o.mtime_ms = nc;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS, DAYMS, &r),
+                 S3_LC_EXPIRE);
+    CHECK(test_lc_id_is(r, "exp"));
+    /* A current delete marker is never expired again, lone or not. */
+    o.vflags |= STORE_VF_MARKER;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+
+    /* NewerNoncurrentVersions 2: the two newest noncurrent versions stay
+     * whatever their age; the third and older go after NoncurrentDays. */
+    o.key = gw_str_lit("k/a");
+    o.vflags = STORE_VF_VERSIONED;
+    o.noncurrent_ms = nc;
+    v.noncurrent = 1;
+    v.newer = 0;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    v.newer = 1;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    v.newer = 2;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS - 1, DAYMS,
+                                     &r), S3_LC_KEEP);
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS, DAYMS, &r),
+                 S3_LC_REMOVE);
+    CHECK(test_lc_id_is(r, "keep2"));
+    v.newer = 7;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS, DAYMS, &r),
+                 S3_LC_REMOVE);
+    /* A noncurrent delete marker is a noncurrent version like another. */
+    o.vflags |= STORE_VF_MARKER;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS, DAYMS, &r),
+                 S3_LC_REMOVE);
+
+    /* The filter takes each version's own tags: an untagged version of a
+     * key whose newer version is tagged stays, and the other way round. */
+    o.key = gw_str_lit("z");
+    o.vflags = STORE_VF_VERSIONED;
+    v.newer = 0;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    o.tags = (gw_kv_t *) tmp;
+    o.ntags = 1;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_REMOVE);
+    CHECK(test_lc_id_is(r, "tagged"));
+    o.tags = NULL;
+    o.ntags = 0;
+
+    /* ExpiredObjectDeleteMarker: a current marker with nothing behind it
+     * goes at once; one hiding versions, or under false, stays. */
+    memset(&o, 0, sizeof(o));
+    memset(&v, 0, sizeof(v));
+    o.key = gw_str_lit("m/a");
+    o.vflags = STORE_VF_VERSIONED | STORE_VF_MARKER;
+    o.mtime_ms = JAN1;
+    v.lone = 1;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1, DAYMS, &r),
+                 S3_LC_REMOVE);
+    CHECK(test_lc_id_is(r, "dm"));
+    v.lone = 0;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    v.lone = 1;
+    o.key = gw_str_lit("f/a");
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
+    /* An Expiration with Days cleans up a lone marker once the marker
+     * itself is that old (S3 does so for such rules). */
+    o.key = gw_str_lit("e/a");
+    o.mtime_ms = nc;
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS - 1, DAYMS,
+                                     &r), S3_LC_KEEP);
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 2 * DAYMS, DAYMS, &r),
+                 S3_LC_REMOVE);
+    CHECK(test_lc_id_is(r, "exp"));
+    /* A lone marker no rule takes stays (disabled rules take nothing). */
+    o.key = gw_str_lit("zz");
+    CHECK_EQ_INT(s3_lifecycle_decide(c, &o, &v, JAN1 + 900 * DAYMS, DAYMS,
+                                     &r), S3_LC_KEEP);
     gw_pool_destroy(test_pool);
     test_pool = NULL;
 }

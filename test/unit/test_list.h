@@ -177,6 +177,7 @@
     TEST_ENTRY(lc_dates)                                                    \
     TEST_ENTRY(lc_match)                                                    \
     TEST_ENTRY(lc_earliest_and_decide)                                      \
+    TEST_ENTRY(lc_decide_versions)                                          \
     /* s3/access */                                                         \
     TEST_ENTRY(access_table)                                                \
     TEST_ENTRY(access_known)                                                \

@@ -25,94 +25,13 @@
 
 #include <inttypes.h>
 
-/* The deepest element of a valid document is a tag's Key inside
- * Rule/Filter/And/Tag (depth 6). */
-#define S3_LX_DEPTH       8
-#define S3_LX_NODES_MAX   200000
 #define S3_LC_TAG_KEY_MAX    128
 #define S3_LC_TAG_VALUE_MAX  256
-
-
-/* ==== the document as a tree (as s3/replication.c reads its own) ==== */
-
-typedef struct s3_lx_node_s  s3_lx_node_t;
-
-struct s3_lx_node_s {
-    const char    *name;
-    const char    *text;          /* NUL-terminated */
-    size_t         len;
-    s3_lx_node_t  *child;
-    s3_lx_node_t  *next;
-};
-
-typedef struct {
-    gw_pool_t     *pool;
-    s3_lx_node_t  *head[S3_LX_DEPTH + 2];
-    s3_lx_node_t  *tail[S3_LX_DEPTH + 2];
-    size_t         nodes;
-} s3_lx_t;
-
-static int
-s3_lx_elem(void *ud, int depth, const char *name, const char *text,
-           size_t len)
-{
-    s3_lx_t       *t = ud;
-    s3_lx_node_t  *n;
-
-    if (depth < 1 || depth > S3_LX_DEPTH || ++t->nodes > S3_LX_NODES_MAX) {
-        return GW_EINVAL;
-    }
-    n = gw_pool_calloc(t->pool, sizeof(*n));
-    n->name = gw_pool_strndup(t->pool, name, strlen(name));
-    n->text = gw_pool_strndup(t->pool, text, len);
-    n->len = len;
-    n->child = t->head[depth + 1];
-    t->head[depth + 1] = t->tail[depth + 1] = NULL;
-    if (t->head[depth] == NULL) {
-        t->head[depth] = n;
-    } else {
-        t->tail[depth]->next = n;
-    }
-    t->tail[depth] = n;
-    return 0;
-}
-
-static int
-s3_lx_is(const s3_lx_node_t *n, const char *name)
-{
-    return strcmp(n->name, name) == 0;
-}
-
-static int
-s3_lx_text_is(const s3_lx_node_t *n, const char *text)
-{
-    return n->len == strlen(text) && memcmp(n->text, text, n->len) == 0;
-}
-
-static gw_str_t
-s3_lx_str(const s3_lx_node_t *n)
-{
-    gw_str_t  s;
-
-    s.base = n->text;
-    s.len = n->len;
-    return s;
-}
-
-static int
-s3_lx_once(const s3_lx_node_t **slot, const s3_lx_node_t *n)
-{
-    if (*slot != NULL) {
-        return GW_EINVAL;
-    }
-    *slot = n;
-    return GW_OK;
-}
 
 /* An xsd integer: optional sign, digits, surrounding blanks, within
  * [INT64_MIN/2, INT64_MAX/2] so that sums of days stay far from overflow. */
 static int
-s3_lx_int(const s3_lx_node_t *n, int64_t *out)
+s3_lx_int(const s3_xml_node_t *n, int64_t *out)
 {
     const char  *p = n->text, *end = n->text + n->len;
     int64_t      v = 0;
@@ -147,24 +66,24 @@ s3_lx_int(const s3_lx_node_t *n, int64_t *out)
 /* ==== pass 1: the shape ==== */
 
 typedef struct {
-    const s3_lx_node_t  *id, *prefix, *filter, *status, *exp, *exp_days,
+    const s3_xml_node_t  *id, *prefix, *filter, *status, *exp, *exp_days,
                         *exp_date, *exp_dm, *nc, *nc_days, *nc_newer,
                         *abort, *abort_days, *fprefix, *gt, *lt;
-    const s3_lx_node_t  *transition;    /* the first (No)Transition */
+    const s3_xml_node_t  *transition;    /* the first (No)Transition */
     int                  filter_kind;
     gw_kv_t             *tags;
     size_t               ntags;
 } s3_lx_rule_t;
 
 static int
-s3_lx_tag(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *tag)
+s3_lx_tag(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *tag)
 {
-    const s3_lx_node_t  *c, *key = NULL, *value = NULL;
+    const s3_xml_node_t  *c, *key = NULL, *value = NULL;
     gw_kv_t             *tags;
 
     for (c = tag->child; c != NULL; c = c->next) {
-        if (s3_lx_is(c, "Key") ? s3_lx_once(&key, c) != GW_OK
-            : !s3_lx_is(c, "Value") || s3_lx_once(&value, c) != GW_OK)
+        if (s3_xml_is(c, "Key") ? s3_xml_once(&key, c) != GW_OK
+            : !s3_xml_is(c, "Value") || s3_xml_once(&value, c) != GW_OK)
         {
             return GW_EINVAL;
         }
@@ -176,8 +95,8 @@ s3_lx_tag(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *tag)
     if (r->ntags > 0) {
         memcpy(tags, r->tags, r->ntags * sizeof(*tags));
     }
-    tags[r->ntags].name = s3_lx_str(key);
-    tags[r->ntags].value = s3_lx_str(value);
+    tags[r->ntags].name = s3_xml_str(key);
+    tags[r->ntags].value = s3_xml_str(value);
     r->tags = tags;
     r->ntags++;
     return GW_OK;
@@ -185,32 +104,32 @@ s3_lx_tag(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *tag)
 
 /* One predicate of a Filter or an And: Prefix, Tag, or a size bound. */
 static int
-s3_lx_predicate(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *c)
+s3_lx_predicate(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *c)
 {
-    if (s3_lx_is(c, "Prefix") && c->child == NULL) {
-        return s3_lx_once(&r->fprefix, c);
+    if (s3_xml_is(c, "Prefix") && c->child == NULL) {
+        return s3_xml_once(&r->fprefix, c);
     }
-    if (s3_lx_is(c, "Tag")) {
+    if (s3_xml_is(c, "Tag")) {
         return s3_lx_tag(pool, r, c);
     }
-    if (s3_lx_is(c, "ObjectSizeGreaterThan")) {
-        return s3_lx_once(&r->gt, c);
+    if (s3_xml_is(c, "ObjectSizeGreaterThan")) {
+        return s3_xml_once(&r->gt, c);
     }
-    if (s3_lx_is(c, "ObjectSizeLessThan")) {
-        return s3_lx_once(&r->lt, c);
+    if (s3_xml_is(c, "ObjectSizeLessThan")) {
+        return s3_xml_once(&r->lt, c);
     }
     return GW_EINVAL;
 }
 
 /* <Filter/>, or one predicate, or <And> with two predicates at least. */
 static int
-s3_lx_filter(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *f)
+s3_lx_filter(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *f)
 {
-    const s3_lx_node_t  *c, *one = NULL;
+    const s3_xml_node_t  *c, *one = NULL;
     size_t               n;
 
     for (c = f->child; c != NULL; c = c->next) {
-        if (s3_lx_once(&one, c) != GW_OK) {
+        if (s3_xml_once(&one, c) != GW_OK) {
             return GW_EINVAL;
         }
     }
@@ -218,10 +137,10 @@ s3_lx_filter(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *f)
         r->filter_kind = S3_LC_FILTER_EMPTY;
         return GW_OK;
     }
-    if (!s3_lx_is(one, "And")) {
-        r->filter_kind = s3_lx_is(one, "Prefix") ? S3_LC_FILTER_PREFIX
-                         : s3_lx_is(one, "Tag") ? S3_LC_FILTER_TAG
-                         : s3_lx_is(one, "ObjectSizeGreaterThan")
+    if (!s3_xml_is(one, "And")) {
+        r->filter_kind = s3_xml_is(one, "Prefix") ? S3_LC_FILTER_PREFIX
+                         : s3_xml_is(one, "Tag") ? S3_LC_FILTER_TAG
+                         : s3_xml_is(one, "ObjectSizeGreaterThan")
                          ? S3_LC_FILTER_GT : S3_LC_FILTER_LT;
         return s3_lx_predicate(pool, r, one);
     }
@@ -236,16 +155,16 @@ s3_lx_filter(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *f)
 }
 
 static int
-s3_lx_expiration(s3_lx_rule_t *r, const s3_lx_node_t *e)
+s3_lx_expiration(s3_lx_rule_t *r, const s3_xml_node_t *e)
 {
-    const s3_lx_node_t  *c;
+    const s3_xml_node_t  *c;
     int                  rc = GW_OK;
 
     for (c = e->child; c != NULL && rc == GW_OK; c = c->next) {
-        rc = s3_lx_is(c, "Days") ? s3_lx_once(&r->exp_days, c)
-             : s3_lx_is(c, "Date") ? s3_lx_once(&r->exp_date, c)
-             : s3_lx_is(c, "ExpiredObjectDeleteMarker")
-             ? s3_lx_once(&r->exp_dm, c) : GW_EINVAL;
+        rc = s3_xml_is(c, "Days") ? s3_xml_once(&r->exp_days, c)
+             : s3_xml_is(c, "Date") ? s3_xml_once(&r->exp_date, c)
+             : s3_xml_is(c, "ExpiredObjectDeleteMarker")
+             ? s3_xml_once(&r->exp_dm, c) : GW_EINVAL;
     }
     if (rc != GW_OK
         || (r->exp_days == NULL && r->exp_date == NULL && r->exp_dm == NULL)
@@ -255,8 +174,8 @@ s3_lx_expiration(s3_lx_rule_t *r, const s3_lx_node_t *e)
     {
         return GW_EINVAL;
     }
-    if (r->exp_dm != NULL && !s3_lx_text_is(r->exp_dm, "true")
-        && !s3_lx_text_is(r->exp_dm, "false"))
+    if (r->exp_dm != NULL && !s3_xml_text_is(r->exp_dm, "true")
+        && !s3_xml_text_is(r->exp_dm, "false"))
     {
         return GW_EINVAL;
     }
@@ -266,19 +185,19 @@ s3_lx_expiration(s3_lx_rule_t *r, const s3_lx_node_t *e)
 /* A box of numbered children: each name in names at most once, required
  * ones (req bits) present, into slots. */
 static int
-s3_lx_box(const s3_lx_node_t *box, const char *const *names, size_t n,
-          unsigned req, const s3_lx_node_t **slots[])
+s3_lx_box(const s3_xml_node_t *box, const char *const *names, size_t n,
+          unsigned req, const s3_xml_node_t **slots[])
 {
-    const s3_lx_node_t  *c;
+    const s3_xml_node_t  *c;
     size_t               i;
 
     for (c = box->child; c != NULL; c = c->next) {
         for (i = 0; i < n; i++) {
-            if (s3_lx_is(c, names[i])) {
+            if (s3_xml_is(c, names[i])) {
                 break;
             }
         }
-        if (i == n || s3_lx_once(slots[i], c) != GW_OK) {
+        if (i == n || s3_xml_once(slots[i], c) != GW_OK) {
             return GW_EINVAL;
         }
     }
@@ -291,13 +210,13 @@ s3_lx_box(const s3_lx_node_t *box, const char *const *names, size_t n,
 }
 
 static int
-s3_lx_rule(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *rule)
+s3_lx_rule(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *rule)
 {
     static const char *const  nc_names[] = { "NoncurrentDays",
                                              "NewerNoncurrentVersions" };
     static const char *const  ab_names[] = { "DaysAfterInitiation" };
-    const s3_lx_node_t       **nc_slots[2], **ab_slots[1];
-    const s3_lx_node_t        *c;
+    const s3_xml_node_t       **nc_slots[2], **ab_slots[1];
+    const s3_xml_node_t        *c;
     int                        rc = GW_OK;
 
     memset(r, 0, sizeof(*r));
@@ -305,31 +224,31 @@ s3_lx_rule(gw_pool_t *pool, s3_lx_rule_t *r, const s3_lx_node_t *rule)
     nc_slots[1] = &r->nc_newer;
     ab_slots[0] = &r->abort_days;
     for (c = rule->child; c != NULL && rc == GW_OK; c = c->next) {
-        if (s3_lx_is(c, "ID")) {
-            rc = s3_lx_once(&r->id, c);
-        } else if (s3_lx_is(c, "Prefix")) {
-            rc = c->child == NULL ? s3_lx_once(&r->prefix, c) : GW_EINVAL;
-        } else if (s3_lx_is(c, "Filter")) {
-            rc = s3_lx_once(&r->filter, c);
+        if (s3_xml_is(c, "ID")) {
+            rc = s3_xml_once(&r->id, c);
+        } else if (s3_xml_is(c, "Prefix")) {
+            rc = c->child == NULL ? s3_xml_once(&r->prefix, c) : GW_EINVAL;
+        } else if (s3_xml_is(c, "Filter")) {
+            rc = s3_xml_once(&r->filter, c);
             rc = rc == GW_OK ? s3_lx_filter(pool, r, c) : rc;
-        } else if (s3_lx_is(c, "Status")) {
-            rc = s3_lx_once(&r->status, c);
-            if (rc == GW_OK && !s3_lx_text_is(c, "Enabled")
-                && !s3_lx_text_is(c, "Disabled"))
+        } else if (s3_xml_is(c, "Status")) {
+            rc = s3_xml_once(&r->status, c);
+            if (rc == GW_OK && !s3_xml_text_is(c, "Enabled")
+                && !s3_xml_text_is(c, "Disabled"))
             {
                 rc = GW_EINVAL;
             }
-        } else if (s3_lx_is(c, "Expiration")) {
-            rc = s3_lx_once(&r->exp, c);
+        } else if (s3_xml_is(c, "Expiration")) {
+            rc = s3_xml_once(&r->exp, c);
             rc = rc == GW_OK ? s3_lx_expiration(r, c) : rc;
-        } else if (s3_lx_is(c, "NoncurrentVersionExpiration")) {
-            rc = s3_lx_once(&r->nc, c);
+        } else if (s3_xml_is(c, "NoncurrentVersionExpiration")) {
+            rc = s3_xml_once(&r->nc, c);
             rc = rc == GW_OK ? s3_lx_box(c, nc_names, 2, 1, nc_slots) : rc;
-        } else if (s3_lx_is(c, "AbortIncompleteMultipartUpload")) {
-            rc = s3_lx_once(&r->abort, c);
+        } else if (s3_xml_is(c, "AbortIncompleteMultipartUpload")) {
+            rc = s3_xml_once(&r->abort, c);
             rc = rc == GW_OK ? s3_lx_box(c, ab_names, 1, 1, ab_slots) : rc;
-        } else if (s3_lx_is(c, "Transition")
-                   || s3_lx_is(c, "NoncurrentVersionTransition"))
+        } else if (s3_xml_is(c, "Transition")
+                   || s3_xml_is(c, "NoncurrentVersionTransition"))
         {
             if (r->transition == NULL) {
                 r->transition = c;
@@ -385,7 +304,7 @@ s3_lc_digits(const char *p, size_t n, int *out)
 /* An ISO 8601 date and time, YYYY-MM-DDThh:mm:ss[.fff][Z|+hh:mm|-hh:mm]
  * (no zone: UTC), into unix ms. GW_EINVAL for text that is not one. */
 static int
-s3_lc_date(const s3_lx_node_t *n, int64_t *ms)
+s3_lc_date(const s3_xml_node_t *n, int64_t *ms)
 {
     const char  *p = n->text;
     size_t       len = n->len, i = 19;
@@ -459,7 +378,7 @@ s3_lc_check_tags(const gw_kv_t *tags, size_t n, const char **msg)
 /* A positive number of days (or versions) into *out: MalformedXML for text
  * that is no number, InvalidArgument with msg for one that is not > 0. */
 static int
-s3_lc_positive(const s3_lx_node_t *n, int64_t max, int64_t *out,
+s3_lc_positive(const s3_xml_node_t *n, int64_t max, int64_t *out,
                const char *what, const char **msg)
 {
     if (n == NULL) {
@@ -518,7 +437,7 @@ s3_lc_check_actions(const s3_lx_rule_t *r, s3_lc_rule_t *out,
         }
     }
     out->has_exp = r->exp != NULL;
-    out->exp_dm = r->exp_dm == NULL ? -1 : s3_lx_text_is(r->exp_dm, "true");
+    out->exp_dm = r->exp_dm == NULL ? -1 : s3_xml_text_is(r->exp_dm, "true");
     out->has_nc = r->nc != NULL;
     if (r->exp == NULL && r->nc == NULL && r->abort == NULL) {
         *msg = "At least one action needs to be specified in a rule";
@@ -548,7 +467,7 @@ static int
 s3_lc_check_filter(const s3_lx_rule_t *r, s3_lc_rule_t *out,
                    const char **msg)
 {
-    const s3_lx_node_t  *pfx = r->filter != NULL ? r->fprefix : r->prefix;
+    const s3_xml_node_t  *pfx = r->filter != NULL ? r->fprefix : r->prefix;
     int                  rc;
 
     if (pfx != NULL && pfx->len > S3_LC_PREFIX_MAX) {
@@ -577,7 +496,7 @@ s3_lc_check_filter(const s3_lx_rule_t *r, s3_lc_rule_t *out,
     }
     out->filter = r->filter != NULL ? r->filter_kind : S3_LC_FILTER_LEGACY;
     out->and_prefix = r->filter_kind == S3_LC_FILTER_AND && r->fprefix != NULL;
-    out->prefix = pfx != NULL ? s3_lx_str(pfx) : gw_str_lit("");
+    out->prefix = pfx != NULL ? s3_xml_str(pfx) : gw_str_lit("");
     out->tags = r->tags;
     out->ntags = r->ntags;
     return S3_ERR_NONE;
@@ -617,8 +536,8 @@ s3_lc_check(gw_pool_t *pool, const s3_lx_rule_t *rr, size_t n,
         if (rc != S3_ERR_NONE) {
             return rc;
         }
-        c->rules[i].enabled = s3_lx_text_is(rr[i].status, "Enabled");
-        c->rules[i].id = rr[i].id != NULL ? s3_lx_str(rr[i].id)
+        c->rules[i].enabled = s3_xml_text_is(rr[i].status, "Enabled");
+        c->rules[i].id = rr[i].id != NULL ? s3_xml_str(rr[i].id)
                                           : gw_str_lit("");
         for (j = 0; j < i; j++) {
             if (rr[i].id != NULL && rr[j].id != NULL
@@ -642,28 +561,24 @@ int
 s3_lifecycle_parse(gw_pool_t *pool, const char *doc, size_t len,
                    s3_lc_conf_t **out, const char **msg)
 {
-    const s3_lx_node_t  *root, *c;
+    const s3_xml_node_t  *root, *c;
     s3_lx_rule_t        *rr;
     s3_lc_conf_t        *conf;
-    s3_lx_t              t;
     size_t               n = 0, i = 0;
     int                  rc;
 
     *msg = NULL;
     *out = NULL;
-    memset(&t, 0, sizeof(t));
-    t.pool = pool;
-    if (len == 0 || s3_xml_parse(doc, len, s3_lx_elem, &t) != GW_OK) {
+    if (s3_xml_tree(pool, doc, len, &root) != GW_OK) {
         return S3_ERR_MALFORMED_XML;
     }
-    root = t.head[1];
     if (root == NULL || root->next != NULL
-        || !s3_lx_is(root, "LifecycleConfiguration"))
+        || !s3_xml_is(root, "LifecycleConfiguration"))
     {
         return S3_ERR_MALFORMED_XML;
     }
     for (c = root->child; c != NULL; c = c->next) {
-        if (!s3_lx_is(c, "Rule")) {
+        if (!s3_xml_is(c, "Rule")) {
             return S3_ERR_MALFORMED_XML;
         }
         n++;

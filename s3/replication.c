@@ -33,12 +33,6 @@
 
 #include <inttypes.h>
 
-/* The deepest element of a valid document is a tag's Key inside
- * Rule/Filter/And/Tag (depth 6); anything deeper is not one. */
-#define S3_RX_DEPTH       8
-/* 1000 rules with long And filters stay far below this; it only bounds
- * the memory a hostile document can make the parse take. */
-#define S3_RX_NODES_MAX   200000
 /* S3's limits on one tag, as for object tags (s3/auth/tags.c, a floor
  * up, keeps the same numbers for the object side). */
 #define S3_REPL_TAG_KEY_MAX    128
@@ -61,98 +55,15 @@ static const char  *s3_repl_classes[] = {
 };
 
 
-/* ==== the document as a tree ====
- *
- * s3_xml_parse reports each element at its end. Children end before their
- * parent, so the elements ended at depth d + 1 since the last end at depth d
- * are the children of the next element to end at depth d: a tree built
- * bottom-up, in the pool. */
-
-typedef struct s3_rx_node_s  s3_rx_node_t;
-
-struct s3_rx_node_s {
-    const char    *name;
-    const char    *text;          /* NUL-terminated */
-    size_t         len;
-    s3_rx_node_t  *child;         /* in document order */
-    s3_rx_node_t  *next;
-};
-
-typedef struct {
-    gw_pool_t     *pool;
-    s3_rx_node_t  *head[S3_RX_DEPTH + 2];
-    s3_rx_node_t  *tail[S3_RX_DEPTH + 2];
-    size_t         nodes;
-} s3_rx_t;
-
-static int
-s3_rx_elem(void *ud, int depth, const char *name, const char *text,
-           size_t len)
-{
-    s3_rx_t       *t = ud;
-    s3_rx_node_t  *n;
-
-    if (depth < 1 || depth > S3_RX_DEPTH || ++t->nodes > S3_RX_NODES_MAX) {
-        return GW_EINVAL;
-    }
-    n = gw_pool_calloc(t->pool, sizeof(*n));
-    n->name = gw_pool_strndup(t->pool, name, strlen(name));
-    n->text = gw_pool_strndup(t->pool, text, len);
-    n->len = len;
-    n->child = t->head[depth + 1];
-    t->head[depth + 1] = t->tail[depth + 1] = NULL;
-    if (t->head[depth] == NULL) {
-        t->head[depth] = n;
-    } else {
-        t->tail[depth]->next = n;
-    }
-    t->tail[depth] = n;
-    return 0;
-}
-
-static int
-s3_rx_is(const s3_rx_node_t *n, const char *name)
-{
-    return strcmp(n->name, name) == 0;
-}
-
-static int
-s3_rx_text_is(const s3_rx_node_t *n, const char *text)
-{
-    return n->len == strlen(text) && memcmp(n->text, text, n->len) == 0;
-}
-
-static gw_str_t
-s3_rx_str(const s3_rx_node_t *n)
-{
-    gw_str_t  s;
-
-    s.base = n->text;
-    s.len = n->len;
-    return s;
-}
-
-/* Sets *slot to n unless it is set already (a repeated element). */
-static int
-s3_rx_once(const s3_rx_node_t **slot, const s3_rx_node_t *n)
-{
-    if (*slot != NULL) {
-        return GW_EINVAL;
-    }
-    *slot = n;
-    return GW_OK;
-}
-
-
 /* ==== pass 1: the shape ==== */
 
 /* One rule as the document gives it. */
 typedef struct {
-    const s3_rx_node_t  *id, *priority, *prefix, *filter, *status, *dmr,
+    const s3_xml_node_t  *id, *priority, *prefix, *filter, *status, *dmr,
                         *dmr_status, *eor, *eor_status, *dest, *bucket,
                         *sclass;
     int                  filter_kind;
-    const s3_rx_node_t  *fprefix;       /* Filter/Prefix or Filter/And/Prefix */
+    const s3_xml_node_t  *fprefix;       /* Filter/Prefix or Filter/And/Prefix */
     gw_kv_t             *tags;
     size_t               ntags;
     int64_t              prio;
@@ -163,11 +74,11 @@ typedef struct {
     const char    *unsupported;         /* the first such element seen */
     s3_rx_rule_t  *rules;
     size_t         nrules;
-    const s3_rx_node_t  *role;
+    const s3_xml_node_t  *role;
 } s3_rx_doc_t;
 
 static void
-s3_rx_unsupported(s3_rx_doc_t *d, const s3_rx_node_t *n)
+s3_rx_unsupported(s3_rx_doc_t *d, const s3_xml_node_t *n)
 {
     if (d->unsupported == NULL) {
         d->unsupported = n->name;
@@ -176,23 +87,23 @@ s3_rx_unsupported(s3_rx_doc_t *d, const s3_rx_node_t *n)
 
 /* <Status>Enabled|Disabled</Status> */
 static int
-s3_rx_status(const s3_rx_node_t *n)
+s3_rx_status(const s3_xml_node_t *n)
 {
-    return s3_rx_text_is(n, "Enabled") || s3_rx_text_is(n, "Disabled")
+    return s3_xml_text_is(n, "Enabled") || s3_xml_text_is(n, "Disabled")
            ? GW_OK : GW_EINVAL;
 }
 
 /* A container whose only child is an optional (required: mandatory)
  * Status. */
 static int
-s3_rx_status_box(const s3_rx_node_t *box, int required,
-                 const s3_rx_node_t **status)
+s3_rx_status_box(const s3_xml_node_t *box, int required,
+                 const s3_xml_node_t **status)
 {
-    const s3_rx_node_t  *c;
+    const s3_xml_node_t  *c;
 
     *status = NULL;
     for (c = box->child; c != NULL; c = c->next) {
-        if (!s3_rx_is(c, "Status") || s3_rx_once(status, c) != GW_OK
+        if (!s3_xml_is(c, "Status") || s3_xml_once(status, c) != GW_OK
             || s3_rx_status(c) != GW_OK)
         {
             return GW_EINVAL;
@@ -203,14 +114,14 @@ s3_rx_status_box(const s3_rx_node_t *box, int required,
 
 /* <Tag><Key/><Value/></Tag> appended to r->tags. */
 static int
-s3_rx_tag(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *tag)
+s3_rx_tag(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *tag)
 {
-    const s3_rx_node_t  *c, *key = NULL, *value = NULL;
+    const s3_xml_node_t  *c, *key = NULL, *value = NULL;
     gw_kv_t             *tags;
 
     for (c = tag->child; c != NULL; c = c->next) {
-        if (s3_rx_is(c, "Key") ? s3_rx_once(&key, c) != GW_OK
-            : !s3_rx_is(c, "Value") || s3_rx_once(&value, c) != GW_OK)
+        if (s3_xml_is(c, "Key") ? s3_xml_once(&key, c) != GW_OK
+            : !s3_xml_is(c, "Value") || s3_xml_once(&value, c) != GW_OK)
         {
             return GW_EINVAL;
         }
@@ -222,8 +133,8 @@ s3_rx_tag(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *tag)
     if (r->ntags > 0) {
         memcpy(tags, r->tags, r->ntags * sizeof(*tags));
     }
-    tags[r->ntags].name = s3_rx_str(key);
-    tags[r->ntags].value = s3_rx_str(value);
+    tags[r->ntags].name = s3_xml_str(key);
+    tags[r->ntags].value = s3_xml_str(value);
     r->tags = tags;
     r->ntags++;
     return GW_OK;
@@ -233,12 +144,12 @@ s3_rx_tag(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *tag)
  * <Filter><And><Prefix/>?<Tag/>*</And></Filter>, the And with two
  * conditions at least. */
 static int
-s3_rx_filter(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *f)
+s3_rx_filter(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *f)
 {
-    const s3_rx_node_t  *c, *one = NULL;
+    const s3_xml_node_t  *c, *one = NULL;
 
     for (c = f->child; c != NULL; c = c->next) {
-        if (s3_rx_once(&one, c) != GW_OK) {
+        if (s3_xml_once(&one, c) != GW_OK) {
             return GW_EINVAL;
         }
     }
@@ -246,25 +157,25 @@ s3_rx_filter(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *f)
         r->filter_kind = S3_REPL_FILTER_EMPTY;
         return GW_OK;
     }
-    if (s3_rx_is(one, "Prefix") && one->child == NULL) {
+    if (s3_xml_is(one, "Prefix") && one->child == NULL) {
         r->filter_kind = S3_REPL_FILTER_PREFIX;
         r->fprefix = one;
         return GW_OK;
     }
-    if (s3_rx_is(one, "Tag")) {
+    if (s3_xml_is(one, "Tag")) {
         r->filter_kind = S3_REPL_FILTER_TAG;
         return s3_rx_tag(d, r, one);
     }
-    if (!s3_rx_is(one, "And")) {
+    if (!s3_xml_is(one, "And")) {
         return GW_EINVAL;
     }
     r->filter_kind = S3_REPL_FILTER_AND;
     for (c = one->child; c != NULL; c = c->next) {
-        if (s3_rx_is(c, "Prefix") && c->child == NULL) {
-            if (s3_rx_once(&r->fprefix, c) != GW_OK) {
+        if (s3_xml_is(c, "Prefix") && c->child == NULL) {
+            if (s3_xml_once(&r->fprefix, c) != GW_OK) {
                 return GW_EINVAL;
             }
-        } else if (!s3_rx_is(c, "Tag") || s3_rx_tag(d, r, c) != GW_OK) {
+        } else if (!s3_xml_is(c, "Tag") || s3_rx_tag(d, r, c) != GW_OK) {
             return GW_EINVAL;
         }
     }
@@ -272,33 +183,33 @@ s3_rx_filter(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *f)
 }
 
 static int
-s3_rx_destination(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *dest)
+s3_rx_destination(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *dest)
 {
-    const s3_rx_node_t  *c;
+    const s3_xml_node_t  *c;
     size_t               i;
 
     for (c = dest->child; c != NULL; c = c->next) {
-        if (s3_rx_is(c, "Bucket")) {
-            if (s3_rx_once(&r->bucket, c) != GW_OK) {
+        if (s3_xml_is(c, "Bucket")) {
+            if (s3_xml_once(&r->bucket, c) != GW_OK) {
                 return GW_EINVAL;
             }
-        } else if (s3_rx_is(c, "StorageClass")) {
-            if (s3_rx_once(&r->sclass, c) != GW_OK) {
+        } else if (s3_xml_is(c, "StorageClass")) {
+            if (s3_xml_once(&r->sclass, c) != GW_OK) {
                 return GW_EINVAL;
             }
             for (i = 0; i < GW_NELEMS(s3_repl_classes); i++) {
-                if (s3_rx_text_is(c, s3_repl_classes[i])) {
+                if (s3_xml_text_is(c, s3_repl_classes[i])) {
                     break;
                 }
             }
             if (i == GW_NELEMS(s3_repl_classes)) {
                 return GW_EINVAL;
             }
-        } else if (s3_rx_is(c, "Account")
-                   || s3_rx_is(c, "AccessControlTranslation")
-                   || s3_rx_is(c, "EncryptionConfiguration")
-                   || s3_rx_is(c, "ReplicationTime")
-                   || s3_rx_is(c, "Metrics"))
+        } else if (s3_xml_is(c, "Account")
+                   || s3_xml_is(c, "AccessControlTranslation")
+                   || s3_xml_is(c, "EncryptionConfiguration")
+                   || s3_xml_is(c, "ReplicationTime")
+                   || s3_xml_is(c, "Metrics"))
         {
             s3_rx_unsupported(d, c);
         } else {
@@ -311,7 +222,7 @@ s3_rx_destination(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *dest)
 /* An xsd:int: optional sign, digits, surrounding blanks. The value or
  * GW_EINVAL (into *out) for text that is not one. */
 static int
-s3_rx_int(const s3_rx_node_t *n, int64_t *out)
+s3_rx_int(const s3_xml_node_t *n, int64_t *out)
 {
     const char  *p = n->text, *end = n->text + n->len;
     int64_t      v = 0;
@@ -343,49 +254,49 @@ s3_rx_int(const s3_rx_node_t *n, int64_t *out)
 }
 
 static int
-s3_rx_rule(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *rule)
+s3_rx_rule(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *rule)
 {
-    const s3_rx_node_t  *c;
+    const s3_xml_node_t  *c;
     int                  rc = GW_OK;
 
     memset(r, 0, sizeof(*r));
     r->prio = -1;
     for (c = rule->child; c != NULL && rc == GW_OK; c = c->next) {
-        if (s3_rx_is(c, "ID")) {
-            rc = s3_rx_once(&r->id, c);
-        } else if (s3_rx_is(c, "Priority")) {
-            rc = s3_rx_once(&r->priority, c);
+        if (s3_xml_is(c, "ID")) {
+            rc = s3_xml_once(&r->id, c);
+        } else if (s3_xml_is(c, "Priority")) {
+            rc = s3_xml_once(&r->priority, c);
             if (rc == GW_OK) {
                 rc = s3_rx_int(c, &r->prio);
             }
-        } else if (s3_rx_is(c, "Prefix")) {
-            rc = s3_rx_once(&r->prefix, c);
-        } else if (s3_rx_is(c, "Filter")) {
-            rc = s3_rx_once(&r->filter, c);
+        } else if (s3_xml_is(c, "Prefix")) {
+            rc = s3_xml_once(&r->prefix, c);
+        } else if (s3_xml_is(c, "Filter")) {
+            rc = s3_xml_once(&r->filter, c);
             if (rc == GW_OK) {
                 rc = s3_rx_filter(d, r, c);
             }
-        } else if (s3_rx_is(c, "Status")) {
-            rc = s3_rx_once(&r->status, c);
+        } else if (s3_xml_is(c, "Status")) {
+            rc = s3_xml_once(&r->status, c);
             if (rc == GW_OK) {
                 rc = s3_rx_status(c);
             }
-        } else if (s3_rx_is(c, "DeleteMarkerReplication")) {
-            rc = s3_rx_once(&r->dmr, c);
+        } else if (s3_xml_is(c, "DeleteMarkerReplication")) {
+            rc = s3_xml_once(&r->dmr, c);
             if (rc == GW_OK) {
                 rc = s3_rx_status_box(c, 0, &r->dmr_status);
             }
-        } else if (s3_rx_is(c, "ExistingObjectReplication")) {
-            rc = s3_rx_once(&r->eor, c);
+        } else if (s3_xml_is(c, "ExistingObjectReplication")) {
+            rc = s3_xml_once(&r->eor, c);
             if (rc == GW_OK) {
                 rc = s3_rx_status_box(c, 1, &r->eor_status);
             }
-        } else if (s3_rx_is(c, "Destination")) {
-            rc = s3_rx_once(&r->dest, c);
+        } else if (s3_xml_is(c, "Destination")) {
+            rc = s3_xml_once(&r->dest, c);
             if (rc == GW_OK) {
                 rc = s3_rx_destination(d, r, c);
             }
-        } else if (s3_rx_is(c, "SourceSelectionCriteria")) {
+        } else if (s3_xml_is(c, "SourceSelectionCriteria")) {
             s3_rx_unsupported(d, c);
         } else {
             rc = GW_EINVAL;
@@ -401,20 +312,20 @@ s3_rx_rule(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_rx_node_t *rule)
 
 /* The shape of the whole document into d. */
 static int
-s3_rx_doc(s3_rx_doc_t *d, const s3_rx_node_t *root)
+s3_rx_doc(s3_rx_doc_t *d, const s3_xml_node_t *root)
 {
-    const s3_rx_node_t  *c;
+    const s3_xml_node_t  *c;
     size_t               n = 0;
 
     if (root == NULL || root->next != NULL
-        || !s3_rx_is(root, "ReplicationConfiguration"))
+        || !s3_xml_is(root, "ReplicationConfiguration"))
     {
         return GW_EINVAL;
     }
     for (c = root->child; c != NULL; c = c->next) {
-        if (s3_rx_is(c, "Rule")) {
+        if (s3_xml_is(c, "Rule")) {
             n++;
-        } else if (!s3_rx_is(c, "Role") || s3_rx_once(&d->role, c) != GW_OK
+        } else if (!s3_xml_is(c, "Role") || s3_xml_once(&d->role, c) != GW_OK
                    || c->child != NULL)
         {
             return GW_EINVAL;
@@ -425,7 +336,7 @@ s3_rx_doc(s3_rx_doc_t *d, const s3_rx_node_t *root)
     }
     d->rules = gw_pool_calloc(d->pool, n * sizeof(*d->rules));
     for (c = root->child; c != NULL; c = c->next) {
-        if (s3_rx_is(c, "Rule")
+        if (s3_xml_is(c, "Rule")
             && s3_rx_rule(d, &d->rules[d->nrules++], c) != GW_OK)
         {
             return GW_EINVAL;
@@ -493,7 +404,7 @@ s3_repl_check_tags(const gw_kv_t *tags, size_t n, const char **msg)
 /* Destination/Bucket: "arn:aws:s3:::NAME" with a valid bucket name, not
  * the source. The name into *name. */
 static int
-s3_repl_check_bucket(gw_pool_t *pool, const s3_rx_node_t *b,
+s3_repl_check_bucket(gw_pool_t *pool, const s3_xml_node_t *b,
                      const char *source, gw_str_t *name, const char **msg)
 {
     const size_t  alen = sizeof(S3_REPL_ARN) - 1;
@@ -524,7 +435,7 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
                    const char *source, s3_repl_rule_t *out,
                    const s3_repl_rule_t *before, size_t i, const char **msg)
 {
-    const s3_rx_node_t  *pfx;
+    const s3_xml_node_t  *pfx;
     size_t               j;
     int                  rc;
 
@@ -566,11 +477,11 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    out->enabled = s3_rx_text_is(r->status, "Enabled");
+    out->enabled = s3_xml_text_is(r->status, "Enabled");
     out->has_dmr = r->dmr != NULL;
     out->delete_markers = version == 1
                           || (r->dmr_status != NULL
-                              && s3_rx_text_is(r->dmr_status, "Enabled"));
+                              && s3_xml_text_is(r->dmr_status, "Enabled"));
     if (out->delete_markers && r->ntags > 0) {
         *msg = "Delete marker replication is not supported if any Tag "
                "filter is specified. Please refer to S3 Developer Guide for "
@@ -589,18 +500,18 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
         return S3_ERR_INVALID_REQUEST;
     }
 
-    out->id = r->id != NULL ? s3_rx_str(r->id) : gw_str_lit("");
+    out->id = r->id != NULL ? s3_xml_str(r->id) : gw_str_lit("");
     out->priority = r->priority != NULL ? r->prio : -1;
     out->has_existing = r->eor != NULL;
     out->existing = r->eor_status != NULL
-                    && s3_rx_text_is(r->eor_status, "Enabled");
+                    && s3_xml_text_is(r->eor_status, "Enabled");
     out->filter = version == 1 ? S3_REPL_FILTER_V1 : r->filter_kind;
     out->and_prefix = r->filter_kind == S3_REPL_FILTER_AND
                       && r->fprefix != NULL;
-    out->prefix = pfx != NULL ? s3_rx_str(pfx) : gw_str_lit("");
+    out->prefix = pfx != NULL ? s3_xml_str(pfx) : gw_str_lit("");
     out->tags = r->tags;
     out->ntags = r->ntags;
-    out->storage_class = r->sclass != NULL ? s3_rx_str(r->sclass)
+    out->storage_class = r->sclass != NULL ? s3_xml_str(r->sclass)
                                            : gw_str_lit("");
 
     for (j = 0; j < i; j++) {
@@ -660,7 +571,7 @@ s3_replication_parse(gw_pool_t *pool, const char *doc, size_t len,
                      const char *source, s3_repl_conf_t **out,
                      const char **msg)
 {
-    s3_rx_t          t;
+    const s3_xml_node_t  *root;
     s3_rx_doc_t      d;
     s3_repl_conf_t  *c;
     size_t           i, j;
@@ -668,14 +579,12 @@ s3_replication_parse(gw_pool_t *pool, const char *doc, size_t len,
 
     *msg = NULL;
     *out = NULL;
-    memset(&t, 0, sizeof(t));
-    t.pool = pool;
-    if (len == 0 || s3_xml_parse(doc, len, s3_rx_elem, &t) != GW_OK) {
+    if (s3_xml_tree(pool, doc, len, &root) != GW_OK) {
         return S3_ERR_MALFORMED_XML;
     }
     memset(&d, 0, sizeof(d));
     d.pool = pool;
-    if (s3_rx_doc(&d, t.head[1]) != GW_OK) {
+    if (s3_rx_doc(&d, root) != GW_OK) {
         return S3_ERR_MALFORMED_XML;
     }
     if (d.unsupported != NULL) {
@@ -701,7 +610,7 @@ s3_replication_parse(gw_pool_t *pool, const char *doc, size_t len,
             c->version = 1;
         }
     }
-    c->role = s3_rx_str(d.role);
+    c->role = s3_xml_str(d.role);
     c->rules = gw_pool_calloc(pool, d.nrules * sizeof(*c->rules));
     c->nrules = d.nrules;
     for (i = 0; i < d.nrules; i++) {

@@ -258,3 +258,93 @@ s3_xml_parse(const char *buf, size_t len,
     gw_free(in.text);
     return rc;
 }
+
+
+/* ==== the document as a tree ====
+ *
+ * s3_xml_parse reports each element at its end. Children end before their
+ * parent, so the elements ended at depth d + 1 since the last end at depth d
+ * are the children of the next element to end at depth d: a tree built
+ * bottom-up, in the pool. */
+
+typedef struct {
+    gw_pool_t      *pool;
+    s3_xml_node_t  *head[S3_XML_TREE_DEPTH + 2];
+    s3_xml_node_t  *tail[S3_XML_TREE_DEPTH + 2];
+    size_t          nodes;
+} s3_xml_tree_t;
+
+static int
+s3_xml_tree_elem(void *ud, int depth, const char *name, const char *text,
+                 size_t len)
+{
+    s3_xml_tree_t  *t = ud;
+    s3_xml_node_t  *n;
+
+    if (depth < 1 || depth > S3_XML_TREE_DEPTH
+        || ++t->nodes > S3_XML_TREE_NODES)
+    {
+        return GW_EINVAL;
+    }
+    n = gw_pool_calloc(t->pool, sizeof(*n));
+    n->name = gw_pool_strndup(t->pool, name, strlen(name));
+    n->text = gw_pool_strndup(t->pool, text, len);
+    n->len = len;
+    n->child = t->head[depth + 1];
+    t->head[depth + 1] = t->tail[depth + 1] = NULL;
+    if (t->head[depth] == NULL) {
+        t->head[depth] = n;
+    } else {
+        t->tail[depth]->next = n;
+    }
+    t->tail[depth] = n;
+    return 0;
+}
+
+int
+s3_xml_tree(gw_pool_t *pool, const char *buf, size_t len,
+            const s3_xml_node_t **root)
+{
+    s3_xml_tree_t  t;
+
+    *root = NULL;
+    memset(&t, 0, sizeof(t));
+    t.pool = pool;
+    if (len == 0 || s3_xml_parse(buf, len, s3_xml_tree_elem, &t) != GW_OK) {
+        return GW_EINVAL;
+    }
+    *root = t.head[1];
+    return GW_OK;
+}
+
+int
+s3_xml_is(const s3_xml_node_t *n, const char *name)
+{
+    return strcmp(n->name, name) == 0;
+}
+
+int
+s3_xml_text_is(const s3_xml_node_t *n, const char *text)
+{
+    return n->len == strlen(text) && memcmp(n->text, text, n->len) == 0;
+}
+
+gw_str_t
+s3_xml_str(const s3_xml_node_t *n)
+{
+    gw_str_t  s;
+
+    s.base = n->text;
+    s.len = n->len;
+    return s;
+}
+
+int
+s3_xml_once(const s3_xml_node_t **slot, const s3_xml_node_t *n)
+{
+    if (*slot != NULL) {
+        return GW_EINVAL;
+    }
+    *slot = n;
+    return GW_OK;
+}

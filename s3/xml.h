@@ -46,4 +46,33 @@ int s3_xml_parse(const char *buf, size_t len,
                  int (*on_elem)(void *ud, int depth, const char *name,
                                 const char *text, size_t len),
                  void *ud);
+
+/* A document read whole as a tree, for configurations whose meaning is
+ * checked after their shape (replication, lifecycle): every element with its
+ * local name, text and children in document order, in pool. At most
+ * S3_XML_TREE_DEPTH deep and S3_XML_TREE_NODES elements, bounds that only
+ * cap what a hostile document can make the parse take. */
+#define S3_XML_TREE_DEPTH  8
+#define S3_XML_TREE_NODES  200000
+
+typedef struct s3_xml_node_s  s3_xml_node_t;
+
+struct s3_xml_node_s {
+    const char     *name;
+    const char     *text;          /* NUL-terminated */
+    size_t          len;
+    s3_xml_node_t  *child;         /* in document order */
+    s3_xml_node_t  *next;
+};
+
+/* *root is the first top-level element (its next: any other one). GW_OK,
+ * or GW_EINVAL for an empty, malformed, too deep or too large document. */
+int s3_xml_tree(gw_pool_t *pool, const char *buf, size_t len,
+                const s3_xml_node_t **root);
+int s3_xml_is(const s3_xml_node_t *n, const char *name);
+int s3_xml_text_is(const s3_xml_node_t *n, const char *text);
+gw_str_t s3_xml_str(const s3_xml_node_t *n);
+/* Sets *slot to n unless it is set already (a repeated element):
+ * GW_OK or GW_EINVAL. */
+int s3_xml_once(const s3_xml_node_t **slot, const s3_xml_node_t *n);
 #endif

@@ -444,3 +444,40 @@ s3_send_xml(s3_req_t *r, int status, s3_xml_t *x)
     http_resp_send(r->http, status, x->buf, x->len, "application/xml");
 }
 
+
+
+/* ==== listings ==== */
+
+int
+s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
+{
+    uint64_t  n = 0;
+    size_t    i;
+
+    if (v->len == 0 || v->len > 19) {
+        return -1;
+    }
+    for (i = 0; i < v->len; i++) {
+        if (v->base[i] < '0' || v->base[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (uint64_t) (v->base[i] - '0');
+    }
+    *out = GW_MIN(n, max);
+    return 0;
+}
+
+void
+s3_xml_elem_url(s3_req_t *r, s3_xml_t *x, const char *tag, const char *s,
+                size_t len, int url)
+{
+    char  *enc;
+
+    if (!url) {
+        s3_xml_elem(x, tag, s, len);
+        return;
+    }
+    enc = gw_pool_alloc(r->pool, 3 * len + 1);
+    len = s3_uri_encode(s, len, enc, 1);
+    s3_xml_elem(x, tag, enc, len);
+}

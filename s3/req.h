@@ -164,6 +164,10 @@ int s3_bucket_name_valid(const char *name);
 int s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
                    gw_str_t *vid, const char **msg);
 
+/* A decimal query parameter (max-keys, max-uploads...): its value, capped
+ * at max, in *out; -1 when it is empty, too long or not all digits. */
+int s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out);
+
 /* ==== req.c: answering ==== */
 
 /* Answers with an S3 error XML body; message NULL means the default. */
@@ -175,6 +179,11 @@ void s3_error_send(http_req_t *hr, s3_req_t *r, int status, const char *code,
 /* The HTTP server's error callback: errors http/ answers itself. */
 void s3_on_error(http_req_t *hr, int status, const char *code,
                  const char *message);
+
+/* Writes <tag>s</tag> into x, URL-encoded when the listing was asked
+ * for with encoding-type=url (url set). */
+void s3_xml_elem_url(s3_req_t *r, s3_xml_t *x, const char *tag,
+                     const char *s, size_t len, int url);
 
 /* Sends a finished XML document with status. */
 void s3_send_xml(s3_req_t *r, int status, s3_xml_t *x);

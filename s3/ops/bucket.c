@@ -5,7 +5,6 @@
 #include "s3/auth/access.h"
 #include "s3/payload.h"
 #include "s3/record.h"
-#include "s3/uri.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -460,34 +459,7 @@ typedef struct {
 static void
 s3_list_elem(s3_list_t *l, const char *tag, const char *s, size_t len)
 {
-    char  *enc;
-
-    if (!l->url) {
-        s3_xml_elem(l->x, tag, s, len);
-        return;
-    }
-    enc = gw_pool_alloc(l->r->pool, 3 * len + 1);
-    len = s3_uri_encode(s, len, enc, 1);
-    s3_xml_elem(l->x, tag, enc, len);
-}
-
-static int
-s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
-{
-    uint64_t  n = 0;
-    size_t    i;
-
-    if (v->len == 0 || v->len > 19) {
-        return -1;
-    }
-    for (i = 0; i < v->len; i++) {
-        if (v->base[i] < '0' || v->base[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (uint64_t) (v->base[i] - '0');
-    }
-    *out = GW_MIN(n, max);
-    return 0;
+    s3_xml_elem_url(l->r, l->x, tag, s, len, l->url);
 }
 
 /* The smallest string greater than every string that starts with p (p with

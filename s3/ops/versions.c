@@ -8,7 +8,6 @@
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
 #include "s3/payload.h"
-#include "s3/uri.h"
 #include "s3/version.h"
 #include "core/log.h"
 
@@ -163,34 +162,7 @@ typedef struct {
 static void
 s3_vlist_elem(s3_vlist_t *l, const char *tag, const char *s, size_t len)
 {
-    char  *enc;
-
-    if (!l->url) {
-        s3_xml_elem(l->x, tag, s, len);
-        return;
-    }
-    enc = gw_pool_alloc(l->r->pool, 3 * len + 1);
-    len = s3_uri_encode(s, len, enc, 1);
-    s3_xml_elem(l->x, tag, enc, len);
-}
-
-static int
-s3_vlist_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
-{
-    uint64_t  n = 0;
-    size_t    i;
-
-    if (v->len == 0 || v->len > 19) {
-        return -1;
-    }
-    for (i = 0; i < v->len; i++) {
-        if (v->base[i] < '0' || v->base[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (uint64_t) (v->base[i] - '0');
-    }
-    *out = GW_MIN(n, max);
-    return 0;
+    s3_xml_elem_url(l->r, l->x, tag, s, len, l->url);
 }
 
 /* One <Version> or <DeleteMarker>. */
@@ -260,7 +232,7 @@ s3_vlist_args(s3_req_t *r, s3_vlist_args_t *a, int *url, const char **msg)
         a->key_marker = *v;
     }
     if ((v = s3_param(r, "max-keys")) != NULL
-        && s3_vlist_uint(v, S3_VERSIONS_MAX_KEYS, &a->max_keys) != 0)
+        && s3_parse_uint(v, S3_VERSIONS_MAX_KEYS, &a->max_keys) != 0)
     {
         *msg = "Provided max-keys not an integer or within integer range";
         return S3_ERR_INVALID_ARGUMENT;

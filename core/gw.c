@@ -1,5 +1,5 @@
-/* core/gw.c: allocation wrappers, gw_strerror, ASCII comparison and
- * calendar days. */
+/* core/gw.c: allocation wrappers, gw_strerror, ASCII comparison, UTF-8
+ * length and calendar days. */
 #include "core/gw.h"
 
 #include <lmdb.h>
@@ -21,6 +21,17 @@ gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen)
         }
     }
     return 1;
+}
+
+size_t
+gw_utf8_chars(gw_str_t s)
+{
+    size_t  i, n = 0;
+
+    for (i = 0; i < s.len; i++) {
+        n += ((unsigned char) s.base[i] & 0xC0) != 0x80;
+    }
+    return n;
 }
 
 int64_t

@@ -81,6 +81,18 @@ gw_ascii_lower(int c)
 
 int gw_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
 
+/* Byte-for-byte equality of two ranges (either may have a NULL base when
+ * empty). */
+static inline int
+gw_str_eq(gw_str_t a, gw_str_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.base, b.base, a.len) == 0);
+}
+
+/* Unicode characters of UTF-8 text, the unit S3's length limits count in:
+ * bytes that do not continue a character. */
+size_t gw_utf8_chars(gw_str_t s);
+
 /* A growable NUL-terminated string on the heap, for texts built once per
  * request (canonical requests, strings to sign): doubling growth through
  * gw_realloc. Start from { NULL, 0, 0 }; the owner frees p with gw_free. */

@@ -20,47 +20,16 @@
  * rule"), or as S3-compatible servers reproduce them (Scality's Arsenal,
  * MinIO) where AWS does not publish them. */
 #include "s3/lifecycle.h"
+#include "s3/filter.h"
 #include "core/hash.h"
 #include "core/log.h"
 
 #include <inttypes.h>
 
-#define S3_LC_TAG_KEY_MAX    128
-#define S3_LC_TAG_VALUE_MAX  256
+/* Numbers in a rule (days, sizes, counts) stay within this, so that sums of
+ * days are far from overflow. */
+#define S3_LX_INT_MAX  (INT64_MAX / 20)
 
-/* An xsd integer: optional sign, digits, surrounding blanks, within
- * [INT64_MIN/2, INT64_MAX/2] so that sums of days stay far from overflow. */
-static int
-s3_lx_int(const s3_xml_node_t *n, int64_t *out)
-{
-    const char  *p = n->text, *end = n->text + n->len;
-    int64_t      v = 0;
-    int          neg = 0, digits = 0;
-
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
-        p++;
-    }
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'
-                       || end[-1] == '\n'))
-    {
-        end--;
-    }
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p++ == '-';
-    }
-    for ( ; p < end && *p >= '0' && *p <= '9'; p++) {
-        v = v * 10 + (*p - '0');
-        if (v > INT64_MAX / 20) {
-            return GW_EINVAL;
-        }
-        digits++;
-    }
-    if (p != end || digits == 0) {
-        return GW_EINVAL;
-    }
-    *out = neg ? -v : v;
-    return GW_OK;
-}
 
 
 /* ==== pass 1: the shape ==== */
@@ -75,33 +44,6 @@ typedef struct {
     size_t               ntags;
 } s3_lx_rule_t;
 
-static int
-s3_lx_tag(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *tag)
-{
-    const s3_xml_node_t  *c, *key = NULL, *value = NULL;
-    gw_kv_t             *tags;
-
-    for (c = tag->child; c != NULL; c = c->next) {
-        if (s3_xml_is(c, "Key") ? s3_xml_once(&key, c) != GW_OK
-            : !s3_xml_is(c, "Value") || s3_xml_once(&value, c) != GW_OK)
-        {
-            return GW_EINVAL;
-        }
-    }
-    if (key == NULL || value == NULL) {
-        return GW_EINVAL;
-    }
-    tags = gw_pool_alloc(pool, (r->ntags + 1) * sizeof(*tags));
-    if (r->ntags > 0) {
-        memcpy(tags, r->tags, r->ntags * sizeof(*tags));
-    }
-    tags[r->ntags].name = s3_xml_str(key);
-    tags[r->ntags].value = s3_xml_str(value);
-    r->tags = tags;
-    r->ntags++;
-    return GW_OK;
-}
-
 /* One predicate of a Filter or an And: Prefix, Tag, or a size bound. */
 static int
 s3_lx_predicate(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *c)
@@ -110,7 +52,7 @@ s3_lx_predicate(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *c)
         return s3_xml_once(&r->fprefix, c);
     }
     if (s3_xml_is(c, "Tag")) {
-        return s3_lx_tag(pool, r, c);
+        return s3_filter_tag_read(pool, c, &r->tags, &r->ntags);
     }
     if (s3_xml_is(c, "ObjectSizeGreaterThan")) {
         return s3_xml_once(&r->gt, c);
@@ -266,25 +208,6 @@ s3_lx_rule(gw_pool_t *pool, s3_lx_rule_t *r, const s3_xml_node_t *rule)
 }
 
 
-/* ==== pass 2: what it says ==== */
-
-static size_t
-s3_lc_chars(gw_str_t s)
-{
-    size_t  i, n = 0;
-
-    for (i = 0; i < s.len; i++) {
-        n += ((unsigned char) s.base[i] & 0xC0) != 0x80;
-    }
-    return n;
-}
-
-static int
-s3_lc_str_eq(gw_str_t a, gw_str_t b)
-{
-    return a.len == b.len && (a.len == 0 || memcmp(a.base, b.base, a.len) == 0);
-}
-
 static int
 s3_lc_digits(const char *p, size_t n, int *out)
 {
@@ -347,34 +270,6 @@ s3_lc_date(const s3_xml_node_t *n, int64_t *ms)
     return GW_OK;
 }
 
-static int
-s3_lc_check_tags(const gw_kv_t *tags, size_t n, const char **msg)
-{
-    size_t  i, j;
-
-    for (i = 0; i < n; i++) {
-        if (tags[i].name.len == 0) {
-            *msg = "The TagKey you have provided is invalid";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (s3_lc_chars(tags[i].name) > S3_LC_TAG_KEY_MAX) {
-            *msg = "The TagKey you have provided is too long, max 128";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (s3_lc_chars(tags[i].value) > S3_LC_TAG_VALUE_MAX) {
-            *msg = "The TagValue you have provided is too long, max 256";
-            return S3_ERR_INVALID_TAG;
-        }
-        for (j = 0; j < i; j++) {
-            if (s3_lc_str_eq(tags[i].name, tags[j].name)) {
-                *msg = "Duplicate Tag Keys are not allowed.";
-                return S3_ERR_INVALID_REQUEST;
-            }
-        }
-    }
-    return S3_ERR_NONE;
-}
-
 /* A positive number of days (or versions) into *out: MalformedXML for text
  * that is no number, InvalidArgument with msg for one that is not > 0. */
 static int
@@ -385,7 +280,7 @@ s3_lc_positive(const s3_xml_node_t *n, int64_t max, int64_t *out,
         *out = -1;
         return S3_ERR_NONE;
     }
-    if (s3_lx_int(n, out) != GW_OK) {
+    if (s3_xml_int(n, -S3_LX_INT_MAX, S3_LX_INT_MAX, out) != GW_OK) {
         return S3_ERR_MALFORMED_XML;
     }
     if (*out <= 0 || *out > max) {
@@ -474,13 +369,15 @@ s3_lc_check_filter(const s3_lx_rule_t *r, s3_lc_rule_t *out,
         *msg = "The maximum size of a prefix is 1024.";
         return S3_ERR_INVALID_ARGUMENT;
     }
-    rc = s3_lc_check_tags(r->tags, r->ntags, msg);
+    rc = s3_filter_tags_check(r->tags, r->ntags, msg);
     if (rc != S3_ERR_NONE) {
         return rc;
     }
     out->size_gt = out->size_lt = -1;
-    if ((r->gt != NULL && s3_lx_int(r->gt, &out->size_gt) != GW_OK)
-        || (r->lt != NULL && s3_lx_int(r->lt, &out->size_lt) != GW_OK))
+    if ((r->gt != NULL && s3_xml_int(r->gt, -S3_LX_INT_MAX, S3_LX_INT_MAX,
+                                     &out->size_gt) != GW_OK)
+        || (r->lt != NULL && s3_xml_int(r->lt, -S3_LX_INT_MAX, S3_LX_INT_MAX,
+                                        &out->size_lt) != GW_OK))
     {
         return S3_ERR_MALFORMED_XML;
     }
@@ -500,21 +397,6 @@ s3_lc_check_filter(const s3_lx_rule_t *r, s3_lc_rule_t *out,
     out->tags = r->tags;
     out->ntags = r->ntags;
     return S3_ERR_NONE;
-}
-
-/* An ID as S3 makes one when the rule has none: 48 characters of base64
- * from random bytes. */
-static gw_str_t
-s3_lc_new_id(gw_pool_t *pool)
-{
-    unsigned char  u[36];
-    char          *b64 = gw_pool_alloc(pool, GW_BASE64_LEN(sizeof(u)) + 1);
-    gw_str_t       id;
-
-    gw_random_bytes(u, sizeof(u));
-    id.len = gw_base64_encode(b64, u, sizeof(u));
-    id.base = b64;
-    return id;
 }
 
 static int
@@ -541,7 +423,7 @@ s3_lc_check(gw_pool_t *pool, const s3_lx_rule_t *rr, size_t n,
                                           : gw_str_lit("");
         for (j = 0; j < i; j++) {
             if (rr[i].id != NULL && rr[j].id != NULL
-                && s3_lc_str_eq(c->rules[i].id, c->rules[j].id))
+                && gw_str_eq(c->rules[i].id, c->rules[j].id))
             {
                 *msg = "Rule ID must be unique. Found same ID for more than "
                        "one rule";
@@ -551,7 +433,7 @@ s3_lc_check(gw_pool_t *pool, const s3_lx_rule_t *rr, size_t n,
     }
     for (i = 0; i < n; i++) {
         if (rr[i].id == NULL) {
-            c->rules[i].id = s3_lc_new_id(pool);
+            c->rules[i].id = s3_filter_new_id(pool);
         }
     }
     return S3_ERR_NONE;
@@ -618,17 +500,6 @@ s3_lifecycle_parse(gw_pool_t *pool, const char *doc, size_t len,
 }
 
 
-/* ==== GetBucketLifecycleConfiguration, and the stored form ==== */
-
-static void
-s3_lc_xml_tag(s3_xml_t *x, const gw_kv_t *t)
-{
-    s3_xml_open(x, "Tag");
-    s3_xml_elem(x, "Key", t->name.base, t->name.len);
-    s3_xml_elem(x, "Value", t->value.base, t->value.len);
-    s3_xml_close(x, "Tag");
-}
-
 static void
 s3_lc_xml_filter(const s3_lc_rule_t *r, s3_xml_t *x)
 {
@@ -646,7 +517,7 @@ s3_lc_xml_filter(const s3_lc_rule_t *r, s3_xml_t *x)
         s3_xml_elem(x, "Prefix", r->prefix.base, r->prefix.len);
     }
     for (k = 0; k < r->ntags; k++) {
-        s3_lc_xml_tag(x, &r->tags[k]);
+        s3_filter_tag_xml(x, &r->tags[k]);
     }
     if (r->size_gt >= 0) {
         s3_xml_elemf(x, "ObjectSizeGreaterThan", "%" PRId64, r->size_gt);
@@ -759,8 +630,6 @@ int
 s3_lifecycle_match(const s3_lc_rule_t *r, gw_str_t key, const gw_kv_t *tags,
                    size_t ntags, uint64_t size)
 {
-    size_t  i, j;
-
     if (key.len < r->prefix.len
         || (r->prefix.len > 0
             && memcmp(key.base, r->prefix.base, r->prefix.len) != 0))
@@ -772,17 +641,7 @@ s3_lifecycle_match(const s3_lc_rule_t *r, gw_str_t key, const gw_kv_t *tags,
     {
         return 0;
     }
-    for (i = 0; i < r->ntags; i++) {
-        for (j = 0; j < ntags; j++) {
-            if (s3_lc_str_eq(r->tags[i].name, tags[j].name)) {
-                break;
-            }
-        }
-        if (j == ntags || !s3_lc_str_eq(r->tags[i].value, tags[j].value)) {
-            return 0;
-        }
-    }
-    return 1;
+    return s3_filter_tags_match(r->tags, r->ntags, tags, ntags);
 }
 
 int64_t

@@ -28,6 +28,7 @@
  * messages, "Delete marker replication is not supported if any Tag filter
  * is specified."). */
 #include "s3/replication.h"
+#include "s3/filter.h"
 #include "s3/req.h"
 #include "core/hash.h"
 
@@ -35,8 +36,6 @@
 
 /* S3's limits on one tag, as for object tags (s3/auth/tags.c, a floor
  * up, keeps the same numbers for the object side). */
-#define S3_REPL_TAG_KEY_MAX    128
-#define S3_REPL_TAG_VALUE_MAX  256
 #define S3_REPL_ROLE_MAX       2048
 
 #define S3_REPL_ARN  "arn:aws:s3:::"
@@ -112,34 +111,6 @@ s3_rx_status_box(const s3_xml_node_t *box, int required,
     return *status == NULL && required ? GW_EINVAL : GW_OK;
 }
 
-/* <Tag><Key/><Value/></Tag> appended to r->tags. */
-static int
-s3_rx_tag(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *tag)
-{
-    const s3_xml_node_t  *c, *key = NULL, *value = NULL;
-    gw_kv_t             *tags;
-
-    for (c = tag->child; c != NULL; c = c->next) {
-        if (s3_xml_is(c, "Key") ? s3_xml_once(&key, c) != GW_OK
-            : !s3_xml_is(c, "Value") || s3_xml_once(&value, c) != GW_OK)
-        {
-            return GW_EINVAL;
-        }
-    }
-    if (key == NULL || value == NULL) {
-        return GW_EINVAL;
-    }
-    tags = gw_pool_alloc(d->pool, (r->ntags + 1) * sizeof(*tags));
-    if (r->ntags > 0) {
-        memcpy(tags, r->tags, r->ntags * sizeof(*tags));
-    }
-    tags[r->ntags].name = s3_xml_str(key);
-    tags[r->ntags].value = s3_xml_str(value);
-    r->tags = tags;
-    r->ntags++;
-    return GW_OK;
-}
-
 /* <Filter/>, <Filter><Prefix/></Filter>, <Filter><Tag/></Filter> or
  * <Filter><And><Prefix/>?<Tag/>*</And></Filter>, the And with two
  * conditions at least. */
@@ -164,7 +135,7 @@ s3_rx_filter(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *f)
     }
     if (s3_xml_is(one, "Tag")) {
         r->filter_kind = S3_REPL_FILTER_TAG;
-        return s3_rx_tag(d, r, one);
+        return s3_filter_tag_read(d->pool, one, &r->tags, &r->ntags);
     }
     if (!s3_xml_is(one, "And")) {
         return GW_EINVAL;
@@ -175,7 +146,7 @@ s3_rx_filter(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *f)
             if (s3_xml_once(&r->fprefix, c) != GW_OK) {
                 return GW_EINVAL;
             }
-        } else if (!s3_xml_is(c, "Tag") || s3_rx_tag(d, r, c) != GW_OK) {
+        } else if (!s3_xml_is(c, "Tag") || s3_filter_tag_read(d->pool, c, &r->tags, &r->ntags) != GW_OK) {
             return GW_EINVAL;
         }
     }
@@ -219,40 +190,6 @@ s3_rx_destination(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *dest)
     return r->bucket != NULL ? GW_OK : GW_EINVAL;
 }
 
-/* An xsd:int: optional sign, digits, surrounding blanks. The value or
- * GW_EINVAL (into *out) for text that is not one. */
-static int
-s3_rx_int(const s3_xml_node_t *n, int64_t *out)
-{
-    const char  *p = n->text, *end = n->text + n->len;
-    int64_t      v = 0;
-    int          neg = 0, digits = 0;
-
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
-        p++;
-    }
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'
-                       || end[-1] == '\n'))
-    {
-        end--;
-    }
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p++ == '-';
-    }
-    for ( ; p < end && *p >= '0' && *p <= '9'; p++) {
-        v = v * 10 + (*p - '0');
-        if (v > (int64_t) 1 << 31) {
-            return GW_EINVAL;
-        }
-        digits++;
-    }
-    if (p != end || digits == 0 || (!neg && v > INT32_MAX)) {
-        return GW_EINVAL;
-    }
-    *out = neg ? -v : v;
-    return GW_OK;
-}
-
 static int
 s3_rx_rule(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *rule)
 {
@@ -267,7 +204,7 @@ s3_rx_rule(s3_rx_doc_t *d, s3_rx_rule_t *r, const s3_xml_node_t *rule)
         } else if (s3_xml_is(c, "Priority")) {
             rc = s3_xml_once(&r->priority, c);
             if (rc == GW_OK) {
-                rc = s3_rx_int(c, &r->prio);
+                rc = s3_xml_int(c, INT32_MIN, INT32_MAX, &r->prio);
             }
         } else if (s3_xml_is(c, "Prefix")) {
             rc = s3_xml_once(&r->prefix, c);
@@ -346,59 +283,11 @@ s3_rx_doc(s3_rx_doc_t *d, const s3_xml_node_t *root)
 }
 
 
-/* ==== pass 2: what it says ==== */
-
-static size_t
-s3_repl_chars(gw_str_t s)
-{
-    size_t  i, n = 0;
-
-    for (i = 0; i < s.len; i++) {
-        n += ((unsigned char) s.base[i] & 0xC0) != 0x80;
-    }
-    return n;
-}
-
-static int
-s3_repl_str_eq(gw_str_t a, gw_str_t b)
-{
-    return a.len == b.len && (a.len == 0 || memcmp(a.base, b.base, a.len) == 0);
-}
-
 static int
 s3_repl_starts(gw_str_t s, gw_str_t prefix)
 {
     return s.len >= prefix.len
            && (prefix.len == 0 || memcmp(s.base, prefix.base, prefix.len) == 0);
-}
-
-/* The tags of one filter: S3's limits on a tag, and no key twice. */
-static int
-s3_repl_check_tags(const gw_kv_t *tags, size_t n, const char **msg)
-{
-    size_t  i, j;
-
-    for (i = 0; i < n; i++) {
-        if (tags[i].name.len == 0) {
-            *msg = "The TagKey you have provided is invalid";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (s3_repl_chars(tags[i].name) > S3_REPL_TAG_KEY_MAX) {
-            *msg = "The TagKey you have provided is too long, max 128";
-            return S3_ERR_INVALID_TAG;
-        }
-        if (s3_repl_chars(tags[i].value) > S3_REPL_TAG_VALUE_MAX) {
-            *msg = "The TagValue you have provided is too long, max 256";
-            return S3_ERR_INVALID_TAG;
-        }
-        for (j = 0; j < i; j++) {
-            if (s3_repl_str_eq(tags[i].name, tags[j].name)) {
-                *msg = "Duplicate Tag Keys are not allowed.";
-                return S3_ERR_INVALID_REQUEST;
-            }
-        }
-    }
-    return S3_ERR_NONE;
 }
 
 /* Destination/Bucket: "arn:aws:s3:::NAME" with a valid bucket name, not
@@ -473,7 +362,7 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
                "of 1024";
         return S3_ERR_INVALID_ARGUMENT;
     }
-    rc = s3_repl_check_tags(r->tags, r->ntags, msg);
+    rc = s3_filter_tags_check(r->tags, r->ntags, msg);
     if (rc != S3_ERR_NONE) {
         return rc;
     }
@@ -494,7 +383,7 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
         return rc;
     }
     if (version == 1 && i > 0
-        && !s3_repl_str_eq(out->dest_bucket, before[0].dest_bucket))
+        && !gw_str_eq(out->dest_bucket, before[0].dest_bucket))
     {
         *msg = "The destination bucket must be same for all rules";
         return S3_ERR_INVALID_REQUEST;
@@ -515,7 +404,7 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
                                            : gw_str_lit("");
 
     for (j = 0; j < i; j++) {
-        if (out->id.len > 0 && s3_repl_str_eq(out->id, before[j].id)) {
+        if (out->id.len > 0 && gw_str_eq(out->id, before[j].id)) {
             *msg = "Rule Id must be unique";
             return S3_ERR_INVALID_ARGUMENT;
         }
@@ -536,34 +425,6 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
         }
     }
     return S3_ERR_NONE;
-}
-
-/* An ID as S3 makes one: the base64 of the text of a random (version 4)
- * UUID, 48 characters. */
-static gw_str_t
-s3_repl_new_id(gw_pool_t *pool)
-{
-    static const char  hex[] = "0123456789abcdef";
-    unsigned char      u[16];
-    char               text[37], *b64;
-    size_t             i, o = 0;
-    gw_str_t           id;
-
-    gw_random_bytes(u, sizeof(u));
-    u[6] = (unsigned char) ((u[6] & 0x0f) | 0x40);
-    u[8] = (unsigned char) ((u[8] & 0x3f) | 0x80);
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            text[o++] = '-';
-        }
-        text[o++] = hex[u[i] >> 4];
-        text[o++] = hex[u[i] & 15];
-    }
-    text[o] = '\0';
-    b64 = gw_pool_alloc(pool, GW_BASE64_LEN(o) + 1);
-    id.len = gw_base64_encode(b64, (const unsigned char *) text, o);
-    id.base = b64;
-    return id;
 }
 
 int
@@ -625,9 +486,9 @@ s3_replication_parse(gw_pool_t *pool, const char *doc, size_t len,
             continue;
         }
         do {
-            c->rules[i].id = s3_repl_new_id(pool);
+            c->rules[i].id = s3_filter_new_id(pool);
             for (j = 0; j < c->nrules; j++) {
-                if (j != i && s3_repl_str_eq(c->rules[i].id,
+                if (j != i && gw_str_eq(c->rules[i].id,
                                              c->rules[j].id))
                 {
                     break;
@@ -990,17 +851,6 @@ s3_replication_decode(gw_pool_t *pool, const char *buf, size_t len,
 }
 
 
-/* ==== GetBucketReplication ==== */
-
-static void
-s3_repl_xml_tag(s3_xml_t *x, const gw_kv_t *t)
-{
-    s3_xml_open(x, "Tag");
-    s3_xml_elem(x, "Key", t->name.base, t->name.len);
-    s3_xml_elem(x, "Value", t->value.base, t->value.len);
-    s3_xml_close(x, "Tag");
-}
-
 static void
 s3_repl_xml_status(s3_xml_t *x, const char *box, int enabled)
 {
@@ -1039,7 +889,7 @@ s3_replication_xml(const s3_repl_conf_t *c, s3_xml_t *x, gw_pool_t *pool)
             break;
         case S3_REPL_FILTER_TAG:
             s3_xml_open(x, "Filter");
-            s3_repl_xml_tag(x, &r->tags[0]);
+            s3_filter_tag_xml(x, &r->tags[0]);
             s3_xml_close(x, "Filter");
             break;
         default:
@@ -1049,7 +899,7 @@ s3_replication_xml(const s3_repl_conf_t *c, s3_xml_t *x, gw_pool_t *pool)
                 s3_xml_elem(x, "Prefix", r->prefix.base, r->prefix.len);
             }
             for (k = 0; k < r->ntags; k++) {
-                s3_repl_xml_tag(x, &r->tags[k]);
+                s3_filter_tag_xml(x, &r->tags[k]);
             }
             s3_xml_close(x, "And");
             s3_xml_close(x, "Filter");
@@ -1084,22 +934,10 @@ static int
 s3_repl_rule_matches(const s3_repl_rule_t *r, gw_str_t key,
                      const gw_kv_t *tags, size_t ntags)
 {
-    size_t  i, j;
-
     if (!r->enabled || !s3_repl_starts(key, r->prefix)) {
         return 0;
     }
-    for (i = 0; i < r->ntags; i++) {
-        for (j = 0; j < ntags; j++) {
-            if (s3_repl_str_eq(r->tags[i].name, tags[j].name)) {
-                break;
-            }
-        }
-        if (j == ntags || !s3_repl_str_eq(r->tags[i].value, tags[j].value)) {
-            return 0;
-        }
-    }
-    return 1;
+    return s3_filter_tags_match(r->tags, r->ntags, tags, ntags);
 }
 
 /* a decides before b: the higher priority, or (V1, where at most one rule
@@ -1141,7 +979,7 @@ s3_replication_match_all(const s3_repl_conf_t *c, gw_str_t key,
             continue;
         }
         for (j = 0; j < n; j++) {
-            if (s3_repl_str_eq(out[j]->dest_bucket, r->dest_bucket)) {
+            if (gw_str_eq(out[j]->dest_bucket, r->dest_bucket)) {
                 break;
             }
         }

@@ -348,3 +348,39 @@ s3_xml_once(const s3_xml_node_t **slot, const s3_xml_node_t *n)
     *slot = n;
     return GW_OK;
 }
+
+int
+s3_xml_int(const s3_xml_node_t *n, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char  *p = n->text, *end = n->text + n->len;
+    int64_t      v = 0;
+    int          neg = 0, digits = 0;
+
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+    }
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'
+                       || end[-1] == '\n'))
+    {
+        end--;
+    }
+    if (p < end && (*p == '-' || *p == '+')) {
+        neg = *p++ == '-';
+    }
+    for ( ; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (v > (INT64_MAX - 9) / 10) {
+            return GW_EINVAL;
+        }
+        v = v * 10 + (*p - '0');
+        digits++;
+    }
+    if (p != end || digits == 0) {
+        return GW_EINVAL;
+    }
+    v = neg ? -v : v;
+    if (v < lo || v > hi) {
+        return GW_EINVAL;
+    }
+    *out = v;
+    return GW_OK;
+}

@@ -75,4 +75,7 @@ gw_str_t s3_xml_str(const s3_xml_node_t *n);
 /* Sets *slot to n unless it is set already (a repeated element):
  * GW_OK or GW_EINVAL. */
 int s3_xml_once(const s3_xml_node_t **slot, const s3_xml_node_t *n);
+/* An xsd integer (optional sign, digits, blanks around) within [lo, hi]
+ * into *out: GW_OK, or GW_EINVAL for text that is not one or out of range. */
+int s3_xml_int(const s3_xml_node_t *n, int64_t lo, int64_t hi, int64_t *out);
 #endif

@@ -7,18 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Unicode characters of UTF-8 text: bytes that do not continue one. */
-static size_t
-s3_tags_chars(const gw_str_t *s)
-{
-    size_t  i, n = 0;
-
-    for (i = 0; i < s->len; i++) {
-        n += ((unsigned char) s->base[i] & 0xC0) != 0x80;
-    }
-    return n;
-}
-
 /* The limits common to object and bucket tags: each key and value. */
 static int
 s3_tags_check_each(const gw_kv_t *tags, size_t n, const char **msg)
@@ -30,11 +18,11 @@ s3_tags_check_each(const gw_kv_t *tags, size_t n, const char **msg)
             *msg = "The TagKey you have provided is invalid";
             return S3_ERR_INVALID_TAG;
         }
-        if (s3_tags_chars(&tags[i].name) > S3_TAG_KEY_MAX) {
+        if (gw_utf8_chars(tags[i].name) > S3_TAG_KEY_MAX) {
             *msg = "The TagKey you have provided is too long, max 128";
             return S3_ERR_INVALID_TAG;
         }
-        if (s3_tags_chars(&tags[i].value) > S3_TAG_VALUE_MAX) {
+        if (gw_utf8_chars(tags[i].value) > S3_TAG_VALUE_MAX) {
             *msg = "The TagValue you have provided is too long, max 256";
             return S3_ERR_INVALID_TAG;
         }

@@ -24,6 +24,9 @@ WORKDIR /src
 COPY . .
 RUN make BUILD=build -j"$(nproc)" build/s3gw \
     && install -D -s -m 0755 build/s3gw /out/s3gw
+# Marks the build stage's image, which stays behind untagged, so a script
+# can remove the stale ones (test_image.py does).
+LABEL s3gw.stage=build
 
 FROM ${RUN_IMAGE}
 RUN apt-get update \

@@ -245,6 +245,38 @@ class EntrypointTest(unittest.TestCase):
         self.assertEqual((r.returncode, r.stdout), (0, 'other\n'))
 
 
+class ComposeTest(unittest.TestCase):
+    """contrib/compose.yaml and its nginx.conf hold together (nginx -t on
+    the real file; the compose file's wiring as README describes it)."""
+
+    def test_nginx_conf_and_compose(self):
+        tmp = tempfile.mkdtemp(prefix='s3gw-compose-')
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        main = os.path.join(tmp, 'main.conf')
+        with open(main, 'w') as f:
+            f.write('pid %s/nginx.pid;\nerror_log %s/error.log;\n'
+                    'events {}\nhttp { include %s; }\n'
+                    % (tmp, tmp, os.path.join(REPO, 'contrib', 'nginx.conf')))
+        nginx = shutil.which('nginx') or '/usr/sbin/nginx'
+        r = subprocess.run([nginx, '-t', '-p', tmp, '-c', main],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        try:
+            import yaml
+        except ImportError:
+            self.skipTest('no PyYAML in this python3 to read compose.yaml')
+        with open(os.path.join(REPO, 'contrib', 'compose.yaml')) as f:
+            svc = yaml.safe_load(f)['services']
+        self.assertEqual(svc['nginx']['network_mode'], 'service:s3gw')
+        env = svc['s3gw']['environment']
+        self.assertEqual(env['S3GW_LISTEN'], '127.0.0.1:9000')
+        self.assertEqual(env['S3GW_TRUSTED_PROXY'], '127.0.0.1')
+        with open(os.path.join(REPO, 'contrib', 'nginx.conf')) as f:
+            self.assertIn('proxy_pass http://127.0.0.1:9000;', f.read())
+        self.assertTrue(all(k.startswith('S3GW_') for k in env))
+
+
 def podman(*args, timeout=120, check=True, **kw):
     r = subprocess.run(['podman'] + list(args), capture_output=True,
                        text=True, timeout=timeout, **kw)
@@ -316,6 +348,12 @@ def make_base():
     return time.monotonic() - t0
 
 
+def build_stages():
+    """The IDs of the build stages the Dockerfile left (LABEL s3gw.stage)."""
+    return set(podman('images', '-a', '-q', '--no-trunc', '--filter',
+                      'label=s3gw.stage=build').stdout.split())
+
+
 @unittest.skipIf(SANITIZE, 'the image builds its own binary: tested once, '
                  'on the normal pass')
 class ImageTest(unittest.TestCase):
@@ -338,6 +376,7 @@ class ImageTest(unittest.TestCase):
                                     + r.stderr.strip()[-500:])
         old = podman('image', 'inspect', '--format', '{{.Id}}', IMAGE,
                      check=False).stdout.strip()
+        stages = build_stages()
         t0 = time.monotonic()
         podman('build', '--format', 'docker', '--pull=never',
                '--build-arg', 'BUILD_IMAGE=' + BASE_IMAGE,
@@ -346,9 +385,11 @@ class ImageTest(unittest.TestCase):
         built = time.monotonic() - t0
         new = podman('image', 'inspect', '--format', '{{.Id}}',
                      IMAGE).stdout.strip()
-        if old and old != new:
-            # The previous build's image, untagged now: not kept around.
-            podman('rmi', old, check=False)
+        # The previous build's images (the run image, untagged now, and its
+        # build stage, some 600 MB each) go; this build's stay as the cache.
+        stale = stages if build_stages() - stages else set()
+        for img in ([old] if old and old != new else []) + sorted(stale):
+            podman('rmi', img, check=False)
         size = int(podman('image', 'inspect', '--format', '{{.Size}}',
                           IMAGE).stdout)
         figure('image: podman build %.0f s, image %.1f MB'

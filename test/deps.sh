@@ -8,7 +8,9 @@
 # the https front of test_replication.py's TLS destination, whose
 # certificate the openssl CLI makes; strace records the system calls
 # test_durability_order.py checks the order of; chromium is the browser
-# test_browser.py drives (headless, through playwright-core from test/js).
+# test_browser.py drives (headless, through playwright-core from test/js);
+# podman, runc and mmdebstrap build and run the container image in
+# test_image.py (its Debian 12 base made locally: no registry needed).
 # Then the Python side: boto3 and the aws CLI come with the machine's
 # default python3; Debian's python3-boto3 is the fallback when boto3 is
 # missing. Last the JavaScript clients (AWS SDK v3, minio-js) and the
@@ -18,7 +20,7 @@ set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
 node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light openssl
-strace chromium"
+strace chromium podman runc mmdebstrap"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

@@ -178,7 +178,8 @@ def rss_kib(pid, field='VmRSS'):
 def wrk(port, method, pathfile, conns, body=0, seconds=None):
     """{'ops', 'p99_ms', 'bad'} of one wrk run over pathfile."""
     threads = min(2, conns)
-    cmd = ['wrk', '-t', str(threads), '-c', str(conns),
+    # a long timeout: wrk leaves timed-out requests out of its latencies
+    cmd = ['wrk', '-t', str(threads), '-c', str(conns), '--timeout', '30s',
            '-d', '%ds' % (seconds or SECS), '-s', os.path.join(HERE, 'urls.lua'),
            'http://127.0.0.1:%d' % port, '--', method, pathfile]
     if body:
@@ -499,7 +500,8 @@ def first_answer(binary, data_dir, probe, port):
 
 
 def fill(port, n, tmp):
-    """PUTs n small objects with wrk (c=128); returns (answered, seconds)."""
+    """PUTs n small objects with wrk (c=128); returns (stored, refused,
+    seconds)."""
     marker = os.path.join(tmp, 'fill-done')
     t0 = time.monotonic()
     w = subprocess.Popen(['wrk', '-t', '2', '-c', '128', '-d', '36000s',
@@ -513,7 +515,9 @@ def fill(port, n, tmp):
     w.send_signal(signal.SIGINT)
     out, _ = w.communicate(timeout=60)
     m = re.search(r'fill: ok=(\d+) non2xx=(\d+)', out)
-    return (int(m.group(1)) if m else 0), time.monotonic() - t0
+    if m is None:
+        return 0, -1, time.monotonic() - t0
+    return int(m.group(1)), int(m.group(2)), time.monotonic() - t0
 
 
 def startup_phase(binary, tmp):
@@ -539,7 +543,7 @@ def startup_phase(binary, tmp):
         out['empty'].append(first_answer(binary, d, '/fill/probe', port))
     proc, why = s3gw_start(binary, d, fsync='off', port=port)
     log('filling %d objects' % OBJECTS)
-    out['n'], out['fill_s'] = fill(port, OBJECTS, tmp)
+    out['n'], out['refused'], out['fill_s'] = fill(port, OBJECTS, tmp)
     stop(proc)
     for _ in range(ROUNDS):
         out['full'].append(first_answer(binary, d, '/fill/probe', port))
@@ -682,8 +686,9 @@ def other_rows(t, lim, head, rss, wk, st):
         empty = [x for x in st['empty'] if x is not None]
         t.notes.append('start-up: exec to the first 200 answer; the %s '
                        'objects were PUT in %.1f s by wrk c=128 (fsync off '
-                       'for the fill); with an empty store: %s'
+                       'for the fill, %d refused); with an empty store: %s'
                        % ('{:,}'.format(st['n'] + 1), st['fill_s'],
+                          st['refused'],
                           fmt(statistics.median(empty) if empty else None,
                               's')))
         t.add('start-up, %s objects' % '{:,}'.format(st['n'] + 1), None, None, statistics.median(full) if full else None, 's',
@@ -762,11 +767,12 @@ def report(res, lim, head, rss, wk, st):
                           fmt(lim['sha256'], 'MB/s'),
                           fmt(lim['dsync'], 'ops/s'),
                           fmt(lim['nosync'], 'ops/s')))
-    bad = [(n, tgt) for n, r in res.items() for tgt, rs in r.items()
-           for x in rs if x['bad']]
+    bad = ['%s/%s: %d' % (n, tgt, sum(x['bad'] for x in rs))
+           for n, r in sorted(res.items()) for tgt, rs in r.items()
+           if any(x['bad'] for x in rs)]
     if bad:
-        print('warning: errors or non-2xx answers in: %s'
-              % ', '.join(sorted(set('%s/%s' % b for b in bad))))
+        print('warning: failed requests (socket errors, non-2xx; -1: the '
+              'client printed nothing) in %s' % ', '.join(bad))
     sys.stdout.flush()
 
 

@@ -180,7 +180,8 @@ def wrk(port, method, pathfile, conns, body=0, seconds=None):
     threads = min(2, conns)
     # a long timeout: wrk leaves timed-out requests out of its latencies
     cmd = ['wrk', '-t', str(threads), '-c', str(conns), '--timeout', '30s',
-           '-d', '%ds' % (seconds or SECS), '-s', os.path.join(HERE, 'urls.lua'),
+           '-d', '%ds' % (seconds or SECS),
+           '-s', os.path.join(HERE, 'urls.lua'),
            'http://127.0.0.1:%d' % port, '--', method, pathfile]
     if body:
         cmd.append(str(body))
@@ -235,7 +236,8 @@ def build_client(binary):
 # ---- machine limits --------------------------------------------------------
 
 def openssl_mbps(alg):
-    out = subprocess.run(['openssl', 'speed', '-seconds', '1' if QUICK else '3',
+    secs = '1' if QUICK else '3'
+    out = subprocess.run(['openssl', 'speed', '-seconds', secs,
                           '-bytes', '16384', '-evp', alg],
                          capture_output=True, text=True).stdout
     for line in out.splitlines():
@@ -599,7 +601,8 @@ class Table:
                                 ratio <= goal if op == '<=' else
                                 ratio < goal) else 'NOT met'
         ref_cell = '%s %s' % (ref_name, fmt(ref, unit)) if ref_name else '-'
-        goal_cell = ('%s %s×' % (op.replace('>=', '≥').replace('<=', '≤'), goal)
+        sign = op.replace('>=', '≥').replace('<=', '≤')
+        goal_cell = ('%s %s×' % (sign, goal)
                      if ref_name else '%s %s' % (op, fmt(goal, unit)))
         self.rows.append((workload, ref_cell,
                           note or (fmt(s3gw, unit) + (' ' + spread_
@@ -666,7 +669,8 @@ def other_rows(t, lim, head, rss, wk, st):
                        head.get('how'), ' (%.0f%% of the chunk files cached '
                        'before)' % res if res is not None else '',
                        fmt(med(head['get'], 'mbps'), 'MB/s')))
-    t.add('HEAD p99 during a cold %s GET' % size, 'idle', med(head['idle'], 'p99_ms'), med(head['busy'], 'p99_ms'),
+    t.add('HEAD p99 during a cold %s GET' % size, 'idle',
+          med(head['idle'], 'p99_ms'), med(head['busy'], 'p99_ms'),
           'ms', '<=', 2, spread(head['busy'], 'p99_ms'))
     if wk['why'] is not None:
         short = wk['why'].split(':')[0]
@@ -691,7 +695,8 @@ def other_rows(t, lim, head, rss, wk, st):
                           st['refused'],
                           fmt(statistics.median(empty) if empty else None,
                               's')))
-        t.add('start-up, %s objects' % '{:,}'.format(st['n'] + 1), None, None, statistics.median(full) if full else None, 's',
+        t.add('start-up, %s objects' % '{:,}'.format(st['n'] + 1), None,
+              None, statistics.median(full) if full else None, 's',
               '<', 1.0)
     peak, loaded = rss
     t.add('RSS during a %d MiB PUT' % (RSS_PUT // MiB), None, None,

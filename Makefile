@@ -106,7 +106,7 @@ build-fuzz/fuzz/%: build-fuzz/test/fuzz/%.o $(LIB_OBJ)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 bench: all
-	sh test/bench/run.sh
+	S3GW_BIN=$(BUILD)/s3gw sh test/bench/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #define GW_CONF_MAX_ARGS    8
+
+#define GW_CONF_SWAP(type, a, b)  do { type t_ = (a); (a) = (b); (b) = t_; } \
+                                  while (0)
 #define GW_CONF_MAX_FILE    (1024 * 1024)
 
 /* Directive type bits: how many arguments (bit n allows n), the contexts it
@@ -91,6 +94,8 @@ struct gw_conf_parse_s {
     int               srcno;       /* GW_CONF_SRC_* */
     int               listen_src;  /* the source the listens came from */
     int               proxy_src;   /* and the trusted proxies */
+    const char       *ssl_src;     /* where the first `listen ... ssl` of */
+    int               ssl_line;    /* the listens in force is; NULL: none */
     char             *buf;         /* a private, mutable copy of the text */
     size_t            len;
     size_t            pos;
@@ -127,6 +132,8 @@ static int gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_protocols(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_access_key(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_canonical_id(gw_conf_parse_t *p,
@@ -175,7 +182,16 @@ static int gw_conf_set_cors_list(gw_conf_parse_t *p,
 /* Every directive. Bounds of strings are byte lengths. The defaults are
  * what s3gw.conf.example says; test_conf checks that the two agree. */
 static const gw_conf_command_t  gw_conf_commands[] = {
-    { "listen", GW_MAIN1, gw_conf_set_listen, 0, 0, 0, "127.0.0.1:9000" },
+    { "listen", GW_MAIN1 | GW_CONF_TAKE2, gw_conf_set_listen, 0, 0, 0,
+      "127.0.0.1:9000" },
+    { "ssl_certificate", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_file,
+      GW_CF(ssl_certificate), 1, 4095, NULL },
+    { "ssl_certificate_key", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_file,
+      GW_CF(ssl_certificate_key), 1, 4095, NULL },
+    { "ssl_protocols", GW_CONF_MAIN | GW_CONF_1MORE, gw_conf_set_protocols,
+      GW_CF(ssl_protocols), 0, 0, "TLSv1.2 TLSv1.3" },
+    { "ssl_ciphers", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_str,
+      GW_CF(ssl_ciphers), 1, 4095, NULL },
     { "data_dir", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_str,
       GW_CF(data_dir), 1, 4095, "./data" },
     { "region", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_name,
@@ -1010,6 +1026,10 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     size_t             i;
     int                family = AF_INET;
 
+    if (nargs == 2 && !gw_str_eq_lit(args[1], "ssl")) {
+        return gw_conf_invalid(p, cmd, "parameter", args[1],
+                               " (the only one is \"ssl\")");
+    }
     if (v.len > 0 && v.base[0] == '[') {
         close = memchr(v.base, ']', v.len);
         if (close == NULL || close + 1 >= end || close[1] != ':') {
@@ -1046,6 +1066,7 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
 
     memset(&l, 0, sizeof(l));
     l.port = (int) n;
+    l.ssl = nargs == 2;
     if (host.len == 0 || (host.len == 1 && host.base[0] == '*')) {
         strcpy(l.host, family == AF_INET6 ? "::" : "0.0.0.0");
     } else if (family == AF_INET
@@ -1070,6 +1091,7 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     if (p->listen_src != p->srcno) {
         cf->nlisten = 0;
         p->listen_src = p->srcno;
+        p->ssl_src = NULL;
     }
     for (i = 0; i < cf->nlisten; i++) {
         if (cf->listen[i].port == l.port
@@ -1085,6 +1107,60 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
                                 "(at most %d)", GW_CONF_MAX_LISTEN);
     }
     cf->listen[cf->nlisten++] = l;
+    if (l.ssl && p->ssl_src == NULL) {
+        p->ssl_src = p->src;
+        p->ssl_line = p->dline;
+    }
+    return GW_OK;
+}
+
+/* ssl_protocols TLSv1.2 TLSv1.3; (the default's text comes as one argument
+ * with a space, so each argument is split on blanks too). */
+static int
+gw_conf_set_protocols(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    unsigned   *slot = (unsigned *) ((char *) conf + cmd->offset), bits = 0;
+    gw_str_t    w;
+    const char *q, *end;
+    char        b[64];
+    size_t      i;
+
+    for (i = 0; i < nargs; i++) {
+        q = args[i].base;
+        end = q + args[i].len;
+        while (q < end) {
+            while (q < end && (*q == ' ' || *q == '\t')) {
+                q++;
+            }
+            w.base = q;
+            while (q < end && *q != ' ' && *q != '\t') {
+                q++;
+            }
+            w.len = (size_t) (q - w.base);
+            if (w.len == 0) {
+                continue;
+            }
+            if (gw_str_eq_lit(w, "TLSv1.2")) {
+                bits |= GW_CONF_TLSV12;
+            } else if (gw_str_eq_lit(w, "TLSv1.3")) {
+                bits |= GW_CONF_TLSV13;
+            } else if (gw_str_eq_lit(w, "TLSv1") || gw_str_eq_lit(w, "TLSv1.1")
+                       || gw_str_eq_lit(w, "SSLv2")
+                       || gw_str_eq_lit(w, "SSLv3"))
+            {
+                return gw_conf_error_at(p, p->dline, "\"%s\" in \"%s\" is "
+                                        "not supported: TLSv1.2 and TLSv1.3 "
+                                        "only", gw_conf_quote(b, sizeof(b),
+                                                              w.base, w.len),
+                                        cmd->name);
+            } else {
+                return gw_conf_invalid(p, cmd, "protocol", w,
+                                       " (TLSv1.2 or TLSv1.3)");
+            }
+        }
+    }
+    *slot = bits;
     return GW_OK;
 }
 
@@ -1847,6 +1923,11 @@ gw_conf_reload_users(gw_conf_t *live, const char *path, const char *extra,
     memcpy(live->trusted_proxy, fresh.trusted_proxy,
            sizeof(live->trusted_proxy));
     live->ntrusted_proxy = fresh.ntrusted_proxy;
+    /* Swapped, so the old strings go with fresh. */
+    GW_CONF_SWAP(char *, live->ssl_certificate, fresh.ssl_certificate);
+    GW_CONF_SWAP(char *, live->ssl_certificate_key, fresh.ssl_certificate_key);
+    GW_CONF_SWAP(char *, live->ssl_ciphers, fresh.ssl_ciphers);
+    live->ssl_protocols = fresh.ssl_protocols;
     fresh.users = NULL;
     fresh.nusers = 0;
     gw_conf_free(&fresh);
@@ -1985,6 +2066,20 @@ gw_conf_check(gw_conf_parse_t *p)
         return gw_conf_error_at(p, w->line, "\"website_domain\" must not be "
                                 "\"server_name\" (%s)", cf->server_name);
     }
+    /* As nginx: a TLS listener without a certificate is a config error,
+     * not a port that fails every handshake. */
+    if (p->ssl_src != NULL && cf->ssl_certificate == NULL) {
+        p->src = p->ssl_src;
+        return gw_conf_error_at(p, p->ssl_line, "no \"ssl_certificate\" is "
+                                "defined for the \"listen ... ssl\" "
+                                "directive");
+    }
+    if (cf->ssl_certificate != NULL && cf->ssl_certificate_key == NULL) {
+        w = &p->where[gw_conf_find_lit("ssl_certificate") - gw_conf_commands];
+        p->src = w->src;
+        return gw_conf_error_at(p, w->line, "no \"ssl_certificate_key\" is "
+                                "defined for \"ssl_certificate\"");
+    }
     if (cf->inline_max >= cf->chunk_size) {
         wi = &p->where[gw_conf_find_lit("inline_max") - gw_conf_commands];
         wc = &p->where[gw_conf_find_lit("chunk_size") - gw_conf_commands];
@@ -2105,7 +2200,8 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
     for (i = 0; i < cf->nlisten; i++) {
         l = &cf->listen[i];
         v6 = strchr(l->host, ':') != NULL;
-        fprintf(fp, "  endpoint      http://%s%s%s:%d%s\n", v6 ? "[" : "",
+        fprintf(fp, "  endpoint      %s://%s%s%s:%d%s\n",
+                l->ssl ? "https" : "http", v6 ? "[" : "",
                 l->host, v6 ? "]" : "", l->port,
                 strcmp(l->host, "0.0.0.0") == 0 || strcmp(l->host, "::") == 0
                 ? "  (all addresses)" : "");

@@ -55,7 +55,13 @@ typedef struct gw_conf_cidr_s {
 typedef struct gw_conf_listen_s {
     char  host[64];
     int   port;
+    int   ssl;         /* `listen ADDRESS ssl;`: TLS on this one */
 } gw_conf_listen_t;
+
+/* ssl_protocols bits. TLS 1.0 and 1.1 are refused when the config is read:
+ * both are deprecated (RFC 8996) and OpenSSL 3 disables them anyway. */
+#define GW_CONF_TLSV12  0x1
+#define GW_CONF_TLSV13  0x2
 
 /* One `replication_target NAME { ... }` block: another S3 endpoint that
  * destination buckets of replication rules may live on. All strings are
@@ -112,6 +118,13 @@ typedef struct gw_conf_s {
      * moves the server. Default 127.0.0.1:9000. */
     gw_conf_listen_t   listen[GW_CONF_MAX_LISTEN];
     size_t             nlisten;
+    char              *ssl_certificate;   /* PEM chain of the ssl
+                                           * listens; required with one;
+                                           * re-read on SIGHUP */
+    char              *ssl_certificate_key; /* its PEM private key */
+    unsigned           ssl_protocols;     /* GW_CONF_TLSV*; default both */
+    char              *ssl_ciphers;       /* OpenSSL cipher list for TLS
+                                           * 1.2; NULL: OpenSSL's default */
     char              *data_dir;          /* default "./data" */
     char              *region;            /* default "us-east-1" */
     char              *server_name;       /* virtual-host domain, lowercase;
@@ -211,7 +224,8 @@ int gw_conf_load(gw_conf_t *cf, const char *path, const char *extra,
     char *err, size_t errlen);
 
 /* SIGHUP: loads path and extra afresh like gw_conf_load and, when that
- * succeeds, moves its users and trusted proxies into live; the users live
+ * succeeds, moves its users, trusted proxies and ssl_* settings (the
+ * caller loads the certificates again) into live; the users live
  * had stay allocated until gw_conf_free, so a gw_conf_user_t pointer taken
  * before stays valid. Every other directive keeps its running value.
  * Returns GW_OK, or GW_EINVAL with the message in err (live unchanged). */

@@ -8,6 +8,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "http/conn.h"
+#include "http/tls.h"
 #include "s3/s3.h"
 #include "s3/bg/lifecycle.h"
 #include "s3/bg/replicate.h"
@@ -135,12 +136,43 @@ gw_on_signal(uv_signal_t *s, int signum)
     http_server_shutdown(gw_main.srv, gw_http_stopped);
 }
 
+/* The server context of the TLS listeners from cf's ssl_* directives into
+ * *ctx; NULL (and GW_OK) when no listen has ssl. On error the message is in
+ * err and *ctx is NULL. */
+static int
+gw_tls_load(const gw_conf_t *cf, SSL_CTX **ctx, char *err, size_t errlen)
+{
+    char    info[512];
+    size_t  i;
+    int     rc;
+
+    *ctx = NULL;
+    for (i = 0; i < cf->nlisten && !cf->listen[i].ssl; i++) {
+        /* find the first TLS listener */
+    }
+    if (i == cf->nlisten) {
+        return GW_OK;
+    }
+    rc = http_tls_server_ctx(ctx, cf->ssl_certificate,
+                             cf->ssl_certificate_key, cf->ssl_protocols,
+                             cf->ssl_ciphers, err, errlen, info,
+                             sizeof(info));
+    if (rc == GW_OK) {
+        gw_log(GW_LOG_NOTICE, NULL, 0, "TLS certificate %s: %s",
+               cf->ssl_certificate, info);
+    }
+    return rc;
+}
+
 /* SIGHUP: new or removed users (keys) and trusted proxies take effect for
- * the next request; connections stay open. */
+ * the next request, and the certificate of the TLS listeners for the next
+ * handshake; connections stay open. A certificate that does not load
+ * leaves the one in use. */
 static void
 gw_on_reload(uv_signal_t *s, int signum)
 {
-    char  err[1024];
+    SSL_CTX  *ctx;
+    char      err[1024];
 
     GW_UNUSED(s);
     if (gw_conf_reload_users(&gw_main.cf, gw_main.conf_path, gw_main.extra,
@@ -152,6 +184,14 @@ gw_on_reload(uv_signal_t *s, int signum)
     }
     gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reloaded %zu users", signum,
            gw_main.cf.nusers);
+    if (gw_tls_load(&gw_main.cf, &ctx, err, sizeof(err)) != GW_OK) {
+        gw_log(GW_LOG_ERR, NULL, 0, "signal %d: TLS certificate not "
+               "reloaded, the old one stays: %s", signum, err);
+        return;
+    }
+    if (ctx != NULL) {
+        http_server_set_tls(gw_main.srv, ctx);
+    }
 }
 
 /* ==== admin commands ==== */
@@ -288,6 +328,7 @@ int
 main(int argc, char **argv)
 {
     const char  *conf_path = NULL, *extra = NULL;
+    SSL_CTX     *tls_ctx = NULL;
     char         err[1024];
     size_t       i;
     int          opt, test_only = 0, rc;
@@ -337,7 +378,18 @@ main(int argc, char **argv)
         gw_conf_free(&gw_main.cf);
         return rc;
     }
+    /* As nginx -t: the certificate and key must load too. */
+    if (gw_tls_load(&gw_main.cf, &tls_ctx, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "s3gw: %s\n", err);
+        if (test_only) {
+            fprintf(stderr, "s3gw: configuration file %s test failed\n",
+                    gw_main.cf.file);
+        }
+        gw_conf_free(&gw_main.cf);
+        return 1;
+    }
     if (test_only) {
+        SSL_CTX_free(tls_ctx);
         printf("s3gw: the configuration file %s syntax is ok\n"
                "s3gw: configuration file %s test is successful\n",
                gw_main.cf.file, gw_main.cf.file);
@@ -384,9 +436,12 @@ main(int argc, char **argv)
     gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(&gw_main.cf);
     gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
                                      &gw_main.limits, &gw_main.ctx);
+    http_server_set_tls(gw_main.srv, tls_ctx);
     for (i = 0; i < gw_main.cf.nlisten; i++) {
-        rc = http_server_listen(gw_main.srv, gw_main.cf.listen[i].host,
-                                gw_main.cf.listen[i].port);
+        rc = (gw_main.cf.listen[i].ssl ? http_server_listen_tls
+                                       : http_server_listen)(
+                 gw_main.srv, gw_main.cf.listen[i].host,
+                 gw_main.cf.listen[i].port);
         if (rc != GW_OK) {
             fprintf(stderr, "s3gw: cannot listen on %s:%d: %s\n",
                     gw_main.cf.listen[i].host, gw_main.cf.listen[i].port,
@@ -414,6 +469,7 @@ main(int argc, char **argv)
     if (rc != 0) {
         gw_log(GW_LOG_WARN, NULL, rc, "loop closed with handles open");
     }
+    http_server_set_tls(gw_main.srv, NULL);
     gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
     gw_log_access_open("off");
     s3_access_cache_free(&gw_main.ctx);

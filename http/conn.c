@@ -4,8 +4,13 @@
  * llhttp by http_conn_feed(). Everything that can end a request or free it
  * (a response finishing, the connection closing) only sets flags while the
  * parser runs; http_conn_feed() acts on them after llhttp_execute returns, so
- * no callback ever frees memory the parser is still walking. */
+ * no callback ever frees memory the parser is still walking.
+ *
+ * On a TLS listener the socket's bytes are ciphertext: the TLS section at
+ * the end decrypts them into c->in and encrypts every write, so the rest of
+ * this file sees plaintext either way. */
 #include "http/conn.h"
+#include "http/tls.h"
 #include "core/hash.h"
 #include "core/log.h"
 
@@ -71,7 +76,16 @@ struct http_server_s {
     size_t                   addr_mask;
     uint64_t                 addr_seed;      /* so no client can choose
                                               * colliding addresses */
+    SSL_CTX                 *tls_ctx;        /* of the TLS listeners; NULL
+                                              * until http_server_set_tls */
 };
+
+/* A listening socket; tcp comes first, so the uv_tcp_t * of the
+ * listeners array and of the connection callback is one of these. */
+typedef struct http_listener_s {
+    uv_tcp_t  tcp;
+    int       tls;
+} http_listener_t;
 
 struct http_conn_s {
     uv_tcp_t        tcp;
@@ -89,6 +103,7 @@ struct http_conn_s {
     http_addr_t    *addr;           /* NULL when not counted */
     char            peer[64];
     char            peer_ip[48];
+    http_tls_t     *tls;            /* NULL on a plain listener */
 
     /* Head accumulation for the request being parsed. */
     char           *head;           /* head_cap bytes, in r->pool */
@@ -109,6 +124,8 @@ struct http_conn_s {
     unsigned        close_after:1;
     unsigned        eof:1;
     unsigned        limited:1;      /* over max_conns_per_ip: answer 503 */
+    unsigned        tls_pumping:1;  /* inside http_conn_tls_pump */
+    unsigned        tls_started:1;  /* the first bytes have been seen */
     unsigned        lingering:1;    /* answered early: dropping the body
                                      * until linger_until, then closing */
     uint64_t        linger_until;   /* uv_now() deadline of lingering */
@@ -130,6 +147,16 @@ static void http_conn_read_start(http_conn_t *c);
 static void http_req_finish(http_req_t *r);
 static void http_sf_run(http_req_t *r);
 static void http_sf_finish(http_req_t *r, int rc);
+static void http_conn_took(http_conn_t *c, size_t nread, size_t room);
+static void http_conn_eof(http_conn_t *c);
+static void http_conn_sock_read(http_conn_t *c);
+static int  http_conn_tls_start(http_conn_t *c);
+static void http_conn_tls_read(http_conn_t *c, const char *buf, size_t len);
+static void http_conn_tls_pump(http_conn_t *c);
+static void http_conn_tls_send(http_conn_t *c, const char *buf, size_t len);
+static char *http_conn_tls_seal(http_conn_t *c, const char *buf, size_t len,
+                                uv_buf_t *out);
+static void http_tls_sendfile(http_req_t *r);
 
 /* ==== small helpers ==== */
 
@@ -227,6 +254,7 @@ http_on_message_begin(llhttp_t *p)
     r->content_length = -1;
     r->peer = c->peer;
     r->peer_ip = c->peer_ip;
+    r->secure = c->tls != NULL;
     r->start_ms = http_now_ms();
     r->sf_fd = -1;
     snprintf(r->id, sizeof(r->id), "%016llX",
@@ -462,7 +490,11 @@ http_on_headers_complete(llhttp_t *p)
 
         /* Best effort: if the socket cannot take 25 bytes right now, the
          * client sends the body after its own short wait anyway. */
-        (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+        if (c->tls != NULL) {
+            http_conn_tls_send(c, cont, sizeof(cont) - 1);
+        } else {
+            (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+        }
     }
     return 0;
 }
@@ -503,11 +535,11 @@ http_on_message_complete(llhttp_t *p)
 
 /* ==== reading ==== */
 
+/* Room for the next bytes of the request in c->in, into buf. */
 static void
-http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+http_conn_in_room(http_conn_t *c, uv_buf_t *buf)
 {
-    http_conn_t  *c = h->data;
-    size_t        want = c->in_next ? c->in_next : HTTP_IN_MIN;
+    size_t  want = c->in_next ? c->in_next : HTTP_IN_MIN;
 
     /* Reading only goes on once the parser has taken every byte (it stops
      * with the parser), so the buffer is empty here and can change size
@@ -525,6 +557,23 @@ http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     }
     buf->base = c->in + c->in_last;
     buf->len = c->in_size - c->in_last;
+}
+
+/* Ciphertext of every TLS connection is read here and copied into the
+ * session's input BIO before the read callback returns, so one buffer
+ * serves them all (libuv calls alloc, read and the callback in a row). */
+static char  http_tls_rbuf[64 * 1024];
+
+static void
+http_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    http_conn_t  *c = h->data;
+
+    if (c->tls != NULL) {
+        *buf = uv_buf_init(http_tls_rbuf, sizeof(http_tls_rbuf));
+        return;
+    }
+    http_conn_in_room(c, buf);
 }
 
 static void
@@ -643,11 +692,28 @@ http_conn_feed(http_conn_t *c)
     http_conn_read_start(c);
 }
 
+/* The client will send nothing more. */
+static void
+http_conn_eof(http_conn_t *c)
+{
+    http_req_t  *r = c->r;
+
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *) &c->tcp);
+    }
+    c->reading = 0;
+    c->eof = 1;
+    if (r == NULL || c->in_head || !r->body_done) {
+        http_conn_close(c);
+    }
+    /* Otherwise the response still goes out; close after it. */
+    c->close_after = 1;
+}
+
 static void
 http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     http_conn_t  *c = st->data;
-    http_req_t   *r = c->r;
 
     if (nread < 0) {
         if (nread != UV_EOF) {
@@ -655,25 +721,31 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             http_conn_close(c);
             return;
         }
-        uv_read_stop(st);
-        c->reading = 0;
-        c->eof = 1;
-        if (r == NULL || c->in_head || !r->body_done) {
-            http_conn_close(c);
-        }
-        /* Otherwise the response still goes out; close after it. */
-        c->close_after = 1;
+        http_conn_eof(c);
         return;
     }
     if (nread == 0) {
         return;
     }
-    c->in_last += (size_t) nread;
+    if (c->tls != NULL) {
+        http_conn_tls_read(c, buf->base, (size_t) nread);
+        return;
+    }
+    http_conn_took(c, (size_t) nread, buf->len);
+}
+
+/* nread bytes of request arrived in c->in, which had room for room. */
+static void
+http_conn_took(http_conn_t *c, size_t nread, size_t room)
+{
+    http_req_t  *r = c->r;
+
+    c->in_last += nread;
     /* A read that filled the buffer says more is waiting: the next one gets
      * twice the room. One that used a quarter of it lets it shrink back. */
-    if ((size_t) nread == buf->len && c->in_size < HTTP_IN_MAX) {
+    if (nread == room && c->in_size < HTTP_IN_MAX) {
         c->in_next = c->in_size * 2;
-    } else if ((size_t) nread <= c->in_size / 4 && c->in_size > HTTP_IN_MIN) {
+    } else if (nread <= c->in_size / 4 && c->in_size > HTTP_IN_MIN) {
         c->in_next = c->in_size / 2;
     } else {
         c->in_next = c->in_size;
@@ -698,6 +770,19 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void
 http_conn_read_start(http_conn_t *c)
+{
+    if (c->tls != NULL && !c->tls_pumping && !c->closing
+        && http_tls_buffered(c->tls))
+    {
+        /* Records read before a pause come first. */
+        http_conn_tls_pump(c);
+        return;
+    }
+    http_conn_sock_read(c);
+}
+
+static void
+http_conn_sock_read(http_conn_t *c)
 {
     if (!c->reading && !c->closing && !c->eof) {
         if (uv_read_start((uv_stream_t *) &c->tcp, http_alloc_cb,
@@ -937,6 +1022,10 @@ http_conn_handle_closed(uv_handle_t *h)
     if (c->poll_fd >= 0) {
         close(c->poll_fd);
     }
+    if (c->tls != NULL) {
+        http_tls_close(c->tls);
+        gw_free(c->tls);
+    }
     gw_free(c->in);
     gw_free(c);
     if (s->stopping && s->nconns == 0 && s->on_stopped != NULL) {
@@ -1146,6 +1235,10 @@ http_on_connection(uv_stream_t *ls, int status)
         return;
     }
     c->limited = admit == 1;
+    if (((http_listener_t *) ls)->tls && http_conn_tls_start(c) != GW_OK) {
+        http_conn_close(c);
+        return;
+    }
     llhttp_init(&c->parser, HTTP_REQUEST, &http_settings);
     c->parser.data = c;
     http_conn_timer(c, s->limits->header_timeout_ms);
@@ -1201,10 +1294,34 @@ http_listener_closed(uv_handle_t *h)
     gw_free(h);
 }
 
+static int http_listen(http_server_t *s, const char *host, int port, int tls);
+
 int
 http_server_listen(http_server_t *s, const char *host, int port)
 {
+    return http_listen(s, host, port, 0);
+}
+
+int
+http_server_listen_tls(http_server_t *s, const char *host, int port)
+{
+    return http_listen(s, host, port, 1);
+}
+
+void
+http_server_set_tls(http_server_t *s, SSL_CTX *ctx)
+{
+    /* Sessions hold references of their own (SSL_new): the connections
+     * open now finish on the old certificate. */
+    SSL_CTX_free(s->tls_ctx);
+    s->tls_ctx = ctx;
+}
+
+static int
+http_listen(http_server_t *s, const char *host, int port, int tls)
+{
     struct sockaddr_storage  ss;
+    http_listener_t         *hl;
     uv_tcp_t                *l;
     int                      rc;
 
@@ -1219,7 +1336,9 @@ http_server_listen(http_server_t *s, const char *host, int port)
     if (rc != 0) {
         return rc;
     }
-    l = gw_calloc(1, sizeof(*l));
+    hl = gw_calloc(1, sizeof(*hl));
+    hl->tls = tls;
+    l = &hl->tcp;
     uv_tcp_init(s->loop, l);
     l->data = s;
     rc = uv_tcp_bind(l, (struct sockaddr *) &ss, 0);
@@ -1398,6 +1517,7 @@ typedef struct http_write_s {
     http_req_t    *r;
     http_done_pt   done;
     int            end;      /* this write carries the whole response */
+    char          *cipher;   /* what goes out on a TLS connection */
 } http_write_t;
 
 static void
@@ -1421,6 +1541,7 @@ http_write_cb(uv_write_t *w, int status)
     if (hw->end && c != NULL && !c->closing) {
         http_req_ended(r);
     }
+    gw_free(hw->cipher);
     gw_free(hw);
     http_req_release(r);
 }
@@ -1445,12 +1566,24 @@ http_write(http_req_t *r, const char *buf, size_t len, http_done_pt done,
     hw->done = done;
     hw->end = end;
     hw->req.data = hw;
+    hw->cipher = NULL;
     b = uv_buf_init((char *) buf, (unsigned) len);
+    if (c->tls != NULL
+        && (hw->cipher = http_conn_tls_seal(c, buf, len, &b)) == NULL)
+    {
+        gw_free(hw);
+        http_conn_close(c);
+        if (done != NULL) {
+            done(r, UV_EPROTO);
+        }
+        return;
+    }
     r->writes_pending++;
     http_req_hold(r);
     rc = uv_write(&hw->req, (uv_stream_t *) &c->tcp, &b, 1, http_write_cb);
     if (rc != 0) {
         r->writes_pending--;
+        gw_free(hw->cipher);
         gw_free(hw);
         http_conn_close(c);
         if (done != NULL) {
@@ -1689,10 +1822,318 @@ http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
     r->sf_left = len;
     r->sf_done = done;
     http_req_hold(r);
+    if (r->conn != NULL && r->conn->tls != NULL) {
+        http_tls_sendfile(r);
+        return;
+    }
     if (r->writes_pending > 0) {
         /* The head (or earlier body) must reach the socket first. */
         http_write(r, "", 0, http_sf_after_writes, 0);
         return;
     }
     http_sf_run(r);
+}
+
+/* ==== TLS ====
+ *
+ * A TLS connection keeps the plain path's shape: ciphertext read from the
+ * socket goes into the session (http/tls.h), and what it decrypts lands in
+ * c->in as a plain read would, so llhttp, the timers and the pauses work
+ * unchanged. Decrypting stops where reading would stop (a paused parser or
+ * body sink); the records still in the session are decrypted on resume,
+ * before the socket is read again. Every write is encrypted at once into a
+ * buffer of its own that lives until uv_write is done with it, so the
+ * caller's rule (its buffer is borrowed until done runs) and the one-write-
+ * at-a-time backpressure of the streaming paths hold as on plain TCP. */
+
+/* Bytes a TLS "sendfile" reads from the file and encrypts at a time: big
+ * enough that the thread pool round trip is small beside the crypto, small
+ * enough that a slow client holds little (one slice of plaintext and one of
+ * ciphertext per connection). */
+#define HTTP_TLS_SLICE  (256 * 1024)
+
+static const char  http_tls_plain_answer[] =
+    "HTTP/1.1 400 Bad Request\r\nServer: s3gw\r\n"
+    "Content-Type: text/plain\r\nContent-Length: 46\r\n"
+    "Connection: close\r\n\r\n"
+    "The plain HTTP request was sent to HTTPS port\n";
+
+/* A write of the connection's own (handshake records, alerts, 100
+ * Continue, the answer to plain HTTP), not of a request. */
+typedef struct http_out_s {
+    uv_write_t    req;
+    http_conn_t  *c;
+    int           close;        /* close the connection once it is out */
+    char          data[];
+} http_out_t;
+
+static void
+http_out_cb(uv_write_t *w, int status)
+{
+    http_out_t   *o = w->data;
+    http_conn_t  *c = o->c;
+
+    /* libuv calls back (with UV_ECANCELED) before the close callback of
+     * the stream, so c is still there. */
+    if ((status != 0 || o->close) && !c->closing) {
+        http_conn_close(c);
+    }
+    gw_free(o);
+}
+
+/* Queues len bytes of buf (copied) on the socket as they are. */
+static void
+http_conn_out(http_conn_t *c, const char *buf, size_t len, int close)
+{
+    http_out_t  *o;
+    uv_buf_t     b;
+
+    if (c->closing || (len == 0 && !close)) {
+        return;
+    }
+    o = gw_alloc(sizeof(*o) + len);
+    o->c = c;
+    o->close = close;
+    o->req.data = o;
+    memcpy(o->data, buf, len);
+    b = uv_buf_init(o->data, (unsigned) len);
+    if (uv_write(&o->req, (uv_stream_t *) &c->tcp, &b, 1, http_out_cb) != 0) {
+        gw_free(o);
+        http_conn_close(c);
+    }
+}
+
+/* Sends whatever ciphertext the session has produced. */
+static void
+http_conn_tls_flush(http_conn_t *c)
+{
+    http_out_t  *o;
+    size_t       n = http_tls_pending(c->tls);
+    uv_buf_t     b;
+
+    if (n == 0 || c->closing) {
+        return;
+    }
+    o = gw_alloc(sizeof(*o) + n);
+    o->c = c;
+    o->close = 0;
+    o->req.data = o;
+    n = http_tls_take(c->tls, o->data, n);
+    b = uv_buf_init(o->data, (unsigned) n);
+    if (uv_write(&o->req, (uv_stream_t *) &c->tcp, &b, 1, http_out_cb) != 0) {
+        gw_free(o);
+        http_conn_close(c);
+    }
+}
+
+static int
+http_conn_tls_start(http_conn_t *c)
+{
+    if (c->srv->tls_ctx == NULL) {
+        return GW_EINVAL;
+    }
+    c->tls = gw_alloc(sizeof(*c->tls));
+    http_tls_accept(c->tls, c->srv->tls_ctx);
+    return GW_OK;
+}
+
+/* Encrypts len bytes of buf into a new buffer (returned, for the caller to
+ * free once written) described by out; NULL when the session failed. */
+static char *
+http_conn_tls_seal(http_conn_t *c, const char *buf, size_t len, uv_buf_t *out)
+{
+    size_t  n;
+    char   *ct;
+
+    if (http_tls_write(c->tls, buf, len) != GW_OK) {
+        gw_log(GW_LOG_INFO, c->peer, 0, "%s", c->tls->err);
+        return NULL;
+    }
+    n = http_tls_pending(c->tls);
+    ct = gw_alloc(n > 0 ? n : 1);
+    n = http_tls_take(c->tls, ct, n);
+    *out = uv_buf_init(ct, (unsigned) n);
+    return ct;
+}
+
+static void
+http_conn_tls_send(http_conn_t *c, const char *buf, size_t len)
+{
+    if (!c->closing && http_tls_write(c->tls, buf, len) == GW_OK) {
+        http_conn_tls_flush(c);
+    }
+}
+
+static void
+http_conn_tls_read(http_conn_t *c, const char *buf, size_t len)
+{
+    if (!c->tls_started) {
+        c->tls_started = 1;
+        /* A handshake record starts with 0x16; a request line with a
+         * method in capitals. */
+        if (buf[0] >= 'A' && buf[0] <= 'Z') {
+            gw_log(GW_LOG_INFO, c->peer, 0, "plain HTTP request on a TLS "
+                   "listener");
+            uv_read_stop((uv_stream_t *) &c->tcp);
+            c->reading = 0;
+            http_conn_out(c, http_tls_plain_answer,
+                          sizeof(http_tls_plain_answer) - 1, 1);
+            return;
+        }
+    }
+    if (http_tls_feed(c->tls, buf, len) != GW_OK) {
+        http_conn_close(c);
+        return;
+    }
+    http_conn_tls_pump(c);
+}
+
+/* Runs the handshake, then decrypts into c->in and feeds the parser, for
+ * as long as the connection wants request bytes and the session has them. */
+static void
+http_conn_tls_pump(http_conn_t *c)
+{
+    uv_buf_t  b;
+    size_t    n;
+    int       rc;
+
+    c->tls_pumping = 1;
+    while (!c->closing) {
+        if (!http_tls_done(c->tls)) {
+            rc = http_tls_handshake(c->tls);
+            http_conn_tls_flush(c);
+            if (rc == GW_AGAIN) {
+                http_conn_sock_read(c);
+                break;
+            }
+            if (rc != GW_OK) {
+                gw_log(GW_LOG_INFO, c->peer, 0, "%s", c->tls->err);
+                http_conn_close(c);
+                break;
+            }
+            continue;
+        }
+        http_conn_in_room(c, &b);
+        rc = http_tls_read(c->tls, b.base, b.len, &n);
+        http_conn_tls_flush(c);       /* e.g. an answer to a key update */
+        if (rc == GW_AGAIN) {
+            http_conn_sock_read(c);
+            break;
+        }
+        if (rc == UV_EOF) {           /* close_notify */
+            http_conn_eof(c);
+            break;
+        }
+        if (rc != GW_OK) {
+            gw_log(GW_LOG_INFO, c->peer, 0, "%s", c->tls->err);
+            http_conn_close(c);
+            break;
+        }
+        http_conn_took(c, n, b.len);
+        if (!c->reading) {
+            break;                    /* paused, or done reading */
+        }
+    }
+    c->tls_pumping = 0;
+}
+
+/* The "sendfile" of a TLS connection: r->sf_* describe the range. Reads a
+ * slice on the thread pool, encrypts and writes it, and reads the next one
+ * once the socket has taken it, so a slow client holds one slice. */
+typedef struct http_tls_sf_s {
+    uv_fs_t      fs;
+    http_req_t  *r;
+    char        *buf;
+} http_tls_sf_t;
+
+static void http_tls_sf_read(http_tls_sf_t *t);
+static void http_tls_sf_written(http_req_t *r, int status);
+
+static void
+http_tls_sf_end(http_tls_sf_t *t, int rc)
+{
+    http_req_t  *r = t->r;
+
+    if (rc != GW_OK && r->conn != NULL) {
+        http_conn_close(r->conn);
+    }
+    r->sf_tls = NULL;
+    gw_free(t->buf);
+    gw_free(t);
+    http_sf_finish(r, rc);
+}
+
+static void
+http_tls_sf_got(uv_fs_t *fs)
+{
+    http_tls_sf_t  *t = fs->data;
+    http_req_t     *r = t->r;
+    ssize_t         n = fs->result;
+
+    uv_fs_req_cleanup(fs);
+    if (r->conn == NULL || r->conn->closing) {
+        http_tls_sf_end(t, UV_ECANCELED);
+        return;
+    }
+    if (n <= 0) {
+        /* 0: the file is shorter than its record. */
+        http_tls_sf_end(t, n == 0 ? GW_ECORRUPT : (int) n);
+        return;
+    }
+    r->sf_off += n;
+    r->sf_left -= (size_t) n;
+    r->body_bytes += (uint64_t) n;
+    http_write(r, t->buf, (size_t) n, http_tls_sf_written, 0);
+}
+
+static void
+http_tls_sf_written(http_req_t *r, int status)
+{
+    http_tls_sf_t  *t = r->sf_tls;
+
+    if (status != 0) {
+        http_tls_sf_end(t, status);
+        return;
+    }
+    http_tls_sf_read(t);
+}
+
+static void
+http_tls_sf_read(http_tls_sf_t *t)
+{
+    http_req_t  *r = t->r;
+    uv_buf_t     b;
+
+    if (r->conn == NULL || r->conn->closing) {
+        http_tls_sf_end(t, UV_ECANCELED);
+        return;
+    }
+    if (r->sf_left == 0) {
+        http_tls_sf_end(t, GW_OK);
+        return;
+    }
+    b = uv_buf_init(t->buf, (unsigned) GW_MIN(r->sf_left,
+                                              (size_t) HTTP_TLS_SLICE));
+    t->fs.data = t;
+    if (uv_fs_read(r->conn->srv->loop, &t->fs, r->sf_fd, &b, 1, r->sf_off,
+                   http_tls_sf_got) != 0)
+    {
+        http_tls_sf_end(t, UV_EIO);
+    }
+}
+
+static void
+http_tls_sendfile(http_req_t *r)
+{
+    http_tls_sf_t  *t;
+
+    if (r->sf_left == 0) {
+        http_sf_finish(r, GW_OK);
+        return;
+    }
+    t = gw_alloc(sizeof(*t));
+    t->r = r;
+    t->buf = gw_alloc(GW_MIN(r->sf_left, (size_t) HTTP_TLS_SLICE));
+    r->sf_tls = t;
+    http_tls_sf_read(t);
 }

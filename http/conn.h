@@ -1,7 +1,8 @@
 /* http/conn.h: HTTP/1.1 server connections on libuv + llhttp. Owns the
- * listening sockets, each connection's socket, read buffer, parser, timers
- * and the request being served, and writes responses (from memory, or from a
- * file with sendfile). Knows nothing about S3: the layer above gets a parsed
+ * listening sockets, each connection's socket, read buffer, parser, timers,
+ * TLS session (on a TLS listener; http/tls.h does the OpenSSL part) and the
+ * request being served, and writes responses (from memory, or from a file
+ * with sendfile). Knows nothing about S3: the layer above gets a parsed
  * request head through on_request and answers through http_resp_*.
  *
  * One request at a time per connection: with pipelining the parser pauses at
@@ -12,6 +13,7 @@
 #ifndef HTTP_CONN_H
 #define HTTP_CONN_H
 
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include "core/gw.h"
@@ -67,6 +69,7 @@ struct http_req_s {
     unsigned       aborted:1;       /* connection gone; answer nothing */
     unsigned       head_only:1;     /* HEAD: never send a body */
     unsigned       chunked_out:1;   /* the response uses chunked coding */
+    unsigned       secure:1;        /* arrived on a TLS listener */
     char           id[17];          /* request id, 16 hex digits */
     const char    *peer;            /* "ip:port" of the client */
     const char    *peer_ip;         /* its address alone */
@@ -94,6 +97,7 @@ struct http_req_s {
     size_t         sf_left;
     http_done_pt   sf_done;
     int            sf_waiting;      /* sendfile waits for writability */
+    void          *sf_tls;          /* the slice reader of a TLS send */
     int            ended;
 };
 
@@ -104,6 +108,18 @@ void *http_server_data(http_server_t *s);
 
 /* Binds and listens on host:port. Returns GW_OK or a UV_E* error. */
 int http_server_listen(http_server_t *s, const char *host, int port);
+
+/* The same for a TLS listener: each connection does a TLS handshake with
+ * the context of http_server_set_tls, then HTTP/1.1 as on a plain one. A
+ * client that speaks plain HTTP to it gets 400 "The plain HTTP request was
+ * sent to HTTPS port" and is closed, as from nginx. */
+int http_server_listen_tls(http_server_t *s, const char *host, int port);
+
+/* Takes ctx (a server context, http_tls_server_ctx) for the handshakes of
+ * connections accepted from now on, and frees the one before (SIGHUP's
+ * reload); open connections keep theirs. Without one, the connections of a
+ * TLS listener are closed as they come. */
+void http_server_set_tls(http_server_t *s, SSL_CTX *ctx);
 
 /* Stops accepting, closes idle connections and lets busy ones finish their
  * current request; calls done once no connection is left. */
@@ -150,8 +166,10 @@ void http_resp_chunk(http_req_t *r, const char *buf, size_t len);
 void http_resp_write(http_req_t *r, const char *buf, size_t len,
                      http_done_pt done);
 
-/* Sends len bytes of file fd from off, with sendfile on plain TCP. done runs
- * once they are all out, or with an error. fd stays the caller's. */
+/* Sends len bytes of file fd from off, with sendfile on plain TCP; on TLS
+ * by reading slices of the file on the thread pool and encrypting them, one
+ * slice in flight (see http_tls_sendfile). done runs once they are all out,
+ * or with an error. fd stays the caller's. */
 void http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
                         http_done_pt done);
 

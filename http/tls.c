@@ -83,6 +83,140 @@ http_tls_client_ctx(SSL_CTX **out, int verify, const char *ca_file,
     return GW_OK;
 }
 
+/* "subject CN=..., serial 1A2B, expires Jan  1 00:00:00 2030 GMT" of the
+ * context's certificate, for the log line that says which one is in use. */
+static void
+http_tls_cert_info(SSL_CTX *ctx, char *info, size_t cap)
+{
+    X509        *x = SSL_CTX_get0_certificate(ctx);
+    BIGNUM      *bn = NULL;
+    char        *hex = NULL, subj[256], exp[64];
+    BIO         *b;
+    int          n = 0;
+
+    if (info == NULL || cap == 0 || x == NULL) {
+        return;
+    }
+    X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+    exp[0] = '\0';
+    b = BIO_new(BIO_s_mem());
+    if (b != NULL && ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1) {
+        n = BIO_read(b, exp, sizeof(exp) - 1);
+    }
+    exp[n > 0 ? n : 0] = '\0';
+    snprintf(info, cap, "subject %s, serial %s, expires %s", subj,
+             hex ? hex : "?", exp);
+    BIO_free(b);
+    OPENSSL_free(hex);
+    BN_free(bn);
+    ERR_clear_error();
+}
+
+/* The reason of the last OpenSSL failure, with what was being done, into
+ * err; empties the error queue. */
+static int
+http_tls_ctx_err(char *err, size_t errlen, const char *what, const char *arg)
+{
+    unsigned long  e = ERR_peek_last_error();
+    char           buf[160];
+
+    ERR_error_string_n(e, buf, sizeof(buf));
+    ERR_clear_error();
+    if (err != NULL) {
+        snprintf(err, errlen, "%s \"%s\": %s", what, arg,
+                 e ? buf : "no certificate or key found");
+    }
+    return GW_EINVAL;
+}
+
+int
+http_tls_server_ctx(SSL_CTX **out, const char *cert, const char *key,
+                    unsigned protocols, const char *ciphers,
+                    char *err, size_t errlen, char *info, size_t infolen)
+{
+    static const unsigned char  sid[] = "s3gw";
+    SSL_CTX                    *ctx;
+    int                         rc;
+
+    *out = NULL;
+    ERR_clear_error();
+    ctx = SSL_CTX_new_ex(NULL, NULL, TLS_server_method());
+    if (ctx == NULL) {
+        fprintf(stderr, "[crit] SSL_CTX_new_ex failed at %s:%d\n", __FILE__,
+                __LINE__);
+        abort();
+    }
+    SSL_CTX_set_min_proto_version(ctx, (protocols & HTTP_TLS_V12)
+                                       ? TLS1_2_VERSION : TLS1_3_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, (protocols & HTTP_TLS_V13)
+                                       ? TLS1_3_VERSION : TLS1_2_VERSION);
+    /* Client-started renegotiation costs the server a handshake for the
+     * price of a record; HTTP/1.1 over TLS 1.2 never needs it. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION
+                             | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        rc = http_tls_ctx_err(err, errlen, "cannot load ssl_certificate",
+                              cert);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        rc = http_tls_ctx_err(err, errlen, "cannot load ssl_certificate_key",
+                              key);
+        goto fail;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        rc = http_tls_ctx_err(err, errlen, "ssl_certificate_key does not "
+                              "match the certificate of", cert);
+        goto fail;
+    }
+    if (ciphers != NULL && SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+        rc = http_tls_ctx_err(err, errlen, "invalid ssl_ciphers", ciphers);
+        goto fail;
+    }
+    http_tls_cert_info(ctx, info, infolen);
+    *out = ctx;
+    return GW_OK;
+
+fail:
+    SSL_CTX_free(ctx);
+    return rc;
+}
+
+void
+http_tls_accept(http_tls_t *t, SSL_CTX *ctx)
+{
+    memset(t, 0, sizeof(*t));
+    ERR_clear_error();
+    t->ssl = SSL_new(ctx);
+    t->in = BIO_new(BIO_s_mem());
+    t->out = BIO_new(BIO_s_mem());
+    if (t->ssl == NULL || t->in == NULL || t->out == NULL) {
+        fprintf(stderr, "[crit] SSL_new failed at %s:%d\n", __FILE__, __LINE__);
+        abort();
+    }
+    BIO_set_mem_eof_return(t->in, -1);
+    BIO_set_mem_eof_return(t->out, -1);
+    SSL_set_bio(t->ssl, t->in, t->out);
+    SSL_set_accept_state(t->ssl);
+}
+
+int
+http_tls_done(const http_tls_t *t)
+{
+    return t->ssl != NULL && SSL_is_init_finished(t->ssl);
+}
+
+int
+http_tls_buffered(const http_tls_t *t)
+{
+    return t->ssl != NULL
+           && (SSL_pending(t->ssl) > 0 || BIO_ctrl_pending(t->in) > 0);
+}
+
 int
 http_tls_open(http_tls_t *t, SSL_CTX *ctx, const char *name, int verify)
 {

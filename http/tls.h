@@ -1,8 +1,9 @@
 /* http/tls.h: TLS sessions over memory BIOs, so that libuv keeps owning the
  * socket and OpenSSL never touches a file descriptor. Owns each session's SSL
  * object and its two memory BIOs, and builds the SSL_CTX of an outbound
- * client (one per client target, never one per connection or request, as
- * OpenSSL 3 wants: a context fetches its algorithms once). Knows nothing
+ * client (one per client target) and of the server's TLS listeners (one for
+ * all of them, built again on SIGHUP), never one per connection or request,
+ * as OpenSSL 3 wants: a context fetches its algorithms once. Knows nothing
  * about HTTP or libuv: ciphertext goes in with http_tls_feed and out with
  * http_tls_take; plaintext goes through http_tls_read and http_tls_write.
  *
@@ -31,6 +32,39 @@ typedef struct http_tls_s {
  * cannot be loaded. The caller frees the context with SSL_CTX_free. */
 int http_tls_client_ctx(SSL_CTX **out, int verify, const char *ca_file,
                         char *err, size_t errlen);
+
+/* Protocol bits of http_tls_server_ctx (the values of core/conf.h's
+ * GW_CONF_TLSV*). */
+#define HTTP_TLS_V12  0x1
+#define HTTP_TLS_V13  0x2
+
+/* Builds a server SSL_CTX into *out from a PEM certificate chain (cert, the
+ * server's certificate first) and its PEM private key (key): the protocols
+ * of the HTTP_TLS_V* bits, TLS 1.2 ciphers from ciphers (an OpenSSL cipher
+ * list; NULL for OpenSSL's default), no renegotiation. Returns GW_OK, or
+ * GW_EINVAL with the reason in err (a file that does not load, a key that
+ * does not match the certificate, a cipher list that names nothing). The
+ * context is fully built or not at all, so a failed reload leaves the one
+ * in use alone. A summary of the certificate (subject, serial, expiry) goes
+ * into info (infolen bytes, may be NULL). The caller frees with
+ * SSL_CTX_free; sessions hold their own reference. */
+int http_tls_server_ctx(SSL_CTX **out, const char *cert, const char *key,
+                        unsigned protocols, const char *ciphers,
+                        char *err, size_t errlen, char *info,
+                        size_t infolen);
+
+/* Starts a server session on ctx (taken with a reference of its own, so a
+ * reload may free ctx while the session lives). Never fails but for out of
+ * memory, which aborts. */
+void http_tls_accept(http_tls_t *t, SSL_CTX *ctx);
+
+/* 1 once the handshake has completed. */
+int http_tls_done(const http_tls_t *t);
+
+/* 1 when input handed to http_tls_feed has not been decrypted yet, or
+ * decrypted bytes have not been read: the caller must call http_tls_read
+ * before it waits on the socket again. */
+int http_tls_buffered(const http_tls_t *t);
 
 /* Starts a client session on ctx (borrowed; it must outlive the session).
  * name is what the peer must prove it is: a DNS name is sent as SNI and

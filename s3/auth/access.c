@@ -536,8 +536,9 @@ s3_trusted_proxy(const gw_conf_t *cf, const char *ip, size_t len)
 }
 
 /* The client address: the peer, or behind trusted proxies the rightmost
- * X-Forwarded-For hop that is not one of them. Sets *secure from
- * X-Forwarded-Proto when the peer is trusted. */
+ * X-Forwarded-For hop that is not one of them. Sets *secure when the
+ * request came on a TLS listener, or from X-Forwarded-Proto when the peer
+ * is trusted. */
 static gw_str_t
 s3_source_ip(s3_req_t *r, int *secure)
 {
@@ -548,13 +549,13 @@ s3_source_ip(s3_req_t *r, int *secure)
 
     ip.base = r->http->peer_ip;
     ip.len = strlen(ip.base);
-    *secure = 0;
+    *secure = r->http->secure;           /* came on a TLS listener */
     if (!s3_trusted_proxy(cf, ip.base, ip.len)) {
         return ip;
     }
     proto = s3_header(r, "x-forwarded-proto");
-    *secure = proto != NULL && proto->len == 5
-              && strncasecmp(proto->base, "https", 5) == 0;
+    *secure = *secure || (proto != NULL && proto->len == 5
+                          && strncasecmp(proto->base, "https", 5) == 0);
     xff = s3_header(r, "x-forwarded-for");
     if (xff == NULL) {
         return ip;

@@ -110,6 +110,11 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->limit_conn_per_ip, 0);                 /* auto */
     CHECK_EQ_INT(gw_conf_conn_per_ip(cf), 256);
     CHECK_EQ_INT(cf->worker_processes, 1);
+    CHECK_EQ_INT(cf->listen[0].ssl, 0);
+    CHECK(cf->ssl_certificate == NULL);
+    CHECK(cf->ssl_certificate_key == NULL);
+    CHECK(cf->ssl_ciphers == NULL);
+    CHECK_EQ_INT(cf->ssl_protocols, GW_CONF_TLSV12 | GW_CONF_TLSV13);
 }
 
 static void
@@ -121,7 +126,9 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     for (i = 0; i < a->nlisten; i++) {
         CHECK_EQ_STR(a->listen[i].host, b->listen[i].host);
         CHECK_EQ_INT(a->listen[i].port, b->listen[i].port);
+        CHECK_EQ_INT(a->listen[i].ssl, b->listen[i].ssl);
     }
+    CHECK_EQ_INT(a->ssl_protocols, b->ssl_protocols);
     CHECK_EQ_STR(a->data_dir, b->data_dir);
     CHECK_EQ_STR(a->region, b->region);
     CHECK((a->server_name == NULL) == (b->server_name == NULL));
@@ -783,6 +790,64 @@ TEST(conf_summary)
     CHECK(strstr(out, "http://127.0.0.1:9000") != NULL);
     CHECK(strstr(out, "none") != NULL);
     free(out);
+}
+
+/* listen ... ssl and the ssl_* directives. The certificate's contents are
+ * checked where it is loaded (http/tls.c, test_tls.py); here only that the
+ * files are readable and the directives fit together. */
+TEST(conf_tls)
+{
+    gw_conf_t  cf;
+
+    CHECK_LOAD_OK(&cf, "listen 127.0.0.1:9000;\n"
+                  "listen [::1]:9443 ssl;\n"
+                  "ssl_certificate " TEST_CONF_EXAMPLE ";\n"
+                  "ssl_certificate_key " TEST_CONF_EXAMPLE ";\n"
+                  "ssl_protocols TLSv1.3;\n"
+                  "ssl_ciphers ECDHE+AESGCM;\n", NULL);
+    CHECK_EQ_INT(cf.nlisten, 2);
+    CHECK_EQ_INT(cf.listen[0].ssl, 0);
+    CHECK_EQ_INT(cf.listen[1].ssl, 1);
+    CHECK_EQ_STR(cf.listen[1].host, "::1");
+    CHECK_EQ_STR(cf.ssl_certificate, TEST_CONF_EXAMPLE);
+    CHECK_EQ_STR(cf.ssl_certificate_key, TEST_CONF_EXAMPLE);
+    CHECK_EQ_STR(cf.ssl_ciphers, "ECDHE+AESGCM");
+    CHECK_EQ_INT(cf.ssl_protocols, GW_CONF_TLSV13);
+    gw_conf_free(&cf);
+
+    /* -g moves the TLS listener like any listen. */
+    CHECK_LOAD_OK(&cf, "ssl_certificate " TEST_CONF_EXAMPLE ";\n"
+                  "ssl_certificate_key " TEST_CONF_EXAMPLE ";\n",
+                  "listen 127.0.0.1:9443 ssl; ssl_protocols TLSv1.2;");
+    CHECK_EQ_INT(cf.nlisten, 1);
+    CHECK_EQ_INT(cf.listen[0].ssl, 1);
+    CHECK_EQ_INT(cf.ssl_protocols, GW_CONF_TLSV12);
+    gw_conf_free(&cf);
+
+    CHECK_LOAD_ERR("listen 127.0.0.1:9443 tls;", ":1: invalid parameter "
+                   "\"tls\" in \"listen\" (the only one is \"ssl\")");
+    CHECK_LOAD_ERR("listen 127.0.0.1:9443 ssl ssl;", ":1: invalid number of "
+                   "arguments in \"listen\" directive");
+    CHECK_LOAD_ERR("listen 127.0.0.1:9000;\nlisten 127.0.0.1:9443 ssl;\n",
+                   ":2: no \"ssl_certificate\" is defined for the "
+                   "\"listen ... ssl\" directive");
+    CHECK_LOAD_ERR("ssl_certificate " TEST_CONF_EXAMPLE ";\n",
+                   ":1: no \"ssl_certificate_key\" is defined for "
+                   "\"ssl_certificate\"");
+    CHECK_LOAD_ERR("ssl_certificate /nonexistent/cert.pem;",
+                   ":1: cannot read \"ssl_certificate\" "
+                   "\"/nonexistent/cert.pem\": No such file or directory");
+    CHECK_LOAD_ERR("ssl_protocols TLSv1.1 TLSv1.2;", ":1: \"TLSv1.1\" in "
+                   "\"ssl_protocols\" is not supported: TLSv1.2 and TLSv1.3 "
+                   "only");
+    CHECK_LOAD_ERR("ssl_protocols TLSv1;", ":1: \"TLSv1\" in "
+                   "\"ssl_protocols\" is not supported: TLSv1.2 and TLSv1.3 "
+                   "only");
+    CHECK_LOAD_ERR("ssl_protocols TLSv1.4;", ":1: invalid protocol "
+                   "\"TLSv1.4\" in \"ssl_protocols\" (TLSv1.2 or TLSv1.3)");
+    CHECK_EXTRA_ERR("listen 127.0.0.1:9443 ssl;", "(command line):1: no "
+                    "\"ssl_certificate\" is defined for the \"listen ... "
+                    "ssl\" directive");
 }
 
 /* Random bytes, and random sequences of config-ish tokens (which get much

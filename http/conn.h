@@ -94,6 +94,12 @@ struct http_req_s {
     size_t         sf_left;
     http_done_pt   sf_done;
     int            sf_waiting;      /* sendfile waits for writability */
+    int            sf_busy;         /* a slice runs on a pool thread */
+    int            sf_sock;         /* the slice's own dup of the socket */
+    uv_work_t      sf_work;
+    ssize_t        sf_sent;         /* what the slice sent */
+    int            sf_err;          /* and why it stopped: 0, EAGAIN, errno,
+                                     * or -1 at the end of the file */
     int            ended;
 };
 
@@ -150,8 +156,11 @@ void http_resp_chunk(http_req_t *r, const char *buf, size_t len);
 void http_resp_write(http_req_t *r, const char *buf, size_t len,
                      http_done_pt done);
 
-/* Sends len bytes of file fd from off, with sendfile on plain TCP. done runs
- * once they are all out, or with an error. fd stays the caller's. */
+/* Sends len bytes of file fd from off, with sendfile on plain TCP. The
+ * sendfile calls run on libuv's thread pool in bounded slices (a cold file
+ * blocks a thread on the disk, never the loop). done runs on the loop once
+ * they are all out, or with an error. fd stays the caller's and must stay
+ * open until done runs. */
 void http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
                         http_done_pt done);
 

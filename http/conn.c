@@ -40,7 +40,10 @@
 #define HTTP_LINGER_MS        5000          /* how long an early answer's
                                              * connection reads and drops
                                              * the rest of the body */
-#define HTTP_SENDFILE_SLICE   (4 * 1024 * 1024)
+/* At most this much per sendfile job on the pool: small enough that the
+ * jobs of many downloads take turns, large enough that the hand-off to a
+ * thread and back costs little next to the copy. */
+#define HTTP_SENDFILE_SLICE   (2 * 1024 * 1024)
 /* Connections over max_conns_per_ip that still get their request read and
  * answered 503 SlowDown; past these, an address's new connections are
  * closed at once, so a flood cannot hold header_timeout-long slots. */
@@ -257,6 +260,7 @@ http_on_message_begin(llhttp_t *p)
     r->secure = c->tls != NULL;
     r->start_ms = http_now_ms();
     r->sf_fd = -1;
+    r->sf_sock = -1;
     snprintf(r->id, sizeof(r->id), "%016llX",
              (unsigned long long) (s->req_base + ++s->req_seq * 0x9E3779B97F4A7C15ULL));
     c->r = r;
@@ -1682,13 +1686,26 @@ http_resp_end(http_req_t *r)
 
 /* ==== sendfile ==== */
 
+/* sendfile runs on libuv's thread pool, at most HTTP_SENDFILE_SLICE bytes a
+ * job, as nginx's "aio threads": on a cold file it waits for the disk, and
+ * the loop must not (every other connection would wait with it). The socket
+ * is non-blocking, so a slice never waits for the client: a full socket
+ * buffer ends it with EAGAIN and the loop polls for writability before the
+ * next one. The job sends through its own dup of the socket, so a
+ * connection closed meanwhile cannot hand the descriptor number to another
+ * socket under it; the dup is closed once the job is back on the loop. */
+
 /* Ends a sendfile run: tells its owner how it went, then drops the hold
- * http_resp_sendfile took, which may free r. */
+ * http_resp_sendfile took, which may free r. Never while a slice runs. */
 static void
 http_sf_finish(http_req_t *r, int rc)
 {
     http_done_pt  done = r->sf_done;
 
+    if (r->sf_sock >= 0) {
+        close(r->sf_sock);
+        r->sf_sock = -1;
+    }
     r->sf_done = NULL;
     r->sf_fd = -1;
     r->sf_waiting = 0;
@@ -1705,7 +1722,7 @@ http_poll_cb(uv_poll_t *p, int status, int events)
     socklen_t     len = sizeof(err);
 
     uv_poll_stop(p);
-    if (r == NULL || r->sf_done == NULL) {
+    if (r == NULL || r->sf_done == NULL || !r->sf_waiting) {
         return;
     }
     r->sf_waiting = 0;
@@ -1749,57 +1766,104 @@ http_sf_wait(http_req_t *r)
     uv_poll_start(&c->poll, UV_WRITABLE, http_poll_cb);
 }
 
+/* On a pool thread: one slice. Touches only the sf_ fields, which the loop
+ * leaves alone while sf_busy is set. */
 static void
-http_sf_run(http_req_t *r)
+http_sf_work(uv_work_t *w)
 {
-    http_conn_t   *c = r->conn;
-    uv_os_fd_t     sock;
-    size_t         sent = 0;
-    ssize_t        n;
-    off_t          off;
-    int            rc = GW_OK;
+    http_req_t  *r = w->data;
+    off_t        off = (off_t) r->sf_off;
+    size_t       left = GW_MIN(r->sf_left, (size_t) HTTP_SENDFILE_SLICE);
+    ssize_t      n;
 
-    if (c == NULL || c->closing) {
-        rc = UV_ECANCELED;
-        goto finish;
-    }
-    uv_fileno((uv_handle_t *) &c->tcp, &sock);
-    while (r->sf_left > 0) {
-        if (sent >= HTTP_SENDFILE_SLICE) {
-            /* Let other connections run; come back when writable. */
-            http_sf_wait(r);
-            return;
-        }
-        off = (off_t) r->sf_off;
-        n = sendfile(sock, r->sf_fd, &off, GW_MIN(r->sf_left, (size_t) 1 << 20));
+    r->sf_sent = 0;
+    r->sf_err = 0;
+    while (left > 0) {
+        n = sendfile(r->sf_sock, r->sf_fd, &off, left);
         if (n > 0) {
-            r->sf_off += n;
-            r->sf_left -= (size_t) n;
-            r->body_bytes += (uint64_t) n;
-            sent += (size_t) n;
+            r->sf_sent += n;
+            left -= (size_t) n;
             continue;
         }
         if (n == 0) {
-            rc = GW_ECORRUPT;     /* the file is shorter than its record */
+            r->sf_err = -1;     /* the file is shorter than its record */
             break;
         }
-        if (errno == EINTR) {
-            continue;
+        if (errno != EINTR) {
+            r->sf_err = errno;
+            break;
         }
-        if (errno == EAGAIN) {
-            http_conn_timer(c, c->srv->limits->idle_timeout_ms);
-            http_sf_wait(r);
-            return;
-        }
-        rc = -errno;
-        break;
     }
-    if (rc != GW_OK) {
-        http_conn_close(c);
-    } else {
+}
+
+static void
+http_sf_after(uv_work_t *w, int status)
+{
+    http_req_t   *r = w->data;
+    http_conn_t  *c = r->conn;
+    int           rc;
+
+    r->sf_busy = 0;
+    r->sf_off += r->sf_sent;
+    r->sf_left -= (size_t) r->sf_sent;
+    r->body_bytes += (uint64_t) r->sf_sent;
+    if (c == NULL || c->closing) {
+        http_sf_finish(r, UV_ECANCELED);
+        return;
+    }
+    if (r->sf_sent > 0) {
         http_conn_timer(c, c->srv->limits->idle_timeout_ms);
     }
-finish:
+    if (status == 0 && (r->sf_err == EAGAIN || r->sf_err == EWOULDBLOCK)) {
+        http_sf_wait(r);
+        return;
+    }
+    rc = status != 0 ? status
+         : r->sf_err == -1 ? GW_ECORRUPT
+         : -r->sf_err;
+    if (rc != 0) {
+        http_conn_close(c);
+        http_sf_finish(r, rc);
+        return;
+    }
+    http_sf_run(r);
+}
+
+/* Queues the next slice, or ends the run when nothing is left. */
+static void
+http_sf_run(http_req_t *r)
+{
+    http_conn_t  *c = r->conn;
+    uv_os_fd_t    sock;
+    int           rc;
+
+    if (c == NULL || c->closing) {
+        http_sf_finish(r, UV_ECANCELED);
+        return;
+    }
+    if (r->sf_left == 0) {
+        http_conn_timer(c, c->srv->limits->idle_timeout_ms);
+        http_sf_finish(r, GW_OK);
+        return;
+    }
+    if (r->sf_sock < 0) {
+        rc = uv_fileno((uv_handle_t *) &c->tcp, &sock);
+        if (rc == 0 && (r->sf_sock = dup(sock)) < 0) {
+            rc = -errno;
+        }
+        if (rc != 0) {
+            goto fail;
+        }
+    }
+    r->sf_work.data = r;
+    r->sf_busy = 1;
+    rc = uv_queue_work(c->srv->loop, &r->sf_work, http_sf_work, http_sf_after);
+    if (rc == 0) {
+        return;
+    }
+    r->sf_busy = 0;
+fail:
+    http_conn_close(c);
     http_sf_finish(r, rc);
 }
 

@@ -98,6 +98,12 @@ struct http_req_s {
     http_done_pt   sf_done;
     int            sf_waiting;      /* sendfile waits for writability */
     void          *sf_tls;          /* the slice reader of a TLS send */
+    int            sf_busy;         /* a slice runs on a pool thread */
+    int            sf_sock;         /* the slice's own dup of the socket */
+    uv_work_t      sf_work;
+    ssize_t        sf_sent;         /* what the slice sent */
+    int            sf_err;          /* and why it stopped: 0, EAGAIN, errno,
+                                     * or -1 at the end of the file */
     int            ended;
 };
 
@@ -166,10 +172,12 @@ void http_resp_chunk(http_req_t *r, const char *buf, size_t len);
 void http_resp_write(http_req_t *r, const char *buf, size_t len,
                      http_done_pt done);
 
-/* Sends len bytes of file fd from off, with sendfile on plain TCP; on TLS
- * by reading slices of the file on the thread pool and encrypting them, one
- * slice in flight (see http_tls_sendfile). done runs once they are all out,
- * or with an error. fd stays the caller's. */
+/* Sends len bytes of file fd from off. On plain TCP with sendfile, whose
+ * calls run on libuv's thread pool in bounded slices (a cold file blocks a
+ * thread on the disk, never the loop); on TLS by reading slices of the file
+ * on the thread pool and encrypting them, one slice in flight (see
+ * http_tls_sendfile). done runs on the loop once they are all out, or with
+ * an error. fd stays the caller's and must stay open until done runs. */
 void http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
                         http_done_pt done);
 

@@ -1,5 +1,6 @@
-/* core/hash.c: table-driven CRCs (slicing-by-8), CRC combination in
- * GF(2)[x], the S3 checksum wrapper, base64/hex, and thin EVP wrappers.
+/* core/hash.c: CRCs (carry-less-multiply folding where the CPU has it,
+ * table-driven slicing-by-8 otherwise), CRC combination in GF(2)[x], the S3
+ * checksum wrapper, base64/hex, and thin EVP wrappers.
  *
  * The CRC tables are computed at first use instead of being pasted in as
  * literals: it keeps the file readable, and pthread_once makes the lazy build
@@ -8,6 +9,11 @@
 #include "core/gw.h"
 
 #include <pthread.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define GW_CRC_CLMUL  1
+#endif
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -28,6 +34,17 @@ static uint64_t        gw_crc32_x2n[GW_X2N_LEN];
 static uint64_t        gw_crc32c_x2n[GW_X2N_LEN];
 static uint64_t        gw_crc64_x2n[GW_X2N_LEN];
 static pthread_once_t  gw_hash_once = PTHREAD_ONCE_INIT;
+
+/* Folding constants of one CRC for the carry-less-multiply path: x^(n+63)
+ * and x^(n-1) mod P (see gw_crc_fold) for n = 128 and n = 512 bits. */
+typedef struct {
+    uint64_t  k128[2];
+    uint64_t  k512[2];
+} gw_crc_fold_t;
+
+static gw_crc_fold_t   gw_crc32_fold, gw_crc32c_fold, gw_crc64_fold;
+static int             gw_crc_clmul_ok;    /* the CPU has PCLMULQDQ */
+static int             gw_crc_clmul_on;    /* ... and tests did not turn it off */
 
 /* OpenSSL 3 looks an algorithm up in its provider tables, under a lock and
  * with reference counting, every time EVP_sha256() or HMAC() is used; these
@@ -134,6 +151,28 @@ gw_crc64_tab_build(uint64_t tab[8][256], uint64_t poly)
     }
 }
 
+/* x^n mod P as a 64-bit reflected value (bit 63 - d stands for x^d),
+ * whatever the CRC's width: the form PCLMULQDQ multiplies. */
+static uint64_t
+gw_crc_xn64(unsigned n, uint64_t poly, int width)
+{
+    uint64_t  v = 1ull << (width - 1);    /* x^0 */
+
+    while (n--) {
+        v = (v & 1) ? (v >> 1) ^ poly : v >> 1;
+    }
+    return width == 64 ? v : v << (64 - width);
+}
+
+static void
+gw_crc_fold_build(gw_crc_fold_t *k, uint64_t poly, int width)
+{
+    k->k128[0] = gw_crc_xn64(128 + 63, poly, width);
+    k->k128[1] = gw_crc_xn64(128 - 1, poly, width);
+    k->k512[0] = gw_crc_xn64(512 + 63, poly, width);
+    k->k512[1] = gw_crc_xn64(512 - 1, poly, width);
+}
+
 static void gw_hash_fatal(const char *what, int line);
 
 static void
@@ -176,6 +215,15 @@ gw_hash_build(void)
     gw_crc_x2n_build(gw_crc32_x2n, GW_CRC32_POLY, 1u << 31);
     gw_crc_x2n_build(gw_crc32c_x2n, GW_CRC32C_POLY, 1u << 31);
     gw_crc_x2n_build(gw_crc64_x2n, GW_CRC64NVME_POLY, 1ull << 63);
+    gw_crc_fold_build(&gw_crc32_fold, GW_CRC32_POLY, 32);
+    gw_crc_fold_build(&gw_crc32c_fold, GW_CRC32C_POLY, 32);
+    gw_crc_fold_build(&gw_crc64_fold, GW_CRC64NVME_POLY, 64);
+#ifdef GW_CRC_CLMUL
+    __builtin_cpu_init();
+    gw_crc_clmul_ok = __builtin_cpu_supports("pclmul")
+                      && __builtin_cpu_supports("sse4.1");
+#endif
+    gw_crc_clmul_on = gw_crc_clmul_ok;
 }
 
 void
@@ -223,27 +271,10 @@ gw_crc32_slice8(uint32_t tab[8][256], uint32_t crc, const unsigned char *p,
     return ~crc;
 }
 
-uint32_t
-gw_crc32_update(uint32_t crc, const void *p, size_t n)
+static uint64_t
+gw_crc64_slice8(uint64_t (*tab)[256], uint64_t crc, const unsigned char *s,
+    size_t n)
 {
-    gw_hash_init();
-    return gw_crc32_slice8(gw_crc32_tab, crc, p, n);
-}
-
-uint32_t
-gw_crc32c_update(uint32_t crc, const void *p, size_t n)
-{
-    gw_hash_init();
-    return gw_crc32_slice8(gw_crc32c_tab, crc, p, n);
-}
-
-uint64_t
-gw_crc64nvme_update(uint64_t crc, const void *p, size_t n)
-{
-    const unsigned char  *s = p;
-    uint64_t              (*tab)[256] = gw_crc64_tab;
-
-    gw_hash_init();
     crc = ~crc;
     while (n >= 8) {
         crc ^= (uint64_t) gw_le32(s) | (uint64_t) gw_le32(s + 4) << 32;
@@ -258,6 +289,120 @@ gw_crc64nvme_update(uint64_t crc, const void *p, size_t n)
         crc = (crc >> 8) ^ tab[0][(crc ^ *s++) & 0xff];
     }
     return ~crc;
+}
+
+/* Below this many bytes the tables win over setting up the folds. */
+#define GW_CRC_FOLD_MIN  256
+
+#ifdef GW_CRC_CLMUL
+/* Folds n bytes at p (n a multiple of 16, at least 64) into 16 bytes out
+ * that are congruent to them modulo P, so the CRC of out (from a zero
+ * state) is the CRC of the n bytes. s is the CRC's inner state, which a
+ * reflected CRC xors into the first bytes of the message.
+ *
+ * The 16 bytes of an accumulator X, loaded little-endian, hold the
+ * coefficients of x^127 (bit 0) down to x^0 (bit 127). Appending a block B
+ * n bits later makes X * x^n + B; X's low half is a * x^64 and its high
+ * half b, so that is a * x^(n+64) + b * x^n + B. The product of two
+ * reflected 64-bit values comes out one degree low in this order, hence
+ * the constants x^(n+63) and x^(n-1) mod P, each at most 64 bits, so every
+ * product fits in 128. Four accumulators hide the multiplier's latency. */
+__attribute__((target("pclmul,sse4.1")))
+static void
+gw_crc_fold(const gw_crc_fold_t *k, uint64_t s, const unsigned char *p,
+    size_t n, unsigned char out[16])
+{
+    __m128i  x0, x1, x2, x3, kk;
+    size_t   i;
+
+#define GW_FOLD(x, kk, b)                                                   \
+    x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, kk, 0x00),      \
+                                    _mm_clmulepi64_si128(x, kk, 0x11)), b)
+
+    x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *) p),
+                       _mm_cvtsi64_si128((long long) s));
+    x1 = _mm_loadu_si128((const __m128i *) (p + 16));
+    x2 = _mm_loadu_si128((const __m128i *) (p + 32));
+    x3 = _mm_loadu_si128((const __m128i *) (p + 48));
+    kk = _mm_set_epi64x((long long) k->k512[1], (long long) k->k512[0]);
+    for (i = 64; i + 64 <= n; i += 64) {
+        GW_FOLD(x0, kk, _mm_loadu_si128((const __m128i *) (p + i)));
+        GW_FOLD(x1, kk, _mm_loadu_si128((const __m128i *) (p + i + 16)));
+        GW_FOLD(x2, kk, _mm_loadu_si128((const __m128i *) (p + i + 32)));
+        GW_FOLD(x3, kk, _mm_loadu_si128((const __m128i *) (p + i + 48)));
+    }
+    kk = _mm_set_epi64x((long long) k->k128[1], (long long) k->k128[0]);
+    GW_FOLD(x0, kk, x1);
+    GW_FOLD(x0, kk, x2);
+    GW_FOLD(x0, kk, x3);
+    for ( ; i < n; i += 16) {
+        GW_FOLD(x0, kk, _mm_loadu_si128((const __m128i *) (p + i)));
+    }
+#undef GW_FOLD
+    _mm_storeu_si128((__m128i *) out, x0);
+}
+#endif
+
+uint32_t
+gw_crc32_update(uint32_t crc, const void *p, size_t n)
+{
+    gw_hash_init();
+#ifdef GW_CRC_CLMUL
+    if (gw_crc_clmul_on && n >= GW_CRC_FOLD_MIN) {
+        unsigned char  x[16];
+        size_t         m = n & ~(size_t) 15;
+
+        gw_crc_fold(&gw_crc32_fold, (uint32_t) ~crc, p, m, x);
+        crc = gw_crc32_slice8(gw_crc32_tab, ~0u, x, 16);
+        return gw_crc32_slice8(gw_crc32_tab, crc, (const unsigned char *) p + m,
+                               n - m);
+    }
+#endif
+    return gw_crc32_slice8(gw_crc32_tab, crc, p, n);
+}
+
+uint32_t
+gw_crc32c_update(uint32_t crc, const void *p, size_t n)
+{
+    gw_hash_init();
+#ifdef GW_CRC_CLMUL
+    if (gw_crc_clmul_on && n >= GW_CRC_FOLD_MIN) {
+        unsigned char  x[16];
+        size_t         m = n & ~(size_t) 15;
+
+        gw_crc_fold(&gw_crc32c_fold, (uint32_t) ~crc, p, m, x);
+        crc = gw_crc32_slice8(gw_crc32c_tab, ~0u, x, 16);
+        return gw_crc32_slice8(gw_crc32c_tab, crc,
+                               (const unsigned char *) p + m, n - m);
+    }
+#endif
+    return gw_crc32_slice8(gw_crc32c_tab, crc, p, n);
+}
+
+uint64_t
+gw_crc64nvme_update(uint64_t crc, const void *p, size_t n)
+{
+    gw_hash_init();
+#ifdef GW_CRC_CLMUL
+    if (gw_crc_clmul_on && n >= GW_CRC_FOLD_MIN) {
+        unsigned char  x[16];
+        size_t         m = n & ~(size_t) 15;
+
+        gw_crc_fold(&gw_crc64_fold, ~crc, p, m, x);
+        crc = gw_crc64_slice8(gw_crc64_tab, ~0ull, x, 16);
+        return gw_crc64_slice8(gw_crc64_tab, crc, (const unsigned char *) p + m,
+                               n - m);
+    }
+#endif
+    return gw_crc64_slice8(gw_crc64_tab, crc, p, n);
+}
+
+int
+gw_hash_crc_simd(int enable)
+{
+    gw_hash_init();
+    gw_crc_clmul_on = enable && gw_crc_clmul_ok;
+    return gw_crc_clmul_on;
 }
 
 /* With init == xorout (all ones here), the CRC of A then B is the CRC of A

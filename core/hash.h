@@ -30,6 +30,13 @@ uint32_t gw_crc32c_update(uint32_t crc, const void *p, size_t n);
  * 0xAE8B14860A799888. */
 uint64_t gw_crc64nvme_update(uint64_t crc, const void *p, size_t n);
 
+/* The three CRCs fold 16 bytes at a time with PCLMULQDQ when the CPU has
+ * it (checked once, at init), and use slicing-by-8 tables otherwise. Turns
+ * the folding off (enable 0) or back on, for tests and benchmarks that
+ * compare the two; returns 1 when the folding is in use. Not thread-safe:
+ * call it before any worker thread hashes. */
+int gw_hash_crc_simd(int enable);
+
 /* Given crc1 of A and crc2 of B (len2 bytes), returns the CRC of A then B
  * without the bytes, as zlib's crc32_combine. Multipart uploads use this to
  * build a full-object checksum from the part checksums. O(log len2). */

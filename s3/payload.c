@@ -5,11 +5,14 @@
  *                    SHA-256 when signed, the x-amz-checksum-* algorithm)
  *                 -> the handler's data callback (e.g. the chunk writer)
  *
- * Nothing is buffered here: every view is hashed and handed on in place.
- * At the end of the body every declared digest is compared, and the handler
- * learns the verdict through its end callback. */
+ * The digests run off the loop (core/hashpipe.c): the loop copies each view
+ * into the pipe's segments and hands it on in place; either side answering
+ * GW_AGAIN pauses the socket. At the end of the body the pipe's jobs are
+ * waited for (the request held meanwhile), every declared digest is
+ * compared, and the handler learns the verdict through its end callback. */
 #include "s3/payload.h"
 #include "http/awschunked.h"
+#include "core/hashpipe.h"
 #include "core/log.h"
 
 #include <openssl/evp.h>
@@ -22,9 +25,12 @@ struct s3_payload_s {
     uint64_t            max;
     uint64_t            got;
     int64_t             expect;         /* decoded length, -1 unknown */
-    EVP_MD_CTX         *md5;
-    EVP_MD_CTX         *sha256;         /* whole payload, signed mode */
-    gw_cksum_t          ck;
+    gw_hashpipe_t      *hp;             /* MD5, the signed payload's
+                                         * SHA-256, the checksum */
+    gw_cksum_alg_t      ck_alg;
+    int                 signed_payload; /* S3_PAYLOAD_SIGNED: check the
+                                         * body's SHA-256 */
+    int                 hash_wait;      /* the request is held for hp */
     int                 ck_want_set;
     int                 ck_trailer;     /* the value comes as a trailer */
     unsigned char       ck_want[32];
@@ -54,11 +60,10 @@ s3_payload_cleanup(void *data)
 {
     s3_payload_t  *p = data;
 
-    EVP_MD_CTX_free(p->md5);
-    EVP_MD_CTX_free(p->sha256);
+    gw_hashpipe_free(p->hp);
+    p->hp = NULL;
     EVP_MD_CTX_free(p->chunk_sha);
     EVP_MD_CTX_free(p->trailer_sha);
-    gw_cksum_free(&p->ck);
 }
 
 static EVP_MD_CTX *
@@ -87,10 +92,14 @@ s3_payload_fail(s3_payload_t *p, int err)
     return GW_ERROR;
 }
 
-/* Decoded bytes: hash, count, pass on. */
+/* Decoded bytes: hash, count, pass on. GW_AGAIN when either the digests
+ * or the handler are behind; each calls s3_payload_resume when it catches
+ * up, and a feed that finds the other still behind pauses again. */
 static int
 s3_payload_bytes(s3_payload_t *p, const char *at, size_t len)
 {
+    int  hrc, rc;
+
     if (p->failed) {
         return GW_ERROR;
     }
@@ -98,15 +107,12 @@ s3_payload_bytes(s3_payload_t *p, const char *at, size_t len)
         return s3_payload_fail(p, S3_ERR_ENTITY_TOO_LARGE);
     }
     p->got += len;
-    EVP_DigestUpdate(p->md5, at, len);
-    if (p->sha256 != NULL) {
-        EVP_DigestUpdate(p->sha256, at, len);
-    }
     if (p->chunk_sha != NULL) {
         EVP_DigestUpdate(p->chunk_sha, at, len);
     }
-    gw_cksum_update(&p->ck, at, len);
-    return p->data(p->r, at, len);
+    hrc = gw_hashpipe_feed(p->hp, at, len);
+    rc = p->data(p->r, at, len);
+    return rc == GW_OK ? hrc : rc;
 }
 
 /* ==== aws-chunked callbacks ==== */
@@ -182,12 +188,12 @@ s3_chunk_trailer(void *ud, gw_str_t name, gw_str_t value)
     EVP_DigestUpdate(p->trailer_sha, ":", 1);
     EVP_DigestUpdate(p->trailer_sha, value.base, value.len);
     EVP_DigestUpdate(p->trailer_sha, "\n", 1);
-    if (gw_cksum_from_header(name.base, name.len) == p->ck.alg
-        && p->ck.alg != GW_CK_NONE)
+    if (gw_cksum_from_header(name.base, name.len) == p->ck_alg
+        && p->ck_alg != GW_CK_NONE)
     {
         if (gw_base64_decode(p->ck_want, sizeof(p->ck_want), &n, value.base,
                              value.len) != GW_OK
-            || n != gw_cksum_len(p->ck.alg))
+            || n != gw_cksum_len(p->ck_alg))
         {
             return s3_payload_fail(p, S3_ERR_INVALID_REQUEST);
         }
@@ -245,15 +251,26 @@ s3_payload_on_body(http_req_t *hr, const char *at, size_t len)
     return rc;
 }
 
+static void s3_payload_verify(s3_payload_t *p);
+
+/* The pipe's jobs are back: verify, then let the request go (the release
+ * may free it, and hp with it, so it comes last). */
+static void
+s3_payload_hashed(void *ud)
+{
+    s3_payload_t  *p = ud;
+    http_req_t    *hr = p->r->http;
+
+    p->hash_wait = 0;
+    s3_payload_verify(p);
+    http_req_release(hr);
+}
+
 static void
 s3_payload_on_end(http_req_t *hr)
 {
     s3_req_t       *r = hr->data;
     s3_payload_t   *p = r->payload;
-    s3_body_t       b;
-    unsigned char   h[32];
-    unsigned int    n;
-    char            msg[128];
 
     if (p->failed || p->ended) {
         return;
@@ -269,22 +286,38 @@ s3_payload_on_end(http_req_t *hr)
         s3_payload_fail(p, S3_ERR_INCOMPLETE_BODY);
         return;
     }
-    if (p->sha256 != NULL) {
-        EVP_DigestFinal_ex(p->sha256, h, &n);
-        if (memcmp(h, r->content_sha256, 32) != 0) {
-            s3_payload_fail(p, S3_ERR_CONTENT_SHA256_MISMATCH);
-            return;
-        }
+    if (gw_hashpipe_finish(p->hp, s3_payload_hashed, p) == GW_DONE) {
+        p->hash_wait = 1;
+        http_req_hold(hr);
+        return;
+    }
+    s3_payload_verify(p);
+}
+
+/* Every digest is final: compare what the request declared. */
+static void
+s3_payload_verify(s3_payload_t *p)
+{
+    s3_req_t       *r = p->r;
+    s3_body_t       b;
+    unsigned char   h[32];
+    char            msg[128];
+
+    if (p->failed || p->ended) {
+        return;
     }
     memset(&b, 0, sizeof(b));
     b.size = p->got;
-    EVP_DigestFinal_ex(p->md5, b.md5, &n);
+    b.cksum_alg = p->ck_alg;
+    gw_hashpipe_result(p->hp, b.md5, h, b.cksum);
+    if (p->signed_payload && memcmp(h, r->content_sha256, 32) != 0) {
+        s3_payload_fail(p, S3_ERR_CONTENT_SHA256_MISMATCH);
+        return;
+    }
     if (p->md5_want_set && memcmp(b.md5, p->md5_want, 16) != 0) {
         s3_payload_fail(p, S3_ERR_BAD_DIGEST);
         return;
     }
-    b.cksum_alg = p->ck.alg;
-    gw_cksum_final(&p->ck, b.cksum);
     if (p->ck_trailer && !p->ck_want_set) {
         p->ended = 1;
         p->failed = S3_ERR_INVALID_REQUEST;
@@ -371,8 +404,16 @@ s3_payload_checksum(s3_req_t *r, s3_payload_t *p)
         alg = r->default_cksum != GW_CK_NONE ? r->default_cksum
                                              : GW_CK_CRC64NVME;
     }
-    gw_cksum_init(&p->ck, alg);
+    p->ck_alg = alg;
     return 0;
+}
+
+static void
+s3_payload_hp_ready(void *ud)
+{
+    s3_payload_t  *p = ud;
+
+    s3_payload_resume(p->r);
 }
 
 int
@@ -392,7 +433,6 @@ s3_payload_start(s3_req_t *r, uint64_t max_size,
     p->end = end;
     p->max = max_size;
     p->expect = hr->content_length;
-    p->md5 = s3_md_new(gw_evp_md5());
     gw_pool_cleanup_add(r->pool, s3_payload_cleanup, p);
     r->payload = p;
 
@@ -408,9 +448,11 @@ s3_payload_start(s3_req_t *r, uint64_t max_size,
     if (s3_payload_checksum(r, p) != 0) {
         return GW_OK;    /* answered */
     }
+    p->signed_payload = r->payload_mode == S3_PAYLOAD_SIGNED;
+    p->hp = gw_hashpipe_new(r->ctx->loop, p->ck_alg, p->signed_payload,
+                            s3_payload_hp_ready, p);
     switch (r->payload_mode) {
     case S3_PAYLOAD_SIGNED:
-        p->sha256 = s3_md_new(gw_evp_sha256());
         break;
     case S3_PAYLOAD_STREAMING_SIGNED:
     case S3_PAYLOAD_STREAMING_SIGNED_TRAILER:
@@ -508,6 +550,9 @@ s3_payload_collect(s3_req_t *r, size_t max,
     if (r->http->responded) {
         return GW_OK;
     }
+    /* A document's handler answers from its end callback, which must not
+     * wait for the thread pool. */
+    gw_hashpipe_inline(r->payload->hp);
     r->payload->cbuf = gw_pool_alloc(r->pool, max + 1);
     r->payload->cmax = max;
     r->payload->cend = end;

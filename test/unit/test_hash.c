@@ -112,6 +112,46 @@ TEST(hash_crc_incremental)
     }
 }
 
+/* Both CRC paths (PCLMULQDQ folding and the tables) against the bitwise
+ * reference at every length up to 1100 (the folding starts at 256 and works
+ * in 64- and 16-byte blocks) at random alignments and random start
+ * values, and on a large buffer with the folding on, off and on again. */
+TEST(hash_crc_simd)
+{
+    static unsigned char  buf[1100 + 32];   /* up to 7 + 15 past the end */
+    uint64_t              seed = 0x2545f4914f6cdd1dull, c64, m64;
+    uint32_t              c32;
+    size_t                i, n, off;
+    int                   pass, simd;
+
+    for (i = 0; i < sizeof(buf); i++) {
+        buf[i] = (unsigned char) test_hash_rand(&seed);
+    }
+    simd = gw_hash_crc_simd(1);
+    for (pass = 0; pass < 2; pass++) {
+        CHECK_EQ_INT(gw_hash_crc_simd(pass == 0), pass == 0 ? simd : 0);
+        for (n = 0; n <= 1100; n++) {
+            off = test_hash_rand(&seed) % 16;
+            CHECK(gw_crc32_update(0, buf + off, n)
+                  == test_crc_bitwise(0xEDB88320u, 32, buf + off, n));
+            CHECK(gw_crc32c_update(0, buf + off, n)
+                  == test_crc_bitwise(0x82F63B78u, 32, buf + off, n));
+            CHECK(gw_crc64nvme_update(0, buf + off, n)
+                  == test_crc_bitwise(0x9A6C9329AC4BC9B5ull, 64, buf + off, n));
+            /* A non-zero start goes through the same fold. */
+            c32 = gw_crc32c_update(0, buf, 7);
+            CHECK(gw_crc32c_update(c32, buf + 7 + off, n)
+                  == gw_crc32c_combine(c32, test_crc_bitwise(0x82F63B78u, 32,
+                                                 buf + 7 + off, n), n));
+            c64 = gw_crc64nvme_update(0, buf, 5);
+            m64 = test_crc_bitwise(0x9A6C9329AC4BC9B5ull, 64, buf + 5 + off, n);
+            CHECK(gw_crc64nvme_update(c64, buf + 5 + off, n)
+                  == gw_crc64nvme_combine(c64, m64, n));
+        }
+    }
+    gw_hash_crc_simd(1);
+}
+
 TEST(hash_crc_combine)
 {
     static unsigned char  buf[20000];

@@ -8,6 +8,7 @@
     /* core/hash */                                                         \
     TEST_ENTRY(hash_crc_check_values)                                       \
     TEST_ENTRY(hash_crc_incremental)                                        \
+    TEST_ENTRY(hash_crc_simd)                                               \
     TEST_ENTRY(hash_crc_combine)                                            \
     TEST_ENTRY(hash_cksum)                                                  \
     TEST_ENTRY(hash_cksum_names)                                            \

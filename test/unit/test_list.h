@@ -85,6 +85,8 @@
     TEST_ENTRY(awschunked_limits)                                           \
     TEST_ENTRY(awschunked_callback_error)                                   \
     TEST_ENTRY(awschunked_garbage)                                          \
+    /* http/conn */                                                         \
+    TEST_ENTRY(http_date_matches_strftime)                                  \
     /* http/range, s3/xml */                                                \
     TEST_ENTRY(range_forms)                                                 \
     TEST_ENTRY(range_unsatisfiable)                                         \

@@ -126,6 +126,10 @@ struct s3_req_s {
                                            * (auth/access.c) */
     struct s3_policy_ctx_s  *access_ctx;  /* the request's condition keys,
                                            * once built (auth/access.c) */
+    struct s3_access_obj_s  *access_obj;  /* the request's own object as
+                                           * the decision read it, for the
+                                           * handler to take
+                                           * (s3_access_object_take) */
     void                    *data;        /* handler state */
 };
 

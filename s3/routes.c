@@ -127,6 +127,7 @@ void
 s3_on_request(http_req_t *hr)
 {
     s3_req_t  *r;
+    store_t   *st;
     int        rc;
 
     r = gw_pool_calloc(hr->pool, sizeof(*r));
@@ -136,13 +137,18 @@ s3_on_request(http_req_t *hr)
     r->now = (int64_t) time(NULL);
     hr->data = r;
 
+    /* One read snapshot for everything decided and read in this turn (the
+     * bucket, its documents, the object): see store_read_begin. Ended
+     * before returning, so never held while waiting on a client. */
+    st = r->ctx->store;
+    store_read_begin(st);
     rc = s3_req_parse(r);
     if (rc == S3_ERR_NONE && s3_cors_request(r) == GW_DONE) {
-        return;
+        goto done;
     }
     if (r->website) {
         s3_website_request(r, rc);
-        return;
+        goto done;
     }
     if (rc == S3_ERR_NONE) {
         rc = s3_auth_request(r);
@@ -171,4 +177,6 @@ s3_on_request(http_req_t *hr)
     if (rc > 0) {
         s3_error(r, rc, NULL);
     }
+done:
+    store_read_end(st);     /* not through r: the answer may have freed it */
 }

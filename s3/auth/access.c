@@ -848,10 +848,33 @@ s3_access_effective_acls(s3_req_t *r, const s3_bucket_access_t *ba,
     }
 }
 
+/* An object the decision read, freed with the pool unless the handler
+ * took it. */
+struct s3_access_obj_s {
+    store_object_t  *obj;
+    unsigned         by_version:1;
+};
+
 static void
 s3_object_cleanup(void *data)
 {
-    store_object_free(data);
+    struct s3_access_obj_s  *h = data;
+
+    store_object_free(h->obj);
+}
+
+store_object_t *
+s3_access_object_take(s3_req_t *r, int by_version)
+{
+    struct s3_access_obj_s  *h = r->access_obj;
+    store_object_t          *o;
+
+    if (h == NULL || h->obj == NULL || h->by_version != (unsigned) by_version) {
+        return NULL;
+    }
+    o = h->obj;
+    h->obj = NULL;
+    return o;
 }
 
 /* The object an object action is decided on: the version the request's
@@ -920,7 +943,9 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     s3_acl_t             oacl;
     store_object_t      *obj = NULL;
     store_upload_t      *up = NULL;
-    const gw_str_t      *upload_id;
+    struct s3_access_obj_s  *h;
+    const gw_str_t      *upload_id, *vid;
+    uint64_t             vnum;
     const char          *which;
     char                 why[256];
     int                  rc, verdict;
@@ -945,7 +970,17 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL) {
         rc = s3_access_object(r, bucket, key, &obj);
         if (rc == GW_OK) {
-            gw_pool_cleanup_add(r->pool, s3_object_cleanup, obj);
+            h = gw_pool_calloc(r->pool, sizeof(*h));
+            h->obj = obj;
+            h->by_version = key == &r->key
+                            && (vid = s3_param(r, "versionId")) != NULL
+                            && s3_version_parse(vid->base, vid->len, &vnum)
+                               == S3_ERR_NONE;
+            gw_pool_cleanup_add(r->pool, s3_object_cleanup, h);
+            if (key == &r->key && bucket == r->bucket && r->access_obj == NULL) {
+                /* The handler may take it (s3_access_object_take). */
+                r->access_obj = h;
+            }
             a.object_owner = s3_owner_id(r, obj->owner.base, obj->owner.len);
             if (obj->acl.len) {
                 if (s3_acl_decode(r->pool, obj->acl.base, obj->acl.len,

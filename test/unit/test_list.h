@@ -141,6 +141,7 @@
     TEST_ENTRY(store_format_upgrade_v1)                                     \
     TEST_ENTRY(store_format_newer_refused)                                  \
     TEST_ENTRY(store_bucket_long_names)                                     \
+    TEST_ENTRY(store_read_scope)                                            \
     TEST_ENTRY(store_object_generation)                                     \
     TEST_ENTRY(store_lifecycle)                                             \
     TEST_ENTRY(store_outbox)                                                \

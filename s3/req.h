@@ -37,6 +37,10 @@ typedef struct s3_payload_s  s3_payload_t;
 #define S3_POLICY_CACHE  256
 typedef struct s3_policy_cache_entry_s  s3_policy_cache_entry_t;
 
+/* Parsed bucket CORS configurations, by bucket name hash (s3/cors.c). */
+#define S3_CORS_CACHE  256
+typedef struct s3_cors_cache_entry_s  s3_cors_cache_entry_t;
+
 /* What a route addresses. */
 #define S3_SERVICE  1        /* "/" */
 #define S3_BUCKET   2        /* "/bucket" */
@@ -77,6 +81,7 @@ struct s3_ctx_s {
     store_t                  *store;
     uv_loop_t                *loop;
     s3_policy_cache_entry_t  *policies[S3_POLICY_CACHE];  /* auth/access.c */
+    s3_cors_cache_entry_t    *cors[S3_CORS_CACHE];        /* cors.c */
 };
 
 /* Payload modes from x-amz-content-sha256. */

@@ -5,6 +5,7 @@
 #include "s3/auth/access.h"
 #include "s3/auth/sigv4.h"
 #include "s3/auth/tags.h"
+#include "s3/cors.h"
 #include "s3/version.h"
 #include "core/log.h"
 
@@ -295,6 +296,7 @@ s3_access_cache_free(s3_ctx_t *ctx)
 {
     size_t  i;
 
+    s3_cors_cache_free(ctx);     /* the other per-process cache of ctx */
     for (i = 0; i < S3_POLICY_CACHE; i++) {
         if (ctx->policies[i] != NULL) {
             s3_policy_entry_release(ctx->policies[i]);

@@ -112,7 +112,8 @@ void s3_access_request_tags(s3_req_t *r, const gw_kv_t *tags, size_t ntags);
 /* 1 when the client reached us over https: a trusted proxy said so in
  * X-Forwarded-Proto (the listeners themselves speak plain HTTP). */
 int s3_request_secure(s3_req_t *r);
-/* Frees the compiled policies of ctx (at exit). */
+/* Frees the compiled policies of ctx, and its parsed CORS
+ * configurations (s3_cors_cache_free), at exit. */
 void s3_access_cache_free(s3_ctx_t *ctx);
 /* The users as ACLs look them up. */
 void s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir);

@@ -723,18 +723,22 @@ s3_access_context(s3_req_t *r, const s3_bucket_access_t *ba,
                   const store_object_t *obj, const char *action,
                   s3_policy_ctx_t *out)
 {
-    const s3_policy_ctx_t  *base = r->access_ctx != NULL
-                                   ? r->access_ctx
-                                   : s3_access_request_context(r);
+    const s3_policy_ctx_t  *base;
     const gw_conf_user_t   *u;
     s3_ctx_build_t          c;
     size_t                  i;
     char                   *t;
 
-    *out = *base;
     if (ba->policy == NULL) {
+        /* Nothing reads the keys: the request's are not even built (they
+         * cost more than the rest of a small GET's decision). */
+        out->kv = NULL;
+        out->n = 0;
         return;
     }
+    base = r->access_ctx != NULL ? r->access_ctx
+                                 : s3_access_request_context(r);
+    *out = *base;
     c.cap = base->n + (obj != NULL ? obj->ntags : 0) + 8;
     c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
     memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
@@ -933,6 +937,26 @@ s3_access_versioned(const s3_req_t *r, const char *perm)
     return perm;
 }
 
+/* "arn:aws:s3:::bucket" or "arn:aws:s3:::bucket/key", in r->pool (by
+ * hand: every decision makes one). */
+static char *
+s3_access_arn(s3_req_t *r, const char *bucket, const gw_str_t *key)
+{
+    size_t   blen = strlen(bucket), klen = key != NULL ? key->len : 0;
+    char    *arn = gw_pool_alloc(r->pool, 13 + blen + 1 + klen + 1), *p;
+
+    memcpy(arn, "arn:aws:s3:::", 13);
+    memcpy(arn + 13, bucket, blen);
+    p = arn + 13 + blen;
+    if (key != NULL) {
+        *p++ = '/';
+        memcpy(p, key->base, klen);
+        p += klen;
+    }
+    *p = '\0';
+    return arn;
+}
+
 int
 s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                    const char *action)
@@ -964,10 +988,7 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     a.bucket_acl = ba->acl;
     a.policy = ba->policy;
     a.restrict_policy = ba->pab.restrict_public && ba->policy_public;
-    a.resource = key == NULL
-                 ? gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket)
-                 : gw_pool_sprintf(r->pool, "arn:aws:s3:::%s/%.*s", bucket,
-                                   (int) key->len, key->base);
+    a.resource = s3_access_arn(r, bucket, key);
 
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL) {
         rc = s3_access_object(r, bucket, key, &obj);

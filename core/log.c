@@ -2,11 +2,15 @@
 #include "core/log.h"
 #include "core/gw.h"
 
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
 int          gw_log_level = GW_LOG_INFO;
-static FILE *gw_access_fp;   /* NULL when the access log is off */
+/* The access log's descriptor: -1 when it is off. A descriptor and one
+ * write(2) per line rather than a FILE and fwrite + fflush: the same one
+ * syscall, without stdio's locking and buffer copy. */
+static int   gw_access_fd = -1;
 
 static const char  *gw_log_names[] = {
     "crit", "alert", "error", "warn", "notice", "info", "debug"
@@ -104,19 +108,27 @@ gw__log(int level, const char *ctx, int err, const char *fmt, ...)
 int
 gw_log_access_open(const char *where)
 {
-    if (gw_access_fp != NULL && gw_access_fp != stdout) {
-        fclose(gw_access_fp);
+    if (gw_access_fd > STDERR_FILENO) {
+        close(gw_access_fd);
     }
-    gw_access_fp = NULL;
+    gw_access_fd = -1;
     if (where == NULL || strcmp(where, "off") == 0) {
         return GW_OK;
     }
     if (strcmp(where, "stdout") == 0) {
-        gw_access_fp = stdout;
+        gw_access_fd = STDOUT_FILENO;
         return GW_OK;
     }
-    gw_access_fp = fopen(where, "a");
-    return gw_access_fp ? GW_OK : GW_ERROR;
+    /* What fopen(where, "a") made. */
+    gw_access_fd = open(where, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                        0666);
+    return gw_access_fd >= 0 ? GW_OK : GW_ERROR;
+}
+
+int
+gw_log_access_on(void)
+{
+    return gw_access_fd >= 0;
 }
 
 void
@@ -125,11 +137,13 @@ gw_log_access(const char *line, size_t len)
     char    out[4096];
     size_t  n;
 
-    if (gw_access_fp == NULL) {
+    if (gw_access_fd < 0) {
         return;
     }
     n = gw_log_escape(out, sizeof(out) - 1, line, len);
     out[n++] = '\n';
-    fwrite(out, 1, n, gw_access_fp);
-    fflush(gw_access_fp);
+    /* One write per line, so lines from several workers never mix. */
+    if (write(gw_access_fd, out, n) < 0) {
+        /* A full disk or a closed pipe: the request is served anyway. */
+    }
 }

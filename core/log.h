@@ -39,6 +39,9 @@ void gw__log(int level, const char *ctx, int err, const char *fmt, ...)
 /* Opens the access log: "stdout", "off" or a file path (appended). */
 int gw_log_access_open(const char *where);
 
+/* 1 when the access log is on (a line is worth formatting). */
+int gw_log_access_on(void);
+
 /* One access log line (already formatted, without the newline); escaped
  * as with gw_log_escape on the way out. */
 void gw_log_access(const char *line, size_t len);

@@ -160,6 +160,7 @@ static void http_conn_tls_send(http_conn_t *c, const char *buf, size_t len);
 static char *http_conn_tls_seal(http_conn_t *c, const char *buf, size_t len,
                                 uv_buf_t *out);
 static void http_tls_sendfile(http_req_t *r);
+static gw_pool_t *http_pool_get(void);
 
 /* ==== small helpers ==== */
 
@@ -172,14 +173,103 @@ http_now_ms(void)
     return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+/* Decimal v at p; returns the end. Used on the per-request paths instead
+ * of snprintf, whose setup costs more than the number. */
+static char *
+http_put_u64(char *p, uint64_t v)
+{
+    char    tmp[20];
+    size_t  n = 0;
+
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0) {
+        *p++ = tmp[--n];
+    }
+    return p;
+}
+
+static char *
+http_put_2(char *p, unsigned v)
+{
+    *p++ = (char) ('0' + v / 10 % 10);
+    *p++ = (char) ('0' + v % 10);
+    return p;
+}
+
+static char *
+http_put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define HTTP_PUT_LIT(p, lit)  http_put((p), (lit), sizeof(lit) - 1)
+
+/* By hand rather than gmtime_r + strftime (locale lookups, a lock in
+ * tzset): days to a civil date as in Howard Hinnant's days_from_civil
+ * inverse, valid for any t. */
 void
 http_date(int64_t t, char buf[32])
 {
-    time_t     tt = (time_t) t;
-    struct tm  tm;
+    static const char  wday[] = "ThuFriSatSunMonTueWed";
+    static const char  mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int64_t            days = t / 86400, secs = t % 86400, era, y;
+    unsigned           doe, yoe, doy, mp, d, m, w;
+    char              *p = buf;
 
-    gmtime_r(&tt, &tm);
-    strftime(buf, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    w = (unsigned) (((days % 7) + 7) % 7);      /* 1970-01-01: Thursday */
+    days += 719468;
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = (unsigned) (days - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = (int64_t) yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    p = http_put(p, wday + 3 * w, 3);
+    p = HTTP_PUT_LIT(p, ", ");
+    p = http_put_2(p, d);
+    *p++ = ' ';
+    p = http_put(p, mon + 3 * (m - 1), 3);
+    *p++ = ' ';
+    if (y < 0 || y > 9999) {
+        y = y < 0 ? 0 : 9999;    /* outside what IMF-fixdate can say */
+    }
+    p = http_put_2(p, (unsigned) (y / 100));
+    p = http_put_2(p, (unsigned) (y % 100));
+    *p++ = ' ';
+    p = http_put_2(p, (unsigned) (secs / 3600));
+    *p++ = ':';
+    p = http_put_2(p, (unsigned) (secs / 60 % 60));
+    *p++ = ':';
+    p = http_put_2(p, (unsigned) (secs % 60));
+    p = HTTP_PUT_LIT(p, " GMT");
+    *p = '\0';
+}
+
+/* The Date header's value, formatted once per second (as nginx's
+ * ngx_cached_http_time). */
+static const char *
+http_date_now(void)
+{
+    static int64_t  cached = -1;
+    static char     buf[32];
+    int64_t         now = (int64_t) time(NULL);
+
+    if (now != cached) {
+        http_date(now, buf);
+        cached = now;
+    }
+    return buf;
 }
 
 static const char *
@@ -249,7 +339,7 @@ http_on_message_begin(llhttp_t *p)
     http_req_t     *r;
     gw_pool_t      *pool;
 
-    pool = gw_pool_create(8192);
+    pool = http_pool_get();
     r = gw_pool_calloc(pool, sizeof(*r));
     r->pool = pool;
     r->conn = c;
@@ -814,10 +904,33 @@ http_req_resume(http_req_t *r)
 
 /* ==== request lifetime ==== */
 
+/* Request pools are kept for the next requests instead of going back to
+ * malloc each time: a small GET otherwise pays a malloc and a free of the
+ * pool's 8 KiB block. One loop per process, so a plain array does. */
+#define HTTP_POOL_CACHE  64
+
+static gw_pool_t  *http_pool_cache[HTTP_POOL_CACHE];
+static size_t      http_pool_ncache;
+
+static gw_pool_t *
+http_pool_get(void)
+{
+    if (http_pool_ncache > 0) {
+        return http_pool_cache[--http_pool_ncache];
+    }
+    return gw_pool_create(8192);
+}
+
 static void
 http_req_free(http_req_t *r)
 {
-    gw_pool_destroy(r->pool);
+    if (http_pool_ncache == HTTP_POOL_CACHE) {
+        gw_pool_destroy(r->pool);
+        return;
+    }
+    /* The reset runs the cleanups, as a destroy would. */
+    gw_pool_reset(r->pool);
+    http_pool_cache[http_pool_ncache++] = r->pool;
 }
 
 void
@@ -856,6 +969,16 @@ http_param_name(const char *p, size_t len, char *out, size_t cap)
     out[i < len ? 0 : o] = '\0';
 }
 
+/* Appends n bytes of src to dst (cap bytes) at *o, as many as fit before
+ * the last byte, which stays for the NUL. */
+static void
+http_log_put(char *dst, size_t *o, size_t cap, const char *src, size_t n)
+{
+    n = GW_MIN(n, cap - 1 - *o);
+    memcpy(dst + *o, src, n);
+    *o += n;
+}
+
 /* The request target for the access log, at most cap - 1 bytes, with the
  * value of every query parameter that is a credential replaced by
  * REDACTED: a presigned URL's X-Amz-Signature (SigV4), Signature (SigV2)
@@ -867,15 +990,15 @@ http_log_target(const http_req_t *r, char *dst, size_t cap)
         "x-amz-signature", "signature", "x-amz-security-token"
     };
     const char  *p, *end, *amp, *eq;
-    size_t       n, i, o = 0;
+    size_t       i, o = 0;
     char         name[32];
 
     if (r->target.base == NULL) {
-        return (size_t) snprintf(dst, cap, "-");
+        http_log_put(dst, &o, cap, "-", 1);
+        dst[o] = '\0';
+        return o;
     }
-    n = GW_MIN(r->path.len, cap - 1);
-    memcpy(dst, r->path.base, n);
-    o = n;
+    http_log_put(dst, &o, cap, r->path.base, r->path.len);
     p = r->query.base;
     end = r->query.base + r->query.len;
     if (r->path.len < r->target.len && o + 1 < cap) {
@@ -892,13 +1015,11 @@ http_log_target(const http_req_t *r, char *dst, size_t cap)
             }
         }
         if (eq != NULL && i < GW_NELEMS(secret)) {
-            n = (size_t) snprintf(dst + o, cap - o, "%.*s=REDACTED",
-                                  (int) (eq - p), p);
+            http_log_put(dst, &o, cap, p, (size_t) (eq - p));
+            http_log_put(dst, &o, cap, "=REDACTED", 9);
         } else {
-            n = (size_t) snprintf(dst + o, cap - o, "%.*s", (int) (amp - p),
-                                  p);
+            http_log_put(dst, &o, cap, p, (size_t) (amp - p));
         }
-        o = GW_MIN(o + n, cap - 1);
         if (amp < end && o + 1 < cap) {
             dst[o++] = '&';
         }
@@ -908,22 +1029,41 @@ http_log_target(const http_req_t *r, char *dst, size_t cap)
     return o;
 }
 
+/* "peer method target status bytes Nms id", built by hand rather than
+ * with snprintf: it runs for every request. */
 static void
 http_access_log(http_req_t *r)
 {
-    char  line[1024], target[700];
-    int   n;
+    char         line[1024], target[700], num[24];
+    const char  *method = r->method_name.base ? r->method_name.base : "-";
+    size_t       o = 0;
 
+    if (!gw_log_access_on()) {
+        return;
+    }
+    http_log_put(line, &o, sizeof(line), r->peer, strlen(r->peer));
+    http_log_put(line, &o, sizeof(line), " ", 1);
+    http_log_put(line, &o, sizeof(line), method, strlen(method));
+    http_log_put(line, &o, sizeof(line), " ", 1);
     /* Never log a signature: see http_log_target. gw_log_access escapes
      * whatever control bytes the target holds. */
-    http_log_target(r, target, sizeof(target));
-    n = snprintf(line, sizeof(line), "%s %s %s %d %llu %llums %s",
-                 r->peer, r->method_name.base ? r->method_name.base : "-",
-                 target, r->status, (unsigned long long) r->body_bytes,
-                 (unsigned long long) (http_now_ms() - r->start_ms), r->id);
-    if (n > 0) {
-        gw_log_access(line, GW_MIN((size_t) n, sizeof(line) - 1));
-    }
+    http_log_put(line, &o, sizeof(line), target,
+                 http_log_target(r, target, sizeof(target)));
+    http_log_put(line, &o, sizeof(line), " ", 1);
+    http_log_put(line, &o, sizeof(line), num,
+                 (size_t) (http_put_u64(num, (uint64_t) (r->status < 0
+                                                         ? 0 : r->status))
+                           - num));
+    http_log_put(line, &o, sizeof(line), " ", 1);
+    http_log_put(line, &o, sizeof(line), num,
+                 (size_t) (http_put_u64(num, r->body_bytes) - num));
+    http_log_put(line, &o, sizeof(line), " ", 1);
+    http_log_put(line, &o, sizeof(line), num,
+                 (size_t) (http_put_u64(num, http_now_ms() - r->start_ms)
+                           - num));
+    http_log_put(line, &o, sizeof(line), "ms ", 3);
+    http_log_put(line, &o, sizeof(line), r->id, strlen(r->id));
+    gw_log_access(line, o);
 }
 
 /* Called once the response is out and the body was read (or is being
@@ -1460,8 +1600,9 @@ http_resp_head(http_req_t *r, int status, uint64_t content_length,
 {
     http_conn_t  *c = r->conn;
     size_t        i, cap = 512;
-    char         *b, date[32];
-    int           n, keep;
+    const char   *reason;
+    char         *b, *p;
+    int           keep;
 
     for (i = 0; i < r->nout_hdrs; i++) {
         cap += r->out_hdrs[i].name.len + r->out_hdrs[i].value.len + 4;
@@ -1479,26 +1620,39 @@ http_resp_head(http_req_t *r, int status, uint64_t content_length,
     if (!keep) {
         c->close_after = 1;
     }
-    http_date(time(NULL), date);
+    if (content_type != NULL) {
+        cap += strlen(content_type);
+    }
     b = gw_pool_alloc(r->pool, cap);
-    char  clen[48];
-
+    /* Built by hand: this runs for every response (see http_put_u64). */
+    p = HTTP_PUT_LIT(b, "HTTP/1.1 ");
+    p = http_put_u64(p, (uint64_t) (status < 0 ? 0 : status));
+    *p++ = ' ';
+    reason = http_reason(status);
+    p = http_put(p, reason, strlen(reason));
+    p = HTTP_PUT_LIT(p, "\r\nServer: s3gw\r\nDate: ");
+    p = http_put(p, http_date_now(), 29);
+    p = HTTP_PUT_LIT(p, "\r\nx-amz-request-id: ");
+    p = http_put(p, r->id, 16);
+    p = HTTP_PUT_LIT(p, "\r\nx-amz-id-2: ");
+    p = http_put(p, r->id, 16);
     if (content_length == HTTP_CHUNKED) {
         r->chunked_out = 1;
-        snprintf(clen, sizeof(clen), "Transfer-Encoding: chunked");
+        p = HTTP_PUT_LIT(p, "\r\nTransfer-Encoding: chunked\r\n");
     } else {
-        snprintf(clen, sizeof(clen), "Content-Length: %llu",
-                 (unsigned long long) content_length);
+        p = HTTP_PUT_LIT(p, "\r\nContent-Length: ");
+        p = http_put_u64(p, content_length);
+        p = HTTP_PUT_LIT(p, "\r\n");
     }
-    n = snprintf(b, cap,
-                 "HTTP/1.1 %d %s\r\nServer: s3gw\r\nDate: %s\r\n"
-                 "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n"
-                 "%s\r\n%s%s%s%s",
-                 status, http_reason(status), date, r->id, r->id, clen,
-                 content_type ? "Content-Type: " : "",
-                 content_type ? content_type : "", content_type ? "\r\n" : "",
-                 keep ? "" : "Connection: close\r\n");
-    *outlen = (size_t) n;
+    if (content_type != NULL) {
+        p = HTTP_PUT_LIT(p, "Content-Type: ");
+        p = http_put(p, content_type, strlen(content_type));
+        p = HTTP_PUT_LIT(p, "\r\n");
+    }
+    if (!keep) {
+        p = HTTP_PUT_LIT(p, "Connection: close\r\n");
+    }
+    *outlen = (size_t) (p - b);
     for (i = 0; i < r->nout_hdrs; i++) {
         memcpy(b + *outlen, r->out_hdrs[i].name.base, r->out_hdrs[i].name.len);
         *outlen += r->out_hdrs[i].name.len;
@@ -1542,11 +1696,16 @@ http_write_cb(uv_write_t *w, int status)
     if (hw->done != NULL) {
         hw->done(r, status);
     }
-    if (hw->end && c != NULL && !c->closing) {
+    /* The end of the response is this write, or the last one out after
+     * http_resp_end (see there). */
+    if ((hw->end || (r->end_on_drain && r->writes_pending == 0))
+        && c != NULL && !c->closing)
+    {
+        r->end_on_drain = 0;
         http_req_ended(r);
     }
     gw_free(hw->cipher);
-    gw_free(hw);
+    /* hw lives in r->pool, which the release may free. */
     http_req_release(r);
 }
 
@@ -1556,7 +1715,8 @@ http_write(http_req_t *r, const char *buf, size_t len, http_done_pt done,
 {
     http_conn_t   *c = r->conn;
     http_write_t  *hw;
-    uv_buf_t       b;
+    uv_buf_t       b[2];
+    unsigned       nb;
     int            rc;
 
     if (c == NULL || c->closing) {
@@ -1565,30 +1725,45 @@ http_write(http_req_t *r, const char *buf, size_t len, http_done_pt done,
         }
         return;
     }
-    hw = gw_alloc(sizeof(*hw));
+    /* From the pool, which the hold below keeps until the callback. */
+    hw = gw_pool_alloc(r->pool, sizeof(*hw));
     hw->r = r;
     hw->done = done;
     hw->end = end;
     hw->req.data = hw;
+    nb = 0;
+    if (r->head_pending != NULL) {
+        /* The head queued by http_resp_start goes out with the first bytes
+         * after it, in one writev: one syscall and one segment for a small
+         * response instead of two. */
+        b[nb++] = uv_buf_init(r->head_pending, (unsigned) r->head_pending_len);
+        r->head_pending = NULL;
+    }
+    if (len > 0 || nb == 0) {
+        b[nb++] = uv_buf_init((char *) buf, (unsigned) len);
+    }
     hw->cipher = NULL;
-    b = uv_buf_init((char *) buf, (unsigned) len);
-    if (c->tls != NULL
-        && (hw->cipher = http_conn_tls_seal(c, buf, len, &b)) == NULL)
-    {
-        gw_free(hw);
-        http_conn_close(c);
-        if (done != NULL) {
-            done(r, UV_EPROTO);
+    if (c->tls != NULL) {
+        /* What would leave in one writev leaves in one TLS buffer. */
+        if ((nb == 2 && http_tls_write(c->tls, b[0].base, b[0].len) != GW_OK)
+            || (hw->cipher = http_conn_tls_seal(c, b[nb - 1].base,
+                                                b[nb - 1].len, &b[0]))
+               == NULL)
+        {
+            http_conn_close(c);
+            if (done != NULL) {
+                done(r, UV_EPROTO);
+            }
+            return;
         }
-        return;
+        nb = 1;
     }
     r->writes_pending++;
     http_req_hold(r);
-    rc = uv_write(&hw->req, (uv_stream_t *) &c->tcp, &b, 1, http_write_cb);
+    rc = uv_write(&hw->req, (uv_stream_t *) &c->tcp, b, nb, http_write_cb);
     if (rc != 0) {
         r->writes_pending--;
         gw_free(hw->cipher);
-        gw_free(hw);
         http_conn_close(c);
         if (done != NULL) {
             done(r, rc);
@@ -1630,7 +1805,9 @@ http_resp_start(http_req_t *r, int status, uint64_t content_length)
         return;
     }
     head = http_resp_head(r, status, content_length, NULL, &hlen);
-    http_write(r, head, hlen, NULL, 0);
+    /* Held back until the first body bytes or the end: see http_write. */
+    r->head_pending = head;
+    r->head_pending_len = hlen;
 }
 
 void
@@ -1676,9 +1853,14 @@ http_resp_end(http_req_t *r)
         http_write(r, "0\r\n\r\n", 5, http_end_write_cb, 1);
         return;
     }
+    if (r->head_pending != NULL) {
+        /* A head alone (HEAD, an empty body): it is the whole response. */
+        http_write(r, "", 0, NULL, 1);
+        return;
+    }
     if (r->writes_pending > 0) {
-        /* An empty write queued behind the others tells us when all are out. */
-        http_write(r, "", 0, http_end_write_cb, 1);
+        /* The last write out ends the request (http_write_cb). */
+        r->end_on_drain = 1;
         return;
     }
     http_req_ended(r);
@@ -1890,7 +2072,7 @@ http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
         http_tls_sendfile(r);
         return;
     }
-    if (r->writes_pending > 0) {
+    if (r->writes_pending > 0 || r->head_pending != NULL) {
         /* The head (or earlier body) must reach the socket first. */
         http_write(r, "", 0, http_sf_after_writes, 0);
         return;

@@ -91,6 +91,11 @@ struct http_req_s {
     gw_kv_t       *out_hdrs;
     size_t         nout_hdrs, cap_out_hdrs;
     int            writes_pending;
+    char          *head_pending;    /* the head of http_resp_start, not
+                                     * yet written (in pool) */
+    size_t         head_pending_len;
+    unsigned       end_on_drain:1;  /* http_resp_end ran while writes were
+                                     * out: the last one ends r */
     http_done_pt   write_done;
     uv_file        sf_fd;
     int64_t        sf_off;

@@ -50,6 +50,16 @@ typedef struct s3_cors_conf_s {
 int s3_cors_parse(gw_pool_t *pool, const char *buf, size_t len,
                   s3_cors_conf_t **out, const char **msg);
 
+/* The parsed form of bucket's stored document text, from this process's
+ * cache (parsed and kept when the text is not the one cached): valid
+ * until the loop turn ends, so use it now and copy what must last.
+ * S3_ERR_NONE, or s3_cors_parse's error for a text that does not parse
+ * (nothing is cached then). */
+int s3_cors_cached(s3_ctx_t *ctx, const char *bucket, gw_str_t text,
+                   const s3_cors_conf_t **out);
+/* Frees the cache of ctx (at exit). */
+void s3_cors_cache_free(s3_ctx_t *ctx);
+
 /* The configuration as GetBucketCors writes it, into x (in pool). */
 void s3_cors_xml(const s3_cors_conf_t *c, s3_xml_t *x, gw_pool_t *pool);
 

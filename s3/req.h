@@ -37,6 +37,10 @@ typedef struct s3_payload_s  s3_payload_t;
 #define S3_POLICY_CACHE  256
 typedef struct s3_policy_cache_entry_s  s3_policy_cache_entry_t;
 
+/* Parsed bucket CORS configurations, by bucket name hash (s3/cors.c). */
+#define S3_CORS_CACHE  256
+typedef struct s3_cors_cache_entry_s  s3_cors_cache_entry_t;
+
 /* What a route addresses. */
 #define S3_SERVICE  1        /* "/" */
 #define S3_BUCKET   2        /* "/bucket" */
@@ -77,6 +81,7 @@ struct s3_ctx_s {
     store_t                  *store;
     uv_loop_t                *loop;
     s3_policy_cache_entry_t  *policies[S3_POLICY_CACHE];  /* auth/access.c */
+    s3_cors_cache_entry_t    *cors[S3_CORS_CACHE];        /* cors.c */
 };
 
 /* Payload modes from x-amz-content-sha256. */
@@ -126,6 +131,10 @@ struct s3_req_s {
                                            * (auth/access.c) */
     struct s3_policy_ctx_s  *access_ctx;  /* the request's condition keys,
                                            * once built (auth/access.c) */
+    struct s3_access_obj_s  *access_obj;  /* the request's own object as
+                                           * the decision read it, for the
+                                           * handler to take
+                                           * (s3_access_object_take) */
     void                    *data;        /* handler state */
 };
 

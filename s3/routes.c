@@ -40,14 +40,21 @@ static const s3_route_t  *s3_route_tables[] = {
 
 /* Query parameters that name a subresource S3 has; one we do not route is
  * NotImplemented rather than being mistaken for the plain operation. */
-static const char  *s3_subresources[] = {
-    "accelerate", "acl", "analytics", "attributes", "cors", "delete",
-    "encryption", "intelligent-tiering", "inventory", "legal-hold",
-    "lifecycle", "location", "logging", "metrics", "notification",
-    "object-lock", "ownershipControls", "policy", "policyStatus",
-    "publicAccessBlock", "replication", "requestPayment", "restore",
-    "retention", "select", "tagging", "torrent", "uploadId", "uploads",
-    "versioning", "versions", "website", "session", "metadataTable",
+#define S3_SUB(s)  { s, sizeof(s) - 1 }
+static const gw_str_t  s3_subresources[] = {
+    S3_SUB("accelerate"), S3_SUB("acl"), S3_SUB("analytics"),
+    S3_SUB("attributes"), S3_SUB("cors"), S3_SUB("delete"),
+    S3_SUB("encryption"), S3_SUB("intelligent-tiering"),
+    S3_SUB("inventory"), S3_SUB("legal-hold"), S3_SUB("lifecycle"),
+    S3_SUB("location"), S3_SUB("logging"), S3_SUB("metrics"),
+    S3_SUB("notification"), S3_SUB("object-lock"),
+    S3_SUB("ownershipControls"), S3_SUB("policy"), S3_SUB("policyStatus"),
+    S3_SUB("publicAccessBlock"), S3_SUB("replication"),
+    S3_SUB("requestPayment"), S3_SUB("restore"), S3_SUB("retention"),
+    S3_SUB("select"), S3_SUB("tagging"), S3_SUB("torrent"),
+    S3_SUB("uploadId"), S3_SUB("uploads"), S3_SUB("versioning"),
+    S3_SUB("versions"), S3_SUB("website"), S3_SUB("session"),
+    S3_SUB("metadataTable"),
 };
 
 /* ==== routing ==== */
@@ -58,8 +65,10 @@ s3_is_subresource(const gw_str_t *name)
     size_t  i;
 
     for (i = 0; i < GW_NELEMS(s3_subresources); i++) {
-        if (name->len == strlen(s3_subresources[i])
-            && memcmp(name->base, s3_subresources[i], name->len) == 0)
+        /* Lengths from the table: a presigned URL's six parameters
+         * would otherwise cost two hundred strlen calls. */
+        if (name->len == s3_subresources[i].len
+            && memcmp(name->base, s3_subresources[i].base, name->len) == 0)
         {
             return 1;
         }
@@ -127,6 +136,7 @@ void
 s3_on_request(http_req_t *hr)
 {
     s3_req_t  *r;
+    store_t   *st;
     int        rc;
 
     r = gw_pool_calloc(hr->pool, sizeof(*r));
@@ -136,13 +146,18 @@ s3_on_request(http_req_t *hr)
     r->now = (int64_t) time(NULL);
     hr->data = r;
 
+    /* One read snapshot for everything decided and read in this turn (the
+     * bucket, its documents, the object): see store_read_begin. Ended
+     * before returning, so never held while waiting on a client. */
+    st = r->ctx->store;
+    store_read_begin(st);
     rc = s3_req_parse(r);
     if (rc == S3_ERR_NONE && s3_cors_request(r) == GW_DONE) {
-        return;
+        goto done;
     }
     if (r->website) {
         s3_website_request(r, rc);
-        return;
+        goto done;
     }
     if (rc == S3_ERR_NONE) {
         rc = s3_auth_request(r);
@@ -171,4 +186,6 @@ s3_on_request(http_req_t *hr)
     if (rc > 0) {
         s3_error(r, rc, NULL);
     }
+done:
+    store_read_end(st);     /* not through r: the answer may have freed it */
 }

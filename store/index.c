@@ -29,7 +29,7 @@ store_bucket_get(store_t *st, const char *name, store_bucket_t *out)
     if (k.mv_size == 0 || k.mv_size > STORE_BUCKET_MAX) {
         return GW_ENOTFOUND;
     }
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -39,7 +39,7 @@ store_bucket_get(store_t *st, const char *name, store_bucket_t *out)
         rc = store__bucket_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size,
                                   out);
     }
-    mdb_txn_abort(txn);
+    store__read_done(st, txn);
     return store__mdb_rc(rc);
 }
 
@@ -199,7 +199,7 @@ store_bconf_get(store_t *st, const char *bucket, const char *kind,
     {
         return GW_ENOTFOUND;
     }
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -216,7 +216,7 @@ store_bconf_get(store_t *st, const char *bucket, const char *kind,
         out->base = buf;
         out->len = doc.len;
     }
-    mdb_txn_abort(txn);
+    store__read_done(st, txn);
     return store__mdb_rc(rc);
 }
 
@@ -502,7 +502,7 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
     MDB_val   v;
     int       rc;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return rc;
     }
@@ -516,7 +516,7 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
         *out = NULL;
         rc = GW_ENOTFOUND;
     }
-    mdb_txn_abort(txn);
+    store__read_done(st, txn);
     return rc;
 }
 
@@ -1153,6 +1153,7 @@ store_closed(store_t *st)
 {
     size_t  i;
 
+    store__read_scope_free(st);
     mdb_env_close(st->env);
     for (i = 0; i < 256; i++) {
         close(st->chunk_dirfd[i]);

@@ -81,7 +81,16 @@ struct store_s {
     size_t            map_want;       /* grow to this before the next batch */
     uint64_t          map_full_logged;    /* loop time of the last "full" */
     int               readers;        /* read txns kept across loop turns
-                                       * (iterators): no resize meanwhile */
+                                       * (iterators), or a read scope open
+                                       * (store_read_begin): no resize
+                                       * meanwhile */
+    /* The read scope (store_read_begin): its txn, kept reset between
+     * scopes so a request does not pay mdb_txn_begin's allocation; the
+     * depth of nested begins; the thread that opened it (the loop's). */
+    MDB_txn          *rscope;
+    int               rscope_depth;
+    int               rscope_live;    /* renewed, not reset */
+    pthread_t         rscope_thread;
     char             *reserve_path;
     int               reserve_held;
     int               space_low;      /* the disk was full: refuse writes
@@ -115,6 +124,15 @@ struct store_s {
 #define STORE_META_FORMAT  "format"
 #define STORE_META_LC      "lifecycle"
 #define STORE_V1_BUCKETS   "buckets"
+
+/* ==== txn.c: read transactions of the synchronous getters ==== */
+
+/* The read txn a getter uses: the open read scope's when the caller is
+ * the thread that opened it, else a txn of its own. Give it back with
+ * store__read_done, which ends only a txn of its own. */
+int store__read_txn(store_t *st, MDB_txn **txn);
+void store__read_done(store_t *st, MDB_txn *txn);
+void store__read_scope_free(store_t *st);
 
 /* ==== txn.c: the batcher, pins, reference counts ==== */
 

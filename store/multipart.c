@@ -132,7 +132,7 @@ store_upload_get(store_t *st, const char *id, store_upload_t **out)
     if (strlen(id) != STORE_UPLOAD_ID_LEN) {
         return GW_ENOTFOUND;
     }
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return rc;
     }
@@ -140,7 +140,7 @@ store_upload_get(store_t *st, const char *id, store_upload_t **out)
     k.mv_size = STORE_UPLOAD_ID_LEN;
     rc = mdb_get(txn, st->db_uploads, &k, &v);
     rc = rc == 0 ? store_upload_decode(id, &v, out) : store__mdb_rc(rc);
-    mdb_txn_abort(txn);
+    store__read_done(st, txn);
     return rc;
 }
 

@@ -436,6 +436,22 @@ int store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf);
 /* Waits for queued ops to commit, then closes. cb runs when done. */
 void store_close(store_t *st, void (*cb)(store_t *st));
 
+/* ==== read scope: one snapshot for the synchronous reads of a request ==== */
+
+/* Until the matching store_read_end, every synchronous point read of st
+ * made on this thread (store_bucket_get, store_bconf_get,
+ * store_object_get, store_version_get, store_upload_get) runs in one LMDB
+ * read transaction, opened here: one snapshot, one reader-table entry,
+ * instead of a transaction per read (a GET made seven). Scopes nest; only
+ * the outermost end closes. Call both in the same loop turn: a scope left
+ * open across turns would keep LMDB from reusing the pages freed since
+ * (the index grows) and holds off growing the map. Writes are not seen by
+ * a scope opened before they committed. GW_OK or an LMDB error (then the
+ * reads open transactions of their own, as without a scope; still call
+ * store_read_end). */
+int store_read_begin(store_t *st);
+void store_read_end(store_t *st);
+
 /* ==== buckets (reads are synchronous, writes go through the batcher) ==== */
 
 /* GW_OK, GW_ENOTFOUND. */

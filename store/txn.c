@@ -761,3 +761,74 @@ store__cond_check(const store_cond_t *cond, const MDB_val *v)
     store_object_free(old);
     return rc;
 }
+
+/* ==== the read scope ==== */
+
+int
+store_read_begin(store_t *st)
+{
+    int  rc;
+
+    if (st->rscope_depth++ > 0) {
+        return GW_OK;
+    }
+    if (st->rscope == NULL) {
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rscope);
+    } else {
+        rc = mdb_txn_renew(st->rscope);
+    }
+    if (rc != 0) {
+        if (st->rscope != NULL) {
+            mdb_txn_abort(st->rscope);
+            st->rscope = NULL;
+        }
+        return store__mdb_rc(rc);
+    }
+    st->rscope_live = 1;
+    st->rscope_thread = pthread_self();
+    /* The map must not move under this txn: no resize until it ends. */
+    st->readers++;
+    return GW_OK;
+}
+
+void
+store_read_end(store_t *st)
+{
+    if (st->rscope_depth == 0 || --st->rscope_depth > 0 || !st->rscope_live) {
+        return;
+    }
+    /* Reset, not aborted: the handle and its reader slot serve the next
+     * scope (mdb_txn_renew). A reset txn holds no snapshot. */
+    mdb_txn_reset(st->rscope);
+    st->rscope_live = 0;
+    if (--st->readers == 0 && st->map_want > 0) {
+        store__batch_start(st);          /* a resize waited for it */
+    }
+}
+
+void
+store__read_scope_free(store_t *st)
+{
+    if (st->rscope != NULL) {
+        mdb_txn_abort(st->rscope);
+        st->rscope = NULL;
+    }
+}
+
+int
+store__read_txn(store_t *st, MDB_txn **txn)
+{
+    if (st->rscope_live && pthread_equal(st->rscope_thread, pthread_self())) {
+        *txn = st->rscope;
+        return 0;
+    }
+    return mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+}
+
+void
+store__read_done(store_t *st, MDB_txn *txn)
+{
+    if (txn != st->rscope) {
+        mdb_txn_abort(txn);
+    }
+}

@@ -775,7 +775,7 @@ store_version_get(store_t *st, const char *bucket, gw_str_t key, int current,
     MDB_txn  *txn;
     int       rc;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -788,7 +788,7 @@ store_version_get(store_t *st, const char *bucket, gw_str_t key, int current,
         store_object_free(*out);
         rc = GW_ENOTFOUND;          /* another long key with that hash */
     }
-    mdb_txn_abort(txn);
+    store__read_done(st, txn);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "s3/auth/access.h"
 #include "s3/auth/sigv4.h"
 #include "s3/auth/tags.h"
+#include "s3/cors.h"
 #include "s3/version.h"
 #include "core/log.h"
 
@@ -295,6 +296,7 @@ s3_access_cache_free(s3_ctx_t *ctx)
 {
     size_t  i;
 
+    s3_cors_cache_free(ctx);     /* the other per-process cache of ctx */
     for (i = 0; i < S3_POLICY_CACHE; i++) {
         if (ctx->policies[i] != NULL) {
             s3_policy_entry_release(ctx->policies[i]);
@@ -722,18 +724,22 @@ s3_access_context(s3_req_t *r, const s3_bucket_access_t *ba,
                   const store_object_t *obj, const char *action,
                   s3_policy_ctx_t *out)
 {
-    const s3_policy_ctx_t  *base = r->access_ctx != NULL
-                                   ? r->access_ctx
-                                   : s3_access_request_context(r);
+    const s3_policy_ctx_t  *base;
     const gw_conf_user_t   *u;
     s3_ctx_build_t          c;
     size_t                  i;
     char                   *t;
 
-    *out = *base;
     if (ba->policy == NULL) {
+        /* Nothing reads the keys: the request's are not even built (they
+         * cost more than the rest of a small GET's decision). */
+        out->kv = NULL;
+        out->n = 0;
         return;
     }
+    base = r->access_ctx != NULL ? r->access_ctx
+                                 : s3_access_request_context(r);
+    *out = *base;
     c.cap = base->n + (obj != NULL ? obj->ntags : 0) + 8;
     c.kv = gw_pool_alloc(r->pool, c.cap * sizeof(*c.kv));
     memcpy(c.kv, base->kv, base->n * sizeof(*c.kv));
@@ -849,10 +855,33 @@ s3_access_effective_acls(s3_req_t *r, const s3_bucket_access_t *ba,
     }
 }
 
+/* An object the decision read, freed with the pool unless the handler
+ * took it. */
+struct s3_access_obj_s {
+    store_object_t  *obj;
+    unsigned         by_version:1;
+};
+
 static void
 s3_object_cleanup(void *data)
 {
-    store_object_free(data);
+    struct s3_access_obj_s  *h = data;
+
+    store_object_free(h->obj);
+}
+
+store_object_t *
+s3_access_object_take(s3_req_t *r, int by_version)
+{
+    struct s3_access_obj_s  *h = r->access_obj;
+    store_object_t          *o;
+
+    if (h == NULL || h->obj == NULL || h->by_version != (unsigned) by_version) {
+        return NULL;
+    }
+    o = h->obj;
+    h->obj = NULL;
+    return o;
 }
 
 /* The object an object action is decided on: the version the request's
@@ -909,6 +938,26 @@ s3_access_versioned(const s3_req_t *r, const char *perm)
     return perm;
 }
 
+/* "arn:aws:s3:::bucket" or "arn:aws:s3:::bucket/key", in r->pool (by
+ * hand: every decision makes one). */
+static char *
+s3_access_arn(s3_req_t *r, const char *bucket, const gw_str_t *key)
+{
+    size_t   blen = strlen(bucket), klen = key != NULL ? key->len : 0;
+    char    *arn = gw_pool_alloc(r->pool, 13 + blen + 1 + klen + 1), *p;
+
+    memcpy(arn, "arn:aws:s3:::", 13);
+    memcpy(arn + 13, bucket, blen);
+    p = arn + 13 + blen;
+    if (key != NULL) {
+        *p++ = '/';
+        memcpy(p, key->base, klen);
+        p += klen;
+    }
+    *p = '\0';
+    return arn;
+}
+
 int
 s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                    const char *action)
@@ -921,7 +970,9 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     s3_acl_t             oacl;
     store_object_t      *obj = NULL;
     store_upload_t      *up = NULL;
-    const gw_str_t      *upload_id;
+    struct s3_access_obj_s  *h;
+    const gw_str_t      *upload_id, *vid;
+    uint64_t             vnum;
     const char          *which;
     char                 why[256];
     int                  rc, verdict;
@@ -938,15 +989,22 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     a.bucket_acl = ba->acl;
     a.policy = ba->policy;
     a.restrict_policy = ba->pab.restrict_public && ba->policy_public;
-    a.resource = key == NULL
-                 ? gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket)
-                 : gw_pool_sprintf(r->pool, "arn:aws:s3:::%s/%.*s", bucket,
-                                   (int) key->len, key->base);
+    a.resource = s3_access_arn(r, bucket, key);
 
     if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL) {
         rc = s3_access_object(r, bucket, key, &obj);
         if (rc == GW_OK) {
-            gw_pool_cleanup_add(r->pool, s3_object_cleanup, obj);
+            h = gw_pool_calloc(r->pool, sizeof(*h));
+            h->obj = obj;
+            h->by_version = key == &r->key
+                            && (vid = s3_param(r, "versionId")) != NULL
+                            && s3_version_parse(vid->base, vid->len, &vnum)
+                               == S3_ERR_NONE;
+            gw_pool_cleanup_add(r->pool, s3_object_cleanup, h);
+            if (key == &r->key && bucket == r->bucket && r->access_obj == NULL) {
+                /* The handler may take it (s3_access_object_take). */
+                r->access_obj = h;
+            }
             a.object_owner = s3_owner_id(r, obj->owner.base, obj->owner.len);
             if (obj->acl.len) {
                 if (s3_acl_decode(r->pool, obj->acl.base, obj->acl.len,

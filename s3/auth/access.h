@@ -112,7 +112,8 @@ void s3_access_request_tags(s3_req_t *r, const gw_kv_t *tags, size_t ntags);
 /* 1 when the client reached us over https: a trusted proxy said so in
  * X-Forwarded-Proto (the listeners themselves speak plain HTTP). */
 int s3_request_secure(s3_req_t *r);
-/* Frees the compiled policies of ctx (at exit). */
+/* Frees the compiled policies of ctx, and its parsed CORS
+ * configurations (s3_cors_cache_free), at exit. */
 void s3_access_cache_free(s3_ctx_t *ctx);
 /* The users as ACLs look them up. */
 void s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir);
@@ -120,6 +121,14 @@ void s3_acl_dir(s3_req_t *r, s3_acl_dir_t *dir);
  * it; and the canonical id of that bucket's owner (NULL likewise). */
 const s3_bucket_access_t *s3_request_bucket(const s3_req_t *r);
 const char *s3_bucket_owner_id(s3_req_t *r);
+/* The decoded record of the request's own object (r->bucket, r->key) that
+ * the router's decision read, so the handler does not read and decode it
+ * again: the version ?versionId= names when by_version is set, else the
+ * key's current version. The caller owns it (store_object_free); NULL
+ * when the decision read none of that kind (no object action, no such
+ * key or version, a current delete marker, or already taken): read it
+ * from the store then. */
+store_object_t *s3_access_object_take(s3_req_t *r, int by_version);
 /* The record of the request's bucket, which the access decision has read:
  * S3_ERR_NONE or NoSuchBucket. */
 int s3_bucket_record(s3_req_t *r, store_bucket_t *out);

@@ -144,9 +144,8 @@ s3_cors_op_delete(s3_req_t *r)
  * cors_default, else NULL. GW_OK, or GW_ERROR when the stored document
  * cannot be read (logged; the request goes on without CORS). */
 static int
-s3_cors_conf_of(s3_req_t *r, s3_cors_conf_t **out)
+s3_cors_conf_of(s3_req_t *r, const s3_cors_conf_t **out)
 {
-    const char  *msg;
     gw_str_t     v;
     int          rc;
 
@@ -162,7 +161,8 @@ s3_cors_conf_of(s3_req_t *r, s3_cors_conf_t **out)
                "failed");
         return GW_ERROR;
     }
-    if (s3_cors_parse(r->pool, v.base, v.len, out, &msg) != S3_ERR_NONE) {
+    /* Parsed once per process and document (s3_cors_cached). */
+    if (s3_cors_cached(r->ctx, r->bucket, v, out) != S3_ERR_NONE) {
         gw_log(GW_LOG_ERR, r->http->peer, GW_ECORRUPT, "the CORS "
                "configuration of bucket %s does not parse", r->bucket);
         *out = NULL;
@@ -199,7 +199,7 @@ s3_cors_preflight(s3_req_t *r)
 {
     const gw_str_t        *origin, *method, *headers;
     const s3_cors_rule_t  *rule;
-    s3_cors_conf_t        *c;
+    const s3_cors_conf_t  *c;
     store_bucket_t         b;
     int                    rc;
 
@@ -254,7 +254,7 @@ s3_cors_request(s3_req_t *r)
 {
     const gw_str_t        *origin;
     const s3_cors_rule_t  *rule;
-    s3_cors_conf_t        *c;
+    const s3_cors_conf_t  *c;
 
     if (r->http->method == HTTP_OPTIONS) {
         s3_cors_preflight(r);

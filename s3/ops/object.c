@@ -105,8 +105,11 @@ s3_object_get(s3_req_t *r)
         s3_error(r, rc, msg);
         return GW_OK;
     }
-    rc = store_version_get(r->ctx->store, r->bucket, r->key, !has, v, &o,
-                           NULL);
+    /* The record the access decision read and decoded, when it did. */
+    o = s3_access_object_take(r, has);
+    rc = o != NULL ? GW_OK
+                   : store_version_get(r->ctx->store, r->bucket, r->key, !has,
+                                       v, &o, NULL);
     if (rc == GW_ENOTFOUND) {
         return has ? S3_ERR_NO_SUCH_VERSION : S3_ERR_NO_SUCH_KEY;
     }

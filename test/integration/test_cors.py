@@ -368,6 +368,49 @@ class CorsTest(S3gwTestCase):
         self.assertRawError(resp, 403, 'AccessDenied')
         self.assertNoCors(resp)
 
+    def test_changed_configuration_applies_at_once(self):
+        # Each process caches the parsed document per bucket, keyed by its
+        # text (s3/cors.c): a change made through another connection must
+        # rule the very next request of a connection that used the old
+        # one, also when the new text has the old one's length.
+        bucket, other = self.new_bucket(), self.new_bucket()
+        one = {'AllowedOrigins': ['https://one.test'],
+               'AllowedMethods': ['GET']}
+        two = {'AllowedOrigins': ['https://two.test'],
+               'AllowedMethods': ['GET']}
+        for b in (bucket, other):
+            self.put(b, one)
+            self.s3.put_object(Bucket=b, Key='k', Body=b'hi')
+        path = '/%s/k' % bucket
+
+        def get(c, origin, p=path):
+            c.request('GET', p, self.server.sign('GET', p,
+                                                 headers={'Origin': origin}))
+            r = c.read_response()
+            self.assertEqual(r.status, 200, r)
+            return r.header('Access-Control-Allow-Origin')
+
+        with self.server.conn() as c:
+            self.assertEqual(get(c, 'https://one.test'), 'https://one.test')
+            self.assertIsNone(get(c, 'https://two.test'))
+            self.put(bucket, two)
+            self.assertIsNone(get(c, 'https://one.test'))
+            self.assertEqual(get(c, 'https://two.test'), 'https://two.test')
+            resp = self.preflight(path, 'https://two.test', 'GET')
+            self.assertEqual(resp.status, 200, resp)
+            # The other bucket keeps its own.
+            p2 = '/%s/k' % other
+            self.assertEqual(get(c, 'https://one.test', p2),
+                             'https://one.test')
+            self.assertIsNone(get(c, 'https://two.test', p2))
+            # Gone: cors_default applies again.
+            self.s3.delete_bucket_cors(Bucket=bucket)
+            self.assertIsNone(get(c, 'https://two.test'))
+            self.assertEqual(get(c, 'https://default.test'),
+                             'https://default.test')
+            self.put(bucket, one)
+            self.assertEqual(get(c, 'https://one.test'), 'https://one.test')
+
     def test_presigned_put_and_big_get(self):
         bucket = self.new_bucket()
         self.put(bucket, {'AllowedOrigins': ['*'],

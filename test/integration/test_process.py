@@ -2,6 +2,7 @@
 line, the access log, graceful shutdown on SIGTERM/SIGINT with uploads in
 flight, and what the logs must never contain."""
 
+import email.utils
 import hashlib
 import os
 import re
@@ -213,6 +214,66 @@ class ProcessTest(S3gwTestCase):
             self.assertIn(method, line)
             self.assertRegex(line, r'\b%d\b' % status)
         self.assertIn('/alog/missing', lines[3])
+
+    def test_access_log_line_byte_for_byte(self):
+        # The line is built by hand (http/conn.c), not with printf: every
+        # field checked exactly against what the client saw, but the
+        # duration, which only has its form.
+        srv = self.start_server()
+        self.assertEqual(srv.signed('PUT', '/alogb').status, 200)
+        self.assertEqual(srv.signed('PUT', '/alogb/k%20ey', body=b'hello')
+                         .status, 200)
+        target = srv.presign('GET', '/alogb/k%20ey')
+        with srv.conn() as c:
+            port = c.sock.getsockname()[1]
+            c.request('GET', target)
+            got = c.read_response()
+            self.assertEqual(got.body, b'hello')
+            c.request('HEAD', '/alogb/k%20ey', srv.sign('HEAD', '/alogb/k%20ey'))
+            head = c.read_response('HEAD')
+            c.request('GET', '/alogb/none', srv.sign('GET', '/alogb/none'))
+            miss = c.read_response()
+            self.assertEqual(miss.status, 404)
+        srv.stop()
+        lines = srv.access_log_lines()[-3:]
+        path, query = target.split('?', 1)
+        redacted = '&'.join(
+            p.split('=', 1)[0] + '=REDACTED'
+            if p.lower().startswith('x-amz-signature=') else p
+            for p in query.split('&'))
+        self.assertIn('X-Amz-Signature=REDACTED', redacted)
+        want = [
+            ('GET %s?%s 200 5' % (path, redacted), got),
+            ('HEAD /alogb/k%20ey 200 0', head),
+            ('GET /alogb/none 404 %d' % len(miss.body), miss),
+        ]
+        for line, (fields, resp) in zip(lines, want):
+            self.assertRegex(line, r'^%s \d+ms %s$' % (
+                re.escape('127.0.0.1:%d %s' % (port, fields)),
+                re.escape(resp.header('x-amz-request-id'))))
+
+    def test_date_header_follows_the_clock(self):
+        # The Date value is cached per second: it must still change every
+        # second and say the time now, in IMF-fixdate.
+        srv = self.start_server()
+        dates = []
+        with srv.conn() as c:
+            for _ in range(2):
+                before = time.time()
+                c.request('GET', '/', srv.sign('GET', '/'))
+                r = c.read_response()
+                after = time.time()
+                self.assertEqual(r.status, 200)
+                d = r.header('Date')
+                self.assertRegex(d, r'^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), '
+                                 r'\d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|'
+                                 r'Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$')
+                t = email.utils.parsedate_to_datetime(d).timestamp()
+                self.assertGreaterEqual(t, int(before))
+                self.assertLessEqual(t, after)
+                dates.append(d)
+                time.sleep(1.1)
+        self.assertNotEqual(dates[0], dates[1])
 
     def test_no_secrets_in_logs(self):
         srv = self.start_server(conf={'log_level': 'debug'})

@@ -87,6 +87,8 @@
     TEST_ENTRY(awschunked_limits)                                           \
     TEST_ENTRY(awschunked_callback_error)                                   \
     TEST_ENTRY(awschunked_garbage)                                          \
+    /* http/conn */                                                         \
+    TEST_ENTRY(http_date_matches_strftime)                                  \
     /* http/range, s3/xml */                                                \
     TEST_ENTRY(range_forms)                                                 \
     TEST_ENTRY(range_unsatisfiable)                                         \
@@ -141,6 +143,7 @@
     TEST_ENTRY(store_format_upgrade_v1)                                     \
     TEST_ENTRY(store_format_newer_refused)                                  \
     TEST_ENTRY(store_bucket_long_names)                                     \
+    TEST_ENTRY(store_read_scope)                                            \
     TEST_ENTRY(store_object_generation)                                     \
     TEST_ENTRY(store_lifecycle)                                             \
     TEST_ENTRY(store_outbox)                                                \

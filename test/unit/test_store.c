@@ -1989,3 +1989,53 @@ TEST(store_format_upgrade_v2)
     mdb_env_close(env);
     fx_rmdir(&fx);
 }
+
+/* ==== the read scope ==== */
+
+TEST(store_read_scope)
+{
+    fx_t            fx;
+    store_bucket_t  b, got;
+    gw_str_t        doc;
+    gw_pool_t      *pool = gw_pool_create(1024);
+    MDB_txn        *txn;
+
+    fx_open(&fx);
+    /* Inside a scope every getter reads the one snapshot: a bucket and a
+     * document that commit meanwhile are not seen until it ends. (A real
+     * scope never spans loop turns; the test runs the loop on purpose.) */
+    CHECK_EQ_INT(store_read_begin(fx.st), GW_OK);
+    CHECK_EQ_INT(store_read_begin(fx.st), GW_OK);      /* nested */
+    CHECK_EQ_INT(fx.st->readers, 1);
+    CHECK_EQ_INT(store__read_txn(fx.st, &txn), 0);
+    CHECK(txn == fx.st->rscope);
+    store__read_done(fx.st, txn);
+    CHECK_EQ_INT(store_bucket_get(fx.st, "bkt", &got), GW_OK);
+    memset(&b, 0, sizeof(b));
+    strcpy(b.name, "later");
+    strcpy(b.owner, "admin");
+    store_bucket_create(fx.st, &b, (gw_str_t) { NULL, 0 }, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_bconf_put(fx.st, "bkt", STORE_BCONF_POLICY, gw_str_lit("{}"),
+                    fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    CHECK_EQ_INT(store_bucket_get(fx.st, "later", &got), GW_ENOTFOUND);
+    CHECK_EQ_INT(store_bconf_get(fx.st, "bkt", STORE_BCONF_POLICY, pool,
+                                 &doc), GW_ENOTFOUND);
+    store_read_end(fx.st);
+    /* Still inside the outer one. */
+    CHECK_EQ_INT(store_bucket_get(fx.st, "later", &got), GW_ENOTFOUND);
+    store_read_end(fx.st);
+    CHECK_EQ_INT(fx.st->readers, 0);
+    CHECK_EQ_INT(store_bucket_get(fx.st, "later", &got), GW_OK);
+    CHECK_EQ_INT(store_bconf_get(fx.st, "bkt", STORE_BCONF_POLICY, pool,
+                                 &doc), GW_OK);
+    /* The next scope (the kept txn renewed) sees the present. */
+    CHECK_EQ_INT(store_read_begin(fx.st), GW_OK);
+    CHECK_EQ_INT(store_bucket_get(fx.st, "later", &got), GW_OK);
+    store_read_end(fx.st);
+    store_read_end(fx.st);                /* an extra end does nothing */
+    CHECK_EQ_INT(fx.st->readers, 0);
+    gw_pool_destroy(pool);
+    fx_close(&fx);
+}

@@ -1234,6 +1234,30 @@ http_server_listen(http_server_t *s, const char *host, int port)
     return GW_OK;
 }
 
+int
+http_server_listen_fd(http_server_t *s, int fd)
+{
+    uv_tcp_t  *l;
+    int        rc;
+
+    if (s->nlisteners == GW_NELEMS(s->listeners)) {
+        return UV_ENOBUFS;
+    }
+    l = gw_calloc(1, sizeof(*l));
+    uv_tcp_init(s->loop, l);
+    l->data = s;
+    rc = uv_tcp_open(l, fd);
+    if (rc == 0) {
+        rc = uv_listen((uv_stream_t *) l, 511, http_on_connection);
+    }
+    if (rc != 0) {
+        uv_close((uv_handle_t *) l, http_listener_closed);
+        return rc;
+    }
+    s->listeners[s->nlisteners++] = l;
+    return GW_OK;
+}
+
 void
 http_server_shutdown(http_server_t *s, void (*done)(http_server_t *s))
 {

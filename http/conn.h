@@ -104,6 +104,9 @@ void *http_server_data(http_server_t *s);
 
 /* Binds and listens on host:port. Returns GW_OK or a UV_E* error. */
 int http_server_listen(http_server_t *s, const char *host, int port);
+/* Listens on fd, a socket bound (and listening) already: a worker's, from
+ * the master (core/master.c). The server owns it from here on. */
+int http_server_listen_fd(http_server_t *s, int fd);
 
 /* Stops accepting, closes idle connections and lets busy ones finish their
  * current request; calls done once no connection is left. */

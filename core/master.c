@@ -126,14 +126,13 @@ gw_master_bind(gw_master_t *m)
     return GW_OK;
 }
 
-static void gw_master_block(int how);
-
 /* In the new worker: keep only its own sockets, take the signals back,
  * and stop with the master. */
 static void
 gw_master_child(gw_master_t *m, size_t i, pid_t master)
 {
     gw_worker_t  w;
+    sigset_t     mask;
     size_t       k, j;
     int          rc;
 
@@ -145,8 +144,11 @@ gw_master_child(gw_master_t *m, size_t i, pid_t master)
     /* SIGTERM, SIGINT and SIGHUP stay blocked until the worker's handlers
      * are in place (gw_master_worker_signals): one that comes while it
      * starts waits for them instead of killing it. */
-    sigprocmask(SIG_SETMASK, &m->old_mask, NULL);
-    gw_master_block(SIG_BLOCK);
+    mask = m->old_mask;
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     /* A master killed outright must not leave workers serving alone. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != master) {
@@ -163,8 +165,8 @@ gw_master_child(gw_master_t *m, size_t i, pid_t master)
     exit(rc);
 }
 
-static void
-gw_master_block(int how)
+void
+gw_master_worker_signals(void)
 {
     sigset_t  set;
 
@@ -172,13 +174,7 @@ gw_master_block(int how)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    sigprocmask(how, &set, NULL);
-}
-
-void
-gw_master_worker_signals(void)
-{
-    gw_master_block(SIG_UNBLOCK);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static int

@@ -105,7 +105,8 @@ class WorkersTest(S3gwTestCase):
         c.update(conf)
         srv = self.start_server(conf=c)
         deadline = time.monotonic() + 20
-        while len(worker_pids(srv)) < (n if isinstance(n, int) else 1):
+        while (len(worker_pids(srv)) < n
+               or len(re.findall(r'worker \d+ ready', srv.stderr_text())) < n):
             self.assertLess(time.monotonic(), deadline, srv.log_tail())
             time.sleep(0.05)
         return srv

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import MiB, S3gwTestCase, scaled, unique_name
+from harness import MiB, S3gwTestCase, figure, scaled, unique_name
 
 
 def children(pid):
@@ -306,6 +306,52 @@ class WorkersTest(S3gwTestCase):
             head, _ = read_head(c)
             c.close()
             self.assertIn(' 200 ', head.split('\r\n')[0], head)
+
+    def test_generations_and_map_shared_by_workers(self):
+        """Workers take object generations (version ids) from one counter,
+        and adopt the index map that another grew (index_max_size 16m
+        starts the map at 2 MiB)."""
+        srv = self.workers_server(2, index_max_size='16m')
+        s3 = srv.boto3_client()
+        bucket = unique_name('gen')
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
+            'Status': 'Enabled'})
+        nthreads, per = 6, scaled(120, 60)
+        errors, bodies = [], {}
+
+        def client(t):
+            c = srv.boto3_client()
+            try:
+                for i in range(per):
+                    body = os.urandom(3000)
+                    key = 'k%d' % (i % 5) if i % 2 else 'o%d-%d' % (t, i)
+                    r = c.put_object(Bucket=bucket, Key=key, Body=body)
+                    bodies[(key, r['VersionId'])] = body
+            except Exception as e:              # noqa: BLE001
+                errors.append(repr(e))
+        threads = [threading.Thread(target=client, args=(t,))
+                   for t in range(nthreads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        # Every write got a version of its own: none was given twice.
+        self.assertEqual(len(bodies), nthreads * per)
+        listed = set()
+        for page in s3.get_paginator('list_object_versions').paginate(
+                Bucket=bucket):
+            for v in page.get('Versions', []):
+                listed.add((v['Key'], v['VersionId']))
+        self.assertEqual(listed, set(bodies))
+        self.assertIn('grown', srv.stderr_text())
+        figure('index map adopted from another worker %d time(s)'
+               % srv.stderr_text().count('by another worker'))
+        # Each version reads back right, from either worker.
+        for (key, vid), body in list(bodies.items())[::7]:
+            got = s3.get_object(Bucket=bucket, Key=key, VersionId=vid)
+            self.assertEqual(got['Body'].read(), body)
 
     def test_auto(self):
         srv = self.start_server(conf={'worker_processes': 'auto'})

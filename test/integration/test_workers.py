@@ -317,14 +317,14 @@ class WorkersTest(S3gwTestCase):
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
             'Status': 'Enabled'})
-        nthreads, per = 6, scaled(120, 60)
+        nthreads, per = 6, scaled(120, 110)
         errors, bodies = [], {}
 
         def client(t):
             c = srv.boto3_client()
             try:
                 for i in range(per):
-                    body = os.urandom(3000)
+                    body = os.urandom(3500)
                     key = 'k%d' % (i % 5) if i % 2 else 'o%d-%d' % (t, i)
                     r = c.put_object(Bucket=bucket, Key=key, Body=body)
                     bodies[(key, r['VersionId'])] = body

@@ -239,8 +239,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       1, 100000, "1024" },
     { "limit_conn_per_ip", GW_MAIN1, gw_conf_set_num_auto,
       GW_CF(limit_conn_per_ip), 1, 100000, "auto" },
-    { "worker_processes", GW_MAIN1, gw_conf_set_num,
-      GW_CF(worker_processes), 1, 64, "1" },
+    { "worker_processes", GW_MAIN1, gw_conf_set_num_auto,
+      GW_CF(worker_processes), 1, 64, "auto" },
     { "trusted_proxy", GW_MAIN1, gw_conf_set_trusted_proxy, 0, 0, 0, NULL },
     { "default_object_ownership", GW_MAIN1, gw_conf_set_ownership,
       GW_CF(default_object_ownership), 0, 0, "ObjectWriter" },
@@ -1007,6 +1007,18 @@ gw_conf_set_num_auto(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
         return GW_OK;
     }
     return gw_conf_set_num(p, cmd, conf, args, nargs);
+}
+
+size_t
+gw_conf_workers(const gw_conf_t *cf)
+{
+    long  n;
+
+    if (cf->worker_processes != 0) {
+        return cf->worker_processes;
+    }
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (size_t) n;
 }
 
 /* "127.0.0.1:9000", "[::1]:9000", "*:9000", "localhost:9000" or "9000" (all

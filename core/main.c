@@ -7,6 +7,7 @@
 #include "core/gw.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/master.h"
 #include "http/conn.h"
 #include "http/tls.h"
 #include "s3/s3.h"
@@ -34,6 +35,8 @@ typedef struct gw_main_s {
     const char       *conf_path, *extra;   /* what SIGHUP reads again */
     uv_timer_t        shutdown_timer;
     int               stopping;
+    store_shared_t   *shared;           /* of several workers */
+    SSL_CTX          *tls;              /* main's, until gw_serve takes it */
 } gw_main_t;
 
 static gw_main_t  gw_main;
@@ -99,7 +102,11 @@ gw_lc_stopped(void *ud)
     GW_UNUSED(ud);
     gw_main.lc = NULL;
     /* What the pusher has in flight stays in the outbox for the next
-     * start. */
+     * start. Only one worker of several runs it. */
+    if (gw_main.repl == NULL) {
+        gw_repl_stopped(NULL);
+        return;
+    }
     s3_repl_stop(gw_main.repl, gw_repl_stopped, NULL);
 }
 
@@ -110,6 +117,10 @@ gw_http_stopped(http_server_t *s)
     uv_timer_stop(&gw_main.shutdown_timer);
     /* The lifecycle worker's deletes settle; its place is saved for the
      * next start. */
+    if (gw_main.lc == NULL) {
+        gw_lc_stopped(NULL);
+        return;
+    }
     s3_lc_stop(gw_main.lc, gw_lc_stopped, NULL);
 }
 
@@ -136,6 +147,8 @@ gw_on_signal(uv_signal_t *s, int signum)
     http_server_shutdown(gw_main.srv, gw_http_stopped);
 }
 
+/* SIGHUP: new or removed users (keys) and trusted proxies take effect for
+ * the next request; connections stay open. */
 /* The server context of the TLS listeners from cf's ssl_* directives into
  * *ctx; NULL (and GW_OK) when no listen has ssl. On error the message is in
  * err and *ctx is NULL. */
@@ -164,10 +177,6 @@ gw_tls_load(const gw_conf_t *cf, SSL_CTX **ctx, char *err, size_t errlen)
     return rc;
 }
 
-/* SIGHUP: new or removed users (keys) and trusted proxies take effect for
- * the next request, and the certificate of the TLS listeners for the next
- * handshake; connections stay open. A certificate that does not load
- * leaves the one in use. */
 static void
 gw_on_reload(uv_signal_t *s, int signum)
 {
@@ -324,13 +333,154 @@ gw_cmd_replication(const gw_conf_t *cf, int argc, char **argv)
     return 0;
 }
 
+/* ==== the server: the one process, or one worker of several ==== */
+
+/* Listens where the configuration says (a single process), or on the
+ * sockets the master bound for this worker. */
+static int
+gw_listen(const gw_worker_t *w)
+{
+    size_t  i;
+    int     rc;
+
+    for (i = 0; i < gw_main.cf.nlisten; i++) {
+        rc = w != NULL ? http_server_listen_fd(gw_main.srv, w->fds[i],
+                                               gw_main.cf.listen[i].ssl)
+             : (gw_main.cf.listen[i].ssl ? http_server_listen_tls
+                                         : http_server_listen)(
+                   gw_main.srv, gw_main.cf.listen[i].host,
+                   gw_main.cf.listen[i].port);
+        if (rc != GW_OK) {
+            fprintf(stderr, "s3gw: cannot listen on %s:%d: %s\n",
+                    gw_main.cf.listen[i].host, gw_main.cf.listen[i].port,
+                    gw_strerror(rc));
+            return rc;
+        }
+    }
+    return GW_OK;
+}
+
+/* w is NULL for a single process; otherwise this worker's part (master.h).
+ * Returns the exit status. */
+static int
+gw_serve(const gw_worker_t *w, void *ud)
+{
+    store_open_opts_t  so;
+    char               err[1024];
+    int                rc;
+
+    GW_UNUSED(ud);
+    if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
+                gw_main.cf.access_log);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    /* fsync and index commits sit in the thread pool: give it room so that
+     * reads are not stuck behind them. */
+    setenv("UV_THREADPOOL_SIZE", "16", 0);
+
+    gw_main.loop = uv_default_loop();
+    /* Of several workers, the first runs the background jobs: the
+     * collector, upload expiry, the lifecycle worker, the pusher. */
+    so.shared = w != NULL ? gw_main.shared : NULL;
+    so.worker = w != NULL ? w->index : 0;
+    so.sweep = w == NULL;
+    so.collect = w == NULL || w->index == 0;
+    rc = store_open_opts(&gw_main.store, gw_main.loop, &gw_main.cf, &so);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
+                gw_main.cf.data_dir, gw_strerror(rc));
+        return 1;
+    }
+    gw_main.ctx.cf = &gw_main.cf;
+    gw_main.ctx.store = gw_main.store;
+    gw_main.ctx.loop = gw_main.loop;
+    if (so.collect && s3_repl_start(&gw_main.ctx, &gw_main.repl) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot start the replication pusher\n");
+        return 1;
+    }
+    if (so.collect && s3_lc_start(&gw_main.ctx, &gw_main.lc) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot start the lifecycle worker\n");
+        return 1;
+    }
+    gw_main.limits.max_header_size = gw_main.cf.max_header_size;
+    gw_main.limits.max_headers = gw_main.cf.max_headers;
+    gw_main.limits.max_url = gw_main.cf.max_url;
+    gw_main.limits.header_timeout_ms = gw_main.cf.header_timeout_ms;
+    gw_main.limits.idle_timeout_ms = gw_main.cf.idle_timeout_ms;
+    gw_main.limits.body_timeout_ms = gw_main.cf.client_body_timeout_ms;
+    gw_main.limits.max_connections = gw_main.cf.max_connections;
+    gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(&gw_main.cf);
+    gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
+                                     &gw_main.limits, &gw_main.ctx);
+    if (w != NULL && gw_main.tls != NULL) {
+        /* A worker started after a SIGHUP takes the certificate the
+         * master's configuration names now, not the one it began with. */
+        SSL_CTX_free(gw_main.tls);
+        if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err))
+            != GW_OK)
+        {
+            fprintf(stderr, "s3gw: %s\n", err);
+            return 1;
+        }
+    }
+    http_server_set_tls(gw_main.srv, gw_main.tls);
+    gw_main.tls = NULL;
+    if (gw_listen(w) != GW_OK) {
+        return 1;
+    }
+    uv_signal_init(gw_main.loop, &gw_main.sig_term);
+    uv_signal_init(gw_main.loop, &gw_main.sig_int);
+    uv_signal_start(&gw_main.sig_term, gw_on_signal, SIGTERM);
+    uv_signal_start(&gw_main.sig_int, gw_on_signal, SIGINT);
+    uv_signal_init(gw_main.loop, &gw_main.sig_hup);
+    uv_signal_start(&gw_main.sig_hup, gw_on_reload, SIGHUP);
+    uv_timer_init(gw_main.loop, &gw_main.shutdown_timer);
+    if (w != NULL) {
+        gw_master_worker_signals();
+    }
+
+    if (w == NULL) {
+        /* stdout carries the access log only: the banner goes to stderr.
+         * (The master prints it for its workers.) */
+        gw_conf_print_summary(&gw_main.cf, stderr);
+        gw_log(GW_LOG_NOTICE, NULL, 0, "s3gw ready (version %s)", GW_VERSION);
+    } else {
+        gw_log(GW_LOG_NOTICE, NULL, 0, "worker %zu ready (pid %ld, version "
+               "%s)", w->index, (long) getpid(), GW_VERSION);
+    }
+
+    uv_run(gw_main.loop, UV_RUN_DEFAULT);
+
+    rc = uv_loop_close(gw_main.loop);
+    if (rc != 0) {
+        gw_log(GW_LOG_WARN, NULL, rc, "loop closed with handles open");
+    }
+    http_server_set_tls(gw_main.srv, NULL);
+    gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
+    gw_log_access_open("off");
+    s3_access_cache_free(&gw_main.ctx);
+    gw_conf_free(&gw_main.cf);
+    return 0;
+}
+
+/* Master: whatever the worker before pinned or was reading is over. */
+static void
+gw_worker_starting(size_t index, void *ud)
+{
+    GW_UNUSED(ud);
+    store_shared_clear(gw_main.shared, index);
+}
+
+static const gw_master_cb_t  gw_master_cb = { gw_serve, gw_worker_starting };
+
 int
 main(int argc, char **argv)
 {
     const char  *conf_path = NULL, *extra = NULL;
-    SSL_CTX     *tls_ctx = NULL;
     char         err[1024];
-    size_t       i;
+    size_t       nworkers;
     int          opt, test_only = 0, rc;
 
     /* "+": options stop at the first word, the command's. */
@@ -366,11 +516,6 @@ main(int argc, char **argv)
         }
         return 1;
     }
-    if (gw_main.cf.worker_processes != 1) {
-        fprintf(stderr, "s3gw: worker_processes %zu: only 1 is supported in "
-                "this version\n", gw_main.cf.worker_processes);
-        return 1;
-    }
     if (optind < argc) {
         gw_log_level = gw_main.cf.log_level;
         rc = gw_cmd_replication(&gw_main.cf, argc - optind - 1,
@@ -378,8 +523,10 @@ main(int argc, char **argv)
         gw_conf_free(&gw_main.cf);
         return rc;
     }
-    /* As nginx -t: the certificate and key must load too. */
-    if (gw_tls_load(&gw_main.cf, &tls_ctx, err, sizeof(err)) != GW_OK) {
+    /* As nginx -t: the certificate and key must load too. Workers forked
+     * later inherit the context (OpenSSL 3 reseeds its generators in a
+     * child) and load their own on SIGHUP. */
+    if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err)) != GW_OK) {
         fprintf(stderr, "s3gw: %s\n", err);
         if (test_only) {
             fprintf(stderr, "s3gw: configuration file %s test failed\n",
@@ -389,7 +536,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (test_only) {
-        SSL_CTX_free(tls_ctx);
+        SSL_CTX_free(gw_main.tls);
         printf("s3gw: the configuration file %s syntax is ok\n"
                "s3gw: configuration file %s test is successful\n",
                gw_main.cf.file, gw_main.cf.file);
@@ -398,81 +545,35 @@ main(int argc, char **argv)
     }
 
     gw_log_level = gw_main.cf.log_level;
+    gw_main.conf_path = conf_path;
+    gw_main.extra = extra;
+    nworkers = gw_conf_workers(&gw_main.cf);
+    if (nworkers == 1) {
+        return gw_serve(NULL, NULL);
+    }
+    /* Checked once here, so a bad path fails the start, not each worker. */
     if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
         fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
                 gw_main.cf.access_log);
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN);
-    /* fsync and index commits sit in the thread pool: give it room so that
-     * reads are not stuck behind them. */
-    setenv("UV_THREADPOOL_SIZE", "16", 0);
-
-    gw_main.loop = uv_default_loop();
-    rc = store_open(&gw_main.store, gw_main.loop, &gw_main.cf);
+    gw_log_access_open("off");
+    /* Nothing of LMDB may be open across fork(): prepared, then closed. */
+    rc = store_prepare(&gw_main.cf);
     if (rc != GW_OK) {
         fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
                 gw_main.cf.data_dir, gw_strerror(rc));
         return 1;
     }
-    gw_main.ctx.cf = &gw_main.cf;
-    gw_main.ctx.store = gw_main.store;
-    gw_main.ctx.loop = gw_main.loop;
-    if (s3_repl_start(&gw_main.ctx, &gw_main.repl) != GW_OK) {
-        fprintf(stderr, "s3gw: cannot start the replication pusher\n");
+    gw_main.shared = store_shared_create(nworkers);
+    if (gw_main.shared == NULL) {
+        fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
         return 1;
     }
-    if (s3_lc_start(&gw_main.ctx, &gw_main.lc) != GW_OK) {
-        fprintf(stderr, "s3gw: cannot start the lifecycle worker\n");
-        return 1;
-    }
-    gw_main.limits.max_header_size = gw_main.cf.max_header_size;
-    gw_main.limits.max_headers = gw_main.cf.max_headers;
-    gw_main.limits.max_url = gw_main.cf.max_url;
-    gw_main.limits.header_timeout_ms = gw_main.cf.header_timeout_ms;
-    gw_main.limits.idle_timeout_ms = gw_main.cf.idle_timeout_ms;
-    gw_main.limits.body_timeout_ms = gw_main.cf.client_body_timeout_ms;
-    gw_main.limits.max_connections = gw_main.cf.max_connections;
-    gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(&gw_main.cf);
-    gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
-                                     &gw_main.limits, &gw_main.ctx);
-    http_server_set_tls(gw_main.srv, tls_ctx);
-    for (i = 0; i < gw_main.cf.nlisten; i++) {
-        rc = (gw_main.cf.listen[i].ssl ? http_server_listen_tls
-                                       : http_server_listen)(
-                 gw_main.srv, gw_main.cf.listen[i].host,
-                 gw_main.cf.listen[i].port);
-        if (rc != GW_OK) {
-            fprintf(stderr, "s3gw: cannot listen on %s:%d: %s\n",
-                    gw_main.cf.listen[i].host, gw_main.cf.listen[i].port,
-                    gw_strerror(rc));
-            return 1;
-        }
-    }
-    uv_signal_init(gw_main.loop, &gw_main.sig_term);
-    uv_signal_init(gw_main.loop, &gw_main.sig_int);
-    uv_signal_start(&gw_main.sig_term, gw_on_signal, SIGTERM);
-    uv_signal_start(&gw_main.sig_int, gw_on_signal, SIGINT);
-    uv_signal_init(gw_main.loop, &gw_main.sig_hup);
-    uv_signal_start(&gw_main.sig_hup, gw_on_reload, SIGHUP);
-    gw_main.conf_path = conf_path;
-    gw_main.extra = extra;
-    uv_timer_init(gw_main.loop, &gw_main.shutdown_timer);
-
-    /* stdout carries the access log only: the banner goes to stderr. */
-    gw_conf_print_summary(&gw_main.cf, stderr);
-    gw_log(GW_LOG_NOTICE, NULL, 0, "s3gw ready (version %s)", GW_VERSION);
-
-    uv_run(gw_main.loop, UV_RUN_DEFAULT);
-
-    rc = uv_loop_close(gw_main.loop);
-    if (rc != 0) {
-        gw_log(GW_LOG_WARN, NULL, rc, "loop closed with handles open");
-    }
-    http_server_set_tls(gw_main.srv, NULL);
-    gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
-    gw_log_access_open("off");
-    s3_access_cache_free(&gw_main.ctx);
+    rc = gw_master_run(&gw_main.cf, conf_path, extra, nworkers, &gw_master_cb,
+                       NULL);
+    store_shared_free(gw_main.shared);
+    SSL_CTX_free(gw_main.tls);
     gw_conf_free(&gw_main.cf);
-    return 0;
+    return rc;
 }

@@ -1439,6 +1439,8 @@ http_listener_closed(uv_handle_t *h)
 }
 
 static int http_listen(http_server_t *s, const char *host, int port, int tls);
+static int http_listener_start(http_server_t *s, uv_os_sock_t fd,
+                               const struct sockaddr *sa, int tls);
 
 int
 http_server_listen(http_server_t *s, const char *host, int port)
@@ -1450,6 +1452,12 @@ int
 http_server_listen_tls(http_server_t *s, const char *host, int port)
 {
     return http_listen(s, host, port, 1);
+}
+
+int
+http_server_listen_fd(http_server_t *s, int fd, int tls)
+{
+    return http_listener_start(s, fd, NULL, tls);
 }
 
 void
@@ -1465,13 +1473,8 @@ static int
 http_listen(http_server_t *s, const char *host, int port, int tls)
 {
     struct sockaddr_storage  ss;
-    http_listener_t         *hl;
-    uv_tcp_t                *l;
     int                      rc;
 
-    if (s->nlisteners == GW_NELEMS(s->listeners)) {
-        return UV_ENOBUFS;
-    }
     if (strchr(host, ':') != NULL) {
         rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *) &ss);
     } else {
@@ -1480,12 +1483,28 @@ http_listen(http_server_t *s, const char *host, int port, int tls)
     if (rc != 0) {
         return rc;
     }
+    return http_listener_start(s, -1, (struct sockaddr *) &ss, tls);
+}
+
+/* A listener on sa (bound here), or on fd, a socket bound and listening
+ * already (a worker's, from the master); the server owns it from here. */
+static int
+http_listener_start(http_server_t *s, uv_os_sock_t fd,
+                    const struct sockaddr *sa, int tls)
+{
+    http_listener_t  *hl;
+    uv_tcp_t         *l;
+    int               rc;
+
+    if (s->nlisteners == GW_NELEMS(s->listeners)) {
+        return UV_ENOBUFS;
+    }
     hl = gw_calloc(1, sizeof(*hl));
     hl->tls = tls;
     l = &hl->tcp;
     uv_tcp_init(s->loop, l);
     l->data = s;
-    rc = uv_tcp_bind(l, (struct sockaddr *) &ss, 0);
+    rc = sa != NULL ? uv_tcp_bind(l, sa, 0) : uv_tcp_open(l, fd);
     if (rc == 0) {
         rc = uv_listen((uv_stream_t *) l, 511, http_on_connection);
     }

@@ -119,6 +119,10 @@ void *http_server_data(http_server_t *s);
 
 /* Binds and listens on host:port. Returns GW_OK or a UV_E* error. */
 int http_server_listen(http_server_t *s, const char *host, int port);
+/* Listens on fd, a socket bound (and listening) already: a worker's, from
+ * the master (core/master.c); a TLS listener when tls. The server owns fd
+ * from here on. */
+int http_server_listen_fd(http_server_t *s, int fd, int tls);
 
 /* The same for a TLS listener: each connection does a TLS handshake with
  * the context of http_server_set_tls, then HTTP/1.1 as on a plain one. A

@@ -169,7 +169,7 @@ store_upgrade_gcq(const MDB_val *k, const MDB_val *v, store_recw_t *w)
         return GW_ECORRUPT;
     }
     memcpy(&seq, v->mv_data, 8);
-    store__gcq_encode(seq, w);
+    store__gcq_encode(seq, 0, w);
     return GW_OK;
 }
 

@@ -53,7 +53,7 @@ store_bucket_list(store_t *st, int (*cb)(void *ud, const store_bucket_t *b),
     store_bucket_t   b;
     int              rc;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -278,7 +278,7 @@ store_bconf_next(store_t *st, const char *kind, const char *after,
     if (alen > STORE_BUCKET_MAX) {
         return GW_ENOTFOUND;
     }
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -324,7 +324,7 @@ store_lc_cursor_get(store_t *st, store_lc_cursor_t *out)
     MDB_val   k, v;
     int       rc;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -502,6 +502,8 @@ store_object_get(store_t *st, const char *bucket, gw_str_t key,
     MDB_val   v;
     int       rc;
 
+    /* The caller pins the chunks in this loop turn (pin.c). */
+    store__read_mark(st);
     rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return rc;
@@ -545,7 +547,7 @@ store_iter_open(store_t *st, const char *bucket)
     it->st = st;
     it->plen = strlen(bucket) + 1;
     memcpy(it->prefix, bucket, it->plen);
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &it->txn) != 0) {
+    if (store__read_begin(st, &it->txn) != 0) {
         it->txn = NULL;
         it->at_end = 1;
         return it;
@@ -801,10 +803,12 @@ store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 {
     MDB_cursor  *cur;
     MDB_val      k, v, rv;
-    uint64_t     seq = 0;
+    uint64_t     seq = 0, zeroed, mark, now = mdb_txn_id(txn);
     char         path[PATH_MAX];
     int          rc, n = 0, del;
 
+    /* Taken inside this transaction: see pin.c for the argument. */
+    mark = store__read_mark_min(st);
     rc = mdb_cursor_open(txn, st->db_gcq, &cur);
     if (rc != 0) {
         return rc;
@@ -819,17 +823,19 @@ store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         }
         /* A damaged entry counts as queued before this batch: the chunk
          * is still only deleted if nothing refers to it. */
-        if (store__gcq_decode(v.mv_data, v.mv_size, &seq) != GW_OK) {
-            seq = 0;
+        if (store__gcq_decode(v.mv_data, v.mv_size, &seq, &zeroed)
+            != GW_OK)
+        {
+            seq = zeroed = 0;
         }
-        if (seq == st->batch_seq) {
-            /* Zeroed in this very batch: a reader that saw the old record
-             * may not have pinned it yet. Next time. */
+        if (zeroed >= now || mark < zeroed) {
+            /* Zeroed in this very transaction, or a worker's reader of an
+             * older snapshot may not have pinned it yet. Next time. */
             continue;
         }
         del = mdb_get(txn, st->db_refs, &k, &rv) == 0;
         if (!del) {
-            pthread_mutex_lock(&st->pin_lock);
+            store__pins_lock_all(st);
             if (!store__pinned(st, k.mv_data)) {
                 store_chunk_path(st, k.mv_data, path, sizeof(path));
                 if (unlink(path) == 0 || errno == ENOENT) {
@@ -837,7 +843,7 @@ store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
                     n++;
                 }
             }
-            pthread_mutex_unlock(&st->pin_lock);
+            store__pins_unlock_all(st);
         }
         if (del) {
             rc = mdb_cursor_del(cur, 0);
@@ -872,12 +878,19 @@ store_gc_tick(uv_timer_t *t)
     MDB_txn     *txn;
     MDB_stat     ms;
 
+    int          dead = 0;
+
     if (st->closing) {
         return;
     }
     store__room_check(st);
-    if (st->gc_queued) {
-        return;
+    if (!st->collect || st->gc_queued) {
+        return;         /* one worker collects (see store_open_opts) */
+    }
+    /* Reader slots of workers that died keep old pages from reuse. */
+    if (mdb_reader_check(st->env, &dead) == 0 && dead > 0) {
+        gw_log(GW_LOG_NOTICE, NULL, 0, "cleared %d stale index readers",
+               dead);
     }
     /* Stale multipart uploads: looked for about once a minute, or faster
      * when they expire sooner. */
@@ -888,7 +901,7 @@ store_gc_tick(uv_timer_t *t)
                                + GW_MIN(60000, st->cf->multipart_expire_ms / 2);
         store__uploads_expire(st, st->cf->multipart_expire_ms);
     }
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+    if (store__read_begin(st, &txn) != 0) {
         return;
     }
     ms.ms_entries = 0;
@@ -910,7 +923,7 @@ store_chunk_count(store_t *st)
     MDB_txn   *txn;
     MDB_stat   ms;
 
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+    if (store__read_begin(st, &txn) != 0) {
         return 0;
     }
     ms.ms_entries = 0;
@@ -920,6 +933,8 @@ store_chunk_count(store_t *st)
 }
 
 /* ==== opening and closing ==== */
+
+static void store_closed(store_t *st);
 
 static int
 store_mkdir(const char *path)
@@ -1033,11 +1048,35 @@ store_sweep(store_t *st)
 int
 store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
 {
+    store_open_opts_t  o = { NULL, 0, 1, 1 };
+
+    return store_open_opts(out, loop, cf, &o);
+}
+
+int
+store_prepare(const gw_conf_t *cf)
+{
+    store_open_opts_t  o = { NULL, 0, 1, 0 };
+    store_t           *st;
+    int                rc;
+
+    rc = store_open_opts(&st, NULL, cf, &o);
+    if (rc == GW_OK) {
+        store_closed(st);
+        gw_free(st);
+    }
+    return rc;
+}
+
+int
+store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
+                const store_open_opts_t *o)
+{
     store_t  *st;
     char      path[PATH_MAX];
     MDB_txn  *txn;
     size_t    i;
-    int       rc;
+    int       rc, dead;
 
     st = gw_calloc(1, sizeof(*st));
     st->loop = loop;
@@ -1046,9 +1085,12 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
     st->fsync = cf->fsync;
     st->pending_tail = &st->pending;
     st->batch_seq = 1;
-    store__pins_init(st);
+    st->collect = o->collect;
     for (i = 0; i < 256; i++) {
         st->chunk_dirfd[i] = -1;
+    }
+    if ((rc = store__pins_init(st, o->shared, o->worker)) != GW_OK) {
+        goto fail;
     }
 
     rc = store_mkdir(st->dir);
@@ -1118,13 +1160,27 @@ store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf)
         }
         goto fail;
     }
-    while ((rc = store_sweep(st)) != 0 && store__room_make(st, rc)) {
+    /* A worker of several starts beside others that write: their temp
+     * files are theirs, and the master swept before any of them. */
+    while (o->sweep && (rc = store_sweep(st)) != 0
+           && store__room_make(st, rc))
+    {
         /* again, with room */
     }
     if (rc != 0) {
         gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "start-up sweep failed");
         goto fail;
     }
+    /* Reader slots of a worker this one replaces. */
+    if (mdb_reader_check(st->env, &dead) == 0 && dead > 0) {
+        gw_log(GW_LOG_NOTICE, NULL, 0, "cleared %d stale index readers",
+               dead);
+    }
+    if (loop == NULL) {
+        *out = st;              /* store_prepare's: nothing runs */
+        return GW_OK;
+    }
+    store__turn_start(st);
     uv_timer_init(loop, &st->gc_timer);
     st->gc_timer.data = st;
     uv_timer_start(&st->gc_timer, store_gc_tick, 100, cf->gc_interval_ms);
@@ -1142,7 +1198,7 @@ fail:
         }
     }
     store__room_close(st);
-    gw_free(st->pins);
+    store__pins_free(st);
     gw_free(st->dir);
     gw_free(st);
     return store__mdb_rc(rc);
@@ -1177,9 +1233,17 @@ store_gc_timer_closed(uv_handle_t *h)
 }
 
 static void
+store_turn_closed(uv_handle_t *h)
+{
+    store_t  *st = h->data;
+
+    uv_close((uv_handle_t *) &st->gc_timer, store_gc_timer_closed);
+}
+
+static void
 store_drained(store_t *st)
 {
-    uv_close((uv_handle_t *) &st->gc_timer, store_gc_timer_closed);
+    uv_close((uv_handle_t *) &st->turn, store_turn_closed);
 }
 
 void

@@ -9,7 +9,6 @@
 #include "store/store.h"
 
 typedef struct store_op_s  store_op_t;
-typedef struct store_pin_s store_pin_t;
 
 /* One queued index change. apply runs on a thread-pool thread inside a
  * nested transaction of the batch and returns GW_OK or an error (its
@@ -56,6 +55,7 @@ struct store_s {
     MDB_dbi           db_uploads, db_parts, db_bconf;
     MDB_dbi           db_outbox, db_outkey, db_versions;
     uint64_t          outbox_seq;     /* the last outbox sequence given */
+    uint64_t          outbox_batch;   /* ... as read in this batch */
     char             *dir;            /* data_dir */
     int               chunk_dirfd[256];
     int               fsync;
@@ -104,10 +104,14 @@ struct store_s {
     void            (*user_closed)(store_t *st);
     int               closing;
 
-    /* Pins: chunk hash -> count, shared with the thread pool. */
-    pthread_mutex_t   pin_lock;
-    store_pin_t     **pins;
-    size_t            npin_buckets;
+    /* Pins and read marks of every worker (pin.c), and this worker's
+     * place among them. */
+    store_shared_t   *shared;
+    size_t            worker;
+    int               shared_own;     /* made by store_open: unmap at close */
+    uv_prepare_t      turn;           /* ends the read mark of a loop turn */
+    int               collect;        /* this worker runs the collector */
+    int               map_adopt;      /* another process grew the map */
 };
 
 /* The databases of STORE_FORMAT (store.h's key schema), as
@@ -149,10 +153,34 @@ void store__submit(store_t *st, store_op_t *op);
 /* Starts the next batch if none runs; when closing and idle, calls
  * st->on_closed instead. */
 void store__batch_start(store_t *st);
-void store__pins_init(store_t *st);
-void store__pins_free(store_t *st);
 store_op_t *store__op_new(store_done_pt done, void *ud);
+/* Begins a read transaction on the loop. Another process may have grown
+ * the map past this one's (MDB_MAP_RESIZED): the new size is adopted here
+ * when nothing of this process has a transaction open, else by the
+ * batcher before its next batch (and this read fails). Returns 0 or an
+ * LMDB code, as mdb_txn_begin. */
+int store__read_begin(store_t *st, MDB_txn **txn);
+
+/* ==== pin.c: pins and read marks, shared by the workers ==== */
+
+/* sh: the workers' region and this one's index in it; NULL: a region of
+ * this store's own (a single process). */
+int store__pins_init(store_t *st, store_shared_t *sh, size_t worker);
+void store__pins_free(store_t *st);
+/* The collector holds every table's lock across store__pinned and the
+ * unlink of a chunk that is not pinned. */
+void store__pins_lock_all(store_t *st);
+void store__pins_unlock_all(store_t *st);
 int store__pinned(store_t *st, const unsigned char sha[32]);
+/* Loop, before a read transaction that may hand out a chunk list which
+ * the caller pins in this loop turn: lowers this worker's read mark (see
+ * pin.c for why). */
+void store__read_mark(store_t *st);
+/* The lowest read mark of all workers (UINT64_MAX: none). */
+uint64_t store__read_mark_min(store_t *st);
+/* Starts the prepare handle that ends a loop turn's read mark. */
+void store__turn_start(store_t *st);
+size_t store__pins_count(store_t *st, size_t worker, uint32_t *overflow);
 /* An LMDB or system code as one of ours or libuv's: MDB_NOTFOUND is
  * GW_ENOTFOUND, MDB_KEYEXIST GW_EEXIST, a positive errno (LMDB returns
  * those) -errno; other MDB_* codes stay (gw_strerror names them). */
@@ -236,8 +264,11 @@ int store__bconf_decode(const void *buf, size_t len, gw_str_t *doc);
 void store__ref_encode(uint64_t count, uint32_t chunk_len, store_recw_t *w);
 int store__ref_decode(const void *buf, size_t len, uint64_t *count,
                       uint32_t *chunk_len);
-void store__gcq_encode(uint64_t seq, store_recw_t *w);
-int store__gcq_decode(const void *buf, size_t len, uint64_t *seq);
+/* txnid: the LMDB id of the write transaction that zeroed the count (0 in
+ * entries written before it was kept). */
+void store__gcq_encode(uint64_t seq, uint64_t txnid, store_recw_t *w);
+int store__gcq_decode(const void *buf, size_t len, uint64_t *seq,
+                      uint64_t *txnid);
 void store__upload_encode(gw_str_t bucket, const void *tmpl, size_t tmpl_len,
                           store_recw_t *w);
 int store__upload_decode(const void *buf, size_t len, gw_str_t *bucket,
@@ -275,7 +306,8 @@ size_t store__object_key(const char *bucket, gw_str_t key, unsigned char *out);
 
 int store__refs_add(store_t *st, MDB_txn *txn, const store_chunk_ref_t *c,
                     size_t n, int delta);
-/* Queues chunk sha for the collector, stamped with the current batch. */
+/* Queues chunk sha for the collector, stamped with the current batch and
+ * txn's LMDB id. */
 int store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32]);
 
 /* Finds the record of (bucket, key) in txn: v is LMDB's memory. */

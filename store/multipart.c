@@ -156,7 +156,7 @@ store_upload_list(store_t *st, const char *bucket,
     size_t           bl = strlen(bucket);
     int              rc, stop = 0;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return rc;
     }
@@ -198,7 +198,7 @@ store_upload_scan(store_t *st, const char *after,
     size_t           alen = strlen(after);
     int              rc, stop = 0;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -243,7 +243,7 @@ store_part_list(store_t *st, const char *id, uint32_t after,
     const unsigned char *kp;
     int              rc, stop = 0;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return rc;
     }
@@ -708,7 +708,7 @@ store__uploads_expire(store_t *st, uint64_t max_age_ms)
     size_t            n = 0, i;
     int               rc;
 
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0) {
+    if (store__read_begin(st, &txn) != 0) {
         return 0;
     }
     if (mdb_cursor_open(txn, st->db_uploads, &cur) == 0) {

@@ -233,6 +233,12 @@ store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
             rc = mdb_del(txn, st->db_outbox, &k, NULL);
         }
         rc = rc == MDB_NOTFOUND ? 0 : rc;
+        if (rc == 0 && st->outbox_batch != st->batch_seq) {
+            /* Other workers add entries between our batches: the last
+             * sequence is read again, under the write lock, once a batch. */
+            rc = store__outbox_open(st, txn);
+            st->outbox_batch = st->batch_seq;
+        }
         if (rc == 0) {
             store_outbox_seq_key(++st->outbox_seq, sk);
             store_outbox_encode(&e, &w);

@@ -35,6 +35,7 @@ enum {
 #define REC_REF_COUNT       1
 #define REC_REF_LEN         2
 #define REC_GCQ_SEQ         1
+#define REC_GCQ_TXNID       2
 #define REC_UPLOAD_BUCKET   1
 #define REC_UPLOAD_TMPL     2
 #define REC_LC_PASS         1
@@ -473,25 +474,30 @@ store__ref_decode(const void *buf, size_t len, uint64_t *count,
 }
 
 void
-store__gcq_encode(uint64_t seq, store_recw_t *w)
+store__gcq_encode(uint64_t seq, uint64_t txnid, store_recw_t *w)
 {
     store__recw_init(w, STORE_REC_V1);
     store__recw_u64(w, REC_GCQ_SEQ, seq);
+    store__recw_u64(w, REC_GCQ_TXNID, txnid);
     store__recw_end(w);
 }
 
 int
-store__gcq_decode(const void *buf, size_t len, uint64_t *seq)
+store__gcq_decode(const void *buf, size_t len, uint64_t *seq,
+                  uint64_t *txnid)
 {
     store_rec_t    r;
     store_field_t  f;
     int            rc, seen = 0;
 
+    *txnid = 0;
     rc = store__rec_open(&r, buf, len, STORE_REC_V1);
     while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
         if (f.tag == REC_GCQ_SEQ) {
             rc = rec_field_u64(&f, seq);
             seen = 1;
+        } else if (f.tag == REC_GCQ_TXNID) {
+            rc = rec_field_u64(&f, txnid);
         }
     }
     return rc == GW_DONE && seen ? GW_OK : GW_ECORRUPT;

@@ -125,6 +125,8 @@
  *   bconf     1 the document, opaque bytes                        (required)
  *   ref       1 u64 reference count  2 u32 chunk length           (required)
  *   gcq       1 u64 number of the batch that zeroed the count     (required)
+ *               2 u64 LMDB id of the write transaction that zeroed it
+ *               (absent: 0, collected without waiting for readers)
  *   outbox    1 bucket  2 destination bucket  3 key  4 u8 change (1 put,
  *               2 delete)  (required)  5 u32 attempts  6 i64 next try, unix
  *               ms  7 u8 failed  8 the last error  9 i64 queued at
@@ -432,6 +434,35 @@ typedef struct store_outbox_entry_s {
  * queues orphan chunks for collection and starts the collector timer. For
  * the server only: a second process uses store_open_tool (below). */
 int store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf);
+
+/* Several worker processes on one data_dir (core/master.c). The master
+ * makes the shared region before it forks (it holds every worker's pins
+ * and read marks: store/pin.c), and empties a dead worker's part of it
+ * before it starts the next one in its place. */
+typedef struct store_shared_s store_shared_t;
+store_shared_t *store_shared_create(size_t nworkers);
+void store_shared_clear(store_shared_t *sh, size_t worker);
+void store_shared_free(store_shared_t *sh);
+size_t store_shared_nworkers(const store_shared_t *sh);
+
+typedef struct {
+    store_shared_t  *shared;    /* NULL: a single process */
+    size_t           worker;    /* this one's index in shared */
+    int              sweep;     /* clean tmp/, queue orphan chunks: only
+                                 * while no other process uses the store */
+    int              collect;   /* run the collector and upload expiry
+                                 * (one process of those sharing it) */
+} store_open_opts_t;
+
+/* store_open for one of several processes sharing the store. */
+int store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
+                    const store_open_opts_t *o);
+
+/* The master's start-up, before any worker: opens the store as
+ * store_open does (format check or upgrade, the sweep), then closes it,
+ * synchronously, without a loop or threads, so that nothing of LMDB is
+ * open across fork(). */
+int store_prepare(const gw_conf_t *cf);
 
 /* Waits for queued ops to commit, then closes. cb runs when done. */
 void store_close(store_t *st, void (*cb)(store_t *st));
@@ -837,7 +868,10 @@ void store_iter_close(store_iter_t *it);
 void store_chunk_path(store_t *st, const unsigned char sha[32], char *buf,
                       size_t cap);
 
-/* Pins keep the collector off chunks this process is reading or writing. */
+/* Pins keep the collector (in whichever worker runs it) off chunks this
+ * process is reading or writing. A reader pins the chunks of a record it
+ * got from store_object_get or store_version_get in the same loop turn
+ * (store/pin.c says why that is enough). */
 void store_pin(store_t *st, const store_chunk_ref_t *c, size_t n);
 void store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n);
 

@@ -1,7 +1,8 @@
 /* store/txn.c: the write path every index change takes, below the bucket,
  * object and upload code that builds the changes: the commit batcher (ops
  * applied in one syncing LMDB transaction on the thread pool), room for it
- * (the LMDB map and the disk), chunk pins and chunk reference counts. The
+ * (the LMDB map and the disk) and chunk reference counts (pins are
+ * pin.c's). The
  * object-record commit that every write of a key shares is version.c's. */
 #include "store/internal.h"
 #include "core/log.h"
@@ -15,12 +16,6 @@
 #define STORE_MIB           ((size_t) 1 << 20)
 #define STORE_MAP_INITIAL   (64 * STORE_MIB)
 #define STORE_RESERVE       (8 * STORE_MIB)
-
-struct store_pin_s {
-    store_pin_t    *next;
-    unsigned char   sha[32];
-    uint32_t        count;
-};
 
 int
 store__mdb_rc(int rc)
@@ -108,6 +103,50 @@ store_map_resize(store_t *st, size_t size)
     gw_log(GW_LOG_INFO, NULL, 0, "index map grown from %zu to %zu MiB",
            st->map_size / STORE_MIB, size / STORE_MIB);
     st->map_size = size;
+}
+
+/* Loop, no transaction of this process open: the map size another worker
+ * set (MDB_MAP_RESIZED). */
+static int
+store_map_adopt(store_t *st)
+{
+    MDB_envinfo  info;
+    int          rc;
+
+    st->map_adopt = 0;
+    rc = mdb_env_set_mapsize(st->env, 0);
+    if (rc == 0) {
+        rc = mdb_env_info(st->env, &info);
+    }
+    if (rc != 0) {
+        gw_log(GW_LOG_ERR, NULL, store__mdb_rc(rc), "cannot adopt the index "
+               "map another worker grew");
+        return rc;
+    }
+    if (info.me_mapsize > st->map_size) {
+        gw_log(GW_LOG_INFO, NULL, 0, "index map grown from %zu to %zu MiB by "
+               "another worker", st->map_size / STORE_MIB,
+               (size_t) info.me_mapsize / STORE_MIB);
+        st->map_size = info.me_mapsize;
+        st->map_cap = GW_MAX(st->map_cap, st->map_size);
+    }
+    return 0;
+}
+
+int
+store__read_begin(store_t *st, MDB_txn **txn)
+{
+    int  rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+
+    if (rc != MDB_MAP_RESIZED) {
+        return rc;
+    }
+    if (st->busy || st->readers > 0) {
+        st->map_adopt = 1;      /* the batcher adopts it before its next */
+        return rc;
+    }
+    rc = store_map_adopt(st);
+    return rc != 0 ? rc : mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
 }
 
 static int
@@ -301,6 +340,30 @@ store_op_free(store_op_t *op)
     gw_free(op);
 }
 
+/* Thread pool, in the batch's write transaction: the generation counter
+ * as the index has it now (the outbox sequence is outbox.c's, read again
+ * there the same way). */
+static int
+store_batch_reload(store_t *st, MDB_txn *txn)
+{
+    MDB_val  k, v;
+    int      rc;
+
+    k.mv_data = STORE_META_GEN;
+    k.mv_size = sizeof(STORE_META_GEN) - 1;
+    rc = mdb_get(txn, st->db_meta, &k, &v);
+    if (rc == 0) {
+        rc = store__meta_counter_decode(v.mv_data, v.mv_size, &st->gen_last);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        st->gen_saved = st->gen_last;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    return 0;
+}
+
 /* Thread pool: apply every op of the batch, each in a nested txn so one
  * failing op leaves the others, then commit (and sync) once. Out of map,
  * the whole batch is rolled back to run again (store_batch_room). */
@@ -316,6 +379,12 @@ store_batch_work(uv_work_t *w)
     if (rc != 0) {
         st->batch_rc = rc;
         return;
+    }
+    /* Other workers commit between our batches: what this process keeps
+     * of the index's counters is read again under the write lock. */
+    rc = store_batch_reload(st, txn);
+    if (rc != 0) {
+        goto rollback;
     }
     for (op = st->running; op != NULL; op = op->next) {
         if (op->refused) {
@@ -436,7 +505,21 @@ store_batch_after(uv_work_t *w, int status)
     st->busy = 0;
     op = st->running;
     st->running = NULL;
-    if (rc == MDB_MAP_FULL || store__nospace(rc)) {
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another worker grew the map: adopt its size, run them again. */
+        st->map_adopt = 1;
+        for (next = op; next != NULL && next->next != NULL;
+             next = next->next)
+        {
+            /* to the last op */
+        }
+        if (next != NULL) {
+            next->next = st->retry;
+            st->retry = op;
+        }
+        op = NULL;
+        rc = 0;
+    } else if (rc == MDB_MAP_FULL || store__nospace(rc)) {
         op = store_batch_room(st, op, rc);
         rc = 0;
     } else if (rc != 0) {
@@ -459,6 +542,12 @@ store__batch_start(store_t *st)
 
     if (st->busy) {
         return;
+    }
+    if (st->map_adopt) {
+        if (st->readers > 0) {
+            return;             /* store_iter_close calls again */
+        }
+        store_map_adopt(st);
     }
     if (st->map_want > st->map_size) {
         if (st->readers > 0) {
@@ -528,104 +617,6 @@ store__generation_save(store_t *st, MDB_txn *txn)
     return rc;
 }
 
-/* ==== pins ==== */
-
-void
-store__pins_init(store_t *st)
-{
-    st->npin_buckets = 4096;
-    st->pins = gw_calloc(st->npin_buckets, sizeof(*st->pins));
-    pthread_mutex_init(&st->pin_lock, NULL);
-}
-
-void
-store__pins_free(store_t *st)
-{
-    store_pin_t  *p, *n;
-    size_t        i;
-
-    for (i = 0; i < st->npin_buckets; i++) {
-        for (p = st->pins[i]; p != NULL; p = n) {
-            n = p->next;
-            gw_free(p);
-        }
-    }
-    gw_free(st->pins);
-    pthread_mutex_destroy(&st->pin_lock);
-}
-
-static size_t
-store_pin_slot(store_t *st, const unsigned char sha[32])
-{
-    uint64_t  h;
-
-    memcpy(&h, sha, sizeof(h));
-    return (size_t) (h % st->npin_buckets);
-}
-
-void
-store_pin(store_t *st, const store_chunk_ref_t *c, size_t n)
-{
-    store_pin_t  *p;
-    size_t        i, s;
-
-    pthread_mutex_lock(&st->pin_lock);
-    for (i = 0; i < n; i++) {
-        s = store_pin_slot(st, c[i].sha);
-        for (p = st->pins[s]; p != NULL; p = p->next) {
-            if (memcmp(p->sha, c[i].sha, 32) == 0) {
-                break;
-            }
-        }
-        if (p == NULL) {
-            p = gw_alloc(sizeof(*p));
-            memcpy(p->sha, c[i].sha, 32);
-            p->count = 0;
-            p->next = st->pins[s];
-            st->pins[s] = p;
-        }
-        p->count++;
-    }
-    pthread_mutex_unlock(&st->pin_lock);
-}
-
-void
-store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n)
-{
-    store_pin_t  **pp, *p;
-    size_t         i;
-
-    pthread_mutex_lock(&st->pin_lock);
-    for (i = 0; i < n; i++) {
-        for (pp = &st->pins[store_pin_slot(st, c[i].sha)]; (p = *pp) != NULL;
-             pp = &p->next)
-        {
-            if (memcmp(p->sha, c[i].sha, 32) == 0) {
-                if (--p->count == 0) {
-                    *pp = p->next;
-                    gw_free(p);
-                }
-                break;
-            }
-        }
-    }
-    pthread_mutex_unlock(&st->pin_lock);
-}
-
-/* Caller holds pin_lock. */
-int
-store__pinned(store_t *st, const unsigned char sha[32])
-{
-    store_pin_t  *p;
-
-    for (p = st->pins[store_pin_slot(st, sha)]; p != NULL; p = p->next) {
-        if (memcmp(p->sha, sha, 32) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* ==== reference counts ==== */
 
 int
@@ -635,7 +626,7 @@ store__gcq_put(store_t *st, MDB_txn *txn, const unsigned char sha[32])
     MDB_val       k, v;
     int           rc;
 
-    store__gcq_encode(st->batch_seq, &w);
+    store__gcq_encode(st->batch_seq, mdb_txn_id(txn), &w);
     k.mv_data = (void *) sha;
     k.mv_size = 32;
     v.mv_data = w.buf;
@@ -772,10 +763,18 @@ store_read_begin(store_t *st)
     if (st->rscope_depth++ > 0) {
         return GW_OK;
     }
-    if (st->rscope == NULL) {
-        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rscope);
-    } else {
-        rc = mdb_txn_renew(st->rscope);
+    /* The scope's snapshot may hand out chunk lists that are pinned in
+     * this loop turn: the read mark goes down before it begins (pin.c). */
+    store__read_mark(st);
+    rc = st->rscope != NULL ? mdb_txn_renew(st->rscope) : MDB_MAP_RESIZED;
+    if (rc == MDB_MAP_RESIZED) {
+        /* First use, or another process grew the map: a new txn, which
+         * adopts the new size when it can (store__read_begin). */
+        if (st->rscope != NULL) {
+            mdb_txn_abort(st->rscope);
+            st->rscope = NULL;
+        }
+        rc = store__read_begin(st, &st->rscope);
     }
     if (rc != 0) {
         if (st->rscope != NULL) {
@@ -822,7 +821,7 @@ store__read_txn(store_t *st, MDB_txn **txn)
         *txn = st->rscope;
         return 0;
     }
-    return mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+    return store__read_begin(st, txn);
 }
 
 void

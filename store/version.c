@@ -775,6 +775,8 @@ store_version_get(store_t *st, const char *bucket, gw_str_t key, int current,
     MDB_txn  *txn;
     int       rc;
 
+    /* The caller pins the chunks in this loop turn (pin.c). */
+    store__read_mark(st);
     rc = store__read_txn(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
@@ -805,7 +807,7 @@ store_version_list(store_t *st, const char *bucket, gw_str_t key,
     size_t           plen;
     int              rc, stop = 0;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }

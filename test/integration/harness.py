@@ -129,6 +129,9 @@ DEFAULT_DIRECTIVES = {
     'header_timeout': '30s',
     'idle_timeout': '60s',
     'shutdown_timeout': '10s',
+    # One process unless a test asks for more (the default is auto: one
+    # per CPU): tests count on one collector, one loop and one pid.
+    'worker_processes': '1',
 }
 
 

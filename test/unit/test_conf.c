@@ -109,7 +109,8 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->max_connections, 1024);
     CHECK_EQ_INT(cf->limit_conn_per_ip, 0);                 /* auto */
     CHECK_EQ_INT(gw_conf_conn_per_ip(cf), 256);
-    CHECK_EQ_INT(cf->worker_processes, 1);
+    CHECK_EQ_INT(cf->worker_processes, 0);                  /* auto */
+    CHECK(gw_conf_workers(cf) >= 1 && gw_conf_workers(cf) <= 64);
     CHECK_EQ_INT(cf->listen[0].ssl, 0);
     CHECK(cf->ssl_certificate == NULL);
     CHECK(cf->ssl_certificate_key == NULL);
@@ -437,6 +438,8 @@ TEST(conf_bounds)
     CHECK_LOAD_ERR("limit_conn_per_ip many;", ":1: invalid number "
                    "\"many\" in \"limit_conn_per_ip\"");
     CHECK_LOAD_ERR("worker_processes 65;", ":1: number \"65\" in "
+                   "\"worker_processes\" is out of range (1..64)");
+    CHECK_LOAD_ERR("worker_processes 0;", ":1: number \"0\" in "
                    "\"worker_processes\" is out of range (1..64)");
     CHECK_LOAD_ERR("client_body_timeout 2d;", ":1: time \"2d\" in "
                    "\"client_body_timeout\" is out of range (100ms..1d)");

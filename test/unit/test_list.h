@@ -128,6 +128,9 @@
     TEST_ENTRY(policy_variables)                                            \
     TEST_ENTRY(policy_like)                                                 \
     TEST_ENTRY(policy_garbage)                                              \
+    /* store/pin */                                                         \
+    TEST_ENTRY(pin_counts_and_probe_runs)                                   \
+    TEST_ENTRY(pin_overflow_and_workers)                                    \
     /* store/record */                                                      \
     TEST_ENTRY(record_fields)                                               \
     TEST_ENTRY(record_meta)                                                 \

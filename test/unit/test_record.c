@@ -223,9 +223,9 @@ dec_ref(const void *buf, size_t len)
 static int
 dec_gcq(const void *buf, size_t len)
 {
-    uint64_t  s;
+    uint64_t  s, t;
 
-    return store__gcq_decode(buf, len, &s);
+    return store__gcq_decode(buf, len, &s, &t);
 }
 
 static int
@@ -241,7 +241,7 @@ TEST(record_small)
     store_recw_t    w;
     unsigned char  *x;
     gw_str_t        doc, b, t;
-    uint64_t        count = 0, seq = 0;
+    uint64_t        count = 0, seq = 0, txnid = 0;
     uint32_t        clen = 0;
     size_t          n;
 
@@ -282,17 +282,25 @@ TEST(record_small)
     store__recw_free(&w);
 
     /* gcq */
-    store__gcq_encode(77, &w);
-    CHECK_EQ_INT(store__gcq_decode(w.buf, w.len, &seq), GW_OK);
+    store__gcq_encode(77, 901, &w);
+    CHECK_EQ_INT(store__gcq_decode(w.buf, w.len, &seq, &txnid), GW_OK);
     CHECK_EQ_INT(seq, 77);
+    CHECK_EQ_INT(txnid, 901);
     check_truncations(dec_gcq, w.buf, w.len);
     x = with_unknown_field(w.buf, w.len, 1, &n);
     seq = 0;
-    CHECK_EQ_INT(store__gcq_decode(x, n, &seq), GW_OK);
+    CHECK_EQ_INT(store__gcq_decode(x, n, &seq, &txnid), GW_OK);
     CHECK_EQ_INT(seq, 77);
     gw_free(x);
     w.buf[0] = 2;                                      /* a newer format */
-    CHECK_EQ_INT(store__gcq_decode(w.buf, w.len, &seq), GW_ECORRUPT);
+    CHECK_EQ_INT(store__gcq_decode(w.buf, w.len, &seq, &txnid), GW_ECORRUPT);
+    store__recw_free(&w);
+    /* An entry from before the txn id was kept: 0, collected at once. */
+    store__recw_init(&w, STORE_REC_V1);
+    store__recw_u64(&w, 1, 5);
+    store__recw_end(&w);
+    CHECK_EQ_INT(store__gcq_decode(w.buf, w.len, &seq, &txnid), GW_OK);
+    CHECK_EQ_INT(txnid, 0);
     store__recw_free(&w);
 
     /* upload: the bucket and the template record, as given. */

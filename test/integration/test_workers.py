@@ -188,13 +188,17 @@ class WorkersTest(S3gwTestCase):
                    for t in range(6)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
+        # By the count of answers, not by the clock: a busy machine may
+        # take seconds to make six clients.
+        self.wait_for(lambda: len(acked) >= 10, 'no PUT answered', 120)
         victim = pids[1]
         os.kill(victim, signal.SIGKILL)
         self.wait_for(lambda: len(worker_pids(srv)) == 2
                       and victim not in worker_pids(srv).values(),
                       'no worker replaced pid %d' % victim)
-        time.sleep(1.0)
+        after = len(acked)
+        self.wait_for(lambda: len(acked) >= after + 20,
+                      'no PUT answered after the restart', 120)
         stop.set()
         for t in threads:
             t.join()

@@ -55,6 +55,7 @@ struct store_s {
     MDB_dbi           db_meta, db_buckets, db_objects, db_refs, db_gcq;
     MDB_dbi           db_uploads, db_parts, db_bconf;
     MDB_dbi           db_outbox, db_outkey, db_versions, db_upkeys;
+    MDB_dbi           db_outdue;
     uint64_t          outbox_seq;     /* the last outbox sequence given */
     char             *dir;            /* data_dir */
     int               chunk_dirfd[256];
@@ -115,7 +116,7 @@ struct store_s {
     XX("refs", db_refs) XX("gcq", db_gcq) XX("uploads", db_uploads)         \
     XX("parts", db_parts) XX("bconf", db_bconf) XX("outbox", db_outbox)     \
     XX("outkey", db_outkey) XX("versions", db_versions)                    \
-    XX("upkeys", db_upkeys)
+    XX("upkeys", db_upkeys) XX("outdue", db_outdue)
 
 /* The meta key of the store format, and format 1's bucket database, whose
  * name stays a plain key of the main database (store.h). */
@@ -360,6 +361,9 @@ int store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
 int store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
                         gw_str_t key, const store_repl_t *repl, int change,
                         int has_version, uint64_t version);
+/* Format upgrade: makes the outdue entry of every entry not failed;
+ * *count gets how many. */
+int store__outdue_build(store_t *st, MDB_txn *txn, size_t *count);
 /* At open: the last sequence in use. */
 int store__outbox_open(store_t *st, MDB_txn *txn);
 int store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e);

@@ -492,33 +492,32 @@ store_outbox_entry_free(store_outbox_entry_t *e)
     e->key.base = NULL;
 }
 
+/* Every entry but a failed one has its outdue entry: both counts come
+ * from the databases' sizes, without reading the queue. */
 int
 store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed)
 {
-    MDB_txn               *txn;
-    MDB_cursor            *cur;
-    MDB_val                k, v;
-    store_outbox_entry_t   e;
-    int                    rc;
+    MDB_txn   *txn;
+    MDB_stat   all, due;
+    int        rc;
 
     *pending = *failed = 0;
     rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
-    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    rc = mdb_stat(txn, st->db_outbox, &all);
     if (rc == 0) {
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        {
-            if (store__outbox_decode(v.mv_data, v.mv_size, &e) == GW_OK) {
-                *(e.failed ? failed : pending) += 1;
-            }
-        }
-        mdb_cursor_close(cur);
+        rc = mdb_stat(txn, st->db_outdue, &due);
     }
     mdb_txn_abort(txn);
-    return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : store__mdb_rc(rc);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    *pending = due.ms_entries;
+    *failed = all.ms_entries > due.ms_entries
+              ? all.ms_entries - due.ms_entries : 0;
+    return GW_OK;
 }
 
 /* ==== settling an entry ==== */

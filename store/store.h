@@ -795,7 +795,9 @@ void store_outbox_done(store_t *st, const store_outbox_entry_t *e,
 /* Stores e's attempts, next_try_ms, failed and error. */
 void store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
                         store_done_pt done, void *ud);
-/* How many entries wait, and how many failed for good. */
+/* How many entries wait, and how many failed for good (an entry too
+ * damaged to read counts as failed), from the sizes of "outbox" and
+ * "outdue": it reads no entry. */
 int store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed);
 
 /* ==== tools: the store from an admin command (store/outbox.c) ==== */

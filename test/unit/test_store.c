@@ -1942,7 +1942,7 @@ TEST(store_version_rewrite)
     fx_close(&fx);
 }
 
-/* A format-2 index (no versions database) opens as format 3. */
+/* A format-2 index (no versions database) opens as the current format. */
 TEST(store_format_upgrade_v2)
 {
     fx_t            fx;
@@ -2103,7 +2103,8 @@ TEST(store_upkeys)
         if (pass == 1) {
             break;
         }
-        /* Back to format 3: no upkeys database. */
+        /* Back to format 3: no upkeys database (outdue stays: the
+         * upgrade makes its entries again, the same). */
         fx_stop(&fx);
         env = raw_env(fx.dir);
         CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);

@@ -33,12 +33,16 @@ REPLAY   := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%-replay,$(FUZZ_SRC))
 
 .PHONY: all deps run test unit integration clean fuzz bench asan replay
 
-all: $(BUILD)/s3gw $(BUILD)/unit $(REPLAY)
+all: $(BUILD)/s3gw $(BUILD)/unit $(BUILD)/bench-fill $(REPLAY)
 
 $(BUILD)/s3gw: $(BUILD)/core/main.o $(LIB_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
 $(BUILD)/unit: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# Fills a data_dir through the store API (test/bench/startup.py).
+$(BUILD)/bench-fill: $(BUILD)/test/bench/fill.o $(LIB_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c $(wildcard */*.h */*/*.h) Makefile
@@ -111,4 +115,4 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/test/bench/fill.d

@@ -1,8 +1,8 @@
 /* store/format.c: the index's format. Owns the format marker (meta
  * "format"), opening the databases a format has (internal.h's STORE_DBS),
  * and the upgrades of an index
- * from format 1 (the builds before the marker) or 2 (before versions) to
- * STORE_FORMAT. The formats
+ * from format 1 (the builds before the marker), 2 (before versions) or 3
+ * (before upkeys and outdue) to STORE_FORMAT. The formats
  * themselves are described at the top of store.h; the record codecs are in
  * record.c. Runs only while the store opens, inside its first write
  * transaction, before anything is served. */
@@ -260,6 +260,7 @@ static int
 store_upgrade_v1(store_t *st, MDB_txn *txn, MDB_dbi old)
 {
     store_upgrade_t  u[5];
+    size_t           n;
     int              rc;
 
     memset(u, 0, sizeof(u));
@@ -279,6 +280,8 @@ store_upgrade_v1(store_t *st, MDB_txn *txn, MDB_dbi old)
                                   store_upgrade_upload)) != GW_OK
         || (rc = store_upgrade_db(&u[4], txn, st->db_bconf,
                                   store_upgrade_bconf)) != GW_OK
+        || (rc = store__upkeys_build(st, txn, &u[3].count)) != GW_OK
+        || (rc = store__outdue_build(st, txn, &n)) != GW_OK
         || (rc = store_format_mark(st, txn)) != GW_OK)
     {
         return rc;
@@ -292,21 +295,29 @@ store_upgrade_v1(store_t *st, MDB_txn *txn, MDB_dbi old)
 }
 
 /* Format 2 had no versions: every object record is the current, null
- * version of its key, as format 3 reads it. The upgrade creates the
- * versions database and writes the marker; nothing else changes. */
+ * version of its key, as format 3 reads it; format 3 had no upkeys and no
+ * outdue. The upgrade from either creates the databases that are missing
+ * (versions, upkeys, outdue), makes the upkeys entry of every upload and
+ * the outdue entry of every pending replication entry, and writes the
+ * marker;
+ * no record changes. */
 static int
-store_upgrade_v2(store_t *st, MDB_txn *txn)
+store_upgrade_v23(store_t *st, MDB_txn *txn, uint32_t format)
 {
-    int  rc;
+    size_t  n = 0, m = 0;
+    int     rc;
 
     if ((rc = store_format_dbs(st, txn)) != GW_OK
+        || (rc = store__upkeys_build(st, txn, &n)) != GW_OK
+        || (rc = store__outdue_build(st, txn, &m)) != GW_OK
         || (rc = store_format_mark(st, txn)) != GW_OK)
     {
         return rc;
     }
     gw_log(GW_LOG_NOTICE, NULL, 0, "upgrading the index in \"%s\" from store "
-           "format 2 to %d: the versions database was added", st->dir,
-           STORE_FORMAT);
+           "format %u to %d: %s%zu uploads indexed by bucket and key, %zu "
+           "replication entries by due time", st->dir, format, STORE_FORMAT,
+           format == 2 ? "the versions database was added, " : "", n, m);
     return GW_OK;
 }
 
@@ -388,8 +399,8 @@ store_format_check(store_t *st, MDB_txn *txn)
                STORE_FORMAT);
         return GW_EFORMAT;
     }
-    if (format == 2) {
-        return store_upgrade_v2(st, txn);
+    if (format == 2 || format == 3) {
+        return store_upgrade_v23(st, txn, format);
     }
     if (format < STORE_FORMAT) {
         /* No other format before STORE_FORMAT wrote a marker. */

@@ -6,7 +6,6 @@
 #include "store/internal.h"
 #include "core/log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -877,20 +876,23 @@ store_gc_tick(uv_timer_t *t)
     store_op_t  *op;
     MDB_txn     *txn;
     MDB_stat     ms;
-
     int          dead = 0;
 
     if (st->closing) {
         return;
     }
     store__room_check(st);
-    if (!st->collect || st->gc_queued) {
+    if (!st->collect) {
         return;         /* one worker collects (see store_open_opts) */
     }
     /* Reader slots of workers that died keep old pages from reuse. */
     if (mdb_reader_check(st->env, &dead) == 0 && dead > 0) {
         gw_log(GW_LOG_NOTICE, NULL, 0, "cleared %d stale index readers",
                dead);
+    }
+    store__sweep_tick(st);
+    if (st->gc_queued) {
+        return;
     }
     /* Stale multipart uploads: looked for about once a minute, or faster
      * when they expire sooner. */
@@ -974,75 +976,6 @@ store_sync_dirs(store_t *st)
         }
     }
     return rc;
-}
-
-/* Start-up only (nothing is served yet): remove temp files, and queue for
- * collection every chunk file the index does not refer to (a crash between
- * renaming a chunk into place and committing its record leaves those). */
-static int
-store_sweep(store_t *st)
-{
-    char            path[PATH_MAX];
-    DIR            *d;
-    struct dirent  *e;
-    MDB_txn        *txn;
-    MDB_val         k, v;
-    unsigned char   sha[32];
-    size_t          i, orphans = 0;
-    int             rc, hi, lo;
-
-    snprintf(path, sizeof(path), "%s/tmp", st->dir);
-    d = opendir(path);
-    if (d != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            if (e->d_name[0] != '.') {
-                unlinkat(dirfd(d), e->d_name, 0);
-            }
-        }
-        closedir(d);
-    }
-    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc != 0) {
-        return rc;
-    }
-    for (i = 0; i < 256; i++) {
-        snprintf(path, sizeof(path), "%s/chunks/%02zx", st->dir, i);
-        d = opendir(path);
-        if (d == NULL) {
-            continue;
-        }
-        while ((e = readdir(d)) != NULL) {
-            if (strlen(e->d_name) != 64) {
-                continue;
-            }
-            for (size_t j = 0; j < 32; j++) {
-                hi = e->d_name[2 * j];
-                lo = e->d_name[2 * j + 1];
-                hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
-                lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
-                sha[j] = (unsigned char) (hi << 4 | lo);
-            }
-            k.mv_data = sha;
-            k.mv_size = 32;
-            if (mdb_get(txn, st->db_refs, &k, &v) == MDB_NOTFOUND) {
-                rc = store__gcq_put(st, txn, sha);
-                if (rc != 0) {
-                    break;
-                }
-                orphans++;
-            }
-        }
-        closedir(d);
-    }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    if (orphans) {
-        gw_log(GW_LOG_NOTICE, NULL, 0,
-               "%zu unreferenced chunk files queued for collection", orphans);
-    }
-    return mdb_txn_commit(txn);
 }
 
 int
@@ -1161,15 +1094,11 @@ store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
         goto fail;
     }
     /* A worker of several starts beside others that write: their temp
-     * files are theirs, and the master swept before any of them. */
-    while (o->sweep && (rc = store_sweep(st)) != 0
-           && store__room_make(st, rc))
-    {
-        /* again, with room */
-    }
-    if (rc != 0) {
-        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "start-up sweep failed");
-        goto fail;
+     * files are theirs, and the master emptied tmp/ before any of them.
+     * The chunk files are swept in the background, by the worker that
+     * collects (sweep.c). */
+    if (o->sweep) {
+        store__sweep_tmp(st);
     }
     /* Reader slots of a worker this one replaces. */
     if (mdb_reader_check(st->env, &dead) == 0 && dead > 0) {

@@ -53,7 +53,8 @@ struct store_s {
     MDB_env          *env;
     MDB_dbi           db_meta, db_buckets, db_objects, db_refs, db_gcq;
     MDB_dbi           db_uploads, db_parts, db_bconf;
-    MDB_dbi           db_outbox, db_outkey, db_versions;
+    MDB_dbi           db_outbox, db_outkey, db_versions, db_upkeys;
+    MDB_dbi           db_outdue;
     uint64_t          outbox_seq;     /* the last outbox sequence given */
     uint64_t          outbox_batch;   /* ... as read in this batch */
     char             *dir;            /* data_dir */
@@ -100,6 +101,12 @@ struct store_s {
     uv_timer_t        gc_timer;
     int               gc_queued;
     uint64_t          next_expire_scan;   /* loop time, ms */
+    /* The background sweep for orphan chunk files (sweep.c). */
+    unsigned          sweep_dir;      /* the next chunks/XX; 256: done */
+    unsigned          sweep_next;     /* ... after the slice committing */
+    size_t            sweep_slice;    /* orphans found by that slice */
+    size_t            sweep_found;    /* ... by the slices done */
+    int               sweep_queued;
     void            (*on_closed)(store_t *st);   /* internal: drained */
     void            (*user_closed)(store_t *st);
     int               closing;
@@ -121,7 +128,8 @@ struct store_s {
     XX("meta", db_meta) XX("bucket", db_buckets) XX("objects", db_objects)  \
     XX("refs", db_refs) XX("gcq", db_gcq) XX("uploads", db_uploads)         \
     XX("parts", db_parts) XX("bconf", db_bconf) XX("outbox", db_outbox)     \
-    XX("outkey", db_outkey) XX("versions", db_versions)
+    XX("outkey", db_outkey) XX("versions", db_versions)                    \
+    XX("upkeys", db_upkeys) XX("outdue", db_outdue)
 
 /* The meta key of the store format, and format 1's bucket database, whose
  * name stays a plain key of the main database (store.h). */
@@ -381,6 +389,16 @@ void store__iter_markers(store_iter_t *it);
  * opens every database handle of st and reads the generation counter. */
 int store__format_open(store_t *st, MDB_txn *txn);
 
+/* ==== sweep.c: orphan chunk files ==== */
+
+/* Start-up, before anything is served: empties tmp/. */
+void store__sweep_tmp(store_t *st);
+/* Collector tick: queues the next slice of the walk over chunks/XX, if
+ * the walk is not over and no slice is in flight. */
+void store__sweep_tick(store_t *st);
+/* 1 once every chunks/XX directory was swept since the store opened. */
+int store__sweep_finished(const store_t *st);
+
 /* ==== outbox.c: the replication outbox ==== */
 
 /* Queues change (STORE_REPL_*) of (bucket, key) for each destination of
@@ -393,6 +411,9 @@ int store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
 int store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
                         gw_str_t key, const store_repl_t *repl, int change,
                         int has_version, uint64_t version);
+/* Format upgrade: makes the outdue entry of every entry not failed;
+ * *count gets how many. */
+int store__outdue_build(store_t *st, MDB_txn *txn, size_t *count);
 /* At open: the last sequence in use. */
 int store__outbox_open(store_t *st, MDB_txn *txn);
 int store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e);
@@ -402,6 +423,9 @@ int store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e);
 /* Aborts uploads started more than max_age_ms ago (up to a batch of them
  * per call); returns how many were queued. Called by the collector. */
 size_t store__uploads_expire(store_t *st, uint64_t max_age_ms);
+/* Format upgrade: makes the upkeys entry of every upload; *count gets
+ * how many. */
+int store__upkeys_build(store_t *st, MDB_txn *txn, size_t *count);
 /* Drops every multipart upload of bucket. */
 int store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket);
 

@@ -42,14 +42,95 @@ store_upload_decode(const char *id, const MDB_val *v, store_upload_t **out)
     return GW_OK;
 }
 
-/* 1 when the upload record v belongs to bucket (bl bytes). */
-static int
-store_upload_in_bucket(const MDB_val *v, const char *bucket, size_t bl)
-{
-    gw_str_t  b, tmpl;
+/* ==== upkeys: the uploads of a bucket in S3's order ==== */
 
-    return store__upload_decode(v->mv_data, v->mv_size, &b, &tmpl) == GW_OK
-           && b.len == bl && memcmp(b.base, bucket, bl) == 0;
+/* The upkeys key (store.h) of upload id of (bucket, key) into out
+ * (STORE_UPKEY_MAX bytes). The id goes in raw, 16 bytes, so that a long
+ * key's entry fits LMDB's 511 bytes; hex and raw sort alike. */
+#define STORE_UPKEY_MAX  512
+
+static size_t
+store_upkey(const char *bucket, gw_str_t key, const char *id,
+            unsigned char *out)
+{
+    size_t  n = store__object_key(bucket, key, out);
+
+    out[n++] = '\0';
+    gw_hex_decode(out + n, id, STORE_UPLOAD_ID_LEN);
+    return n + STORE_UPLOAD_ID_LEN / 2;
+}
+
+/* The upkeys key of the upload record v of id. */
+static int
+store_upkey_of(const char *id, const MDB_val *v, unsigned char *out,
+               size_t *len)
+{
+    store_upload_t  *u;
+    int              rc;
+
+    rc = store_upload_decode(id, v, &u);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    *len = store_upkey(u->bucket, u->tmpl->key, id, out);
+    store_upload_free(u);
+    return GW_OK;
+}
+
+/* Adds (add) or removes the upkeys entry of the upload record v of id. */
+static int
+store_upkey_set(store_t *st, MDB_txn *txn, const char *id, const MDB_val *v,
+                int add)
+{
+    unsigned char  kb[STORE_UPKEY_MAX];
+    MDB_val        k, e = { 0, NULL };
+    int            rc;
+
+    rc = store_upkey_of(id, v, kb, &k.mv_size);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    k.mv_data = kb;
+    rc = add ? mdb_put(txn, st->db_upkeys, &k, &e, 0)
+             : mdb_del(txn, st->db_upkeys, &k, NULL);
+    return rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
+}
+
+int
+store__upkeys_build(store_t *st, MDB_txn *txn, size_t *count)
+{
+    MDB_cursor  *cur;
+    MDB_val      k, v;
+    char         id[STORE_UPLOAD_ID_LEN + 1];
+    int          rc;
+
+    *count = 0;
+    rc = mdb_cursor_open(txn, st->db_uploads, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != STORE_UPLOAD_ID_LEN) {
+            continue;
+        }
+        memcpy(id, k.mv_data, STORE_UPLOAD_ID_LEN);
+        id[STORE_UPLOAD_ID_LEN] = '\0';
+        rc = store_upkey_set(st, txn, id, &v, 1);
+        if (rc == GW_ECORRUPT) {
+            /* Listings skipped such a record before too. */
+            gw_log(GW_LOG_WARN, NULL, rc, "upload %s: record not readable, "
+                   "left out of its bucket's listing", id);
+            rc = 0;
+        }
+        if (rc != 0) {
+            break;
+        }
+        (*count)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? GW_OK : rc;
 }
 
 void
@@ -79,7 +160,8 @@ store_upload_create_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     k.mv_size = STORE_UPLOAD_ID_LEN;
     v.mv_data = op->val;
     v.mv_size = op->val_len;
-    return store__mdb_rc(mdb_put(txn, st->db_uploads, &k, &v, MDB_NOOVERWRITE));
+    rc = mdb_put(txn, st->db_uploads, &k, &v, MDB_NOOVERWRITE);
+    return rc != 0 ? store__mdb_rc(rc) : store_upkey_set(st, txn, op->key, &v, 1);
 }
 
 void
@@ -144,46 +226,188 @@ store_upload_get(store_t *st, const char *id, store_upload_t **out)
     return rc;
 }
 
+/* A walk over the upkeys entries of one bucket. */
+typedef struct {
+    store_t          *st;
+    MDB_txn          *txn;
+    MDB_cursor       *cur;
+    gw_str_t          from;
+    int             (*cb)(void *ud, const store_upload_t *u);
+    void             *ud;
+    store_upload_t  **group;      /* long keys sharing a direct prefix */
+    size_t            ngroup, cap;
+} store_uplist_t;
+
+/* The upload of the upkeys key k (its record read from uploads), or
+ * GW_ENOTFOUND for an entry without a readable one. */
+static int
+store_uplist_get(store_uplist_t *l, const MDB_val *k, store_upload_t **u)
+{
+    const unsigned char  *p = k->mv_data;
+    char                  id[STORE_UPLOAD_ID_LEN + 1];
+    MDB_val               ik, v;
+    int                   rc;
+
+    gw_hex_encode(id, p + k->mv_size - STORE_UPLOAD_ID_LEN / 2,
+                  STORE_UPLOAD_ID_LEN / 2);
+    id[STORE_UPLOAD_ID_LEN] = '\0';
+    ik.mv_data = id;
+    ik.mv_size = STORE_UPLOAD_ID_LEN;
+    rc = mdb_get(l->txn, l->st->db_uploads, &ik, &v);
+    if (rc != 0) {
+        return rc == MDB_NOTFOUND ? GW_ENOTFOUND : store__mdb_rc(rc);
+    }
+    return store_upload_decode(id, &v, u) == GW_OK ? GW_OK : GW_ENOTFOUND;
+}
+
+/* S3's order: key bytes, then initiation, which is id order. */
+static int
+store_uplist_cmp(const void *a, const void *b)
+{
+    const store_upload_t  *x = *(store_upload_t *const *) a;
+    const store_upload_t  *y = *(store_upload_t *const *) b;
+    size_t                 m = GW_MIN(x->tmpl->key.len, y->tmpl->key.len);
+    int                    c = memcmp(x->tmpl->key.base, y->tmpl->key.base, m);
+
+    if (c == 0 && x->tmpl->key.len != y->tmpl->key.len) {
+        c = x->tmpl->key.len < y->tmpl->key.len ? -1 : 1;
+    }
+    return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+/* 1 when u's key sorts before l->from. */
+static int
+store_uplist_before(const store_uplist_t *l, const store_upload_t *u)
+{
+    size_t  m = GW_MIN(u->tmpl->key.len, l->from.len);
+    int     c = memcmp(u->tmpl->key.base, l->from.base, m);
+
+    return c < 0 || (c == 0 && u->tmpl->key.len < l->from.len);
+}
+
+/* Gives cb the long keys gathered, in S3's order; 1 when cb stopped. */
+static int
+store_uplist_flush(store_uplist_t *l)
+{
+    size_t  i;
+    int     stop = 0;
+
+    if (l->ngroup > 1) {
+        qsort(l->group, l->ngroup, sizeof(*l->group), store_uplist_cmp);
+    }
+    for (i = 0; i < l->ngroup; i++) {
+        if (!stop && !store_uplist_before(l, l->group[i])) {
+            stop = l->cb(l->ud, l->group[i]);
+        }
+        store_upload_free(l->group[i]);
+    }
+    l->ngroup = 0;
+    return stop;
+}
+
+/* Walks from the cursor's entry k on while entries are bucket's (prefix:
+ * bucket 0x00, plen bytes). Keys longer than STORE_KEY_DIRECT sort by
+ * their first bytes and a hash in the index (store.h), so the uploads of
+ * such keys that share those bytes are read as a group and sorted. */
+static int
+store_uplist_walk(store_uplist_t *l, MDB_val *k, const unsigned char *prefix,
+                  size_t plen)
+{
+    MDB_val          v;
+    store_upload_t  *u;
+    unsigned char    gkey[STORE_UPKEY_MAX];
+    size_t           glen = plen + STORE_KEY_DIRECT + 1;
+    int              rc = 0, stop = 0;
+
+    for (; rc == 0 && !stop; rc = mdb_cursor_get(l->cur, k, &v, MDB_NEXT)) {
+        const unsigned char  *p = k->mv_data;
+        int                   longkey;
+
+        if (k->mv_size < plen || memcmp(p, prefix, plen) != 0) {
+            break;
+        }
+        longkey = k->mv_size > glen && p[glen - 1] == 0xFF
+                  && k->mv_size == glen + 16 + 1 + STORE_UPLOAD_ID_LEN / 2;
+        if (l->ngroup > 0 && (!longkey || memcmp(p, gkey, glen) != 0)) {
+            stop = store_uplist_flush(l);
+            if (stop) {
+                break;
+            }
+        }
+        rc = store_uplist_get(l, k, &u);
+        if (rc == GW_ENOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc != GW_OK) {
+            break;
+        }
+        if (!longkey) {
+            stop = !store_uplist_before(l, u) && l->cb(l->ud, u);
+            store_upload_free(u);
+            continue;
+        }
+        if (l->ngroup == 0) {
+            memcpy(gkey, p, glen);
+        }
+        if (l->ngroup == l->cap) {
+            l->cap = l->cap ? 2 * l->cap : 8;
+            l->group = gw_realloc(l->group, sizeof(*l->group) * l->cap);
+        }
+        l->group[l->ngroup++] = u;
+    }
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+        rc = 0;
+        if (!stop && l->ngroup > 0) {
+            store_uplist_flush(l);
+        }
+    }
+    while (l->ngroup > 0) {
+        store_upload_free(l->group[--l->ngroup]);
+    }
+    gw_free(l->group);
+    return rc;
+}
+
 int
-store_upload_list(store_t *st, const char *bucket,
+store_upload_list(store_t *st, const char *bucket, gw_str_t from,
                   int (*cb)(void *ud, const store_upload_t *u), void *ud)
 {
-    MDB_txn         *txn;
-    MDB_cursor      *cur;
+    store_uplist_t   l;
     MDB_val          k, v;
-    store_upload_t  *u;
-    char             id[STORE_UPLOAD_ID_LEN + 1];
-    size_t           bl = strlen(bucket);
-    int              rc, stop = 0;
+    unsigned char    kb[STORE_UPKEY_MAX], prefix[STORE_BUCKET_MAX + 1];
+    size_t           plen = strlen(bucket) + 1;
+    int              rc;
 
-    rc = store__read_begin(st, &txn);
+    if (plen > sizeof(prefix)) {
+        return GW_OK;
+    }
+    memcpy(prefix, bucket, plen);
+    memset(&l, 0, sizeof(l));
+    l.st = st;
+    l.from = from;
+    l.cb = cb;
+    l.ud = ud;
+    rc = store__read_begin(st, &l.txn);
     if (rc != 0) {
-        return rc;
+        return store__mdb_rc(rc);
     }
-    rc = mdb_cursor_open(txn, st->db_uploads, &cur);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-    {
-        if (k.mv_size != STORE_UPLOAD_ID_LEN
-            || !store_upload_in_bucket(&v, bucket, bl))
-        {
-            continue;
+    rc = mdb_cursor_open(l.txn, st->db_upkeys, &l.cur);
+    if (rc == 0) {
+        /* From the first entry that can be from's or after: a long from
+         * starts at its group, whose order is only known once sorted. */
+        k.mv_data = kb;
+        k.mv_size = store__object_key(bucket, (gw_str_t) { from.base,
+                                      GW_MIN(from.len, STORE_KEY_DIRECT) },
+                                      kb);
+        rc = mdb_cursor_get(l.cur, &k, &v, MDB_SET_RANGE);
+        if (rc == 0) {
+            rc = store_uplist_walk(&l, &k, prefix, plen);
         }
-        memcpy(id, k.mv_data, STORE_UPLOAD_ID_LEN);
-        id[STORE_UPLOAD_ID_LEN] = '\0';
-        if (store_upload_decode(id, &v, &u) != GW_OK) {
-            continue;
-        }
-        stop = cb(ud, u);
-        store_upload_free(u);
+        mdb_cursor_close(l.cur);
     }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : rc;
+    mdb_txn_abort(l.txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : store__mdb_rc(rc);
 }
 
 int
@@ -393,6 +617,15 @@ store_upload_drop(store_t *st, MDB_txn *txn, const char *id)
     }
     k.mv_data = (void *) id;
     k.mv_size = STORE_UPLOAD_ID_LEN;
+    rc = mdb_get(txn, st->db_uploads, &k, &v);
+    if (rc == 0) {
+        rc = store_upkey_set(st, txn, id, &v, 0);
+        /* A damaged record has no entry to remove; it still goes. */
+        rc = rc == GW_ECORRUPT ? 0 : rc;
+    }
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
     return store__mdb_rc(mdb_del(txn, st->db_uploads, &k, NULL));
 }
 
@@ -696,6 +929,20 @@ store_upload_expired(void *ud, int rc)
     }
 }
 
+/* The initiation time (unix ms) at the start of an upload id. */
+static int64_t
+store_upload_id_ms(const char *id)
+{
+    unsigned char  raw[6];
+
+    if (gw_hex_decode(raw, id, 12) != GW_OK) {
+        return 0;       /* not one of ours: looked at, as before */
+    }
+    return (int64_t) ((uint64_t) raw[0] << 40 | (uint64_t) raw[1] << 32
+                      | (uint64_t) raw[2] << 24 | (uint64_t) raw[3] << 16
+                      | (uint64_t) raw[4] << 8 | raw[5]);
+}
+
 size_t
 store__uploads_expire(store_t *st, uint64_t max_age_ms)
 {
@@ -712,8 +959,13 @@ store__uploads_expire(store_t *st, uint64_t max_age_ms)
         return 0;
     }
     if (mdb_cursor_open(txn, st->db_uploads, &cur) == 0) {
+        /* Ids begin with their initiation time (store_upload_create), so
+         * the uploads database is in initiation order: the walk ends at
+         * the first upload too young to expire. */
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-             rc == 0 && n < STORE_EXPIRE_BATCH;
+             rc == 0 && n < STORE_EXPIRE_BATCH
+             && (k.mv_size != STORE_UPLOAD_ID_LEN
+                 || store_upload_id_ms(k.mv_data) < cutoff);
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
         {
             if (k.mv_size != STORE_UPLOAD_ID_LEN) {
@@ -748,24 +1000,33 @@ store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
     MDB_cursor     *cur;
     MDB_val         k, v;
     char            ids[STORE_EXPIRE_BATCH][STORE_UPLOAD_ID_LEN + 1];
-    size_t          n, i, bl = strlen(bucket);
+    unsigned char   prefix[STORE_BUCKET_MAX + 1];
+    size_t          n, i, plen = strlen(bucket) + 1;
     int             rc;
 
+    memcpy(prefix, bucket, plen);
     do {
         n = 0;
-        rc = mdb_cursor_open(txn, st->db_uploads, &cur);
+        rc = mdb_cursor_open(txn, st->db_upkeys, &cur);
         if (rc != 0) {
             return rc;
         }
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-             rc == 0 && n < STORE_EXPIRE_BATCH;
+        k.mv_data = prefix;
+        k.mv_size = plen;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+             rc == 0 && n < STORE_EXPIRE_BATCH && k.mv_size > plen
+             + STORE_UPLOAD_ID_LEN / 2 && memcmp(k.mv_data, prefix, plen) == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
         {
-            if (k.mv_size == STORE_UPLOAD_ID_LEN
-                && store_upload_in_bucket(&v, bucket, bl))
-            {
-                memcpy(ids[n], k.mv_data, STORE_UPLOAD_ID_LEN);
-                ids[n++][STORE_UPLOAD_ID_LEN] = '\0';
+            gw_hex_encode(ids[n], (const unsigned char *) k.mv_data
+                          + k.mv_size - STORE_UPLOAD_ID_LEN / 2,
+                          STORE_UPLOAD_ID_LEN / 2);
+            ids[n++][STORE_UPLOAD_ID_LEN] = '\0';
+            /* Gone first, so that an entry whose upload record is missing
+             * cannot come round again. */
+            rc = mdb_cursor_del(cur, 0);
+            if (rc != 0) {
+                break;
             }
         }
         mdb_cursor_close(cur);
@@ -774,7 +1035,7 @@ store__uploads_drop_bucket(store_t *st, MDB_txn *txn, const char *bucket)
         }
         for (i = 0; i < n; i++) {
             rc = store_upload_drop(st, txn, ids[i]);
-            if (rc != GW_OK) {
+            if (rc != GW_OK && rc != GW_ENOTFOUND) {
                 return rc;
             }
         }

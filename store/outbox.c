@@ -8,6 +8,12 @@
  *
  *   outbox  u64 sequence (big-endian)       -> outbox record
  *   outkey  bucket 0x00 dest 0x00 key       -> u64 sequence of its entry
+ *   outdue  i64 next try | u64 sequence     -> empty: every entry that is
+ *           (both big-endian)                  not failed, by when it is
+ *                                              due, so the pusher's walk
+ *                                              ends at the first entry not
+ *                                              due yet and never meets a
+ *                                              failed one
  *
  * The outbox record (record format 1): 1 bucket  2 destination bucket
  * 3 key  4 u8 change (STORE_REPL_PUT, STORE_REPL_DELETE)  5 u32 attempts
@@ -78,6 +84,35 @@ store_outkey(const char *bucket, const char *dest, gw_str_t key, size_t *len)
     memcpy(k + bl + dl + 2, key.base, key.len);
     *len = bl + dl + key.len + 2;
     return k;
+}
+
+/* The outdue key of (next try, seq): next try is a unix ms time, never
+ * negative in practice; a negative one sorts first (due). */
+static void
+store_outdue_key(int64_t due, uint64_t seq, unsigned char out[16])
+{
+    store_outbox_seq_key(due < 0 ? 0 : (uint64_t) due, out);
+    store_outbox_seq_key(seq, out + 8);
+}
+
+/* Adds (add) or removes the outdue entry of e (a failed entry has none). */
+static int
+store_outdue_set(store_t *st, MDB_txn *txn, int64_t due, uint64_t seq,
+                 int failed, int add)
+{
+    unsigned char  kb[16];
+    MDB_val        k, e = { 0, NULL };
+    int            rc;
+
+    if (failed) {
+        return 0;
+    }
+    store_outdue_key(due, seq, kb);
+    k.mv_data = kb;
+    k.mv_size = 16;
+    rc = add ? mdb_put(txn, st->db_outdue, &k, &e, 0)
+             : mdb_del(txn, st->db_outdue, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 static void
@@ -192,6 +227,27 @@ store__outbox_decode(const void *buf, size_t len, store_outbox_entry_t *e)
     return GW_OK;
 }
 
+/* Removes the entry of sequence key sk (8 bytes, maybe LMDB's memory)
+ * with its outdue entry. MDB_NOTFOUND when there is none. */
+static int
+store_outbox_drop(store_t *st, MDB_txn *txn, const void *sk)
+{
+    store_outbox_entry_t  e;
+    unsigned char         kb[8];
+    MDB_val               k, v;
+    int                   rc;
+
+    memcpy(kb, sk, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+    rc = mdb_get(txn, st->db_outbox, &k, &v);
+    if (rc == 0 && store__outbox_decode(v.mv_data, v.mv_size, &e) == GW_OK) {
+        rc = store_outdue_set(st, txn, e.next_try_ms,
+                              store_outbox_seq_of(kb), e.failed, 0);
+    }
+    return rc != 0 ? rc : mdb_del(txn, st->db_outbox, &k, NULL);
+}
+
 int
 store__outbox_add(store_t *st, MDB_txn *txn, const char *bucket,
                   gw_str_t key, const store_repl_t *repl, int change)
@@ -211,6 +267,16 @@ store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
     size_t                 i, oklen;
     int                    rc = 0;
 
+    if (repl != NULL && repl->ndests > 0
+        && st->outbox_batch != st->batch_seq)
+    {
+        /* Other workers add entries between our batches: the last
+         * sequence is read again, under the write lock, once a batch, and
+         * before an entry is dropped below, so that its number is not
+         * given again at once. */
+        rc = store__outbox_open(st, txn);
+        st->outbox_batch = st->batch_seq;
+    }
     for (i = 0; repl != NULL && i < repl->ndests && rc == 0; i++) {
         memset(&e, 0, sizeof(e));
         snprintf(e.bucket, sizeof(e.bucket), "%s", bucket);
@@ -228,17 +294,9 @@ store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
         if (rc == 0 && v.mv_size == 8 && !has_version) {
             /* Only the latest change of a key matters to a destination,
              * unless it is a version: every version is sent, in order. */
-            k.mv_data = v.mv_data;
-            k.mv_size = 8;
-            rc = mdb_del(txn, st->db_outbox, &k, NULL);
+            rc = store_outbox_drop(st, txn, v.mv_data);
         }
         rc = rc == MDB_NOTFOUND ? 0 : rc;
-        if (rc == 0 && st->outbox_batch != st->batch_seq) {
-            /* Other workers add entries between our batches: the last
-             * sequence is read again, under the write lock, once a batch. */
-            rc = store__outbox_open(st, txn);
-            st->outbox_batch = st->batch_seq;
-        }
         if (rc == 0) {
             store_outbox_seq_key(++st->outbox_seq, sk);
             store_outbox_encode(&e, &w);
@@ -248,6 +306,10 @@ store__outbox_add_v(store_t *st, MDB_txn *txn, const char *bucket,
             v.mv_size = w.len;
             rc = mdb_put(txn, st->db_outbox, &k, &v, 0);
             store__recw_free(&w);
+        }
+        if (rc == 0) {
+            rc = store_outdue_set(st, txn, e.next_try_ms, st->outbox_seq, 0,
+                                  1);
         }
         if (rc == 0) {
             v.mv_data = sk;
@@ -350,6 +412,89 @@ store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
     return rc == 0 ? GW_OK : store__mdb_rc(rc);
 }
 
+int
+store_outbox_next_due(store_t *st, const store_outbox_pos_t *after,
+                      int64_t now_ms, store_outbox_entry_t *out)
+{
+    MDB_txn       *txn;
+    MDB_cursor    *cur;
+    MDB_val        k, v, ek;
+    unsigned char  kb[16];
+    int            rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    rc = mdb_cursor_open(txn, st->db_outdue, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return store__mdb_rc(rc);
+    }
+    /* Just after the position: (due, seq + 1). */
+    store_outdue_key(after->due_ms, after->seq + 1, kb);
+    k.mv_data = kb;
+    k.mv_size = 16;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != 16) {
+            continue;
+        }
+        if ((int64_t) store_outbox_seq_of(k.mv_data) > now_ms) {
+            rc = MDB_NOTFOUND;          /* the rest is not due yet */
+            break;
+        }
+        ek.mv_data = (unsigned char *) k.mv_data + 8;
+        ek.mv_size = 8;
+        if (mdb_get(txn, st->db_outbox, &ek, &v) != 0
+            || store__outbox_decode(v.mv_data, v.mv_size, out) != GW_OK
+            || out->failed)
+        {
+            continue;                 /* never let one bad entry stop all */
+        }
+        out->seq = store_outbox_seq_of(ek.mv_data);
+        out->key.base = gw_strndup(out->key.base, out->key.len);
+        break;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 ? GW_OK : store__mdb_rc(rc);
+}
+
+int
+store__outdue_build(store_t *st, MDB_txn *txn, size_t *count)
+{
+    store_outbox_entry_t  e;
+    MDB_cursor           *cur;
+    MDB_val               k, v;
+    int                   rc;
+
+    *count = 0;
+    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size != 8
+            || store__outbox_decode(v.mv_data, v.mv_size, &e) != GW_OK
+            || e.failed)
+        {
+            continue;
+        }
+        rc = store_outdue_set(st, txn, e.next_try_ms,
+                              store_outbox_seq_of(k.mv_data), 0, 1);
+        if (rc != 0) {
+            break;
+        }
+        (*count)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 void
 store_outbox_entry_free(store_outbox_entry_t *e)
 {
@@ -357,33 +502,32 @@ store_outbox_entry_free(store_outbox_entry_t *e)
     e->key.base = NULL;
 }
 
+/* Every entry but a failed one has its outdue entry: both counts come
+ * from the databases' sizes, without reading the queue. */
 int
 store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed)
 {
-    MDB_txn               *txn;
-    MDB_cursor            *cur;
-    MDB_val                k, v;
-    store_outbox_entry_t   e;
-    int                    rc;
+    MDB_txn   *txn;
+    MDB_stat   all, due;
+    int        rc;
 
     *pending = *failed = 0;
     rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
-    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
+    rc = mdb_stat(txn, st->db_outbox, &all);
     if (rc == 0) {
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        {
-            if (store__outbox_decode(v.mv_data, v.mv_size, &e) == GW_OK) {
-                *(e.failed ? failed : pending) += 1;
-            }
-        }
-        mdb_cursor_close(cur);
+        rc = mdb_stat(txn, st->db_outdue, &due);
     }
     mdb_txn_abort(txn);
-    return rc == MDB_NOTFOUND || rc == 0 ? GW_OK : store__mdb_rc(rc);
+    if (rc != 0) {
+        return store__mdb_rc(rc);
+    }
+    *pending = due.ms_entries;
+    *failed = all.ms_entries > due.ms_entries
+              ? all.ms_entries - due.ms_entries : 0;
+    return GW_OK;
 }
 
 /* ==== settling an entry ==== */
@@ -397,7 +541,8 @@ store_outbox_settle_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     unsigned char                sk[8], *ok;
     MDB_val                      k, v, kk;
     size_t                       oklen;
-    int                          rc;
+    int64_t                      old_due;
+    int                          rc, old_failed;
 
     store_outbox_seq_key(e->seq, sk);
     k.mv_data = sk;
@@ -414,14 +559,23 @@ store_outbox_settle_apply(store_t *st, MDB_txn *txn, store_op_t *op)
         if (rc != GW_OK) {
             return rc;
         }
+        old_due = cur.next_try_ms;
+        old_failed = cur.failed;
         cur.attempts = e->attempts;
         cur.next_try_ms = e->next_try_ms;
         cur.failed = e->failed;
         memcpy(cur.error, e->error, sizeof(cur.error));
-        store_outbox_encode(&cur, &w);
+        store_outbox_encode(&cur, &w);    /* copies cur.key out of the page */
+        rc = store_outdue_set(st, txn, old_due, e->seq, old_failed, 0);
+        if (rc == 0) {
+            rc = store_outdue_set(st, txn, e->next_try_ms, e->seq,
+                                  e->failed, 1);
+        }
         v.mv_data = w.buf;
         v.mv_size = w.len;
-        rc = mdb_put(txn, st->db_outbox, &k, &v, 0);
+        if (rc == 0) {
+            rc = mdb_put(txn, st->db_outbox, &k, &v, 0);
+        }
         store__recw_free(&w);
         return rc;
     }
@@ -441,7 +595,7 @@ store_outbox_settle_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return rc;
     }
-    return mdb_del(txn, st->db_outbox, &k, NULL);
+    return store_outbox_drop(st, txn, sk);
 }
 
 static void
@@ -822,6 +976,11 @@ store_outbox_retry_batch(store_t *st, const char *bucket, int64_t now_ms,
         e.failed = 0;
         e.next_try_ms = now_ms;
         store_outbox_encode(&e, &w);      /* copies e.key out of the page */
+        rc = store_outdue_set(st, txn, now_ms, last, 0, 1);
+        if (rc != 0) {
+            store__recw_free(&w);
+            break;
+        }
         store_outbox_seq_key(last, sk);
         nk.mv_data = sk;
         nk.mv_size = 8;

@@ -35,6 +35,11 @@
  *     record changes, since every format-2 object record is the current,
  *     null version of its key. The bump keeps a format-2 build away from
  *     an index with delete markers, which it would serve as empty objects;
+ *   - format 3 (the index before upkeys and outdue) is upgraded in place,
+ *     in one transaction, by creating both databases and filling them
+ *     from "uploads" and "outbox" (formats 1 and 2 get them too, after
+ *     their own steps): no record changes. The bump keeps a format-3
+ *     build, which would not maintain them, away from the index;
  *   - a newer format is refused (GW_EFORMAT), with a message naming both
  *     formats; nothing is written.
  * The "meta" database and its "format" key keep this meaning in every
@@ -43,7 +48,7 @@
  * database, so that a build from before the marker fails to open a newer
  * index (MDB_INCOMPATIBLE) instead of misreading it.
  *
- * ==== LMDB key schema (format 3) ====
+ * ==== LMDB key schema (format 4) ====
  *
  *   (main)   "buckets"                 -> a line of text, the tombstone above
  *   meta     "format"                  -> meta record
@@ -91,11 +96,31 @@
  *                                         only while it has a current one
  *   refs     sha256 (32 bytes)         -> ref record
  *   gcq      sha256 (32 bytes)         -> gcq record
- *   uploads  upload id (32 hex)        -> upload record
+ *   uploads  upload id (32 hex)        -> upload record; an id starts
+ *                                         with the upload's initiation
+ *                                         time (48 bits of unix ms), so
+ *                                         this is initiation order too,
+ *                                         which upload expiry walks from
+ *                                         the start up to the first upload
+ *                                         too young to expire
+ *   upkeys   bucket 0x00 okey 0x00     -> empty: one per upload, so that
+ *            upload id (16 raw bytes)     ListMultipartUploads is a cursor
+ *                                         range over one bucket's uploads
+ *                                         in S3's order (key, then
+ *                                         initiation); okey as in
+ *                                         "objects" (long keys sorted
+ *                                         after reading, as listings do);
+ *                                         the id raw so that a long key's
+ *                                         entry fits 511 bytes
  *   outbox   u64 sequence (big-endian) -> outbox record: a change waiting
  *                                         to reach a replication destination
  *   outkey   bucket 0x00 dest 0x00 key -> u64 sequence of the key's entry
  *                                         for that destination
+ *   outdue   u64 next try (unix ms) |  -> empty: one per outbox entry that
+ *            u64 sequence (both           has not failed, so that the
+ *            big-endian)                  pusher walks only what is due
+ *                                         (a cursor from the start up to
+ *                                         the first entry not due yet)
  *   parts    upload id | u16 part no.  -> object record of the part (size,
  *            (big-endian, so a cursor    MD5, checksum, chunk list)
  *            walks parts in order)
@@ -214,7 +239,10 @@
  * fdatasync'ed, renamed into place and their directory fsync'ed before the
  * object record that refers to them is queued. A chunk whose refcount drops
  * to zero goes to gcq; the collector unlinks it later unless it was referred
- * to again or is pinned by a reader or writer of this process.
+ * to again or is pinned by a reader or writer of this process. Chunk files
+ * nothing refers to (a crash between a chunk's rename and its record's
+ * commit) are found by a sweep of chunks/XX that runs in the background
+ * after every start, a slice per collector tick (sweep.c).
  *
  * ==== Room ====
  *
@@ -223,8 +251,8 @@
  * last sixteenth only deletes may use. At the end, the ops that do not fit
  * fail with MDB_MAP_FULL. When the disk is full, writes that add fail with
  * UV_ENOSPC and no record of them stays (chunk files they had written go to
- * the collector, or, if even that cannot commit, to the next start-up's
- * sweep), deletes still commit (on the reserve if need be), and writes are
+ * the collector, or, if even that cannot commit, to the sweep after the
+ * next start), deletes still commit (on the reserve if need be), and writes are
  * accepted again once the collector finds room. Details in txn.c. */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
@@ -242,7 +270,7 @@
 #define STORE_REGION_MAX   GW_CONF_REGION_MAX
 
 /* The index format this build reads and writes (see above). */
-#define STORE_FORMAT       3
+#define STORE_FORMAT       4
 
 typedef struct store_s               store_t;
 typedef struct store_chunk_writer_s  store_chunk_writer_t;
@@ -430,8 +458,10 @@ typedef struct store_outbox_entry_s {
 } store_outbox_entry_t;
 
 /* Opens (creating when needed) the store under cf->data_dir, checks or
- * upgrades its format (see above; GW_EFORMAT for a newer one), cleans tmp/,
- * queues orphan chunks for collection and starts the collector timer. For
+ * upgrades its format (see above; GW_EFORMAT for a newer one), cleans tmp/
+ * and starts the collector timer, whose ticks also sweep chunks/XX for
+ * orphan chunk files in the background (sweep.c): start-up does nothing
+ * per object or per chunk file. For
  * the server only: a second process uses store_open_tool (below). */
 int store_open(store_t **out, uv_loop_t *loop, const gw_conf_t *cf);
 
@@ -686,8 +716,13 @@ void store_upload_create(store_t *st, const char *bucket,
 int store_upload_get(store_t *st, const char *id, store_upload_t **out);
 void store_upload_free(store_upload_t *u);
 
-/* Calls cb for every upload of bucket (unordered); non-zero stops. */
-int store_upload_list(store_t *st, const char *bucket,
+/* Calls cb for the uploads of bucket whose key is from or after it, in
+ * S3's order (by key, then initiation), from a cursor over "upkeys": the
+ * other buckets' uploads and the keys before from cost nothing. cb
+ * returning non-zero stops; u is valid during the call only, which runs
+ * inside the walk's read txn (cb must not call the store). GW_OK or an
+ * error. */
+int store_upload_list(store_t *st, const char *bucket, gw_str_t from,
                       int (*cb)(void *ud, const store_upload_t *u), void *ud);
 
 /* Calls cb for the uploads of every bucket whose id is greater than after
@@ -788,6 +823,18 @@ void store_outbox_queue(store_t *st, const char *bucket, gw_str_t key,
 int store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
                       store_outbox_entry_t *out);
 void store_outbox_entry_free(store_outbox_entry_t *e);
+/* A place in the outbox by due time: the pusher's walk in one tick. */
+typedef struct store_outbox_pos_s {
+    int64_t    due_ms;                       /* { 0, 0 }: the start */
+    uint64_t   seq;
+} store_outbox_pos_t;
+/* The first entry after *after in (next try, sequence) order that is due
+ * at now_ms, into out as store_outbox_next does (next place: out's
+ * next_try_ms and seq). A cursor over "outdue": failed entries are not
+ * there and the walk ends at the first entry not due, so its cost does not
+ * grow with what is waiting. GW_OK or GW_ENOTFOUND. */
+int store_outbox_next_due(store_t *st, const store_outbox_pos_t *after,
+                          int64_t now_ms, store_outbox_entry_t *out);
 /* The entry was delivered: it leaves the queue (unless a later change of
  * the key replaced it meanwhile, which then stays). */
 void store_outbox_done(store_t *st, const store_outbox_entry_t *e,
@@ -795,7 +842,9 @@ void store_outbox_done(store_t *st, const store_outbox_entry_t *e,
 /* Stores e's attempts, next_try_ms, failed and error. */
 void store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
                         store_done_pt done, void *ud);
-/* How many entries wait, and how many failed for good. */
+/* How many entries wait, and how many failed for good (an entry too
+ * damaged to read counts as failed), from the sizes of "outbox" and
+ * "outdue": it reads no entry. */
 int store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed);
 
 /* ==== tools: the store from an admin command (store/outbox.c) ==== */

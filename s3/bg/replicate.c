@@ -1,6 +1,6 @@
 /* s3/bg/replicate.c: the replication pusher (see replicate.h).
  *
- *   timer tick -> store_outbox_next (due entries, in order, not in flight)
+ *   timer tick -> store_outbox_next_due (due entries, not in flight)
  *     PUT:    store_object_get (or store_version_get: the version the
  *             entry names) + store_pin -> signed PUT, the body read from
  *             the chunk files on the thread pool as the socket drains
@@ -1029,7 +1029,7 @@ s3_repl_busy(const s3_repl_t *p, const store_outbox_entry_t *e)
 /* At the first tick and then once a minute: how deep the queue is, when
  * it is not empty, so that a backlog or failed changes show in the log
  * (failed ones wait for an admin: `s3gw replication list`, `retry`). The
- * count reads the whole outbox, hence not at every tick. */
+ * count is cheap (store_outbox_count reads no entry); the log line is not. */
 static void
 s3_repl_log_depth(s3_repl_t *p)
 {
@@ -1055,14 +1055,16 @@ s3_repl_tick(uv_timer_t *t)
 {
     s3_repl_t             *p = t->data;
     store_outbox_entry_t   e;
-    uint64_t               after = 0;
+    store_outbox_pos_t     after = { 0, 0 };
     int64_t                now = s3_repl_now_ms();
 
     s3_repl_log_depth(p);
+    /* Due entries only, by due time: what waits or failed is not walked. */
     while (!p->stopping && p->njobs < S3_REPL_INFLIGHT
-           && store_outbox_next(p->ctx->store, after, now, &e) == GW_OK)
+           && store_outbox_next_due(p->ctx->store, &after, now, &e) == GW_OK)
     {
-        after = e.seq;
+        after.due_ms = e.next_try_ms;
+        after.seq = e.seq;
         if (s3_repl_busy(p, &e)) {
             store_outbox_entry_free(&e);
             continue;

@@ -1151,66 +1151,20 @@ s3_mp_list_parts(s3_req_t *r)
 
 /* ==== ListMultipartUploads ==== */
 
-typedef struct {
-    char            *key;
-    size_t           key_len;
-    char             id[STORE_UPLOAD_ID_LEN + 1];
-    int64_t          initiated;
-    char            *owner;
-    uint8_t          storage_class, cksum_alg;
-} s3_mp_entry_t;
-
+/* A page of ListMultipartUploads, built as the store hands over the
+ * bucket's uploads in S3's order (key, then initiation), from the later
+ * of prefix and key-marker on; the walk stops at the end of the page or of
+ * the prefix, so a page costs what it shows (and the uploads its common
+ * prefixes fold). */
 typedef struct {
     s3_req_t        *r;
-    gw_str_t         prefix;
-    s3_mp_entry_t   *e;
-    size_t           n, cap;
+    gw_str_t         prefix, delim, kmark, imark;
+    gw_str_t         cp, last_key;
+    const char      *last_id;
+    s3_xml_t         ups, cps;
+    uint64_t         max, count;
+    int              url, truncated;
 } s3_mp_uploads_t;
-
-static int
-s3_mp_upload_one(void *ud, const store_upload_t *u)
-{
-    s3_mp_uploads_t  *l = ud;
-    s3_mp_entry_t    *e;
-
-    if (u->tmpl->key.len < l->prefix.len
-        || memcmp(u->tmpl->key.base, l->prefix.base, l->prefix.len) != 0)
-    {
-        return 0;
-    }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        e = gw_pool_alloc(l->r->pool, sizeof(*e) * l->cap);
-        if (l->n) {
-            memcpy(e, l->e, sizeof(*e) * l->n);
-        }
-        l->e = e;
-    }
-    e = &l->e[l->n++];
-    e->key = gw_pool_strndup(l->r->pool, u->tmpl->key.base, u->tmpl->key.len);
-    e->key_len = u->tmpl->key.len;
-    memcpy(e->id, u->id, sizeof(e->id));
-    e->initiated = u->tmpl->mtime_ms;
-    e->owner = gw_pool_strndup(l->r->pool, u->tmpl->owner.base,
-                               u->tmpl->owner.len);
-    e->storage_class = u->tmpl->storage_class;
-    e->cksum_alg = u->tmpl->cksum_alg;
-    return 0;
-}
-
-static int
-s3_mp_entry_cmp(const void *a, const void *b)
-{
-    const s3_mp_entry_t  *x = a, *y = b;
-    size_t                m = GW_MIN(x->key_len, y->key_len);
-    int                   c = memcmp(x->key, y->key, m);
-
-    if (c != 0 || x->key_len != y->key_len) {
-        return c != 0 ? c : (x->key_len > y->key_len ? 1 : -1);
-    }
-    /* Ids begin with their initiation time: id order is that order. */
-    return strcmp(x->id, y->id);
-}
 
 static void
 s3_mp_elem(s3_xml_t *x, int url, gw_pool_t *pool, const char *tag,
@@ -1227,151 +1181,170 @@ s3_mp_elem(s3_xml_t *x, int url, gw_pool_t *pool, const char *tag,
     s3_xml_elem(x, tag, enc, len);
 }
 
+/* One upload: past the markers (keys after key-marker, or the same key
+ * after the upload named by upload-id-marker), folded into a common
+ * prefix or listed. Non-zero ends the walk. */
+static int
+s3_mp_upload_one(void *ud, const store_upload_t *u)
+{
+    s3_mp_uploads_t  *l = ud;
+    s3_req_t         *r = l->r;
+    const char       *d, *key = u->tmpl->key.base;
+    size_t            key_len = u->tmpl->key.len, m, cl;
+    int               c;
+    char              t[32];
+
+    if (key_len < l->prefix.len
+        || memcmp(key, l->prefix.base, l->prefix.len) != 0)
+    {
+        return 1;       /* from is at or past the prefix: no more of it */
+    }
+    m = GW_MIN(key_len, l->kmark.len);
+    c = memcmp(key, l->kmark.base, m);
+    if (l->kmark.len && (c < 0 || (c == 0 && key_len < l->kmark.len))) {
+        return 0;
+    }
+    if (l->kmark.len && c == 0 && key_len == l->kmark.len
+        && (l->imark.len == 0
+            || memcmp(u->id, l->imark.base,
+                      GW_MIN(l->imark.len, STORE_UPLOAD_ID_LEN)) <= 0))
+    {
+        return 0;
+    }
+    d = l->delim.len ? memmem(key + l->prefix.len, key_len - l->prefix.len,
+                              l->delim.base, l->delim.len) : NULL;
+    if (d != NULL) {
+        cl = (size_t) (d - key) + l->delim.len;
+        if (l->cp.base != NULL && l->cp.len == cl
+            && memcmp(l->cp.base, key, cl) == 0)
+        {
+            return 0;
+        }
+        /* A prefix at or before key-marker was on an earlier page. */
+        m = GW_MIN(cl, l->kmark.len);
+        c = memcmp(key, l->kmark.base, m);
+        if (l->kmark.len && (c < 0 || (c == 0 && cl <= l->kmark.len))) {
+            return 0;
+        }
+        if (l->count == l->max) {
+            l->truncated = 1;
+            return 1;
+        }
+        l->cp.base = gw_pool_strndup(r->pool, key, cl);
+        l->cp.len = cl;
+        s3_xml_open(&l->cps, "CommonPrefixes");
+        s3_mp_elem(&l->cps, l->url, r->pool, "Prefix", l->cp.base, l->cp.len);
+        s3_xml_close(&l->cps, "CommonPrefixes");
+        l->count++;
+        l->last_key = l->cp;
+        l->last_id = "";
+        return 0;
+    }
+    if (l->count == l->max) {
+        l->truncated = 1;
+        return 1;
+    }
+    l->count++;
+    l->last_key.base = gw_pool_strndup(r->pool, key, key_len);
+    l->last_key.len = key_len;
+    l->last_id = gw_pool_strndup(r->pool, u->id, STORE_UPLOAD_ID_LEN);
+    /* Uploads go in their own buffer: the Next* markers that precede them
+     * in the document are only known at the end. */
+    s3_xml_open(&l->ups, "Upload");
+    s3_mp_elem(&l->ups, l->url, r->pool, "Key", key, key_len);
+    s3_xml_elem_str(&l->ups, "UploadId", l->last_id);
+    s3_owner_xml(r, &l->ups, "Initiator", u->tmpl->owner.base,
+                 u->tmpl->owner.len);
+    s3_owner_xml(r, &l->ups, "Owner", u->tmpl->owner.base,
+                 u->tmpl->owner.len);
+    s3_xml_elem_str(&l->ups, "StorageClass",
+                    u->tmpl->storage_class == STORE_CLASS_REDUCED_REDUNDANCY
+                    ? "REDUCED_REDUNDANCY" : "STANDARD");
+    s3_xml_time(u->tmpl->mtime_ms, t);
+    s3_xml_elem_str(&l->ups, "Initiated", t);
+    if (u->tmpl->cksum_alg != GW_CK_NONE) {
+        s3_xml_elem_str(&l->ups, "ChecksumAlgorithm",
+                        gw_cksum_name((gw_cksum_alg_t) u->tmpl->cksum_alg));
+    }
+    s3_xml_close(&l->ups, "Upload");
+    return 0;
+}
+
 static int
 s3_mp_list_uploads(s3_req_t *r)
 {
     s3_mp_uploads_t   l;
-    s3_xml_t          x, cps = { r->pool, NULL, 0, 0 };
-    s3_xml_t          ups = { r->pool, NULL, 0, 0 };
+    s3_xml_t          x;
     const gw_str_t   *v;
-    gw_str_t          delim = { "", 0 }, kmark = { "", 0 }, imark = { "", 0 };
-    gw_str_t          cp = { NULL, 0 }, last_key = { "", 0 };
-    const char       *last_id = "", *d;
-    uint64_t          max = S3_LIST_MAX, count = 0;
-    size_t            i, m;
-    int               rc, url = 0, truncated = 0, c;
-    char              t[32];
+    gw_str_t          from;
 
     memset(&l, 0, sizeof(l));
     l.r = r;
-    l.prefix.base = "";
+    l.ups.pool = l.cps.pool = r->pool;
+    l.prefix = l.delim = l.kmark = l.imark = l.last_key = gw_str_lit("");
+    l.last_id = "";
+    l.max = S3_LIST_MAX;
     if ((v = s3_param(r, "prefix")) != NULL) {
         l.prefix = *v;
     }
     if ((v = s3_param(r, "delimiter")) != NULL) {
-        delim = *v;
+        l.delim = *v;
     }
     if ((v = s3_param(r, "key-marker")) != NULL) {
-        kmark = *v;
+        l.kmark = *v;
     }
-    if ((v = s3_param(r, "upload-id-marker")) != NULL && kmark.len) {
-        imark = *v;
+    if ((v = s3_param(r, "upload-id-marker")) != NULL && l.kmark.len) {
+        l.imark = *v;
     }
     if ((v = s3_param(r, "max-uploads")) != NULL
-        && s3_mp_uint(v, UINT32_MAX, &max) != 0)
+        && s3_mp_uint(v, UINT32_MAX, &l.max) != 0)
     {
         return S3_ERR_INVALID_ARGUMENT;
     }
-    max = GW_MIN(max, S3_LIST_MAX);
+    l.max = GW_MIN(l.max, S3_LIST_MAX);
     if ((v = s3_param(r, "encoding-type")) != NULL) {
         if (!gw_str_eq_lit(*v, "url")) {
             return S3_ERR_INVALID_ARGUMENT;
         }
-        url = 1;
+        l.url = 1;
     }
-    rc = store_upload_list(r->ctx->store, r->bucket, s3_mp_upload_one, &l);
-    if (rc != GW_OK) {
+    /* The later of the two: nothing before either can be on the page. */
+    from = l.prefix;
+    if (memcmp(l.kmark.base, from.base, GW_MIN(l.kmark.len, from.len)) > 0
+        || (memcmp(l.kmark.base, from.base, GW_MIN(l.kmark.len, from.len))
+            == 0 && l.kmark.len > from.len))
+    {
+        from = l.kmark;
+    }
+    if (store_upload_list(r->ctx->store, r->bucket, from, s3_mp_upload_one,
+                          &l) != GW_OK)
+    {
         return S3_ERR_INTERNAL_ERROR;
-    }
-    if (l.n > 1) {
-        qsort(l.e, l.n, sizeof(*l.e), s3_mp_entry_cmp);
     }
 
     s3_xml_begin(&x, r->pool, "ListMultipartUploadsResult");
     s3_xml_elem_str(&x, "Bucket", r->bucket);
-    s3_mp_elem(&x, url, r->pool, "KeyMarker", kmark.base, kmark.len);
-    s3_xml_elem(&x, "UploadIdMarker", imark.base, imark.len);
-    for (i = 0; i < l.n; i++) {
-        s3_mp_entry_t  *e = &l.e[i];
-
-        /* Past the markers: keys after key-marker, or the same key after
-         * the upload named by upload-id-marker. */
-        m = GW_MIN(e->key_len, kmark.len);
-        c = memcmp(e->key, kmark.base, m);
-        if (kmark.len && (c < 0 || (c == 0 && e->key_len < kmark.len))) {
-            continue;
-        }
-        if (kmark.len && c == 0 && e->key_len == kmark.len
-            && (imark.len == 0
-                || memcmp(e->id, imark.base,
-                          GW_MIN(imark.len, STORE_UPLOAD_ID_LEN)) <= 0))
-        {
-            continue;
-        }
-        d = delim.len ? memmem(e->key + l.prefix.len, e->key_len - l.prefix.len,
-                               delim.base, delim.len) : NULL;
-        if (d != NULL) {
-            size_t  cl = (size_t) (d - e->key) + delim.len;
-
-            if (cp.base != NULL && cp.len == cl && memcmp(cp.base, e->key, cl) == 0) {
-                continue;
-            }
-            /* A prefix at or before key-marker was on an earlier page. */
-            m = GW_MIN(cl, kmark.len);
-            c = memcmp(e->key, kmark.base, m);
-            if (kmark.len && (c < 0 || (c == 0 && cl <= kmark.len))) {
-                continue;
-            }
-            if (count == max) {
-                truncated = 1;
-                break;
-            }
-            cp.base = e->key;
-            cp.len = cl;
-            s3_xml_open(&cps, "CommonPrefixes");
-            s3_mp_elem(&cps, url, r->pool, "Prefix", cp.base, cp.len);
-            s3_xml_close(&cps, "CommonPrefixes");
-            count++;
-            last_key.base = e->key;
-            last_key.len = cl;
-            last_id = "";
-            continue;
-        }
-        if (count == max) {
-            truncated = 1;
-            break;
-        }
-        count++;
-        last_key.base = e->key;
-        last_key.len = e->key_len;
-        last_id = e->id;
-        /* Uploads go in their own buffer: the Next* markers that precede
-         * them in the document are only known at the end. */
-        s3_xml_open(&ups, "Upload");
-        s3_mp_elem(&ups, url, r->pool, "Key", e->key, e->key_len);
-        s3_xml_elem_str(&ups, "UploadId", e->id);
-        s3_owner_xml(r, &ups, "Initiator", e->owner, strlen(e->owner));
-        s3_owner_xml(r, &ups, "Owner", e->owner, strlen(e->owner));
-        s3_xml_elem_str(&ups, "StorageClass",
-                        e->storage_class == STORE_CLASS_REDUCED_REDUNDANCY
-                        ? "REDUCED_REDUNDANCY" : "STANDARD");
-        s3_xml_time(e->initiated, t);
-        s3_xml_elem_str(&ups, "Initiated", t);
-        if (e->cksum_alg != GW_CK_NONE) {
-            s3_xml_elem_str(&ups, "ChecksumAlgorithm",
-                            gw_cksum_name((gw_cksum_alg_t) e->cksum_alg));
-        }
-        s3_xml_close(&ups, "Upload");
+    s3_mp_elem(&x, l.url, r->pool, "KeyMarker", l.kmark.base, l.kmark.len);
+    s3_xml_elem(&x, "UploadIdMarker", l.imark.base, l.imark.len);
+    if (l.truncated) {
+        s3_mp_elem(&x, l.url, r->pool, "NextKeyMarker", l.last_key.base,
+                   l.last_key.len);
+        s3_xml_elem_str(&x, "NextUploadIdMarker", l.last_id);
     }
-    if (truncated) {
-        s3_mp_elem(&x, url, r->pool, "NextKeyMarker", last_key.base,
-                   last_key.len);
-        s3_xml_elem_str(&x, "NextUploadIdMarker", last_id);
+    if (l.delim.len) {
+        s3_mp_elem(&x, l.url, r->pool, "Delimiter", l.delim.base, l.delim.len);
     }
-    if (delim.len) {
-        s3_mp_elem(&x, url, r->pool, "Delimiter", delim.base, delim.len);
-    }
-    s3_mp_elem(&x, url, r->pool, "Prefix", l.prefix.base, l.prefix.len);
-    s3_xml_elemf(&x, "MaxUploads", "%llu", (unsigned long long) max);
-    s3_xml_elem_str(&x, "IsTruncated", truncated ? "true" : "false");
-    if (url) {
+    s3_mp_elem(&x, l.url, r->pool, "Prefix", l.prefix.base, l.prefix.len);
+    s3_xml_elemf(&x, "MaxUploads", "%llu", (unsigned long long) l.max);
+    s3_xml_elem_str(&x, "IsTruncated", l.truncated ? "true" : "false");
+    if (l.url) {
         s3_xml_elem_str(&x, "EncodingType", "url");
     }
-    if (ups.len) {
-        s3_xml_raw(&x, ups.buf, ups.len);
+    if (l.ups.len) {
+        s3_xml_raw(&x, l.ups.buf, l.ups.len);
     }
-    if (cps.len) {
-        s3_xml_raw(&x, cps.buf, cps.len);
+    if (l.cps.len) {
+        s3_xml_raw(&x, l.cps.buf, l.cps.len);
     }
     s3_xml_end(&x, "ListMultipartUploadsResult");
     s3_send_xml(r, 200, &x);

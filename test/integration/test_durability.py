@@ -40,6 +40,26 @@ class DurabilityTest(S3gwTestCase):
             self.assertEqual(h.hexdigest(), os.path.basename(f),
                              'torn or misnamed chunk file %s' % f)
 
+    def assertOnlyLiveChunks(self, srv, bucket, timeout=60.0):
+        """Once the sweep after the restart and the collector are done, the
+        chunk files are exactly those of the objects there: the orphans
+        of the PUTs the kill cut short are gone, no live one is."""
+        s3 = srv.boto3_client()
+        live = set()
+        for key in self.list_all(s3, bucket):
+            body = s3.get_object(Bucket=bucket, Key=key)['Body'].read()
+            if len(body) > 4096:                 # inline_max
+                live |= {hashlib.sha256(body[i:i + 4 * MiB]).hexdigest()
+                         for i in range(0, len(body), 4 * MiB)}
+        deadline = time.monotonic() + timeout
+        while True:
+            files = {os.path.basename(f) for f in srv.chunk_files()}
+            if files == live or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(live - files, set(), 'live chunks deleted')
+        self.assertEqual(files - live, set(), 'orphan chunks left')
+
     # --- Restart ---------------------------------------------------------
 
     def test_restart_reads_everything_back(self):
@@ -118,6 +138,7 @@ class DurabilityTest(S3gwTestCase):
             self.assertNoTmpFiles(srv)
             self.check_state(srv, bucket, state)
         self.assertChunksAddressed(srv)
+        self.assertOnlyLiveChunks(srv, bucket)
         # The server works normally afterwards.
         s3 = srv.boto3_client()
         s3.put_object(Bucket=bucket, Key='after', Body=b'after')

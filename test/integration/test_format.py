@@ -18,7 +18,7 @@ from harness import (BIN, USERS, Lmdb, S3gwTestCase, clean_env, s3_quote,
 # The longest user name and region core/conf.c accepts (GW_CONF_*_MAX).
 NAME_MAX = 64
 REGION_MAX = 64
-STORE_FORMAT = 3
+STORE_FORMAT = 4
 
 
 def meta_record(store_format):
@@ -183,7 +183,7 @@ class FormatMarkerTest(S3gwTestCase):
                          b'kept')
 
     def test_format_2_upgraded(self):
-        """A format-2 index (before versions) opens as format 3: its objects
+        """A format-2 index (before versions) opens as format 4: its objects
         are the null versions of their keys, and versioning works on it."""
         srv = self.start_server()
         s3 = srv.boto3_client()
@@ -194,7 +194,7 @@ class FormatMarkerTest(S3gwTestCase):
         set_store_format(srv.data_dir, 2)
         mark = srv.log_size()
         srv.start()
-        self.assertIn('from store format 2 to 3', srv.stderr_text()[mark:])
+        self.assertIn('from store format 2 to 4', srv.stderr_text()[mark:])
         s3 = srv.boto3_client()
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
             'Status': 'Enabled'})

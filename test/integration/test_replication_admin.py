@@ -22,7 +22,7 @@ HEADER = ['bucket', 'key', 'destination', 'change', 'state', 'attempts',
 SANITIZER = re.compile(r'Sanitizer|runtime error:')
 EVIL = 'evil\x1b[2J\nkey'             # a key that would clear a terminal
 EVIL_SHOWN = 'evil\\x1b[2J\\x0akey'
-STORE_FORMAT = 3
+STORE_FORMAT = 4
 
 
 def admin(srv, *args, conf=None):
@@ -257,7 +257,7 @@ class ReplicationAdminTest(S3gwTestCase):
         for verb in ('list', 'retry'):
             rc, out, err = admin(srv, 'replication', verb)
             self.assertEqual((rc, out), (1, ''), err)
-            self.assertIn('store format 4, newer than store format 3', err)
+            self.assertIn('store format 5, newer than store format 4', err)
         db = Lmdb(os.path.join(srv.data_dir, 'index'))
         try:
             self.assertEqual(db.get('meta', b'format'),

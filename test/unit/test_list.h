@@ -160,6 +160,9 @@
     TEST_ENTRY(store_versions)                                              \
     TEST_ENTRY(store_version_rewrite)                                       \
     TEST_ENTRY(store_format_upgrade_v2)                                     \
+    TEST_ENTRY(store_upkeys)                                                \
+    TEST_ENTRY(store_sweep_background)                                      \
+    TEST_ENTRY(store_outbox_due)                                            \
     /* s3/auth/tags */                                                      \
     TEST_ENTRY(tags_header_sorted)                                          \
     TEST_ENTRY(tags_document_sorted)                                        \

@@ -609,7 +609,7 @@ TEST(store_format_upgrade_v1)
     CHECK_EQ_STR(u->bucket, "bkt");
     CHECK(gw_str_eq_lit(u->tmpl->key, "mp"));
     store_upload_free(u);
-    CHECK_EQ_INT(store_upload_list(fx.st, "bkt", fx_count_upload, &n), GW_OK);
+    CHECK_EQ_INT(store_upload_list(fx.st, "bkt", gw_str_lit(""), fx_count_upload, &n), GW_OK);
     CHECK_EQ_INT(n, 1);
 
     /* The converted reference count works: deleting the only object that
@@ -725,7 +725,7 @@ TEST(store_format_newer_refused)
     unlink(log);
     fprintf(stderr, "# %s", text);
     CHECK(strstr(text, "[crit]") != NULL);
-    CHECK(strstr(text, "store format 4, newer than store format 3") != NULL);
+    CHECK(strstr(text, "store format 5, newer than store format 4") != NULL);
     fx.st = NULL;
     fx_stop(&fx);
 
@@ -1494,7 +1494,7 @@ TEST(store_outbox_tool)
     mdb_env_close(env);
     CHECK_EQ_INT(store_open_tool(&st, &fx.cf, STORE_TOOL_READ, err,
                                  sizeof(err)), GW_EFORMAT);
-    CHECK(strstr(err, "store format 4, newer than store format 3") != NULL);
+    CHECK(strstr(err, "store format 5, newer than store format 4") != NULL);
     fx_rmdir(&fx);
 }
 
@@ -1942,7 +1942,7 @@ TEST(store_version_rewrite)
     fx_close(&fx);
 }
 
-/* A format-2 index (no versions database) opens as format 3. */
+/* A format-2 index (no versions database) opens as the current format. */
 TEST(store_format_upgrade_v2)
 {
     fx_t            fx;
@@ -1984,7 +1984,7 @@ TEST(store_format_upgrade_v2)
     CHECK_EQ_INT(mdb_get(txn, dbi, &k, &v), 0);
     CHECK_EQ_INT(store__meta_format_decode(v.mv_data, v.mv_size, &format),
                  GW_OK);
-    CHECK_EQ_INT(format, 3);
+    CHECK_EQ_INT(format, STORE_FORMAT);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     fx_rmdir(&fx);
@@ -2037,5 +2037,325 @@ TEST(store_read_scope)
     store_read_end(fx.st);                /* an extra end does nothing */
     CHECK_EQ_INT(fx.st->readers, 0);
     gw_pool_destroy(pool);
+    fx_close(&fx);
+}
+
+/* ==== upkeys: the uploads of a bucket in S3's order ==== */
+
+typedef struct {
+    char    keys[16][1100];
+    char    ids[16][STORE_UPLOAD_ID_LEN + 1];
+    size_t  n;
+} fx_uplist_t;
+
+static int
+fx_uplist_one(void *ud, const store_upload_t *u)
+{
+    fx_uplist_t  *l = ud;
+
+    CHECK(l->n < 16);
+    memcpy(l->keys[l->n], u->tmpl->key.base, u->tmpl->key.len);
+    l->keys[l->n][u->tmpl->key.len] = '\0';
+    memcpy(l->ids[l->n++], u->id, STORE_UPLOAD_ID_LEN + 1);
+    return 0;
+}
+
+static void
+fx_upload(fx_t *fx, const char *bucket, const char *key, char *id)
+{
+    store_object_t  t;
+
+    memset(&t, 0, sizeof(t));
+    t.key.base = key;
+    t.key.len = strlen(key);
+    t.owner = gw_str_lit("admin");
+    t.mtime_ms = (int64_t) time(NULL) * 1000;
+    store_upload_create(fx->st, bucket, &t, id, fx_done, fx);
+    CHECK_EQ_INT(fx_wait(fx), GW_OK);
+}
+
+static fx_uplist_t
+fx_uplist(fx_t *fx, const char *bucket, const char *from)
+{
+    fx_uplist_t  l;
+
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(store_upload_list(fx->st, bucket,
+                                   (gw_str_t) { from, strlen(from) },
+                                   fx_uplist_one, &l), GW_OK);
+    return l;
+}
+
+/* Uploads come back by key, then initiation, only the bucket's, from the
+ * key asked for; long keys that share their first STORE_KEY_DIRECT bytes
+ * too. A format-3 index (no upkeys) gets them at its upgrade. */
+TEST(store_upkeys)
+{
+    fx_t            fx;
+    fx_uplist_t     l;
+    store_bucket_t  b;
+    store_recw_t    w;
+    MDB_env        *env;
+    MDB_txn        *txn;
+    MDB_dbi         dbi;
+    char            id[6][STORE_UPLOAD_ID_LEN + 1], other[STORE_UPLOAD_ID_LEN + 1];
+    char            la[1025], lb[1025];
+    store_upload_t *u = NULL;
+    int             pass;
+
+    fx_open(&fx);
+    memset(&b, 0, sizeof(b));
+    strcpy(b.name, "bk");            /* a prefix of "bkt": stays apart */
+    strcpy(b.owner, "admin");
+    store_bucket_create(fx.st, &b, (gw_str_t) { NULL, 0 }, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    memset(la, 'x', 1024);
+    memset(lb, 'x', 1024);
+    la[1024] = lb[1024] = '\0';
+    /* lb before la, but with the bigger hash: the index alone would put
+     * them the other way round. */
+    la[1000] = 'z';
+    for (lb[1000] = 'a'; lb[1000] < 'z'; lb[1000]++) {
+        unsigned char  ha[32], hb[32];
+
+        gw_sha256(la, 1024, ha);
+        gw_sha256(lb, 1024, hb);
+        if (memcmp(hb, ha, 16) > 0) {
+            break;
+        }
+    }
+    CHECK(lb[1000] < 'z');
+    fx_upload(&fx, "bkt", "m", id[0]);
+    fx_upload(&fx, "bkt", "a", id[1]);
+    fx_upload(&fx, "bk", "a", other);
+    fx_upload(&fx, "bkt", "m", id[2]);
+    fx_upload(&fx, "bkt", la, id[3]);
+    fx_upload(&fx, "bkt", lb, id[4]);
+    fx_upload(&fx, "bkt", "ab", id[5]);
+    for (pass = 0; pass < 2; pass++) {
+        l = fx_uplist(&fx, "bkt", "");
+        CHECK_EQ_INT(l.n, 6);
+        CHECK_EQ_STR(l.keys[0], "a");
+        CHECK_EQ_STR(l.keys[1], "ab");
+        CHECK_EQ_STR(l.keys[2], "m");
+        CHECK_EQ_STR(l.ids[2], strcmp(id[0], id[2]) < 0 ? id[0] : id[2]);
+        CHECK_EQ_STR(l.keys[3], "m");
+        CHECK_EQ_STR(l.keys[4], lb);
+        CHECK_EQ_STR(l.keys[5], la);
+        l = fx_uplist(&fx, "bkt", "ab");
+        CHECK_EQ_INT(l.n, 5);
+        l = fx_uplist(&fx, "bkt", la);
+        CHECK_EQ_INT(l.n, 1);
+        CHECK_EQ_STR(l.ids[0], id[3]);
+        l = fx_uplist(&fx, "bk", "");
+        CHECK_EQ_INT(l.n, 1);
+        CHECK_EQ_STR(l.ids[0], other);
+        if (pass == 1) {
+            break;
+        }
+        /* Back to format 3: no upkeys database (outdue stays: the
+         * upgrade makes its entries again, the same). */
+        fx_stop(&fx);
+        env = raw_env(fx.dir);
+        CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+        CHECK_EQ_INT(mdb_dbi_open(txn, "upkeys", 0, &dbi), 0);
+        CHECK_EQ_INT(mdb_drop(txn, dbi, 1), 0);
+        CHECK_EQ_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+        store__meta_format_encode(3, &w);
+        v1_put(txn, dbi, "format", 6, w.buf, w.len);
+        store__recw_free(&w);
+        CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
+        fx_init(&fx);
+        CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    }
+    /* Abort and bucket deletion take the entries with them. */
+    store_upload_abort(fx.st, id[1], fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    l = fx_uplist(&fx, "bkt", "");
+    CHECK_EQ_INT(l.n, 5);
+    CHECK_EQ_STR(l.keys[0], "ab");
+    store_bucket_delete(fx.st, "bk", fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    CHECK_EQ_INT(fx_uplist(&fx, "bk", "").n, 0);
+    CHECK_EQ_INT(fx_uplist(&fx, "bkt", "").n, 5);
+    CHECK_EQ_INT(store_upload_get(fx.st, other, &u), GW_ENOTFOUND);
+    fx_close(&fx);
+}
+
+/* ==== the background sweep for orphan chunk files ==== */
+
+static void
+fx_chunk_file(fx_t *fx, const char *body, store_chunk_ref_t *c)
+{
+    char  path[PATH_MAX];
+    int   fd;
+
+    memset(c, 0, sizeof(*c));
+    gw_sha256(body, strlen(body), c->sha);
+    c->len = (uint32_t) strlen(body);
+    store_chunk_path(fx->st, c->sha, path, sizeof(path));
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(write(fd, body, c->len), (ssize_t) c->len);
+    close(fd);
+}
+
+static int
+fx_chunk_exists(fx_t *fx, const store_chunk_ref_t *c)
+{
+    struct stat  sb;
+    char         path[PATH_MAX];
+
+    store_chunk_path(fx->st, c->sha, path, sizeof(path));
+    return stat(path, &sb) == 0;
+}
+
+static int
+fx_gcq_has(fx_t *fx, const store_chunk_ref_t *c)
+{
+    MDB_txn  *txn;
+    MDB_val   k, v;
+    int       rc;
+
+    CHECK_EQ_INT(mdb_txn_begin(fx->st->env, NULL, MDB_RDONLY, &txn), 0);
+    k.mv_data = (void *) c->sha;
+    k.mv_size = 32;
+    rc = mdb_get(txn, fx->st->db_gcq, &k, &v);
+    mdb_txn_abort(txn);
+    return rc == 0;
+}
+
+/* Runs the loop until the sweep is over and the collector has nothing
+ * left but what stays pinned. */
+static void
+fx_sweep_settle(fx_t *fx)
+{
+    uint64_t  until;
+
+    while (!store__sweep_finished(fx->st)) {
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    }
+    until = uv_now(&fx->loop) + 300;       /* many collector ticks */
+    while (uv_now(&fx->loop) < until) {
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    }
+}
+
+/* After start-up, in the background: an orphan is collected; a chunk in
+ * place whose writer has not committed (pinned) is left alone, and stays
+ * once its object commits and the pin goes; a referenced one stays. */
+TEST(store_sweep_background)
+{
+    fx_t                fx;
+    store_chunk_ref_t   orphan, inflight, live;
+    store_object_t      o;
+
+    fx_open(&fx);
+    memset(&o, 0, sizeof(o));
+    o.owner = gw_str_lit("admin");
+    /* A committed object's chunk. */
+    fx_chunk_file(&fx, "live chunk", &live);
+    o.key = gw_str_lit("live");
+    o.chunks = &live;
+    o.nchunks = 1;
+    o.size = live.len;
+    store_object_put(fx.st, "bkt", &o, NULL, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    /* A writer's chunk: pinned before it is in place. */
+    memset(&inflight, 0, sizeof(inflight));
+    gw_sha256("in flight", 9, inflight.sha);
+    store_pin(fx.st, &inflight, 1);
+    fx_chunk_file(&fx, "in flight", &inflight);
+    fx_chunk_file(&fx, "orphan", &orphan);
+    /* A sweep from the start, as after a restart. */
+    fx.st->sweep_dir = 0;
+    fx_sweep_settle(&fx);
+    CHECK(!fx_chunk_exists(&fx, &orphan));
+    CHECK(fx_chunk_exists(&fx, &inflight));
+    CHECK(fx_chunk_exists(&fx, &live));
+    /* The sweep itself left the pinned and the referenced chunk out of
+     * the collector's queue (the collector checks again, but a queued
+     * chunk must not be one a writer is about to commit). */
+    CHECK(!fx_gcq_has(&fx, &inflight));
+    CHECK(!fx_gcq_has(&fx, &live));
+    /* The writer commits, then unpins: the chunk is the object's. */
+    o.key = gw_str_lit("inflight");
+    o.chunks = &inflight;
+    o.size = inflight.len;
+    store_object_put(fx.st, "bkt", &o, NULL, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_unpin(fx.st, &inflight, 1);
+    fx.st->sweep_dir = 0;
+    fx_sweep_settle(&fx);
+    CHECK(fx_chunk_exists(&fx, &inflight));
+    CHECK(fx_chunk_exists(&fx, &live));
+    CHECK_EQ_INT(fx_chunk_files(&fx), 2);
+    fx_close(&fx);
+}
+
+/* The pusher's walk: only due entries, by due time, never a failed one;
+ * retried entries move to their new time. */
+TEST(store_outbox_due)
+{
+    static const char *const  one[] = { "dest1" };
+    store_repl_t              r1 = { one, 1 };
+    store_outbox_entry_t      e;
+    store_outbox_pos_t        pos = { 0, 0 };
+    fx_t                      fx;
+    int64_t                   far = (int64_t) 1 << 50;
+    uint64_t                  sa, sb;
+
+    fx_mkdir(&fx);
+    fx_init(&fx);
+    fx.cf.fsync = 0;
+    CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
+    fx_bucket(&fx, "bkt");
+    fx_put_in(&fx, "bkt", gw_str_lit("a"), &r1);
+    fx_put_in(&fx, "bkt", gw_str_lit("b"), &r1);
+    fx_put_in(&fx, "bkt", gw_str_lit("c"), &r1);
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far, &e), GW_OK);
+    CHECK(gw_str_eq_lit(e.key, "a"));
+    sa = e.seq;
+    /* a: failed for good; b: later. */
+    e.failed = 1;
+    store_outbox_retry(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far, &e), GW_OK);
+    CHECK(gw_str_eq_lit(e.key, "b"));
+    sb = e.seq;
+    e.next_try_ms = far - 10;
+    e.attempts = 1;
+    store_outbox_retry(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&e);
+    /* Due now: c only. */
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far - 11, &e), GW_OK);
+    CHECK(gw_str_eq_lit(e.key, "c"));
+    pos.due_ms = e.next_try_ms;
+    pos.seq = e.seq;
+    store_outbox_done(fx.st, &e, fx_done, &fx);
+    CHECK_EQ_INT(fx_wait(&fx), GW_OK);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far - 11, &e),
+                 GW_ENOTFOUND);
+    /* Later, b is due; a never comes. */
+    pos.due_ms = 0;
+    pos.seq = 0;
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far, &e), GW_OK);
+    CHECK_EQ_INT(e.seq, sb);
+    pos.due_ms = e.next_try_ms;
+    pos.seq = e.seq;
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far, &e), GW_ENOTFOUND);
+    CHECK(sa != sb);
+    /* A new change of b replaces its entry, due now. */
+    fx_put_in(&fx, "bkt", gw_str_lit("b"), &r1);
+    pos.due_ms = 0;
+    pos.seq = 0;
+    CHECK_EQ_INT(store_outbox_next_due(fx.st, &pos, far - 11, &e), GW_OK);
+    CHECK(gw_str_eq_lit(e.key, "b") && e.seq != sb);
+    store_outbox_entry_free(&e);
     fx_close(&fx);
 }

@@ -87,10 +87,14 @@
     TEST_ENTRY(awschunked_limits)                                           \
     TEST_ENTRY(awschunked_callback_error)                                   \
     TEST_ENTRY(awschunked_garbage)                                          \
-    /* http/range, s3/xml */                                                \
+    /* http/range, http/proxy, s3/xml */                                   \
     TEST_ENTRY(range_forms)                                                 \
     TEST_ENTRY(range_unsatisfiable)                                         \
     TEST_ENTRY(range_ignored)                                               \
+    TEST_ENTRY(proxy_v2)                                                    \
+    TEST_ENTRY(proxy_v2_invalid)                                            \
+    TEST_ENTRY(proxy_v1)                                                    \
+    TEST_ENTRY(proxy_v1_invalid)                                            \
     TEST_ENTRY(xml_escape)                                                  \
     TEST_ENTRY(xml_grows)                                                   \
     TEST_ENTRY(xml_parse)                                                   \

@@ -438,10 +438,11 @@ main(int argc, char **argv)
                                      &gw_main.limits, &gw_main.ctx);
     http_server_set_tls(gw_main.srv, tls_ctx);
     for (i = 0; i < gw_main.cf.nlisten; i++) {
-        rc = (gw_main.cf.listen[i].ssl ? http_server_listen_tls
-                                       : http_server_listen)(
-                 gw_main.srv, gw_main.cf.listen[i].host,
-                 gw_main.cf.listen[i].port);
+        rc = http_server_listen_opts(gw_main.srv, gw_main.cf.listen[i].host,
+                 gw_main.cf.listen[i].port,
+                 (gw_main.cf.listen[i].ssl ? HTTP_LISTEN_TLS : 0)
+                 | (gw_main.cf.listen[i].proxy_protocol ? HTTP_LISTEN_PROXY
+                                                        : 0));
         if (rc != GW_OK) {
             fprintf(stderr, "s3gw: cannot listen on %s:%d: %s\n",
                     gw_main.cf.listen[i].host, gw_main.cf.listen[i].port,

@@ -29,6 +29,7 @@
     TEST_ENTRY(conf_users)                                                  \
     TEST_ENTRY(conf_summary)                                                \
     TEST_ENTRY(conf_tls)                                                    \
+    TEST_ENTRY(conf_proxy_protocol)                                         \
     TEST_ENTRY(conf_garbage)                                                \
     TEST_ENTRY(conf_accounts_and_proxies)                                   \
     TEST_ENTRY(conf_replication_targets)                                    \

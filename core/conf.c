@@ -28,6 +28,7 @@
 #define GW_CONF_TAKE0       0x0001
 #define GW_CONF_TAKE1       0x0002
 #define GW_CONF_TAKE2       0x0004
+#define GW_CONF_TAKE3       0x0008
 #define GW_CONF_MAIN        0x0100   /* top level */
 #define GW_CONF_USER        0x0200   /* inside user NAME { } */
 #define GW_CONF_BLOCK       0x0400   /* opens a { } block */
@@ -182,7 +183,7 @@ static int gw_conf_set_cors_list(gw_conf_parse_t *p,
 /* Every directive. Bounds of strings are byte lengths. The defaults are
  * what s3gw.conf.example says; test_conf checks that the two agree. */
 static const gw_conf_command_t  gw_conf_commands[] = {
-    { "listen", GW_MAIN1 | GW_CONF_TAKE2, gw_conf_set_listen, 0, 0, 0,
+    { "listen", GW_MAIN1 | GW_CONF_TAKE2 | GW_CONF_TAKE3, gw_conf_set_listen, 0, 0, 0,
       "127.0.0.1:9000" },
     { "ssl_certificate", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_file,
       GW_CF(ssl_certificate), 1, 4095, NULL },
@@ -1038,9 +1039,19 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     size_t             i;
     int                family = AF_INET;
 
-    if (nargs == 2 && !gw_str_eq_lit(args[1], "ssl")) {
-        return gw_conf_invalid(p, cmd, "parameter", args[1],
-                               " (the only one is \"ssl\")");
+    memset(&l, 0, sizeof(l));
+    for (i = 1; i < nargs; i++) {
+        if (gw_str_eq_lit(args[i], "ssl") && !l.ssl) {
+            l.ssl = 1;
+        } else if (gw_str_eq_lit(args[i], "proxy_protocol")
+                   && !l.proxy_protocol)
+        {
+            l.proxy_protocol = 1;
+        } else {
+            return gw_conf_invalid(p, cmd, "parameter", args[i],
+                                   " (they are \"ssl\" and "
+                                   "\"proxy_protocol\")");
+        }
     }
     if (v.len > 0 && v.base[0] == '[') {
         close = memchr(v.base, ']', v.len);
@@ -1076,9 +1087,7 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
         return gw_conf_invalid(p, cmd, "port", port, "");
     }
 
-    memset(&l, 0, sizeof(l));
     l.port = (int) n;
-    l.ssl = nargs == 2;
     if (host.len == 0 || (host.len == 1 && host.base[0] == '*')) {
         strcpy(l.host, family == AF_INET6 ? "::" : "0.0.0.0");
     } else if (family == AF_INET
@@ -2212,11 +2221,12 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
     for (i = 0; i < cf->nlisten; i++) {
         l = &cf->listen[i];
         v6 = strchr(l->host, ':') != NULL;
-        fprintf(fp, "  endpoint      %s://%s%s%s:%d%s\n",
+        fprintf(fp, "  endpoint      %s://%s%s%s:%d%s%s\n",
                 l->ssl ? "https" : "http", v6 ? "[" : "",
                 l->host, v6 ? "]" : "", l->port,
                 strcmp(l->host, "0.0.0.0") == 0 || strcmp(l->host, "::") == 0
-                ? "  (all addresses)" : "");
+                ? "  (all addresses)" : "",
+                l->proxy_protocol ? "  (PROXY protocol)" : "");
     }
     if (cf->server_name != NULL) {
         fprintf(fp, "  virtual host  BUCKET.%s\n", cf->server_name);

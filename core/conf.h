@@ -56,6 +56,8 @@ typedef struct gw_conf_listen_s {
     char  host[64];
     int   port;
     int   ssl;         /* `listen ADDRESS ssl;`: TLS on this one */
+    int   proxy_protocol;  /* `listen ADDRESS proxy_protocol;`: connections
+                            * start with a PROXY header (v1 or v2) */
 } gw_conf_listen_t;
 
 /* ssl_protocols bits. TLS 1.0 and 1.1 are refused when the config is read:

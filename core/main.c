@@ -340,16 +340,16 @@ gw_cmd_replication(const gw_conf_t *cf, int argc, char **argv)
 static int
 gw_listen(const gw_worker_t *w)
 {
-    size_t  i;
-    int     rc;
+    size_t    i;
+    unsigned  flags;
+    int       rc;
 
     for (i = 0; i < gw_main.cf.nlisten; i++) {
-        rc = w != NULL ? http_server_listen_fd(gw_main.srv, w->fds[i],
-                                               gw_main.cf.listen[i].ssl)
-             : (gw_main.cf.listen[i].ssl ? http_server_listen_tls
-                                         : http_server_listen)(
-                   gw_main.srv, gw_main.cf.listen[i].host,
-                   gw_main.cf.listen[i].port);
+        flags = (gw_main.cf.listen[i].ssl ? HTTP_LISTEN_TLS : 0)
+                | (gw_main.cf.listen[i].proxy_protocol ? HTTP_LISTEN_PROXY : 0);
+        rc = w != NULL ? http_server_listen_fd(gw_main.srv, w->fds[i], flags)
+             : http_server_listen_opts(gw_main.srv, gw_main.cf.listen[i].host,
+                                       gw_main.cf.listen[i].port, flags);
         if (rc != GW_OK) {
             fprintf(stderr, "s3gw: cannot listen on %s:%d: %s\n",
                     gw_main.cf.listen[i].host, gw_main.cf.listen[i].port,

@@ -8,8 +8,14 @@
  *
  * On a TLS listener the socket's bytes are ciphertext: the TLS section at
  * the end decrypts them into c->in and encrypts every write, so the rest of
- * this file sees plaintext either way. */
+ * this file sees plaintext either way.
+ *
+ * On a proxy_protocol listener a PROXY header comes before anything else
+ * (before the TLS handshake too): the PROXY section takes it off the first
+ * bytes read and hands the rest on, and its source address becomes the
+ * connection's peer. */
 #include "http/conn.h"
+#include "http/proxy.h"
 #include "http/tls.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -88,6 +94,7 @@ struct http_server_s {
 typedef struct http_listener_s {
     uv_tcp_t  tcp;
     int       tls;
+    int       proxy;      /* connections start with a PROXY header */
 } http_listener_t;
 
 struct http_conn_s {
@@ -107,6 +114,9 @@ struct http_conn_s {
     char            peer[64];
     char            peer_ip[48];
     http_tls_t     *tls;            /* NULL on a plain listener */
+    char           *pp;             /* the start of a PROXY header split
+                                     * over reads; NULL when none */
+    size_t          pp_len;
 
     /* Head accumulation for the request being parsed. */
     char           *head;           /* head_cap bytes, in r->pool */
@@ -129,6 +139,7 @@ struct http_conn_s {
     unsigned        limited:1;      /* over max_conns_per_ip: answer 503 */
     unsigned        tls_pumping:1;  /* inside http_conn_tls_pump */
     unsigned        tls_started:1;  /* the first bytes have been seen */
+    unsigned        proxy_wait:1;   /* the PROXY header is still due */
     unsigned        lingering:1;    /* answered early: dropping the body
                                      * until linger_until, then closing */
     uint64_t        linger_until;   /* uv_now() deadline of lingering */
@@ -161,6 +172,8 @@ static char *http_conn_tls_seal(http_conn_t *c, const char *buf, size_t len,
                                 uv_buf_t *out);
 static void http_tls_sendfile(http_req_t *r);
 static gw_pool_t *http_pool_get(void);
+static void http_conn_proxy_read(http_conn_t *c, char *buf, size_t len,
+                                 size_t room);
 
 /* ==== small helpers ==== */
 
@@ -317,7 +330,12 @@ http_conn_timer_cb(uv_timer_t *t)
                              "period. Idle connections will be closed.");
         return;
     }
-    gw_log(GW_LOG_DEBUG, c->peer, 0, "connection timed out");
+    if (c->proxy_wait) {
+        gw_log(GW_LOG_INFO, c->peer, 0, "no PROXY protocol header within "
+               "header_timeout");
+    } else {
+        gw_log(GW_LOG_DEBUG, c->peer, 0, "connection timed out");
+    }
     http_conn_close(c);
 }
 
@@ -821,6 +839,10 @@ http_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0) {
         return;
     }
+    if (c->proxy_wait) {
+        http_conn_proxy_read(c, buf->base, (size_t) nread, buf->len);
+        return;
+    }
     if (c->tls != NULL) {
         http_conn_tls_read(c, buf->base, (size_t) nread);
         return;
@@ -1171,6 +1193,7 @@ http_conn_handle_closed(uv_handle_t *h)
         gw_free(c->tls);
     }
     gw_free(c->in);
+    gw_free(c->pp);
     gw_free(c);
     if (s->stopping && s->nconns == 0 && s->on_stopped != NULL) {
         void (*done)(http_server_t *) = s->on_stopped;
@@ -1379,6 +1402,7 @@ http_on_connection(uv_stream_t *ls, int status)
         return;
     }
     c->limited = admit == 1;
+    c->proxy_wait = ((http_listener_t *) ls)->proxy != 0;
     if (((http_listener_t *) ls)->tls && http_conn_tls_start(c) != GW_OK) {
         http_conn_close(c);
         return;
@@ -1438,26 +1462,25 @@ http_listener_closed(uv_handle_t *h)
     gw_free(h);
 }
 
-static int http_listen(http_server_t *s, const char *host, int port, int tls);
 static int http_listener_start(http_server_t *s, uv_os_sock_t fd,
-                               const struct sockaddr *sa, int tls);
+                               const struct sockaddr *sa, unsigned flags);
 
 int
 http_server_listen(http_server_t *s, const char *host, int port)
 {
-    return http_listen(s, host, port, 0);
+    return http_server_listen_opts(s, host, port, 0);
 }
 
 int
 http_server_listen_tls(http_server_t *s, const char *host, int port)
 {
-    return http_listen(s, host, port, 1);
+    return http_server_listen_opts(s, host, port, HTTP_LISTEN_TLS);
 }
 
 int
-http_server_listen_fd(http_server_t *s, int fd, int tls)
+http_server_listen_fd(http_server_t *s, int fd, unsigned flags)
 {
-    return http_listener_start(s, fd, NULL, tls);
+    return http_listener_start(s, fd, NULL, flags);
 }
 
 void
@@ -1469,8 +1492,9 @@ http_server_set_tls(http_server_t *s, SSL_CTX *ctx)
     s->tls_ctx = ctx;
 }
 
-static int
-http_listen(http_server_t *s, const char *host, int port, int tls)
+int
+http_server_listen_opts(http_server_t *s, const char *host, int port,
+                        unsigned flags)
 {
     struct sockaddr_storage  ss;
     int                      rc;
@@ -1483,14 +1507,14 @@ http_listen(http_server_t *s, const char *host, int port, int tls)
     if (rc != 0) {
         return rc;
     }
-    return http_listener_start(s, -1, (struct sockaddr *) &ss, tls);
+    return http_listener_start(s, -1, (struct sockaddr *) &ss, flags);
 }
 
 /* A listener on sa (bound here), or on fd, a socket bound and listening
  * already (a worker's, from the master); the server owns it from here. */
 static int
 http_listener_start(http_server_t *s, uv_os_sock_t fd,
-                    const struct sockaddr *sa, int tls)
+                    const struct sockaddr *sa, unsigned flags)
 {
     http_listener_t  *hl;
     uv_tcp_t         *l;
@@ -1500,7 +1524,8 @@ http_listener_start(http_server_t *s, uv_os_sock_t fd,
         return UV_ENOBUFS;
     }
     hl = gw_calloc(1, sizeof(*hl));
-    hl->tls = tls;
+    hl->tls = (flags & HTTP_LISTEN_TLS) != 0;
+    hl->proxy = (flags & HTTP_LISTEN_PROXY) != 0;
     l = &hl->tcp;
     uv_tcp_init(s->loop, l);
     l->data = s;
@@ -2401,4 +2426,65 @@ http_tls_sendfile(http_req_t *r)
     t->buf = gw_alloc(GW_MIN(r->sf_left, (size_t) HTTP_TLS_SLICE));
     r->sf_tls = t;
     http_tls_sf_read(t);
+}
+
+
+/* ==== PROXY protocol ==== */
+
+/* The first len bytes read on a proxy_protocol listener's connection, in
+ * buf (inside c->in on plain TCP, whose free space was room; the TLS read
+ * buffer otherwise). Takes the header off, makes its source the peer and
+ * passes what follows on as if just read. Bytes of a header split over
+ * reads wait in c->pp (at most HTTP_PROXY_MAX: longer is refused). */
+static void
+http_conn_proxy_read(http_conn_t *c, char *buf, size_t len, size_t room)
+{
+    http_proxy_hdr_t  h;
+    size_t            prev = c->pp_len, take, used;
+    char              ip[48];
+    int               rc;
+
+    if (c->pp != NULL) {
+        take = GW_MIN(len, HTTP_PROXY_MAX - prev);
+        memcpy(c->pp + prev, buf, take);
+        c->pp_len += take;
+        rc = http_proxy_parse(c->pp, c->pp_len, &h);
+    } else {
+        rc = http_proxy_parse(buf, len, &h);
+    }
+    if (rc == GW_AGAIN) {
+        if (c->pp == NULL) {
+            c->pp = gw_alloc(HTTP_PROXY_MAX);
+            memcpy(c->pp, buf, len);
+            c->pp_len = len;
+        }
+        return;
+    }
+    if (rc < 0) {
+        /* nginx's "broken header": whoever this is did not come through
+         * the proxy, or the proxy does not send the protocol. */
+        gw_log(GW_LOG_INFO, c->peer, 0, "no valid PROXY protocol header; "
+               "closing");
+        http_conn_close(c);
+        return;
+    }
+    c->proxy_wait = 0;
+    gw_free(c->pp);
+    c->pp = NULL;
+    c->pp_len = 0;
+    if (http_proxy_src_name(&h, ip, sizeof(ip)) == GW_OK) {
+        snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, h.src_port);
+        snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", ip);
+    }
+    /* The header ended in this read (a shorter stream asked for more). */
+    used = (size_t) rc - prev;
+    if (used == len) {
+        return;
+    }
+    if (c->tls != NULL) {
+        http_conn_tls_read(c, buf + used, len - used);
+        return;
+    }
+    memmove(buf, buf + used, len - used);
+    http_conn_took(c, len - used, room);
 }

@@ -120,15 +120,27 @@ void *http_server_data(http_server_t *s);
 /* Binds and listens on host:port. Returns GW_OK or a UV_E* error. */
 int http_server_listen(http_server_t *s, const char *host, int port);
 /* Listens on fd, a socket bound (and listening) already: a worker's, from
- * the master (core/master.c); a TLS listener when tls. The server owns fd
- * from here on. */
-int http_server_listen_fd(http_server_t *s, int fd, int tls);
+ * the master (core/master.c), with http_server_listen_opts's flags. The
+ * server owns fd from here on. */
+int http_server_listen_fd(http_server_t *s, int fd, unsigned flags);
 
 /* The same for a TLS listener: each connection does a TLS handshake with
  * the context of http_server_set_tls, then HTTP/1.1 as on a plain one. A
  * client that speaks plain HTTP to it gets 400 "The plain HTTP request was
  * sent to HTTPS port" and is closed, as from nginx. */
 int http_server_listen_tls(http_server_t *s, const char *host, int port);
+
+/* http_server_listen with options: HTTP_LISTEN_TLS as _tls;
+ * HTTP_LISTEN_PROXY (nginx's `listen ... proxy_protocol`): every
+ * connection must begin with a PROXY protocol header (v2 or v1, before the
+ * TLS handshake on a TLS listener), whose source address becomes the
+ * request's peer (policies, access log). One that sends no valid header
+ * within header_timeout is closed. max_conns_per_ip still counts the
+ * socket's peer, the proxy. */
+#define HTTP_LISTEN_TLS    0x1
+#define HTTP_LISTEN_PROXY  0x2
+int http_server_listen_opts(http_server_t *s, const char *host, int port,
+                            unsigned flags);
 
 /* Takes ctx (a server context, http_tls_server_ctx) for the handshakes of
  * connections accepted from now on, and frees the one before (SIGHUP's

@@ -6,7 +6,8 @@
 # (/usr/bin/aws), which the tests drive beside the v1 of the default python3;
 # nginx-light is the reverse proxy test_proxy.py puts in front of s3gw, and
 # the https front of test_replication.py's TLS destination, whose
-# certificate the openssl CLI makes; strace records the system calls
+# certificate the openssl CLI makes; haproxy is the other proxy
+# test_haproxy.py puts in front (HTTP mode and PROXY protocol); strace records the system calls
 # test_durability_order.py checks the order of; chromium is the browser
 # test_browser.py drives (headless, through playwright-core from test/js);
 # podman, runc and mmdebstrap build and run the container image in
@@ -20,7 +21,7 @@ set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
 node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light openssl
-strace chromium podman runc mmdebstrap"
+strace chromium podman runc mmdebstrap haproxy"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

@@ -537,32 +537,14 @@ s3_trusted_proxy(const gw_conf_t *cf, const char *ip, size_t len)
     return 0;
 }
 
-/* The client address: the peer, or behind trusted proxies the rightmost
- * X-Forwarded-For hop that is not one of them. Sets *secure when the
- * request came on a TLS listener, or from X-Forwarded-Proto when the peer
- * is trusted. */
-static gw_str_t
-s3_source_ip(s3_req_t *r, int *secure)
+/* Walks one X-Forwarded-For value from its right end: sets *ip to each
+ * hop in turn and returns 1 at the first that is no trusted proxy; 0 when
+ * all were (*ip is then the leftmost, or untouched for an empty value). */
+static int
+s3_xff_hops(const gw_conf_t *cf, const gw_str_t *xff, gw_str_t *ip)
 {
-    const gw_conf_t  *cf = r->ctx->cf;
-    const gw_str_t   *xff, *proto;
-    gw_str_t          ip;
-    const char       *p, *end, *start;
+    const char  *p, *start, *end = xff->base + xff->len;
 
-    ip.base = r->http->peer_ip;
-    ip.len = strlen(ip.base);
-    *secure = r->http->secure;           /* came on a TLS listener */
-    if (!s3_trusted_proxy(cf, ip.base, ip.len)) {
-        return ip;
-    }
-    proto = s3_header(r, "x-forwarded-proto");
-    *secure = *secure || (proto != NULL && proto->len == 5
-                          && strncasecmp(proto->base, "https", 5) == 0);
-    xff = s3_header(r, "x-forwarded-for");
-    if (xff == NULL) {
-        return ip;
-    }
-    end = xff->base + xff->len;
     while (end > xff->base) {
         p = end;
         while (p > xff->base && p[-1] != ',') {
@@ -576,13 +558,49 @@ s3_source_ip(s3_req_t *r, int *secure)
             end--;
         }
         if (end > start) {
-            ip.base = start;
-            ip.len = (size_t) (end - start);
-            if (!s3_trusted_proxy(cf, ip.base, ip.len)) {
-                break;
+            ip->base = start;
+            ip->len = (size_t) (end - start);
+            if (!s3_trusted_proxy(cf, ip->base, ip->len)) {
+                return 1;
             }
         }
         end = p > xff->base ? p - 1 : p;
+    }
+    return 0;
+}
+
+/* The client address: the peer, or behind trusted proxies the rightmost
+ * X-Forwarded-For hop that is not one of them. Several X-Forwarded-For
+ * lines are one list in order (RFC 9110 5.3): HAProxy's `option
+ * forwardfor` adds its own line after the client's, so the last line is
+ * read first and a client's forged line is only reached past trusted hops.
+ * Sets *secure when the request came on a TLS listener, or from
+ * X-Forwarded-Proto when the peer is trusted. */
+static gw_str_t
+s3_source_ip(s3_req_t *r, int *secure)
+{
+    const gw_conf_t  *cf = r->ctx->cf;
+    const gw_str_t   *proto;
+    const gw_kv_t    *h;
+    gw_str_t          ip;
+    size_t            i;
+
+    ip.base = r->http->peer_ip;
+    ip.len = strlen(ip.base);
+    *secure = r->http->secure;           /* came on a TLS listener */
+    if (!s3_trusted_proxy(cf, ip.base, ip.len)) {
+        return ip;
+    }
+    proto = s3_header(r, "x-forwarded-proto");
+    *secure = *secure || (proto != NULL && proto->len == 5
+                          && strncasecmp(proto->base, "https", 5) == 0);
+    for (i = r->http->nheaders; i > 0; i--) {
+        h = &r->http->headers[i - 1];
+        if (gw_str_eq_lit(h->name, "x-forwarded-for")
+            && s3_xff_hops(cf, &h->value, &ip))
+        {
+            break;
+        }
     }
     return ip;
 }

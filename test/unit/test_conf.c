@@ -128,6 +128,8 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
         CHECK_EQ_STR(a->listen[i].host, b->listen[i].host);
         CHECK_EQ_INT(a->listen[i].port, b->listen[i].port);
         CHECK_EQ_INT(a->listen[i].ssl, b->listen[i].ssl);
+        CHECK_EQ_INT(a->listen[i].proxy_protocol,
+                     b->listen[i].proxy_protocol);
     }
     CHECK_EQ_INT(a->ssl_protocols, b->ssl_protocols);
     CHECK_EQ_STR(a->data_dir, b->data_dir);
@@ -828,9 +830,11 @@ TEST(conf_tls)
     gw_conf_free(&cf);
 
     CHECK_LOAD_ERR("listen 127.0.0.1:9443 tls;", ":1: invalid parameter "
-                   "\"tls\" in \"listen\" (the only one is \"ssl\")");
-    CHECK_LOAD_ERR("listen 127.0.0.1:9443 ssl ssl;", ":1: invalid number of "
-                   "arguments in \"listen\" directive");
+                   "\"tls\" in \"listen\" (they are \"ssl\" and "
+                   "\"proxy_protocol\")");
+    CHECK_LOAD_ERR("listen 127.0.0.1:9443 ssl ssl;", ":1: invalid parameter "
+                   "\"ssl\" in \"listen\" (they are \"ssl\" and "
+                   "\"proxy_protocol\")");
     CHECK_LOAD_ERR("listen 127.0.0.1:9000;\nlisten 127.0.0.1:9443 ssl;\n",
                    ":2: no \"ssl_certificate\" is defined for the "
                    "\"listen ... ssl\" directive");
@@ -851,6 +855,48 @@ TEST(conf_tls)
     CHECK_EXTRA_ERR("listen 127.0.0.1:9443 ssl;", "(command line):1: no "
                     "\"ssl_certificate\" is defined for the \"listen ... "
                     "ssl\" directive");
+}
+
+/* listen ... proxy_protocol, alone or with ssl in either order. */
+TEST(conf_proxy_protocol)
+{
+    gw_conf_t  cf;
+    FILE      *fp;
+    char       out[4096];
+    size_t     n;
+
+    CHECK_LOAD_OK(&cf, "listen 127.0.0.1:9000;\n"
+                  "listen 127.0.0.1:9001 proxy_protocol;\n"
+                  "listen [::1]:9443 ssl proxy_protocol;\n"
+                  "listen 127.0.0.1:9444 proxy_protocol ssl;\n"
+                  "ssl_certificate " TEST_CONF_EXAMPLE ";\n"
+                  "ssl_certificate_key " TEST_CONF_EXAMPLE ";\n", NULL);
+    CHECK_EQ_INT(cf.nlisten, 4);
+    CHECK_EQ_INT(cf.listen[0].proxy_protocol, 0);
+    CHECK_EQ_INT(cf.listen[1].proxy_protocol, 1);
+    CHECK_EQ_INT(cf.listen[1].ssl, 0);
+    CHECK_EQ_INT(cf.listen[2].proxy_protocol, 1);
+    CHECK_EQ_INT(cf.listen[2].ssl, 1);
+    CHECK_EQ_INT(cf.listen[3].proxy_protocol, 1);
+    CHECK_EQ_INT(cf.listen[3].ssl, 1);
+    fp = fmemopen(out, sizeof(out) - 1, "w");
+    CHECK(fp != NULL);
+    gw_conf_print_summary(&cf, fp);
+    n = (size_t) ftell(fp);
+    fclose(fp);
+    out[n] = '\0';
+    CHECK(strstr(out, "http://127.0.0.1:9001  (PROXY protocol)\n") != NULL);
+    CHECK(strstr(out, "http://127.0.0.1:9000\n") != NULL);
+    gw_conf_free(&cf);
+
+    CHECK_LOAD_ERR("listen 127.0.0.1:9001 proxy_protocol proxy_protocol;",
+                   ":1: invalid parameter \"proxy_protocol\" in \"listen\" "
+                   "(they are \"ssl\" and \"proxy_protocol\")");
+    CHECK_LOAD_ERR("listen 127.0.0.1:9001 proxy;", ":1: invalid parameter "
+                   "\"proxy\" in \"listen\" (they are \"ssl\" and "
+                   "\"proxy_protocol\")");
+    CHECK_LOAD_ERR("listen 127.0.0.1:9001 ssl proxy_protocol x;", ":1: "
+                   "invalid number of arguments in \"listen\" directive");
 }
 
 /* Random bytes, and random sequences of config-ish tokens (which get much

@@ -29,6 +29,7 @@
     TEST_ENTRY(conf_users)                                                  \
     TEST_ENTRY(conf_summary)                                                \
     TEST_ENTRY(conf_tls)                                                    \
+    TEST_ENTRY(conf_proxy_protocol)                                         \
     TEST_ENTRY(conf_garbage)                                                \
     TEST_ENTRY(conf_accounts_and_proxies)                                   \
     TEST_ENTRY(conf_replication_targets)                                    \
@@ -89,10 +90,14 @@
     TEST_ENTRY(awschunked_garbage)                                          \
     /* http/conn */                                                         \
     TEST_ENTRY(http_date_matches_strftime)                                  \
-    /* http/range, s3/xml */                                                \
+    /* http/range, http/proxy, s3/xml */                                   \
     TEST_ENTRY(range_forms)                                                 \
     TEST_ENTRY(range_unsatisfiable)                                         \
     TEST_ENTRY(range_ignored)                                               \
+    TEST_ENTRY(proxy_v2)                                                    \
+    TEST_ENTRY(proxy_v2_invalid)                                            \
+    TEST_ENTRY(proxy_v1)                                                    \
+    TEST_ENTRY(proxy_v1_invalid)                                            \
     TEST_ENTRY(xml_escape)                                                  \
     TEST_ENTRY(xml_grows)                                                   \
     TEST_ENTRY(xml_parse)                                                   \

@@ -7,6 +7,7 @@
 
 int          gw_log_level = GW_LOG_INFO;
 static FILE *gw_access_fp;   /* NULL when the access log is off */
+int          gw_log_access_format = GW_LOG_FORMAT_TEXT;
 
 static const char  *gw_log_names[] = {
     "crit", "alert", "error", "warn", "notice", "info", "debug"
@@ -101,22 +102,55 @@ gw__log(int level, const char *ctx, int err, const char *fmt, ...)
     }
 }
 
+/* The access log's path when it is a file, for gw_log_access_reopen. */
+static char  gw_access_path[4096];
+
 int
 gw_log_access_open(const char *where)
 {
+    FILE  *fp = NULL;
+
+    if (where != NULL && strcmp(where, "off") != 0
+        && strcmp(where, "stdout") != 0)
+    {
+        fp = fopen(where, "a");
+        if (fp == NULL) {
+            return GW_ERROR;
+        }
+    } else if (where != NULL && strcmp(where, "stdout") == 0) {
+        fp = stdout;
+    }
     if (gw_access_fp != NULL && gw_access_fp != stdout) {
         fclose(gw_access_fp);
     }
-    gw_access_fp = NULL;
-    if (where == NULL || strcmp(where, "off") == 0) {
-        return GW_OK;
+    gw_access_fp = fp;
+    gw_access_path[0] = '\0';
+    if (fp != NULL && fp != stdout) {
+        snprintf(gw_access_path, sizeof(gw_access_path), "%s", where);
     }
-    if (strcmp(where, "stdout") == 0) {
-        gw_access_fp = stdout;
-        return GW_OK;
+    return GW_OK;
+}
+
+int
+gw_log_access_reopen(void)
+{
+    char  path[sizeof(gw_access_path)];
+
+    if (gw_access_path[0] == '\0') {
+        return GW_OK;                    /* off or stdout */
     }
-    gw_access_fp = fopen(where, "a");
-    return gw_access_fp ? GW_OK : GW_ERROR;
+    memcpy(path, gw_access_path, sizeof(path));
+    return gw_log_access_open(path);
+}
+
+void
+gw_log_access_write(const char *line, size_t len)
+{
+    if (gw_access_fp == NULL) {
+        return;
+    }
+    fwrite(line, 1, len, gw_access_fp);
+    fflush(gw_access_fp);
 }
 
 void
@@ -130,6 +164,5 @@ gw_log_access(const char *line, size_t len)
     }
     n = gw_log_escape(out, sizeof(out) - 1, line, len);
     out[n++] = '\n';
-    fwrite(out, 1, n, gw_access_fp);
-    fflush(gw_access_fp);
+    gw_log_access_write(out, n);
 }

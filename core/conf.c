@@ -129,6 +129,8 @@ static int gw_conf_set_log_level(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_ownership(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_log_format(gw_conf_parse_t *p,
+    const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
@@ -206,6 +208,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       0, 0, "info" },
     { "access_log", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_str,
       GW_CF(access_log), 1, 4095, "stdout" },
+    { "access_log_format", GW_MAIN1, gw_conf_set_log_format,
+      GW_CF(access_log_format), 0, 0, "text" },
     { "chunk_size", GW_MAIN1, gw_conf_set_size, GW_CF(chunk_size),
       64 * GW_K, 64 * GW_M, "4m" },
     { "inline_max", GW_MAIN1, gw_conf_set_size, GW_CF(inline_max),
@@ -788,6 +792,24 @@ gw_conf_set_log_level(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
 
 /* S3's names of the Object Ownership settings, case-sensitive as S3
  * takes them in x-amz-object-ownership. */
+static int
+gw_conf_set_log_format(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    int  v;
+
+    if (gw_str_eq_lit(args[0], "text")) {
+        v = GW_CONF_LOG_TEXT;
+    } else if (gw_str_eq_lit(args[0], "json")) {
+        v = GW_CONF_LOG_JSON;
+    } else {
+        return gw_conf_invalid(p, cmd, "format", args[0],
+                               " (use text or json)");
+    }
+    *(int *) ((char *) conf + cmd->offset) = v;
+    return GW_OK;
+}
+
 static int
 gw_conf_set_ownership(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs)
@@ -1953,6 +1975,78 @@ gw_conf_reload_users(gw_conf_t *live, const char *path, const char *extra,
     fresh.nusers = 0;
     gw_conf_free(&fresh);
     return GW_OK;
+}
+
+/* Puts run's string at off (directive name) into next: the shared
+ * default text, or a copy. */
+static void
+gw_conf_keep_str(const gw_conf_t *run, gw_conf_t *next, const char *name,
+    size_t off)
+{
+    const gw_conf_command_t  *cmd = gw_conf_find_lit(name);
+    char                    **from, **to;
+
+    from = (char **) ((char *) run + off);
+    to = (char **) ((char *) next + off);
+    if (*to != cmd->def) {
+        gw_free(*to);
+    }
+    *to = *from == cmd->def ? *from : gw_strdup(*from);
+}
+
+static int
+gw_conf_same_listen(const gw_conf_t *a, const gw_conf_t *b)
+{
+    size_t  i;
+
+    if (a->nlisten != b->nlisten) {
+        return 0;
+    }
+    for (i = 0; i < a->nlisten; i++) {
+        if (strcmp(a->listen[i].host, b->listen[i].host) != 0
+            || a->listen[i].port != b->listen[i].port
+            || a->listen[i].ssl != b->listen[i].ssl)
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+size_t
+gw_conf_keep_restart(const gw_conf_t *run, gw_conf_t *next,
+    void (*changed)(void *ud, const char *name), void *ud)
+{
+    size_t  n = 0;
+
+#define GW_KEEP(field, name)                                                \
+    if (next->field != run->field) {                                        \
+        next->field = run->field;                                           \
+        changed(ud, name);                                                  \
+        n++;                                                                \
+    }
+
+    if (!gw_conf_same_listen(run, next)) {
+        memcpy(next->listen, run->listen, sizeof(run->listen));
+        next->nlisten = run->nlisten;
+        changed(ud, "listen");
+        n++;
+    }
+    if (strcmp(next->data_dir, run->data_dir) != 0) {
+        gw_conf_keep_str(run, next, "data_dir", GW_CF(data_dir));
+        changed(ud, "data_dir");
+        n++;
+    }
+    GW_KEEP(worker_processes, "worker_processes")
+    GW_KEEP(index_max_size, "index_max_size")
+    GW_KEEP(chunk_size, "chunk_size")
+    GW_KEEP(inline_max, "inline_max")
+    GW_KEEP(fsync, "fsync")
+    GW_KEEP(gc_interval_ms, "gc_interval")
+    GW_KEEP(multipart_expire_ms, "multipart_expire")
+    GW_KEEP(lifecycle_day_ms, "lifecycle_day")
+#undef GW_KEEP
+    return n;
 }
 
 void

@@ -114,6 +114,10 @@ typedef struct gw_conf_cors_s {
 #define GW_CONF_OWNERSHIP_PREFERRED  1   /* BucketOwnerPreferred */
 #define GW_CONF_OWNERSHIP_ENFORCED   2   /* BucketOwnerEnforced */
 
+/* access_log_format values. */
+#define GW_CONF_LOG_TEXT  0   /* "PEER METHOD TARGET STATUS BYTES MSms ID" */
+#define GW_CONF_LOG_JSON  1   /* one JSON object per line */
+
 typedef struct gw_conf_s {
     /* Listens accumulate within one source, and a `listen` in a later source
      * (the -g text) replaces all earlier ones: -g 'listen 127.0.0.1:9123;'
@@ -154,6 +158,7 @@ typedef struct gw_conf_s {
                                            * x-amz-object-ownership;
                                            * default ObjectWriter */
     char              *access_log;        /* "stdout" (default), "off", path */
+    int                access_log_format; /* GW_CONF_LOG_*; default text */
     size_t             chunk_size;        /* default 4m, 64k..64m */
     size_t             inline_max;        /* default 4k, 0..256k, and less
                                            * than chunk_size */
@@ -238,6 +243,15 @@ int gw_conf_load(gw_conf_t *cf, const char *path, const char *extra,
  * Returns GW_OK, or GW_EINVAL with the message in err (live unchanged). */
 int gw_conf_reload_users(gw_conf_t *live, const char *path, const char *extra,
     char *err, size_t errlen);
+
+/* SIGHUP: the directives a running server cannot change (listen,
+ * data_dir, worker_processes, index_max_size, chunk_size, inline_max,
+ * fsync, gc_interval, multipart_expire, lifecycle_day: what the listeners
+ * and the store took at start) get run's values back in next, and
+ * changed(ud, name) is called for each one that differed, so the caller
+ * can say that it needs a restart. Returns how many differed. */
+size_t gw_conf_keep_restart(const gw_conf_t *run, gw_conf_t *next,
+    void (*changed)(void *ud, const char *name), void *ud);
 
 /* Frees everything cf owns and leaves it initialized to the defaults, so it
  * is safe twice. */

@@ -11,6 +11,7 @@ int          gw_log_level = GW_LOG_INFO;
  * write(2) per line rather than a FILE and fwrite + fflush: the same one
  * syscall, without stdio's locking and buffer copy. */
 static int   gw_access_fd = -1;
+int          gw_log_access_format = GW_LOG_FORMAT_TEXT;
 
 static const char  *gw_log_names[] = {
     "crit", "alert", "error", "warn", "notice", "info", "debug"
@@ -105,30 +106,61 @@ gw__log(int level, const char *ctx, int err, const char *fmt, ...)
     }
 }
 
+/* The access log's path when it is a file, for gw_log_access_reopen. */
+static char  gw_access_path[4096];
+
 int
 gw_log_access_open(const char *where)
 {
+    int  fd = -1;
+
+    /* The new file is opened before the old one is closed, so that a
+     * reopen that fails keeps the old one. */
+    if (where != NULL && strcmp(where, "stdout") == 0) {
+        fd = STDOUT_FILENO;
+    } else if (where != NULL && strcmp(where, "off") != 0) {
+        /* What fopen(where, "a") made. */
+        fd = open(where, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            return GW_ERROR;
+        }
+    }
     if (gw_access_fd > STDERR_FILENO) {
         close(gw_access_fd);
     }
-    gw_access_fd = -1;
-    if (where == NULL || strcmp(where, "off") == 0) {
-        return GW_OK;
+    gw_access_fd = fd;
+    gw_access_path[0] = '\0';
+    if (fd > STDERR_FILENO) {
+        snprintf(gw_access_path, sizeof(gw_access_path), "%s", where);
     }
-    if (strcmp(where, "stdout") == 0) {
-        gw_access_fd = STDOUT_FILENO;
-        return GW_OK;
-    }
-    /* What fopen(where, "a") made. */
-    gw_access_fd = open(where, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                        0666);
-    return gw_access_fd >= 0 ? GW_OK : GW_ERROR;
+    return GW_OK;
 }
 
 int
 gw_log_access_on(void)
 {
     return gw_access_fd >= 0;
+}
+
+int
+gw_log_access_reopen(void)
+{
+    char  path[sizeof(gw_access_path)];
+
+    if (gw_access_path[0] == '\0') {
+        return GW_OK;                    /* off or stdout */
+    }
+    memcpy(path, gw_access_path, sizeof(path));
+    return gw_log_access_open(path);
+}
+
+void
+gw_log_access_write(const char *line, size_t len)
+{
+    /* One write per line, so lines from several workers never mix. */
+    if (gw_access_fd >= 0 && write(gw_access_fd, line, len) < 0) {
+        /* A full disk or a closed pipe: the request is served anyway. */
+    }
 }
 
 void
@@ -142,8 +174,5 @@ gw_log_access(const char *line, size_t len)
     }
     n = gw_log_escape(out, sizeof(out) - 1, line, len);
     out[n++] = '\n';
-    /* One write per line, so lines from several workers never mix. */
-    if (write(gw_access_fd, out, n) < 0) {
-        /* A full disk or a closed pipe: the request is served anyway. */
-    }
+    gw_log_access_write(out, n);
 }

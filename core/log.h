@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define GW_LOG_CRIT    0
 #define GW_LOG_ALERT   1
@@ -36,11 +37,65 @@ int gw_log_level_parse(const char *name, size_t len);
 void gw__log(int level, const char *ctx, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Opens the access log: "stdout", "off" or a file path (appended). */
+/* Opens the access log: "stdout", "off" or a file path (appended). The
+ * new file is opened before the old one is closed: on failure (GW_ERROR,
+ * errno set) the log in use stays. */
 int gw_log_access_open(const char *where);
 
 /* 1 when the access log is on (a line is worth formatting). */
 int gw_log_access_on(void);
+
+/* SIGUSR1 (logrotate): opens the access log's path again, so that lines
+ * go to a new file once the old one was renamed; nothing is lost, as
+ * every line is written whole before the signal is handled. The error log
+ * is stderr, which the process does not own (the service manager or the
+ * shell does), so there is nothing to reopen for it. GW_OK, or GW_ERROR
+ * with the old file kept. */
+int gw_log_access_reopen(void);
+
+/* The access log format: GW_LOG_FORMAT_TEXT or GW_LOG_FORMAT_JSON. */
+#define GW_LOG_FORMAT_TEXT  0
+#define GW_LOG_FORMAT_JSON  1
+extern int  gw_log_access_format;
+
+/* Writes len bytes, a whole line with its newline, to the access log as
+ * they are, flushed at once. */
+void gw_log_access_write(const char *line, size_t len);
+
+/* What an access log line of the json format says about one request.
+ * Strings are borrowed for the call; NULL is written as null; a (ptr, len)
+ * pair may hold any bytes. */
+typedef struct gw_log_rec_s {
+    const char  *remote_addr;
+    int          remote_port;
+    const char  *request_id;
+    const char  *method;
+    const char  *uri;            /* the target, credentials redacted */
+    size_t       uri_len;
+    int          status;
+    uint64_t     bytes_sent;     /* response body */
+    uint64_t     request_ms;
+    const char  *operation;      /* S3 operation, e.g. "PutObject" */
+    const char  *bucket;
+    size_t       bucket_len;
+    const char  *key;
+    size_t       key_len;
+    const char  *user;           /* the user who signed it */
+    const char  *access_key;
+    const char  *user_agent;
+    size_t       user_agent_len;
+    const char  *referer;
+    size_t       referer_len;
+} gw_log_rec_t;
+
+/* core/logjson.c: rec as one JSON object and a newline into out
+ * (GW_LOG_JSON_MAX bytes), with "time" (ISO 8601, UTC, milliseconds);
+ * returns the length. */
+#define GW_LOG_JSON_MAX  32768
+size_t gw_log_json_format(const gw_log_rec_t *rec, char *out);
+
+/* Formats rec (as above) and writes it to the access log. */
+void gw_log_access_json(const gw_log_rec_t *rec);
 
 /* One access log line (already formatted, without the newline); escaped
  * as with gw_log_escape on the way out. */

@@ -8,6 +8,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/master.h"
+#include "core/notify.h"
 #include "http/conn.h"
 #include "http/tls.h"
 #include "s3/s3.h"
@@ -15,6 +16,7 @@
 #include "s3/bg/replicate.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <time.h>
@@ -31,8 +33,11 @@ typedef struct gw_main_s {
     s3_ctx_t          ctx;
     s3_repl_t        *repl;
     s3_lc_t          *lc;
-    uv_signal_t       sig_term, sig_int, sig_hup;
+    uv_signal_t       sig_term, sig_int, sig_hup, sig_usr1;
     const char       *conf_path, *extra;   /* what SIGHUP reads again */
+    gw_conf_t       **old;                 /* configurations a reload
+                                            * replaced: kept to the end */
+    size_t            nold;
     uv_timer_t        shutdown_timer;
     int               stopping;
     store_shared_t   *shared;           /* of several workers */
@@ -84,6 +89,7 @@ gw_store_closed(store_t *st)
     uv_close((uv_handle_t *) &gw_main.sig_term, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.sig_int, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.sig_hup, gw_handle_closed);
+    uv_close((uv_handle_t *) &gw_main.sig_usr1, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.shutdown_timer, gw_handle_closed);
 }
 
@@ -141,9 +147,10 @@ gw_on_signal(uv_signal_t *s, int signum)
         return;
     }
     gw_main.stopping = 1;
+    gw_notify("STOPPING=1");
     gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: shutting down", signum);
     uv_timer_start(&gw_main.shutdown_timer, gw_shutdown_timeout,
-                   gw_main.cf.shutdown_timeout_ms, 0);
+                   gw_main.ctx.cf->shutdown_timeout_ms, 0);
     http_server_shutdown(gw_main.srv, gw_http_stopped);
 }
 
@@ -177,30 +184,131 @@ gw_tls_load(const gw_conf_t *cf, SSL_CTX **ctx, char *err, size_t errlen)
     return rc;
 }
 
+/* The values of cf that the HTTP server and the logs read as they go. */
 static void
-gw_on_reload(uv_signal_t *s, int signum)
+gw_apply(const gw_conf_t *cf)
 {
-    SSL_CTX  *ctx;
-    char      err[1024];
+    gw_main.limits.max_header_size = cf->max_header_size;
+    gw_main.limits.max_headers = cf->max_headers;
+    gw_main.limits.max_url = cf->max_url;
+    gw_main.limits.header_timeout_ms = cf->header_timeout_ms;
+    gw_main.limits.idle_timeout_ms = cf->idle_timeout_ms;
+    gw_main.limits.body_timeout_ms = cf->client_body_timeout_ms;
+    gw_main.limits.max_connections = cf->max_connections;
+    gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(cf);
+    gw_log_level = cf->log_level;
+    gw_log_access_format = cf->access_log_format == GW_CONF_LOG_JSON
+                           ? GW_LOG_FORMAT_JSON : GW_LOG_FORMAT_TEXT;
+}
 
-    GW_UNUSED(s);
-    if (gw_conf_reload_users(&gw_main.cf, gw_main.conf_path, gw_main.extra,
-                             err, sizeof(err)) != GW_OK)
-    {
-        gw_log(GW_LOG_ERR, NULL, 0, "signal %d: configuration not reloaded: "
-               "%s", signum, err);
-        return;
-    }
-    gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reloaded %zu users", signum,
-           gw_main.cf.nusers);
-    if (gw_tls_load(&gw_main.cf, &ctx, err, sizeof(err)) != GW_OK) {
+static void
+gw_restart_changed(void *ud, const char *name)
+{
+    GW_UNUSED(ud);
+    gw_log(GW_LOG_WARN, NULL, 0, "%s changed: needs a restart, the old "
+           "value stays", name);
+}
+
+/* Makes next the running configuration, after everything that can fail
+ * (certificates, access_log, replication clients) succeeded; on a failure
+ * the running one stays whole. GW_OK or GW_ERROR (logged). */
+static int
+gw_reload_swap(gw_conf_t *next, int signum)
+{
+    const gw_conf_t  *cur = gw_main.ctx.cf;
+    SSL_CTX          *ctx;
+    char              err[1024];
+    int               log_moved = 0;
+
+    if (gw_tls_load(next, &ctx, err, sizeof(err)) != GW_OK) {
         gw_log(GW_LOG_ERR, NULL, 0, "signal %d: TLS certificate not "
-               "reloaded, the old one stays: %s", signum, err);
-        return;
+               "reloaded, the old one stays: %s (configuration not "
+               "reloaded)", signum, err);
+        return GW_ERROR;
     }
+    if (strcmp(next->access_log, cur->access_log) != 0) {
+        if (gw_log_access_open(next->access_log) != GW_OK) {
+            gw_log(GW_LOG_ERR, NULL, -errno, "signal %d: configuration not "
+                   "reloaded, the old one stays: cannot open access_log "
+                   "\"%s\"", signum, next->access_log);
+            SSL_CTX_free(ctx);
+            return GW_ERROR;
+        }
+        log_moved = 1;
+    }
+    if (gw_main.repl != NULL && s3_repl_reload(gw_main.repl, next) != GW_OK) {
+        gw_log(GW_LOG_ERR, NULL, 0, "signal %d: configuration not reloaded, "
+               "the old one stays: a replication_target failed", signum);
+        if (log_moved) {
+            gw_log_access_open(cur->access_log);
+        }
+        SSL_CTX_free(ctx);
+        return GW_ERROR;
+    }
+    /* Requests in flight may hold pointers into cur (a user, a target, a
+     * CORS rule): it stays allocated until exit. */
+    gw_main.old = gw_realloc(gw_main.old,
+                             (gw_main.nold + 1) * sizeof(*gw_main.old));
+    gw_main.old[gw_main.nold++] = (gw_conf_t *) cur;
+    gw_main.ctx.cf = next;
+    gw_apply(next);
     if (ctx != NULL) {
         http_server_set_tls(gw_main.srv, ctx);
     }
+    return GW_OK;
+}
+
+/* SIGHUP: the whole configuration is read again. Users, trusted proxies,
+ * limits, CORS default, replication targets, log level and access log
+ * take effect for the next request (the certificates for the next
+ * handshake); connections stay open. A file that does not parse, or a
+ * certificate that does not load, changes nothing. Directives the running
+ * server cannot change keep their values and are named in the log. */
+static void
+gw_on_reload(uv_signal_t *s, int signum)
+{
+    gw_conf_t  *next = gw_calloc(1, sizeof(*next));
+    char        err[1024];
+
+    GW_UNUSED(s);
+    gw_notify("RELOADING=1");
+    if (gw_conf_load(next, gw_main.conf_path, gw_main.extra, err,
+                     sizeof(err)) != GW_OK)
+    {
+        gw_log(GW_LOG_ERR, NULL, 0, "signal %d: configuration not reloaded, "
+               "the old one stays: %s", signum, err);
+        goto fail;
+    }
+    gw_conf_keep_restart(gw_main.ctx.cf, next, gw_restart_changed, NULL);
+    if (gw_reload_swap(next, signum) != GW_OK) {
+        goto fail;
+    }
+    gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: configuration %s: reloaded "
+           "%zu users, %zu replication targets", signum, next->file,
+           next->nusers, next->ntargets);
+    gw_notify("READY=1");
+    return;
+
+fail:
+    gw_conf_free(next);
+    gw_free(next);
+    gw_notify("READY=1");
+}
+
+/* SIGUSR1: logrotate renamed the access log; lines go to a new file at
+ * its path from now on. */
+static void
+gw_on_reopen(uv_signal_t *s, int signum)
+{
+    GW_UNUSED(s);
+    if (gw_log_access_reopen() != GW_OK) {
+        gw_log(GW_LOG_ERR, NULL, -errno, "signal %d: cannot reopen "
+               "access_log \"%s\", the old file stays", signum,
+               gw_main.ctx.cf->access_log);
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reopened access_log %s",
+           signum, gw_main.ctx.cf->access_log);
 }
 
 /* ==== admin commands ==== */
@@ -360,6 +468,28 @@ gw_listen(const gw_worker_t *w)
     return GW_OK;
 }
 
+/* The configurations SIGHUP replaced, kept until exit (gw_reload_swap),
+ * and the running one unless it is gw_main.cf itself. */
+static void
+gw_olds_free(void)
+{
+    size_t  i;
+
+    if (gw_main.ctx.cf != NULL && gw_main.ctx.cf != &gw_main.cf) {
+        gw_conf_free((gw_conf_t *) gw_main.ctx.cf);
+        gw_free((gw_conf_t *) gw_main.ctx.cf);
+    }
+    for (i = 0; i < gw_main.nold; i++) {
+        if (gw_main.old[i] != &gw_main.cf) {
+            gw_conf_free(gw_main.old[i]);
+            gw_free(gw_main.old[i]);
+        }
+    }
+    gw_free(gw_main.old);
+    gw_main.old = NULL;
+    gw_main.nold = 0;
+}
+
 /* w is NULL for a single process; otherwise this worker's part (master.h).
  * Returns the exit status. */
 static int
@@ -404,14 +534,7 @@ gw_serve(const gw_worker_t *w, void *ud)
         fprintf(stderr, "s3gw: cannot start the lifecycle worker\n");
         return 1;
     }
-    gw_main.limits.max_header_size = gw_main.cf.max_header_size;
-    gw_main.limits.max_headers = gw_main.cf.max_headers;
-    gw_main.limits.max_url = gw_main.cf.max_url;
-    gw_main.limits.header_timeout_ms = gw_main.cf.header_timeout_ms;
-    gw_main.limits.idle_timeout_ms = gw_main.cf.idle_timeout_ms;
-    gw_main.limits.body_timeout_ms = gw_main.cf.client_body_timeout_ms;
-    gw_main.limits.max_connections = gw_main.cf.max_connections;
-    gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(&gw_main.cf);
+    gw_apply(&gw_main.cf);
     gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
                                      &gw_main.limits, &gw_main.ctx);
     if (w != NULL && gw_main.tls != NULL) {
@@ -436,6 +559,8 @@ gw_serve(const gw_worker_t *w, void *ud)
     uv_signal_start(&gw_main.sig_int, gw_on_signal, SIGINT);
     uv_signal_init(gw_main.loop, &gw_main.sig_hup);
     uv_signal_start(&gw_main.sig_hup, gw_on_reload, SIGHUP);
+    uv_signal_init(gw_main.loop, &gw_main.sig_usr1);
+    uv_signal_start(&gw_main.sig_usr1, gw_on_reopen, SIGUSR1);
     uv_timer_init(gw_main.loop, &gw_main.shutdown_timer);
     if (w != NULL) {
         gw_master_worker_signals();
@@ -446,6 +571,10 @@ gw_serve(const gw_worker_t *w, void *ud)
          * (The master prints it for its workers.) */
         gw_conf_print_summary(&gw_main.cf, stderr);
         gw_log(GW_LOG_NOTICE, NULL, 0, "s3gw ready (version %s)", GW_VERSION);
+        /* The listeners are bound and listening: connections are accepted
+         * from here on, the kernel queues them until the loop runs. (Of
+         * several workers, the master tells.) */
+        gw_notify("READY=1");
     } else {
         gw_log(GW_LOG_NOTICE, NULL, 0, "worker %zu ready (pid %ld, version "
                "%s)", w->index, (long) getpid(), GW_VERSION);
@@ -461,6 +590,7 @@ gw_serve(const gw_worker_t *w, void *ud)
     gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
     gw_log_access_open("off");
     s3_access_cache_free(&gw_main.ctx);
+    gw_olds_free();
     gw_conf_free(&gw_main.cf);
     return 0;
 }
@@ -544,7 +674,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    gw_log_level = gw_main.cf.log_level;
+    gw_apply(&gw_main.cf);
     gw_main.conf_path = conf_path;
     gw_main.extra = extra;
     nworkers = gw_conf_workers(&gw_main.cf);

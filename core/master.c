@@ -17,6 +17,7 @@
 #include "core/master.h"
 #include "core/gw.h"
 #include "core/log.h"
+#include "core/notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,7 +149,10 @@ gw_master_child(gw_master_t *m, size_t i, pid_t master)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
     sigprocmask(SIG_SETMASK, &mask, NULL);
+    /* The master alone talks to the service manager (NotifyAccess=main). */
+    unsetenv("NOTIFY_SOCKET");
     /* A master killed outright must not leave workers serving alone. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != master) {
@@ -174,6 +178,7 @@ gw_master_worker_signals(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -272,6 +277,7 @@ gw_master_stop(gw_master_t *m, int sig)
         return;
     }
     m->stopping = 1;
+    gw_notify("STOPPING=1");
     gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: stopping %zu workers", sig,
            m->n);
     /* Each drains within shutdown_timeout; one that hangs past it and a
@@ -287,16 +293,19 @@ gw_master_reload(gw_master_t *m)
 {
     char  err[1024];
 
+    gw_notify("RELOADING=1");
     if (gw_conf_reload_users(m->cf, m->conf_path, m->extra, err, sizeof(err))
         != GW_OK)
     {
         gw_log(GW_LOG_ERR, NULL, 0, "signal %d: configuration not reloaded: "
                "%s", SIGHUP, err);
+        gw_notify("READY=1");
         return;
     }
-    gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reloading %zu users in %zu "
-           "workers", SIGHUP, m->cf->nusers, m->n);
+    gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reloading the configuration "
+           "(%zu users) in %zu workers", SIGHUP, m->cf->nusers, m->n);
     gw_master_signal_all(m, SIGHUP);
+    gw_notify("READY=1");
 }
 
 /* Starts the workers that are due; returns the wait until the next one
@@ -373,6 +382,10 @@ gw_master_loop(gw_master_t *m, const sigset_t *set)
         case SIGHUP:
             gw_master_reload(m);
             break;
+        case SIGUSR1:
+            /* logrotate: each worker reopens its own access log. */
+            gw_master_signal_all(m, SIGUSR1);
+            break;
         default:
             break;              /* the timeout, EINTR */
         }
@@ -405,6 +418,7 @@ gw_master_run(gw_conf_t *cf, const char *conf_path, const char *extra,
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, &m.old_mask);
 
     if ((rc = gw_master_bind(&m)) != GW_OK) {
@@ -413,6 +427,9 @@ gw_master_run(gw_conf_t *cf, const char *conf_path, const char *extra,
     gw_conf_print_summary(cf, stderr);
     gw_log(GW_LOG_NOTICE, NULL, 0, "s3gw ready (master pid %ld, %zu "
            "workers)", (long) getpid(), n);
+    /* The sockets are bound and listening: connections queue until a
+     * worker takes them. */
+    gw_notify("READY=1");
     gw_master_loop(&m, &set);
     gw_log(GW_LOG_NOTICE, NULL, 0, "all workers stopped; exiting");
     rc = m.failed ? GW_ERROR : GW_OK;

@@ -408,7 +408,8 @@ http_head_append(http_conn_t *c, const char *at, size_t len)
 {
     size_t  max = c->srv->limits->max_header_size;
 
-    if (len > max - c->head_len) {
+    /* The limit may have shrunk below what is in by a reload (SIGHUP). */
+    if (c->head_len > max || len > max - c->head_len) {
         return -1;
     }
     while (len > c->head_cap - c->head_len) {
@@ -444,7 +445,7 @@ http_on_header_field(llhttp_t *p, const char *at, size_t len)
     size_t       *h;
 
     if (c->nhdrs == 0 || c->in_value) {
-        if (c->nhdrs == c->srv->limits->max_headers) {
+        if (c->nhdrs >= c->srv->limits->max_headers) {   /* >=: reload */
             llhttp_set_error_reason(p, "too many headers");
             return HPE_USER;
         }
@@ -1051,6 +1052,35 @@ http_log_target(const http_req_t *r, char *dst, size_t cap)
     return o;
 }
 
+/* access_log_format json: the fields of the text line, and what the
+ * handler put in r->log, as a JSON object (core/logjson.c). */
+static void
+http_access_log_json(http_req_t *r, const char *target, size_t tlen)
+{
+    const gw_str_t  *ua = http_req_header(r, "user-agent");
+    const gw_str_t  *ref = http_req_header(r, "referer");
+    const char      *colon = strrchr(r->peer, ':');
+
+    r->log.remote_addr = r->peer_ip;
+    r->log.remote_port = colon != NULL ? atoi(colon + 1) : 0;
+    r->log.request_id = r->id;
+    r->log.method = r->method_name.base;
+    r->log.uri = target;
+    r->log.uri_len = tlen;
+    r->log.status = r->status;
+    r->log.bytes_sent = r->body_bytes;
+    r->log.request_ms = http_now_ms() - r->start_ms;
+    if (ua != NULL) {
+        r->log.user_agent = ua->base;
+        r->log.user_agent_len = ua->len;
+    }
+    if (ref != NULL) {
+        r->log.referer = ref->base;
+        r->log.referer_len = ref->len;
+    }
+    gw_log_access_json(&r->log);
+}
+
 /* "peer method target status bytes Nms id", built by hand rather than
  * with snprintf: it runs for every request. */
 static void
@@ -1061,6 +1091,11 @@ http_access_log(http_req_t *r)
     size_t       o = 0;
 
     if (!gw_log_access_on()) {
+        return;
+    }
+    if (gw_log_access_format == GW_LOG_FORMAT_JSON) {
+        http_access_log_json(r, target,
+                             http_log_target(r, target, sizeof(target)));
         return;
     }
     http_log_put(line, &o, sizeof(line), r->peer, strlen(r->peer));

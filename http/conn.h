@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "core/gw.h"
+#include "core/log.h"
 #include "core/pool.h"
 
 typedef struct http_server_s  http_server_t;
@@ -76,6 +77,10 @@ struct http_req_s {
     uint64_t       start_ms;
     int            status;
     uint64_t       body_bytes;      /* response body bytes sent */
+    gw_log_rec_t   log;             /* what the handler adds to a json
+                                     * access log line: operation, bucket,
+                                     * key, user (borrowed: they must live
+                                     * as long as the request's pool) */
 
     /* Set by the handler. on_body returns GW_OK, GW_AGAIN (took the bytes,
      * but stop reading until http_req_resume) or an error (the handler

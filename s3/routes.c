@@ -132,6 +132,23 @@ s3_route(s3_req_t *r)
 
 /* ==== the entry point ==== */
 
+/* What a json access log line adds to the HTTP fields: all of it lives in
+ * the request's pool, the route table or the configuration, so it outlives
+ * the line (written before the pool goes). */
+static void
+s3_log_fields(s3_req_t *r)
+{
+    gw_log_rec_t  *l = &r->http->log;
+
+    l->operation = r->route != NULL ? r->route->action : NULL;
+    l->bucket = r->bucket;
+    l->bucket_len = r->bucket != NULL ? strlen(r->bucket) : 0;
+    l->key = r->key.len > 0 ? r->key.base : NULL;
+    l->key_len = r->key.len;
+    l->user = r->user != NULL ? r->user->name : NULL;
+    l->access_key = r->user != NULL ? r->user->access_key : NULL;
+}
+
 void
 s3_on_request(http_req_t *hr)
 {
@@ -178,6 +195,7 @@ s3_on_request(http_req_t *hr)
     if (rc == S3_ERR_NONE) {
         rc = s3_access_request(r);
     }
+    s3_log_fields(r);
     if (rc == S3_ERR_NONE) {
         gw_log(GW_LOG_DEBUG, hr->peer, 0, "%s %s user %s", hr->id,
                r->route->action, r->user ? r->user->name : "(anonymous)");

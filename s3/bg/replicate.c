@@ -35,6 +35,10 @@ struct s3_repl_s {
     uv_timer_t         timer;
     http_client_t    **clients;       /* one per cf->targets[i] */
     size_t             nclients;
+    http_client_t    **retired;       /* clients of the targets before a
+                                       * reload, closed once no job uses
+                                       * them */
+    size_t             nretired;
     s3_repl_job_t     *jobs[S3_REPL_INFLIGHT];
     size_t             njobs;
     int                stopping;
@@ -180,6 +184,27 @@ s3_repl_settle(s3_repl_job_t *j, int retry, const char *why)
 
 /* ==== the job's end ==== */
 
+/* Closes the clients a reload replaced that no job in flight uses. */
+static void
+s3_repl_close_retired(s3_repl_t *p)
+{
+    size_t  i, k;
+
+    for (i = 0; i < p->nretired; ) {
+        for (k = 0; k < p->njobs && p->jobs[k]->client != p->retired[i];
+             k++)
+        {
+            /* look for a job on it */
+        }
+        if (k < p->njobs) {
+            i++;
+            continue;
+        }
+        http_client_close(p->retired[i]);
+        p->retired[i] = p->retired[--p->nretired];
+    }
+}
+
 static void
 s3_repl_job_free(s3_repl_job_t *j)
 {
@@ -203,6 +228,7 @@ s3_repl_job_free(s3_repl_job_t *j)
     gw_pool_destroy(j->pool);
     gw_free(j->buf);
     gw_free(j);
+    s3_repl_close_retired(p);
 }
 
 static void s3_repl_maybe_stopped(s3_repl_t *p);
@@ -981,8 +1007,8 @@ s3_repl_start_job(s3_repl_t *p, const store_outbox_entry_t *e)
     }
     ti = (size_t) (j->t - p->ctx->cf->targets);
     if (ti >= p->nclients) {
-        /* Targets are read at start only (SIGHUP keeps them). */
-        s3_repl_settle(j, 1, "replication_target changed: restart s3gw");
+        /* Cannot happen: s3_repl_reload makes a client per target. */
+        s3_repl_settle(j, 1, "replication_target has no client");
         return;
     }
     j->client = p->clients[ti];
@@ -1075,19 +1101,19 @@ s3_repl_tick(uv_timer_t *t)
 
 /* ==== start and stop ==== */
 
-int
-s3_repl_start(s3_ctx_t *ctx, s3_repl_t **out)
+/* One client per target of cf into *out (*n of them); on an error the
+ * ones made are closed and *out is NULL. */
+static int
+s3_repl_clients(uv_loop_t *loop, const gw_conf_t *cf, http_client_t ***out,
+                size_t *n, int level)
 {
-    const gw_conf_t     *cf = ctx->cf;
-    s3_repl_t           *p = gw_calloc(1, sizeof(*p));
+    http_client_t      **c;
     http_client_opts_t   o;
     char                 err[256];
     size_t               i;
     int                  rc;
 
-    p->ctx = ctx;
-    p->clients = gw_calloc(cf->ntargets ? cf->ntargets : 1,
-                           sizeof(*p->clients));
+    c = gw_calloc(cf->ntargets ? cf->ntargets : 1, sizeof(*c));
     for (i = 0; i < cf->ntargets; i++) {
         memset(&o, 0, sizeof(o));
         o.scheme = cf->targets[i].https ? "https" : "http";
@@ -1096,17 +1122,62 @@ s3_repl_start(s3_ctx_t *ctx, s3_repl_t **out)
         o.max_connections = cf->targets[i].max_connections;
         o.tls_no_verify = cf->targets[i].https && !cf->targets[i].tls_verify;
         o.ca_file = cf->targets[i].ca_file;
-        rc = http_client_create(ctx->loop, &o, &p->clients[i], err,
-                                sizeof(err));
+        rc = http_client_create(loop, &o, &c[i], err, sizeof(err));
         if (rc != GW_OK) {
-            gw_log(GW_LOG_CRIT, NULL, rc, "replication_target %s: %s",
+            gw_log(level, NULL, rc, "replication_target %s: %s",
                    cf->targets[i].name, err);
-            p->nclients = i;
-            p->stopping = 1;
-            s3_repl_stop(p, NULL, NULL);
+            while (i > 0) {
+                http_client_close(c[--i]);
+            }
+            gw_free(c);
+            *out = NULL;
+            *n = 0;
             return rc;
         }
-        p->nclients = i + 1;
+    }
+    *out = c;
+    *n = cf->ntargets;
+    return GW_OK;
+}
+
+int
+s3_repl_reload(s3_repl_t *p, const gw_conf_t *cf)
+{
+    http_client_t  **c;
+    size_t           n, i;
+    int              rc;
+
+    rc = s3_repl_clients(p->ctx->loop, cf, &c, &n, GW_LOG_ERR);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    /* Jobs in flight keep their client and target (whose conf stays
+     * allocated): they finish against the old endpoint. */
+    p->retired = gw_realloc(p->retired, (p->nretired + p->nclients + 1)
+                                        * sizeof(*p->retired));
+    for (i = 0; i < p->nclients; i++) {
+        p->retired[p->nretired++] = p->clients[i];
+    }
+    gw_free(p->clients);
+    p->clients = c;
+    p->nclients = n;
+    s3_repl_close_retired(p);
+    return GW_OK;
+}
+
+int
+s3_repl_start(s3_ctx_t *ctx, s3_repl_t **out)
+{
+    s3_repl_t  *p = gw_calloc(1, sizeof(*p));
+    int         rc;
+
+    p->ctx = ctx;
+    rc = s3_repl_clients(ctx->loop, ctx->cf, &p->clients, &p->nclients,
+                         GW_LOG_CRIT);
+    if (rc != GW_OK) {
+        p->stopping = 1;
+        s3_repl_stop(p, NULL, NULL);
+        return rc;
     }
     uv_timer_init(ctx->loop, &p->timer);
     p->timer.data = p;
@@ -1134,6 +1205,7 @@ s3_repl_maybe_stopped(s3_repl_t *p)
         return;
     }
     gw_free(p->clients);
+    gw_free(p->retired);
     gw_free(p);
     if (done != NULL) {
         done(ud);
@@ -1153,6 +1225,10 @@ s3_repl_stop(s3_repl_t *p, void (*done)(void *ud), void *ud)
         http_client_close(p->clients[i]);
     }
     p->nclients = 0;
+    for (i = 0; i < p->nretired; i++) {
+        http_client_close(p->retired[i]);
+    }
+    p->nretired = 0;
     if (p->timer.loop != NULL) {               /* the timer was started */
         uv_close((uv_handle_t *) &p->timer, s3_repl_timer_closed);
         return;

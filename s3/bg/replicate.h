@@ -26,6 +26,12 @@ typedef struct s3_repl_s  s3_repl_t;
  * now, so a bad ca_file fails here). GW_OK with *out, or an error, logged. */
 int s3_repl_start(s3_ctx_t *ctx, s3_repl_t **out);
 
+/* SIGHUP: makes the clients of cf's targets (cf becomes ctx->cf right
+ * after the call and must outlive p). Jobs in flight finish on the
+ * clients they have, which close when the last one ends; new jobs use the
+ * new targets. GW_OK, or an error (logged) with nothing changed. */
+int s3_repl_reload(s3_repl_t *p, const gw_conf_t *cf);
+
 /* Cancels what is in flight (the outbox keeps it for the next start), and
  * calls done once every callback has run and p is freed. */
 void s3_repl_stop(s3_repl_t *p, void (*done)(void *ud), void *ud);

@@ -93,6 +93,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->log_level, GW_LOG_INFO);
     CHECK_EQ_INT(cf->default_object_ownership, GW_CONF_OWNERSHIP_WRITER);
     CHECK_EQ_STR(cf->access_log, "stdout");
+    CHECK_EQ_INT(cf->access_log_format, GW_CONF_LOG_TEXT);
     CHECK_EQ_INT(cf->chunk_size, 4 << 20);
     CHECK_EQ_INT(cf->inline_max, 4096);
     CHECK_EQ_INT(cf->max_header_size, 16384);
@@ -140,6 +141,7 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
     CHECK_EQ_INT(a->log_level, b->log_level);
     CHECK_EQ_INT(a->default_object_ownership, b->default_object_ownership);
     CHECK_EQ_STR(a->access_log, b->access_log);
+    CHECK_EQ_INT(a->access_log_format, b->access_log_format);
     CHECK_EQ_INT(a->chunk_size, b->chunk_size);
     CHECK_EQ_INT(a->inline_max, b->inline_max);
     CHECK_EQ_INT(a->max_header_size, b->max_header_size);
@@ -1353,4 +1355,48 @@ TEST(conf_cors_default)
                    ":1: \"allowed_origin\" directive is not allowed here");
     CHECK_LOAD_ERR("cors_default { endpoint https://x.test; }",
                    ":1: \"endpoint\" directive is not allowed here");
+}
+
+/* SIGHUP's restart-only directives: next gets run's values back, each
+ * change is named once, and the rest of next is left as read. */
+static char    test_conf_changed[512];
+
+static void
+test_conf_note(void *ud, const char *name)
+{
+    GW_UNUSED(ud);
+    strcat(test_conf_changed, name);
+    strcat(test_conf_changed, " ");
+}
+
+TEST(conf_keep_restart)
+{
+    gw_conf_t  run, next;
+
+    CHECK_LOAD_OK(&run, "listen 127.0.0.1:9000; data_dir /a; "
+                  "access_log_format json; max_object_size 1m;", NULL);
+    CHECK_EQ_INT(run.access_log_format, GW_CONF_LOG_JSON);
+    CHECK_LOAD_OK(&next, "listen 127.0.0.1:9000; data_dir /a; "
+                  "max_object_size 2m;", NULL);
+    test_conf_changed[0] = '\0';
+    CHECK_EQ_INT(gw_conf_keep_restart(&run, &next, test_conf_note, NULL), 0);
+    CHECK_EQ_STR(test_conf_changed, "");
+    CHECK_EQ_INT(next.max_object_size, 2 << 20);
+    gw_conf_free(&next);
+
+    CHECK_LOAD_OK(&next, "listen 127.0.0.1:9001 ; data_dir /b; "
+                  "chunk_size 8m; fsync off; max_object_size 2m;", NULL);
+    CHECK_EQ_INT(gw_conf_keep_restart(&run, &next, test_conf_note, NULL), 4);
+    CHECK_EQ_STR(test_conf_changed, "listen data_dir chunk_size fsync ");
+    CHECK_EQ_INT(next.listen[0].port, 9000);
+    CHECK_EQ_STR(next.data_dir, "/a");
+    CHECK_EQ_INT(next.chunk_size, 4 << 20);
+    CHECK_EQ_INT(next.fsync, 1);
+    CHECK_EQ_INT(next.max_object_size, 2 << 20);
+    gw_conf_free(&next);     /* its data_dir is a copy: no double free */
+    CHECK_EQ_STR(run.data_dir, "/a");
+    gw_conf_free(&run);
+
+    CHECK_LOAD_ERR("access_log_format xml;", ":1: invalid format \"xml\" in "
+                   "\"access_log_format\" (use text or json)");
 }

@@ -35,6 +35,7 @@
     TEST_ENTRY(conf_replication_targets)                                    \
     TEST_ENTRY(conf_replication_target_errors)                              \
     TEST_ENTRY(conf_cors_default)                                           \
+    TEST_ENTRY(conf_keep_restart)                                           \
     /* s3/sigv4 */                                                          \
     TEST_ENTRY(sigv4_example_get_object)                                    \
     TEST_ENTRY(sigv4_sign_example)                                          \

@@ -299,7 +299,8 @@ class WorkersTest(S3gwTestCase):
         srv.users['late'] = ('AKLATE', 'late-secret')
         srv.write_conf()
         srv.send_signal(signal.SIGHUP)
-        self.wait_for(lambda: len(re.findall(r'signal 1: reloaded \d+ users',
+        reloaded = r'signal 1: configuration .*: reloaded \d+ users'
+        self.wait_for(lambda: len(re.findall(reloaded,
                                              srv.stderr_text())) == 2,
                       'the workers did not reload')
         for pid in pids.values():

@@ -7,9 +7,11 @@
 #include "core/gw.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/conn.h"
 #include "http/tls.h"
 #include "s3/s3.h"
+#include "s3/status.h"
 #include "s3/bg/lifecycle.h"
 #include "s3/bg/replicate.h"
 #include "store/store.h"
@@ -26,6 +28,7 @@ typedef struct gw_main_s {
     gw_conf_t         cf;
     http_limits_t     limits;
     http_server_t    *srv;
+    http_server_t    *status_srv;     /* status_listen's, or NULL */
     store_t          *store;
     s3_ctx_t          ctx;
     s3_repl_t        *repl;
@@ -39,6 +42,8 @@ typedef struct gw_main_s {
 static gw_main_t  gw_main;
 
 static const http_server_cb_t  gw_http_cb = { s3_on_request, s3_on_error };
+static const http_server_cb_t  gw_status_cb = { s3_status_on_request,
+                                                s3_status_on_error };
 
 static void
 gw_usage(FILE *fp)
@@ -120,6 +125,9 @@ gw_shutdown_timeout(uv_timer_t *t)
     gw_log(GW_LOG_WARN, NULL, 0, "shutdown_timeout passed: closing %zu "
            "connections", http_server_nconns(gw_main.srv));
     http_server_close_all(gw_main.srv);
+    if (gw_main.status_srv != NULL) {
+        http_server_close_all(gw_main.status_srv);
+    }
 }
 
 static void
@@ -133,6 +141,11 @@ gw_on_signal(uv_signal_t *s, int signum)
     gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: shutting down", signum);
     uv_timer_start(&gw_main.shutdown_timer, gw_shutdown_timeout,
                    gw_main.cf.shutdown_timeout_ms, 0);
+    /* The status listener stops with the S3 ones: a request of it being
+     * answered ends at once, before the store closes. */
+    if (gw_main.status_srv != NULL) {
+        http_server_shutdown(gw_main.status_srv, NULL);
+    }
     http_server_shutdown(gw_main.srv, gw_http_stopped);
 }
 
@@ -192,6 +205,29 @@ gw_on_reload(uv_signal_t *s, int signum)
     if (ctx != NULL) {
         http_server_set_tls(gw_main.srv, ctx);
     }
+}
+
+/* status_listen: a server of its own, so that nothing of the S3 namespace
+ * is taken and its requests are not counted as S3's. GW_OK, or 1 with the
+ * message on stderr. */
+static int
+gw_status_listen(gw_main_t *m)
+{
+    const gw_conf_listen_t  *l = &m->cf.status_listen;
+    int                      rc;
+
+    if (l->port == 0) {
+        return GW_OK;
+    }
+    m->status_srv = http_server_create(m->loop, &gw_status_cb, &m->limits,
+                                       &m->ctx);
+    rc = http_server_listen(m->status_srv, l->host, l->port);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot listen on %s:%d (status_listen): %s\n",
+                l->host, l->port, gw_strerror(rc));
+        return 1;
+    }
+    return GW_OK;
 }
 
 /* ==== admin commands ==== */
@@ -404,6 +440,14 @@ main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Before any fork: the workers share the counters' mapping. */
+    s3_routes_metrics();
+    rc = gw_metrics_init((unsigned) gw_main.cf.worker_processes);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot map the metrics counters: %s\n",
+                gw_strerror(rc));
+        return 1;
+    }
     /* fsync and index commits sit in the thread pool: give it room so that
      * reads are not stuck behind them. */
     setenv("UV_THREADPOOL_SIZE", "16", 0);
@@ -436,6 +480,7 @@ main(int argc, char **argv)
     gw_main.limits.max_conns_per_ip = gw_conf_conn_per_ip(&gw_main.cf);
     gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
                                      &gw_main.limits, &gw_main.ctx);
+    http_server_count(gw_main.srv);
     http_server_set_tls(gw_main.srv, tls_ctx);
     for (i = 0; i < gw_main.cf.nlisten; i++) {
         rc = (gw_main.cf.listen[i].ssl ? http_server_listen_tls
@@ -448,6 +493,9 @@ main(int argc, char **argv)
                     gw_strerror(rc));
             return 1;
         }
+    }
+    if (gw_status_listen(&gw_main) != GW_OK) {
+        return 1;
     }
     uv_signal_init(gw_main.loop, &gw_main.sig_term);
     uv_signal_init(gw_main.loop, &gw_main.sig_int);

@@ -2240,6 +2240,12 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
                 strcmp(l->host, "0.0.0.0") == 0 || strcmp(l->host, "::") == 0
                 ? "  (all addresses)" : "");
     }
+    if (cf->status_listen.port != 0) {
+        v6 = strchr(cf->status_listen.host, ':') != NULL;
+        fprintf(fp, "  status        http://%s%s%s:%d/metrics /health "
+                "/ready\n", v6 ? "[" : "", cf->status_listen.host,
+                v6 ? "]" : "", cf->status_listen.port);
+    }
     if (cf->server_name != NULL) {
         fprintf(fp, "  virtual host  BUCKET.%s\n", cf->server_name);
     }

@@ -482,6 +482,11 @@ main(int argc, char **argv)
                                      &gw_main.limits, &gw_main.ctx);
     http_server_count(gw_main.srv);
     http_server_set_tls(gw_main.srv, tls_ctx);
+    /* First: a status port that cannot be had stops the start before any
+     * S3 port accepts (what a supervisor sees: not up, not half up). */
+    if (gw_status_listen(&gw_main) != GW_OK) {
+        return 1;
+    }
     for (i = 0; i < gw_main.cf.nlisten; i++) {
         rc = (gw_main.cf.listen[i].ssl ? http_server_listen_tls
                                        : http_server_listen)(
@@ -493,9 +498,6 @@ main(int argc, char **argv)
                     gw_strerror(rc));
             return 1;
         }
-    }
-    if (gw_status_listen(&gw_main) != GW_OK) {
-        return 1;
     }
     uv_signal_init(gw_main.loop, &gw_main.sig_term);
     uv_signal_init(gw_main.loop, &gw_main.sig_int);

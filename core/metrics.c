@@ -140,6 +140,14 @@ gw_metrics_set_worker(unsigned index)
 }
 
 void
+gw_metrics_worker_gone(unsigned index)
+{
+    if (gw_slots != NULL && index < gw_nslots) {
+        __atomic_store_n(&gw_slots[index].conns, 0, __ATOMIC_RELAXED);
+    }
+}
+
+void
 gw_metrics_request(const char *op, int status, uint64_t received,
                    uint64_t sent, uint64_t ns)
 {

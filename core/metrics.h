@@ -34,6 +34,11 @@ int gw_metrics_init(unsigned nworkers);
  * anything. An index out of range is ignored (the slot stays 0). */
 void gw_metrics_set_worker(unsigned index);
 
+/* The worker of index died (the master, before it forks its
+ * replacement): its connections are gone, so its open-connections gauge
+ * goes back to 0. Its counters stay: counters never go down. */
+void gw_metrics_worker_gone(unsigned index);
+
 /* One request ended (logged): op is a name given to gw_metrics_op_add or
  * NULL (counted as "other"); status its HTTP status; received the request
  * body bytes read from the connection (after HTTP chunked decoding, with

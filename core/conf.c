@@ -133,6 +133,8 @@ static int gw_conf_set_log_format(gw_conf_parse_t *p,
     const gw_conf_command_t *cmd, void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
+static int gw_conf_set_status_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_user(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
     void *conf, gw_str_t *args, size_t nargs);
 static int gw_conf_set_protocols(gw_conf_parse_t *p,
@@ -187,6 +189,8 @@ static int gw_conf_set_cors_list(gw_conf_parse_t *p,
 static const gw_conf_command_t  gw_conf_commands[] = {
     { "listen", GW_MAIN1 | GW_CONF_TAKE2 | GW_CONF_TAKE3, gw_conf_set_listen, 0, 0, 0,
       "127.0.0.1:9000" },
+    { "status_listen", GW_MAIN1 | GW_CONF_TAKE1, gw_conf_set_status_listen,
+      0, 0, 0, NULL },
     { "ssl_certificate", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_file,
       GW_CF(ssl_certificate), 1, 4095, NULL },
     { "ssl_certificate_key", GW_MAIN1 | GW_CONF_STRING, gw_conf_set_file,
@@ -1048,33 +1052,19 @@ gw_conf_workers(const gw_conf_t *cf)
  * IPv4 addresses). The host is stored in inet_ntop's form, so the same
  * address written two ways is caught as a duplicate. */
 static int
-gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
-    void *conf, gw_str_t *args, size_t nargs)
+gw_conf_parse_address(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    gw_str_t v, gw_conf_listen_t *out)
 {
-    gw_conf_t         *cf = conf;
-    gw_str_t           v = args[0], host, port;
+    gw_str_t           host, port;
     gw_conf_listen_t   l;
     const char        *end = v.base + v.len, *close, *colon;
     unsigned char      addr[16];
-    char               tmp[64], q[64];
+    char               tmp[64];
     uint64_t           n;
     size_t             i;
     int                family = AF_INET;
 
     memset(&l, 0, sizeof(l));
-    for (i = 1; i < nargs; i++) {
-        if (gw_str_eq_lit(args[i], "ssl") && !l.ssl) {
-            l.ssl = 1;
-        } else if (gw_str_eq_lit(args[i], "proxy_protocol")
-                   && !l.proxy_protocol)
-        {
-            l.proxy_protocol = 1;
-        } else {
-            return gw_conf_invalid(p, cmd, "parameter", args[i],
-                                   " (they are \"ssl\" and "
-                                   "\"proxy_protocol\")");
-        }
-    }
     if (v.len > 0 && v.base[0] == '[') {
         close = memchr(v.base, ']', v.len);
         if (close == NULL || close + 1 >= end || close[1] != ':') {
@@ -1128,6 +1118,37 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
             return gw_conf_invalid(p, cmd, "address", host, "");
         }
     }
+    *out = l;
+    return GW_OK;
+}
+
+static int
+gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    gw_conf_t         *cf = conf;
+    gw_conf_listen_t   l;
+    char               q[64];
+    size_t             i;
+    int                rc;
+
+    rc = gw_conf_parse_address(p, cmd, args[0], &l);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    for (i = 1; i < nargs; i++) {
+        if (gw_str_eq_lit(args[i], "ssl") && !l.ssl) {
+            l.ssl = 1;
+        } else if (gw_str_eq_lit(args[i], "proxy_protocol")
+                   && !l.proxy_protocol)
+        {
+            l.proxy_protocol = 1;
+        } else {
+            return gw_conf_invalid(p, cmd, "parameter", args[i],
+                                   " (they are \"ssl\" and "
+                                   "\"proxy_protocol\")");
+        }
+    }
 
     /* Listens from an earlier source (the defaults, then the file) are
      * replaced as a whole by the first listen of a later one. */
@@ -1141,8 +1162,9 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
             && strcmp(cf->listen[i].host, l.host) == 0)
         {
             return gw_conf_error_at(p, p->dline, "duplicate \"listen\" \"%s\"",
-                                    gw_conf_quote(q, sizeof(q), v.base,
-                                                  v.len));
+                                    gw_conf_quote(q, sizeof(q),
+                                                  args[0].base,
+                                                  args[0].len));
         }
     }
     if (cf->nlisten == GW_CONF_MAX_LISTEN) {
@@ -1155,6 +1177,18 @@ gw_conf_set_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
         p->ssl_line = p->dline;
     }
     return GW_OK;
+}
+
+/* status_listen ADDRESS; the forms of listen, without ssl: one
+ * listener, and a later source's replaces the earlier one. */
+static int
+gw_conf_set_status_listen(gw_conf_parse_t *p, const gw_conf_command_t *cmd,
+    void *conf, gw_str_t *args, size_t nargs)
+{
+    gw_conf_t  *cf = conf;
+
+    GW_UNUSED(nargs);
+    return gw_conf_parse_address(p, cmd, args[0], &cf->status_listen);
 }
 
 /* ssl_protocols TLSv1.2 TLSv1.3; (the default's text comes as one argument
@@ -2321,6 +2355,12 @@ gw_conf_print_summary(const gw_conf_t *cf, FILE *fp)
                 strcmp(l->host, "0.0.0.0") == 0 || strcmp(l->host, "::") == 0
                 ? "  (all addresses)" : "",
                 l->proxy_protocol ? "  (PROXY protocol)" : "");
+    }
+    if (cf->status_listen.port != 0) {
+        v6 = strchr(cf->status_listen.host, ':') != NULL;
+        fprintf(fp, "  status        http://%s%s%s:%d/metrics /health "
+                "/ready\n", v6 ? "[" : "", cf->status_listen.host,
+                v6 ? "]" : "", cf->status_listen.port);
     }
     if (cf->server_name != NULL) {
         fprintf(fp, "  virtual host  BUCKET.%s\n", cf->server_name);

@@ -131,6 +131,10 @@ typedef struct gw_conf_s {
     unsigned           ssl_protocols;     /* GW_CONF_TLSV*; default both */
     char              *ssl_ciphers;       /* OpenSSL cipher list for TLS
                                            * 1.2; NULL: OpenSSL's default */
+    gw_conf_listen_t   status_listen;     /* `status_listen ADDRESS;`: the
+                                           * /metrics, /health, /ready
+                                           * listener; port 0: off (the
+                                           * default) */
     char              *data_dir;          /* default "./data" */
     char              *region;            /* default "us-east-1" */
     char              *server_name;       /* virtual-host domain, lowercase;

@@ -9,9 +9,11 @@
 #include "core/log.h"
 #include "core/master.h"
 #include "core/notify.h"
+#include "core/metrics.h"
 #include "http/conn.h"
 #include "http/tls.h"
 #include "s3/s3.h"
+#include "s3/status.h"
 #include "s3/bg/lifecycle.h"
 #include "s3/bg/replicate.h"
 #include "store/store.h"
@@ -29,6 +31,7 @@ typedef struct gw_main_s {
     gw_conf_t         cf;
     http_limits_t     limits;
     http_server_t    *srv;
+    http_server_t    *status_srv;     /* status_listen's, or NULL */
     store_t          *store;
     s3_ctx_t          ctx;
     s3_repl_t        *repl;
@@ -47,6 +50,8 @@ typedef struct gw_main_s {
 static gw_main_t  gw_main;
 
 static const http_server_cb_t  gw_http_cb = { s3_on_request, s3_on_error };
+static const http_server_cb_t  gw_status_cb = { s3_status_on_request,
+                                                s3_status_on_error };
 
 static void
 gw_usage(FILE *fp)
@@ -137,6 +142,9 @@ gw_shutdown_timeout(uv_timer_t *t)
     gw_log(GW_LOG_WARN, NULL, 0, "shutdown_timeout passed: closing %zu "
            "connections", http_server_nconns(gw_main.srv));
     http_server_close_all(gw_main.srv);
+    if (gw_main.status_srv != NULL) {
+        http_server_close_all(gw_main.status_srv);
+    }
 }
 
 static void
@@ -151,6 +159,11 @@ gw_on_signal(uv_signal_t *s, int signum)
     gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: shutting down", signum);
     uv_timer_start(&gw_main.shutdown_timer, gw_shutdown_timeout,
                    gw_main.ctx.cf->shutdown_timeout_ms, 0);
+    /* The status listener stops with the S3 ones: a request of it being
+     * answered ends at once, before the store closes. */
+    if (gw_main.status_srv != NULL) {
+        http_server_shutdown(gw_main.status_srv, NULL);
+    }
     http_server_shutdown(gw_main.srv, gw_http_stopped);
 }
 
@@ -309,6 +322,29 @@ gw_on_reopen(uv_signal_t *s, int signum)
     }
     gw_log(GW_LOG_NOTICE, NULL, 0, "signal %d: reopened access_log %s",
            signum, gw_main.ctx.cf->access_log);
+}
+
+/* status_listen: a server of its own, so that nothing of the S3 namespace
+ * is taken and its requests are not counted as S3's. GW_OK, or 1 with the
+ * message on stderr. */
+static int
+gw_status_listen(gw_main_t *m)
+{
+    const gw_conf_listen_t  *l = &m->cf.status_listen;
+    int                      rc;
+
+    if (l->port == 0) {
+        return GW_OK;
+    }
+    m->status_srv = http_server_create(m->loop, &gw_status_cb, &m->limits,
+                                       &m->ctx);
+    rc = http_server_listen(m->status_srv, l->host, l->port);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot listen on %s:%d (status_listen): %s\n",
+                l->host, l->port, gw_strerror(rc));
+        return 1;
+    }
+    return GW_OK;
 }
 
 /* ==== admin commands ==== */
@@ -500,6 +536,9 @@ gw_serve(const gw_worker_t *w, void *ud)
     int                rc;
 
     GW_UNUSED(ud);
+    if (w != NULL) {
+        gw_metrics_set_worker(w->index);
+    }
     if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
         fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
                 gw_main.cf.access_log);
@@ -548,8 +587,15 @@ gw_serve(const gw_worker_t *w, void *ud)
             return 1;
         }
     }
+    http_server_count(gw_main.srv);
     http_server_set_tls(gw_main.srv, gw_main.tls);
     gw_main.tls = NULL;
+    /* First: a status port that cannot be had stops the start before any
+     * S3 port accepts (what a supervisor sees: not up, not half up). Of
+     * several workers the first serves it: the counters are shared. */
+    if ((w == NULL || w->index == 0) && gw_status_listen(&gw_main) != GW_OK) {
+        return 1;
+    }
     if (gw_listen(w) != GW_OK) {
         return 1;
     }
@@ -601,6 +647,7 @@ gw_worker_starting(size_t index, void *ud)
 {
     GW_UNUSED(ud);
     store_shared_clear(gw_main.shared, index);
+    gw_metrics_worker_gone(index);
 }
 
 static const gw_master_cb_t  gw_master_cb = { gw_serve, gw_worker_starting };
@@ -678,6 +725,14 @@ main(int argc, char **argv)
     gw_main.conf_path = conf_path;
     gw_main.extra = extra;
     nworkers = gw_conf_workers(&gw_main.cf);
+    /* Before any fork: the workers share the counters' mapping. */
+    s3_routes_metrics();
+    rc = gw_metrics_init((unsigned) nworkers);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot map the metrics counters: %s\n",
+                gw_strerror(rc));
+        return 1;
+    }
     if (nworkers == 1) {
         return gw_serve(NULL, NULL);
     }

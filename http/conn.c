@@ -19,6 +19,7 @@
 #include "http/tls.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -77,6 +78,7 @@ struct http_server_s {
     http_conn_t             *conns;          /* doubly linked */
     size_t                   nconns;
     int                      stopping;
+    int                      counted;        /* http_server_count */
     void                   (*on_stopped)(http_server_t *s);
     uint64_t                 req_seq;
     uint64_t                 req_base;
@@ -367,6 +369,8 @@ http_on_message_begin(llhttp_t *p)
     r->peer_ip = c->peer_ip;
     r->secure = c->tls != NULL;
     r->start_ms = http_now_ms();
+    r->start_ns = uv_hrtime();
+    r->counted = s->counted;
     r->sf_fd = -1;
     r->sf_sock = -1;
     snprintf(r->id, sizeof(r->id), "%016llX",
@@ -620,6 +624,7 @@ http_on_body(llhttp_t *p, const char *at, size_t len)
     int           rc;
 
     c->body_seen += len;
+    r->body_in += len;
     if (r->on_body == NULL || c->body_failed || r->aborted) {
         return 0;
     }
@@ -1121,6 +1126,10 @@ http_access_log(http_req_t *r)
     http_log_put(line, &o, sizeof(line), "ms ", 3);
     http_log_put(line, &o, sizeof(line), r->id, strlen(r->id));
     gw_log_access(line, o);
+    if (r->counted) {
+        gw_metrics_request(r->op, r->status, r->body_in, r->body_bytes,
+                           uv_hrtime() - r->start_ns);
+    }
 }
 
 /* Called once the response is out and the body was read (or is being
@@ -1288,6 +1297,9 @@ http_conn_close(http_conn_t *c)
         c->next->prev = c->prev;
     }
     s->nconns--;
+    if (s->counted) {
+        gw_metrics_conn(-1);
+    }
     c->handles = 2;
     if (c->poll_fd >= 0) {
         c->handles++;
@@ -1411,6 +1423,9 @@ http_on_connection(uv_stream_t *ls, int status)
     }
     s->conns = c;
     s->nconns++;
+    if (s->counted) {
+        gw_metrics_conn(1);
+    }
     if (uv_accept(ls, (uv_stream_t *) &c->tcp) != 0
         || s->nconns > s->limits->max_connections)
     {
@@ -1477,6 +1492,12 @@ http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
     }
     s->addrs = gw_calloc(s->addr_mask + 1, sizeof(*s->addrs));
     return s;
+}
+
+void
+http_server_count(http_server_t *s)
+{
+    s->counted = 1;
 }
 
 void *

@@ -81,6 +81,12 @@ struct http_req_s {
                                      * access log line: operation, bucket,
                                      * key, user (borrowed: they must live
                                      * as long as the request's pool) */
+    uint64_t       body_in;         /* request body bytes read (after
+                                     * chunked decoding) */
+    uint64_t       start_ns;        /* uv_hrtime() at the request head */
+    const char    *op;              /* the operation, for metrics: a string
+                                     * of static life, or NULL */
+    unsigned       counted:1;       /* the server counts it in metrics */
 
     /* Set by the handler. on_body returns GW_OK, GW_AGAIN (took the bytes,
      * but stop reading until http_req_resume) or an error (the handler
@@ -152,6 +158,10 @@ int http_server_listen_opts(http_server_t *s, const char *host, int port,
  * reload); open connections keep theirs. Without one, the connections of a
  * TLS listener are closed as they come. */
 void http_server_set_tls(http_server_t *s, SSL_CTX *ctx);
+
+/* Counts the requests and connections of s in core/metrics.h (the S3
+ * server; not the status listener that serves the figures). */
+void http_server_count(http_server_t *s);
 
 /* Stops accepting, closes idle connections and lets busy ones finish their
  * current request; calls done once no connection is left. */

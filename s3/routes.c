@@ -14,6 +14,7 @@
 #include "s3/auth/signature.h"
 #include "s3/ops/ops.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <time.h>
 
@@ -130,6 +131,21 @@ s3_route(s3_req_t *r)
     return r->route != NULL ? S3_ERR_NONE : S3_ERR_METHOD_NOT_ALLOWED;
 }
 
+/* ==== metrics ==== */
+
+void
+s3_routes_metrics(void)
+{
+    const s3_route_t  *rt;
+    size_t             t;
+
+    for (t = 0; t < GW_NELEMS(s3_route_tables); t++) {
+        for (rt = s3_route_tables[t]; rt->handler != NULL; rt++) {
+            gw_metrics_op_add(rt->action);
+        }
+    }
+}
+
 /* ==== the entry point ==== */
 
 /* What a json access log line adds to the HTTP fields: all of it lives in
@@ -184,6 +200,7 @@ s3_on_request(http_req_t *hr)
     }
     if (rc == S3_ERR_NONE) {
         rc = s3_route(r);
+        hr->op = r->route != NULL ? r->route->action : NULL;
     }
     if (rc == S3_ERR_NONE && r->bucket != NULL
         && strlen(r->bucket) > STORE_BUCKET_MAX)

@@ -14,4 +14,8 @@
 /* The HTTP server's request callback; hr->ctx is an s3_ctx_t. */
 void s3_on_request(http_req_t *hr);
 
+/* Gives every operation name of the route tables to core/metrics.h, as the
+ * op label of s3gw_requests_total (routes.c). Before gw_metrics_init. */
+void s3_routes_metrics(void);
+
 #endif

@@ -4,6 +4,7 @@
  * in txn.c; a bucket's uploads are dropped through multipart.c; writes of
  * object records are version.c's. */
 #include "store/internal.h"
+#include "core/metrics.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -853,6 +854,8 @@ store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     }
     mdb_cursor_close(cur);
     op->key_len = (size_t) n;
+    /* Counted when unlinked: a batch rolled back does not bring them back. */
+    gw_metrics_gc_collected((uint64_t) n);
     return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : rc;
 }
 

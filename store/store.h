@@ -847,6 +847,39 @@ void store_outbox_retry(store_t *st, const store_outbox_entry_t *e,
  * "outdue": it reads no entry. */
 int store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed);
 
+/* ==== figures for /metrics and /ready (store/stats.c) ==== */
+
+/* What a scrape reports of the store; read in one read transaction. */
+typedef struct store_stats_s {
+    uint64_t  objects;          /* current keys (delete markers included) */
+    uint64_t  versions;         /* noncurrent versions kept */
+    uint64_t  chunks;           /* chunk files referred to */
+    uint64_t  chunk_bytes;      /* their bytes, each counted once */
+    uint64_t  referenced_bytes; /* chunk bytes times references: what the
+                                 * objects and versions hold */
+    int       bytes_exact;      /* 0: the scan of refs stopped at
+                                 * STORE_STATS_SCAN_MAX; the two byte
+                                 * figures cover that many chunks */
+    uint64_t  gc_queue;         /* chunks waiting for the collector */
+    uint64_t  uploads;          /* multipart uploads in progress */
+    uint64_t  outbox_pending, outbox_failed;  /* replication queue */
+    uint64_t  disk_free, disk_size;           /* of data_dir (statvfs) */
+} store_stats_t;
+
+/* The most refs entries one scrape reads for the byte figures. */
+#define STORE_STATS_SCAN_MAX  1000000
+
+/* Fills *out. Synchronous on the loop: entry counts are LMDB's page
+ * statistics, the byte figures one cursor pass over refs (at most
+ * STORE_STATS_SCAN_MAX entries). GW_OK or an error (out then partial). */
+int store_stats(store_t *st, store_stats_t *out);
+
+/* GW_OK when the store takes writes: open and not closing, data_dir
+ * writable, no disk-full state, and more than the reserve free on the disk.
+ * Otherwise GW_ERROR with the reason in why (cap bytes). In txn.c, beside
+ * the reserve it checks. */
+int store_ready(store_t *st, char *why, size_t cap);
+
 /* ==== tools: the store from an admin command (store/outbox.c) ==== */
 
 /* An admin command (`s3gw replication ...`) opens the store in a process

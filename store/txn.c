@@ -6,6 +6,7 @@
  * object-record commit that every write of a key shares is version.c's. */
 #include "store/internal.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -364,6 +365,18 @@ store_batch_reload(store_t *st, MDB_txn *txn)
     return 0;
 }
 
+/* The ops of a batch, for the group-commit histogram. */
+static uint64_t
+store_batch_count(const store_op_t *op)
+{
+    uint64_t  n = 0;
+
+    for (; op != NULL; op = op->next) {
+        n++;
+    }
+    return n;
+}
+
 /* Thread pool: apply every op of the batch, each in a nested txn so one
  * failing op leaves the others, then commit (and sync) once. Out of map,
  * the whole batch is rolled back to run again (store_batch_room). */
@@ -415,6 +428,7 @@ store_batch_work(uv_work_t *w)
     st->batch_rc = mdb_txn_commit(txn);
     if (st->batch_rc == 0) {
         st->gen_saved = st->gen_last;
+        gw_metrics_batch(store_batch_count(st->running));
     } else if (st->batch_rc == EIO && store_disk_nearly_full(st)) {
         /* LMDB reports a short write as EIO ("filesystem full?" in its
          * source): on a disk this full, that is what it was. */
@@ -830,4 +844,40 @@ store__read_done(store_t *st, MDB_txn *txn)
     if (txn != st->rscope) {
         mdb_txn_abort(txn);
     }
+}
+
+/* ==== readiness ==== */
+
+int
+store_ready(store_t *st, char *why, size_t cap)
+{
+    struct statvfs  fs;
+    uint64_t        avail;
+
+    if (st == NULL || st->closing) {
+        snprintf(why, cap, "the store is closing");
+        return GW_ERROR;
+    }
+    if (access(st->dir, W_OK) != 0) {
+        snprintf(why, cap, "data_dir \"%s\" is not writable: %s", st->dir,
+                 strerror(errno));
+        return GW_ERROR;
+    }
+    if (st->space_low) {
+        snprintf(why, cap, "the disk of data_dir was found full: writes "
+                 "that add are refused until space is freed");
+        return GW_ERROR;
+    }
+    if (statvfs(st->dir, &fs) != 0) {
+        snprintf(why, cap, "statvfs of data_dir: %s", strerror(errno));
+        return GW_ERROR;
+    }
+    avail = (uint64_t) fs.f_bavail * fs.f_frsize;
+    if (avail < STORE_RESERVE) {
+        snprintf(why, cap, "%llu bytes free on the disk of data_dir, "
+                 "under the %zu MiB reserve", (unsigned long long) avail,
+                 STORE_RESERVE / STORE_MIB);
+        return GW_ERROR;
+    }
+    return GW_OK;
 }

@@ -11,7 +11,10 @@
 # test_durability_order.py checks the order of; chromium is the browser
 # test_browser.py drives (headless, through playwright-core from test/js);
 # podman, runc and mmdebstrap build and run the container image in
-# test_image.py (its Debian 12 base made locally: no registry needed).
+# test_image.py (its Debian 12 base made locally: no registry needed);
+# python3-prometheus-client's text parser reads /metrics in
+# test_metrics.py (which finds it in Debian's dist-packages from any
+# python3).
 # Then the Python side: boto3 and the aws CLI come with the machine's
 # default python3; Debian's python3-boto3 is the fallback when boto3 is
 # missing. Last the JavaScript clients (AWS SDK v3, minio-js) and the
@@ -21,7 +24,7 @@ set -u
 
 PKGS="gcc make pkg-config libuv1-dev liblmdb-dev libssl-dev libexpat1-dev
 node-llhttp libjansson-dev s3cmd rclone curl awscli nginx-light openssl
-strace chromium podman runc mmdebstrap haproxy"
+strace chromium podman runc mmdebstrap haproxy python3-prometheus-client"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=

@@ -85,6 +85,7 @@ test_conf_check_defaults(const gw_conf_t *cf)
     CHECK_EQ_INT(cf->nlisten, 1);
     CHECK_EQ_STR(cf->listen[0].host, "127.0.0.1");
     CHECK_EQ_INT(cf->listen[0].port, 9000);
+    CHECK_EQ_INT(cf->status_listen.port, 0);        /* off */
     CHECK_EQ_STR(cf->data_dir, "./data");
     CHECK_EQ_STR(cf->region, "us-east-1");
     CHECK(cf->server_name == NULL);
@@ -132,6 +133,8 @@ test_conf_check_equal(const gw_conf_t *a, const gw_conf_t *b)
         CHECK_EQ_INT(a->listen[i].proxy_protocol,
                      b->listen[i].proxy_protocol);
     }
+    CHECK_EQ_STR(a->status_listen.host, b->status_listen.host);
+    CHECK_EQ_INT(a->status_listen.port, b->status_listen.port);
     CHECK_EQ_INT(a->ssl_protocols, b->ssl_protocols);
     CHECK_EQ_STR(a->data_dir, b->data_dir);
     CHECK_EQ_STR(a->region, b->region);
@@ -402,6 +405,12 @@ TEST(conf_setters)
                    "\"example.com\" in \"listen\"");
     CHECK_LOAD_ERR("listen ::1:80;", ":1: invalid address \"::1:80\" in "
                    "\"listen\" (write IPv6 addresses as [ADDRESS]:PORT)");
+    CHECK_LOAD_ERR("status_listen 127.0.0.1:0;", ":1: invalid port \"0\" "
+                   "in \"status_listen\"");
+    CHECK_LOAD_ERR("status_listen example.com:9001;", ":1: invalid address "
+                   "\"example.com\" in \"status_listen\"");
+    CHECK_LOAD_ERR("status_listen 127.0.0.1:9001 ssl;", ":1: invalid "
+                   "number of arguments in \"status_listen\" directive");
     CHECK_LOAD_ERR("listen [::1]80;", ":1: invalid address \"[::1]80\" in "
                    "\"listen\" (expected [ADDRESS]:PORT)");
     CHECK_LOAD_ERR("listen [1.2.3.4]:80;", ":1: invalid address \"1.2.3.4\" "
@@ -542,6 +551,17 @@ TEST(conf_syntax)
                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaa;",
                    ":1: unknown directive "
                    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+
+    /* status_listen: the forms of listen; -g replaces the file's. */
+    CHECK_LOAD_OK(&cf, "status_listen [::1]:9001;", NULL);
+    CHECK_EQ_STR(cf.status_listen.host, "::1");
+    CHECK_EQ_INT(cf.status_listen.port, 9001);
+    CHECK_EQ_INT(cf.nlisten, 1);                    /* S3's untouched */
+    gw_conf_free(&cf);
+    CHECK_LOAD_OK(&cf, "status_listen 9001;", "status_listen localhost:9002;");
+    CHECK_EQ_STR(cf.status_listen.host, "127.0.0.1");
+    CHECK_EQ_INT(cf.status_listen.port, 9002);
+    gw_conf_free(&cf);
 
     /* Empty and comment-only files give the defaults. */
     CHECK_LOAD_OK(&cf, "", NULL);

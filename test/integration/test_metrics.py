@@ -195,7 +195,13 @@ class MetricsTest(S3gwTestCase):
 
     def test_open_connections_gauge(self):
         srv = self.status_server()
-        g0 = Scrape(srv.status_port).get('s3gw_open_connections')
+        # The harness's own readiness probe may still be closing: wait for
+        # the server to have no S3 connection at all.
+        deadline = time.monotonic() + 60
+        while Scrape(srv.status_port).get('s3gw_open_connections') != 0:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        g0 = 0
         c = srv.conn(timeout=30)
         c.request('GET', '/', {'Host': srv.host})
         resp = c.read_response()

@@ -392,8 +392,8 @@ store_writer_kick(store_chunk_writer_t *w)
         }
         w->busy = s;
         w->work.data = w;
-        if (uv_queue_work(w->st->loop, &w->work, store_writer_work,
-                          store_writer_after) != 0)
+        if (gw_tpool_queue(w->st->sync_pool, &w->work, store_writer_work,
+                           store_writer_after) != 0)
         {
             w->busy = NULL;
             w->queued -= s->len;

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #define STORE_GC_BATCH    512
+/* Threads for durable syncs: the commit batch runs one at a time, so the
+ * rest serve chunk writers; more would only queue deeper on the disk. */
+#define STORE_SYNC_THREADS  4
 
 /* ==== buckets ==== */
 
@@ -1113,6 +1116,11 @@ store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
         return GW_OK;
     }
     store__turn_start(st);
+    rc = gw_tpool_open(&st->sync_pool, loop, STORE_SYNC_THREADS);
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_CRIT, NULL, rc, "cannot start the sync threads");
+        goto fail;
+    }
     uv_timer_init(loop, &st->gc_timer);
     st->gc_timer.data = st;
     uv_timer_start(&st->gc_timer, store_gc_tick, 100, cf->gc_interval_ms);
@@ -1141,6 +1149,7 @@ store_closed(store_t *st)
 {
     size_t  i;
 
+    gw_tpool_close(st->sync_pool);
     store__read_scope_free(st);
     mdb_env_close(st->env);
     for (i = 0; i < 256; i++) {

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "store/store.h"
+#include "core/tpool.h"
 
 typedef struct store_op_s  store_op_t;
 
@@ -96,6 +97,10 @@ struct store_s {
     int               reserve_held;
     int               space_low;      /* the disk was full: refuse writes
                                        * that add until there is room */
+
+    /* Durable syncs (chunk write + fdatasync, the commit batch) run on
+     * threads of their own, apart from reads on libuv's pool. */
+    gw_tpool_t       *sync_pool;
 
     /* The collector. */
     uv_timer_t        gc_timer;

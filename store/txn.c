@@ -600,7 +600,8 @@ store__batch_start(store_t *st)
     st->batch_rc = 0;
     st->batch_seq++;
     st->work.data = st;
-    uv_queue_work(st->loop, &st->work, store_batch_work, store_batch_after);
+    gw_tpool_queue(st->sync_pool, &st->work, store_batch_work,
+                   store_batch_after);
 }
 
 void

@@ -17,7 +17,9 @@
 #   S3GW_SECRET_KEY (or S3GW_SECRET_KEY_FILE, a file holding it); without
 #   keys the container refuses to start rather than serve well-known ones
 #   S3GW_<DIRECTIVE> for the directives listed in S3GW_SIMPLE below, and
-#   S3GW_LISTEN / S3GW_TRUSTED_PROXY as space-separated lists
+#   S3GW_LISTEN / S3GW_TRUSTED_PROXY as space-separated lists, and
+#   S3GW_TLS_LISTEN: addresses listened on with ssl (the certificate in
+#   S3GW_SSL_CERTIFICATE / S3GW_SSL_CERTIFICATE_KEY)
 # An empty variable counts as unset. A value holding ';', '{', '}' or a
 # control character (newline, tab...) is refused: it could only be an
 # attempt to write another directive. Anything else is written as a quoted
@@ -39,7 +41,8 @@ shutdown_timeout server_name website_domain max_connections
 limit_conn_per_ip max_object_size chunk_size inline_max index_max_size
 gc_interval multipart_expire complete_keepalive lifecycle_day
 header_timeout idle_timeout client_body_timeout max_header_size
-max_headers max_url default_object_ownership"
+max_headers max_url default_object_ownership ssl_certificate
+ssl_certificate_key ssl_protocols status_listen access_log_format"
 
 die() {
     echo "$ME: $*" >&2
@@ -89,6 +92,10 @@ generate() {
     check S3GW_LISTEN "${S3GW_LISTEN:-}"
     for addr in ${S3GW_LISTEN:-0.0.0.0:9000}; do
         directive listen S3GW_LISTEN "$addr"
+    done
+    check S3GW_TLS_LISTEN "${S3GW_TLS_LISTEN:-}"
+    for addr in ${S3GW_TLS_LISTEN:-}; do
+        printf 'listen %s ssl;  # %s\n' "$(quoted "$addr")" S3GW_TLS_LISTEN
     done
     check S3GW_TRUSTED_PROXY "${S3GW_TRUSTED_PROXY:-}"
     for addr in ${S3GW_TRUSTED_PROXY:-}; do

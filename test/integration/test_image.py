@@ -18,6 +18,7 @@ CONTAINERS_CONF. It is skipped, with the reason printed, only when podman
 cannot run a container at all."""
 
 import json
+import http.client
 import os
 import re
 import shutil
@@ -168,6 +169,48 @@ class EntrypointTest(unittest.TestCase):
         self.assertIn('exiting', log)
         self.assertNotIn(secret, log)
         self.assertIsNone(BAD_LOG.search(log), log)
+
+    def test_tls_and_status_from_the_environment(self):
+        """S3GW_TLS_LISTEN with the certificate variables and
+        S3GW_STATUS_LISTEN: HTTPS with the test certificate, /health and
+        /metrics on the status port."""
+        p1, p2, p3 = free_port(), free_port(), free_port()
+        cert = os.path.join(self.tmp, 'cert.pem')
+        key = os.path.join(self.tmp, 'key.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048',
+                        '-nodes', '-days', '2', '-subj', '/CN=localhost',
+                        '-addext', 'subjectAltName=IP:127.0.0.1',
+                        '-keyout', key, '-out', cert], check=True,
+                       capture_output=True, timeout=60)
+        proc, err = self.start_entry(
+            S3GW_ACCESS_KEY='AKTLS', S3GW_SECRET_KEY='tls-secret',
+            S3GW_LISTEN='127.0.0.1:%d' % p1,
+            S3GW_TLS_LISTEN='127.0.0.1:%d' % p2,
+            S3GW_SSL_CERTIFICATE=cert, S3GW_SSL_CERTIFICATE_KEY=key,
+            S3GW_STATUS_LISTEN='127.0.0.1:%d' % p3,
+            S3GW_DATA_DIR=os.path.join(self.tmp, 'data'), S3GW_FSYNC='off',
+            S3GW_WORKER_PROCESSES='1')
+        self.assertTrue(wait_port(p2, proc) and wait_port(p3, proc),
+                        open(err.name).read())
+        s3 = boto3.client(
+            's3', endpoint_url='https://127.0.0.1:%d' % p2, verify=cert,
+            aws_access_key_id='AKTLS', aws_secret_access_key='tls-secret',
+            region_name='us-east-1',
+            config=Config(signature_version='s3v4',
+                          s3={'addressing_style': 'path'}))
+        s3.create_bucket(Bucket='tls-entry')
+        s3.put_object(Bucket='tls-entry', Key='k', Body=b'over tls')
+        self.assertEqual(s3.get_object(Bucket='tls-entry', Key='k')['Body']
+                         .read(), b'over tls')
+        for path, want in (('/health', b'ok'), ('/metrics', b's3gw_')):
+            c = http.client.HTTPConnection('127.0.0.1', p3, timeout=30)
+            c.request('GET', path)
+            r = c.getresponse()
+            self.assertEqual(r.status, 200, path)
+            self.assertIn(want, r.read())
+            c.close()
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 0)
 
     def test_secret_key_file(self):
         port = free_port()

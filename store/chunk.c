@@ -254,6 +254,23 @@ store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len)
     return GW_OK;
 }
 
+/* ==== jobs the store waits for ==== */
+
+void
+store__job_begin(store_t *st)
+{
+    st->jobs++;
+}
+
+void
+store__job_end(store_t *st)
+{
+    st->jobs--;
+    if (st->jobs == 0 && st->closing) {
+        store__batch_start(st);     /* drains now if the batcher is idle */
+    }
+}
+
 /* ==== the thread-pool side ==== */
 
 static int
@@ -351,6 +368,7 @@ store_writer_after(uv_work_t *req, int status)
 {
     store_chunk_writer_t  *w = req->data;
     store_seg_t           *s = w->busy;
+    store_t               *st = w->st;    /* w may be freed by the kick */
 
     w->busy = NULL;
     w->queued -= s->len;
@@ -363,6 +381,7 @@ store_writer_after(uv_work_t *req, int status)
         }
     }
     store_writer_kick(w);
+    store__job_end(st);
 }
 
 /* Starts the next queued segment, or reports progress/completion. */
@@ -399,7 +418,10 @@ store_writer_kick(store_chunk_writer_t *w)
             w->queued -= s->len;
             gw_free(s);
             w->err = GW_ERROR;
+            store_writer_kick(w);
+            return;
         }
+        store__job_begin(w->st);
         return;
     }
     /* Idle. */
@@ -631,12 +653,14 @@ static void
 store_slice_after(uv_work_t *req, int status)
 {
     store_slice_t  *sl = req->data;
+    store_t        *st = sl->st;
 
     if (!sl->refused && store__nospace(sl->rc)) {
         store__space_low(sl->st, "the disk is full (writing a chunk)");
     }
     sl->done(sl->ud, status != 0 ? status : sl->rc);
     gw_free(sl);
+    store__job_end(st);
 }
 
 void
@@ -660,5 +684,7 @@ store_chunk_slice(store_t *st, const unsigned char src[32], uint32_t start,
     if (rc != 0) {
         gw_free(sl);
         done(ud, rc);
+        return;
     }
+    store__job_begin(st);
 }

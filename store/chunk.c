@@ -1,15 +1,18 @@
 /* store/chunk.c: the streaming chunk writer.
  *
- * The loop side copies incoming bytes into segments while hashing each chunk
- * with SHA-256. A writer's first segment holds STORE_SEG_MIN bytes and each
- * next one twice the last, up to STORE_SEG: a slow upload holds about what
- * it has sent, a fast one soon moves 256 KiB per write. Full segments
- * queue up for the thread
- * pool, which writes them, one at a time and in order, to a temp file under
- * tmp/. The segment that ends a chunk also makes it durable (fdatasync),
- * renames it to chunks/XX/<sha256> and fsyncs that directory. At most
- * STORE_SEG_MAX bytes wait in memory; past that store_chunk_write answers
- * GW_AGAIN and the caller stops reading its socket until on_ready.
+ * The loop side only copies incoming bytes into segments. A writer's first
+ * segment holds STORE_SEG_MIN bytes and each next one twice the last, up to
+ * STORE_SEG: a slow upload holds about what it has sent, a fast one soon
+ * moves 256 KiB per job. Each chunk has its own ordered chain of thread-pool
+ * jobs: one job at a time hashes a segment into the chunk's SHA-256 and
+ * writes it to the chunk's temp file under tmp/; the segment that ends the
+ * chunk also finishes the hash, pins the chunk, makes it durable
+ * (fdatasync), renames it to chunks/XX/<sha256> and fsyncs that directory.
+ * Up to STORE_CHAINS chunks run their chains at once, so the hashing and
+ * syncing of one upload use several cores; the chunks' names go into the
+ * record in object order however their jobs finish. At most STORE_WINDOW
+ * bytes wait in memory; past that store_chunk_write answers GW_AGAIN and
+ * the caller stops reading its socket until on_ready.
  *
  * Objects no bigger than inline_max never touch the disk here: their bytes
  * stay in memory and go into the index record. */
@@ -27,17 +30,35 @@
 
 #define STORE_SEG_MIN  (16 * 1024)
 #define STORE_SEG      (256 * 1024)
-#define STORE_SEG_MAX  (2 * STORE_SEG)
+#define STORE_WINDOW   (4 * STORE_SEG)
+#define STORE_CHAINS   4
 #define STORE_INL_MIN  256
 
-typedef struct store_seg_s  store_seg_t;
+typedef struct store_seg_s     store_seg_t;
+typedef struct store_wchunk_s  store_wchunk_t;
 
 struct store_seg_s {
     store_seg_t    *next;
     size_t          len, cap;
     int             ends_chunk;
-    unsigned char   sha[32];
     char            buf[];          /* cap bytes */
+};
+
+/* A chunk being written. The loop owns the queue and the list links; the
+ * one job in flight owns the rest until its after callback. */
+struct store_wchunk_s {
+    store_wchunk_t     *next;           /* the writer's, oldest first */
+    store_chunk_writer_t *w;
+    size_t              idx;            /* in w->chunks */
+    store_seg_t        *queue, **queue_tail;
+    store_seg_t        *busy;           /* in the thread pool */
+    uv_work_t           work;
+    EVP_MD_CTX         *sha;
+    store_chunk_ref_t   ref;            /* sha set by the sealing job */
+    int                 fd;
+    int                 rc;
+    int                 sealed;         /* renamed and pinned */
+    char                tmp[PATH_MAX];
 };
 
 struct store_chunk_writer_s {
@@ -45,21 +66,20 @@ struct store_chunk_writer_s {
     size_t              chunk_size;
     size_t              inline_max;
 
-    /* Loop side. */
     char               *inl;            /* up to inline_max bytes, grown
                                          * as they come; NULL at first */
     size_t              inl_len, inl_cap;
     int                 spilled;        /* past inline_max: chunks */
-    EVP_MD_CTX         *sha;
-    uint64_t            chunk_fill;     /* bytes in the chunk being hashed */
+    uint64_t            chunk_fill;     /* bytes in the chunk being filled */
     uint64_t            total;
     store_seg_t        *fill;           /* being filled */
     size_t              seg_next;       /* the next segment's size */
-    store_seg_t        *queue, **queue_tail;
+    store_wchunk_t     *cur;            /* the chunk being filled */
+    store_wchunk_t     *act, **act_tail;    /* not yet sealed */
     size_t              queued;         /* bytes queued or being written */
-    store_seg_t        *busy;           /* in the thread pool */
-    uv_work_t           work;
-    store_chunk_ref_t  *chunks;
+    int                 jobs;           /* in the thread pool */
+    store_chunk_ref_t  *chunks;         /* in object order */
+    unsigned char      *sealed;         /* per chunk: pinned */
     size_t              nchunks, cap;
     int                 err;
     int                 want_ready;
@@ -70,11 +90,6 @@ struct store_chunk_writer_s {
     int                 finishing;
     int                 closed;         /* owner let go; free when idle */
     int                 committed;
-
-    /* Thread-pool side (only touched by the one job in flight). */
-    int                 fd;
-    char                tmp[PATH_MAX];
-    int                 work_rc;
 };
 
 static void store_writer_kick(store_chunk_writer_t *w);
@@ -89,10 +104,9 @@ store_chunk_writer_open(store_t *st, void (*on_ready)(void *ud), void *ud)
     w->chunk_size = st->cf->chunk_size;
     w->inline_max = st->cf->inline_max;
     w->seg_next = STORE_SEG_MIN;
-    w->queue_tail = &w->queue;
+    w->act_tail = &w->act;
     w->on_ready = on_ready;
     w->ud = ud;
-    w->fd = -1;
     if (st->space_low) {
         w->err = UV_ENOSPC;     /* refused before it uses any space */
     }
@@ -130,43 +144,103 @@ store_writer_seg_new(store_chunk_writer_t *w)
     return store_seg_new(cap);
 }
 
-static void
-store_writer_push(store_chunk_writer_t *w)
+/* A new chunk at the end of the object: its place in the record is taken
+ * now, so the record keeps object order whatever order chunks seal in. */
+static store_wchunk_t *
+store_wchunk_new(store_chunk_writer_t *w)
 {
-    store_seg_t  *s = w->fill;
-
-    w->fill = NULL;
-    *w->queue_tail = s;
-    w->queue_tail = &s->next;
-    w->queued += s->len;
-}
-
-/* Ends the chunk being hashed: its segment will rename it into place. */
-static void
-store_writer_end_chunk(store_chunk_writer_t *w)
-{
-    store_chunk_ref_t  *c;
-    unsigned int        n;
+    store_wchunk_t  *c = gw_calloc(1, sizeof(*c));
 
     if (w->nchunks == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 16;
         w->chunks = gw_realloc(w->chunks, sizeof(*w->chunks) * w->cap);
+        w->sealed = gw_realloc(w->sealed, w->cap);
     }
-    c = &w->chunks[w->nchunks++];
-    EVP_DigestFinal_ex(w->sha, c->sha, &n);
-    EVP_MD_CTX_free(w->sha);
-    w->sha = NULL;
-    c->len = (uint32_t) w->chunk_fill;
-    c->off = w->total - w->chunk_fill;
+    c->w = w;
+    c->idx = w->nchunks++;
+    memset(&w->chunks[c->idx], 0, sizeof(*w->chunks));
+    w->sealed[c->idx] = 0;
+    c->ref.off = w->total;
+    c->queue_tail = &c->queue;
+    c->fd = -1;
+    c->sha = EVP_MD_CTX_new();
+    if (c->sha == NULL
+        || EVP_DigestInit_ex(c->sha, gw_evp_sha256(), NULL) != 1)
+    {
+        fprintf(stderr, "[crit] cannot start SHA-256\n");
+        abort();
+    }
+    *w->act_tail = c;
+    w->act_tail = &c->next;
+    return c;
+}
+
+/* Drops what c has queued (not what is in flight). */
+static void
+store_wchunk_drop(store_chunk_writer_t *w, store_wchunk_t *c)
+{
+    store_seg_t  *s;
+
+    while ((s = c->queue) != NULL) {
+        c->queue = s->next;
+        w->queued -= s->len;
+        gw_free(s);
+    }
+    c->queue_tail = &c->queue;
+}
+
+/* Frees c (no job in flight), removing its temp file if it never sealed. */
+static void
+store_wchunk_free(store_chunk_writer_t *w, store_wchunk_t *c)
+{
+    store_wchunk_t  **pp;
+
+    for (pp = &w->act; *pp != c; pp = &(*pp)->next) {
+        /* find c */
+    }
+    *pp = c->next;
+    if (w->act_tail == &c->next) {
+        w->act_tail = pp;
+    }
+    if (w->cur == c) {
+        w->cur = NULL;
+    }
+    store_wchunk_drop(w, c);
+    if (c->fd >= 0) {
+        close(c->fd);
+        unlink(c->tmp);
+    }
+    EVP_MD_CTX_free(c->sha);
+    gw_free(c);
+}
+
+static void
+store_writer_push(store_chunk_writer_t *w)
+{
+    store_seg_t     *s = w->fill;
+    store_wchunk_t  *c = w->cur;
+
+    w->fill = NULL;
+    *c->queue_tail = s;
+    c->queue_tail = &s->next;
+    w->queued += s->len;
+}
+
+/* Ends the chunk being filled: its last segment seals it. */
+static void
+store_writer_end_chunk(store_chunk_writer_t *w)
+{
+    store_wchunk_t  *c = w->cur;
+
+    c->ref.len = (uint32_t) w->chunk_fill;
+    w->chunks[c->idx].off = c->ref.off;
+    w->chunks[c->idx].len = c->ref.len;
     if (w->fill == NULL) {
         w->fill = store_seg_new(0);
     }
     w->fill->ends_chunk = 1;
-    memcpy(w->fill->sha, c->sha, 32);
-    /* Pinned from before its rename until the owner commits or gives up, so
-     * the collector never unlinks it in between. */
-    store_pin(w->st, c, 1);
     store_writer_push(w);
+    w->cur = NULL;
     w->chunk_fill = 0;
 }
 
@@ -176,21 +250,14 @@ store_writer_feed(store_chunk_writer_t *w, const char *p, size_t n)
     size_t  take;
 
     while (n > 0) {
-        if (w->sha == NULL) {
-            w->sha = EVP_MD_CTX_new();
-            if (w->sha == NULL
-                || EVP_DigestInit_ex(w->sha, gw_evp_sha256(), NULL) != 1)
-            {
-                fprintf(stderr, "[crit] cannot start SHA-256\n");
-                abort();
-            }
+        if (w->cur == NULL) {
+            w->cur = store_wchunk_new(w);
         }
         if (w->fill == NULL) {
             w->fill = store_writer_seg_new(w);
         }
         take = GW_MIN(n, w->fill->cap - w->fill->len);
         take = GW_MIN(take, w->chunk_size - w->chunk_fill);
-        EVP_DigestUpdate(w->sha, p, take);
         memcpy(w->fill->buf + w->fill->len, p, take);
         w->fill->len += take;
         w->chunk_fill += take;
@@ -247,11 +314,28 @@ store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len)
     if (w->err != GW_OK) {
         return w->err;
     }
-    if (w->queued >= STORE_SEG_MAX) {
+    if (w->queued >= STORE_WINDOW) {
         w->want_ready = 1;
         return GW_AGAIN;
     }
     return GW_OK;
+}
+
+/* ==== jobs the store waits for ==== */
+
+void
+store__job_begin(store_t *st)
+{
+    st->jobs++;
+}
+
+void
+store__job_end(store_t *st)
+{
+    st->jobs--;
+    if (st->jobs == 0 && st->closing) {
+        store__batch_start(st);     /* drains now if the batcher is idle */
+    }
 }
 
 /* ==== the thread-pool side ==== */
@@ -322,83 +406,137 @@ store_chunk_tmp(store_t *st, char *tmp, size_t cap)
     return fd < 0 ? -errno : fd;
 }
 
+/* Thread pool: the next segment of one chunk, in order: hashed and
+ * written; the last one seals the chunk under its name. */
 static void
-store_writer_work(uv_work_t *req)
+store_wchunk_work(uv_work_t *req)
 {
-    store_chunk_writer_t  *w = req->data;
-    store_seg_t           *s = w->busy;
-    store_t               *st = w->st;
-    int                    rc;
+    store_wchunk_t  *c = req->data;
+    store_seg_t     *s = c->busy;
+    store_t         *st = c->w->st;     /* w's fields the loop never moves */
+    unsigned int     n;
+    int              rc;
 
-    if (w->fd < 0) {
-        w->fd = store_chunk_tmp(st, w->tmp, sizeof(w->tmp));
-        if (w->fd < 0) {
-            w->work_rc = w->fd;
-            w->fd = -1;
+    if (c->fd < 0) {
+        c->fd = store_chunk_tmp(st, c->tmp, sizeof(c->tmp));
+        if (c->fd < 0) {
+            c->rc = c->fd;
+            c->fd = -1;
             return;
         }
     }
-    rc = store_write_all(w->fd, s->buf, s->len);
+    EVP_DigestUpdate(c->sha, s->buf, s->len);
+    rc = store_write_all(c->fd, s->buf, s->len);
     if (rc == GW_OK && s->ends_chunk) {
-        rc = store_chunk_seal(st, w->fd, w->tmp, s->sha);
-        w->fd = -1;
+        EVP_DigestFinal_ex(c->sha, c->ref.sha, &n);
+        /* Pinned from before its rename until the owner commits or gives
+         * up, so the collector never unlinks it in between. */
+        store_pin(st, &c->ref, 1);
+        rc = store_chunk_seal(st, c->fd, c->tmp, c->ref.sha);
+        c->fd = -1;
+        if (rc == GW_OK) {
+            c->sealed = 1;
+        } else {
+            store_unpin(st, &c->ref, 1);
+        }
     }
-    w->work_rc = rc;
+    c->rc = rc;
 }
 
 static void
-store_writer_after(uv_work_t *req, int status)
+store_wchunk_after(uv_work_t *req, int status)
 {
-    store_chunk_writer_t  *w = req->data;
-    store_seg_t           *s = w->busy;
+    store_wchunk_t        *c = req->data;
+    store_chunk_writer_t  *w = c->w;
+    store_t               *st = w->st;    /* w may be freed by the kick */
+    store_seg_t           *s = c->busy;
 
-    w->busy = NULL;
+    GW_UNUSED(status);          /* never cancelled */
+    c->busy = NULL;
+    w->jobs--;
     w->queued -= s->len;
     gw_free(s);
-    if (w->work_rc != GW_OK && w->err == GW_OK) {
-        w->err = w->work_rc;
+    if (c->rc != GW_OK && w->err == GW_OK) {
+        w->err = c->rc;
         gw_log(GW_LOG_ERR, NULL, w->err, "writing a chunk failed");
         if (store__nospace(w->err)) {
-            store__space_low(w->st, "the disk is full (writing a chunk)");
+            store__space_low(st, "the disk is full (writing a chunk)");
         }
     }
+    if (c->sealed) {
+        memcpy(w->chunks[c->idx].sha, c->ref.sha, 32);
+        w->sealed[c->idx] = 1;
+        store_wchunk_free(w, c);
+    }
     store_writer_kick(w);
+    store__job_end(st);
 }
 
-/* Starts the next queued segment, or reports progress/completion. */
+/* Starts the next segment of each of the oldest STORE_CHAINS chunks that is
+ * idle. GW_OK, or an error if the pool refused a job. */
+static int
+store_writer_start(store_chunk_writer_t *w)
+{
+    store_wchunk_t  *c;
+    store_seg_t     *s;
+    int              i;
+
+    for (c = w->act, i = 0; c != NULL && i < STORE_CHAINS; c = c->next, i++) {
+        if (c->busy != NULL || c->queue == NULL) {
+            continue;
+        }
+        s = c->queue;
+        c->queue = s->next;
+        if (c->queue == NULL) {
+            c->queue_tail = &c->queue;
+        }
+        c->busy = s;
+        c->work.data = c;
+        /* On the store's sync threads (core/tpool.c): the last job of a
+         * chunk waits for its fdatasync, which must not hold a thread of
+         * libuv's pool that reads and sendfile slices need. */
+        if (gw_tpool_queue(w->st->sync_pool, &c->work, store_wchunk_work,
+                           store_wchunk_after) != 0)
+        {
+            c->busy = NULL;
+            w->queued -= s->len;
+            gw_free(s);
+            return GW_ERROR;
+        }
+        w->jobs++;
+        store__job_begin(w->st);
+    }
+    return GW_OK;
+}
+
+/* Starts what can start, then reports progress or completion. Anything
+ * that may free w or reenter the writer comes last. */
 static void
 store_writer_kick(store_chunk_writer_t *w)
 {
-    store_seg_t    *s;
-    store_done_pt   done;
+    store_wchunk_t  *c, *next;
+    store_done_pt    done;
 
-    if (w->busy != NULL) {
-        return;
+    if (w->err == GW_OK && store_writer_start(w) != GW_OK) {
+        w->err = GW_ERROR;
     }
     if (w->err != GW_OK) {
-        /* Drop what is queued: it will never be committed. */
-        while ((s = w->queue) != NULL) {
-            w->queue = s->next;
-            w->queued -= s->len;
-            gw_free(s);
+        /* Drop what is queued: it will never be committed. Chunks with no
+         * job in flight go now; the rest when their job is back. */
+        for (c = w->act; c != NULL; c = next) {
+            next = c->next;
+            store_wchunk_drop(w, c);
+            if (c->busy == NULL && c != w->cur) {
+                store_wchunk_free(w, c);
+            }
         }
-        w->queue_tail = &w->queue;
     }
-    if (w->queue != NULL) {
-        s = w->queue;
-        w->queue = s->next;
-        if (w->queue == NULL) {
-            w->queue_tail = &w->queue;
-        }
-        w->busy = s;
-        w->work.data = w;
-        if (gw_tpool_queue(w->st->sync_pool, &w->work, store_writer_work,
-                           store_writer_after) != 0)
+    if (w->jobs > 0) {
+        if (w->want_ready && !w->finishing && !w->closed
+            && w->err == GW_OK && w->queued < STORE_WINDOW / 2)
         {
-            w->busy = NULL;
-            w->queued -= s->len;
-            gw_free(s);
-            w->err = GW_ERROR;
+            w->want_ready = 0;
+            w->on_ready(w->ud);
         }
         return;
     }
@@ -414,7 +552,7 @@ store_writer_kick(store_chunk_writer_t *w)
         done(w->fud, w->err);
         return;
     }
-    if (w->want_ready && w->queued < STORE_SEG_MAX) {
+    if (w->want_ready && w->queued < STORE_WINDOW) {
         w->want_ready = 0;
         if (w->on_ready) {
             w->on_ready(w->ud);
@@ -439,7 +577,7 @@ store_chunk_writer_finish(store_chunk_writer_t *w, store_done_pt done,
         w->fill = NULL;
     }
     w->want_ready = 0;
-    if (w->busy == NULL && w->queue == NULL) {
+    if (w->act == NULL) {
         return w->err;
     }
     w->finishing = 1;
@@ -500,8 +638,10 @@ store_writer_orphans_done(void *ud, int rc)
 {
     store_chunk_writer_t  *w = ud;
 
+    GW_UNUSED(rc);
     store_unpin(w->st, w->chunks, w->nchunks);
     gw_free(w->chunks);
+    gw_free(w->sealed);
     gw_free(w);
 }
 
@@ -509,24 +649,24 @@ static void
 store_writer_release(store_chunk_writer_t *w)
 {
     store_op_t  *op;
+    size_t       i, n;
 
-    if (w->fd >= 0) {
-        close(w->fd);
-        unlink(w->tmp);
-        w->fd = -1;
-    }
-    if (w->sha != NULL) {
-        EVP_MD_CTX_free(w->sha);
-        w->sha = NULL;
+    while (w->act != NULL) {
+        store_wchunk_free(w, w->act);
     }
     gw_free(w->fill);
     w->fill = NULL;
     gw_free(w->inl);
     w->inl = NULL;
+    /* Only sealed chunks hold a pin and a file: keep those. */
+    for (i = 0, n = 0; i < w->nchunks; i++) {
+        if (w->sealed[i]) {
+            w->chunks[n++] = w->chunks[i];
+        }
+    }
+    w->nchunks = n;
     if (w->committed || w->nchunks == 0) {
-        store_unpin(w->st, w->chunks, w->nchunks);
-        gw_free(w->chunks);
-        gw_free(w);
+        store_writer_orphans_done(w, GW_OK);
         return;
     }
     op = store__op_new(store_writer_orphans_done, w);
@@ -548,10 +688,11 @@ store_chunk_writer_close(store_chunk_writer_t *w, int committed)
     w->committed = committed;
     w->on_ready = NULL;
     w->finishing = 0;
+    w->want_ready = 0;
     if (w->err == GW_OK && !committed) {
         w->err = UV_ECANCELED;    /* stops the queue */
     }
-    if (w->busy == NULL) {
+    if (w->jobs == 0) {
         store_writer_kick(w);
     }
 }
@@ -631,12 +772,14 @@ static void
 store_slice_after(uv_work_t *req, int status)
 {
     store_slice_t  *sl = req->data;
+    store_t        *st = sl->st;
 
     if (!sl->refused && store__nospace(sl->rc)) {
         store__space_low(sl->st, "the disk is full (writing a chunk)");
     }
     sl->done(sl->ud, status != 0 ? status : sl->rc);
     gw_free(sl);
+    store__job_end(st);
 }
 
 void
@@ -660,5 +803,7 @@ store_chunk_slice(store_t *st, const unsigned char src[32], uint32_t start,
     if (rc != 0) {
         gw_free(sl);
         done(ud, rc);
+        return;
     }
+    store__job_begin(st);
 }

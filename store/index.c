@@ -1184,6 +1184,12 @@ store_turn_closed(uv_handle_t *h)
 static void
 store_drained(store_t *st)
 {
+    if (st->jobs > 0) {
+        /* A writer's or slice's job still uses st: the last one to end
+         * runs the batcher, which calls here again once idle. */
+        st->on_closed = store_drained;
+        return;
+    }
     uv_close((uv_handle_t *) &st->turn, store_turn_closed);
 }
 

@@ -115,6 +115,9 @@ struct store_s {
     void            (*on_closed)(store_t *st);   /* internal: drained */
     void            (*user_closed)(store_t *st);
     int               closing;
+    /* Thread-pool jobs of chunk writers and slices, which use st and may
+     * submit ops when they end: closing waits for them (store__job_end). */
+    int               jobs;
 
     /* Pins and read marks of every worker (pin.c), and this worker's
      * place among them. */
@@ -166,6 +169,11 @@ void store__submit(store_t *st, store_op_t *op);
 /* Starts the next batch if none runs; when closing and idle, calls
  * st->on_closed instead. */
 void store__batch_start(store_t *st);
+/* Counts a thread-pool job that uses st (call once it is queued), and ends
+ * it: last thing in its after callback, once any op it submits is queued.
+ * A closing store drains only when no such job is left. */
+void store__job_begin(store_t *st);
+void store__job_end(store_t *st);
 store_op_t *store__op_new(store_done_pt done, void *ud);
 /* Begins a read transaction on the loop. Another process may have grown
  * the map past this one's (MDB_MAP_RESIZED): the new size is adopted here

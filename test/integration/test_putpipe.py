@@ -133,6 +133,30 @@ class PutPipeTest(S3gwTestCase):
             time.sleep(0.2)
         self.assertEqual(self.server.tmp_files(), [])
 
+    def test_reset_then_shutdown(self):
+        # Chunk and hash jobs of reset uploads are still in the thread pool
+        # when SIGTERM arrives: the store must outlive them (a job once
+        # touched the freed store), and the server exits 0 with a clean log.
+        for round_ in range(3):
+            with self.subTest(round=round_):
+                srv = self.start_server(conf={'chunk_size': '1m'})
+                srv.boto3_client().create_bucket(Bucket='bkt')
+                socks = []
+                for i in range(4):
+                    path = '/bkt/k%d' % i
+                    hdrs = srv.sign('PUT', path, None, b'',
+                                    payload_hash='UNSIGNED-PAYLOAD')
+                    hdrs.append(('Content-Length', str(8 * MiB)))
+                    c = srv.conn(timeout=30)
+                    c.request('PUT', path, hdrs, None)
+                    c.send(body_of(5, 3 * MiB + 4321))
+                    socks.append(c)
+                for c in socks:
+                    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                      struct.pack('ii', 1, 0))
+                    c.sock.close()
+                srv.stop()
+
     def test_concurrent_big_puts(self):
         datas = [body_of(10 + i, 3 * MiB + i) for i in range(4)]
         errs = []

@@ -15,6 +15,8 @@
     TEST_ENTRY(hash_base64)                                                 \
     TEST_ENTRY(hash_hex)                                                    \
     TEST_ENTRY(hash_digests)                                                \
+    /* core/hashpipe */                                                     \
+    TEST_ENTRY(hashpipe_many_segments)                                      \
     TEST_ENTRY(hash_misc)                                                   \
     /* core/log */                                                          \
     TEST_ENTRY(log_escape)                                                  \

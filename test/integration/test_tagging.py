@@ -249,6 +249,7 @@ class TaggingTest(S3gwTestCase):
         body = (b'<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag>'
                 b'</TagSet></Tagging>')
         path = '/%s/gone?tagging' % self.bucket
+        mark = len(self.server.access_log_lines())
         for i in range(20):
             hdrs = self.server.sign('PUT', path, body=body)
             c = self.server.conn()
@@ -258,7 +259,14 @@ class TaggingTest(S3gwTestCase):
             c = self.server.conn()
             c.send(build_request('DELETE', path, hdrs))
             c.close()
-        time.sleep(0.3)
+        # The abandoned requests are still served: wait for all 40 in the
+        # access log (by count, not by the clock: a loaded machine under
+        # ASan needs more than a fixed pause), then write last.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(
+                1 for l in self.server.access_log_lines()[mark:]
+                if '/gone?tagging' in l) < 40:
+            time.sleep(0.05)
         self.put_tags('gone', {'after': 'all'})
         self.assertEqual(self.tags('gone'), {'after': 'all'})
 

@@ -3,6 +3,7 @@
 #include "core/gw.h"
 
 #include <lmdb.h>
+#include <stdarg.h>
 #include <uv.h>
 
 int
@@ -154,4 +155,19 @@ void
 gw_sb_putc(gw_sb_t *sb, char c)
 {
     gw_sb_put(sb, &c, 1);
+}
+
+void
+gw_sb_printf(gw_sb_t *sb, const char *fmt, ...)
+{
+    char     buf[512];
+    va_list  ap;
+    int      n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        gw_sb_put(sb, buf, GW_MIN((size_t) n, sizeof(buf) - 1));
+    }
 }

@@ -104,6 +104,10 @@ typedef struct gw_sb_s {
 
 void gw_sb_put(gw_sb_t *sb, const char *s, size_t n);
 void gw_sb_putc(gw_sb_t *sb, char c);
+/* printf onto sb; one call writes at most 511 bytes (a line of a text
+ * format such as /metrics). */
+void gw_sb_printf(gw_sb_t *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil): exact, and free of timegm() and the TZ variable. */

@@ -205,25 +205,6 @@ gw_metrics_batch(uint64_t n)
 /* ==== rendering ==== */
 
 static void
-gw_sb_printf(gw_sb_t *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-gw_sb_printf(gw_sb_t *sb, const char *fmt, ...)
-{
-    char     buf[512];
-    va_list  ap;
-    int      n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n > 0) {
-        gw_sb_put(sb, buf, GW_MIN((size_t) n, sizeof(buf) - 1));
-    }
-}
-
-static void
 gw_metrics_head(gw_sb_t *out, const char *name, const char *type,
                 const char *help)
 {

@@ -13,25 +13,6 @@
 #define S3_STATUS_TEXT     "text/plain; charset=utf-8"
 #define S3_STATUS_PROM     "text/plain; version=0.0.4; charset=utf-8"
 
-static void
-s3_status_printf(gw_sb_t *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-s3_status_printf(gw_sb_t *sb, const char *fmt, ...)
-{
-    char     buf[512];
-    va_list  ap;
-    int      n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n > 0) {
-        gw_sb_put(sb, buf, GW_MIN((size_t) n, sizeof(buf) - 1));
-    }
-}
-
 /* The store's figures, read now; nothing of them when the read fails (the
  * counters still go out, and the log says why). */
 static void
@@ -72,7 +53,7 @@ s3_status_store(s3_ctx_t *ctx, gw_sb_t *sb, const char *peer)
                      "collector.", (double) s.gc_queue);
     gw_metrics_gauge(sb, "s3gw_multipart_uploads", "Multipart uploads in "
                      "progress.", (double) s.uploads);
-    s3_status_printf(sb, "# HELP s3gw_replication_queue Replication changes "
+    gw_sb_printf(sb, "# HELP s3gw_replication_queue Replication changes "
                      "waiting (pending) or given up (failed).\n"
                      "# TYPE s3gw_replication_queue gauge\n"
                      "s3gw_replication_queue{state=\"pending\"} %" PRIu64 "\n"

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <sys/mman.h>
 
 #define GW_METRICS_OPS_MAX      192    /* route actions, and "other" */

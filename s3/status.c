@@ -6,7 +6,6 @@
 #include "core/metrics.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 
 #include "llhttp.h"
 

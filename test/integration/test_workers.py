@@ -6,9 +6,11 @@ port names its process) and open connections until one lands where they
 need it."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -311,6 +313,53 @@ class WorkersTest(S3gwTestCase):
             head, _ = read_head(c)
             c.close()
             self.assertIn(' 200 ', head.split('\r\n')[0], head)
+
+    def test_master_notifies_and_forwards_sigusr1(self):
+        """With several workers the master alone talks to systemd (one
+        READY=1, RELOADING/READY around SIGHUP, STOPPING=1), and SIGUSR1
+        reaches every worker: after a rename, each reopens the access log."""
+        d = tempfile.mkdtemp(prefix='s3gw-wnotify-')
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, 'notify.sock')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(path)
+        sock.settimeout(60)
+        log = os.path.join(d, 'access.log')
+        srv = self.start_server(conf={'worker_processes': '2',
+                                      'access_log': log},
+                                env={'NOTIFY_SOCKET': path})
+        self.assertEqual(sock.recv(4096).decode(), 'READY=1')
+        self.wait_for(lambda: len(re.findall(r'worker \d+ ready',
+                                             srv.stderr_text())) == 2,
+                      'workers not ready', 60)
+        pids = worker_pids(srv)
+        srv.send_signal(signal.SIGHUP)
+        self.assertRegex(sock.recv(4096).decode(),
+                         r'^RELOADING=1\nMONOTONIC_USEC=\d+$')
+        self.assertEqual(sock.recv(4096).decode(), 'READY=1')
+        os.rename(log, log + '.1')
+        mark = len(srv.stderr_text())
+        srv.send_signal(signal.SIGUSR1)
+        self.wait_for(lambda: len(re.findall(
+            'reopened access_log', srv.stderr_text()[mark:])) == 2,
+            'not every worker reopened the access log', 60)
+        # A request on each worker lands in the new file.
+        for pid in pids.values():
+            c = connect_to(srv, pid)
+            c.sendall(('GET / HTTP/1.1\r\nHost: %s\r\nConnection: close'
+                       '\r\n\r\n' % srv.host).encode())
+            read_head(c)
+            c.close()
+        self.wait_for(lambda: os.path.exists(log)
+                      and len(open(log).read().splitlines()) >= 2,
+                      'the new access log', 60)
+        srv.stop()                          # asserts exit 0
+        self.assertEqual(sock.recv(4096).decode(), 'STOPPING=1')
+        # No worker spoke to the socket: nothing else came.
+        sock.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            sock.recv(4096)
 
     def test_generations_and_map_shared_by_workers(self):
         """Workers take object generations (version ids) from one counter,

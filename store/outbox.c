@@ -379,7 +379,7 @@ store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
     unsigned char  sk[8];
     int            rc;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -422,7 +422,7 @@ store_outbox_next_due(store_t *st, const store_outbox_pos_t *after,
     unsigned char  kb[16];
     int            rc;
 
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }
@@ -512,7 +512,7 @@ store_outbox_count(store_t *st, uint64_t *pending, uint64_t *failed)
     int        rc;
 
     *pending = *failed = 0;
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }

@@ -64,7 +64,7 @@ store_stats(store_t *st, store_stats_t *out)
         out->disk_free = (uint64_t) fs.f_bavail * fs.f_frsize;
         out->disk_size = (uint64_t) fs.f_blocks * fs.f_frsize;
     }
-    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    rc = store__read_begin(st, &txn);
     if (rc != 0) {
         return store__mdb_rc(rc);
     }

@@ -486,6 +486,32 @@ def idle_rss(proc):
     return max(rss_kib(p) for p in workers)
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds the processes used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / os.sysconf('SC_CLK_TCK')
+
+
+def wrk_cpu(proc, path):
+    """A 4 KiB GET c=128 wrk run, with the server's CPU time per request
+    ('cpu_us') and the cores it used ('cores') over the run."""
+    pids = server_pids(proc)
+    c0, t0 = cpu_seconds(pids), time.monotonic()
+    r = wrk(S3GW_PORT, 'GET', path, 128)
+    cpu, wall = cpu_seconds(pids) - c0, time.monotonic() - t0
+    n = r['ops'] * wall
+    r['cpu_us'] = cpu / n * 1e6 if n else 0.0
+    r['cores'] = cpu / wall if wall else 0.0
+    return r
+
+
 def workers_phase(binary, data_dir, client, paths):
     """4 KiB GET c=128 with 1 and 2 workers, PUT 64 MiB c=4 with 2,
     restarting the server each time; 'why' when 2 is refused."""
@@ -498,7 +524,7 @@ def workers_phase(binary, data_dir, client, paths):
             break
         time.sleep(1)
         out['fresh1'].append(idle_rss(proc))
-        out['w1'].append(wrk(S3GW_PORT, 'GET', paths['get_small'], 128))
+        out['w1'].append(wrk_cpu(proc, paths['get_small']))
         stop(proc)
         proc, why = s3gw_start(binary, data_dir, 2)
         if proc is None:
@@ -506,7 +532,7 @@ def workers_phase(binary, data_dir, client, paths):
             break
         time.sleep(1)
         out['fresh2'].append(idle_rss(proc))
-        out['w2'].append(wrk(S3GW_PORT, 'GET', paths['get_small'], 128))
+        out['w2'].append(wrk_cpu(proc, paths['get_small']))
         out['bput4'].append(big(client, 'put', S3GW_PORT, 4, SECS,
                                 paths['put_big'], BIG))
         stop(proc)
@@ -721,6 +747,14 @@ def other_rows(t, lim, head, rss, wk, st):
         t.add('GET 4 KiB c=128, 2 workers vs 1', '1 worker',
               med(wk['w1'], 'ops'), med(wk['w2'], 'ops'), 'ops/s', '>=', 1.7,
               spread(wk['w2'], 'ops'))
+        t.notes.append('2 workers vs 1: server CPU per 4 KiB GET %.1f µs '
+                       'with 1 worker, %.1f µs with 2; the server used %.2f '
+                       'and %.2f of the %d cores (wrk the rest)' % (
+                           med(wk['w1'], 'cpu_us') or 0,
+                           med(wk['w2'], 'cpu_us') or 0,
+                           med(wk['w1'], 'cores') or 0,
+                           med(wk['w2'], 'cores') or 0,
+                           os.cpu_count()))
     if st.get('why'):
         t.na('start-up with %d objects' % OBJECTS, st['why'])
     else:

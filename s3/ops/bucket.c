@@ -508,12 +508,13 @@ s3_bucket_list_objects(s3_req_t *r)
         delim = *v;
     }
     if ((v = s3_param(r, "max-keys")) != NULL
-        && s3_parse_uint(v, S3_LIST_MAX_KEYS, &max_keys) != 0)
+        && s3_parse_uint(v, UINT64_MAX, &max_keys) != 0)
     {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Provided max-keys not an integer "
                  "or within integer range");
         return GW_OK;
     }
+    max_keys = GW_MIN(max_keys, S3_LIST_MAX_KEYS);
     if ((v = s3_param(r, "encoding-type")) != NULL) {
         if (!gw_str_eq_lit(*v, "url")) {
             s3_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid Encoding Method "

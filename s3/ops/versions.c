@@ -232,11 +232,12 @@ s3_vlist_args(s3_req_t *r, s3_vlist_args_t *a, int *url, const char **msg)
         a->key_marker = *v;
     }
     if ((v = s3_param(r, "max-keys")) != NULL
-        && s3_parse_uint(v, S3_VERSIONS_MAX_KEYS, &a->max_keys) != 0)
+        && s3_parse_uint(v, UINT64_MAX, &a->max_keys) != 0)
     {
         *msg = "Provided max-keys not an integer or within integer range";
         return S3_ERR_INVALID_ARGUMENT;
     }
+    a->max_keys = GW_MIN(a->max_keys, S3_VERSIONS_MAX_KEYS);
     if ((v = s3_param(r, "encoding-type")) != NULL) {
         if (!gw_str_eq_lit(*v, "url")) {
             *msg = "Invalid Encoding Method specified in Request";

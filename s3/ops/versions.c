@@ -7,6 +7,7 @@
  * first, as one cursor scan (old versions cost a seek per key). */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
+#include "s3/cond.h"
 #include "s3/payload.h"
 #include "s3/version.h"
 #include "core/log.h"
@@ -181,14 +182,7 @@ s3_vlist_entry(s3_vlist_t *l, const store_object_t *o, int latest,
     s3_xml_time(o->mtime_ms, t);
     s3_xml_elem_str(x, "LastModified", t);
     if (!marker) {
-        gw_hex_encode(etag + 1, o->md5, 16);
-        etag[0] = '"';
-        if (o->nparts) {
-            snprintf(etag + 33, sizeof(etag) - 33, "-%u\"", o->nparts);
-        } else {
-            etag[33] = '"';
-            etag[34] = '\0';
-        }
+        s3_etag(o->md5, o->nparts, etag);
         s3_xml_elem_str(x, "ETag", etag);
         s3_xml_elemf(x, "Size", "%llu", (unsigned long long) o->size);
         s3_xml_elem_str(x, "StorageClass",

@@ -689,11 +689,91 @@ gw_worker_starting(size_t index, void *ud)
 
 static const gw_master_cb_t  gw_master_cb = { gw_serve, gw_worker_starting };
 
+/* Loads the configuration and the TLS certificate, and runs what stops
+ * there: -t, or an admin command (args, nargs: the words after the
+ * options). Returns the exit status of those, or -1 to serve. */
+static int
+gw_main_config(const char *conf_path, const char *extra, int test_only,
+               int nargs, char **args)
+{
+    char  err[1024];
+    int   rc;
+
+    if (gw_conf_load(&gw_main.cf, conf_path, extra, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "s3gw: %s\n", err);
+        if (test_only) {
+            fprintf(stderr, "s3gw: configuration file %s test failed\n",
+                    conf_path ? conf_path : "(embedded)");
+        }
+        return 1;
+    }
+    if (nargs > 0) {
+        gw_log_level = gw_main.cf.log_level;
+        rc = gw_cmd_replication(&gw_main.cf, nargs - 1, args + 1);
+        gw_conf_free(&gw_main.cf);
+        return rc;
+    }
+    /* As nginx -t: the certificate and key must load too. Workers forked
+     * later inherit the context (OpenSSL 3 reseeds its generators in a
+     * child) and load their own on SIGHUP. */
+    if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "s3gw: %s\n", err);
+        if (test_only) {
+            fprintf(stderr, "s3gw: configuration file %s test failed\n",
+                    gw_main.cf.file);
+        }
+        gw_conf_free(&gw_main.cf);
+        return 1;
+    }
+    if (test_only) {
+        SSL_CTX_free(gw_main.tls);
+        printf("s3gw: the configuration file %s syntax is ok\n"
+               "s3gw: configuration file %s test is successful\n",
+               gw_main.cf.file, gw_main.cf.file);
+        gw_conf_free(&gw_main.cf);
+        return 0;
+    }
+    return -1;
+}
+
+/* Several workers: what they share is made before the master forks them.
+ * Returns the exit status. */
+static int
+gw_main_workers(size_t nworkers)
+{
+    int  rc;
+
+    /* Checked once here, so a bad path fails the start, not each worker. */
+    if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
+                gw_main.cf.access_log);
+        return 1;
+    }
+    gw_log_access_open("off");
+    /* Nothing of LMDB may be open across fork(): prepared, then closed. */
+    rc = store_prepare(&gw_main.cf);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
+                gw_main.cf.data_dir, gw_strerror(rc));
+        return 1;
+    }
+    gw_main.shared = store_shared_create(nworkers);
+    if (gw_main.shared == NULL) {
+        fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
+        return 1;
+    }
+    rc = gw_master_run(&gw_main.cf, gw_main.conf_path, gw_main.extra,
+                       nworkers, &gw_master_cb, NULL);
+    store_shared_free(gw_main.shared);
+    SSL_CTX_free(gw_main.tls);
+    gw_conf_free(&gw_main.cf);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
     const char  *conf_path = NULL, *extra = NULL;
-    char         err[1024];
     size_t       nworkers;
     int          opt, test_only = 0, rc;
 
@@ -722,42 +802,11 @@ main(int argc, char **argv)
     }
 
     gw_hash_init();
-    if (gw_conf_load(&gw_main.cf, conf_path, extra, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "s3gw: %s\n", err);
-        if (test_only) {
-            fprintf(stderr, "s3gw: configuration file %s test failed\n",
-                    conf_path ? conf_path : "(embedded)");
-        }
-        return 1;
-    }
-    if (optind < argc) {
-        gw_log_level = gw_main.cf.log_level;
-        rc = gw_cmd_replication(&gw_main.cf, argc - optind - 1,
-                                argv + optind + 1);
-        gw_conf_free(&gw_main.cf);
+    rc = gw_main_config(conf_path, extra, test_only, argc - optind,
+                        argv + optind);
+    if (rc >= 0) {
         return rc;
     }
-    /* As nginx -t: the certificate and key must load too. Workers forked
-     * later inherit the context (OpenSSL 3 reseeds its generators in a
-     * child) and load their own on SIGHUP. */
-    if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "s3gw: %s\n", err);
-        if (test_only) {
-            fprintf(stderr, "s3gw: configuration file %s test failed\n",
-                    gw_main.cf.file);
-        }
-        gw_conf_free(&gw_main.cf);
-        return 1;
-    }
-    if (test_only) {
-        SSL_CTX_free(gw_main.tls);
-        printf("s3gw: the configuration file %s syntax is ok\n"
-               "s3gw: configuration file %s test is successful\n",
-               gw_main.cf.file, gw_main.cf.file);
-        gw_conf_free(&gw_main.cf);
-        return 0;
-    }
-
     gw_apply(&gw_main.cf);
     gw_main.conf_path = conf_path;
     gw_main.extra = extra;
@@ -773,29 +822,5 @@ main(int argc, char **argv)
     if (nworkers == 1) {
         return gw_serve(NULL, NULL);
     }
-    /* Checked once here, so a bad path fails the start, not each worker. */
-    if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
-        fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
-                gw_main.cf.access_log);
-        return 1;
-    }
-    gw_log_access_open("off");
-    /* Nothing of LMDB may be open across fork(): prepared, then closed. */
-    rc = store_prepare(&gw_main.cf);
-    if (rc != GW_OK) {
-        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
-                gw_main.cf.data_dir, gw_strerror(rc));
-        return 1;
-    }
-    gw_main.shared = store_shared_create(nworkers);
-    if (gw_main.shared == NULL) {
-        fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
-        return 1;
-    }
-    rc = gw_master_run(&gw_main.cf, conf_path, extra, nworkers, &gw_master_cb,
-                       NULL);
-    store_shared_free(gw_main.shared);
-    SSL_CTX_free(gw_main.tls);
-    gw_conf_free(&gw_main.cf);
-    return rc;
+    return gw_main_workers(nworkers);
 }

@@ -526,15 +526,131 @@ gw_olds_free(void)
     gw_main.nold = 0;
 }
 
+/* Opens the store and, where this process runs them, the background jobs.
+ * Of several workers, the first runs them: the collector, upload expiry,
+ * the lifecycle worker, the pusher. GW_OK, or GW_ERROR once said on
+ * stderr. */
+static int
+gw_serve_store(const gw_worker_t *w)
+{
+    store_open_opts_t  so;
+    int                rc;
+
+    so.shared = w != NULL ? gw_main.shared : NULL;
+    so.worker = w != NULL ? w->index : 0;
+    so.sweep = w == NULL;
+    so.collect = w == NULL || w->index == 0;
+    rc = store_open_opts(&gw_main.store, gw_main.loop, &gw_main.cf, &so);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
+                gw_main.cf.data_dir, gw_strerror(rc));
+        return GW_ERROR;
+    }
+    gw_main.ctx.cf = &gw_main.cf;
+    gw_main.ctx.store = gw_main.store;
+    gw_main.ctx.loop = gw_main.loop;
+    if (so.collect && s3_repl_start(&gw_main.ctx, &gw_main.repl) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot start the replication pusher\n");
+        return GW_ERROR;
+    }
+    if (so.collect && s3_lc_start(&gw_main.ctx, &gw_main.lc) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot start the lifecycle worker\n");
+        return GW_ERROR;
+    }
+    return GW_OK;
+}
+
+/* The HTTP server, its TLS context and every listener, the status port
+ * first. GW_OK, or GW_ERROR once said. */
+static int
+gw_serve_http(const gw_worker_t *w)
+{
+    char  err[1024];
+
+    gw_apply(&gw_main.cf);
+    gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
+                                     &gw_main.limits, &gw_main.ctx);
+    if (w != NULL && gw_main.tls != NULL) {
+        /* A worker started after a SIGHUP takes the certificate the
+         * master's configuration names now, not the one it began with. */
+        SSL_CTX_free(gw_main.tls);
+        if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err))
+            != GW_OK)
+        {
+            fprintf(stderr, "s3gw: %s\n", err);
+            return GW_ERROR;
+        }
+    }
+    http_server_count(gw_main.srv);
+    http_server_set_tls(gw_main.srv, gw_main.tls);
+    gw_main.tls = NULL;
+    /* First: a status port that cannot be had stops the start before any
+     * S3 port accepts (what a supervisor sees: not up, not half up). Of
+     * several workers the first serves it: the counters are shared. */
+    if ((w == NULL || w->index == 0) && gw_status_listen(&gw_main) != GW_OK) {
+        return GW_ERROR;
+    }
+    return gw_listen(w) == GW_OK ? GW_OK : GW_ERROR;
+}
+
+static void
+gw_serve_signals(const gw_worker_t *w)
+{
+    uv_signal_init(gw_main.loop, &gw_main.sig_term);
+    uv_signal_init(gw_main.loop, &gw_main.sig_int);
+    uv_signal_start(&gw_main.sig_term, gw_on_signal, SIGTERM);
+    uv_signal_start(&gw_main.sig_int, gw_on_signal, SIGINT);
+    uv_signal_init(gw_main.loop, &gw_main.sig_hup);
+    uv_signal_start(&gw_main.sig_hup, gw_on_reload, SIGHUP);
+    uv_signal_init(gw_main.loop, &gw_main.sig_usr1);
+    uv_signal_start(&gw_main.sig_usr1, gw_on_reopen, SIGUSR1);
+    uv_timer_init(gw_main.loop, &gw_main.shutdown_timer);
+    if (w != NULL) {
+        gw_master_worker_signals();
+    }
+}
+
+static void
+gw_serve_ready(const gw_worker_t *w)
+{
+    if (w == NULL) {
+        /* stdout carries the access log only: the banner goes to stderr.
+         * (The master prints it for its workers.) */
+        gw_conf_print_summary(&gw_main.cf, stderr);
+        gw_log(GW_LOG_NOTICE, NULL, 0, "s3gw ready (version %s)", GW_VERSION);
+        /* The listeners are bound and listening: connections are accepted
+         * from here on, the kernel queues them until the loop runs. (Of
+         * several workers, the master tells.) */
+        gw_notify("READY=1");
+    } else {
+        gw_log(GW_LOG_NOTICE, NULL, 0, "worker %zu ready (pid %ld, version "
+               "%s)", w->index, (long) getpid(), GW_VERSION);
+    }
+}
+
+/* After the loop ran out: what the process still holds. */
+static void
+gw_serve_exit(void)
+{
+    int  rc;
+
+    rc = uv_loop_close(gw_main.loop);
+    if (rc != 0) {
+        gw_log(GW_LOG_WARN, NULL, rc, "loop closed with handles open");
+    }
+    http_server_set_tls(gw_main.srv, NULL);
+    gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
+    gw_log_access_open("off");
+    s3_access_cache_free(&gw_main.ctx);
+    gw_olds_free();
+    gw_conf_free(&gw_main.cf);
+}
+
 /* w is NULL for a single process; otherwise this worker's part (master.h).
  * Returns the exit status. */
 static int
 gw_serve(const gw_worker_t *w, void *ud)
 {
-    store_open_opts_t  so;
-    char               err[1024];
-    int                rc;
-
     GW_UNUSED(ud);
     if (w != NULL) {
         gw_metrics_set_worker(w->index);
@@ -550,94 +666,15 @@ gw_serve(const gw_worker_t *w, void *ud)
     setenv("UV_THREADPOOL_SIZE", "16", 0);
 
     gw_main.loop = uv_default_loop();
-    /* Of several workers, the first runs the background jobs: the
-     * collector, upload expiry, the lifecycle worker, the pusher. */
-    so.shared = w != NULL ? gw_main.shared : NULL;
-    so.worker = w != NULL ? w->index : 0;
-    so.sweep = w == NULL;
-    so.collect = w == NULL || w->index == 0;
-    rc = store_open_opts(&gw_main.store, gw_main.loop, &gw_main.cf, &so);
-    if (rc != GW_OK) {
-        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
-                gw_main.cf.data_dir, gw_strerror(rc));
+    if (gw_serve_store(w) != GW_OK || gw_serve_http(w) != GW_OK) {
         return 1;
     }
-    gw_main.ctx.cf = &gw_main.cf;
-    gw_main.ctx.store = gw_main.store;
-    gw_main.ctx.loop = gw_main.loop;
-    if (so.collect && s3_repl_start(&gw_main.ctx, &gw_main.repl) != GW_OK) {
-        fprintf(stderr, "s3gw: cannot start the replication pusher\n");
-        return 1;
-    }
-    if (so.collect && s3_lc_start(&gw_main.ctx, &gw_main.lc) != GW_OK) {
-        fprintf(stderr, "s3gw: cannot start the lifecycle worker\n");
-        return 1;
-    }
-    gw_apply(&gw_main.cf);
-    gw_main.srv = http_server_create(gw_main.loop, &gw_http_cb,
-                                     &gw_main.limits, &gw_main.ctx);
-    if (w != NULL && gw_main.tls != NULL) {
-        /* A worker started after a SIGHUP takes the certificate the
-         * master's configuration names now, not the one it began with. */
-        SSL_CTX_free(gw_main.tls);
-        if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err))
-            != GW_OK)
-        {
-            fprintf(stderr, "s3gw: %s\n", err);
-            return 1;
-        }
-    }
-    http_server_count(gw_main.srv);
-    http_server_set_tls(gw_main.srv, gw_main.tls);
-    gw_main.tls = NULL;
-    /* First: a status port that cannot be had stops the start before any
-     * S3 port accepts (what a supervisor sees: not up, not half up). Of
-     * several workers the first serves it: the counters are shared. */
-    if ((w == NULL || w->index == 0) && gw_status_listen(&gw_main) != GW_OK) {
-        return 1;
-    }
-    if (gw_listen(w) != GW_OK) {
-        return 1;
-    }
-    uv_signal_init(gw_main.loop, &gw_main.sig_term);
-    uv_signal_init(gw_main.loop, &gw_main.sig_int);
-    uv_signal_start(&gw_main.sig_term, gw_on_signal, SIGTERM);
-    uv_signal_start(&gw_main.sig_int, gw_on_signal, SIGINT);
-    uv_signal_init(gw_main.loop, &gw_main.sig_hup);
-    uv_signal_start(&gw_main.sig_hup, gw_on_reload, SIGHUP);
-    uv_signal_init(gw_main.loop, &gw_main.sig_usr1);
-    uv_signal_start(&gw_main.sig_usr1, gw_on_reopen, SIGUSR1);
-    uv_timer_init(gw_main.loop, &gw_main.shutdown_timer);
-    if (w != NULL) {
-        gw_master_worker_signals();
-    }
-
-    if (w == NULL) {
-        /* stdout carries the access log only: the banner goes to stderr.
-         * (The master prints it for its workers.) */
-        gw_conf_print_summary(&gw_main.cf, stderr);
-        gw_log(GW_LOG_NOTICE, NULL, 0, "s3gw ready (version %s)", GW_VERSION);
-        /* The listeners are bound and listening: connections are accepted
-         * from here on, the kernel queues them until the loop runs. (Of
-         * several workers, the master tells.) */
-        gw_notify("READY=1");
-    } else {
-        gw_log(GW_LOG_NOTICE, NULL, 0, "worker %zu ready (pid %ld, version "
-               "%s)", w->index, (long) getpid(), GW_VERSION);
-    }
+    gw_serve_signals(w);
+    gw_serve_ready(w);
 
     uv_run(gw_main.loop, UV_RUN_DEFAULT);
 
-    rc = uv_loop_close(gw_main.loop);
-    if (rc != 0) {
-        gw_log(GW_LOG_WARN, NULL, rc, "loop closed with handles open");
-    }
-    http_server_set_tls(gw_main.srv, NULL);
-    gw_log(GW_LOG_NOTICE, NULL, 0, "exiting");
-    gw_log_access_open("off");
-    s3_access_cache_free(&gw_main.ctx);
-    gw_olds_free();
-    gw_conf_free(&gw_main.cf);
+    gw_serve_exit();
     return 0;
 }
 
@@ -652,11 +689,91 @@ gw_worker_starting(size_t index, void *ud)
 
 static const gw_master_cb_t  gw_master_cb = { gw_serve, gw_worker_starting };
 
+/* Loads the configuration and the TLS certificate, and runs what stops
+ * there: -t, or an admin command (args, nargs: the words after the
+ * options). Returns the exit status of those, or -1 to serve. */
+static int
+gw_main_config(const char *conf_path, const char *extra, int test_only,
+               int nargs, char **args)
+{
+    char  err[1024];
+    int   rc;
+
+    if (gw_conf_load(&gw_main.cf, conf_path, extra, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "s3gw: %s\n", err);
+        if (test_only) {
+            fprintf(stderr, "s3gw: configuration file %s test failed\n",
+                    conf_path ? conf_path : "(embedded)");
+        }
+        return 1;
+    }
+    if (nargs > 0) {
+        gw_log_level = gw_main.cf.log_level;
+        rc = gw_cmd_replication(&gw_main.cf, nargs - 1, args + 1);
+        gw_conf_free(&gw_main.cf);
+        return rc;
+    }
+    /* As nginx -t: the certificate and key must load too. Workers forked
+     * later inherit the context (OpenSSL 3 reseeds its generators in a
+     * child) and load their own on SIGHUP. */
+    if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "s3gw: %s\n", err);
+        if (test_only) {
+            fprintf(stderr, "s3gw: configuration file %s test failed\n",
+                    gw_main.cf.file);
+        }
+        gw_conf_free(&gw_main.cf);
+        return 1;
+    }
+    if (test_only) {
+        SSL_CTX_free(gw_main.tls);
+        printf("s3gw: the configuration file %s syntax is ok\n"
+               "s3gw: configuration file %s test is successful\n",
+               gw_main.cf.file, gw_main.cf.file);
+        gw_conf_free(&gw_main.cf);
+        return 0;
+    }
+    return -1;
+}
+
+/* Several workers: what they share is made before the master forks them.
+ * Returns the exit status. */
+static int
+gw_main_workers(size_t nworkers)
+{
+    int  rc;
+
+    /* Checked once here, so a bad path fails the start, not each worker. */
+    if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
+                gw_main.cf.access_log);
+        return 1;
+    }
+    gw_log_access_open("off");
+    /* Nothing of LMDB may be open across fork(): prepared, then closed. */
+    rc = store_prepare(&gw_main.cf);
+    if (rc != GW_OK) {
+        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
+                gw_main.cf.data_dir, gw_strerror(rc));
+        return 1;
+    }
+    gw_main.shared = store_shared_create(nworkers);
+    if (gw_main.shared == NULL) {
+        fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
+        return 1;
+    }
+    rc = gw_master_run(&gw_main.cf, gw_main.conf_path, gw_main.extra,
+                       nworkers, &gw_master_cb, NULL);
+    store_shared_free(gw_main.shared);
+    SSL_CTX_free(gw_main.tls);
+    gw_conf_free(&gw_main.cf);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
     const char  *conf_path = NULL, *extra = NULL;
-    char         err[1024];
     size_t       nworkers;
     int          opt, test_only = 0, rc;
 
@@ -685,42 +802,11 @@ main(int argc, char **argv)
     }
 
     gw_hash_init();
-    if (gw_conf_load(&gw_main.cf, conf_path, extra, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "s3gw: %s\n", err);
-        if (test_only) {
-            fprintf(stderr, "s3gw: configuration file %s test failed\n",
-                    conf_path ? conf_path : "(embedded)");
-        }
-        return 1;
-    }
-    if (optind < argc) {
-        gw_log_level = gw_main.cf.log_level;
-        rc = gw_cmd_replication(&gw_main.cf, argc - optind - 1,
-                                argv + optind + 1);
-        gw_conf_free(&gw_main.cf);
+    rc = gw_main_config(conf_path, extra, test_only, argc - optind,
+                        argv + optind);
+    if (rc >= 0) {
         return rc;
     }
-    /* As nginx -t: the certificate and key must load too. Workers forked
-     * later inherit the context (OpenSSL 3 reseeds its generators in a
-     * child) and load their own on SIGHUP. */
-    if (gw_tls_load(&gw_main.cf, &gw_main.tls, err, sizeof(err)) != GW_OK) {
-        fprintf(stderr, "s3gw: %s\n", err);
-        if (test_only) {
-            fprintf(stderr, "s3gw: configuration file %s test failed\n",
-                    gw_main.cf.file);
-        }
-        gw_conf_free(&gw_main.cf);
-        return 1;
-    }
-    if (test_only) {
-        SSL_CTX_free(gw_main.tls);
-        printf("s3gw: the configuration file %s syntax is ok\n"
-               "s3gw: configuration file %s test is successful\n",
-               gw_main.cf.file, gw_main.cf.file);
-        gw_conf_free(&gw_main.cf);
-        return 0;
-    }
-
     gw_apply(&gw_main.cf);
     gw_main.conf_path = conf_path;
     gw_main.extra = extra;
@@ -736,29 +822,5 @@ main(int argc, char **argv)
     if (nworkers == 1) {
         return gw_serve(NULL, NULL);
     }
-    /* Checked once here, so a bad path fails the start, not each worker. */
-    if (gw_log_access_open(gw_main.cf.access_log) != GW_OK) {
-        fprintf(stderr, "s3gw: cannot open access_log \"%s\"\n",
-                gw_main.cf.access_log);
-        return 1;
-    }
-    gw_log_access_open("off");
-    /* Nothing of LMDB may be open across fork(): prepared, then closed. */
-    rc = store_prepare(&gw_main.cf);
-    if (rc != GW_OK) {
-        fprintf(stderr, "s3gw: cannot open the store in %s: %s\n",
-                gw_main.cf.data_dir, gw_strerror(rc));
-        return 1;
-    }
-    gw_main.shared = store_shared_create(nworkers);
-    if (gw_main.shared == NULL) {
-        fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
-        return 1;
-    }
-    rc = gw_master_run(&gw_main.cf, conf_path, extra, nworkers, &gw_master_cb,
-                       NULL);
-    store_shared_free(gw_main.shared);
-    SSL_CTX_free(gw_main.tls);
-    gw_conf_free(&gw_main.cf);
-    return rc;
+    return gw_main_workers(nworkers);
 }

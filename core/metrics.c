@@ -43,6 +43,7 @@ typedef struct gw_metrics_slot_s {
     uint64_t  received, sent;
     uint64_t  conns;              /* opened minus closed, wrapping */
     uint64_t  gc_collected;
+    uint64_t  lc_due;             /* a gauge: set by its worker */
     uint64_t  batch[GW_BATCH_N + 1];
     uint64_t  batch_sum;
 } gw_metrics_slot_t;
@@ -143,6 +144,7 @@ gw_metrics_worker_gone(unsigned index)
 {
     if (gw_slots != NULL && index < gw_nslots) {
         __atomic_store_n(&gw_slots[index].conns, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&gw_slots[index].lc_due, 0, __ATOMIC_RELAXED);
     }
 }
 
@@ -183,6 +185,14 @@ gw_metrics_gc_collected(uint64_t n)
 {
     if (gw_mine != NULL) {
         GW_ADD(gw_mine->gc_collected, n);
+    }
+}
+
+void
+gw_metrics_lc_due(uint64_t n)
+{
+    if (gw_mine != NULL) {
+        __atomic_store_n(&gw_mine->lc_due, n, __ATOMIC_RELAXED);
     }
 }
 
@@ -244,6 +254,7 @@ gw_metrics_sum(gw_metrics_slot_t *t)
         t->sent += GW_LOAD(s->sent);
         t->conns += GW_LOAD(s->conns);
         t->gc_collected += GW_LOAD(s->gc_collected);
+        t->lc_due += GW_LOAD(s->lc_due);
         for (k = 0; k <= GW_BATCH_N; k++) {
             t->batch[k] += GW_LOAD(s->batch[k]);
         }
@@ -320,6 +331,10 @@ gw_metrics_render(gw_sb_t *out)
                     "Chunk files the collector deleted.");
     gw_sb_printf(out, "s3gw_gc_collected_chunks_total %" PRIu64 "\n",
                  t->gc_collected);
+    gw_metrics_head(out, "s3gw_lifecycle_due", "gauge",
+                    "Expirations and multipart upload aborts the lifecycle "
+                    "worker has found due and not yet carried out.");
+    gw_sb_printf(out, "s3gw_lifecycle_due %" PRIu64 "\n", t->lc_due);
     gw_metrics_head(out, "s3gw_commit_batch_ops", "histogram",
                     "Index operations per group commit.");
     for (k = 0, cum = 0; k <= GW_BATCH_N; k++) {

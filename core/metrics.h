@@ -35,8 +35,9 @@ int gw_metrics_init(unsigned nworkers);
 void gw_metrics_set_worker(unsigned index);
 
 /* The worker of index died (the master, before it forks its
- * replacement): its connections are gone, so its open-connections gauge
- * goes back to 0. Its counters stay: counters never go down. */
+ * replacement): its connections are gone, so its gauges (open
+ * connections, lifecycle work due) go back to 0. Its counters stay:
+ * counters never go down. */
 void gw_metrics_worker_gone(unsigned index);
 
 /* One request ended (logged): op is a name given to gw_metrics_op_add or
@@ -55,6 +56,12 @@ void gw_metrics_gc_collected(uint64_t n);
 
 /* A group commit of n index operations was committed. Any thread. */
 void gw_metrics_batch(uint64_t n);
+
+/* The lifecycle worker has n expirations and aborts found due and not yet
+ * carried out (queued or waiting for their turn). A gauge of this
+ * process's slot, set, not added: the worker that runs lifecycle alone
+ * sets it, and its death sets it back to 0 (gw_metrics_worker_gone). */
+void gw_metrics_lc_due(uint64_t n);
 
 /* Appends the counters of every slot, summed, in the text format to out. */
 void gw_metrics_render(gw_sb_t *out);

@@ -454,7 +454,8 @@ s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
     uint64_t  n = 0;
     size_t    i;
 
-    if (v->len == 0 || v->len > 19) {
+    /* 19 digits always fit in 64 bits, so no step can overflow. */
+    if (v == NULL || v->len == 0 || v->len > 19) {
         return -1;
     }
     for (i = 0; i < v->len; i++) {
@@ -463,7 +464,10 @@ s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
         }
         n = n * 10 + (uint64_t) (v->base[i] - '0');
     }
-    *out = GW_MIN(n, max);
+    if (n > max) {
+        return -1;
+    }
+    *out = n;
     return 0;
 }
 

@@ -173,8 +173,10 @@ int s3_bucket_name_valid(const char *name);
 int s3_copy_source(s3_req_t *r, const char **bucket, gw_str_t *key,
                    gw_str_t *vid, const char **msg);
 
-/* A decimal query parameter (max-keys, max-uploads...): its value, capped
- * at max, in *out; -1 when it is empty, too long or not all digits. */
+/* A decimal parameter or header (max-keys, partNumber, x-amz-max-parts...):
+ * its value in *out, or -1 when v is NULL, empty, longer than 19 digits,
+ * not all digits or over max (*out then untouched). A caller that caps
+ * instead of refusing passes UINT64_MAX and caps. */
 int s3_parse_uint(const gw_str_t *v, uint64_t max, uint64_t *out);
 
 /* ==== req.c: answering ==== */

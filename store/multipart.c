@@ -713,38 +713,21 @@ store_complete_cksum(store_object_t *res, store_object_t **parts, size_t n,
     return 0;
 }
 
+/* The listed parts into parts[] (each to store_object_free), checked
+ * against the request: each there, with its ETag and checksum, every one
+ * but the last at least min_part. *nchunks gets their chunks' count. GW_OK,
+ * GW_EINVAL with c->reason, or an error. */
 static int
-store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+store_complete_parts(store_t *st, MDB_txn *txn, store_op_t *op,
+                     store_object_t **parts, size_t *nchunks)
 {
-    store_complete_t   *c = op->complete;
-    store_upload_t     *u = NULL;
-    store_object_t    **parts, obj;
-    store_chunk_ref_t  *chunks = NULL;
-    uint64_t           *psizes = NULL;
-    char               *pck = NULL;
-    unsigned char       kb[STORE_PART_KEY];
-    MDB_val             k, v;
-    EVP_MD_CTX         *md5 = NULL;
-    size_t              i, j, nchunks = 0;
-    uint64_t            off = 0;
-    unsigned int        mdlen;
-    void               *val = NULL;
-    size_t              val_len;
-    int                 rc;
+    store_complete_t  *c = op->complete;
+    unsigned char      kb[STORE_PART_KEY];
+    MDB_val            k, v;
+    size_t             i;
+    int                rc;
 
-    parts = gw_calloc(c->n + 1, sizeof(*parts));
-    k.mv_data = op->key;
-    k.mv_size = STORE_UPLOAD_ID_LEN;
-    rc = mdb_get(txn, st->db_uploads, &k, &v);
-    if (rc != 0) {
-        c->reason = STORE_COMPLETE_NO_UPLOAD;
-        rc = rc == MDB_NOTFOUND ? GW_EINVAL : rc;
-        goto done;
-    }
-    rc = store_upload_decode(op->key, &v, &u);
-    if (rc != GW_OK) {
-        goto done;
-    }
+    *nchunks = 0;
     for (i = 0; i < c->n; i++) {
         store_part_key(op->key, c->numbers[i], kb);
         k.mv_data = kb;
@@ -768,34 +751,45 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
             rc = GW_EINVAL;
         }
         if (rc != GW_OK) {
-            goto done;
+            return rc;
         }
         if (i + 1 < c->n && parts[i]->size < c->min_part) {
             c->reason = STORE_COMPLETE_TOO_SMALL;
             c->bad_part = c->numbers[i];
-            rc = GW_EINVAL;
-            goto done;
+            return GW_EINVAL;
         }
-        nchunks += parts[i]->nchunks;
+        *nchunks += parts[i]->nchunks;
     }
+    return GW_OK;
+}
 
-    /* The object: the template plus the parts' chunks, end to end. (The s3
-     * layer never stores a part inline: a commit does no file I/O, so an
-     * inline part could not become a chunk here.) */
-    obj = *u->tmpl;
-    obj.chunks = chunks = gw_alloc(sizeof(*chunks) * (nchunks + 1));
-    obj.part_sizes = psizes = gw_alloc(sizeof(uint64_t) * (c->n + 1));
-    obj.npart_sizes = c->n;
+/* The parts' chunks end to end into obj, with the part sizes, the size and
+ * the multipart ETag. The arrays go to *chunks and *psizes (the caller
+ * frees them, whatever the result). GW_OK, GW_EINVAL with c->reason, or
+ * GW_ERROR. */
+static int
+store_complete_chunks(store_complete_t *c, store_object_t **parts,
+                      size_t nchunks, store_object_t *obj,
+                      store_chunk_ref_t **chunks, uint64_t **psizes)
+{
+    EVP_MD_CTX    *md5;
+    uint64_t       off = 0;
+    unsigned int   mdlen;
+    size_t         i, j, n = 0;
+    int            rc = GW_OK;
+
+    obj->chunks = *chunks = gw_alloc(sizeof(**chunks) * (nchunks + 1));
+    obj->part_sizes = *psizes = gw_alloc(sizeof(uint64_t) * (c->n + 1));
+    obj->npart_sizes = c->n;
     md5 = EVP_MD_CTX_new();
     if (md5 == NULL || EVP_DigestInit_ex(md5, gw_evp_md5(), NULL) != 1) {
         rc = GW_ERROR;
         goto done;
     }
-    nchunks = 0;
     for (i = 0; i < c->n; i++) {
         for (j = 0; j < parts[i]->nchunks; j++) {
-            chunks[nchunks] = parts[i]->chunks[j];
-            chunks[nchunks++].off = off + parts[i]->chunks[j].off;
+            (*chunks)[n] = parts[i]->chunks[j];
+            (*chunks)[n++].off = off + parts[i]->chunks[j].off;
         }
         if (parts[i]->nchunks == 0 && parts[i]->size > 0) {
             c->reason = STORE_COMPLETE_BAD_PART;
@@ -803,64 +797,123 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
             rc = GW_EINVAL;
             goto done;
         }
-        obj.part_sizes[i] = parts[i]->size;
+        obj->part_sizes[i] = parts[i]->size;
         off += parts[i]->size;
         EVP_DigestUpdate(md5, parts[i]->md5, 16);
     }
-    obj.nchunks = nchunks;
-    obj.size = off;
-    obj.nparts = (uint32_t) c->n;
-    EVP_DigestFinal_ex(md5, obj.md5, &mdlen);
-    obj.inline_data.base = NULL;
-    obj.inline_data.len = 0;
-    memset(obj.cksum, 0, sizeof(obj.cksum));
-    for (i = 0, j = 0; i < c->n; i++) {
-        j += parts[i]->cksum_alg == GW_CK_NONE;
+    obj->nchunks = n;
+    obj->size = off;
+    obj->nparts = (uint32_t) c->n;
+    EVP_DigestFinal_ex(md5, obj->md5, &mdlen);
+
+done:
+    EVP_MD_CTX_free(md5);
+    return rc;
+}
+
+/* The object's checksum from its parts' (in the upload's algorithm, else
+ * a full-object CRC64NVME when every part has one), checked against the
+ * one the request gave; and each part's, for GetObjectAttributes, into
+ * *pck (the caller frees it). GW_OK or GW_EINVAL with c->reason. */
+static int
+store_complete_object_cksum(store_complete_t *c, const store_upload_t *u,
+                            store_object_t **parts, store_object_t *obj,
+                            char **pck)
+{
+    size_t  i, none, ckl;
+
+    memset(obj->cksum, 0, sizeof(obj->cksum));
+    for (i = 0, none = 0; i < c->n; i++) {
+        none += parts[i]->cksum_alg == GW_CK_NONE;
     }
-    if (u->tmpl->cksum_alg != GW_CK_NONE && j == 0
-        && store_complete_cksum(&obj, parts, c->n, u->tmpl->cksum_alg,
+    if (u->tmpl->cksum_alg != GW_CK_NONE && none == 0
+        && store_complete_cksum(obj, parts, c->n, u->tmpl->cksum_alg,
                                 u->tmpl->cksum_type) != 0)
     {
         c->reason = STORE_COMPLETE_BAD_CKSUM;
-        rc = GW_EINVAL;
-        goto done;
+        return GW_EINVAL;
     }
-    if (j > 0) {
+    if (none > 0) {
         /* Parts copied with UploadPartCopy carry no checksum (their bytes
          * were never read): the object then has none either. */
-        obj.cksum_alg = GW_CK_NONE;
+        obj->cksum_alg = GW_CK_NONE;
     }
-    if (u->tmpl->cksum_alg == GW_CK_NONE && j == 0
-        && store_complete_cksum(&obj, parts, c->n, GW_CK_CRC64NVME, 0) != 0)
+    if (u->tmpl->cksum_alg == GW_CK_NONE && none == 0
+        && store_complete_cksum(obj, parts, c->n, GW_CK_CRC64NVME, 0) != 0)
     {
-        obj.cksum_alg = GW_CK_NONE;     /* parts of mixed kinds: no checksum */
+        obj->cksum_alg = GW_CK_NONE;    /* parts of mixed kinds: no checksum */
     }
     if (c->want_alg != GW_CK_NONE
-        && (obj.cksum_alg != c->want_alg
-            || memcmp(obj.cksum, c->want,
+        && (obj->cksum_alg != c->want_alg
+            || memcmp(obj->cksum, c->want,
                       gw_cksum_len((gw_cksum_alg_t) c->want_alg)) != 0))
     {
         c->reason = STORE_COMPLETE_WRONG_CKSUM;
-        rc = GW_EINVAL;
+        return GW_EINVAL;
+    }
+    if (obj->cksum_alg == GW_CK_NONE) {
+        return GW_OK;
+    }
+    /* Each part's checksum, for GetObjectAttributes' ObjectParts. */
+    ckl = gw_cksum_len((gw_cksum_alg_t) obj->cksum_alg);
+    for (i = 0; i < c->n; i++) {
+        if (parts[i]->cksum_alg != obj->cksum_alg) {
+            return GW_OK;
+        }
+    }
+    *pck = gw_alloc(ckl * c->n + 1);
+    for (i = 0; i < c->n; i++) {
+        memcpy(*pck + i * ckl, parts[i]->cksum, ckl);
+    }
+    obj->part_cksums.base = *pck;
+    obj->part_cksums.len = ckl * c->n;
+    return GW_OK;
+}
+
+static int
+store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    store_complete_t   *c = op->complete;
+    store_upload_t     *u = NULL;
+    store_object_t    **parts, obj;
+    store_chunk_ref_t  *chunks = NULL;
+    uint64_t           *psizes = NULL;
+    char               *pck = NULL;
+    MDB_val             k, v;
+    size_t              i, nchunks;
+    void               *val = NULL;
+    size_t              val_len;
+    int                 rc;
+
+    parts = gw_calloc(c->n + 1, sizeof(*parts));
+    k.mv_data = op->key;
+    k.mv_size = STORE_UPLOAD_ID_LEN;
+    rc = mdb_get(txn, st->db_uploads, &k, &v);
+    if (rc != 0) {
+        c->reason = STORE_COMPLETE_NO_UPLOAD;
+        rc = rc == MDB_NOTFOUND ? GW_EINVAL : rc;
         goto done;
     }
-    if (obj.cksum_alg != GW_CK_NONE) {
-        /* Each part's checksum, for GetObjectAttributes' ObjectParts. */
-        size_t  ckl = gw_cksum_len((gw_cksum_alg_t) obj.cksum_alg);
-
-        pck = gw_alloc(ckl * c->n + 1);
-        for (i = 0; i < c->n && pck != NULL; i++) {
-            if (parts[i]->cksum_alg != obj.cksum_alg) {
-                gw_free(pck);
-                pck = NULL;
-                break;
-            }
-            memcpy(pck + i * ckl, parts[i]->cksum, ckl);
-        }
-        if (pck != NULL) {
-            obj.part_cksums.base = pck;
-            obj.part_cksums.len = ckl * c->n;
-        }
+    rc = store_upload_decode(op->key, &v, &u);
+    if (rc == GW_OK) {
+        rc = store_complete_parts(st, txn, op, parts, &nchunks);
+    }
+    if (rc != GW_OK) {
+        goto done;
+    }
+    /* The object: the template plus the parts' chunks, end to end. (The s3
+     * layer never stores a part inline: a commit does no file I/O, so an
+     * inline part could not become a chunk here.) */
+    obj = *u->tmpl;
+    rc = store_complete_chunks(c, parts, nchunks, &obj, &chunks, &psizes);
+    if (rc != GW_OK) {
+        goto done;
+    }
+    obj.inline_data.base = NULL;
+    obj.inline_data.len = 0;
+    rc = store_complete_object_cksum(c, u, parts, &obj, &pck);
+    if (rc != GW_OK) {
+        goto done;
     }
     obj.mtime_ms = c->result.mtime_ms;
     /* So that a retry of this completion finds its answer (store.h). */
@@ -871,7 +924,7 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
     }
     val = store__object_encode(&obj, &val_len);
     rc = store__object_commit(st, txn, u->bucket, u->tmpl->key, val, val_len,
-                              chunks, nchunks, &c->cond, &c->vres);
+                              chunks, obj.nchunks, &c->cond, &c->vres);
     c->result.generation = c->vres.version;
     if (rc == GW_OK) {
         rc = store_upload_drop(st, txn, op->key);
@@ -893,7 +946,6 @@ store_upload_complete_apply(store_t *st, MDB_txn *txn, store_op_t *op)
 done:
     gw_free(psizes);
     gw_free(pck);
-    EVP_MD_CTX_free(md5);
     gw_free(val);
     gw_free(chunks);
     for (i = 0; i < c->n; i++) {

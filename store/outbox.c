@@ -370,49 +370,6 @@ store_outbox_queue(store_t *st, const char *bucket, gw_str_t key,
 /* ==== reading the outbox (the pusher) ==== */
 
 int
-store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
-                  store_outbox_entry_t *out)
-{
-    MDB_txn       *txn;
-    MDB_cursor    *cur;
-    MDB_val        k, v;
-    unsigned char  sk[8];
-    int            rc;
-
-    rc = store__read_begin(st, &txn);
-    if (rc != 0) {
-        return store__mdb_rc(rc);
-    }
-    rc = mdb_cursor_open(txn, st->db_outbox, &cur);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return store__mdb_rc(rc);
-    }
-    store_outbox_seq_key(after + 1, sk);
-    k.mv_data = sk;
-    k.mv_size = 8;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-    {
-        if (k.mv_size != 8
-            || store__outbox_decode(v.mv_data, v.mv_size, out) != GW_OK)
-        {
-            continue;                 /* never let one bad entry stop all */
-        }
-        if (out->failed || out->next_try_ms > now_ms) {
-            continue;
-        }
-        out->seq = store_outbox_seq_of(k.mv_data);
-        /* The key is LMDB's memory: copy it for the caller. */
-        out->key.base = gw_strndup(out->key.base, out->key.len);
-        break;
-    }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    return rc == 0 ? GW_OK : store__mdb_rc(rc);
-}
-
-int
 store_outbox_next_due(store_t *st, const store_outbox_pos_t *after,
                       int64_t now_ms, store_outbox_entry_t *out)
 {

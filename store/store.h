@@ -817,11 +817,6 @@ void store_outbox_queue(store_t *st, const char *bucket, gw_str_t key,
                         const store_repl_t *repl, int change,
                         store_done_pt done, void *ud);
 
-/* The first entry after sequence after that is due at now_ms and has not
- * failed, into out (out->key is a copy: store_outbox_entry_free it).
- * GW_OK or GW_ENOTFOUND. Read-only; safe on the loop (one read txn). */
-int store_outbox_next(store_t *st, uint64_t after, int64_t now_ms,
-                      store_outbox_entry_t *out);
 void store_outbox_entry_free(store_outbox_entry_t *e);
 /* A place in the outbox by due time: the pusher's walk in one tick. */
 typedef struct store_outbox_pos_s {
@@ -829,10 +824,11 @@ typedef struct store_outbox_pos_s {
     uint64_t   seq;
 } store_outbox_pos_t;
 /* The first entry after *after in (next try, sequence) order that is due
- * at now_ms, into out as store_outbox_next does (next place: out's
- * next_try_ms and seq). A cursor over "outdue": failed entries are not
- * there and the walk ends at the first entry not due, so its cost does not
- * grow with what is waiting. GW_OK or GW_ENOTFOUND. */
+ * at now_ms and has not failed, into out (out->key is a copy:
+ * store_outbox_entry_free it; next place: out's next_try_ms and seq). A
+ * cursor over "outdue": failed entries are not there and the walk ends at
+ * the first entry not due, so its cost does not grow with what is waiting.
+ * GW_OK or GW_ENOTFOUND. Read-only; safe on the loop (one read txn). */
 int store_outbox_next_due(store_t *st, const store_outbox_pos_t *after,
                           int64_t now_ms, store_outbox_entry_t *out);
 /* The entry was delivered: it leaves the queue (unless a later change of

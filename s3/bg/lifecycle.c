@@ -12,12 +12,14 @@
  *                generation examined
  *        -> uploads: the uploads after the cursor's id (store_upload_scan),
  *           s3_lifecycle_abort on each -> store_upload_abort
+ *        -> what the walk found due held (w->held), and queued
+ *           S3_LC_DELETES a tick; the next walk once all are queued
  *        -> the cursor saved (store_lc_cursor_put)
  *
- * Versions. A key with many versions may take several ticks: the walk
+ * Versions. A key with many versions may take several walks: the walk
  * keeps, in memory, the key under way, the last version it keeps (the
- * next tick seeks past it; the versions removed meanwhile are gone by
- * then, as a tick starts only once the last one's deletes committed) and
+ * next walk seeks past it; the versions removed meanwhile are gone by
+ * then, as a walk starts only once the last one's deletes committed) and
  * how many noncurrent versions it has seen (NewerNoncurrentVersions). The
  * saved cursor names the last key finished, so a restart walks the key
  * under way again from its current version, which decides the same. A
@@ -33,6 +35,7 @@
 #include "s3/bg/lifecycle.h"
 #include "s3/lifecycle.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <inttypes.h>
 #include <time.h>
@@ -53,12 +56,20 @@ struct s3_lc_s {
                                        * it (STORE_VERSION_NULL or a
                                        * version number) */
     uint64_t            kseen;        /* noncurrent versions seen */
+    /* What the last walk found due, queued S3_LC_DELETES a tick from
+     * held[next_held]; while some wait, base (the cursor where that walk
+     * began) is the place saved, so a restart walks them again. */
+    struct s3_lc_job_s *held[S3_LC_SCAN + 1];
+    size_t              nheld, next_held;
+    store_lc_cursor_t   base;
+    uint64_t            due;          /* found due, not yet settled: the
+                                       * s3gw_lifecycle_due gauge */
     void              (*done)(void *ud);
     void               *done_ud;
 };
 
-/* One delete or abort in flight. */
-typedef struct {
+/* One delete or abort, held or in flight. */
+typedef struct s3_lc_job_s {
     s3_lc_t   *w;
     char       bucket[STORE_BUCKET_MAX + 1];
     char      *key;                 /* the object's, or the upload's id */
@@ -72,10 +83,11 @@ typedef struct {
     store_vresult_t  res;
 } s3_lc_job_t;
 
-/* A step's deletes, queued once the walk's read txn has ended. */
+/* A walk's deletes (w->held), queued once the walk's read txn has
+ * ended. */
 typedef struct {
-    s3_lc_job_t  *jobs[S3_LC_DELETES];
-    size_t        n;
+    s3_lc_job_t  **jobs;
+    size_t         n, cap;
 } s3_lc_batch_t;
 
 static void s3_lc_maybe_stopped(s3_lc_t *w);
@@ -118,6 +130,8 @@ s3_lc_job_end(s3_lc_job_t *j)
 
     s3_lc_job_free(j);
     w->inflight--;
+    w->due--;
+    gw_metrics_lc_due(w->due);
     s3_lc_maybe_stopped(w);
 }
 
@@ -295,7 +309,7 @@ s3_lc_walk(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
     }
     for (;;) {
         if (rc == GW_OK) {
-            if (*budget == 0 || b->n + (lone != NULL) >= S3_LC_DELETES) {
+            if (*budget == 0 || b->n + (lone != NULL) >= b->cap) {
                 if (lone == NULL) {
                     break;
                 }
@@ -326,7 +340,7 @@ s3_lc_walk(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
             lone = NULL;
         }
         if (peek) {
-            break;              /* o is read again by the next tick */
+            break;              /* o is read again by the next walk */
         }
         (*budget)--;
         memset(&v, 0, sizeof(v));
@@ -346,7 +360,7 @@ s3_lc_walk(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
         }
         d = s3_lifecycle_decide(c, o, &v, now, day, &rule);
         if (d != S3_LC_REMOVE || latest) {
-            /* Still there next tick (an expired current version lives on
+            /* Still there next walk (an expired current version lives on
              * as a noncurrent one): the place to resume after. */
             w->kversion = s3_lc_version_of(o);
         }
@@ -373,7 +387,7 @@ s3_lc_objects(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
     char                next[STORE_BUCKET_MAX + 1];
     int                 rc;
 
-    while (*budget > 0 && b->n < S3_LC_DELETES) {
+    while (*budget > 0 && b->n < b->cap) {
         if (cur->bucket[0] == '\0') {
             rc = store_bconf_next(w->ctx->store, STORE_BCONF_LIFECYCLE, "",
                                   next);
@@ -447,7 +461,7 @@ s3_lc_uploads(s3_lc_t *w, gw_pool_t *pool, int64_t now, size_t *budget,
 
     s.pool = pool;
     s.n = 0;
-    s.cap = GW_MIN(*budget, S3_LC_DELETES - b->n);
+    s.cap = GW_MIN(*budget, b->cap - b->n);
     if (s.cap == 0) {
         return 0;
     }
@@ -506,20 +520,20 @@ s3_lc_pass(s3_lc_t *w, int64_t now)
     return 1;
 }
 
+/* One walk of the pass from the cursor, within S3_LC_SCAN records: what
+ * it finds due goes to w->held. */
 static void
-s3_lc_tick(uv_timer_t *t)
+s3_lc_step(s3_lc_t *w, int64_t now)
 {
-    s3_lc_t        *w = t->data;
     s3_lc_batch_t   b;
     gw_pool_t      *pool;
-    size_t          budget = S3_LC_SCAN, i;
-    int64_t         now = s3_lc_now_ms();
+    size_t          budget = S3_LC_SCAN;
     int             done;
 
-    if (w->stopping || w->inflight > 0 || !s3_lc_pass(w, now)) {
-        return;
-    }
+    w->base = w->cur;
+    b.jobs = w->held;
     b.n = 0;
+    b.cap = GW_NELEMS(w->held);
     pool = gw_pool_create(4096);
     if (w->cur.phase == STORE_LC_OBJECTS
         && s3_lc_objects(w, pool, now, &budget, &b))
@@ -530,11 +544,30 @@ s3_lc_tick(uv_timer_t *t)
     done = w->cur.phase == STORE_LC_UPLOADS
            && s3_lc_uploads(w, pool, now, &budget, &b);
     gw_pool_destroy(pool);
-    for (i = 0; i < b.n; i++) {
-        s3_lc_job_t   *j = b.jobs[i];
-        gw_str_t       key = { j->key, j->key_len };
-        store_cond_t   cond;
+    w->nheld = b.n;
+    w->next_held = 0;
+    w->due += b.n;
+    gw_metrics_lc_due(w->due);
+    if (done) {
+        gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: pass done");
+        w->cur.last_ms = w->cur.pass_ms;
+        w->cur.pass_ms = 0;
+    }
+}
 
+/* Queues the next S3_LC_DELETES held jobs. */
+static void
+s3_lc_queue(s3_lc_t *w)
+{
+    s3_lc_job_t   *j;
+    store_cond_t   cond;
+    gw_str_t       key;
+    size_t         n;
+
+    for (n = 0; n < S3_LC_DELETES && w->next_held < w->nheld; n++) {
+        j = w->held[w->next_held++];
+        key.base = j->key;
+        key.len = j->key_len;
         w->inflight++;
         if (j->remove) {
             memset(&cond, 0, sizeof(cond));
@@ -554,14 +587,30 @@ s3_lc_tick(uv_timer_t *t)
             store_upload_abort(w->ctx->store, j->key, s3_lc_aborted, j);
         }
     }
-    if (done) {
-        gw_log(GW_LOG_DEBUG, NULL, 0, "lifecycle: pass done");
-        w->cur.last_ms = w->cur.pass_ms;
-        w->cur.pass_ms = 0;
+}
+
+static void
+s3_lc_tick(uv_timer_t *t)
+{
+    s3_lc_t  *w = t->data;
+    int64_t   now = s3_lc_now_ms();
+    int       drained;
+
+    if (w->stopping || w->inflight > 0) {
+        return;
     }
+    if (w->next_held == w->nheld) {
+        if (!s3_lc_pass(w, now)) {
+            return;
+        }
+        s3_lc_step(w, now);
+    }
+    s3_lc_queue(w);
+    drained = w->next_held == w->nheld;
     /* Queued after this step's deletes, so committed with them or later. */
     w->inflight++;
-    store_lc_cursor_put(w->ctx->store, &w->cur, s3_lc_saved, w);
+    store_lc_cursor_put(w->ctx->store, drained ? &w->cur : &w->base,
+                        s3_lc_saved, w);
 }
 
 /* ==== start and stop ==== */
@@ -623,6 +672,12 @@ s3_lc_maybe_stopped(s3_lc_t *w)
 void
 s3_lc_stop(s3_lc_t *w, void (*done)(void *ud), void *ud)
 {
+    /* The jobs still held are dropped: the saved place is before them. */
+    while (w->next_held < w->nheld) {
+        s3_lc_job_free(w->held[w->next_held++]);
+        w->due--;
+    }
+    gw_metrics_lc_due(w->due);
     w->stopping = 1;
     w->done = done;
     w->done_ud = ud;

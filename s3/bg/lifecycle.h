@@ -12,13 +12,16 @@
  * objects of every bucket that has a lifecycle configuration, then every
  * multipart upload, and ends; so an object is gone within one lifecycle day
  * after it falls due, as S3 promises. A pass runs in bounded steps from a
- * timer: each tick looks at no more than S3_LC_SCAN versions (and one
- * more, to tell whether a current delete marker is alone) and queues no
- * more than S3_LC_DELETES deletes, each walk in a read transaction of its
- * own, and the next tick waits for those deletes. Where the pass is (its
- * start, the bucket and the key it reached, the upload it reached) is saved
- * in the store after every step (store_lc_cursor_put), so a restart, even
- * after kill -9, goes on from there.
+ * timer: a walk looks at no more than S3_LC_SCAN versions (and one more,
+ * to tell whether a current delete marker is alone) in a read transaction
+ * of its own, and holds what it finds due; each tick queues no more than
+ * S3_LC_DELETES of those deletes and waits for the last tick's, and the
+ * next walk starts once all are queued. What is held or queued is the
+ * s3gw_lifecycle_due gauge of /metrics. Where the pass is (its start, the
+ * bucket and the key it reached, the upload it reached) is saved in the
+ * store after every tick (store_lc_cursor_put): where the walk began while
+ * some of what it found waits, where it ended once all is queued; so a
+ * restart, even after kill -9, goes on from there.
  *
  * An object is deleted only if it is still the record that was examined
  * (its generation, store_object_delete_cond; a version: store_object_remove
@@ -29,7 +32,7 @@
 
 #include "s3/req.h"
 
-#define S3_LC_SCAN      1000      /* records looked at per tick */
+#define S3_LC_SCAN      1000      /* records looked at per walk */
 #define S3_LC_DELETES   100       /* deletes and aborts queued per tick */
 #define S3_LC_TICK_MIN  100       /* ms; a tick is a tenth of a lifecycle */
 #define S3_LC_TICK_MAX  1000      /* day, within these */

@@ -85,26 +85,8 @@ static int
 s3_attributes_uint(s3_req_t *r, const char *name, uint64_t max, uint64_t *out)
 {
     const gw_str_t  *v = s3_header(r, name);
-    uint64_t         n = 0;
-    size_t           i;
 
-    if (v == NULL) {
-        return 0;
-    }
-    if (v->len == 0 || v->len > 10) {
-        return -1;
-    }
-    for (i = 0; i < v->len; i++) {
-        if (v->base[i] < '0' || v->base[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (uint64_t) (v->base[i] - '0');
-    }
-    if (n > max) {
-        return -1;
-    }
-    *out = n;
-    return 0;
+    return v == NULL ? 0 : s3_parse_uint(v, max, out);
 }
 
 /* <ChecksumCRC32>base64</ChecksumCRC32>, with "-N" for a composite one. */

@@ -3,6 +3,7 @@
  * versions.c's). */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
+#include "s3/cond.h"
 #include "s3/payload.h"
 #include "s3/record.h"
 #include "core/log.h"
@@ -477,159 +478,240 @@ s3_prefix_successor(const char *p, size_t len, char *out)
     return len;
 }
 
-static int
-s3_bucket_list_objects(s3_req_t *r)
-{
-    store_bucket_t         b;
-    s3_xml_t               x;
-    s3_list_t              l = { r, &x, 0 };
-    const gw_str_t        *v, *lt;
-    gw_str_t               prefix = { "", 0 }, delim = { "", 0 };
-    gw_str_t               marker = { "", 0 }, token = { "", 0 };
-    gw_str_t               start = { "", 0 }, last = { "", 0 }, cp;
-    const store_object_t  *o;
-    store_iter_t          *it;
-    uint64_t               max_keys = S3_LIST_MAX_KEYS, count = 0;
-    int                    v2, rc, truncated = 0, fetch_owner, have_start;
-    char                   t[32], *succ, *tok;
-    size_t                 n;
-    const char            *d;
+/* A listing's request: what its query parameters ask for. */
+typedef struct {
+    int        v2;            /* list-type=2 */
+    int        url;           /* encoding-type=url */
+    int        fetch_owner;
+    int        have_start;    /* start is after the prefix's first key */
+    gw_str_t   prefix, delim, marker, token;
+    gw_str_t   start;         /* list after this key (decoded token,
+                               * start-after or marker) */
+    uint64_t   max_keys;
+} s3_list_query_t;
 
-    rc = s3_bucket_record(r, &b);
-    if (rc != S3_ERR_NONE) {
-        return rc;
+/* A listing's page as it is written. */
+typedef struct {
+    uint64_t   count;         /* keys and common prefixes written */
+    int        truncated;
+    gw_str_t   last;          /* the last of them (r->pool) */
+} s3_list_page_t;
+
+/* The continuation-token (v2) or the start-after, the marker (v1). 0, or
+ * -1 once answered with an error. */
+static int
+s3_list_query_start(s3_req_t *r, s3_list_query_t *q)
+{
+    const gw_str_t  *v;
+    char            *tok;
+    size_t           n;
+
+    if (!q->v2) {
+        if ((v = s3_param(r, "marker")) != NULL) {
+            q->marker = *v;
+            q->start = *v;
+        }
+        return 0;
     }
-    lt = s3_param(r, "list-type");
-    v2 = lt != NULL && gw_str_eq_lit(*lt, "2");
+    /* An empty token is no token: a listing from the start (the SDKs send
+     * one when a caller passes ""). */
+    v = s3_param(r, "continuation-token");
+    if (v != NULL && v->len > 0) {
+        q->token = *v;
+        tok = gw_pool_alloc(r->pool, v->len + 1);
+        if (gw_base64_decode((unsigned char *) tok, v->len + 1, &n, v->base,
+                             v->len) != GW_OK || n == 0 || n > STORE_KEY_MAX)
+        {
+            s3_error(r, S3_ERR_INVALID_ARGUMENT, "The continuation token "
+                     "provided is incorrect");
+            return -1;
+        }
+        q->start.base = tok;
+        q->start.len = n;
+    } else if ((v = s3_param(r, "start-after")) != NULL) {
+        q->start = *v;
+    }
+    return 0;
+}
+
+/* The query parameters into *q. 0, or -1 once answered with an error. */
+static int
+s3_list_query(s3_req_t *r, s3_list_query_t *q)
+{
+    const gw_str_t  *v;
+
+    memset(q, 0, sizeof(*q));
+    q->prefix = q->delim = q->marker = q->token = q->start =
+        (gw_str_t) { "", 0 };
+    v = s3_param(r, "list-type");
+    q->v2 = v != NULL && gw_str_eq_lit(*v, "2");
     if ((v = s3_param(r, "prefix")) != NULL) {
-        prefix = *v;
+        q->prefix = *v;
     }
     if ((v = s3_param(r, "delimiter")) != NULL) {
-        delim = *v;
+        q->delim = *v;
     }
+    q->max_keys = S3_LIST_MAX_KEYS;
     if ((v = s3_param(r, "max-keys")) != NULL
-        && s3_parse_uint(v, S3_LIST_MAX_KEYS, &max_keys) != 0)
+        && s3_parse_uint(v, UINT64_MAX, &q->max_keys) != 0)
     {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Provided max-keys not an integer "
                  "or within integer range");
-        return GW_OK;
+        return -1;
     }
+    q->max_keys = GW_MIN(q->max_keys, S3_LIST_MAX_KEYS);
     if ((v = s3_param(r, "encoding-type")) != NULL) {
         if (!gw_str_eq_lit(*v, "url")) {
             s3_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid Encoding Method "
                      "specified in Request");
-            return GW_OK;
+            return -1;
         }
-        l.url = 1;
+        q->url = 1;
     }
-    fetch_owner = !v2;
-    if (v2 && (v = s3_param(r, "fetch-owner")) != NULL) {
-        fetch_owner = gw_str_eq_lit(*v, "true");
+    q->fetch_owner = !q->v2;
+    if (q->v2 && (v = s3_param(r, "fetch-owner")) != NULL) {
+        q->fetch_owner = gw_str_eq_lit(*v, "true");
     }
-    if (v2) {
-        /* An empty token is no token: a listing from the start (the
-         * SDKs send one when a caller passes ""). */
-        v = s3_param(r, "continuation-token");
-        if (v != NULL && v->len > 0) {
-            token = *v;
-            tok = gw_pool_alloc(r->pool, v->len + 1);
-            if (gw_base64_decode((unsigned char *) tok, v->len + 1, &n, v->base,
-                                 v->len) != GW_OK || n == 0 || n > STORE_KEY_MAX)
-            {
-                s3_error(r, S3_ERR_INVALID_ARGUMENT, "The continuation token "
-                         "provided is incorrect");
-                return GW_OK;
-            }
-            start.base = tok;
-            start.len = n;
-        } else if ((v = s3_param(r, "start-after")) != NULL) {
-            start = *v;
-        }
-    } else if ((v = s3_param(r, "marker")) != NULL) {
-        marker = *v;
-        start = *v;
+    if (s3_list_query_start(r, q) != 0) {
+        return -1;
     }
-    have_start = start.len > 0;
+    q->have_start = q->start.len > 0;
+    return 0;
+}
 
-    it = store_iter_open(r->ctx->store, r->bucket);
-    /* Begin at the later of the prefix and the start key. */
-    if (have_start && (start.len >= prefix.len
-                       ? memcmp(start.base, prefix.base, prefix.len) >= 0
-                       : memcmp(start.base, prefix.base, start.len) > 0))
+/* Begins at the later of the prefix and the start key (have_start is
+ * cleared when the prefix is later). */
+static void
+s3_list_seek(store_iter_t *it, s3_list_query_t *q)
+{
+    if (q->have_start
+        && (q->start.len >= q->prefix.len
+            ? memcmp(q->start.base, q->prefix.base, q->prefix.len) >= 0
+            : memcmp(q->start.base, q->prefix.base, q->start.len) > 0))
     {
-        store_iter_seek(it, start, 1);
+        store_iter_seek(it, q->start, 1);
     } else {
-        have_start = 0;
-        store_iter_seek(it, prefix, 0);
+        q->have_start = 0;
+        store_iter_seek(it, q->prefix, 0);
     }
+}
 
-    s3_xml_begin(&x, r->pool, "ListBucketResult");
-    s3_xml_elem_str(&x, "Name", r->bucket);
-    if (v2) {
-        s3_list_elem(&l, "Prefix", prefix.base, prefix.len);
+/* The elements before the keys: what the request asked for, echoed. */
+static void
+s3_list_head(s3_list_t *l, const s3_list_query_t *q)
+{
+    s3_req_t        *r = l->r;
+    s3_xml_t        *x = l->x;
+    const gw_str_t  *v;
+
+    s3_xml_elem_str(x, "Name", r->bucket);
+    if (q->v2) {
+        s3_list_elem(l, "Prefix", q->prefix.base, q->prefix.len);
     } else {
         /* V1 echoes the prefix as given even with encoding-type=url, as S3
          * does; the SDKs decode only Delimiter, Marker, NextMarker, keys
          * and common prefixes of a V1 answer. */
-        s3_xml_elem(&x, "Prefix", prefix.base, prefix.len);
+        s3_xml_elem(x, "Prefix", q->prefix.base, q->prefix.len);
     }
-    if (v2) {
-        if (token.len) {
-            s3_xml_elem(&x, "ContinuationToken", token.base, token.len);
+    if (q->v2) {
+        if (q->token.len) {
+            s3_xml_elem(x, "ContinuationToken", q->token.base, q->token.len);
         }
         if ((v = s3_param(r, "start-after")) != NULL) {
-            s3_list_elem(&l, "StartAfter", v->base, v->len);
+            s3_list_elem(l, "StartAfter", v->base, v->len);
         }
     } else {
-        s3_list_elem(&l, "Marker", marker.base, marker.len);
+        s3_list_elem(l, "Marker", q->marker.base, q->marker.len);
     }
-    s3_xml_elemf(&x, "MaxKeys", "%llu", (unsigned long long) max_keys);
-    if (delim.len) {
-        s3_list_elem(&l, "Delimiter", delim.base, delim.len);
+    s3_xml_elemf(x, "MaxKeys", "%llu", (unsigned long long) q->max_keys);
+    if (q->delim.len) {
+        s3_list_elem(l, "Delimiter", q->delim.base, q->delim.len);
     }
-    if (l.url) {
-        s3_xml_elem_str(&x, "EncodingType", "url");
+    if (l->url) {
+        s3_xml_elem_str(x, "EncodingType", "url");
     }
+}
 
-    /* Contents go straight into the document; common prefixes are gathered
-     * apart, since S3 writes them after all Contents. */
-    s3_xml_t  cpx = { r->pool, NULL, 0, 0 };
-    s3_list_t cpl = { r, &cpx, l.url };
+/* One <Contents> element. */
+static void
+s3_list_contents(s3_list_t *l, const store_object_t *o, int fetch_owner)
+{
+    s3_xml_t  *x = l->x;
+    char       t[32], etag[48];
+
+    s3_xml_open(x, "Contents");
+    s3_list_elem(l, "Key", o->key.base, o->key.len);
+    s3_xml_time(o->mtime_ms, t);
+    s3_xml_elem_str(x, "LastModified", t);
+    s3_etag(o->md5, o->nparts, etag);
+    s3_xml_elem_str(x, "ETag", etag);
+    if (o->cksum_alg != GW_CK_NONE) {
+        s3_xml_elem_str(x, "ChecksumAlgorithm",
+                        gw_cksum_name((gw_cksum_alg_t) o->cksum_alg));
+        s3_xml_elem_str(x, "ChecksumType",
+                        o->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
+    }
+    s3_xml_elemf(x, "Size", "%llu", (unsigned long long) o->size);
+    if (fetch_owner) {
+        s3_owner_xml(l->r, x, "Owner", o->owner.base, o->owner.len);
+    }
+    s3_xml_elem_str(x, "StorageClass",
+                    o->storage_class == STORE_CLASS_REDUCED_REDUNDANCY
+                    ? "REDUCED_REDUNDANCY" : "STANDARD");
+    s3_xml_close(x, "Contents");
+}
+
+/* The keys of the page: Contents into l, common prefixes into cpl (S3
+ * writes them after all Contents), up to max_keys of both. GW_OK,
+ * GW_ENOTFOUND (the bucket's end) or a store error. */
+static int
+s3_list_walk(s3_list_t *l, s3_list_t *cpl, const s3_list_query_t *q,
+             store_iter_t *it, s3_list_page_t *pg)
+{
+    s3_req_t              *r = l->r;
+    const store_object_t  *o;
+    const gw_str_t        *prefix = &q->prefix, *delim = &q->delim;
+    const gw_str_t        *start = &q->start;
+    gw_str_t               cp;
+    const char            *d;
+    char                  *succ;
+    size_t                 n;
+    int                    rc = GW_OK;
 
     succ = gw_pool_alloc(r->pool, STORE_KEY_MAX + 1);
     /* max-keys=0 asks for an empty page, which is complete (S3 says
      * IsTruncated false and gives no token). */
-    rc = GW_OK;
-    while (max_keys > 0 && (rc = store_iter_next(it, &o)) == GW_OK) {
-        if (o->key.len < prefix.len
-            || memcmp(o->key.base, prefix.base, prefix.len) != 0)
+    while (q->max_keys > 0 && (rc = store_iter_next(it, &o)) == GW_OK) {
+        if (o->key.len < prefix->len
+            || memcmp(o->key.base, prefix->base, prefix->len) != 0)
         {
             break;
         }
         d = NULL;
-        if (delim.len) {
-            d = memmem(o->key.base + prefix.len, o->key.len - prefix.len,
-                       delim.base, delim.len);
+        if (delim->len) {
+            d = memmem(o->key.base + prefix->len, o->key.len - prefix->len,
+                       delim->base, delim->len);
         }
         if (d != NULL) {
             cp.base = o->key.base;
-            cp.len = (size_t) (d - o->key.base) + delim.len;
-            if (have_start && (cp.len <= start.len
-                               ? memcmp(cp.base, start.base, cp.len) <= 0
-                               : memcmp(cp.base, start.base, start.len) < 0))
+            cp.len = (size_t) (d - o->key.base) + delim->len;
+            if (q->have_start
+                && (cp.len <= start->len
+                    ? memcmp(cp.base, start->base, cp.len) <= 0
+                    : memcmp(cp.base, start->base, start->len) < 0))
             {
                 /* The start key lies inside this prefix: it was listed. */
             } else {
-                if (count == max_keys) {
-                    truncated = 1;
+                if (pg->count == q->max_keys) {
+                    pg->truncated = 1;
                     break;
                 }
-                s3_xml_open(&cpx, "CommonPrefixes");
-                s3_list_elem(&cpl, "Prefix", cp.base, cp.len);
-                s3_xml_close(&cpx, "CommonPrefixes");
-                count++;
-                last.base = gw_pool_strndup(r->pool, cp.base, cp.len);
-                last.len = cp.len;
+                s3_xml_open(cpl->x, "CommonPrefixes");
+                s3_list_elem(cpl, "Prefix", cp.base, cp.len);
+                s3_xml_close(cpl->x, "CommonPrefixes");
+                pg->count++;
+                pg->last.base = gw_pool_strndup(r->pool, cp.base, cp.len);
+                pg->last.len = cp.len;
             }
             n = s3_prefix_successor(cp.base, cp.len, succ);
             if (n == 0) {
@@ -638,45 +720,44 @@ s3_bucket_list_objects(s3_req_t *r)
             store_iter_seek(it, (gw_str_t) { succ, n }, 0);
             continue;
         }
-        if (count == max_keys) {
-            truncated = 1;
+        if (pg->count == q->max_keys) {
+            pg->truncated = 1;
             break;
         }
-        s3_xml_open(&x, "Contents");
-        s3_list_elem(&l, "Key", o->key.base, o->key.len);
-        s3_xml_time(o->mtime_ms, t);
-        s3_xml_elem_str(&x, "LastModified", t);
-        {
-            char  etag[64];
-
-            gw_hex_encode(etag + 1, o->md5, 16);
-            etag[0] = '"';
-            if (o->nparts) {
-                snprintf(etag + 33, sizeof(etag) - 33, "-%u\"", o->nparts);
-            } else {
-                etag[33] = '"';
-                etag[34] = '\0';
-            }
-            s3_xml_elem_str(&x, "ETag", etag);
-        }
-        if (o->cksum_alg != GW_CK_NONE) {
-            s3_xml_elem_str(&x, "ChecksumAlgorithm",
-                            gw_cksum_name((gw_cksum_alg_t) o->cksum_alg));
-            s3_xml_elem_str(&x, "ChecksumType",
-                            o->cksum_type ? "COMPOSITE" : "FULL_OBJECT");
-        }
-        s3_xml_elemf(&x, "Size", "%llu", (unsigned long long) o->size);
-        if (fetch_owner) {
-            s3_owner_xml(r, &x, "Owner", o->owner.base, o->owner.len);
-        }
-        s3_xml_elem_str(&x, "StorageClass",
-                        o->storage_class == STORE_CLASS_REDUCED_REDUNDANCY
-                        ? "REDUCED_REDUNDANCY" : "STANDARD");
-        s3_xml_close(&x, "Contents");
-        count++;
-        last.base = gw_pool_strndup(r->pool, o->key.base, o->key.len);
-        last.len = o->key.len;
+        s3_list_contents(l, o, q->fetch_owner);
+        pg->count++;
+        pg->last.base = gw_pool_strndup(r->pool, o->key.base, o->key.len);
+        pg->last.len = o->key.len;
     }
+    return rc;
+}
+
+static int
+s3_bucket_list_objects(s3_req_t *r)
+{
+    store_bucket_t    b;
+    s3_list_query_t   q;
+    s3_list_page_t    pg = { 0, 0, { "", 0 } };
+    s3_xml_t          x;
+    s3_xml_t          cpx = { r->pool, NULL, 0, 0 };
+    s3_list_t         l = { r, &x, 0 }, cpl = { r, &cpx, 0 };
+    store_iter_t     *it;
+    char             *tok;
+    int               rc;
+
+    rc = s3_bucket_record(r, &b);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    if (s3_list_query(r, &q) != 0) {
+        return GW_OK;
+    }
+    l.url = cpl.url = q.url;
+    it = store_iter_open(r->ctx->store, r->bucket);
+    s3_list_seek(it, &q);
+    s3_xml_begin(&x, r->pool, "ListBucketResult");
+    s3_list_head(&l, &q);
+    rc = s3_list_walk(&l, &cpl, &q, it, &pg);
     store_iter_close(it);
     if (rc != GW_OK && rc != GW_ENOTFOUND) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "listing failed");
@@ -685,16 +766,17 @@ s3_bucket_list_objects(s3_req_t *r)
     if (cpx.len) {
         s3_xml_raw(&x, cpx.buf, cpx.len);
     }
-    s3_xml_elem_str(&x, "IsTruncated", truncated ? "true" : "false");
-    if (v2) {
-        s3_xml_elemf(&x, "KeyCount", "%llu", (unsigned long long) count);
-        if (truncated) {
-            tok = gw_pool_alloc(r->pool, 4 * ((last.len + 2) / 3) + 1);
-            gw_base64_encode(tok, (const unsigned char *) last.base, last.len);
+    s3_xml_elem_str(&x, "IsTruncated", pg.truncated ? "true" : "false");
+    if (q.v2) {
+        s3_xml_elemf(&x, "KeyCount", "%llu", (unsigned long long) pg.count);
+        if (pg.truncated) {
+            tok = gw_pool_alloc(r->pool, 4 * ((pg.last.len + 2) / 3) + 1);
+            gw_base64_encode(tok, (const unsigned char *) pg.last.base,
+                             pg.last.len);
             s3_xml_elem_str(&x, "NextContinuationToken", tok);
         }
-    } else if (truncated && delim.len) {
-        s3_list_elem(&l, "NextMarker", last.base, last.len);
+    } else if (pg.truncated && q.delim.len) {
+        s3_list_elem(&l, "NextMarker", pg.last.base, pg.last.len);
     }
     s3_xml_end(&x, "ListBucketResult");
     s3_send_xml(r, 200, &x);

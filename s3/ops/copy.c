@@ -151,123 +151,129 @@ s3_copy_committed(void *ud, int rc)
 
 /* ==== CopyObject ==== */
 
-static int
-s3_copy_object(s3_req_t *r)
-{
-    s3_copy_t       *c;
-    store_object_t  *src = NULL, *o;
-    const gw_str_t  *v;
-    const char      *sbucket, *msg = NULL;
+/* What a CopyObject request alone decides, before any lookup. */
+typedef struct {
+    const char      *sbucket;       /* the source (r->pool) */
     gw_str_t         skey, vid;
-    uint64_t         sver = 0;
-    int              shas, scur = 0;
-    gw_kv_t         *tags = NULL;
-    size_t           ntags = 0;
-    gw_cksum_alg_t   alg;
-    int              rc, copy_meta, copy_tags, sclass = -1;
+    int              shas;          /* a source versionId was given */
+    uint64_t         sver;
+    int              copy_meta;     /* the directives: 1 COPY, 0 REPLACE */
+    int              copy_tags;
+    int              sclass;        /* x-amz-storage-class, or -1 */
+    gw_kv_t         *tags;          /* x-amz-tagging (REPLACE) */
+    size_t           ntags;
+} s3_copy_req_t;
 
-    /* Everything the request alone decides, before any lookup. */
+/* The request's headers into *q: S3_ERR_NONE or an error (*msg set, or
+ * left NULL for the default message). */
+static int
+s3_copy_request(s3_req_t *r, s3_copy_req_t *q, const char **msg)
+{
+    const gw_str_t  *v;
+    int              rc;
+
+    memset(q, 0, sizeof(*q));
+    q->sclass = -1;
     rc = s3_object_bucket(r);
     if (rc != S3_ERR_NONE) {
-        goto fail;
+        return rc;
     }
-    rc = s3_copy_source(r, &sbucket, &skey, &vid, &msg);
+    rc = s3_copy_source(r, &q->sbucket, &q->skey, &q->vid, msg);
     if (rc == S3_ERR_NONE) {
-        rc = s3_version_source(&vid, &shas, &sver, &msg);
+        rc = s3_version_source(&q->vid, &q->shas, &q->sver, msg);
     }
     if (rc != S3_ERR_NONE) {
-        goto fail;
+        return rc;
     }
-    copy_meta = s3_copy_directive(r, "x-amz-metadata-directive");
-    if (copy_meta < 0) {
-        rc = S3_ERR_INVALID_ARGUMENT;
-        msg = "Unknown metadata directive.";
-        goto fail;
+    q->copy_meta = s3_copy_directive(r, "x-amz-metadata-directive");
+    if (q->copy_meta < 0) {
+        *msg = "Unknown metadata directive.";
+        return S3_ERR_INVALID_ARGUMENT;
     }
-    copy_tags = s3_copy_directive(r, "x-amz-tagging-directive");
-    if (copy_tags < 0) {
-        rc = S3_ERR_INVALID_ARGUMENT;
-        msg = "Unknown tagging directive.";
-        goto fail;
+    q->copy_tags = s3_copy_directive(r, "x-amz-tagging-directive");
+    if (q->copy_tags < 0) {
+        *msg = "Unknown tagging directive.";
+        return S3_ERR_INVALID_ARGUMENT;
     }
     if ((v = s3_header(r, "x-amz-storage-class")) != NULL) {
         if (gw_str_eq_lit(*v, "STANDARD")) {
-            sclass = STORE_CLASS_STANDARD;
+            q->sclass = STORE_CLASS_STANDARD;
         } else if (gw_str_eq_lit(*v, "REDUCED_REDUNDANCY")) {
-            sclass = STORE_CLASS_REDUCED_REDUNDANCY;
+            q->sclass = STORE_CLASS_REDUCED_REDUNDANCY;
         } else {
-            rc = S3_ERR_INVALID_STORAGE_CLASS;
-            goto fail;
+            return S3_ERR_INVALID_STORAGE_CLASS;
         }
     }
-    if (!copy_tags && (v = s3_header(r, "x-amz-tagging")) != NULL) {
-        rc = s3_tags_parse_header(r->pool, v, &tags, &ntags, &msg);
-        if (rc != S3_ERR_NONE) {
-            goto fail;
-        }
+    if (!q->copy_tags && (v = s3_header(r, "x-amz-tagging")) != NULL) {
+        return s3_tags_parse_header(r->pool, v, &q->tags, &q->ntags, msg);
     }
+    return S3_ERR_NONE;
+}
 
-    rc = s3_access_resource(r, sbucket, &skey, shas ? "s3:GetObjectVersion"
-                                                    : "s3:GetObject");
-    if (rc != S3_ERR_NONE) {
-        goto fail;
-    }
-    rc = s3_version_lookup(r, sbucket, skey, shas, sver, &src, &scur);
-    if (rc == S3_ERR_METHOD_NOT_ALLOWED) {
-        /* A delete marker cannot be copied. */
-        rc = S3_ERR_INVALID_REQUEST;
-        msg = "The source of a copy request may not specifically refer to a "
-              "delete marker by version id.";
-    }
-    if (rc != S3_ERR_NONE) {
-        goto fail;
-    }
-    rc = s3_object_conditions(r, src, 1);
-    if (rc != S3_ERR_NONE) {
-        goto fail;
-    }
+/* 1 when the source is the current version of the destination's key. */
+static int
+s3_copy_onto_itself(s3_req_t *r, const s3_copy_req_t *q, int scur)
+{
+    return scur && strcmp(q->sbucket, r->bucket) == 0
+           && q->skey.len == r->key.len
+           && memcmp(q->skey.base, r->key.base, q->skey.len) == 0;
+}
+
+/* What the request asks of the source found: a checksum it has, and a
+ * change when it is copied onto itself. S3_ERR_NONE or an error, *msg
+ * set. */
+static int
+s3_copy_check(s3_req_t *r, const s3_copy_req_t *q, const store_object_t *src,
+              int scur, const char **msg)
+{
+    const gw_str_t  *v;
+    gw_cksum_alg_t   alg;
+
     /* A new checksum would mean reading every byte; the copy shares the
      * source's bytes and keeps the source's checksum. */
     if ((v = s3_header(r, "x-amz-checksum-algorithm")) != NULL) {
         alg = gw_cksum_from_name(v->base, v->len);
         if (alg == GW_CK_NONE) {
-            rc = S3_ERR_INVALID_REQUEST;
-            msg = "Checksum algorithm provided is unsupported. Please try "
-                  "again with any of the valid types: [CRC32, CRC32C, "
-                  "CRC64NVME, SHA1, SHA256]";
-            goto fail;
+            *msg = "Checksum algorithm provided is unsupported. Please try "
+                   "again with any of the valid types: [CRC32, CRC32C, "
+                   "CRC64NVME, SHA1, SHA256]";
+            return S3_ERR_INVALID_REQUEST;
         }
         if (alg != (gw_cksum_alg_t) src->cksum_alg) {
-            rc = S3_ERR_NOT_IMPLEMENTED;
-            msg = gw_pool_sprintf(r->pool, "This server cannot give a copy a "
-                                  "checksum algorithm its source does not "
-                                  "have; the source's is %s.",
-                                  src->cksum_alg != GW_CK_NONE
-                                  ? gw_cksum_name((gw_cksum_alg_t)
-                                                  src->cksum_alg)
-                                  : "none");
-            goto fail;
+            *msg = gw_pool_sprintf(r->pool, "This server cannot give a copy "
+                                   "a checksum algorithm its source does not "
+                                   "have; the source's is %s.",
+                                   src->cksum_alg != GW_CK_NONE
+                                   ? gw_cksum_name((gw_cksum_alg_t)
+                                                   src->cksum_alg)
+                                   : "none");
+            return S3_ERR_NOT_IMPLEMENTED;
         }
     }
-    if (scur && strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
-        && memcmp(skey.base, r->key.base, skey.len) == 0
-        && copy_meta && copy_tags
+    if (s3_copy_onto_itself(r, q, scur) && q->copy_meta && q->copy_tags
         && s3_header(r, "x-amz-website-redirect-location") == NULL
-        && (sclass < 0 || sclass == src->storage_class))
+        && (q->sclass < 0 || q->sclass == src->storage_class))
     {
-        rc = S3_ERR_INVALID_REQUEST;
-        msg = "This copy request is illegal because it is trying to copy an "
-              "object to itself without changing the object's metadata, "
-              "storage class, website redirect location or encryption "
-              "attributes.";
-        goto fail;
+        *msg = "This copy request is illegal because it is trying to copy an "
+               "object to itself without changing the object's metadata, "
+               "storage class, website redirect location or encryption "
+               "attributes.";
+        return S3_ERR_INVALID_REQUEST;
     }
+    return S3_ERR_NONE;
+}
 
-    c = gw_pool_calloc(r->pool, sizeof(*c));
-    c->r = r;
-    o = &c->obj;
-    /* The source's content (chunks or inline bytes, size, ETag, checksum,
-     * part sizes) and, for COPY, its metadata and tags. */
+/* The copy's record into c->obj: the source's content (chunks or inline
+ * bytes, size, ETag, checksum, part sizes) and, for COPY, its metadata and
+ * tags; the owner, ACL, time and class of a new object. S3_ERR_NONE or an
+ * error (*msg as s3_copy_request). */
+static int
+s3_copy_record(s3_req_t *r, const s3_copy_req_t *q, const store_object_t *src,
+               s3_copy_t *c, const char **msg)
+{
+    store_object_t  *o = &c->obj;
+    int              rc;
+
     *o = *src;
     o->raw = NULL;
     o->key = r->key;
@@ -279,34 +285,79 @@ s3_copy_object(s3_req_t *r)
     o->owner.len = strlen(o->owner.base);
     /* A copy has the owner and ACL its request and the bucket's Object
      * Ownership give it, as S3: not the source's. */
-    rc = s3_access_object_acl(r, o, &msg);
+    rc = s3_access_object_acl(r, o, msg);
     if (rc != S3_ERR_NONE) {
-        goto fail;
+        return rc;
     }
     o->mtime_ms = (int64_t) time(NULL) * 1000;
     /* Like S3: the copy is STANDARD unless the request names a class. */
-    o->storage_class = (uint8_t) (sclass < 0 ? STORE_CLASS_STANDARD : sclass);
+    o->storage_class = (uint8_t) (q->sclass < 0 ? STORE_CLASS_STANDARD
+                                                : q->sclass);
     /* COPY keeps the source's redirect location unless the request names
      * one; REPLACE takes the request's (or none), like the rest of the
      * metadata. */
-    rc = copy_meta ? s3_put_website_redirect(r, o) : s3_copy_replace_meta(r, o);
+    rc = q->copy_meta ? s3_put_website_redirect(r, o)
+                      : s3_copy_replace_meta(r, o);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    if (!q->copy_tags) {
+        o->tags = q->tags;
+        o->ntags = q->ntags;
+    }
+    return S3_ERR_NONE;
+}
+
+static int
+s3_copy_object(s3_req_t *r)
+{
+    s3_copy_req_t    q;
+    s3_copy_t       *c;
+    store_object_t  *src = NULL, *o;
+    const char      *msg = NULL;
+    int              rc, scur = 0;
+
+    rc = s3_copy_request(r, &q, &msg);
     if (rc != S3_ERR_NONE) {
         goto fail;
     }
-    if (!copy_tags) {
-        o->tags = tags;
-        o->ntags = ntags;
+    rc = s3_access_resource(r, q.sbucket, &q.skey,
+                            q.shas ? "s3:GetObjectVersion" : "s3:GetObject");
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    rc = s3_version_lookup(r, q.sbucket, q.skey, q.shas, q.sver, &src, &scur);
+    if (rc == S3_ERR_METHOD_NOT_ALLOWED) {
+        /* A delete marker cannot be copied. */
+        rc = S3_ERR_INVALID_REQUEST;
+        msg = "The source of a copy request may not specifically refer to a "
+              "delete marker by version id.";
+    }
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    rc = s3_object_conditions(r, src, 1);
+    if (rc == S3_ERR_NONE) {
+        rc = s3_copy_check(r, &q, src, scur, &msg);
+    }
+    if (rc != S3_ERR_NONE) {
+        goto fail;
+    }
+    c = gw_pool_calloc(r->pool, sizeof(*c));
+    c->r = r;
+    o = &c->obj;
+    rc = s3_copy_record(r, &q, src, c, &msg);
+    if (rc != S3_ERR_NONE) {
+        goto fail;
     }
 
     /* Pinned in the loop turn of the lookup: the collector cannot have taken
      * a chunk in between (store.h), and cannot until the commit refers to
      * them. */
     c->src = src;
-    c->sbucket = sbucket;
+    c->sbucket = q.sbucket;
     memset(&c->cond, 0, sizeof(c->cond));
-    if (scur && strcmp(sbucket, r->bucket) == 0 && skey.len == r->key.len
-        && memcmp(skey.base, r->key.base, skey.len) == 0)
-    {
+    if (s3_copy_onto_itself(r, &q, scur)) {
         /* A copy onto itself (new metadata, tags or storage class) is a
          * read-modify-write of the record: it must not undo a write that
          * landed since the read. */

@@ -47,28 +47,6 @@ const s3_route_t  s3_multipart_routes[] = {
 
 /* ==== helpers ==== */
 
-static int
-s3_mp_uint(const gw_str_t *v, uint64_t max, uint64_t *out)
-{
-    uint64_t  n = 0;
-    size_t    i;
-
-    if (v == NULL || v->len == 0 || v->len > 19) {
-        return -1;
-    }
-    for (i = 0; i < v->len; i++) {
-        if (v->base[i] < '0' || v->base[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (uint64_t) (v->base[i] - '0');
-    }
-    if (n > max) {
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 /* The upload named by ?uploadId, which must be for this bucket and key. */
 static int
 s3_mp_upload(s3_req_t *r, store_upload_t **u)
@@ -449,8 +427,8 @@ s3_mp_copy_range(s3_req_t *r, const gw_str_t *v, uint64_t size, uint64_t *a,
     ls.base = dash ? dash + 1 : "";
     ls.len = dash ? (size_t) (v->base + v->len - ls.base) : 0;
     if (v->len < 9 || strncmp(v->base, "bytes=", 6) != 0 || dash == NULL
-        || s3_mp_uint(&fs, UINT64_MAX / 2, a) != 0
-        || s3_mp_uint(&ls, UINT64_MAX / 2, e) != 0 || *e < *a)
+        || s3_parse_uint(&fs, UINT64_MAX / 2, a) != 0
+        || s3_parse_uint(&ls, UINT64_MAX / 2, e) != 0 || *e < *a)
     {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "The x-amz-copy-source-range "
                  "value must be of the form bytes=first-last where first "
@@ -600,7 +578,7 @@ s3_mp_part(s3_req_t *r)
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    if (s3_mp_uint(s3_param(r, "partNumber"), STORE_PART_MAX, &partno) != 0
+    if (s3_parse_uint(s3_param(r, "partNumber"), STORE_PART_MAX, &partno) != 0
         || partno == 0)
     {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Part number must be an integer "
@@ -662,7 +640,7 @@ s3_mp_complete_elem(void *ud, int depth, const char *name, const char *text,
         return strcmp(name, "CompleteMultipartUpload") == 0 ? 0 : GW_EINVAL;
     }
     if (depth == 3 && strcmp(name, "PartNumber") == 0) {
-        if (s3_mp_uint(&v, STORE_PART_MAX, &m->cur_no) != 0 || m->cur_no == 0) {
+        if (s3_parse_uint(&v, STORE_PART_MAX, &m->cur_no) != 0 || m->cur_no == 0) {
             return GW_EINVAL;
         }
         m->cur_has_no = 1;
@@ -1103,9 +1081,9 @@ s3_mp_list_parts(s3_req_t *r)
         return rc;
     }
     if (((v = s3_param(r, "max-parts")) != NULL
-         && s3_mp_uint(v, UINT32_MAX, &l.max) != 0)
+         && s3_parse_uint(v, UINT32_MAX, &l.max) != 0)
         || ((v = s3_param(r, "part-number-marker")) != NULL
-            && s3_mp_uint(v, UINT32_MAX, &marker) != 0))
+            && s3_parse_uint(v, UINT32_MAX, &marker) != 0))
     {
         store_upload_free(u);
         return S3_ERR_INVALID_ARGUMENT;
@@ -1297,7 +1275,7 @@ s3_mp_list_uploads(s3_req_t *r)
         l.imark = *v;
     }
     if ((v = s3_param(r, "max-uploads")) != NULL
-        && s3_mp_uint(v, UINT32_MAX, &l.max) != 0)
+        && s3_parse_uint(v, UINT32_MAX, &l.max) != 0)
     {
         return S3_ERR_INVALID_ARGUMENT;
     }

@@ -7,6 +7,7 @@
  * first, as one cursor scan (old versions cost a seek per key). */
 #include "s3/ops/ops.h"
 #include "s3/auth/access.h"
+#include "s3/cond.h"
 #include "s3/payload.h"
 #include "s3/version.h"
 #include "core/log.h"
@@ -181,14 +182,7 @@ s3_vlist_entry(s3_vlist_t *l, const store_object_t *o, int latest,
     s3_xml_time(o->mtime_ms, t);
     s3_xml_elem_str(x, "LastModified", t);
     if (!marker) {
-        gw_hex_encode(etag + 1, o->md5, 16);
-        etag[0] = '"';
-        if (o->nparts) {
-            snprintf(etag + 33, sizeof(etag) - 33, "-%u\"", o->nparts);
-        } else {
-            etag[33] = '"';
-            etag[34] = '\0';
-        }
+        s3_etag(o->md5, o->nparts, etag);
         s3_xml_elem_str(x, "ETag", etag);
         s3_xml_elemf(x, "Size", "%llu", (unsigned long long) o->size);
         s3_xml_elem_str(x, "StorageClass",
@@ -232,11 +226,12 @@ s3_vlist_args(s3_req_t *r, s3_vlist_args_t *a, int *url, const char **msg)
         a->key_marker = *v;
     }
     if ((v = s3_param(r, "max-keys")) != NULL
-        && s3_parse_uint(v, S3_VERSIONS_MAX_KEYS, &a->max_keys) != 0)
+        && s3_parse_uint(v, UINT64_MAX, &a->max_keys) != 0)
     {
         *msg = "Provided max-keys not an integer or within integer range";
         return S3_ERR_INVALID_ARGUMENT;
     }
+    a->max_keys = GW_MIN(a->max_keys, S3_VERSIONS_MAX_KEYS);
     if ((v = s3_param(r, "encoding-type")) != NULL) {
         if (!gw_str_eq_lit(*v, "url")) {
             *msg = "Invalid Encoding Method specified in Request";

@@ -115,6 +115,14 @@ class AttributesTest(S3gwTestCase):
                                {'x-amz-object-attributes': 'ETag',
                                 'x-amz-max-parts': 'many'})
         self.assertRawError(r, 400, 'InvalidArgument')
+        # Numbers past what the header can hold are refused, not capped.
+        for name, value in (('x-amz-part-number-marker', '10001'),
+                            ('x-amz-max-parts', '4294967296')):
+            with self.subTest(header=name):
+                r = self.server.signed('GET', '/%s/k?attributes' % self.b,
+                                       {'x-amz-object-attributes': 'ETag',
+                                        name: value})
+                self.assertRawError(r, 400, 'InvalidArgument')
         # Spaces around names are fine, as SDKs join with ", ".
         r = self.server.signed('GET', '/%s/k?attributes' % self.b,
                                {'x-amz-object-attributes': 'ETag, ObjectSize'})

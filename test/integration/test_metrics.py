@@ -193,6 +193,46 @@ class MetricsTest(S3gwTestCase):
         self.assertEqual(s.get('s3gw_store_chunks'), 0)
         self.assertEqual(s.get('s3gw_store_objects'), 0)
 
+    def test_lifecycle_due_gauge(self):
+        # A lifecycle day of two seconds, so a pass starts soon after the
+        # rule is put; an Expiration Date in the past makes every object
+        # of the bucket due at that pass, whatever its age.
+        import concurrent.futures as cf
+        import datetime
+        n = 600                 # one walk finds them all (S3_LC_SCAN 1000)
+        srv = self.status_server(conf={'lifecycle_day': '2s'})
+        s3 = srv.boto3_client()
+        bucket = unique_name('lcdue')
+        s3.create_bucket(Bucket=bucket)
+        with cf.ThreadPoolExecutor(8) as ex:
+            list(ex.map(lambda i: s3.put_object(Bucket=bucket,
+                                                Key='d/%04d' % i, Body=b'x'),
+                        range(n)))
+        s = Scrape(srv.status_port)
+        self.assertIn('s3gw_lifecycle_due', s.families)
+        self.assertEqual(s.get('s3gw_lifecycle_due'), 0)
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={'Rules': [{
+                'ID': 'past', 'Status': 'Enabled', 'Filter': {'Prefix': 'd/'},
+                'Expiration': {'Date': datetime.datetime(
+                    2020, 1, 1, tzinfo=datetime.timezone.utc)}}]})
+        # The walk holds all n and queues them 100 a tick (a tenth of the
+        # lifecycle day): the gauge shows them, less what has committed,
+        # and falls to 0 step by step as they go (not only when the next
+        # pass starts).
+        seen = []
+        deadline = time.monotonic() + 60
+        while not seen or seen[-1] != 0 or max(seen) == 0:
+            self.assertLess(time.monotonic(), deadline, seen[-20:])
+            seen.append(Scrape(srv.status_port).get('s3gw_lifecycle_due'))
+            time.sleep(0.02)
+        self.assertLessEqual(max(seen), n)
+        self.assertGreaterEqual(max(seen), n - 100, seen)
+        self.assertTrue(any(0 < v <= n - 200 for v in seen), seen)
+        self.assertEqual(s3.list_objects_v2(Bucket=bucket)['KeyCount'], 0)
+        self.assertEqual(Scrape(srv.status_port).get('s3gw_lifecycle_due'),
+                         0)
+
     def test_open_connections_gauge(self):
         srv = self.status_server()
         # The harness's own readiness probe may still be closing: wait for

@@ -1052,6 +1052,21 @@ fx_put_repl(fx_t *fx, const char *key, const char *body,
     CHECK_EQ_INT(fx_wait(fx), GW_OK);
 }
 
+/* The first due entry after entry after (NULL: from the start), through
+ * the pusher's walk in (next try, sequence) order. */
+static int
+fx_outbox_after(store_t *st, const store_outbox_entry_t *after,
+                int64_t now_ms, store_outbox_entry_t *out)
+{
+    store_outbox_pos_t  pos = { 0, 0 };
+
+    if (after != NULL) {
+        pos.due_ms = after->next_try_ms;
+        pos.seq = after->seq;
+    }
+    return store_outbox_next_due(st, &pos, now_ms, out);
+}
+
 TEST(store_outbox)
 {
     static const char *const  two[] = { "dest1", "dest2" };
@@ -1065,18 +1080,18 @@ TEST(store_outbox)
     fx_open(&fx);
     /* A write without destinations queues nothing. */
     fx_put_repl(&fx, "plain", "x", NULL);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_ENOTFOUND);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far, &e), GW_ENOTFOUND);
 
     /* One entry per destination, in the commit of the write. */
     fx_put_repl(&fx, "k", "v1", &r2);
     CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
     CHECK_EQ_INT(pending, 2);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far, &e), GW_OK);
     CHECK_EQ_STR(e.bucket, "bkt");
     CHECK_EQ_STR(e.dest, "dest1");
     CHECK(e.key.len == 1 && e.key.base[0] == 'k');
     CHECK_EQ_INT(e.change, STORE_REPL_PUT);
-    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &f), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &e, far, &f), GW_OK);
     CHECK_EQ_STR(f.dest, "dest2");
     CHECK(f.seq > e.seq);
     store_outbox_entry_free(&f);
@@ -1086,7 +1101,7 @@ TEST(store_outbox)
     fx_put_repl(&fx, "k", "v2", &r1);
     CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
     CHECK_EQ_INT(pending, 2);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &f), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far, &f), GW_OK);
     CHECK_EQ_STR(f.dest, "dest2");            /* dest1's moved to the end */
     store_outbox_entry_free(&f);
 
@@ -1101,10 +1116,10 @@ TEST(store_outbox)
     store_object_delete_repl(fx.st, "bkt", gw_str_lit("k"), &r1, fx_done,
                              &fx);
     CHECK_EQ_INT(fx_wait(&fx), GW_OK);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far, &e), GW_OK);
     CHECK_EQ_STR(e.dest, "dest2");
     CHECK_EQ_INT(e.change, STORE_REPL_PUT);
-    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &f), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &e, far, &f), GW_OK);
     CHECK_EQ_STR(f.dest, "dest1");
     CHECK_EQ_INT(f.change, STORE_REPL_DELETE);
     store_outbox_entry_free(&f);
@@ -1115,10 +1130,13 @@ TEST(store_outbox)
     snprintf(e.error, sizeof(e.error), "503 SlowDown");
     store_outbox_retry(fx.st, &e, fx_done, &fx);
     CHECK_EQ_INT(fx_wait(&fx), GW_OK);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far - 1, &f), GW_OK);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far - 1, &f), GW_OK);
     CHECK_EQ_STR(f.dest, "dest1");
     store_outbox_entry_free(&f);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &f), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &f, far - 1, &e), GW_ENOTFOUND);
+    /* Due again, it comes after the entries due before it. */
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &f, far, &f), GW_OK);
     CHECK_EQ_STR(f.dest, "dest2");
     CHECK_EQ_INT(f.attempts, 3);
     CHECK_EQ_STR(f.error, "503 SlowDown");
@@ -1134,10 +1152,10 @@ TEST(store_outbox)
     fx_stop(&fx);
     fx_init(&fx);
     CHECK_EQ_INT(store_open(&fx.st, &fx.loop, &fx.cf), GW_OK);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &f), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far, &f), GW_OK);
     CHECK_EQ_STR(f.dest, "dest1");
     fx_put_repl(&fx, "k2", "v", &r1);
-    CHECK_EQ_INT(store_outbox_next(fx.st, f.seq, far, &e), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &f, far, &e), GW_OK);
     CHECK(e.seq > f.seq);
     CHECK(e.key.len == 2);
 
@@ -1208,11 +1226,14 @@ static size_t
 fx_fail_all(fx_t *fx, const char *bucket)
 {
     store_outbox_entry_t  e;
-    uint64_t              after = 0;
+    store_outbox_pos_t    after = { 0, 0 };
     size_t                n = 0;
 
-    while (store_outbox_next(fx->st, after, (int64_t) 1 << 50, &e) == GW_OK) {
-        after = e.seq;
+    while (store_outbox_next_due(fx->st, &after, (int64_t) 1 << 50, &e)
+           == GW_OK)
+    {
+        after.due_ms = e.next_try_ms;
+        after.seq = e.seq;
         if (strcmp(e.bucket, bucket) == 0) {
             e.attempts = 1;
             e.failed = 1;
@@ -1333,7 +1354,7 @@ TEST(store_outbox_tool)
     fx_t                      fx;
     unsigned char             orphan[32];
     char                      path[PATH_MAX], hex[65], key[32], err[512];
-    uint64_t                  pending, failed, seen = 0;
+    uint64_t                  pending, failed;
     int64_t                   now_ms, far = (int64_t) 1 << 50;
     store_t                  *st;
     MDB_env                  *env;
@@ -1342,7 +1363,7 @@ TEST(store_outbox_tool)
     MDB_val                   k, v;
     size_t                    i;
     pid_t                     pid;
-    int                       status, fd, dead;
+    int                       status, fd, dead, rc;
 
     /* The server's store: in "bkt" a failed change with control bytes in
      * its key, a pending one and a failed one (to two destinations); in
@@ -1355,7 +1376,7 @@ TEST(store_outbox_tool)
     fx_bucket(&fx, "bulk");
     fx_put_in(&fx, "bkt", (gw_str_t) { "c\x1b[2J\n", 6 }, &r1);
     fx_put_in(&fx, "bkt", gw_str_lit("p"), &r2);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, far, &e), GW_OK);   /* c */
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, far, &e), GW_OK);   /* c */
     e.attempts = 1;
     e.failed = 1;
     snprintf(e.error, sizeof(e.error), "dst answered 403 "
@@ -1363,10 +1384,10 @@ TEST(store_outbox_tool)
     store_outbox_retry(fx.st, &e, fx_done, &fx);
     CHECK_EQ_INT(fx_wait(&fx), GW_OK);
     store_outbox_entry_free(&e);
-    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &e), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &e, far, &e), GW_OK);
     CHECK_EQ_STR(e.dest, "dest1");                             /* p, 1 */
     store_outbox_entry_free(&e);
-    CHECK_EQ_INT(store_outbox_next(fx.st, e.seq, far, &e), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &e, far, &e), GW_OK);
     CHECK_EQ_STR(e.dest, "dest2");                             /* p, 2 */
     e.attempts = 1;
     e.failed = 1;
@@ -1456,14 +1477,19 @@ TEST(store_outbox_tool)
     CHECK_EQ_INT(store_outbox_count(fx.st, &pending, &failed), GW_OK);
     CHECK_EQ_INT(pending, FX_TOOL_BULK + 3);
     CHECK_EQ_INT(failed, 0);
-    CHECK_EQ_INT(store_outbox_next(fx.st, 0, now_ms, &e), GW_OK);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, NULL, now_ms, &e), GW_OK);
+    CHECK_EQ_STR(e.dest, "dest1");         /* p, 1: due since it was queued */
+    CHECK_EQ_INT(e.attempts, 0);
+    store_outbox_entry_free(&e);
+    CHECK_EQ_INT(fx_outbox_after(fx.st, &e, now_ms, &e), GW_OK);
     CHECK(e.key.len == 6 && memcmp(e.key.base, "c\x1b[2J\n", 6) == 0);
     CHECK_EQ_INT(e.attempts, 1);
     CHECK_EQ_INT(e.next_try_ms, now_ms);
     CHECK_EQ_STR(e.error, "dst answered 403 SignatureDoesNotMatch");
     store_outbox_entry_free(&e);
-    for (seen = 0; store_outbox_next(fx.st, seen, now_ms, &e) == GW_OK;
-         seen = e.seq, store_outbox_entry_free(&e))
+    for (rc = fx_outbox_after(fx.st, NULL, now_ms, &e); rc == GW_OK;
+         store_outbox_entry_free(&e),
+         rc = fx_outbox_after(fx.st, &e, now_ms, &e))
     {
         pending--;
     }

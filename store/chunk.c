@@ -33,7 +33,14 @@
 
 #define STORE_SEG_MIN  (16 * 1024)
 #define STORE_SEG      (256 * 1024)
-#define STORE_WINDOW   (4 * STORE_SEG)
+/* A view of a digest pipe's segment may cover all of it: one job hashes
+ * and writes 1 MiB. The window holds two chunks' worth (default
+ * chunk_size), so the next chunk streams while the last one's fdatasync
+ * runs; views cost no memory beyond the pipe's own segments until it
+ * retires them. */
+#define STORE_VIEW     (1024 * 1024)
+#define STORE_WINDOW   ((size_t) 8 * 1024 * 1024)
+#define STORE_COPIED   ((size_t) 4 * STORE_SEG)  /* of that, in the writer's copies */
 #define STORE_CHAINS   4
 #define STORE_INL_MIN  256
 
@@ -82,6 +89,7 @@ struct store_chunk_writer_s {
     store_wchunk_t     *cur;            /* the chunk being filled */
     store_wchunk_t     *act, **act_tail;    /* not yet sealed */
     size_t              queued;         /* bytes queued or being written */
+    size_t              copied;         /* of those, in segments of ours */
     int                 jobs;           /* in the thread pool */
     store_chunk_ref_t  *chunks;         /* in object order */
     unsigned char      *sealed;         /* per chunk: pinned */
@@ -125,7 +133,8 @@ store_chunk_writer_no_inline(store_chunk_writer_t *w)
     w->spilled = 1;
 }
 
-/* A segment of cap bytes (0 for one that only marks a chunk's end). */
+/* A segment of cap bytes (0 for a view or one that only marks a chunk's
+ * end). */
 static store_seg_t *
 store_seg_new(size_t cap)
 {
@@ -191,6 +200,26 @@ store_wchunk_new(store_chunk_writer_t *w)
     return c;
 }
 
+/* s leaves the queue (dropped or written). */
+static void
+store_writer_unqueue(store_chunk_writer_t *w, store_seg_t *s)
+{
+    w->queued -= s->len;
+    if (s->shared == NULL) {
+        w->copied -= s->len;
+    }
+    store_seg_free(s);
+}
+
+/* Whether the bytes waiting fill the window, or half of it (slack: the
+ * hysteresis of on_ready while jobs run). */
+static int
+store_writer_full(store_chunk_writer_t *w, int half)
+{
+    return w->queued >= STORE_WINDOW >> half
+           || w->copied >= STORE_COPIED >> half;
+}
+
 /* Drops what c has queued (not what is in flight). */
 static void
 store_wchunk_drop(store_chunk_writer_t *w, store_wchunk_t *c)
@@ -199,8 +228,7 @@ store_wchunk_drop(store_chunk_writer_t *w, store_wchunk_t *c)
 
     while ((s = c->queue) != NULL) {
         c->queue = s->next;
-        w->queued -= s->len;
-        store_seg_free(s);
+        store_writer_unqueue(w, s);
     }
     c->queue_tail = &c->queue;
 }
@@ -240,6 +268,9 @@ store_writer_push(store_chunk_writer_t *w)
     *c->queue_tail = s;
     c->queue_tail = &s->next;
     w->queued += s->len;
+    if (s->shared == NULL) {
+        w->copied += s->len;
+    }
 }
 
 /* Ends the chunk being filled: its last segment seals it. */
@@ -306,7 +337,7 @@ store_writer_inl_reserve(store_chunk_writer_t *w, size_t need)
 }
 
 /* Views of seg's bytes at..at+n, cut at chunk ends; a view grows while the
- * next bytes follow it in the same segment, up to STORE_SEG. */
+ * next bytes follow it in the same segment, up to STORE_VIEW. */
 static void
 store_writer_feed_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
                          const char *p, size_t n)
@@ -320,7 +351,7 @@ store_writer_feed_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
         }
         f = w->fill;
         if (f != NULL && (f->shared != seg || f->data + f->len != p
-                          || f->len >= STORE_SEG))
+                          || f->len >= STORE_VIEW))
         {
             store_writer_push(w);
             f = NULL;
@@ -331,7 +362,7 @@ store_writer_feed_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
             f->data = p;
             gw_hseg_ref(seg);
         }
-        take = GW_MIN(n, STORE_SEG - f->len);
+        take = GW_MIN(n, STORE_VIEW - f->len);
         take = GW_MIN(take, w->chunk_size - w->chunk_fill);
         f->len += take;
         w->chunk_fill += take;
@@ -375,7 +406,7 @@ store_writer_queued(store_chunk_writer_t *w)
     if (w->err != GW_OK) {
         return w->err;
     }
-    if (w->queued >= STORE_WINDOW) {
+    if (store_writer_full(w, 0)) {
         w->want_ready = 1;
         return GW_AGAIN;
     }
@@ -545,8 +576,7 @@ store_wchunk_after(uv_work_t *req, int status)
     GW_UNUSED(status);          /* never cancelled */
     c->busy = NULL;
     w->jobs--;
-    w->queued -= s->len;
-    store_seg_free(s);
+    store_writer_unqueue(w, s);
     if (c->rc != GW_OK && w->err == GW_OK) {
         w->err = c->rc;
         gw_log(GW_LOG_ERR, NULL, w->err, "writing a chunk failed");
@@ -590,8 +620,7 @@ store_writer_start(store_chunk_writer_t *w)
                            store_wchunk_after) != 0)
         {
             c->busy = NULL;
-            w->queued -= s->len;
-            store_seg_free(s);
+            store_writer_unqueue(w, s);
             return GW_ERROR;
         }
         w->jobs++;
@@ -624,7 +653,7 @@ store_writer_kick(store_chunk_writer_t *w)
     }
     if (w->jobs > 0) {
         if (w->want_ready && !w->finishing && !w->closed
-            && w->err == GW_OK && w->queued < STORE_WINDOW / 2)
+            && w->err == GW_OK && !store_writer_full(w, 1))
         {
             w->want_ready = 0;
             w->on_ready(w->ud);
@@ -643,7 +672,7 @@ store_writer_kick(store_chunk_writer_t *w)
         done(w->fud, w->err);
         return;
     }
-    if (w->want_ready && w->queued < STORE_WINDOW) {
+    if (w->want_ready && !store_writer_full(w, 0)) {
         w->want_ready = 0;
         if (w->on_ready) {
             w->on_ready(w->ud);

@@ -963,7 +963,8 @@ void store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n);
 size_t store_chunk_count(store_t *st);
 
 /* The streaming chunk writer. Bytes are copied into the writer's buffers
- * and hashed; full segments go to the thread pool to be written to a temp
+ * (or kept as views of a digest pipe's shared segments) and hashed; full
+ * segments go to the thread pool to be written to a temp
  * file, and every chunk_size bytes the temp file is made durable and renamed
  * to its content address. */
 store_chunk_writer_t *store_chunk_writer_open(store_t *st,

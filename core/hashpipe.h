@@ -9,7 +9,11 @@
  * checksum is computed per segment in parallel and the results are joined
  * in order with the CRC combine functions. The first GW_HASHPIPE_INLINE
  * bytes are hashed on the loop at once, so small bodies never wait for a
- * thread. Jobs run on libuv's thread pool; callbacks run on the loop. */
+ * thread. Jobs run on libuv's thread pool; callbacks run on the loop.
+ *
+ * The segments are counted references (gw_hseg_t), so another consumer of
+ * the same bytes (the chunk writer) can keep them instead of copying them
+ * again: gw_hashpipe_feed_shared shows each piece where it landed. */
 #ifndef GW_HASHPIPE_H
 #define GW_HASHPIPE_H
 
@@ -23,6 +27,19 @@
 #define GW_HASHPIPE_WINDOW  (4 * GW_HASHPIPE_SEG)   /* bytes in flight */
 
 typedef struct gw_hashpipe_s  gw_hashpipe_t;
+typedef struct gw_hseg_s      gw_hseg_t;
+
+/* A piece of the body as it lies in the pipe: at (len bytes) inside seg,
+ * which the callee may keep with gw_hseg_ref; seg is NULL for bytes hashed
+ * in place (the inline prefix), which are only borrowed. Returns GW_OK,
+ * GW_AGAIN (taken; the callee is behind) or an error (feed no more). */
+typedef int (*gw_hashpipe_view_pt)(void *ud, gw_hseg_t *seg, const char *at,
+                                   size_t len);
+
+/* References to a segment, taken and dropped on the loop only; the last
+ * one frees it. */
+void gw_hseg_ref(gw_hseg_t *s);
+void gw_hseg_unref(gw_hseg_t *s);
 
 /* A pipe for alg (GW_CK_NONE for no checksum), with a whole-body SHA-256
  * when sha256 is set. on_ready(ud) runs once the bytes in flight drop
@@ -39,6 +56,14 @@ void gw_hashpipe_inline(gw_hashpipe_t *hp);
 /* Takes n bytes (p is borrowed: copied or hashed before return). GW_OK, or
  * GW_AGAIN: taken, but the window is full; feed no more until on_ready. */
 int gw_hashpipe_feed(gw_hashpipe_t *hp, const void *p, size_t n);
+
+/* As gw_hashpipe_feed, and view(ud, ...) sees each piece of the n bytes
+ * in order, once it is in its segment and before any job reads it. Returns
+ * the first error view gave (the rest of the bytes are still hashed but no
+ * longer shown), else GW_AGAIN when the window is full or a view answered
+ * GW_AGAIN, else GW_OK. */
+int gw_hashpipe_feed_shared(gw_hashpipe_t *hp, const void *p, size_t n,
+                            gw_hashpipe_view_pt view, void *ud);
 
 /* No more bytes. GW_OK when the digests are ready now, or GW_DONE when
  * done(ud) will run on the loop once they are (hp may be freed inside it). */

@@ -21,6 +21,8 @@
 struct s3_payload_s {
     s3_req_t           *r;
     int               (*data)(s3_req_t *r, const char *at, size_t len);
+    int               (*view)(s3_req_t *r, gw_hseg_t *seg, const char *at,
+                              size_t len);  /* s3_payload_share */
     void              (*end)(s3_req_t *r, int err, const s3_body_t *b);
     uint64_t            max;
     uint64_t            got;
@@ -92,6 +94,15 @@ s3_payload_fail(s3_payload_t *p, int err)
     return GW_ERROR;
 }
 
+/* A piece of the body in the digest pipe's segment, for the handler. */
+static int
+s3_payload_view(void *ud, gw_hseg_t *seg, const char *at, size_t len)
+{
+    s3_payload_t  *p = ud;
+
+    return p->view(p->r, seg, at, len);
+}
+
 /* Decoded bytes: hash, count, pass on. GW_AGAIN when either the digests
  * or the handler are behind; each calls s3_payload_resume when it catches
  * up, and a feed that finds the other still behind pauses again. */
@@ -109,6 +120,9 @@ s3_payload_bytes(s3_payload_t *p, const char *at, size_t len)
     p->got += len;
     if (p->chunk_sha != NULL) {
         EVP_DigestUpdate(p->chunk_sha, at, len);
+    }
+    if (p->view != NULL) {
+        return gw_hashpipe_feed_shared(p->hp, at, len, s3_payload_view, p);
     }
     hrc = gw_hashpipe_feed(p->hp, at, len);
     rc = p->data(p->r, at, len);
@@ -482,6 +496,14 @@ s3_payload_start(s3_req_t *r, uint64_t max_size,
     hr->on_body = s3_payload_on_body;
     hr->on_body_end = s3_payload_on_end;
     return GW_OK;
+}
+
+void
+s3_payload_share(s3_req_t *r,
+                 int (*view)(s3_req_t *r, gw_hseg_t *seg, const char *at,
+                             size_t len))
+{
+    r->payload->view = view;
 }
 
 void

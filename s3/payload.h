@@ -7,6 +7,7 @@
 #define S3_PAYLOAD_H
 
 #include "s3/req.h"
+#include "core/hashpipe.h"
 
 /* Results of a decoded, verified body. */
 typedef struct s3_body_s {
@@ -25,6 +26,15 @@ int s3_payload_start(s3_req_t *r, uint64_t max_size,
                      int (*data)(s3_req_t *r, const char *at, size_t len),
                      void (*end)(s3_req_t *r, int err, const s3_body_t *b));
 void s3_payload_resume(s3_req_t *r);
+
+/* After s3_payload_start: the handler takes the body as pieces of the
+ * digest pipeline's own segments instead of through data, so the bytes are
+ * copied once on the loop for both (see core/hashpipe.h: seg may be kept
+ * with gw_hseg_ref; NULL means a borrowed view). Same return codes as
+ * data. */
+void s3_payload_share(s3_req_t *r,
+                      int (*view)(s3_req_t *r, gw_hseg_t *seg,
+                                  const char *at, size_t len));
 
 /* 1 when the request declares a digest of its body: Content-MD5, an
  * x-amz-checksum-* header, or a checksum trailer (x-amz-trailer). The

@@ -119,19 +119,37 @@ s3_put_flushed(void *ud, int rc)
     s3_put_commit(p);
 }
 
+/* What the writer said of the bytes just given: an error is answered
+ * and the put finished. */
 static int
-s3_put_data(s3_req_t *r, const char *at, size_t len)
+s3_put_stored(s3_req_t *r, int rc)
 {
     s3_put_t  *p = r->data;
-    int        rc;
 
-    rc = store_chunk_write(p->w, at, len);
     if (rc != GW_OK && rc != GW_AGAIN) {
         gw_log(GW_LOG_ERR, r->http->peer, rc, "storing the body failed");
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         s3_put_finish(p, 0);
     }
     return rc;
+}
+
+static int
+s3_put_data(s3_req_t *r, const char *at, size_t len)
+{
+    s3_put_t  *p = r->data;
+
+    return s3_put_stored(r, store_chunk_write(p->w, at, len));
+}
+
+/* The body's bytes as they lie in the digest pipe: the writer keeps the
+ * same segments instead of a second copy. */
+static int
+s3_put_view(s3_req_t *r, gw_hseg_t *seg, const char *at, size_t len)
+{
+    s3_put_t  *p = r->data;
+
+    return s3_put_stored(r, store_chunk_write_shared(p->w, seg, at, len));
 }
 
 static void
@@ -305,6 +323,7 @@ s3_put_stream(s3_req_t *r, s3_put_t *p, uint64_t max)
     if (rc != GW_OK || hr->responded) {
         return rc;
     }
+    s3_payload_share(r, s3_put_view);
     p->w = store_chunk_writer_open(r->ctx->store, s3_put_ready, p);
     if (p->commit != NULL) {
         /* Parts become chunk files whatever their size (see multipart). */

@@ -1,6 +1,9 @@
 /* store/chunk.c: the streaming chunk writer.
  *
- * The loop side only copies incoming bytes into segments. A writer's first
+ * The loop side only copies incoming bytes into segments, or keeps views
+ * of a digest pipe's segments that already hold them (core/hashpipe.h:
+ * one copy on the loop for both; a view holds a reference to its segment
+ * until its job is back). A writer's first
  * segment holds STORE_SEG_MIN bytes and each next one twice the last, up to
  * STORE_SEG: a slow upload holds about what it has sent, a fast one soon
  * moves 256 KiB per job. Each chunk has its own ordered chain of thread-pool
@@ -30,7 +33,14 @@
 
 #define STORE_SEG_MIN  (16 * 1024)
 #define STORE_SEG      (256 * 1024)
-#define STORE_WINDOW   (4 * STORE_SEG)
+/* A view of a digest pipe's segment may cover all of it: one job hashes
+ * and writes 1 MiB. The window holds two chunks' worth (default
+ * chunk_size), so the next chunk streams while the last one's fdatasync
+ * runs; views cost no memory beyond the pipe's own segments until it
+ * retires them. */
+#define STORE_VIEW     (1024 * 1024)
+#define STORE_WINDOW   ((size_t) 8 * 1024 * 1024)
+#define STORE_COPIED   ((size_t) 4 * STORE_SEG)  /* of that, in the writer's copies */
 #define STORE_CHAINS   4
 #define STORE_INL_MIN  256
 
@@ -39,9 +49,11 @@ typedef struct store_wchunk_s  store_wchunk_t;
 
 struct store_seg_s {
     store_seg_t    *next;
+    gw_hseg_t      *shared;         /* a view into it (data), or NULL */
+    const char     *data;           /* buf, or inside shared */
     size_t          len, cap;
     int             ends_chunk;
-    char            buf[];          /* cap bytes */
+    char            buf[];          /* cap bytes (0 for a view) */
 };
 
 /* A chunk being written. The loop owns the queue and the list links; the
@@ -77,6 +89,7 @@ struct store_chunk_writer_s {
     store_wchunk_t     *cur;            /* the chunk being filled */
     store_wchunk_t     *act, **act_tail;    /* not yet sealed */
     size_t              queued;         /* bytes queued or being written */
+    size_t              copied;         /* of those, in segments of ours */
     int                 jobs;           /* in the thread pool */
     store_chunk_ref_t  *chunks;         /* in object order */
     unsigned char      *sealed;         /* per chunk: pinned */
@@ -120,17 +133,29 @@ store_chunk_writer_no_inline(store_chunk_writer_t *w)
     w->spilled = 1;
 }
 
-/* A segment of cap bytes (0 for one that only marks a chunk's end). */
+/* A segment of cap bytes (0 for a view or one that only marks a chunk's
+ * end). */
 static store_seg_t *
 store_seg_new(size_t cap)
 {
     store_seg_t  *s = gw_alloc(sizeof(*s) + cap);
 
     s->next = NULL;
+    s->shared = NULL;
+    s->data = s->buf;
     s->len = 0;
     s->cap = cap;
     s->ends_chunk = 0;
     return s;
+}
+
+static void
+store_seg_free(store_seg_t *s)
+{
+    if (s != NULL) {
+        gw_hseg_unref(s->shared);
+        gw_free(s);
+    }
 }
 
 /* The segment to fill next: each twice the size of the last, so memory
@@ -175,6 +200,26 @@ store_wchunk_new(store_chunk_writer_t *w)
     return c;
 }
 
+/* s leaves the queue (dropped or written). */
+static void
+store_writer_unqueue(store_chunk_writer_t *w, store_seg_t *s)
+{
+    w->queued -= s->len;
+    if (s->shared == NULL) {
+        w->copied -= s->len;
+    }
+    store_seg_free(s);
+}
+
+/* Whether the bytes waiting fill the window, or half of it (slack: the
+ * hysteresis of on_ready while jobs run). */
+static int
+store_writer_full(store_chunk_writer_t *w, int half)
+{
+    return w->queued >= STORE_WINDOW >> half
+           || w->copied >= STORE_COPIED >> half;
+}
+
 /* Drops what c has queued (not what is in flight). */
 static void
 store_wchunk_drop(store_chunk_writer_t *w, store_wchunk_t *c)
@@ -183,8 +228,7 @@ store_wchunk_drop(store_chunk_writer_t *w, store_wchunk_t *c)
 
     while ((s = c->queue) != NULL) {
         c->queue = s->next;
-        w->queued -= s->len;
-        gw_free(s);
+        store_writer_unqueue(w, s);
     }
     c->queue_tail = &c->queue;
 }
@@ -224,6 +268,9 @@ store_writer_push(store_chunk_writer_t *w)
     *c->queue_tail = s;
     c->queue_tail = &s->next;
     w->queued += s->len;
+    if (s->shared == NULL) {
+        w->copied += s->len;
+    }
 }
 
 /* Ends the chunk being filled: its last segment seals it. */
@@ -252,6 +299,9 @@ store_writer_feed(store_chunk_writer_t *w, const char *p, size_t n)
     while (n > 0) {
         if (w->cur == NULL) {
             w->cur = store_wchunk_new(w);
+        }
+        if (w->fill != NULL && w->fill->shared != NULL) {
+            store_writer_push(w);
         }
         if (w->fill == NULL) {
             w->fill = store_writer_seg_new(w);
@@ -286,39 +336,111 @@ store_writer_inl_reserve(store_chunk_writer_t *w, size_t need)
     w->inl_cap = cap;
 }
 
+/* Views of seg's bytes at..at+n, cut at chunk ends; a view grows while the
+ * next bytes follow it in the same segment, up to STORE_VIEW. */
+static void
+store_writer_feed_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
+                         const char *p, size_t n)
+{
+    store_seg_t  *f;
+    size_t        take;
+
+    while (n > 0) {
+        if (w->cur == NULL) {
+            w->cur = store_wchunk_new(w);
+        }
+        f = w->fill;
+        if (f != NULL && (f->shared != seg || f->data + f->len != p
+                          || f->len >= STORE_VIEW))
+        {
+            store_writer_push(w);
+            f = NULL;
+        }
+        if (f == NULL) {
+            f = w->fill = store_seg_new(0);
+            f->shared = seg;
+            f->data = p;
+            gw_hseg_ref(seg);
+        }
+        take = GW_MIN(n, STORE_VIEW - f->len);
+        take = GW_MIN(take, w->chunk_size - w->chunk_fill);
+        f->len += take;
+        w->chunk_fill += take;
+        w->total += take;
+        p += take;
+        n -= take;
+        if (w->chunk_fill == w->chunk_size) {
+            store_writer_end_chunk(w);
+        }
+    }
+}
+
+/* The inline bytes while the object may still stay inline: 1 when they
+ * were taken so; else the writer has spilled them into chunks. */
+static int
+store_writer_inline(store_chunk_writer_t *w, const char *at, size_t len)
+{
+    if (w->spilled) {
+        return 0;
+    }
+    if (w->inl_len + len <= w->inline_max) {
+        if (w->inl_len + len > w->inl_cap) {
+            store_writer_inl_reserve(w, w->inl_len + len);
+        }
+        memcpy(w->inl + w->inl_len, at, len);
+        w->inl_len += len;
+        w->total += len;
+        return 1;
+    }
+    w->spilled = 1;
+    w->total = 0;
+    store_writer_feed(w, w->inl, w->inl_len);
+    return 0;
+}
+
+/* After bytes were queued: start jobs, report an error or the window. */
+static int
+store_writer_queued(store_chunk_writer_t *w)
+{
+    store_writer_kick(w);
+    if (w->err != GW_OK) {
+        return w->err;
+    }
+    if (store_writer_full(w, 0)) {
+        w->want_ready = 1;
+        return GW_AGAIN;
+    }
+    return GW_OK;
+}
+
+int
+store_chunk_write_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
+                         const char *at, size_t len)
+{
+    if (seg == NULL) {
+        return store_chunk_write(w, at, len);
+    }
+    if (w->err != GW_OK) {
+        return w->err;
+    }
+    if (len == 0 || store_writer_inline(w, at, len)) {
+        return GW_OK;
+    }
+    store_writer_feed_shared(w, seg, at, len);
+    return store_writer_queued(w);
+}
+
 int
 store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len)
 {
     if (w->err != GW_OK) {
         return w->err;
     }
-    if (len == 0) {
+    if (len == 0 || store_writer_inline(w, at, len)) {
         return GW_OK;
     }
-    if (!w->spilled) {
-        if (w->inl_len + len <= w->inline_max) {
-            if (w->inl_len + len > w->inl_cap) {
-                store_writer_inl_reserve(w, w->inl_len + len);
-            }
-            memcpy(w->inl + w->inl_len, at, len);
-            w->inl_len += len;
-            w->total += len;
-            return GW_OK;
-        }
-        w->spilled = 1;
-        w->total = 0;
-        store_writer_feed(w, w->inl, w->inl_len);
-    }
     store_writer_feed(w, at, len);
-    store_writer_kick(w);
-    if (w->err != GW_OK) {
-        return w->err;
-    }
-    if (w->queued >= STORE_WINDOW) {
-        w->want_ready = 1;
-        return GW_AGAIN;
-    }
-    return GW_OK;
+    return store_writer_queued(w);
 }
 
 /* ==== jobs the store waits for ==== */
@@ -425,8 +547,8 @@ store_wchunk_work(uv_work_t *req)
             return;
         }
     }
-    EVP_DigestUpdate(c->sha, s->buf, s->len);
-    rc = store_write_all(c->fd, s->buf, s->len);
+    EVP_DigestUpdate(c->sha, s->data, s->len);
+    rc = store_write_all(c->fd, s->data, s->len);
     if (rc == GW_OK && s->ends_chunk) {
         EVP_DigestFinal_ex(c->sha, c->ref.sha, &n);
         /* Pinned from before its rename until the owner commits or gives
@@ -454,8 +576,7 @@ store_wchunk_after(uv_work_t *req, int status)
     GW_UNUSED(status);          /* never cancelled */
     c->busy = NULL;
     w->jobs--;
-    w->queued -= s->len;
-    gw_free(s);
+    store_writer_unqueue(w, s);
     if (c->rc != GW_OK && w->err == GW_OK) {
         w->err = c->rc;
         gw_log(GW_LOG_ERR, NULL, w->err, "writing a chunk failed");
@@ -499,8 +620,7 @@ store_writer_start(store_chunk_writer_t *w)
                            store_wchunk_after) != 0)
         {
             c->busy = NULL;
-            w->queued -= s->len;
-            gw_free(s);
+            store_writer_unqueue(w, s);
             return GW_ERROR;
         }
         w->jobs++;
@@ -533,7 +653,7 @@ store_writer_kick(store_chunk_writer_t *w)
     }
     if (w->jobs > 0) {
         if (w->want_ready && !w->finishing && !w->closed
-            && w->err == GW_OK && w->queued < STORE_WINDOW / 2)
+            && w->err == GW_OK && !store_writer_full(w, 1))
         {
             w->want_ready = 0;
             w->on_ready(w->ud);
@@ -552,7 +672,7 @@ store_writer_kick(store_chunk_writer_t *w)
         done(w->fud, w->err);
         return;
     }
-    if (w->want_ready && w->queued < STORE_WINDOW) {
+    if (w->want_ready && !store_writer_full(w, 0)) {
         w->want_ready = 0;
         if (w->on_ready) {
             w->on_ready(w->ud);
@@ -573,7 +693,7 @@ store_chunk_writer_finish(store_chunk_writer_t *w, store_done_pt done,
     if (w->chunk_fill > 0) {
         store_writer_end_chunk(w);
     } else if (w->fill != NULL) {
-        gw_free(w->fill);
+        store_seg_free(w->fill);
         w->fill = NULL;
     }
     w->want_ready = 0;
@@ -654,7 +774,7 @@ store_writer_release(store_chunk_writer_t *w)
     while (w->act != NULL) {
         store_wchunk_free(w, w->act);
     }
-    gw_free(w->fill);
+    store_seg_free(w->fill);
     w->fill = NULL;
     gw_free(w->inl);
     w->inl = NULL;

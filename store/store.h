@@ -261,6 +261,7 @@
 
 #include "core/conf.h"
 #include "core/gw.h"
+#include "core/hashpipe.h"
 #include "core/pool.h"
 
 #define STORE_KEY_MAX      1024
@@ -958,7 +959,8 @@ void store_unpin(store_t *st, const store_chunk_ref_t *c, size_t n);
 size_t store_chunk_count(store_t *st);
 
 /* The streaming chunk writer. Bytes are copied into the writer's buffers
- * and hashed; full segments go to the thread pool to be written to a temp
+ * (or kept as views of a digest pipe's shared segments) and hashed; full
+ * segments go to the thread pool to be written to a temp
  * file, and every chunk_size bytes the temp file is made durable and renamed
  * to its content address. */
 store_chunk_writer_t *store_chunk_writer_open(store_t *st,
@@ -973,6 +975,13 @@ void store_chunk_writer_no_inline(store_chunk_writer_t *w);
  * (taken, but the writer is behind: stop feeding until on_ready runs) or the
  * error of an earlier failed write. */
 int store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len);
+
+/* As store_chunk_write, for len bytes at inside seg (a digest pipe's
+ * segment, core/hashpipe.h): the writer keeps a reference to seg until
+ * they are on disk instead of copying them. seg NULL: at is borrowed and
+ * copied. */
+int store_chunk_write_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
+                             const char *at, size_t len);
 
 /* No more bytes: flushes the last chunk. Returns GW_OK when everything is
  * already durable (done is not called), GW_DONE when done(ud, rc) will run

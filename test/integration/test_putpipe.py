@@ -118,15 +118,17 @@ class PutPipeTest(S3gwTestCase):
         c.sock.close()
 
     def test_reset_mid_body(self):
-        # Inside the inline prefix, with hash segments in flight, at a
-        # segment's edge, and with the whole body sent (the end waits for
-        # the hash jobs when the connection goes).
-        for i, sent in enumerate((1000, 3 * MiB + 17, 4 * MiB, SIZE)):
+        # Inside the inline prefix, just past a chunk end inside a hash
+        # segment (the writer holds views of it), with hash segments in
+        # flight, at a segment's edge, and with the whole body sent (the
+        # end waits for the hash jobs when the connection goes).
+        for i, sent in enumerate((1000, MiB + 64 * 1024 + 5, 3 * MiB + 17,
+                                  4 * MiB, SIZE)):
             with self.subTest(sent=sent):
                 self._reset_after('reset%d' % i, sent)
         # The server goes on and nothing half-written shows.
         self.s3.put_object(Bucket=self.bucket, Key='after', Body=b'x')
-        for i in range(3):
+        for i in range(4):
             self.assert_absent('reset%d' % i)
         deadline = time.time() + 30
         while self.server.tmp_files() and time.time() < deadline:

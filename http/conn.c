@@ -1979,12 +1979,20 @@ http_resp_end(http_req_t *r)
  * on the pool: the readahead that slice started makes the next pages
  * resident while the disk is still busy, and the loop would spend whole
  * slices sending them while other connections wait (a cold download is
- * disk-bound anyway). The socket
+ * disk-bound anyway). While other downloads run too, every slice goes
+ * to the pool (http_sf_runs). The socket
  * is non-blocking, so a slice never waits for the client: a full socket
  * buffer ends it with EAGAIN and the loop polls for writability before the
  * next one. The job sends through its own dup of the socket, so a
  * connection closed meanwhile cannot hand the descriptor number to another
  * socket under it; the dup is closed once the job is back on the loop. */
+
+/* Sendfile runs under way in this process (one loop a process). A resident
+ * slice goes out on the loop only while its run is the only one: with
+ * several downloads at once the pool sends them on every core, where the
+ * loop would send them one after the other on its own (on the 2-core box
+ * 64 MiB GETs at c=4 went 1,821 -> 1,496 MB/s with all on the loop). */
+static size_t  http_sf_runs;
 
 /* Ends a sendfile run: tells its owner how it went, then drops the hold
  * http_resp_sendfile took, which may free r. Never while a slice runs. */
@@ -1999,6 +2007,7 @@ http_sf_finish(http_req_t *r, int rc)
     }
     r->sf_done = NULL;
     r->sf_fd = -1;
+    http_sf_runs--;
     r->sf_waiting = 0;
     done(r, rc);
     http_req_release(r);
@@ -2231,7 +2240,7 @@ http_sf_run(http_req_t *r)
             goto fail;
         }
     }
-    if (!r->sf_cold
+    if (!r->sf_cold && http_sf_runs == 1
         && http_sf_resident(r->sf_fd, r->sf_off,
                             GW_MIN(r->sf_left, (size_t) HTTP_SENDFILE_SLICE)))
     {
@@ -2271,6 +2280,7 @@ http_resp_sendfile(http_req_t *r, uv_file fd, int64_t off, size_t len,
     r->sf_left = len;
     r->sf_done = done;
     r->sf_cold = 0;
+    http_sf_runs++;
     http_req_hold(r);
     if (r->conn != NULL && r->conn->tls != NULL) {
         http_tls_sendfile(r);

@@ -2097,8 +2097,8 @@ http_sf_slice(http_req_t *r)
     }
 }
 
-/* A pool thread that sends a slice (now always a cold one) drops to
- * nice HTTP_SF_NICE for good: on a busy box the loop, which answers every
+/* A pool thread that sends a cold slice (sf_cold) drops to nice
+ * HTTP_SF_NICE for good: on a busy box the loop, which answers every
  * connection, then wins the CPU from it at once, so a cold download no
  * longer adds run-queue waits to the small requests beside it (HEAD p99
  * during a cold 512 MiB GET: 2.7x idle -> 1.2x, test/bench). Raising a
@@ -2111,13 +2111,14 @@ http_sf_slice(http_req_t *r)
 static void
 http_sf_work(uv_work_t *w)
 {
-    static _Thread_local int  niced;
+    http_req_t                *r = w->data;
+    static _Thread_local int   niced;
 
-    if (!niced) {
+    if (!niced && r->sf_cold) {
         niced = 1;
         (void) setpriority(PRIO_PROCESS, (id_t) gettid(), HTTP_SF_NICE);
     }
-    http_sf_slice(w->data);
+    http_sf_slice(r);
 }
 
 /* Back on the loop after a slice, wherever it ran: counts what it sent and
@@ -2212,9 +2213,9 @@ http_sf_resident(int fd, int64_t off, size_t len)
     return 1;
 }
 
-/* Sends the next slice: on the loop when its pages are in the page cache,
- * as nginx does, else on a pool thread; or ends the run when nothing is
- * left. */
+/* Sends the next slice: on the loop when its pages are in the page cache
+ * and no other download runs, as nginx does, else on a pool thread; or
+ * ends the run when nothing is left. */
 static void
 http_sf_run(http_req_t *r)
 {
@@ -2240,15 +2241,16 @@ http_sf_run(http_req_t *r)
             goto fail;
         }
     }
-    if (!r->sf_cold && http_sf_runs == 1
-        && http_sf_resident(r->sf_fd, r->sf_off,
-                            GW_MIN(r->sf_left, (size_t) HTTP_SENDFILE_SLICE)))
-    {
-        http_sf_slice(r);
-        http_sf_done_slice(r, 0, 1);
-        return;
+    if (!r->sf_cold && http_sf_runs == 1) {
+        if (http_sf_resident(r->sf_fd, r->sf_off,
+                             GW_MIN(r->sf_left, (size_t) HTTP_SENDFILE_SLICE)))
+        {
+            http_sf_slice(r);
+            http_sf_done_slice(r, 0, 1);
+            return;
+        }
+        r->sf_cold = 1;
     }
-    r->sf_cold = 1;
     r->sf_work.data = r;
     r->sf_busy = 1;
     rc = uv_queue_work(c->srv->loop, &r->sf_work, http_sf_work, http_sf_after);

@@ -46,6 +46,7 @@ typedef struct gw_metrics_slot_s {
     uint64_t  lc_due;             /* a gauge: set by its worker */
     uint64_t  batch[GW_BATCH_N + 1];
     uint64_t  batch_sum;
+    uint64_t  sendfile[2];        /* bytes: [0] pool, [1] loop */
 } gw_metrics_slot_t;
 
 /* Op names, sorted (for bsearch) and unique; index 0 is "other". The
@@ -211,6 +212,14 @@ gw_metrics_batch(uint64_t n)
     GW_ADD(gw_mine->batch_sum, n);
 }
 
+void
+gw_metrics_sendfile(int on_loop, uint64_t bytes)
+{
+    if (gw_mine != NULL) {
+        GW_ADD(gw_mine->sendfile[on_loop != 0], bytes);
+    }
+}
+
 /* ==== rendering ==== */
 
 static void
@@ -259,6 +268,8 @@ gw_metrics_sum(gw_metrics_slot_t *t)
             t->batch[k] += GW_LOAD(s->batch[k]);
         }
         t->batch_sum += GW_LOAD(s->batch_sum);
+        t->sendfile[0] += GW_LOAD(s->sendfile[0]);
+        t->sendfile[1] += GW_LOAD(s->sendfile[1]);
     }
 }
 
@@ -335,6 +346,13 @@ gw_metrics_render(gw_sb_t *out)
                     "Expirations and multipart upload aborts the lifecycle "
                     "worker has found due and not yet carried out.");
     gw_sb_printf(out, "s3gw_lifecycle_due %" PRIu64 "\n", t->lc_due);
+    gw_metrics_head(out, "s3gw_sendfile_bytes_total", "counter",
+                    "Response body bytes sent with sendfile, by the thread "
+                    "that sent them: the event loop (pages in the page "
+                    "cache) or a pool thread.");
+    gw_sb_printf(out, "s3gw_sendfile_bytes_total{thread=\"loop\"} %" PRIu64
+                 "\ns3gw_sendfile_bytes_total{thread=\"pool\"} %" PRIu64
+                 "\n", t->sendfile[1], t->sendfile[0]);
     gw_metrics_head(out, "s3gw_commit_batch_ops", "histogram",
                     "Index operations per group commit.");
     for (k = 0, cum = 0; k <= GW_BATCH_N; k++) {

@@ -63,6 +63,10 @@ void gw_metrics_batch(uint64_t n);
  * sets it, and its death sets it back to 0 (gw_metrics_worker_gone). */
 void gw_metrics_lc_due(uint64_t n);
 
+/* A sendfile slice sent bytes of a response body, on the loop (on_loop:
+ * its pages were in the page cache) or on a pool thread. */
+void gw_metrics_sendfile(int on_loop, uint64_t bytes);
+
 /* Appends the counters of every slot, summed, in the text format to out. */
 void gw_metrics_render(gw_sb_t *out);
 

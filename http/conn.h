@@ -115,6 +115,9 @@ struct http_req_s {
     int            sf_waiting;      /* sendfile waits for writability */
     void          *sf_tls;          /* the slice reader of a TLS send */
     int            sf_busy;         /* a slice runs on a pool thread */
+    int            sf_cold;         /* a slice of this range was not in
+                                     * the page cache: the rest goes to
+                                     * the pool too */
     int            sf_sock;         /* the slice's own dup of the socket */
     uv_work_t      sf_work;
     ssize_t        sf_sent;         /* what the slice sent */

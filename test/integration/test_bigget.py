@@ -1,17 +1,25 @@
-"""Big GETs: the body goes out with sendfile on pool threads, in bounded
-slices (http/conn.c). Multi-chunk objects with a small chunk_size, ranges
-across chunk boundaries, a client that reads slowly, clients that reset
-mid-download (no descriptor kept) and many downloads at once."""
+"""Big GETs: the body goes out with sendfile in bounded slices (http/conn.c),
+on the loop when the slice's pages are in the page cache, else on pool
+threads. Multi-chunk objects with a small chunk_size, ranges across chunk
+boundaries, a client that reads slowly, a cached and a cold download on the
+same connection (which thread sent what: s3gw_sendfile_bytes_total on the
+status listener), a stalled reader of a cached object (the loop waits for
+writability, it does not spin), clients that reset mid-download (no
+descriptor kept) and many downloads at once."""
 
 import concurrent.futures
 import hashlib
 import os
+import re
 import socket
 import struct
 import time
 import unittest
 
-from harness import (MiB, S3gwTestCase, SANITIZE, build_request, scaled)
+import urllib.request
+
+from harness import (MiB, S3gwTestCase, SANITIZE, build_request, free_port,
+                     scaled)
 
 
 def pattern(size, seed):
@@ -28,7 +36,9 @@ def pattern(size, seed):
 class BigGetTest(S3gwTestCase):
     # Chunks of 256 KiB: a few MiB cross many chunk files, and every
     # chunk file is several sendfile slices' worth only at the largest.
-    conf = {'chunk_size': '256k', 'idle_timeout': '5s'}
+    status_port = free_port()
+    conf = {'chunk_size': '256k', 'idle_timeout': '5s',
+            'status_listen': '127.0.0.1:%d' % status_port}
 
     @classmethod
     def setUpClass(cls):
@@ -38,6 +48,10 @@ class BigGetTest(S3gwTestCase):
         cls.size = scaled(24, 8) * MiB + 12345
         cls.body = pattern(cls.size, 1)
         cls.s3.put_object(Bucket=cls.bucket, Key='big', Body=cls.body)
+        # No two chunks alike (pattern's repeat within each MiB, so its
+        # chunk files are shared): each chunk file is read once per GET.
+        cls.rand = os.urandom(scaled(6, 3) * MiB + 4321)
+        cls.s3.put_object(Bucket=cls.bucket, Key='rand', Body=cls.rand)
 
     def get(self, headers=None):
         path = '/%s/big' % self.bucket
@@ -46,11 +60,103 @@ class BigGetTest(S3gwTestCase):
     def open_fds(self):
         return len(os.listdir('/proc/%d/fd' % self.server.pid))
 
+    def sent_by(self):
+        """{'loop': bytes, 'pool': bytes} sent with sendfile so far."""
+        url = 'http://127.0.0.1:%d/metrics' % self.status_port
+        text = urllib.request.urlopen(url, timeout=10).read().decode()
+        return {m.group(1): int(m.group(2)) for m in re.finditer(
+            r'^s3gw_sendfile_bytes_total\{thread="(\w+)"\} (\d+)$', text,
+            re.M)}
+
+    def moved(self, before, want=None):
+        """What the counters moved by since before; with want, waits (up to
+        10 s) for that: a pool slice's bytes can reach the client, which
+        then scrapes, before its completion has run on the loop."""
+        deadline = time.monotonic() + 10
+        while True:
+            after = self.sent_by()
+            got = {k: after[k] - before[k] for k in after}
+            if want is None or got == want or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
+
+    def make_cold(self):
+        """Evicts every chunk file from the page cache."""
+        for path in self.server.chunk_files():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fdatasync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+    def cpu_seconds(self):
+        """User + system time of the server process, all its threads."""
+        with open('/proc/%d/stat' % self.server.pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
     def test_whole_object(self):
         r = self.get()
         self.assertEqual(r.status, 200)
         self.assertEqual(len(r.body), self.size)
         self.assertTrue(r.body == self.body, 'bytes differ')
+
+    def test_cached_from_the_loop_cold_from_the_pool(self):
+        # One connection: the object just read is in the page cache, so
+        # every slice goes out on the loop; evicted, every slice is read on
+        # a pool thread (a range whose first slice was cold stays there).
+        path = '/%s/rand' % self.bucket
+        self.server.signed('GET', path, timeout=60)
+        c = self.server.conn(timeout=60)
+        try:
+            for cold, where in ((False, 'loop'), (True, 'pool')):
+                if cold:
+                    self.make_cold()
+                before = self.sent_by()
+                c.request('GET', path, self.server.sign('GET', path))
+                r = c.read_response()
+                self.assertEqual(r.status, 200)
+                self.assertTrue(r.body == self.rand, 'bytes differ')
+                want = {'loop': 0, 'pool': 0}
+                want[where] = len(self.rand)
+                self.assertEqual(self.moved(before, want), want, where)
+        finally:
+            c.close()
+
+    def test_stalled_reader_of_a_cached_object_does_not_spin(self):
+        # The socket buffer fills at once; the loop must then wait for
+        # writability (uv_poll), not retry sendfile: over a 2 s stall the
+        # server uses next to no CPU.
+        path = '/%s/big' % self.bucket
+        self.get()
+        before = self.sent_by()
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.settimeout(30)
+        s.connect(('127.0.0.1', self.server.port))
+        try:
+            s.sendall(build_request('GET', path, self.server.sign('GET', path)))
+            got = bytearray(s.recv(65536))
+            time.sleep(0.3)
+            cpu0 = self.cpu_seconds()
+            time.sleep(2)
+            self.assertLess(self.cpu_seconds() - cpu0, 0.5,
+                            'the server spins while the client stalls')
+            while b'\r\n\r\n' not in got:
+                got += s.recv(65536)
+            head, _, rest = bytes(got).partition(b'\r\n\r\n')
+            self.assertIn(b' 200 ', head.split(b'\r\n')[0])
+            rest = bytearray(rest)
+            while len(rest) < self.size:
+                d = s.recv(1 << 20)
+                self.assertTrue(d, 'closed early')
+                rest += d
+            self.assertTrue(bytes(rest) == self.body, 'bytes differ')
+        finally:
+            s.close()
+        want = {'loop': self.size, 'pool': 0}
+        self.assertEqual(self.moved(before, want), want)
 
     def test_ranges_across_chunks(self):
         K = 256 * 1024
@@ -97,7 +203,9 @@ class BigGetTest(S3gwTestCase):
         path = '/%s/big' % self.bucket
         req = build_request('GET', path, self.server.sign('GET', path))
         self.get({'Range': 'bytes=0-0'})
+        self.get()          # cached: the resets happen on the loop path
         before = self.open_fds()
+        sent0 = self.sent_by()
         for i in range(scaled(40, 15)):
             c = self.server.conn(timeout=30)
             try:
@@ -123,6 +231,9 @@ class BigGetTest(S3gwTestCase):
                 break
             time.sleep(0.2)
         self.assertLessEqual(self.open_fds(), before, 'descriptors kept')
+        moved = self.moved(sent0)
+        self.assertGreater(moved['loop'], 0)
+        self.assertEqual(moved['pool'], 0)
         r = self.get()
         self.assertTrue(r.body == self.body, 'bytes differ after resets')
 
@@ -136,9 +247,47 @@ class BigGetTest(S3gwTestCase):
                 return r.status == 206 and r.body == self.body[a:]
             r = self.get()
             return r.status == 200 and r.body == self.body
+        self.get()
+        before = self.sent_by()
         with concurrent.futures.ThreadPoolExecutor(n) as ex:
             ok = list(ex.map(one, range(n)))
         self.assertEqual(ok, [True] * n)
+        # Cached, but several at once: the pool sends them on every core.
+        self.assertGreater(self.moved(before)['pool'], 0)
+
+
+class ColdBigChunkTest(S3gwTestCase):
+    # Chunk files of several slices: the readahead of a cold slice makes
+    # the next pages resident while the disk still works; the rest of that
+    # chunk file must stay on the pool all the same, and the pool threads
+    # that sent it run at a lower priority than the loop.
+    shared_server = False
+
+    def test_cold_chunk_file_stays_on_the_pool(self):
+        port = free_port()
+        srv = self.start_server(conf={
+            'chunk_size': '8m', 'status_listen': '127.0.0.1:%d' % port})
+        body = os.urandom(scaled(24, 16) * MiB)
+        self.assertEqual(srv.signed('PUT', '/cold').status, 200)
+        self.assertEqual(srv.signed('PUT', '/cold/o', body=body,
+                                    timeout=60).status, 200)
+        t = BigGetTest('sent_by')
+        t.status_port, t.server = port, srv
+        t.make_cold()
+        before = t.sent_by()
+        r = srv.signed('GET', '/cold/o', timeout=60)
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.body == body, 'bytes differ')
+        want = {'loop': 0, 'pool': len(body)}
+        self.assertEqual(t.moved(before, want), want)
+        # The pool threads that sent cold slices yield to the loop (nice
+        # 10); the loop thread itself keeps its priority.
+        nice = {}
+        for tid in os.listdir('/proc/%d/task' % srv.pid):
+            with open('/proc/%d/task/%s/stat' % (srv.pid, tid)) as f:
+                nice[int(tid)] = int(f.read().rsplit(')', 1)[1].split()[16])
+        self.assertEqual(nice[srv.pid], 0)
+        self.assertIn(10, nice.values(), nice)
 
 
 if __name__ == '__main__':

@@ -20,12 +20,14 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/tpool.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <pthread.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -91,6 +93,9 @@ struct http_server_s {
                                               * colliding addresses */
     SSL_CTX                 *tls_ctx;        /* of the TLS listeners; NULL
                                               * until http_server_set_tls */
+    gw_tpool_t              *cold;           /* threads for cold sendfile
+                                              * slices (http_sf_run); NULL
+                                              * until the first */
 };
 
 /* A listening socket; tcp comes first, so the uv_tcp_t * of the
@@ -1222,6 +1227,24 @@ http_req_ended(http_req_t *r)
 
 /* ==== closing ==== */
 
+/* The last connection of a stopping server is gone: the cold slice
+ * threads are joined (a slice still running ends there, its request was
+ * already cancelled) and the owner is told. */
+static void
+http_server_stopped(http_server_t *s)
+{
+    void  (*done)(http_server_t *) = s->on_stopped;
+
+    if (s->cold != NULL) {
+        gw_tpool_close(s->cold);
+        s->cold = NULL;
+    }
+    s->on_stopped = NULL;
+    if (done != NULL) {
+        done(s);
+    }
+}
+
 static void
 http_conn_handle_closed(uv_handle_t *h)
 {
@@ -1241,11 +1264,8 @@ http_conn_handle_closed(uv_handle_t *h)
     gw_free(c->in);
     gw_free(c->pp);
     gw_free(c);
-    if (s->stopping && s->nconns == 0 && s->on_stopped != NULL) {
-        void (*done)(http_server_t *) = s->on_stopped;
-
-        s->on_stopped = NULL;
-        done(s);
+    if (s->stopping && s->nconns == 0) {
+        http_server_stopped(s);
     }
 }
 
@@ -1619,9 +1639,8 @@ http_server_shutdown(http_server_t *s, void (*done)(http_server_t *s))
             c->close_after = 1;
         }
     }
-    if (s->nconns == 0 && s->on_stopped != NULL) {
-        s->on_stopped = NULL;
-        done(s);
+    if (s->nconns == 0) {
+        http_server_stopped(s);
     }
 }
 
@@ -1972,15 +1991,16 @@ http_resp_end(http_req_t *r)
 
 /* sendfile goes out in slices of at most HTTP_SENDFILE_SLICE bytes. A slice
  * whose pages are all in the page cache runs on the loop, as nginx's
- * sendfile does: a cached body costs no thread hand-off. Any other runs on
- * libuv's thread pool, as nginx's "aio threads": on a cold file it waits
- * for the disk, and the loop must not (every other connection would wait
- * with it). Once a slice of a range was cold, the rest of the range stays
- * on the pool: the readahead that slice started makes the next pages
- * resident while the disk is still busy, and the loop would spend whole
- * slices sending them while other connections wait (a cold download is
- * disk-bound anyway). While other downloads run too, every slice goes
- * to the pool (http_sf_runs). The socket
+ * sendfile does: a cached body costs no thread hand-off. A cold one runs
+ * on threads of the server's own (s->cold, at a lower priority: see
+ * HTTP_SF_NICE), as nginx's "aio threads": on a cold file it waits for the
+ * disk, and the loop must not (every other connection would wait with it).
+ * Once a slice of a range was cold, the rest of the range stays cold: the
+ * readahead that slice started makes the next pages resident while the
+ * disk is still busy, and the loop would spend whole slices sending them
+ * while other connections wait (a cold download is disk-bound anyway).
+ * While other downloads run too, a cached slice goes to libuv's pool
+ * (http_sf_runs). The socket
  * is non-blocking, so a slice never waits for the client: a full socket
  * buffer ends it with EAGAIN and the loop polls for writability before the
  * next one. The job sends through its own dup of the socket, so a
@@ -2097,28 +2117,37 @@ http_sf_slice(http_req_t *r)
     }
 }
 
-/* A pool thread that sends a cold slice (sf_cold) drops to nice
- * HTTP_SF_NICE for good: on a busy box the loop, which answers every
- * connection, then wins the CPU from it at once, so a cold download no
- * longer adds run-queue waits to the small requests beside it (HEAD p99
- * during a cold 512 MiB GET: 2.7x idle -> 1.2x, test/bench). Raising a
- * thread back takes CAP_SYS_NICE, so it stays lower for the other jobs of
- * libuv's pool too (chunk writes, hashing): bulk work, whose throughput a
- * weight that only counts while the loop wants the same core costs
- * little. A failure changes nothing but the latency: ignored. */
-#define HTTP_SF_NICE  10
+/* Cold slices (pages not in the page cache) run on threads of their own,
+ * HTTP_SF_COLD_THREADS of them, at nice HTTP_SF_NICE: on a busy box the
+ * loop, which answers every connection, then wins the CPU from a thread
+ * copying a cold download at once, so the download no longer adds run-queue
+ * waits to the small requests beside it (HEAD p99 during a cold 512 MiB
+ * GET: 2.7x idle -> 1.2x, test/bench). They are not libuv's threads: a
+ * thread cannot raise its priority again without CAP_SYS_NICE, and libuv's
+ * pool also hashes and writes uploads and sends cached slices, which must
+ * not lose the CPU to other programs. A failed setpriority changes nothing
+ * but the latency: ignored. */
+#define HTTP_SF_NICE          10
+#define HTTP_SF_COLD_THREADS  4
 
 static void
 http_sf_work(uv_work_t *w)
 {
-    http_req_t                *r = w->data;
-    static _Thread_local int   niced;
+    http_sf_slice(w->data);
+}
 
-    if (!niced && r->sf_cold) {
+static void
+http_sf_cold_work(uv_work_t *w)
+{
+    static _Thread_local int  niced;
+
+    if (!niced) {
         niced = 1;
         (void) setpriority(PRIO_PROCESS, (id_t) gettid(), HTTP_SF_NICE);
+        /* So that top -H and the tests tell them from libuv's. */
+        (void) pthread_setname_np(pthread_self(), "s3gw-cold-io");
     }
-    http_sf_slice(r);
+    http_sf_slice(w->data);
 }
 
 /* Back on the loop after a slice, wherever it ran: counts what it sent and
@@ -2241,19 +2270,33 @@ http_sf_run(http_req_t *r)
             goto fail;
         }
     }
-    if (!r->sf_cold && http_sf_runs == 1) {
-        if (http_sf_resident(r->sf_fd, r->sf_off,
+    if (!r->sf_cold
+        && !http_sf_resident(r->sf_fd, r->sf_off,
                              GW_MIN(r->sf_left, (size_t) HTTP_SENDFILE_SLICE)))
-        {
-            http_sf_slice(r);
-            http_sf_done_slice(r, 0, 1);
-            return;
-        }
+    {
         r->sf_cold = 1;
+    }
+    if (!r->sf_cold && http_sf_runs == 1) {
+        http_sf_slice(r);
+        http_sf_done_slice(r, 0, 1);
+        return;
     }
     r->sf_work.data = r;
     r->sf_busy = 1;
-    rc = uv_queue_work(c->srv->loop, &r->sf_work, http_sf_work, http_sf_after);
+    if (r->sf_cold && c->srv->cold == NULL
+        && gw_tpool_open(&c->srv->cold, c->srv->loop, HTTP_SF_COLD_THREADS)
+           != GW_OK)
+    {
+        c->srv->cold = NULL;        /* libuv's pool serves it, unniced */
+    }
+    if (r->sf_cold && c->srv->cold != NULL) {
+        rc = gw_tpool_queue(c->srv->cold, &r->sf_work, http_sf_cold_work,
+                            http_sf_after);
+        rc = rc == GW_OK ? 0 : UV_ECANCELED;
+    } else {
+        rc = uv_queue_work(c->srv->loop, &r->sf_work, http_sf_work,
+                           http_sf_after);
+    }
     if (rc == 0) {
         return;
     }

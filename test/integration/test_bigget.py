@@ -280,14 +280,36 @@ class ColdBigChunkTest(S3gwTestCase):
         self.assertTrue(r.body == body, 'bytes differ')
         want = {'loop': 0, 'pool': len(body)}
         self.assertEqual(t.moved(before, want), want)
-        # The pool threads that sent cold slices yield to the loop (nice
-        # 10); the loop thread itself keeps its priority.
-        nice = {}
-        for tid in os.listdir('/proc/%d/task' % srv.pid):
-            with open('/proc/%d/task/%s/stat' % (srv.pid, tid)) as f:
-                nice[int(tid)] = int(f.read().rsplit(')', 1)[1].split()[16])
-        self.assertEqual(nice[srv.pid], 0)
-        self.assertIn(10, nice.values(), nice)
+        # The threads that sent cold slices (named s3gw-cold-io) yield to
+        # the loop (nice 10); every other thread keeps its priority: the
+        # loop, and libuv's pool, which also hashes and writes uploads (a
+        # 24 MiB PUT now must run on threads at nice 0).
+        def threads():
+            out = {}
+            for tid in os.listdir('/proc/%d/task' % srv.pid):
+                with open('/proc/%d/task/%s/stat' % (srv.pid, tid)) as f:
+                    stat = f.read()
+                name = stat[stat.index('(') + 1:stat.rindex(')')]
+                f = stat.rsplit(')', 1)[1].split()
+                out[(int(tid), name)] = (int(f[16]), int(f[11]) + int(f[12]))
+            return out
+        t0 = threads()
+        for i in range(3):
+            self.assertEqual(srv.signed('PUT', '/cold/p%d' % i,
+                                        body=body[i * MiB:],
+                                        timeout=60).status, 200)
+        t1 = threads()
+        nice = {k: v[0] for k, v in t1.items()}
+        busy = {k: v[0] for k, v in t1.items()
+                if v[1] > t0.get(k, (0, 0))[1]}
+        # Whatever worked for the uploads worked at nice 0.
+        self.assertEqual(set(busy.values()), {0}, (busy, nice))
+        cold = {k: v for k, v in nice.items() if k[1] == 's3gw-cold-io'}
+        rest = {k: v for k, v in nice.items() if k[1] != 's3gw-cold-io'}
+        self.assertTrue(cold, nice)
+        self.assertEqual(set(cold.values()), {10}, nice)
+        self.assertEqual(set(rest.values()), {0}, nice)
+        self.assertGreater(len(rest), 2, nice)
 
 
 if __name__ == '__main__':

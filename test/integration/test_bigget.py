@@ -231,9 +231,10 @@ class BigGetTest(S3gwTestCase):
                 break
             time.sleep(0.2)
         self.assertLessEqual(self.open_fds(), before, 'descriptors kept')
-        moved = self.moved(sent0)
-        self.assertGreater(moved['loop'], 0)
-        self.assertEqual(moved['pool'], 0)
+        # Resets reached the loop path (a download that starts while a
+        # reset one has not yet noticed its reset goes to the pool, as two
+        # downloads at once do: so some may have been sent there too).
+        self.assertGreater(self.moved(sent0)['loop'], 0)
         r = self.get()
         self.assertTrue(r.body == self.body, 'bytes differ after resets')
 

@@ -11,6 +11,7 @@
 #include "core/notify.h"
 #include "core/metrics.h"
 #include "http/conn.h"
+#include "http/connip.h"
 #include "http/tls.h"
 #include "s3/s3.h"
 #include "s3/status.h"
@@ -44,6 +45,8 @@ typedef struct gw_main_s {
     uv_timer_t        shutdown_timer;
     int               stopping;
     store_shared_t   *shared;           /* of several workers */
+    http_connip_t    *connip;           /* of several workers:
+                                         * limit_conn_per_ip's counts */
     SSL_CTX          *tls;              /* main's, until gw_serve takes it */
 } gw_main_t;
 
@@ -581,6 +584,9 @@ gw_serve_http(const gw_worker_t *w)
             return GW_ERROR;
         }
     }
+    if (w != NULL) {
+        http_server_set_connip(gw_main.srv, gw_main.connip, w->index);
+    }
     http_server_count(gw_main.srv);
     http_server_set_tls(gw_main.srv, gw_main.tls);
     gw_main.tls = NULL;
@@ -687,7 +693,16 @@ gw_worker_starting(size_t index, void *ud)
     gw_metrics_worker_gone(index);
 }
 
-static const gw_master_cb_t  gw_master_cb = { gw_serve, gw_worker_starting };
+/* Master: a worker died, and its connections with it. */
+static void
+gw_worker_gone(size_t index, void *ud)
+{
+    GW_UNUSED(ud);
+    http_connip_worker_gone(gw_main.connip, index);
+}
+
+static const gw_master_cb_t  gw_master_cb = { gw_serve, gw_worker_starting,
+                                              gw_worker_gone };
 
 /* Loads the configuration and the TLS certificate, and runs what stops
  * there: -t, or an admin command (args, nargs: the words after the
@@ -762,8 +777,15 @@ gw_main_workers(size_t nworkers)
         fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
         return 1;
     }
+    gw_main.connip = http_connip_create(nworkers, gw_main.cf.max_connections);
+    if (gw_main.connip == NULL) {
+        fprintf(stderr, "s3gw: cannot map the workers' shared memory\n");
+        store_shared_free(gw_main.shared);
+        return 1;
+    }
     rc = gw_master_run(&gw_main.cf, gw_main.conf_path, gw_main.extra,
                        nworkers, &gw_master_cb, NULL);
+    http_connip_free(gw_main.connip);
     store_shared_free(gw_main.shared);
     SSL_CTX_free(gw_main.tls);
     gw_conf_free(&gw_main.cf);

@@ -227,6 +227,7 @@ gw_master_reaped(gw_master_t *m, size_t i, int status)
         s->pid = 0;
         return;
     }
+    m->cb->gone(i, m->ud);
     /* Dying at once, over and over (a full disk, a bad file): pause. */
     if (now - s->started_ms < GW_RESTART_FAST_MS) {
         s->pause_ms = s->pause_ms == 0 ? GW_RESTART_PAUSE_MIN

@@ -24,6 +24,10 @@ typedef struct gw_master_cb_s {
     /* In the master, before a worker starts at index (again, when one
      * died): forget what the last one left in shared memory. */
     void  (*starting)(size_t index, void *ud);
+    /* In the master, as soon as it has reaped the worker at index (not
+     * while stopping): what it held in shared memory for its open
+     * connections is void now, whenever its replacement starts. */
+    void  (*gone)(size_t index, void *ud);
 } gw_master_cb_t;
 
 /* Binds, forks n workers running cb->run(w, ud), starts a

@@ -15,6 +15,7 @@
  * bytes read and hands the rest on, and its source address becomes the
  * connection's peer. */
 #include "http/conn.h"
+#include "http/connip.h"
 #include "http/proxy.h"
 #include "http/tls.h"
 #include "core/hash.h"
@@ -60,18 +61,6 @@
  * closed at once, so a flood cannot hold header_timeout-long slots. */
 #define HTTP_LIMIT_GRACE      8
 
-typedef struct http_addr_s  http_addr_t;
-
-/* A client address with connections open. refused counts the connections
- * turned away since it last had none: its first refusal and the end of
- * that episode are logged, not every connection. */
-struct http_addr_s {
-    http_addr_t    *next;           /* hash chain */
-    unsigned char   ip[16];         /* IPv4 as ::ffff:a.b.c.d */
-    size_t          nconns;
-    uint64_t        refused;
-};
-
 struct http_server_s {
     uv_loop_t               *loop;
     const http_server_cb_t  *cb;
@@ -86,11 +75,10 @@ struct http_server_s {
     void                   (*on_stopped)(http_server_t *s);
     uint64_t                 req_seq;
     uint64_t                 req_base;
-    http_addr_t            **addrs;          /* by address, for
-                                              * max_conns_per_ip */
-    size_t                   addr_mask;
-    uint64_t                 addr_seed;      /* so no client can choose
-                                              * colliding addresses */
+    http_connip_t           *connip;         /* max_conns_per_ip's
+                                              * counts; NULL: none */
+    size_t                   connip_worker;  /* our column in it */
+    int                      connip_own;     /* ours alone, to free */
     SSL_CTX                 *tls_ctx;        /* of the TLS listeners; NULL
                                               * until http_server_set_tls */
     gw_tpool_t              *cold;           /* threads for cold sendfile
@@ -119,7 +107,8 @@ struct http_conn_s {
     size_t          in_size, in_next;  /* now, and for the next read */
     size_t          in_pos, in_last;
     http_req_t     *r;              /* the request being served */
-    http_addr_t    *addr;           /* NULL when not counted */
+    unsigned char   ip[16];         /* the peer's, as counted in
+                                     * srv->connip (IPv4 as ::ffff:a.b.c.d) */
     char            peer[64];
     char            peer_ip[48];
     http_tls_t     *tls;            /* NULL on a plain listener */
@@ -146,6 +135,7 @@ struct http_conn_s {
     unsigned        close_after:1;
     unsigned        eof:1;
     unsigned        limited:1;      /* over max_conns_per_ip: answer 503 */
+    unsigned        ip_counted:1;   /* counted in srv->connip */
     unsigned        tls_pumping:1;  /* inside http_conn_tls_pump */
     unsigned        tls_started:1;  /* the first bytes have been seen */
     unsigned        proxy_wait:1;   /* the PROXY header is still due */
@@ -1307,7 +1297,7 @@ http_conn_close(http_conn_t *c)
             http_req_free(r);
         }
     }
-    if (c->addr != NULL) {
+    if (c->ip_counted) {
         http_conn_unadmit(s, c);
     }
     if (c->prev) {
@@ -1333,90 +1323,47 @@ http_conn_close(http_conn_t *c)
 
 /* ==== accepting ==== */
 
-static size_t
-http_addr_slot(http_server_t *s, const unsigned char ip[16])
-{
-    uint64_t  w[2], h = s->addr_seed;
-    int       i;
-
-    memcpy(w, ip, 16);
-    for (i = 0; i < 2; i++) {
-        h = (h ^ w[i]) * 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-    }
-    return (size_t) h & s->addr_mask;
-}
-
-/* Counts c against its address (from ss) and decides: 0 to serve it, 1 to
- * answer its request 503 SlowDown, -1 to close it now. */
+/* Counts c against its address (from ss), in every worker's connections,
+ * and decides: 0 to serve it, 1 to answer its request 503 SlowDown, -1 to
+ * close it now. */
 static int
 http_conn_admit(http_server_t *s, http_conn_t *c,
                 const struct sockaddr_storage *ss)
 {
-    size_t        limit = s->limits->max_conns_per_ip, slot;
-    unsigned char ip[16];
-    http_addr_t  *a;
+    size_t  limit = s->limits->max_conns_per_ip;
+    int     rc;
 
-    if (limit == 0) {
+    if (limit == 0 || s->connip == NULL) {
         return 0;
     }
     if (ss->ss_family == AF_INET6) {
-        memcpy(ip, &((const struct sockaddr_in6 *) ss)->sin6_addr, 16);
+        memcpy(c->ip, &((const struct sockaddr_in6 *) ss)->sin6_addr, 16);
     } else {
-        memcpy(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
-        memcpy(ip + 12, &((const struct sockaddr_in *) ss)->sin_addr, 4);
+        memcpy(c->ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+        memcpy(c->ip + 12, &((const struct sockaddr_in *) ss)->sin_addr, 4);
     }
-    slot = http_addr_slot(s, ip);
-    for (a = s->addrs[slot]; a != NULL; a = a->next) {
-        if (memcmp(a->ip, ip, 16) == 0) {
-            break;
-        }
-    }
-    if (a == NULL) {
-        a = gw_calloc(1, sizeof(*a));
-        memcpy(a->ip, ip, 16);
-        a->next = s->addrs[slot];
-        s->addrs[slot] = a;
-    }
-    if (a->nconns < limit) {
-        a->nconns++;
-        c->addr = a;
+    rc = http_connip_add(s->connip, s->connip_worker, c->ip, limit,
+                         HTTP_LIMIT_GRACE, c->peer_ip);
+    switch (rc) {
+    case HTTP_CONNIP_SERVE:
+        c->ip_counted = 1;
         return 0;
-    }
-    if (a->refused++ == 0) {
-        gw_log(GW_LOG_WARN, c->peer_ip, 0, "%zu connections open: "
-               "limit_conn_per_ip reached, refusing more", a->nconns);
-    }
-    if (a->nconns >= limit + HTTP_LIMIT_GRACE) {
+    case HTTP_CONNIP_SLOWDOWN:
+        c->ip_counted = 1;
+        return 1;
+    case HTTP_CONNIP_CLOSE:
         return -1;
+    default:
+        return 0;                   /* the table is full: fail open */
     }
-    a->nconns++;
-    c->addr = a;
-    return 1;
 }
 
 /* The connection c counted for its address is gone. */
 static void
 http_conn_unadmit(http_server_t *s, http_conn_t *c)
 {
-    http_addr_t  *a = c->addr, **pp;
-
-    c->addr = NULL;
-    if (--a->nconns > 0) {
-        return;
-    }
-    if (a->refused > 0) {
-        gw_log(GW_LOG_NOTICE, c->peer_ip, 0, "no connections left open; "
-               "%llu were refused over limit_conn_per_ip",
-               (unsigned long long) a->refused);
-    }
-    for (pp = &s->addrs[http_addr_slot(s, a->ip)]; *pp != a;
-         pp = &(*pp)->next)
-    {
-        /* find the link to a */
-    }
-    *pp = a->next;
-    gw_free(a);
+    c->ip_counted = 0;
+    http_connip_remove(s->connip, s->connip_worker, c->ip, c->peer_ip);
 }
 
 static void
@@ -1506,14 +1453,27 @@ http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
     if (RAND_bytes((unsigned char *) &s->req_base, sizeof(s->req_base)) != 1) {
         s->req_base = (uint64_t) time(NULL) * 2654435761u;
     }
-    gw_random_bytes(&s->addr_seed, sizeof(s->addr_seed));
-    /* About one address per connection at most: chains stay short. */
-    s->addr_mask = 15;
-    while (s->addr_mask < limits->max_connections && s->addr_mask < 65535) {
-        s->addr_mask = s->addr_mask << 1 | 1;
+    /* A table of its own until http_server_set_connip gives it the
+     * workers' shared one; without one (no memory to map) nothing is
+     * limited, which is logged. */
+    s->connip = http_connip_create(1, limits->max_connections);
+    if (s->connip == NULL) {
+        gw_log(GW_LOG_ERR, NULL, -errno, "cannot map the table of "
+               "limit_conn_per_ip: connections per address are not limited");
     }
-    s->addrs = gw_calloc(s->addr_mask + 1, sizeof(*s->addrs));
+    s->connip_own = 1;
     return s;
+}
+
+void
+http_server_set_connip(http_server_t *s, http_connip_t *t, size_t worker)
+{
+    if (s->connip_own) {
+        http_connip_free(s->connip);
+    }
+    s->connip = t;
+    s->connip_worker = worker;
+    s->connip_own = 0;
 }
 
 void

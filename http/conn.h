@@ -19,6 +19,7 @@
 #include "core/gw.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "http/connip.h"
 
 typedef struct http_server_s  http_server_t;
 typedef struct http_conn_s    http_conn_t;
@@ -130,6 +131,13 @@ struct http_req_s {
 http_server_t *http_server_create(uv_loop_t *loop, const http_server_cb_t *cb,
                                   const http_limits_t *limits, void *data);
 void *http_server_data(http_server_t *s);
+
+/* max_conns_per_ip counts in t (shared by the workers, see http/connip.h)
+ * as worker, instead of the table of its own the server starts with, so
+ * the limit holds for the whole server. t is borrowed for the server's
+ * life. Call before the server listens. */
+void http_server_set_connip(http_server_t *s, http_connip_t *t,
+                            size_t worker);
 
 /* Binds and listens on host:port. Returns GW_OK or a UV_E* error. */
 int http_server_listen(http_server_t *s, const char *host, int port);

@@ -2,13 +2,16 @@
 client address, how long a request body may stall, and the memory that
 slow uploads hold. Each class runs a server with limits of its own."""
 
+import os
 import re
 import resource
+import signal
 import time
 import unittest
 
 from harness import (MiB, SANITIZE, S3gwTestCase, build_request, etag_of,
                      figure, unique_name)
+from test_workers import server_pid_of, worker_pids
 
 
 class ConnLimitTest(S3gwTestCase):
@@ -77,6 +80,124 @@ class ConnLimitTest(S3gwTestCase):
                     conns.append(self.server.conn(source=src))
             for c in conns:
                 self.assertEqual(self.get_root(c).status, 200)
+        finally:
+            for c in conns:
+                c.close()
+
+
+class ConnLimitWorkersTest(S3gwTestCase):
+    """worker_processes 2: limit_conn_per_ip counts an address's
+    connections in every worker (nginx's limit_conn zone is shared
+    memory), not per worker, which let an address have twice its limit
+    open; and a worker killed with connections open gives them back."""
+
+    shared_server = False
+    LIMIT = 4
+    GRACE = 8               # HTTP_LIMIT_GRACE
+
+    def workers_server(self):
+        srv = self.start_server(conf={
+            'worker_processes': '2', 'max_connections': '24',
+            'limit_conn_per_ip': str(self.LIMIT)})
+        deadline = time.monotonic() + 20
+        while (len(worker_pids(srv)) < 2
+               or len(re.findall(r'worker \d+ ready', srv.stderr_text())) < 2):
+            self.assertLess(time.monotonic(), deadline, srv.log_tail())
+            time.sleep(0.05)
+        return srv
+
+    def get_root(self, srv, c):
+        c.send(build_request('GET', '/', srv.sign('GET', '/'),
+                             host=srv.host))
+        return c.read_response()
+
+    def wait_log(self, srv, pattern, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            text = srv.stderr_text()
+            if re.search(pattern, text) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
+    def test_limit_counts_every_worker(self):
+        srv = self.workers_server()
+        src = '127.0.0.7'
+        served, grace, past = [], [], []
+        pids = set()
+        try:
+            # LIMIT served, one after the other, wherever they land.
+            for _ in range(self.LIMIT):
+                c = srv.conn(timeout=10, source=src)
+                served.append(c)
+                self.assertEqual(self.get_root(srv, c).status, 200)
+                pids.add(server_pid_of(srv, c.sock))
+            # The next GRACE are kept, to be answered 503 (each is counted
+            # once its worker has accepted it: ss names its pid then).
+            for _ in range(self.GRACE):
+                c = srv.conn(timeout=10, source=src)
+                grace.append(c)
+                pids.add(server_pid_of(srv, c.sock))
+            time.sleep(0.2)
+            # Past those, closed at once by either worker. Counted per
+            # worker, a worker holding fewer than LIMIT + GRACE of them
+            # would keep these open (and serve the GRACE ones).
+            for _ in range(6):
+                c = srv.conn(timeout=10, source=src)
+                past.append(c)
+                self.assertTrue(c.closed_by_peer(10), 'kept over the limit')
+            for c in grace:
+                self.assertRawError(self.get_root(srv, c), 503, 'SlowDown')
+            # The kernel spread the open ones over both workers.
+            self.assertEqual(pids, set(worker_pids(srv).values()))
+        finally:
+            for c in served + grace + past:
+                c.close()
+        # One warning for the whole server, and one notice when the
+        # address's last connection, in whichever worker, is closed.
+        text = self.wait_log(srv, r'127\.0\.0\.7: no connections left')
+        self.assertEqual(len(re.findall(r'\[warn\] 127\.0\.0\.7: .*'
+                                        r'limit_conn_per_ip reached', text)),
+                         1, text)
+        self.assertEqual(len(re.findall(r'127\.0\.0\.7: no connections '
+                                        r'left open; 14 were refused', text)),
+                         1, text)
+
+    def test_killed_worker_gives_its_connections_back(self):
+        srv = self.workers_server()
+        conns = []
+        try:
+            # LIMIT served connections, kept open, from an address whose
+            # connections landed on both workers (the kernel's choice: the
+            # next address if one worker holds all).
+            for attempt in range(1, 20):
+                src = '127.0.1.%d' % attempt
+                conns += [srv.conn(timeout=10, source=src)
+                          for _ in range(self.LIMIT)]
+                held = {}
+                for c in conns[-self.LIMIT:]:
+                    self.assertEqual(self.get_root(srv, c).status, 200)
+                    held.setdefault(server_pid_of(srv, c.sock), []).append(c)
+                if len(held) == 2:
+                    break
+            self.assertEqual(len(held), 2, 'all landed on one worker')
+            victim = max(held, key=lambda p: len(held[p]))
+            lost = len(held[victim])
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 20
+            while (len(worker_pids(srv)) < 2
+                   or victim in worker_pids(srv).values()
+                   or len(re.findall(r'worker \d+ ready',
+                                     srv.stderr_text())) < 3):
+                self.assertLess(time.monotonic(), deadline, srv.log_tail())
+                time.sleep(0.05)
+            srv._log_reported = srv.log_size()     # that [alert] is ours
+            # The dead worker's connections count no more: as many new
+            # ones are served, and then the limit holds again.
+            more = [srv.conn(timeout=10, source=src)
+                    for _ in range(lost + 1)]
+            conns += more
+            statuses = sorted(self.get_root(srv, c).status for c in more)
+            self.assertEqual(statuses, [200] * lost + [503])
         finally:
             for c in conns:
                 c.close()

@@ -136,6 +136,9 @@
     TEST_ENTRY(policy_variables)                                            \
     TEST_ENTRY(policy_like)                                                 \
     TEST_ENTRY(policy_garbage)                                              \
+    /* http/connip */                                                       \
+    TEST_ENTRY(connip_limit_over_workers)                                   \
+    TEST_ENTRY(connip_probe_runs_and_full)                                  \
     /* store/pin */                                                         \
     TEST_ENTRY(pin_counts_and_probe_runs)                                   \
     TEST_ENTRY(pin_overflow_and_workers)                                    \

@@ -47,7 +47,8 @@ typedef struct {
 } http_connip_ent_t;
 
 struct http_connip_s {
-    pthread_mutex_t     lock;
+    pthread_mutex_t     lock;       /* first: test/unit takes it as a
+                                     * dying worker would */
     size_t              size;       /* of the mapping */
     size_t              nworkers;
     size_t              cap;        /* entries, a power of 2 */

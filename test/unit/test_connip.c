@@ -5,7 +5,10 @@
 #include "http/connip.h"
 #include "test/unit/unit.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* The IPv4 address 10.0.x.y, as the table takes it. */
 static void
@@ -84,5 +87,37 @@ TEST(connip_probe_runs_and_full)
     }
     connip_ip(ip, 1000);
     CHECK_EQ_INT(http_connip_add(t, 0, ip, 1, 0, "x"), HTTP_CONNIP_SERVE);
+    http_connip_free(t);
+}
+
+/* A worker killed while it holds the lock: the next locker gets the table
+ * back (EOWNERDEAD), rebuilt, with every count it had. The mutex is the
+ * table's first member, which is what lets the child take it here. */
+TEST(connip_owner_died)
+{
+    http_connip_t  *t = http_connip_create(2, 8);
+    unsigned char   a[16];
+    pid_t           pid;
+    int             st;
+
+    CHECK(t != NULL);
+    connip_ip(a, 1);
+    CHECK_EQ_INT(http_connip_add(t, 0, a, 4, 2, "a"), HTTP_CONNIP_SERVE);
+    CHECK_EQ_INT(http_connip_add(t, 1, a, 4, 2, "a"), HTTP_CONNIP_SERVE);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        pthread_mutex_lock((pthread_mutex_t *) (void *) t);
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK_EQ_INT(http_connip_count(t, a), 2);
+    CHECK_EQ_INT(http_connip_add(t, 0, a, 3, 2, "a"), HTTP_CONNIP_SERVE);
+    CHECK_EQ_INT(http_connip_add(t, 1, a, 3, 2, "a"),
+                 HTTP_CONNIP_SLOWDOWN);
+    /* Made consistent again, not left unrecoverable (where every lock
+     * would fail and nothing would exclude anything any more). */
+    CHECK_EQ_INT(pthread_mutex_lock((pthread_mutex_t *) (void *) t), 0);
+    pthread_mutex_unlock((pthread_mutex_t *) (void *) t);
     http_connip_free(t);
 }

@@ -37,8 +37,9 @@ typedef struct http_limits_s {
     uint64_t  idle_timeout_ms;     /* keep-alive, and waiting on a write */
     uint64_t  body_timeout_ms;     /* between two reads of a body */
     size_t    max_connections;
-    size_t    max_conns_per_ip;    /* open at once from one peer address;
-                                    * 0: no limit */
+    size_t    max_conns_per_ip;    /* open at once from one peer address,
+                                    * in every worker of the table of
+                                    * http_server_set_connip; 0: no limit */
 } http_limits_t;
 
 typedef struct http_server_cb_s {

@@ -183,36 +183,25 @@ http_connip_name(const unsigned char ip[16], char *out, size_t len)
     }
 }
 
-/* Rebuilds the table from the per-worker counts, without the column of
- * drop (or of none: SIZE_MAX). Twins (a move cut short) merge by the
- * larger count. An address left with nothing open ends its episode. */
+/* Rebuilds the table from the per-worker counts (a worker died holding
+ * the lock). Twins (a move cut short) merge by the larger count. */
 static void
-http_connip_rebuild(http_connip_t *t, size_t drop)
+http_connip_rebuild(http_connip_t *t)
 {
     http_connip_ent_t  *o, *e;
     unsigned char      *old = gw_alloc(t->cap * t->stride);
     size_t              i, k, slot;
     uint32_t            total;
-    char                name[48];
 
     memcpy(old, t->ent, t->cap * t->stride);
     memset(t->ent, 0, t->cap * t->stride);
     t->used = 0;
     for (i = 0; i < t->cap; i++) {
         o = (http_connip_ent_t *) (void *) (old + i * t->stride);
-        if (drop < t->nworkers) {
-            o->n[drop] = 0;
-        }
         for (k = 0, total = 0; k < t->nworkers; k++) {
             total += o->n[k];
         }
         if (total == 0) {
-            if (o->refused > 0) {
-                http_connip_name(o->ip, name, sizeof(name));
-                gw_log(GW_LOG_NOTICE, name, 0, "no connections left open "
-                       "(a worker died); %llu were refused over "
-                       "limit_conn_per_ip", (unsigned long long) o->refused);
-            }
             continue;
         }
         slot = http_connip_find(t, o->ip);
@@ -237,7 +226,7 @@ http_connip_lock(http_connip_t *t)
     if (pthread_mutex_lock(&t->lock) == EOWNERDEAD) {
         gw_log(GW_LOG_WARN, NULL, 0, "limit_conn_per_ip: a worker died "
                "holding the table; rebuilding it");
-        http_connip_rebuild(t, SIZE_MAX);
+        http_connip_rebuild(t);
         pthread_mutex_consistent(&t->lock);
     }
 }
@@ -326,11 +315,37 @@ http_connip_remove(http_connip_t *t, size_t worker, const unsigned char ip[16],
 void
 http_connip_worker_gone(http_connip_t *t, size_t worker)
 {
+    http_connip_ent_t  *e;
+    size_t              i = 0;
+    char                name[48];
+
     if (worker >= t->nworkers) {
         return;
     }
     http_connip_lock(t);
-    http_connip_rebuild(t, worker);
+    /* In place: a delete moves later entries back into slot i, which is
+     * looked at again; an entry that wraps round from the start was seen
+     * already and is seen once more, which changes nothing. */
+    while (i < t->cap) {
+        e = http_connip_at(t, i);
+        if (e->total == 0 || e->n[worker] == 0) {
+            i++;
+            continue;
+        }
+        e->total -= e->n[worker];
+        e->n[worker] = 0;
+        if (e->total != 0) {
+            i++;
+            continue;
+        }
+        if (e->refused > 0) {
+            http_connip_name(e->ip, name, sizeof(name));
+            gw_log(GW_LOG_NOTICE, name, 0, "no connections left open (a "
+                   "worker died); %llu were refused over limit_conn_per_ip",
+                   (unsigned long long) e->refused);
+        }
+        http_connip_delete(t, i);
+    }
     if (t->used < t->maxuse / 2) {
         t->full_said = 0;
     }

@@ -121,3 +121,34 @@ TEST(connip_owner_died)
     pthread_mutex_unlock((pthread_mutex_t *) (void *) t);
     http_connip_free(t);
 }
+
+/* A dead worker's counts dropped in place, across probe runs: the entries
+ * that moved back into a freed slot are dropped too, and the others are
+ * still found. */
+TEST(connip_worker_gone_many)
+{
+    http_connip_t  *t = http_connip_create(2, 8);     /* 64 slots */
+    unsigned char   ip[16];
+    uint32_t        i;
+
+    CHECK(t != NULL);
+    for (i = 0; i < 44; i++) {
+        connip_ip(ip, i);
+        CHECK_EQ_INT(http_connip_add(t, 1, ip, 9, 0, "x"), HTTP_CONNIP_SERVE);
+        if (i % 2) {
+            CHECK_EQ_INT(http_connip_add(t, 0, ip, 9, 0, "x"),
+                         HTTP_CONNIP_SERVE);
+        }
+    }
+    http_connip_worker_gone(t, 1);
+    for (i = 0; i < 44; i++) {
+        connip_ip(ip, i);
+        CHECK_EQ_INT(http_connip_count(t, ip), i % 2);
+    }
+    /* Room again: the emptied slots are free. */
+    for (i = 100; i < 100 + 48 - 22; i++) {
+        connip_ip(ip, i);
+        CHECK_EQ_INT(http_connip_add(t, 0, ip, 9, 0, "x"), HTTP_CONNIP_SERVE);
+    }
+    http_connip_free(t);
+}

@@ -140,6 +140,7 @@
     TEST_ENTRY(connip_limit_over_workers)                                   \
     TEST_ENTRY(connip_probe_runs_and_full)                                  \
     TEST_ENTRY(connip_owner_died)                                           \
+    TEST_ENTRY(connip_worker_gone_many)                                     \
     /* store/pin */                                                         \
     TEST_ENTRY(pin_counts_and_probe_runs)                                   \
     TEST_ENTRY(pin_overflow_and_workers)                                    \

@@ -128,12 +128,13 @@ class GcPinTest(S3gwTestCase):
 
 
 class GcDedupRaceTest(S3gwTestCase):
-    """Writers put the same bytes under new keys and delete the old ones,
-    so the same chunk files go to the collector's queue and come back,
-    while a filler keeps the queue long (each collection then runs for a
-    while). With two workers, the collector runs in one of them and the
-    writers' pins are in both. Every PUT that was acknowledged must read
-    back with its MD5 until the test deletes it."""
+    """Each writer deletes its object and at once puts the same bytes under
+    a new key, over and over: its chunk files go to the collector's queue
+    and are written again while a collection may be choosing them, and a
+    filler keeps the queue long (so each collection runs for a while). With
+    two workers, the collector runs in one and the writers' pins are in
+    both. Every PUT that was acknowledged must read back with its MD5 until
+    the test deletes it."""
 
     shared_server = False
     CHUNK = 64 * 1024
@@ -145,67 +146,60 @@ class GcDedupRaceTest(S3gwTestCase):
                                       'worker_processes': '2'})
         s3 = srv.boto3_client()
         bucket = self.new_bucket(client=s3)
-        # Bodies that share their first chunks: each chunk file is used by
-        # several objects at once, and dropped and written again often.
-        common = os.urandom(2 * self.CHUNK)
-        bodies = [common + os.urandom(self.CHUNK // 2 + 100 * i)
-                  for i in range(3)]
-        bodies += [os.urandom(self.CHUNK + 7)]
         seconds = scaled(10, 8)
         stop = time.monotonic() + seconds
         errors = []
         counts = []
 
+        def check(c, key, md5, when):
+            got = c.get_object(Bucket=bucket, Key=key)['Body'].read()
+            if hashlib.md5(got).hexdigest() != md5:
+                errors.append('%s read back wrong %s' % (key, when))
+
         def writer(w):
             c = srv.boto3_client()
-            live = {}
-            n = 0
+            # A chunk shared by the writer's two bodies, and one of each.
+            common = os.urandom(self.CHUNK)
+            bodies = [common + os.urandom(self.CHUNK + 100 * i)
+                      for i in range(2)]
+            key, n = None, 0
             try:
                 while time.monotonic() < stop and not errors:
-                    body = bodies[(n + w) % len(bodies)]
+                    body = bodies[n % 2]
+                    if key is not None:
+                        c.delete_object(Bucket=bucket, Key=key)
                     key = 'w%d-%d' % (w, n)
                     c.put_object(Bucket=bucket, Key=key, Body=body)
-                    live[key] = hashlib.md5(body).hexdigest()
-                    if len(live) > 2:
-                        old = sorted(live, key=lambda k: int(k.split('-')[1]))[0]
-                        c.delete_object(Bucket=bucket, Key=old)
-                        del live[old]
-                    if n % 2 == 0:
-                        for k, m in live.items():
-                            got = c.get_object(Bucket=bucket,
-                                               Key=k)['Body'].read()
-                            if hashlib.md5(got).hexdigest() != m:
-                                errors.append('%s read back wrong' % k)
+                    md5 = hashlib.md5(body).hexdigest()
+                    check(c, key, md5, 'after its PUT')
                     n += 1
                 time.sleep(0.3)     # a few more collections
-                for k, m in live.items():
-                    got = c.get_object(Bucket=bucket, Key=k)['Body'].read()
-                    if hashlib.md5(got).hexdigest() != m:
-                        errors.append('%s read back wrong at the end' % k)
+                check(c, key, md5, 'at the end')
                 counts.append(n)
             except Exception as e:      # a 500 or a cut body: the finding
                 errors.append('writer %d, round %d: %r' % (w, n, e))
 
-        def filler():
+        def filler(f):
             c = srv.boto3_client()
             n = 0
             while time.monotonic() < stop and not errors:
-                keys = ['f%d' % (n + i) for i in range(40)]
+                keys = ['f%d-%d' % (f, n + i) for i in range(100)]
                 for k in keys:
                     c.put_object(Bucket=bucket, Key=k,
                                  Body=os.urandom(8 * 1024))
                 for k in keys:
                     c.delete_object(Bucket=bucket, Key=k)
-                n += 40
+                n += 100
 
         threads = [threading.Thread(target=writer, args=(w,))
                    for w in range(6)]
-        threads.append(threading.Thread(target=filler))
+        threads += [threading.Thread(target=filler, args=(f,))
+                    for f in range(2)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         self.assertEqual(errors, [])
-        figure('gc dedup race: %d PUTs of shared bytes in %d s'
-               % (sum(counts), seconds))
+        figure('gc dedup race: %d rounds of delete + PUT of the same bytes'
+               ' in %d s' % (sum(counts), seconds))
         srv.check_logs()

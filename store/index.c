@@ -1039,7 +1039,10 @@ store_gc_after(uv_work_t *w, int status)
         store__submit(st, op);
     }
     gw_free(job);
-    store__job_end(st);
+    /* As store__job_end, which is chunk.c's (chunk.c calls this file). */
+    if (--st->jobs == 0 && st->closing) {
+        store__batch_start(st);     /* drains now if the batcher is idle */
+    }
 }
 
 /* Loop: starts a collection (see above). */
@@ -1062,7 +1065,7 @@ store_gc_start(store_t *st)
         gw_free(job);
         return;
     }
-    store__job_begin(st);
+    st->jobs++;                 /* store_close waits for it */
 }
 
 static void

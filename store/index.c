@@ -855,7 +855,7 @@ typedef struct store_gc_job_s {
 
 /* Pool thread: the checks above for one entry, and its unlink. txn is a
  * reset read transaction. Returns 1 when the file is gone, 0 when it stays,
- * or an LMDB code when the transaction cannot be renewed. */
+ * or, negative, the error of the renewal (an LMDB code, or -errno). */
 static int
 store_gc_one(store_t *st, MDB_txn *txn, const unsigned char sha[32],
              store_gc_job_t *job)
@@ -871,7 +871,7 @@ store_gc_one(store_t *st, MDB_txn *txn, const unsigned char sha[32],
     rc = mdb_txn_renew(txn);                /* after the locks: see above */
     if (rc != 0) {
         store__pins_unlock_all(st);
-        return rc;
+        return rc > 0 ? -rc : rc;   /* LMDB's codes are negative already */
     }
     if (mdb_get(txn, st->db_gcq, &k, &v) == 0) {
         /* A damaged entry counts as zeroed long ago: the chunk is still
@@ -936,7 +936,7 @@ store_gc_work(uv_work_t *w)
     mdb_txn_reset(txn);
     for (i = 0; i < n; i++) {
         rc = store_gc_one(st, txn, cand[i], job);
-        if (rc < 0 || rc > 1) {
+        if (rc < 0) {
             job->rc = rc;           /* e.g. another worker grew the map */
             break;
         }

@@ -781,7 +781,7 @@ store_iter_close(store_iter_t *it)
     gw_free(it);
 }
 
-/* ==== the collector ==== */
+/* ==== chunk file names ==== */
 
 void
 store_chunk_path(store_t *st, const unsigned char sha[32], char *buf,
@@ -799,66 +799,195 @@ store_chunk_path(store_t *st, const unsigned char sha[32], char *buf,
     snprintf(buf, cap, "%s/chunks/%.2s/%s", st->dir, name, name);
 }
 
-/* Thread pool, inside a batch: unlink chunks queued before this batch that
- * nothing refers to and nobody has pinned. */
-static int
-store_gc_apply(store_t *st, MDB_txn *txn, store_op_t *op)
-{
-    MDB_cursor  *cur;
-    MDB_val      k, v, rv;
-    uint64_t     seq = 0, zeroed, mark, now = mdb_txn_id(txn);
-    char         path[PATH_MAX];
-    int          rc, n = 0, del;
+/* ==== the collector ====
+ *
+ * No chunk file is unlinked inside a write transaction: an unlink can take a
+ * while, and every PUT and DELETE of every worker waits for the batch. A
+ * collection is a job on a pool thread (store_gc_work), outside any write
+ * transaction, and then an op of the batcher (store_gc_clean_apply) that
+ * drops the gcq entries of the files the job found gone.
+ *
+ * Why the job never unlinks a chunk someone needs. For each gcq entry it
+ * takes every pin table's lock, THEN renews its read transaction (snapshot
+ * S), then reads the lowest read mark of all workers; it unlinks only when,
+ * in S, the entry is there with a zeroing transaction D no later than that
+ * mark, no reference exists, and no table pins the chunk, and it unlinks
+ * before it lets the locks go.
+ *  - A reader whose snapshot is older than D may have found a record that
+ *    refers to the chunk. It lowered its mark (to at most its snapshot,
+ *    below D) before its read transaction began, and the mark stays there
+ *    until its loop turn is over, after its pins (pin.c). The mark read
+ *    under the locks is not below D, so that reader's turn was over: it
+ *    pinned before the locks were taken, and the pin is seen, or it is done
+ *    with the chunk.
+ *  - Snapshots from D to S see no reference: one added in between would be
+ *    in S, or its removal would have queued the entry again with a later D.
+ *  - A reference committed after S comes from a writer of the same bytes
+ *    (the name is the content's hash) or from a copy of a record a reader
+ *    found, both pinned from before their commit until after it. A pin
+ *    taken before the locks is seen. One taken after them waits for the
+ *    locks; a writer renames its file into place only after its pin, so it
+ *    puts the file back after the unlink. Had the snapshot been taken before
+ *    the locks, a writer could pin, rename, commit and unpin in between and
+ *    the job would unlink a chunk of a committed object.
+ * The entry is re-read in S, not taken from an earlier choice: between a
+ * choice and the unlink the chunk may be referred to again and dropped
+ * again, with a reader of the new record not yet pinned.
+ *
+ * Crash safety: an entry is dropped only by a later batch, and only while
+ * no reference exists and its file is gone (stat: ENOENT). A crash leaves
+ * the file with its entry (collected after the restart) or the entry alone
+ * (dropped by the next collection), never a file nobody will collect. A
+ * writer that puts the same bytes back after that check either commits its
+ * reference, or gives them to the collector (store_writer_orphans_apply),
+ * or dies, and the sweep finds the file (sweep.c). */
 
-    /* Taken inside this transaction: see pin.c for the argument. */
-    mark = store__read_mark_min(st);
-    rc = mdb_cursor_open(txn, st->db_gcq, &cur);
+typedef struct store_gc_job_s {
+    uv_work_t       work;
+    store_t        *st;
+    int             rc;             /* LMDB's, of the read transaction */
+    int             bad;            /* entries with a key of the wrong size */
+    size_t          unlinked;
+    size_t          ngone;          /* gcq entries to drop: file gone, or
+                                     * referred to again */
+    unsigned char   gone[STORE_GC_BATCH][32];
+} store_gc_job_t;
+
+/* Pool thread: the checks above for one entry, and its unlink. txn is a
+ * reset read transaction. Returns 1 when the file is gone, 0 when it stays,
+ * or, negative, the error of the renewal (an LMDB code, or -errno). */
+static int
+store_gc_one(store_t *st, MDB_txn *txn, const unsigned char sha[32],
+             store_gc_job_t *job)
+{
+    MDB_val   k, v;
+    uint64_t  seq, zeroed;
+    char      path[PATH_MAX];
+    int       rc, gone = 0;
+
+    k.mv_data = (void *) sha;
+    k.mv_size = 32;
+    store__pins_lock_all(st);
+    rc = mdb_txn_renew(txn);                /* after the locks: see above */
     if (rc != 0) {
-        return rc;
+        store__pins_unlock_all(st);
+        return rc > 0 ? -rc : rc;   /* LMDB's codes are negative already */
     }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-         rc == 0 && n < STORE_GC_BATCH;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-    {
-        if (k.mv_size != 32) {
-            mdb_cursor_del(cur, 0);
-            continue;
+    if (mdb_get(txn, st->db_gcq, &k, &v) == 0) {
+        /* A damaged entry counts as zeroed long ago: the chunk is still
+         * only deleted if nothing refers to it. */
+        if (store__gcq_decode(v.mv_data, v.mv_size, &seq, &zeroed) != GW_OK) {
+            zeroed = 0;
         }
-        /* A damaged entry counts as queued before this batch: the chunk
-         * is still only deleted if nothing refers to it. */
-        if (store__gcq_decode(v.mv_data, v.mv_size, &seq, &zeroed)
-            != GW_OK)
+        if (mdb_get(txn, st->db_refs, &k, &v) == 0) {
+            gone = 1;               /* referred to again: drop the entry */
+        } else if (zeroed <= store__read_mark_min(st)
+                   && !store__pinned(st, sha))
         {
-            seq = zeroed = 0;
-        }
-        if (zeroed >= now || mark < zeroed) {
-            /* Zeroed in this very transaction, or a worker's reader of an
-             * older snapshot may not have pinned it yet. Next time. */
-            continue;
-        }
-        del = mdb_get(txn, st->db_refs, &k, &rv) == 0;
-        if (!del) {
-            store__pins_lock_all(st);
-            if (!store__pinned(st, k.mv_data)) {
-                store_chunk_path(st, k.mv_data, path, sizeof(path));
-                if (unlink(path) == 0 || errno == ENOENT) {
-                    del = 1;
-                    n++;
-                }
+            store_chunk_path(st, sha, path, sizeof(path));
+            if (unlink(path) == 0) {
+                job->unlinked++;
+                gone = 1;
+            } else {
+                gone = errno == ENOENT;
             }
-            store__pins_unlock_all(st);
         }
-        if (del) {
-            rc = mdb_cursor_del(cur, 0);
-            if (rc != 0) {
+    }
+    mdb_txn_reset(txn);
+    store__pins_unlock_all(st);
+    return gone;
+}
+
+/* Pool thread, no write transaction: one pass over (the start of) gcq. The
+ * entries are read first, in a snapshot of their own, then each is checked
+ * again under the locks in store_gc_one. */
+static void
+store_gc_work(uv_work_t *w)
+{
+    store_gc_job_t  *job = w->data;
+    store_t         *st = job->st;
+    unsigned char  (*cand)[32];
+    MDB_txn         *txn;
+    MDB_cursor      *cur;
+    MDB_val          k, v;
+    size_t           n = 0, i;
+    int              rc;
+
+    rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        job->rc = rc;
+        return;
+    }
+    cand = gw_alloc(STORE_GC_BATCH * sizeof(*cand));
+    rc = mdb_cursor_open(txn, st->db_gcq, &cur);
+    if (rc == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+             rc == 0 && n < STORE_GC_BATCH;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (k.mv_size != 32) {
+                job->bad = 1;
+                continue;
+            }
+            memcpy(cand[n++], k.mv_data, 32);
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_reset(txn);
+    for (i = 0; i < n; i++) {
+        rc = store_gc_one(st, txn, cand[i], job);
+        if (rc < 0) {
+            job->rc = rc;           /* e.g. another worker grew the map */
+            break;
+        }
+        if (rc == 1) {
+            memcpy(job->gone[job->ngone++], cand[i], 32);
+        }
+    }
+    mdb_txn_abort(txn);
+    gw_free(cand);
+}
+
+/* Inside a batch: drops the gcq entries of the job's chunks that are
+ * referred to again, or have no reference and no file (see above). */
+static int
+store_gc_clean_apply(store_t *st, MDB_txn *txn, store_op_t *op)
+{
+    MDB_cursor   *cur;
+    MDB_val       k, v;
+    struct stat   sb;
+    char          path[PATH_MAX];
+    size_t        i;
+    int           rc = 0, drop;
+
+    for (i = 0; i < op->nchunks && rc == 0; i++) {
+        k.mv_data = op->chunks[i].sha;
+        k.mv_size = 32;
+        drop = mdb_get(txn, st->db_refs, &k, &v) == 0;
+        if (!drop) {
+            store_chunk_path(st, op->chunks[i].sha, path, sizeof(path));
+            drop = stat(path, &sb) != 0 && errno == ENOENT;
+        }
+        if (drop) {
+            rc = mdb_del(txn, st->db_gcq, &k, NULL);
+            rc = rc == MDB_NOTFOUND ? 0 : rc;
+        }
+    }
+    if (rc == 0 && op->partno) {
+        /* Keys of the wrong size: no chunk is named by them. */
+        rc = mdb_cursor_open(txn, st->db_gcq, &cur);
+        if (rc != 0) {
+            return rc;
+        }
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (k.mv_size != 32 && (rc = mdb_cursor_del(cur, 0)) != 0) {
                 break;
             }
         }
+        mdb_cursor_close(cur);
     }
-    mdb_cursor_close(cur);
-    op->key_len = (size_t) n;
-    /* Counted when unlinked: a batch rolled back does not bring them back. */
-    gw_metrics_gc_collected((uint64_t) n);
     return rc == 0 || rc == MDB_NOTFOUND ? GW_OK : rc;
 }
 
@@ -876,10 +1005,73 @@ store_gc_done(void *ud, int rc)
 }
 
 static void
+store_gc_after(uv_work_t *w, int status)
+{
+    store_gc_job_t  *job = w->data;
+    store_t         *st = job->st;
+    store_op_t      *op;
+    size_t           i;
+
+    GW_UNUSED(status);          /* never cancelled */
+    gw_metrics_gc_collected((uint64_t) job->unlinked);
+    /* Its read transaction held a map resize back. */
+    if (--st->readers == 0 && st->map_want > 0) {
+        store__batch_start(st);
+    }
+    if (job->rc == MDB_MAP_RESIZED) {
+        st->map_adopt = 1;      /* adopted before the next batch */
+    } else if (job->rc != 0) {
+        gw_log(GW_LOG_ERR, NULL, store__mdb_rc(job->rc),
+               "chunk collection failed");
+    }
+    if (job->ngone == 0 && !job->bad) {
+        st->gc_queued = 0;
+    } else {
+        op = store__op_new(store_gc_done, st);
+        op->apply = store_gc_clean_apply;
+        op->frees = 1;
+        op->partno = (uint32_t) job->bad;
+        op->chunks = gw_calloc(GW_MAX(job->ngone, 1), sizeof(*op->chunks));
+        for (i = 0; i < job->ngone; i++) {
+            memcpy(op->chunks[i].sha, job->gone[i], 32);
+        }
+        op->nchunks = job->ngone;
+        store__submit(st, op);
+    }
+    gw_free(job);
+    /* As store__job_end, which is chunk.c's (chunk.c calls this file). */
+    if (--st->jobs == 0 && st->closing) {
+        store__batch_start(st);     /* drains now if the batcher is idle */
+    }
+}
+
+/* Loop: starts a collection (see above). */
+static void
+store_gc_start(store_t *st)
+{
+    store_gc_job_t  *job = gw_calloc(1, sizeof(*job));
+
+    job->st = st;
+    job->work.data = job;
+    /* The job's read transaction counts as a reader: the map is not
+     * resized under it. */
+    st->readers++;
+    st->gc_queued = 1;
+    if (uv_queue_work(st->loop, &job->work, store_gc_work, store_gc_after)
+        != 0)
+    {
+        st->readers--;
+        st->gc_queued = 0;
+        gw_free(job);
+        return;
+    }
+    st->jobs++;                 /* store_close waits for it */
+}
+
+static void
 store_gc_tick(uv_timer_t *t)
 {
     store_t     *st = t->data;
-    store_op_t  *op;
     MDB_txn     *txn;
     MDB_stat     ms;
     int          dead = 0;
@@ -918,11 +1110,7 @@ store_gc_tick(uv_timer_t *t)
     if (ms.ms_entries == 0) {
         return;
     }
-    op = store__op_new(store_gc_done, st);
-    op->apply = store_gc_apply;
-    op->frees = 1;
-    st->gc_queued = 1;
-    store__submit(st, op);
+    store_gc_start(st);
 }
 
 size_t

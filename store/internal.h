@@ -84,8 +84,9 @@ struct store_s {
     uint64_t          map_full_logged;    /* loop time of the last "full" */
     int               readers;        /* read txns kept across loop turns
                                        * (iterators), or a read scope open
-                                       * (store_read_begin): no resize
-                                       * meanwhile */
+                                       * (store_read_begin), or the
+                                       * collector's job (index.c): no
+                                       * resize meanwhile */
     /* The read scope (store_read_begin): its txn, kept reset between
      * scopes so a request does not pay mdb_txn_begin's allocation; the
      * depth of nested begins; the thread that opened it (the loop's). */

@@ -17,14 +17,14 @@
  * one (store__read_mark: at or below the snapshot it will get, even while a
  * commit is half done), and the mark goes back to "none" only when the loop
  * turn is over (a prepare handle), that is after the pins of that turn. The
- * collector runs in a later write transaction G > D (an entry of its own
- * transaction is left for next time); so any read transaction begun after
- * G began sees D's commit and cannot find the record. Inside G, it takes the
- * lowest mark of all workers: a mark below D is a reader that may not have
- * pinned yet, and the entry waits. Otherwise every reader of an older
- * snapshot has finished its turn, so its pins are in the tables, and the
- * collector checks them, holding every table's lock, and unlinks under the
- * locks (writers pin a chunk before renaming it into place: see chunk.c).
+ * collector, outside any write transaction, holds every table's lock, then
+ * begins a read transaction (which sees D's commit) and takes the lowest
+ * mark of all workers: a mark below D is a reader that may not have pinned
+ * yet, and the entry waits. Otherwise every reader of an older snapshot has
+ * finished its turn, so its pins are in the tables, and the collector checks
+ * them and unlinks under the locks (writers pin a chunk before renaming it
+ * into place: see chunk.c). The whole argument is at the collector in
+ * index.c.
  *
  * Each worker writes only its own table, under a process-shared robust
  * mutex; a worker that dies holding it leaves it to the next locker

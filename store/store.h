@@ -238,8 +238,11 @@
  * each op's callback runs on the loop only after that. Chunk files are
  * fdatasync'ed, renamed into place and their directory fsync'ed before the
  * object record that refers to them is queued. A chunk whose refcount drops
- * to zero goes to gcq; the collector unlinks it later unless it was referred
- * to again or is pinned by a reader or writer of this process. Chunk files
+ * to zero goes to gcq; the collector unlinks it later, outside any write
+ * transaction, unless it was referred to again or is pinned by a reader or
+ * writer of any worker, and a later batch drops the entry once the file is
+ * gone (index.c: the argument, and why a crash leaves no file behind that
+ * nothing collects). Chunk files
  * nothing refers to (a crash between a chunk's rename and its record's
  * commit) are found by a sweep of chunks/XX that runs in the background
  * after every start, a slice per collector tick (sweep.c).

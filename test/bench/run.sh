@@ -4,8 +4,9 @@
 # BENCH_TABLE_ONLY=1) throughput and memory of a 1 GiB PUT and GET on loopback,
 # with curl (so the client is not the bottleneck) and with boto3; then
 # multipart.py (copy and complete), access.py (access decisions),
-# replication.py (a replication backlog drained to another s3gw) and
-# versions.py (a listing's cost of old versions). Prints
+# replication.py (a replication backlog drained to another s3gw),
+# versions.py (a listing's cost of old versions) and gcstall.py (small PUTs
+# while the collector unlinks 2,000 chunk files). Prints
 # figures; asserts nothing. Usage: sh test/bench/run.sh [SIZE_MIB]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -71,3 +72,4 @@ python3 test/bench/multipart.py "$BIN"
 python3 test/bench/access.py "$BIN"
 python3 test/bench/replication.py "$BIN"
 python3 test/bench/versions.py "$BIN"
+python3 test/bench/gcstall.py "$BIN"

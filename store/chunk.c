@@ -443,23 +443,6 @@ store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len)
     return store_writer_queued(w);
 }
 
-/* ==== jobs the store waits for ==== */
-
-void
-store__job_begin(store_t *st)
-{
-    st->jobs++;
-}
-
-void
-store__job_end(store_t *st)
-{
-    st->jobs--;
-    if (st->jobs == 0 && st->closing) {
-        store__batch_start(st);     /* drains now if the batcher is idle */
-    }
-}
-
 /* ==== the thread-pool side ==== */
 
 static int

@@ -1039,10 +1039,7 @@ store_gc_after(uv_work_t *w, int status)
         store__submit(st, op);
     }
     gw_free(job);
-    /* As store__job_end, which is chunk.c's (chunk.c calls this file). */
-    if (--st->jobs == 0 && st->closing) {
-        store__batch_start(st);     /* drains now if the batcher is idle */
-    }
+    store__job_end(st);
 }
 
 /* Loop: starts a collection (see above). */
@@ -1065,7 +1062,7 @@ store_gc_start(store_t *st)
         gw_free(job);
         return;
     }
-    st->jobs++;                 /* store_close waits for it */
+    store__job_begin(st);       /* store_close waits for it */
 }
 
 static void

@@ -613,6 +613,25 @@ store__submit(store_t *st, store_op_t *op)
     store__batch_start(st);
 }
 
+/* ==== jobs the store waits for ====
+ * Chunk writers, sendfile slices and the collector's job use st from a
+ * thread; store_close waits until the last has ended. */
+
+void
+store__job_begin(store_t *st)
+{
+    st->jobs++;
+}
+
+void
+store__job_end(store_t *st)
+{
+    st->jobs--;
+    if (st->jobs == 0 && st->closing) {
+        store__batch_start(st);     /* drains now if the batcher is idle */
+    }
+}
+
 /* ==== the object generation counter ==== */
 
 int

@@ -242,6 +242,15 @@ store__room_open(store_t *st)
     /* An index that already fills most of the map gets room at once. */
     used = (size_t) (info.me_last_pgno + 1) * ms.ms_psize;
     want = GW_MIN(GW_MAX(2 * used, st->map_size), st->map_cap);
+    if (gw_conf_workers(st->cf) > 1) {
+        /* Several workers: the map starts as large as writes that add may
+         * make it. A map one worker grows must be adopted by the others
+         * with no transaction of theirs open, and a read that meets it
+         * while its own worker's batch commits cannot begin (it failed
+         * with a 500); the map is address space, not memory or disk, so
+         * only the deletes' last sixteenth is left to grow into. */
+        want = GW_MAX(want, (st->map_cap - st->map_margin) & ~(STORE_MIB - 1));
+    }
     if (want > st->map_size) {
         store_map_resize(st, (want + STORE_MIB - 1) & ~(STORE_MIB - 1));
     }

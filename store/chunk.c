@@ -34,12 +34,14 @@
 #define STORE_SEG_MIN  (16 * 1024)
 #define STORE_SEG      (256 * 1024)
 /* A view of a digest pipe's segment may cover all of it: one job hashes
- * and writes 1 MiB. The window holds two chunks' worth (default
- * chunk_size), so the next chunk streams while the last one's fdatasync
- * runs; views cost no memory beyond the pipe's own segments until it
- * retires them. */
+ * and writes 1 MiB. The window is what one upload may have queued to its
+ * writer: views keep the pipe's segments alive until written, so it is
+ * memory per upload, and clients upload 10 parts at once (boto3, the AWS
+ * CLI): with 8 MiB a 2 GiB upload_file took the server's VmHWM to 72 MiB,
+ * past the 64 MiB goal. 2 MiB still lets the next chunk stream while the
+ * last one's fdatasync runs. */
 #define STORE_VIEW     (1024 * 1024)
-#define STORE_WINDOW   ((size_t) 8 * 1024 * 1024)
+#define STORE_WINDOW   ((size_t) 2 * 1024 * 1024)
 #define STORE_COPIED   ((size_t) 4 * STORE_SEG)  /* of that, in the writer's copies */
 #define STORE_CHAINS   4
 #define STORE_INL_MIN  256

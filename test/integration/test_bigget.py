@@ -13,6 +13,7 @@ import os
 import re
 import socket
 import struct
+import subprocess
 import time
 import unittest
 
@@ -81,14 +82,26 @@ class BigGetTest(S3gwTestCase):
             time.sleep(0.05)
 
     def make_cold(self):
-        """Evicts every chunk file from the page cache."""
-        for path in self.server.chunk_files():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fdatasync(fd)
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
+        """Evicts every chunk file from the page cache. Pages a socket
+        still holds (sendfile lends them until the peer's ACK frees the
+        data) are not dropped at once: evicts again until fincore(1) finds
+        none resident, for up to 10 s."""
+        paths = self.server.chunk_files()
+        deadline = time.monotonic() + 10
+        while True:
+            for path in paths:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fdatasync(fd)
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(fd)
+            out = subprocess.run(['fincore', '-b', '-n', '-r', '-o', 'RES']
+                                 + paths, capture_output=True, text=True)
+            if out.returncode != 0 or time.monotonic() > deadline or not any(
+                    int(x) for x in out.stdout.split()):
+                return
+            time.sleep(0.1)
 
     def cpu_seconds(self):
         """User + system time of the server process, all its threads."""

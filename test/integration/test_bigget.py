@@ -81,6 +81,19 @@ class BigGetTest(S3gwTestCase):
                 return got
             time.sleep(0.05)
 
+    def quiet(self):
+        """Waits (up to 10 s) until no download of an earlier test is still
+        being sent: one running beside the next would send that one's
+        cached slices on the pool (two at once), not on the loop."""
+        deadline = time.monotonic() + 10
+        last = self.sent_by()
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.sent_by()
+            if now == last:
+                return
+            last = now
+
     def make_cold(self):
         """Evicts every chunk file from the page cache. Pages a socket
         still holds (sendfile lends them until the peer's ACK frees the
@@ -121,6 +134,7 @@ class BigGetTest(S3gwTestCase):
         # a pool thread (a range whose first slice was cold stays there).
         path = '/%s/rand' % self.bucket
         self.server.signed('GET', path, timeout=60)
+        self.quiet()
         c = self.server.conn(timeout=60)
         try:
             for cold, where in ((False, 'loop'), (True, 'pool')):
@@ -143,6 +157,7 @@ class BigGetTest(S3gwTestCase):
         # server uses next to no CPU.
         path = '/%s/big' % self.bucket
         self.get()
+        self.quiet()
         before = self.sent_by()
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)

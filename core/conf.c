@@ -218,6 +218,8 @@ static const gw_conf_command_t  gw_conf_commands[] = {
       64 * GW_K, 64 * GW_M, "4m" },
     { "inline_max", GW_MAIN1, gw_conf_set_size, GW_CF(inline_max),
       0, 256 * GW_K, "4k" },
+    { "upload_memory", GW_MAIN1, gw_conf_set_size, GW_CF(upload_memory),
+      4 * GW_M, 64 * GW_G, "32m" },
     { "max_header_size", GW_MAIN1, gw_conf_set_size, GW_CF(max_header_size),
       GW_K, GW_M, "16k" },
     { "max_headers", GW_MAIN1, gw_conf_set_num, GW_CF(max_headers),

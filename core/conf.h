@@ -166,6 +166,8 @@ typedef struct gw_conf_s {
     size_t             chunk_size;        /* default 4m, 64k..64m */
     size_t             inline_max;        /* default 4k, 0..256k, and less
                                            * than chunk_size */
+    size_t             upload_memory;     /* default 32m, 4m..64g: request
+                                           * bodies in memory per worker */
     size_t             max_header_size;   /* request line + headers; default
                                            * 16k, 1k..1m */
     size_t             max_headers;       /* default 100, 8..1000 */

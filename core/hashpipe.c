@@ -9,6 +9,7 @@
  *   combined into the running one and its bytes leave the window; the
  *   pipe drops its reference (the chunk writer may still hold one). */
 #include "core/hashpipe.h"
+#include "core/metrics.h"
 
 #include <openssl/evp.h>
 
@@ -57,6 +58,7 @@ struct gw_hashpipe_s {
     void           *ud;
     void          (*done)(void *ud);
     void           *dud;
+    gw_hashpipe_t  *wnext, **wprev;  /* in gw_hp_limit's queue, or NULL */
     unsigned char   md5_out[16], sha_out[32], ck_out[GW_CKSUM_MAX_LEN];
     size_t          ck_len;
 };
@@ -64,6 +66,21 @@ struct gw_hashpipe_s {
 /* Loop thread only, as every reference count change. */
 static gw_hseg_t  *gw_hseg_cache[GW_HASHPIPE_CACHE];
 static unsigned    gw_hseg_ncache;
+
+/* The process's limit on body bytes in segments (upload_memory). Pipes that
+ * paused for it wait in order; once freed segments take the bytes below
+ * the limit, the idle handle wakes them on the next turn of the loop (not
+ * from gw_hseg_unref itself: a wake feeds bytes of another request, which
+ * must not run inside whatever freed the segment). */
+static struct {
+    size_t          max;            /* 0: no limit */
+    size_t          live;           /* bytes of segments in use */
+    gw_hashpipe_t  *head, **tail;   /* paused for the limit, oldest first */
+    uv_idle_t       wake;
+    int             ready;          /* wake initialised */
+} gw_hp_limit = { .tail = &gw_hp_limit.head };
+
+static void gw_hashpipe_limit_kick(void);
 
 static gw_hseg_t *
 gw_hseg_new(size_t cap)
@@ -78,6 +95,8 @@ gw_hseg_new(size_t cap)
     memset(s, 0, sizeof(gw_hseg_t));
     s->refs = 1;
     s->cap = cap;
+    gw_hp_limit.live += cap;
+    gw_metrics_upload_memory(gw_hp_limit.live);
     return s;
 }
 
@@ -93,11 +112,106 @@ gw_hseg_unref(gw_hseg_t *s)
     if (s == NULL || --s->refs > 0) {
         return;
     }
+    gw_hp_limit.live -= s->cap;
+    gw_metrics_upload_memory(gw_hp_limit.live);
+    gw_hashpipe_limit_kick();
     if (s->cap == GW_HASHPIPE_SEG && gw_hseg_ncache < GW_HASHPIPE_CACHE) {
         gw_hseg_cache[gw_hseg_ncache++] = s;
         return;
     }
     gw_free(s);
+}
+
+/* ==== the process's limit on body bytes in memory ==== */
+
+static int
+gw_hashpipe_over(void)
+{
+    return gw_hp_limit.max != 0 && gw_hp_limit.live > gw_hp_limit.max;
+}
+
+/* Room for a woken pipe to fill a whole segment without going over. */
+static int
+gw_hashpipe_room(void)
+{
+    return gw_hp_limit.max == 0
+           || gw_hp_limit.live + GW_HASHPIPE_SEG <= gw_hp_limit.max;
+}
+
+static void
+gw_hashpipe_limit_leave(gw_hashpipe_t *hp)
+{
+    if (hp->wprev == NULL) {
+        return;
+    }
+    *hp->wprev = hp->wnext;
+    if (hp->wnext != NULL) {
+        hp->wnext->wprev = hp->wprev;
+    } else {
+        gw_hp_limit.tail = hp->wprev;
+    }
+    hp->wnext = NULL;
+    hp->wprev = NULL;
+}
+
+static void
+gw_hashpipe_limit_wait(gw_hashpipe_t *hp)
+{
+    if (hp->wprev != NULL) {
+        return;
+    }
+    hp->wnext = NULL;
+    hp->wprev = gw_hp_limit.tail;
+    *gw_hp_limit.tail = hp;
+    gw_hp_limit.tail = &hp->wnext;
+    gw_metrics_upload_memory_wait();
+}
+
+/* On the loop's next turn: the waiting pipes, oldest first, while there is
+ * room. A woken pipe that goes over again waits at the end, and the room
+ * is gone then, so this ends. */
+static void
+gw_hashpipe_limit_wake(uv_idle_t *h)
+{
+    gw_hashpipe_t  *hp;
+
+    uv_idle_stop(h);
+    while ((hp = gw_hp_limit.head) != NULL && gw_hashpipe_room()) {
+        gw_hashpipe_limit_leave(hp);
+        /* A pipe whose own window is still full hears from its jobs. */
+        if (hp->want_ready && hp->inflight < GW_HASHPIPE_WINDOW) {
+            hp->want_ready = 0;
+            hp->on_ready(hp->ud);
+        }
+    }
+}
+
+static void
+gw_hashpipe_limit_kick(void)
+{
+    if (gw_hp_limit.ready && gw_hp_limit.head != NULL && gw_hashpipe_room()) {
+        uv_idle_start(&gw_hp_limit.wake, gw_hashpipe_limit_wake);
+    }
+}
+
+void
+gw_hashpipe_limit(uv_loop_t *loop, size_t max)
+{
+    if (!gw_hp_limit.ready) {
+        uv_idle_init(loop, &gw_hp_limit.wake);
+        gw_hp_limit.ready = 1;
+    }
+    gw_hp_limit.max = max;
+    gw_hashpipe_limit_kick();
+}
+
+void
+gw_hashpipe_limit_close(void)
+{
+    if (gw_hp_limit.ready) {
+        gw_hp_limit.ready = 0;
+        uv_close((uv_handle_t *) &gw_hp_limit.wake, NULL);
+    }
 }
 
 static EVP_MD_CTX *
@@ -341,7 +455,9 @@ gw_hashpipe_settle(gw_hashpipe_t *hp)
         }
         return;
     }
-    if (hp->want_ready && hp->inflight < GW_HASHPIPE_WINDOW) {
+    if (hp->want_ready && hp->inflight < GW_HASHPIPE_WINDOW
+        && hp->wprev == NULL)
+    {
         hp->want_ready = 0;
         hp->on_ready(hp->ud);
     }
@@ -365,11 +481,34 @@ gw_hashpipe_fill_new(gw_hashpipe_t *hp)
     hp->seg_next = GW_MIN(hp->seg_next * 4, GW_HASHPIPE_SEG);
 }
 
+/* Over the limit: hp takes no more bytes until there is room. What it
+ * holds must drain without new bytes, or pipes that all wait would hold
+ * the room they wait for: its half-filled segment goes to its jobs, and
+ * the viewer hears that last, where the last bytes went, is complete
+ * (a view of no bytes), so that it writes the view of last it was still
+ * growing. */
+static void
+gw_hashpipe_pause(gw_hashpipe_t *hp, gw_hseg_t *last,
+                  gw_hashpipe_view_pt view, void *ud)
+{
+    gw_hseg_ref(last);      /* a job run in place may retire it at once */
+    if (hp->fill != NULL && hp->fill->len > 0) {
+        gw_hashpipe_submit(hp);
+    }
+    if (view != NULL) {
+        (void) view(ud, last, NULL, 0);     /* an error shows at next feed */
+    }
+    gw_hseg_unref(last);
+    gw_hashpipe_limit_wait(hp);
+    hp->want_ready = 1;
+}
+
 int
 gw_hashpipe_feed_shared(gw_hashpipe_t *hp, const void *p, size_t n,
                         gw_hashpipe_view_pt view, void *ud)
 {
     const unsigned char  *at = p;
+    gw_hseg_t            *last = NULL;  /* where the last bytes went */
     size_t                take;
     int                   rc = GW_OK, vrc;
     int                   failed = 0;   /* rc is view's error */
@@ -402,12 +541,17 @@ gw_hashpipe_feed_shared(gw_hashpipe_t *hp, const void *p, size_t n,
         hp->inflight += take;
         at += take;
         n -= take;
+        last = hp->fill;
         if (hp->fill->len == hp->fill->cap) {
             gw_hashpipe_submit(hp);
         }
     }
     if (failed) {
         return rc;
+    }
+    if (last != NULL && gw_hashpipe_over()) {
+        gw_hashpipe_pause(hp, last, view, ud);
+        return GW_AGAIN;
     }
     if (hp->inflight >= GW_HASHPIPE_WINDOW) {
         hp->want_ready = 1;
@@ -426,6 +570,7 @@ int
 gw_hashpipe_finish(gw_hashpipe_t *hp, void (*done)(void *ud), void *ud)
 {
     hp->want_ready = 0;
+    gw_hashpipe_limit_leave(hp);
     if (hp->fill != NULL && hp->fill->len > 0) {
         gw_hashpipe_submit(hp);
     }
@@ -459,6 +604,7 @@ gw_hashpipe_free(gw_hashpipe_t *hp)
         return;
     }
     hp->freed = 1;
+    gw_hashpipe_limit_leave(hp);
     if (hp->jobs == 0) {
         gw_hashpipe_release(hp);
     }

@@ -32,9 +32,23 @@ typedef struct gw_hseg_s      gw_hseg_t;
 /* A piece of the body as it lies in the pipe: at (len bytes) inside seg,
  * which the callee may keep with gw_hseg_ref; seg is NULL for bytes hashed
  * in place (the inline prefix), which are only borrowed. Returns GW_OK,
- * GW_AGAIN (taken; the callee is behind) or an error (feed no more). */
+ * GW_AGAIN (taken; the callee is behind) or an error (feed no more).
+ * at NULL (len 0): seg gets no more bytes, since the pipe paused for the
+ * process's limit (gw_hashpipe_limit); let go of it as soon as you can. */
 typedef int (*gw_hashpipe_view_pt)(void *ud, gw_hseg_t *seg, const char *at,
                                    size_t len);
+
+/* Limits the body bytes the segments of all pipes of this process hold at
+ * once to max (0: no limit; the upload_memory directive). Past it a feed
+ * answers GW_AGAIN, and the pipe's on_ready runs once freed segments made
+ * room again, pipes in the order they paused. loop is the one every pipe
+ * runs on. Call again to change max. The bytes a paused pipe holds drain
+ * by themselves: its jobs run on, and its half-filled segment is handed to
+ * them; a consumer's views (the chunk writer's) go when it writes them. */
+void gw_hashpipe_limit(uv_loop_t *loop, size_t max);
+
+/* Before the loop closes: lets go of the limit's handle. */
+void gw_hashpipe_limit_close(void);
 
 /* References to a segment, taken and dropped on the loop only; the last
  * one frees it. */

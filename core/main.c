@@ -6,6 +6,7 @@
 #include "core/conf.h"
 #include "core/gw.h"
 #include "core/hash.h"
+#include "core/hashpipe.h"
 #include "core/log.h"
 #include "core/master.h"
 #include "core/notify.h"
@@ -99,6 +100,7 @@ gw_store_closed(store_t *st)
     uv_close((uv_handle_t *) &gw_main.sig_hup, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.sig_usr1, gw_handle_closed);
     uv_close((uv_handle_t *) &gw_main.shutdown_timer, gw_handle_closed);
+    gw_hashpipe_limit_close();
 }
 
 static void
@@ -215,6 +217,9 @@ gw_apply(const gw_conf_t *cf)
     gw_log_level = cf->log_level;
     gw_log_access_format = cf->access_log_format == GW_CONF_LOG_JSON
                            ? GW_LOG_FORMAT_JSON : GW_LOG_FORMAT_TEXT;
+    if (gw_main.loop != NULL) {     /* a worker's, or the only process */
+        gw_hashpipe_limit(gw_main.loop, cf->upload_memory);
+    }
 }
 
 static void

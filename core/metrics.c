@@ -47,6 +47,8 @@ typedef struct gw_metrics_slot_s {
     uint64_t  batch[GW_BATCH_N + 1];
     uint64_t  batch_sum;
     uint64_t  sendfile[2];        /* bytes: [0] pool, [1] loop */
+    uint64_t  upload_memory;      /* a gauge: set by its worker */
+    uint64_t  upload_waits;
 } gw_metrics_slot_t;
 
 /* Op names, sorted (for bsearch) and unique; index 0 is "other". The
@@ -146,6 +148,8 @@ gw_metrics_worker_gone(unsigned index)
     if (gw_slots != NULL && index < gw_nslots) {
         __atomic_store_n(&gw_slots[index].conns, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&gw_slots[index].lc_due, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&gw_slots[index].upload_memory, 0,
+                         __ATOMIC_RELAXED);
     }
 }
 
@@ -190,6 +194,22 @@ gw_metrics_gc_collected(uint64_t n)
 }
 
 void
+gw_metrics_upload_memory(uint64_t bytes)
+{
+    if (gw_mine != NULL) {
+        __atomic_store_n(&gw_mine->upload_memory, bytes, __ATOMIC_RELAXED);
+    }
+}
+
+void
+gw_metrics_upload_memory_wait(void)
+{
+    if (gw_mine != NULL) {
+        GW_ADD(gw_mine->upload_waits, 1);
+    }
+}
+
+void
 gw_metrics_lc_due(uint64_t n)
 {
     if (gw_mine != NULL) {
@@ -227,6 +247,15 @@ gw_metrics_head(gw_sb_t *out, const char *name, const char *type,
                 const char *help)
 {
     gw_sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample without labels, with its # HELP and # TYPE. */
+static void
+gw_metrics_u64(gw_sb_t *out, const char *name, const char *type,
+               const char *help, uint64_t value)
+{
+    gw_metrics_head(out, name, type, help);
+    gw_sb_printf(out, "%s %" PRIu64 "\n", name, value);
 }
 
 void
@@ -270,6 +299,8 @@ gw_metrics_sum(gw_metrics_slot_t *t)
         t->batch_sum += GW_LOAD(s->batch_sum);
         t->sendfile[0] += GW_LOAD(s->sendfile[0]);
         t->sendfile[1] += GW_LOAD(s->sendfile[1]);
+        t->upload_memory += GW_LOAD(s->upload_memory);
+        t->upload_waits += GW_LOAD(s->upload_waits);
     }
 }
 
@@ -328,24 +359,23 @@ gw_metrics_render(gw_sb_t *out)
     t = gw_alloc(sizeof(*t));
     gw_metrics_sum(t);
     gw_metrics_render_requests(out, t);
-    gw_metrics_head(out, "s3gw_received_bytes_total", "counter",
-                    "Request body bytes read from S3 clients.");
-    gw_sb_printf(out, "s3gw_received_bytes_total %" PRIu64 "\n", t->received);
-    gw_metrics_head(out, "s3gw_sent_bytes_total", "counter",
-                    "Response body bytes written to S3 clients.");
-    gw_sb_printf(out, "s3gw_sent_bytes_total %" PRIu64 "\n", t->sent);
+    gw_metrics_u64(out, "s3gw_received_bytes_total", "counter",
+                   "Request body bytes read from S3 clients.",
+                   t->received);
+    gw_metrics_u64(out, "s3gw_sent_bytes_total", "counter",
+                   "Response body bytes written to S3 clients.",
+                   t->sent);
     gw_metrics_head(out, "s3gw_open_connections", "gauge",
                     "S3 client connections open now.");
     gw_sb_printf(out, "s3gw_open_connections %" PRId64 "\n",
                  (int64_t) t->conns);
-    gw_metrics_head(out, "s3gw_gc_collected_chunks_total", "counter",
-                    "Chunk files the collector deleted.");
-    gw_sb_printf(out, "s3gw_gc_collected_chunks_total %" PRIu64 "\n",
-                 t->gc_collected);
-    gw_metrics_head(out, "s3gw_lifecycle_due", "gauge",
-                    "Expirations and multipart upload aborts the lifecycle "
-                    "worker has found due and not yet carried out.");
-    gw_sb_printf(out, "s3gw_lifecycle_due %" PRIu64 "\n", t->lc_due);
+    gw_metrics_u64(out, "s3gw_gc_collected_chunks_total", "counter",
+                   "Chunk files the collector deleted.",
+                   t->gc_collected);
+    gw_metrics_u64(out, "s3gw_lifecycle_due", "gauge",
+                   "Expirations and multipart upload aborts the lifecycle "
+                   "worker has found due and not yet carried out.",
+                   t->lc_due);
     gw_metrics_head(out, "s3gw_sendfile_bytes_total", "counter",
                     "Response body bytes sent with sendfile, by the thread "
                     "that sent them: the event loop (pages in the page "
@@ -353,6 +383,15 @@ gw_metrics_render(gw_sb_t *out)
     gw_sb_printf(out, "s3gw_sendfile_bytes_total{thread=\"loop\"} %" PRIu64
                  "\ns3gw_sendfile_bytes_total{thread=\"pool\"} %" PRIu64
                  "\n", t->sendfile[1], t->sendfile[0]);
+    gw_metrics_u64(out, "s3gw_upload_memory_bytes", "gauge",
+                   "Request body bytes held in memory while they are "
+                   "hashed and written (upload_memory bounds them per "
+                   "worker).",
+                   t->upload_memory);
+    gw_metrics_u64(out, "s3gw_upload_memory_waits_total", "counter",
+                   "Times an upload stopped reading its connection because "
+                   "its worker held upload_memory bytes of bodies.",
+                   t->upload_waits);
     gw_metrics_head(out, "s3gw_commit_batch_ops", "histogram",
                     "Index operations per group commit.");
     for (k = 0, cum = 0; k <= GW_BATCH_N; k++) {

@@ -63,6 +63,12 @@ void gw_metrics_batch(uint64_t n);
  * sets it, and its death sets it back to 0 (gw_metrics_worker_gone). */
 void gw_metrics_lc_due(uint64_t n);
 
+/* Request body bytes this process holds in memory now (the digest pipes'
+ * segments: core/hashpipe.h), a gauge of its slot, set; and one more time
+ * an upload paused because they passed upload_memory. Loop thread. */
+void gw_metrics_upload_memory(uint64_t bytes);
+void gw_metrics_upload_memory_wait(void);
+
 /* A sendfile slice sent bytes of a response body, on the loop (on_loop:
  * its pages were in the page cache) or on a pool thread. */
 void gw_metrics_sendfile(int on_loop, uint64_t bytes);

@@ -415,6 +415,18 @@ store_writer_queued(store_chunk_writer_t *w)
     return GW_OK;
 }
 
+/* seg gets no more bytes (its pipe paused for the process's limit): a view
+ * of it still growing goes to its chunk's writes now, so that what the
+ * upload holds drains while it waits. */
+static void
+store_writer_let_go(store_chunk_writer_t *w, gw_hseg_t *seg)
+{
+    if (w->fill != NULL && w->fill->shared == seg) {
+        store_writer_push(w);
+        store_writer_kick(w);
+    }
+}
+
 int
 store_chunk_write_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
                          const char *at, size_t len)
@@ -424,6 +436,10 @@ store_chunk_write_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
     }
     if (w->err != GW_OK) {
         return w->err;
+    }
+    if (at == NULL) {
+        store_writer_let_go(w, seg);
+        return GW_OK;
     }
     if (len == 0 || store_writer_inline(w, at, len)) {
         return GW_OK;

@@ -982,7 +982,8 @@ int store_chunk_write(store_chunk_writer_t *w, const char *at, size_t len);
 /* As store_chunk_write, for len bytes at inside seg (a digest pipe's
  * segment, core/hashpipe.h): the writer keeps a reference to seg until
  * they are on disk instead of copying them. seg NULL: at is borrowed and
- * copied. */
+ * copied. at NULL: seg gets no more bytes (its pipe paused), so a view of
+ * it is written now rather than grown. */
 int store_chunk_write_shared(store_chunk_writer_t *w, gw_hseg_t *seg,
                              const char *at, size_t len);
 

@@ -1792,42 +1792,55 @@ http_client_value_ok(const char *s, size_t n)
     return 1;
 }
 
-int
-http_client_request(http_client_t *cl, const http_client_req_opts_t *o,
-                    http_client_req_t **out)
-{
-    http_client_req_t  *r;
-    const gw_kv_t      *h;
-    size_t              i, mlen, tlen, len;
-    int                 has_host = 0, expect = 0, no_reuse = 0, n;
-    char               *p, framing[64];
+/* What checking a request's options learns for writing its head. */
+typedef struct {
+    size_t  mlen, tlen;
+    size_t  len;              /* the whole head, the blank line included */
+    int     has_host, expect, no_reuse;
+    int     nframing;
+    char    framing[64];      /* the Content-Length or Transfer-Encoding
+                               * line, or empty */
+} http_client_head_t;
 
-    if (out != NULL) {
-        *out = NULL;
-    }
-    if (cl->closing) {
-        return UV_ECANCELED;
-    }
+/* The options every request needs, the method (a token) and the target
+ * (already encoded: visible ASCII only). */
+static int
+http_client_opts_check(const http_client_req_opts_t *o, http_client_head_t *hd)
+{
+    size_t  i;
+
     if (o->on_done == NULL || o->method == NULL || o->target == NULL
         || o->content_length < HTTP_CLIENT_CHUNKED
         || (o->content_length != 0 && o->produce == NULL))
     {
         return GW_EINVAL;
     }
-    mlen = strlen(o->method);
-    tlen = strlen(o->target);
-    if (!http_client_token_ok(o->method, mlen) || tlen == 0) {
+    hd->mlen = strlen(o->method);
+    hd->tlen = strlen(o->target);
+    if (!http_client_token_ok(o->method, hd->mlen) || hd->tlen == 0) {
         return GW_EINVAL;
     }
-    for (i = 0; i < tlen; i++) {
-        /* already encoded: visible ASCII only */
+    for (i = 0; i < hd->tlen; i++) {
         if ((unsigned char) o->target[i] <= 0x20
             || (unsigned char) o->target[i] >= 0x7f)
         {
             return GW_EINVAL;
         }
     }
-    len = mlen + 1 + tlen + sizeof(" HTTP/1.1\r\n") - 1;
+    hd->len = hd->mlen + 1 + hd->tlen + sizeof(" HTTP/1.1\r\n") - 1;
+    return GW_OK;
+}
+
+/* The caller's headers: each must be well formed, and the framing headers
+ * are ours to write. Notes Host, Expect: 100-continue and Connection: close
+ * and adds each header's size to hd->len. */
+static int
+http_client_headers_check(const http_client_req_opts_t *o,
+                          http_client_head_t *hd)
+{
+    const gw_kv_t  *h;
+    size_t          i;
+
     for (i = 0; i < o->nheaders; i++) {
         h = &o->headers[i];
         if (!http_client_token_ok(h->name.base, h->name.len)
@@ -1837,67 +1850,64 @@ http_client_request(http_client_t *cl, const http_client_req_opts_t *o,
         {
             return GW_EINVAL;
         }
-        has_host |= gw_ascii_ieq(h->name.base, h->name.len, "host", 4);
+        hd->has_host |= gw_ascii_ieq(h->name.base, h->name.len, "host", 4);
         if (gw_ascii_ieq(h->name.base, h->name.len, "expect", 6)
             && gw_ascii_ieq(h->value.base, h->value.len, "100-continue", 12))
         {
-            expect = 1;
+            hd->expect = 1;
         }
         if (gw_ascii_ieq(h->name.base, h->name.len, "connection", 10)
             && gw_ascii_ieq(h->value.base, h->value.len, "close", 5))
         {
-            no_reuse = 1;
+            hd->no_reuse = 1;
         }
-        len += h->name.len + 2 + h->value.len + 2;
+        hd->len += h->name.len + 2 + h->value.len + 2;
     }
-    if (!has_host) {
-        len += sizeof("Host: \r\n") - 1 + strlen(cl->hostport);
-    }
+    return GW_OK;
+}
+
+/* The body's framing line: chunked, or a Content-Length for a body or for
+ * a method whose empty body a server may not assume. */
+static void
+http_client_framing(const http_client_req_opts_t *o, http_client_head_t *hd)
+{
     if (o->content_length == HTTP_CLIENT_CHUNKED) {
-        n = snprintf(framing, sizeof(framing), "Transfer-Encoding: chunked\r\n");
+        hd->nframing = snprintf(hd->framing, sizeof(hd->framing),
+                                "Transfer-Encoding: chunked\r\n");
     } else if (o->content_length > 0
                || !(strcmp(o->method, "GET") == 0
                     || strcmp(o->method, "HEAD") == 0
                     || strcmp(o->method, "DELETE") == 0
                     || strcmp(o->method, "OPTIONS") == 0))
     {
-        n = snprintf(framing, sizeof(framing), "Content-Length: %lld\r\n",
-                     (long long) o->content_length);
+        hd->nframing = snprintf(hd->framing, sizeof(hd->framing),
+                                "Content-Length: %lld\r\n",
+                                (long long) o->content_length);
     } else {
-        n = 0;
-        framing[0] = '\0';
+        hd->nframing = 0;
+        hd->framing[0] = '\0';
     }
-    len += (size_t) n + 2;
-    if (len > HTTP_CLIENT_MAX_REQ_HEAD) {
-        return GW_ETOOBIG;
-    }
+}
 
-    r = gw_calloc(1, sizeof(*r));
-    r->cl = cl;
-    r->data = o->data;
-    r->produce = o->produce;
-    r->on_response = o->on_response;
-    r->on_body = o->on_body;
-    r->on_done = o->on_done;
-    r->content_length = o->content_length;
-    r->chunked = o->content_length == HTTP_CLIENT_CHUNKED;
-    r->body_left = o->content_length > 0 ? (uint64_t) o->content_length : 0;
-    r->expect = expect && o->content_length != 0;
-    r->no_reuse = no_reuse;
-    r->is_head = strcmp(o->method, "HEAD") == 0;
-    r->idempotent = strcmp(o->method, "GET") == 0 || r->is_head
-                    || strcmp(o->method, "PUT") == 0
-                    || strcmp(o->method, "DELETE") == 0
-                    || strcmp(o->method, "OPTIONS") == 0;
-    r->head = p = gw_alloc(len);
-    memcpy(p, o->method, mlen);
-    p += mlen;
+/* Writes the head that hd was measured for into a new buffer of hd->len
+ * bytes, which the caller owns (gw_free). */
+static char *
+http_client_head_write(http_client_t *cl, const http_client_req_opts_t *o,
+                       const http_client_head_t *hd)
+{
+    const gw_kv_t  *h;
+    size_t          i;
+    char           *head, *p;
+
+    head = p = gw_alloc(hd->len);
+    memcpy(p, o->method, hd->mlen);
+    p += hd->mlen;
     *p++ = ' ';
-    memcpy(p, o->target, tlen);
-    p += tlen;
+    memcpy(p, o->target, hd->tlen);
+    p += hd->tlen;
     memcpy(p, " HTTP/1.1\r\n", 11);
     p += 11;
-    if (!has_host) {
+    if (!hd->has_host) {
         p += sprintf(p, "Host: %s\r\n", cl->hostport);
     }
     for (i = 0; i < o->nheaders; i++) {
@@ -1911,11 +1921,77 @@ http_client_request(http_client_t *cl, const http_client_req_opts_t *o,
         *p++ = '\r';
         *p++ = '\n';
     }
-    memcpy(p, framing, (size_t) n);
-    p += n;
+    memcpy(p, hd->framing, (size_t) hd->nframing);
+    p += hd->nframing;
     *p++ = '\r';
     *p++ = '\n';
-    r->head_len = (size_t) (p - r->head);
+    return head;
+}
+
+/* A new request for the checked options; it owns its head. */
+static http_client_req_t *
+http_client_req_new(http_client_t *cl, const http_client_req_opts_t *o,
+                    const http_client_head_t *hd)
+{
+    http_client_req_t  *r;
+
+    r = gw_calloc(1, sizeof(*r));
+    r->cl = cl;
+    r->data = o->data;
+    r->produce = o->produce;
+    r->on_response = o->on_response;
+    r->on_body = o->on_body;
+    r->on_done = o->on_done;
+    r->content_length = o->content_length;
+    r->chunked = o->content_length == HTTP_CLIENT_CHUNKED;
+    r->body_left = o->content_length > 0 ? (uint64_t) o->content_length : 0;
+    r->expect = hd->expect && o->content_length != 0;
+    r->no_reuse = hd->no_reuse;
+    r->is_head = strcmp(o->method, "HEAD") == 0;
+    r->idempotent = strcmp(o->method, "GET") == 0 || r->is_head
+                    || strcmp(o->method, "PUT") == 0
+                    || strcmp(o->method, "DELETE") == 0
+                    || strcmp(o->method, "OPTIONS") == 0;
+    r->head = http_client_head_write(cl, o, hd);
+    r->head_len = hd->len;
+    return r;
+}
+
+int
+http_client_request(http_client_t *cl, const http_client_req_opts_t *o,
+                    http_client_req_t **out)
+{
+    http_client_req_t   *r;
+    http_client_head_t   hd;
+    int                  rc;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (cl->closing) {
+        return UV_ECANCELED;
+    }
+    /* Everything is checked and measured before anything is allocated, so
+     * no error path has memory to free. */
+    memset(&hd, 0, sizeof(hd));
+    rc = http_client_opts_check(o, &hd);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    rc = http_client_headers_check(o, &hd);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    if (!hd.has_host) {
+        hd.len += sizeof("Host: \r\n") - 1 + strlen(cl->hostport);
+    }
+    http_client_framing(o, &hd);
+    hd.len += (size_t) hd.nframing + 2;
+    if (hd.len > HTTP_CLIENT_MAX_REQ_HEAD) {
+        return GW_ETOOBIG;
+    }
+
+    r = http_client_req_new(cl, o, &hd);
     http_client_queue_push(cl, r, 0);
     http_client_kick(cl);
     if (out != NULL) {

@@ -317,18 +317,11 @@ s3_repl_check_bucket(gw_pool_t *pool, const s3_xml_node_t *b,
     return S3_ERR_NONE;
 }
 
-/* One rule of a configuration of schema version into out; rules[0..i)
- * are the rules before it, already checked. */
+/* The rule's own elements: the Id's length, the elements schema version
+ * allows or requires, and the Priority's range. */
 static int
-s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
-                   const char *source, s3_repl_rule_t *out,
-                   const s3_repl_rule_t *before, size_t i, const char **msg)
+s3_repl_check_elements(int version, const s3_rx_rule_t *r, const char **msg)
 {
-    const s3_xml_node_t  *pfx;
-    size_t               j;
-    int                  rc;
-
-    memset(out, 0, sizeof(*out));
     if (r->id != NULL && r->id->len > S3_REPL_ID_MAX) {
         *msg = "Rule Id cannot be greater than 255";
         return S3_ERR_INVALID_ARGUMENT;
@@ -356,6 +349,18 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
         *msg = "Priority must be between 0 and 2147483647.";
         return S3_ERR_INVALID_REQUEST;
     }
+    return S3_ERR_NONE;
+}
+
+/* The filter (V1: the rule's Prefix): the prefix's length and the tags.
+ * Fills the filter's part of out. */
+static int
+s3_repl_check_filter(int version, const s3_rx_rule_t *r, s3_repl_rule_t *out,
+                     const char **msg)
+{
+    const s3_xml_node_t  *pfx;
+    int                   rc;
+
     pfx = version == 1 ? r->prefix : r->fprefix;
     if (pfx != NULL && pfx->len > S3_REPL_PREFIX_MAX) {
         *msg = "Rule prefix cannot be longer than maximum allowed key length "
@@ -366,7 +371,21 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
     if (rc != S3_ERR_NONE) {
         return rc;
     }
-    out->enabled = s3_xml_text_is(r->status, "Enabled");
+    out->filter = version == 1 ? S3_REPL_FILTER_V1 : r->filter_kind;
+    out->and_prefix = r->filter_kind == S3_REPL_FILTER_AND
+                      && r->fprefix != NULL;
+    out->prefix = pfx != NULL ? s3_xml_str(pfx) : gw_str_lit("");
+    out->tags = r->tags;
+    out->ntags = r->ntags;
+    return S3_ERR_NONE;
+}
+
+/* DeleteMarkerReplication (always on in V1), which a Tag filter rules
+ * out. Fills has_dmr and delete_markers. */
+static int
+s3_repl_check_delete_markers(int version, const s3_rx_rule_t *r,
+                             s3_repl_rule_t *out, const char **msg)
+{
     out->has_dmr = r->dmr != NULL;
     out->delete_markers = version == 1
                           || (r->dmr_status != NULL
@@ -377,6 +396,19 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
                "more information.";
         return S3_ERR_INVALID_REQUEST;
     }
+    return S3_ERR_NONE;
+}
+
+/* The Destination: its bucket, which in V1 must be the same for every
+ * rule, and its storage class. */
+static int
+s3_repl_check_destination(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
+                          const char *source, s3_repl_rule_t *out,
+                          const s3_repl_rule_t *before, size_t i,
+                          const char **msg)
+{
+    int  rc;
+
     rc = s3_repl_check_bucket(pool, r->bucket, source, &out->dest_bucket,
                               msg);
     if (rc != S3_ERR_NONE) {
@@ -388,20 +420,18 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
         *msg = "The destination bucket must be same for all rules";
         return S3_ERR_INVALID_REQUEST;
     }
-
-    out->id = r->id != NULL ? s3_xml_str(r->id) : gw_str_lit("");
-    out->priority = r->priority != NULL ? r->prio : -1;
-    out->has_existing = r->eor != NULL;
-    out->existing = r->eor_status != NULL
-                    && s3_xml_text_is(r->eor_status, "Enabled");
-    out->filter = version == 1 ? S3_REPL_FILTER_V1 : r->filter_kind;
-    out->and_prefix = r->filter_kind == S3_REPL_FILTER_AND
-                      && r->fprefix != NULL;
-    out->prefix = pfx != NULL ? s3_xml_str(pfx) : gw_str_lit("");
-    out->tags = r->tags;
-    out->ntags = r->ntags;
     out->storage_class = r->sclass != NULL ? s3_xml_str(r->sclass)
                                            : gw_str_lit("");
+    return S3_ERR_NONE;
+}
+
+/* The filled rule out against the i rules before it: Ids and priorities
+ * are unique, and V1 prefixes do not overlap. */
+static int
+s3_repl_check_earlier(gw_pool_t *pool, int version, const s3_repl_rule_t *out,
+                      const s3_repl_rule_t *before, size_t i, const char **msg)
+{
+    size_t  j;
 
     for (j = 0; j < i; j++) {
         if (out->id.len > 0 && gw_str_eq(out->id, before[j].id)) {
@@ -425,6 +455,43 @@ s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
         }
     }
     return S3_ERR_NONE;
+}
+
+/* One rule of a configuration of schema version into out; rules[0..i)
+ * are the rules before it, already checked. The order of the checks
+ * decides which error a rule with several faults gets, so keep it. */
+static int
+s3_repl_check_rule(gw_pool_t *pool, int version, const s3_rx_rule_t *r,
+                   const char *source, s3_repl_rule_t *out,
+                   const s3_repl_rule_t *before, size_t i, const char **msg)
+{
+    int  rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = s3_repl_check_elements(version, r, msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    rc = s3_repl_check_filter(version, r, out, msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    rc = s3_repl_check_delete_markers(version, r, out, msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    rc = s3_repl_check_destination(pool, version, r, source, out, before, i,
+                                   msg);
+    if (rc != S3_ERR_NONE) {
+        return rc;
+    }
+    out->enabled = s3_xml_text_is(r->status, "Enabled");
+    out->id = r->id != NULL ? s3_xml_str(r->id) : gw_str_lit("");
+    out->priority = r->priority != NULL ? r->prio : -1;
+    out->has_existing = r->eor != NULL;
+    out->existing = r->eor_status != NULL
+                    && s3_xml_text_is(r->eor_status, "Enabled");
+    return s3_repl_check_earlier(pool, version, out, before, i, msg);
 }
 
 int

@@ -1192,83 +1192,87 @@ store_prepare(const gw_conf_t *cf)
     return rc;
 }
 
-int
-store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
-                const store_open_opts_t *o)
+/* data_dir and its index/, chunks/, tmp/, and the 256 chunks/XX, each of
+ * which stays open (st->chunk_dirfd) for the chunk files made in it. */
+static int
+store_open_dirs(store_t *st)
 {
-    store_t  *st;
-    char      path[PATH_MAX];
-    MDB_txn  *txn;
-    size_t    i;
-    int       rc, dead;
-
-    st = gw_calloc(1, sizeof(*st));
-    st->loop = loop;
-    st->cf = cf;
-    st->dir = gw_strdup(cf->data_dir);
-    st->fsync = cf->fsync;
-    st->pending_tail = &st->pending;
-    st->batch_seq = 1;
-    st->collect = o->collect;
-    for (i = 0; i < 256; i++) {
-        st->chunk_dirfd[i] = -1;
-    }
-    if ((rc = store__pins_init(st, o->shared, o->worker)) != GW_OK) {
-        goto fail;
-    }
+    static const char  *subs[] = { "index", "chunks", "tmp" };
+    char                path[PATH_MAX];
+    size_t              i;
+    int                 rc;
 
     rc = store_mkdir(st->dir);
     if (rc != GW_OK) {
         gw_log(GW_LOG_CRIT, NULL, rc, "cannot create data_dir \"%s\"", st->dir);
-        goto fail;
+        return rc;
     }
-    const char  *subs[] = { "index", "chunks", "tmp" };
-
     for (i = 0; i < GW_NELEMS(subs); i++) {
         snprintf(path, sizeof(path), "%s/%s", st->dir, subs[i]);
         if ((rc = store_mkdir(path)) != GW_OK) {
             gw_log(GW_LOG_CRIT, NULL, rc, "cannot create \"%s\"", path);
-            goto fail;
+            return rc;
         }
     }
     for (i = 0; i < 256; i++) {
         snprintf(path, sizeof(path), "%s/chunks/%02zx", st->dir, i);
         if ((rc = store_mkdir(path)) != GW_OK) {
-            goto fail;
+            return rc;
         }
         st->chunk_dirfd[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (st->chunk_dirfd[i] < 0) {
-            rc = -errno;
-            goto fail;
+            return -errno;
         }
     }
+    return GW_OK;
+}
+
+/* The LMDB env in <data>/index. Once it is open, the directories that lead
+ * to it are synced (store_sync_dirs says why). Returns GW_OK, an errno or
+ * an MDB_* code: the caller maps it. On failure st->env may be set, and the
+ * caller closes it. */
+static int
+store_open_env(store_t *st)
+{
+    char  path[PATH_MAX];
+    int   rc;
 
     if ((rc = mdb_env_create(&st->env)) != 0
         || (rc = mdb_env_set_maxdbs(st->env, 16)) != 0
-        || (rc = mdb_env_set_mapsize(st->env, store__map_initial(cf))) != 0)
+        || (rc = mdb_env_set_mapsize(st->env, store__map_initial(st->cf))) != 0)
     {
-        goto fail;
+        return rc;
     }
     snprintf(path, sizeof(path), "%s/index", st->dir);
     rc = mdb_env_open(st->env, path,
-                      MDB_NOTLS | (cf->fsync ? 0 : MDB_NOSYNC), 0644);
+                      MDB_NOTLS | (st->cf->fsync ? 0 : MDB_NOSYNC), 0644);
     if (rc != 0) {
         gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot open the index "
                "in \"%s\"", path);
-        goto fail;
+        return rc;
     }
     if (st->fsync && (rc = store_sync_dirs(st)) != GW_OK) {
         gw_log(GW_LOG_CRIT, NULL, rc, "cannot sync the directories of "
                "data_dir \"%s\"", st->dir);
-        goto fail;
+        return rc;
     }
-    if ((rc = store__room_open(st)) != GW_OK) {
-        goto fail;
-    }
+    return GW_OK;
+}
+
+/* The format marker (checked, created or upgraded), every database handle
+ * and the generation counter, in one write transaction (format.c). Returns
+ * GW_OK, GW_EFORMAT (already logged) or another error, which the caller
+ * maps. */
+static int
+store_open_format(store_t *st)
+{
+    MDB_txn  *txn;
+    int       rc;
+
     /* Nothing else runs yet: when these need room, it is made at once. */
     do {
         if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
-            goto fail;
+            return rc;
         }
         rc = store__format_open(st, txn);
         if (rc == GW_OK) {
@@ -1277,13 +1281,19 @@ store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
             mdb_txn_abort(txn);
         }
     } while (rc != GW_OK && store__room_make(st, rc));
-    if (rc != GW_OK) {
-        if (rc != GW_EFORMAT) {
-            gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot set up the "
-                   "index in \"%s\"", path);
-        }
-        goto fail;
+    if (rc != GW_OK && rc != GW_EFORMAT) {
+        gw_log(GW_LOG_CRIT, NULL, store__mdb_rc(rc), "cannot set up the "
+               "index in \"%s/index\"", st->dir);
     }
+    return rc;
+}
+
+/* What an earlier process left behind: its temp files and its readers. */
+static void
+store_open_recover(store_t *st, const store_open_opts_t *o)
+{
+    int  dead;
+
     /* A worker of several starts beside others that write: their temp
      * files are theirs, and the master emptied tmp/ before any of them.
      * The chunk files are swept in the background, by the worker that
@@ -1296,20 +1306,64 @@ store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
         gw_log(GW_LOG_NOTICE, NULL, 0, "cleared %d stale index readers",
                dead);
     }
+}
+
+/* The pieces that run on st->loop: the end-of-turn hook, the sync threads
+ * and the collector's timer. */
+static int
+store_open_background(store_t *st)
+{
+    int  rc;
+
+    store__turn_start(st);
+    rc = gw_tpool_open(&st->sync_pool, st->loop, STORE_SYNC_THREADS);
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_CRIT, NULL, rc, "cannot start the sync threads");
+        return rc;
+    }
+    uv_timer_init(st->loop, &st->gc_timer);
+    st->gc_timer.data = st;
+    uv_timer_start(&st->gc_timer, store_gc_tick, 100, st->cf->gc_interval_ms);
+    uv_unref((uv_handle_t *) &st->gc_timer);
+    return GW_OK;
+}
+
+int
+store_open_opts(store_t **out, uv_loop_t *loop, const gw_conf_t *cf,
+                const store_open_opts_t *o)
+{
+    store_t  *st;
+    size_t    i;
+    int       rc;
+
+    st = gw_calloc(1, sizeof(*st));
+    st->loop = loop;
+    st->cf = cf;
+    st->dir = gw_strdup(cf->data_dir);
+    st->fsync = cf->fsync;
+    st->pending_tail = &st->pending;
+    st->batch_seq = 1;
+    st->collect = o->collect;
+    for (i = 0; i < 256; i++) {
+        st->chunk_dirfd[i] = -1;
+    }
+    /* Each step leaves what it acquired in st, where fail: finds it. */
+    if ((rc = store__pins_init(st, o->shared, o->worker)) != GW_OK
+        || (rc = store_open_dirs(st)) != GW_OK
+        || (rc = store_open_env(st)) != GW_OK
+        || (rc = store__room_open(st)) != GW_OK
+        || (rc = store_open_format(st)) != GW_OK)
+    {
+        goto fail;
+    }
+    store_open_recover(st, o);
     if (loop == NULL) {
         *out = st;              /* store_prepare's: nothing runs */
         return GW_OK;
     }
-    store__turn_start(st);
-    rc = gw_tpool_open(&st->sync_pool, loop, STORE_SYNC_THREADS);
-    if (rc != GW_OK) {
-        gw_log(GW_LOG_CRIT, NULL, rc, "cannot start the sync threads");
+    if ((rc = store_open_background(st)) != GW_OK) {
         goto fail;
     }
-    uv_timer_init(loop, &st->gc_timer);
-    st->gc_timer.data = st;
-    uv_timer_start(&st->gc_timer, store_gc_tick, 100, cf->gc_interval_ms);
-    uv_unref((uv_handle_t *) &st->gc_timer);
     *out = st;
     return GW_OK;
 

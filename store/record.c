@@ -804,23 +804,20 @@ rec_chunks(const unsigned char *p, size_t len, store_chunk_ref_t *out)
     }
 }
 
-int
-store__object_decode(const void *buf, size_t len, int flags,
-                     store_object_t **out)
+/* Checks every field of an object record and counts its metadata pairs and
+ * tags, so that the decoder can make one allocation for everything and never
+ * leave an object half decoded. */
+static int
+rec_object_check(const void *buf, size_t len, size_t *npairs)
 {
-    store_rec_t           r;
-    store_field_t         f;
-    store_object_t       *o;
-    unsigned char        *raw;
-    gw_str_t             *strs[8];
-    size_t                nmeta = 0, i;
-    int                   rc;
+    store_rec_t    r;
+    store_field_t  f;
+    int            rc;
 
-    /* Check the whole record and count metadata pairs first, so that one
-     * allocation holds everything and nothing is half decoded. */
+    *npairs = 0;
     rc = rec_object_open(&r, buf, len);
     while (rc == GW_OK && (rc = store__rec_next(&r, &f)) == GW_OK) {
-        nmeta += f.tag == REC_META || f.tag == REC_TAG;
+        *npairs += f.tag == REC_META || f.tag == REC_TAG;
         if (((f.tag == REC_GEN || f.tag == REC_NONCURRENT
               || f.tag == REC_VERSION) && f.len != 8)
             || (f.tag == REC_VFLAGS && f.len != 1))
@@ -828,14 +825,13 @@ store__object_decode(const void *buf, size_t len, int flags,
             rc = GW_ECORRUPT;
         }
     }
-    if (rc != GW_DONE) {
-        return GW_ECORRUPT;
-    }
-    o = gw_calloc(1, sizeof(*o) + nmeta * sizeof(gw_kv_t));
-    raw = gw_alloc(len);
-    memcpy(raw, buf, len);
-    o->raw = raw;
-    o->meta = (gw_kv_t *) (o + 1);
+    return rc == GW_DONE ? GW_OK : GW_ECORRUPT;
+}
+
+/* The fixed head that follows the format byte. */
+static void
+rec_object_head(store_object_t *o, const unsigned char *raw)
+{
     o->storage_class = raw[1];
     o->cksum_alg = raw[2];
     o->cksum_type = raw[3];
@@ -844,81 +840,158 @@ store__object_decode(const void *buf, size_t len, int flags,
     o->mtime_ms = (int64_t) rec_get_u64(raw + 16);
     memcpy(o->md5, raw + 24, 16);
     memcpy(o->cksum, raw + 40, 32);
-    strs[0] = &o->key;
-    strs[1] = &o->owner;
-    strs[2] = &o->content_type;
-    strs[3] = &o->content_encoding;
-    strs[4] = &o->content_disposition;
-    strs[5] = &o->content_language;
-    strs[6] = &o->cache_control;
-    strs[7] = &o->expires;
-    rec_object_open(&r, raw, len);
-    while (store__rec_next(&r, &f) == GW_OK) {
-        if (f.tag >= REC_KEY && f.tag <= REC_EXPIRES) {
-            strs[f.tag - REC_KEY]->base = (const char *) f.data;
-            strs[f.tag - REC_KEY]->len = f.len;
-        } else if (f.tag == REC_META || f.tag == REC_TAG) {
-            const unsigned char *z = memchr(f.data, '\0', f.len);
-            gw_kv_t             *kv;
+}
 
-            if (z == NULL) {
-                continue;
-            }
-            /* Metadata fills the array from the front, tags from the back. */
-            kv = f.tag == REC_META ? &o->meta[o->nmeta++]
-                                   : &o->meta[nmeta - ++o->ntags];
-            kv->name.base = (const char *) f.data;
-            kv->name.len = (size_t) (z - f.data);
-            kv->value.base = (const char *) z + 1;
-            kv->value.len = f.len - kv->name.len - 1;
-        } else if (f.tag == REC_PARTS && (flags & STORE_DECODE_CHUNKS)) {
-            o->npart_sizes = f.len / 8;
-            o->part_sizes = gw_alloc(sizeof(uint64_t) * (o->npart_sizes + 1));
-            for (i = 0; i < o->npart_sizes; i++) {
-                o->part_sizes[i] = rec_get_u64(f.data + 8 * i);
-            }
-        } else if (f.tag == REC_ACL) {
-            o->acl.base = (const char *) f.data;
-            o->acl.len = f.len;
-        } else if (f.tag == REC_GEN) {
-            o->generation = rec_get_u64(f.data);
-        } else if (f.tag == REC_REPL && f.len == 1) {
-            o->repl_status = f.data[0];
-        } else if (f.tag == REC_VFLAGS) {
-            o->vflags = f.data[0];
-        } else if (f.tag == REC_NONCURRENT) {
-            o->noncurrent_ms = (int64_t) rec_get_u64(f.data);
-        } else if (f.tag == REC_VERSION) {
-            o->version = rec_get_u64(f.data);
-        } else if (f.tag == REC_WEBSITE_REDIRECT) {
-            o->website_redirect.base = (const char *) f.data;
-            o->website_redirect.len = f.len;
-        } else if (f.tag == REC_UPLOAD_ID) {
-            o->upload_id.base = (const char *) f.data;
-            o->upload_id.len = f.len;
-        } else if (f.tag == REC_PART_CKSUMS) {
-            o->part_cksums.base = (const char *) f.data;
-            o->part_cksums.len = f.len;
-        } else if (f.tag == REC_INLINE) {
-            o->inline_data.base = (const char *) f.data;
-            o->inline_data.len = f.len;
-        } else if (f.tag == REC_CHUNKS && (flags & STORE_DECODE_CHUNKS)) {
-            o->nchunks = f.len / REC_CHUNK_SIZE;
-            o->chunks = gw_alloc(sizeof(store_chunk_ref_t) * (o->nchunks + 1));
-            rec_chunks(f.data, f.len, o->chunks);
+/* The member of o that a string field's tag names, or NULL. */
+static gw_str_t *
+rec_object_str(store_object_t *o, unsigned tag)
+{
+    switch (tag) {
+    case REC_KEY:               return &o->key;
+    case REC_OWNER:             return &o->owner;
+    case REC_CTYPE:             return &o->content_type;
+    case REC_CENC:              return &o->content_encoding;
+    case REC_CDISP:             return &o->content_disposition;
+    case REC_CLANG:             return &o->content_language;
+    case REC_CACHE:             return &o->cache_control;
+    case REC_EXPIRES:           return &o->expires;
+    case REC_ACL:               return &o->acl;
+    case REC_WEBSITE_REDIRECT:  return &o->website_redirect;
+    case REC_UPLOAD_ID:         return &o->upload_id;
+    case REC_PART_CKSUMS:       return &o->part_cksums;
+    case REC_INLINE:            return &o->inline_data;
+    default:                    return NULL;
+    }
+}
+
+/* A "name\0value" field: metadata fills o->meta (npairs slots) from the
+ * front, tags from the back; rec_object_tags puts the tags in order. A pair
+ * without its '\0' is skipped. */
+static void
+rec_object_pair(store_object_t *o, const store_field_t *f, size_t npairs)
+{
+    const unsigned char  *z = memchr(f->data, '\0', f->len);
+    gw_kv_t              *kv;
+
+    if (z == NULL) {
+        return;
+    }
+    kv = f->tag == REC_META ? &o->meta[o->nmeta++]
+                            : &o->meta[npairs - ++o->ntags];
+    kv->name.base = (const char *) f->data;
+    kv->name.len = (size_t) (z - f->data);
+    kv->value.base = (const char *) z + 1;
+    kv->value.len = f->len - kv->name.len - 1;
+}
+
+/* The part sizes or the chunk list, which only readers of the content ask
+ * for (STORE_DECODE_CHUNKS). Unlike the strings they are copied out of the
+ * record, each into an allocation store_object_free frees. */
+static void
+rec_object_lists(store_object_t *o, const store_field_t *f)
+{
+    size_t  i;
+
+    if (f->tag == REC_PARTS) {
+        o->npart_sizes = f->len / 8;
+        o->part_sizes = gw_alloc(sizeof(uint64_t) * (o->npart_sizes + 1));
+        for (i = 0; i < o->npart_sizes; i++) {
+            o->part_sizes[i] = rec_get_u64(f->data + 8 * i);
         }
+    } else {
+        o->nchunks = f->len / REC_CHUNK_SIZE;
+        o->chunks = gw_alloc(sizeof(store_chunk_ref_t) * (o->nchunks + 1));
+        rec_chunks(f->data, f->len, o->chunks);
     }
-    if (o->version == 0) {
-        o->version = o->generation;     /* never rewritten in place */
+}
+
+/* One field of a record rec_object_check accepted (so the fixed-size ones
+ * have their size). Strings point into o->raw; unknown tags are skipped. */
+static void
+rec_object_field(store_object_t *o, const store_field_t *f, int flags,
+                 size_t npairs)
+{
+    gw_str_t  *s;
+
+    switch (f->tag) {
+    case REC_META:
+    case REC_TAG:
+        rec_object_pair(o, f, npairs);
+        break;
+    case REC_PARTS:
+    case REC_CHUNKS:
+        if (flags & STORE_DECODE_CHUNKS) {
+            rec_object_lists(o, f);
+        }
+        break;
+    case REC_GEN:
+        o->generation = rec_get_u64(f->data);
+        break;
+    case REC_REPL:
+        if (f->len == 1) {
+            o->repl_status = f->data[0];
+        }
+        break;
+    case REC_VFLAGS:
+        o->vflags = f->data[0];
+        break;
+    case REC_NONCURRENT:
+        o->noncurrent_ms = (int64_t) rec_get_u64(f->data);
+        break;
+    case REC_VERSION:
+        o->version = rec_get_u64(f->data);
+        break;
+    default:
+        if ((s = rec_object_str(o, f->tag)) != NULL) {
+            s->base = (const char *) f->data;
+            s->len = f->len;
+        }
+        break;
     }
-    /* Tags were filled backwards from the end of the array. */
-    o->tags = o->meta + (nmeta - o->ntags);
+}
+
+/* Tags were filled backwards from the end of o->meta: turn them around. */
+static void
+rec_object_tags(store_object_t *o, size_t npairs)
+{
+    size_t  i;
+
+    o->tags = o->meta + (npairs - o->ntags);
     for (i = 0; i < o->ntags / 2; i++) {
         gw_kv_t  t = o->tags[i];
 
         o->tags[i] = o->tags[o->ntags - 1 - i];
         o->tags[o->ntags - 1 - i] = t;
     }
+}
+
+int
+store__object_decode(const void *buf, size_t len, int flags,
+                     store_object_t **out)
+{
+    store_rec_t      r;
+    store_field_t    f;
+    store_object_t  *o;
+    unsigned char   *raw;
+    size_t           npairs;
+
+    if (rec_object_check(buf, len, &npairs) != GW_OK) {
+        return GW_ECORRUPT;
+    }
+    o = gw_calloc(1, sizeof(*o) + npairs * sizeof(gw_kv_t));
+    raw = gw_alloc(len);
+    memcpy(raw, buf, len);
+    o->raw = raw;
+    o->meta = (gw_kv_t *) (o + 1);
+    rec_object_head(o, raw);
+    rec_object_open(&r, raw, len);
+    while (store__rec_next(&r, &f) == GW_OK) {
+        rec_object_field(o, &f, flags, npairs);
+    }
+    if (o->version == 0) {
+        o->version = o->generation;     /* never rewritten in place */
+    }
+    rec_object_tags(o, npairs);
     *out = o;
     return GW_OK;
 }

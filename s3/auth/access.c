@@ -976,24 +976,140 @@ s3_access_arn(s3_req_t *r, const char *bucket, const gw_str_t *key)
     return arn;
 }
 
+/* Keeps obj, read for a decision on bucket/key, until the pool goes; the
+ * handler may take it (s3_access_object_take) when it is the request's own
+ * object. */
+static void
+s3_access_object_keep(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                      store_object_t *obj)
+{
+    struct s3_access_obj_s  *h;
+    const gw_str_t          *vid;
+    uint64_t                 vnum;
+
+    h = gw_pool_calloc(r->pool, sizeof(*h));
+    h->obj = obj;
+    h->by_version = key == &r->key
+                    && (vid = s3_param(r, "versionId")) != NULL
+                    && s3_version_parse(vid->base, vid->len, &vnum)
+                       == S3_ERR_NONE;
+    gw_pool_cleanup_add(r->pool, s3_object_cleanup, h);
+    if (key == &r->key && bucket == r->bucket && r->access_obj == NULL) {
+        r->access_obj = h;
+    }
+}
+
+/* The object's owner and ACL into a (the ACL decoded into oacl, which must
+ * live as long as a); *obj stays NULL when there is no such key. */
+static int
+s3_access_object_inputs(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                        s3_access_t *a, s3_acl_t *oacl, store_object_t **obj)
+{
+    int  rc;
+
+    rc = s3_access_object(r, bucket, key, obj);
+    if (rc == GW_ENOTFOUND) {
+        return S3_ERR_NONE;
+    }
+    if (rc != GW_OK) {
+        gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    s3_access_object_keep(r, bucket, key, *obj);
+    a->object_owner = s3_owner_id(r, (*obj)->owner.base, (*obj)->owner.len);
+    if ((*obj)->acl.len) {
+        if (s3_acl_decode(r->pool, (*obj)->acl.base, (*obj)->acl.len, oacl)
+            != GW_OK)
+        {
+            gw_log(GW_LOG_ERR, r->http->peer, GW_ECORRUPT, "object "
+                   "ACL does not decode");
+            return S3_ERR_INTERNAL_ERROR;
+        }
+        a->object_acl = oacl;
+    }
+    return S3_ERR_NONE;
+}
+
+/* The initiator of the multipart upload ?uploadId= names, into a; none
+ * when there is no such upload. */
+static void
+s3_access_upload_initiator(s3_req_t *r, s3_access_t *a)
+{
+    const gw_str_t  *upload_id = s3_param(r, "uploadId");
+    store_upload_t  *up = NULL;
+    char             id[STORE_UPLOAD_ID_LEN + 1];
+
+    if (upload_id == NULL || upload_id->len != STORE_UPLOAD_ID_LEN) {
+        return;
+    }
+    memcpy(id, upload_id->base, STORE_UPLOAD_ID_LEN);
+    id[STORE_UPLOAD_ID_LEN] = '\0';
+    if (store_upload_get(r->ctx->store, id, &up) == GW_OK) {
+        a->initiator = s3_owner_id(r, up->tmpl->owner.base,
+                                   up->tmpl->owner.len);
+        a->initiator = gw_pool_strndup(r->pool, a->initiator,
+                                       strlen(a->initiator));
+        store_upload_free(up);
+    }
+}
+
+/* An object action on a missing key. S3 tells it from a forbidden one to
+ * those who may list the bucket, and to nobody else; an explicit Deny of
+ * the action itself still stands. So: AccessDenied on that Deny, else a
+ * (and ctx, which a->ctx points to) now ask for s3:ListBucket on the
+ * bucket with s3:prefix the key. */
+static int
+s3_access_missing_key(s3_req_t *r, const char *bucket, const gw_str_t *key,
+                      s3_access_t *a, s3_policy_ctx_t *ctx)
+{
+    const char  *which;
+
+    if (a->policy != NULL
+        && s3_policy_eval(a->policy, a->who, a->action, a->resource, ctx,
+                          &which) == S3_POLICY_DENY)
+    {
+        gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: "
+               "denied (policy statement %s denies)", r->http->id,
+               a->action, a->resource, s3_access_who(r), which);
+        return S3_ERR_ACCESS_DENIED;
+    }
+    a->action = "s3:ListBucket";
+    a->resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
+    s3_access_prefix_context(r, key, ctx);
+    return S3_ERR_NONE;
+}
+
+/* Decides a, logs the verdict and maps it to the error to answer. */
+static int
+s3_access_verdict(s3_req_t *r, const s3_access_t *a)
+{
+    char  why[256];
+    int   verdict;
+
+    verdict = s3_access_decide(a, why, sizeof(why));
+    gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: %s (%s)",
+           r->http->id, a->action, a->resource, s3_access_who(r),
+           verdict == S3_ACCESS_ALLOW ? "allowed" : "denied", why);
+    if (verdict == S3_ACCESS_NOT_OWNER) {
+        return S3_ERR_METHOD_NOT_ALLOWED;
+    }
+    return verdict == S3_ACCESS_ALLOW ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
+}
+
 int
 s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
                    const char *action)
 {
     const s3_action_t   *act = s3_action_find(action);
+    int                  on_object = act != NULL && act->kind == S3_ACT_OBJECT
+                                     && key != NULL;
     s3_bucket_access_t  *ba;
     s3_access_t          a;
     s3_principal_t       who;
     s3_policy_ctx_t      ctx;
     s3_acl_t             oacl;
     store_object_t      *obj = NULL;
-    store_upload_t      *up = NULL;
-    struct s3_access_obj_s  *h;
-    const gw_str_t      *upload_id, *vid;
-    uint64_t             vnum;
-    const char          *which;
-    char                 why[256];
-    int                  rc, verdict;
+    int                  rc;
 
     rc = s3_access_bucket(r, bucket, &ba);
     if (rc != S3_ERR_NONE) {
@@ -1009,83 +1125,26 @@ s3_access_resource(s3_req_t *r, const char *bucket, const gw_str_t *key,
     a.restrict_policy = ba->pab.restrict_public && ba->policy_public;
     a.resource = s3_access_arn(r, bucket, key);
 
-    if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL) {
-        rc = s3_access_object(r, bucket, key, &obj);
-        if (rc == GW_OK) {
-            h = gw_pool_calloc(r->pool, sizeof(*h));
-            h->obj = obj;
-            h->by_version = key == &r->key
-                            && (vid = s3_param(r, "versionId")) != NULL
-                            && s3_version_parse(vid->base, vid->len, &vnum)
-                               == S3_ERR_NONE;
-            gw_pool_cleanup_add(r->pool, s3_object_cleanup, h);
-            if (key == &r->key && bucket == r->bucket && r->access_obj == NULL) {
-                /* The handler may take it (s3_access_object_take). */
-                r->access_obj = h;
-            }
-            a.object_owner = s3_owner_id(r, obj->owner.base, obj->owner.len);
-            if (obj->acl.len) {
-                if (s3_acl_decode(r->pool, obj->acl.base, obj->acl.len,
-                                  &oacl) != GW_OK)
-                {
-                    gw_log(GW_LOG_ERR, r->http->peer, GW_ECORRUPT, "object "
-                           "ACL does not decode");
-                    return S3_ERR_INTERNAL_ERROR;
-                }
-                a.object_acl = &oacl;
-            }
-        } else if (rc != GW_ENOTFOUND) {
-            gw_log(GW_LOG_ERR, r->http->peer, rc, "object lookup failed");
-            return S3_ERR_INTERNAL_ERROR;
+    if (on_object) {
+        rc = s3_access_object_inputs(r, bucket, key, &a, &oacl, &obj);
+        if (rc != S3_ERR_NONE) {
+            return rc;
         }
     }
-    upload_id = s3_param(r, "uploadId");
-    if (act != NULL && act->kind == S3_ACT_UPLOAD && upload_id != NULL
-        && upload_id->len == STORE_UPLOAD_ID_LEN)
-    {
-        char  id[STORE_UPLOAD_ID_LEN + 1];
-
-        memcpy(id, upload_id->base, STORE_UPLOAD_ID_LEN);
-        id[STORE_UPLOAD_ID_LEN] = '\0';
-        if (store_upload_get(r->ctx->store, id, &up) == GW_OK) {
-            a.initiator = s3_owner_id(r, up->tmpl->owner.base,
-                                      up->tmpl->owner.len);
-            a.initiator = gw_pool_strndup(r->pool, a.initiator,
-                                          strlen(a.initiator));
-            store_upload_free(up);
-        }
+    if (act != NULL && act->kind == S3_ACT_UPLOAD) {
+        s3_access_upload_initiator(r, &a);
     }
     s3_access_context(r, ba, obj, action, &ctx);
     a.ctx = &ctx;
     s3_access_effective_acls(r, ba, &a);
 
-    if (act != NULL && act->kind == S3_ACT_OBJECT && key != NULL
-        && obj == NULL)
-    {
-        /* No such key. S3 tells it from a forbidden one to those who may
-         * list the bucket, and to nobody else; an explicit Deny of the
-         * action itself still stands. */
-        if (a.policy != NULL
-            && s3_policy_eval(a.policy, &who, action, a.resource, &ctx,
-                              &which) == S3_POLICY_DENY)
-        {
-            gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: "
-                   "denied (policy statement %s denies)", r->http->id,
-                   action, a.resource, s3_access_who(r), which);
-            return S3_ERR_ACCESS_DENIED;
+    if (on_object && obj == NULL) {
+        rc = s3_access_missing_key(r, bucket, key, &a, &ctx);
+        if (rc != S3_ERR_NONE) {
+            return rc;
         }
-        a.action = action = "s3:ListBucket";
-        a.resource = gw_pool_sprintf(r->pool, "arn:aws:s3:::%s", bucket);
-        s3_access_prefix_context(r, key, &ctx);
     }
-    verdict = s3_access_decide(&a, why, sizeof(why));
-    gw_log(GW_LOG_DEBUG, r->http->peer, 0, "%s access %s %s by %s: %s (%s)",
-           r->http->id, action, a.resource, s3_access_who(r),
-           verdict == S3_ACCESS_ALLOW ? "allowed" : "denied", why);
-    if (verdict == S3_ACCESS_NOT_OWNER) {
-        return S3_ERR_METHOD_NOT_ALLOWED;
-    }
-    return verdict == S3_ACCESS_ALLOW ? S3_ERR_NONE : S3_ERR_ACCESS_DENIED;
+    return s3_access_verdict(r, &a);
 }
 
 /* x-amz-expected-bucket-owner: a client's guard against writing into, or

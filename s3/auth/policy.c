@@ -1727,30 +1727,46 @@ s3_policy_one_of(s3_policy_parser_t *ps, json_t *obj, const char *name,
     return GW_OK;
 }
 
+/* S3 refuses a field it does not know rather than ignore it: "Unknown
+ * field" for the first key of obj that is not among the n names. */
 static int
-s3_policy_parse_stmt(s3_policy_parser_t *ps, json_t *obj, size_t idx,
-                     s3_policy_stmt_t *st)
+s3_policy_known_fields(s3_policy_parser_t *ps, json_t *obj,
+                       const char *const *fields, size_t n)
 {
-    static const char  *fields[] = {
-        "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
-        "Resource", "NotResource", "Condition",
-    };
-    const char         *key, *eff;
-    json_t             *v, *sid, *effect, *cond;
-    char               *dump;
-    unsigned            amask, rmask;
-    size_t              i;
-    int                 rc;
+    const char  *key;
+    json_t      *v;
+    size_t       i;
 
     json_object_foreach(obj, key, v) {
-        for (i = 0; i < GW_NELEMS(fields); i++) {
+        for (i = 0; i < n; i++) {
             if (strcmp(key, fields[i]) == 0) {
                 break;
             }
         }
-        if (i == GW_NELEMS(fields)) {
+        if (i == n) {
             return s3_policy_fail(ps, "Unknown field %s", key);
         }
+    }
+    return GW_OK;
+}
+
+static int
+s3_policy_parse_stmt(s3_policy_parser_t *ps, json_t *obj, size_t idx,
+                     s3_policy_stmt_t *st)
+{
+    static const char  *const fields[] = {
+        "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+        "Resource", "NotResource", "Condition",
+    };
+    const char         *eff;
+    json_t             *v, *sid, *effect, *cond;
+    char               *dump;
+    unsigned            amask, rmask;
+    int                 rc;
+
+    rc = s3_policy_known_fields(ps, obj, fields, GW_NELEMS(fields));
+    if (rc != GW_OK) {
+        return rc;
     }
 
     sid = json_object_get(obj, "Sid");
@@ -1815,18 +1831,118 @@ s3_policy_parse_stmt(s3_policy_parser_t *ps, json_t *obj, size_t idx,
     return GW_OK;
 }
 
+/* The document's Version (absent, 2012-10-17, or 2008-10-17, which has no
+ * policy variables) and Id. */
+static int
+s3_policy_parse_version(s3_policy_parser_t *ps, json_t *root)
+{
+    json_t      *v;
+    const char  *ver;
+
+    v = json_object_get(root, "Version");
+    if (v != NULL) {
+        ver = json_string_value(v);
+        if (ver == NULL || (strcmp(ver, "2012-10-17") != 0
+                            && strcmp(ver, "2008-10-17") != 0))
+        {
+            return s3_policy_fail(ps, "The policy must contain a valid "
+                                  "version string");
+        }
+        ps->p->vars = strcmp(ver, "2012-10-17") == 0;
+    }
+    v = json_object_get(root, "Id");
+    if (v != NULL && !json_is_string(v)) {
+        return s3_policy_fail(ps, "Policy Id must be a string");
+    }
+    return GW_OK;
+}
+
+/* How many statements Statement holds: 1 for a lone object, the size of
+ * a non-empty array of objects, 0 for anything else. */
+static size_t
+s3_policy_stmt_count(json_t *stmts)
+{
+    size_t  n, i;
+
+    if (json_is_object(stmts)) {
+        return 1;
+    }
+    if (!json_is_array(stmts) || json_array_size(stmts) == 0) {
+        return 0;
+    }
+    n = json_array_size(stmts);
+    for (i = 0; i < n; i++) {
+        if (!json_is_object(json_array_get(stmts, i))) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+static json_t *
+s3_policy_stmt_at(json_t *stmts, size_t i)
+{
+    return json_is_object(stmts) ? stmts : json_array_get(stmts, i);
+}
+
+/* Compiles the n statements of Statement into ps->p->st. */
+static int
+s3_policy_parse_stmts(s3_policy_parser_t *ps, json_t *stmts, size_t n)
+{
+    s3_policy_t  *p = ps->p;
+    size_t        i;
+    int           rc;
+
+    p->st = gw_pool_calloc(p->pool, n * sizeof(*p->st));
+    for (i = 0; i < n; i++) {
+        rc = s3_policy_parse_stmt(ps, s3_policy_stmt_at(stmts, i), i,
+                                  &p->st[i]);
+        if (rc != GW_OK) {
+            return rc;
+        }
+        p->n++;
+    }
+    return GW_OK;
+}
+
+/* Statements without a Sid are named "#N", which no Sid can collide
+ * with unless it is spelled so; compare only the real Sids. */
+static int
+s3_policy_check_sids(s3_policy_parser_t *ps, json_t *stmts, size_t n)
+{
+    const char  *a, *b;
+    size_t       i, j;
+
+    for (i = 0; i < n; i++) {
+        a = json_string_value(json_object_get(s3_policy_stmt_at(stmts, i),
+                                              "Sid"));
+        if (a == NULL || a[0] == '\0') {
+            continue;
+        }
+        for (j = i + 1; j < n; j++) {
+            b = json_string_value(json_object_get(json_array_get(stmts, j),
+                                                  "Sid"));
+            if (b != NULL && strcmp(a, b) == 0) {
+                return s3_policy_fail(ps,
+                    "Statement IDs (SID) in a single policy must be unique");
+            }
+        }
+    }
+    return GW_OK;
+}
+
 int
 s3_policy_parse(const char *json, size_t len, const char *bucket,
                 s3_policy_known_pt known, void *ud, s3_policy_t **out,
                 char *why, size_t whylen)
 {
-    s3_policy_parser_t   ps = { NULL, bucket, known, ud, why, whylen };
-    s3_policy_t         *p = NULL;
-    json_t              *root = NULL, *v, *stmts, *item;
-    json_error_t         jerr;
-    const char          *key, *ver, *a, *b;
-    size_t               n, i, j;
-    int                  rc;
+    static const char  *const fields[] = { "Version", "Id", "Statement" };
+    s3_policy_parser_t  ps = { NULL, bucket, known, ud, why, whylen };
+    s3_policy_t        *p = NULL;
+    json_t             *root = NULL, *stmts;
+    json_error_t        jerr;
+    size_t              n;
+    int                 rc;
 
     *out = NULL;
     if (why != NULL && whylen > 0) {
@@ -1843,13 +1959,9 @@ s3_policy_parse(const char *json, size_t len, const char *bucket,
         rc = s3_policy_fail(&ps, "This policy contains invalid Json");
         goto fail;
     }
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "Version") != 0 && strcmp(key, "Id") != 0
-            && strcmp(key, "Statement") != 0)
-        {
-            rc = s3_policy_fail(&ps, "Unknown field %s", key);
-            goto fail;
-        }
+    rc = s3_policy_known_fields(&ps, root, fields, GW_NELEMS(fields));
+    if (rc != GW_OK) {
+        goto fail;
     }
 
     p = gw_alloc(sizeof(*p));
@@ -1859,72 +1971,22 @@ s3_policy_parse(const char *json, size_t len, const char *bucket,
     p->n = 0;
     ps.p = p;
 
-    v = json_object_get(root, "Version");
-    if (v != NULL) {
-        ver = json_string_value(v);
-        if (ver == NULL || (strcmp(ver, "2012-10-17") != 0
-                            && strcmp(ver, "2008-10-17") != 0))
-        {
-            rc = s3_policy_fail(&ps, "The policy must contain a valid "
-                                "version string");
-            goto fail;
-        }
-        p->vars = strcmp(ver, "2012-10-17") == 0;
-    }
-    v = json_object_get(root, "Id");
-    if (v != NULL && !json_is_string(v)) {
-        rc = s3_policy_fail(&ps, "Policy Id must be a string");
+    rc = s3_policy_parse_version(&ps, root);
+    if (rc != GW_OK) {
         goto fail;
     }
-
     stmts = json_object_get(root, "Statement");
-    if (json_is_object(stmts)) {
-        n = 1;
-    } else if (json_is_array(stmts) && json_array_size(stmts) > 0) {
-        n = json_array_size(stmts);
-        for (i = 0; i < n; i++) {
-            if (!json_is_object(json_array_get(stmts, i))) {
-                break;
-            }
-        }
-        if (i < n) {
-            n = 0;
-        }
-    } else {
-        n = 0;
-    }
+    n = s3_policy_stmt_count(stmts);
     if (n == 0) {
         rc = s3_policy_fail(&ps, "Missing required field Statement");
         goto fail;
     }
-
-    p->st = gw_pool_calloc(p->pool, n * sizeof(*p->st));
-    for (i = 0; i < n; i++) {
-        item = json_is_object(stmts) ? stmts : json_array_get(stmts, i);
-        rc = s3_policy_parse_stmt(&ps, item, i, &p->st[i]);
-        if (rc != GW_OK) {
-            goto fail;
-        }
-        p->n++;
+    rc = s3_policy_parse_stmts(&ps, stmts, n);
+    if (rc == GW_OK) {
+        rc = s3_policy_check_sids(&ps, stmts, n);
     }
-
-    /* Statements without a Sid are named "#N", which no Sid can collide
-     * with unless it is spelled so; compare only the real Sids. */
-    for (i = 0; i < n; i++) {
-        item = json_is_object(stmts) ? stmts : json_array_get(stmts, i);
-        a = json_string_value(json_object_get(item, "Sid"));
-        if (a == NULL || a[0] == '\0') {
-            continue;
-        }
-        for (j = i + 1; j < n; j++) {
-            b = json_string_value(json_object_get(json_array_get(stmts, j),
-                                                  "Sid"));
-            if (b != NULL && strcmp(a, b) == 0) {
-                rc = s3_policy_fail(&ps,
-                    "Statement IDs (SID) in a single policy must be unique");
-                goto fail;
-            }
-        }
+    if (rc != GW_OK) {
+        goto fail;
     }
 
     json_decref(root);

@@ -264,34 +264,121 @@ sigv4_is_sep(char c)
     return c == ' ' || c == '\t' || c == ',' || c == '\r' || c == '\n';
 }
 
-int
-s3_sigv4_parse_header(gw_str_t authorization, const s3_sigv4_input_t *in,
-    s3_sigv4_auth_t *a)
-{
-    const char     *p = authorization.base;
-    const char     *end = authorization.base + authorization.len;
-    const char     *tok, *eq;
-    const gw_kv_t  *h;
-    gw_str_t        name, value, cred = {NULL, 0};
-    int             have_sh = 0, have_sig = 0;
-    int64_t         t;
+/* ==== parsing: steps both forms share ==== */
 
-    memset(a, 0, sizeof(*a));
-    if (p == NULL) {
-        return GW_DECLINED;
+/* Takes a 16-char YYYYMMDDTHHMMSSZ (x-amz-date or X-Amz-Date) as the
+ * request's date. */
+static int
+sigv4_set_amz_date(s3_sigv4_auth_t *a, gw_str_t v)
+{
+    int64_t  t;
+
+    if (v.len != 16) {
+        return GW_EINVAL;
     }
-    while (p < end && (*p == ' ' || *p == '\t')) {
-        p++;
+    memcpy(a->amz_date, v.base, 16);
+    a->amz_date[16] = '\0';
+    if (s3_sigv4_time_parse(a->amz_date, &t) != GW_OK) {
+        return GW_EINVAL;
     }
-    tok = p;
-    while (p < end && *p != ' ' && *p != '\t') {
-        p++;
+    return GW_OK;
+}
+
+/* The credential scope must be for the day the request says it was made. */
+static int
+sigv4_check_scope_date(const s3_sigv4_auth_t *a)
+{
+    return memcmp(a->amz_date, a->date, 8) == 0 ? GW_OK : GW_EINVAL;
+}
+
+/* The x-amz-content-sha256 header as sent, else dflt: the two forms differ
+ * in what an absent header means. */
+static gw_str_t
+sigv4_payload_hash_header(const s3_sigv4_input_t *in, gw_str_t dflt)
+{
+    const gw_kv_t  *h = sigv4_header(in, "x-amz-content-sha256");
+
+    return h != NULL ? sigv4_trim(h->value) : dflt;
+}
+
+/* ==== parsing: the Authorization header ==== */
+
+#define SIGV4_H_CREDENTIAL      0x1
+#define SIGV4_H_SIGNED_HEADERS  0x2
+#define SIGV4_H_SIGNATURE       0x4
+#define SIGV4_H_ALL             0x7
+
+/* Moves *p past the scheme: GW_OK for AWS4-HMAC-SHA256, GW_DECLINED for any
+ * other, which another scheme's parser may take. */
+static int
+sigv4_header_scheme(const char **p, const char *end)
+{
+    const char  *tok;
+
+    while (*p < end && (**p == ' ' || **p == '\t')) {
+        (*p)++;
     }
-    if ((size_t) (p - tok) != sizeof(SIGV4_ALGORITHM) - 1
+    tok = *p;
+    while (*p < end && **p != ' ' && **p != '\t') {
+        (*p)++;
+    }
+    if ((size_t) (*p - tok) != sizeof(SIGV4_ALGORITHM) - 1
         || memcmp(tok, SIGV4_ALGORITHM, sizeof(SIGV4_ALGORITHM) - 1) != 0)
     {
         return GW_DECLINED;
     }
+    return GW_OK;
+}
+
+/* Each component may appear once: 1 the first time bit is seen, else 0. */
+static int
+sigv4_header_once(unsigned *seen, unsigned bit)
+{
+    if (*seen & bit) {
+        return 0;
+    }
+    *seen |= bit;
+    return 1;
+}
+
+/* One Name=value component; *seen has a bit per component. */
+static int
+sigv4_header_field(gw_str_t name, gw_str_t value, s3_sigv4_auth_t *a,
+    unsigned *seen)
+{
+    if (gw_ascii_ieq(name.base, name.len, "Credential", 10)) {
+        if (!sigv4_header_once(seen, SIGV4_H_CREDENTIAL)
+            || s3_sigv4_parse_credential(value, a) != GW_OK)
+        {
+            return GW_EINVAL;
+        }
+    } else if (gw_ascii_ieq(name.base, name.len, "SignedHeaders", 13)) {
+        if (!sigv4_header_once(seen, SIGV4_H_SIGNED_HEADERS)
+            || sigv4_check_signed_headers(value) != GW_OK)
+        {
+            return GW_EINVAL;
+        }
+        a->signed_headers = value;
+    } else if (gw_ascii_ieq(name.base, name.len, "Signature", 9)) {
+        if (!sigv4_header_once(seen, SIGV4_H_SIGNATURE)
+            || sigv4_unhex32(value.base, value.len, a->signature) != GW_OK)
+        {
+            return GW_EINVAL;
+        }
+    } else {
+        return GW_EINVAL;
+    }
+    return GW_OK;
+}
+
+/* The components after the scheme, in any order, separated by commas
+ * and/or spaces; all three must be there. */
+static int
+sigv4_header_fields(const char *p, const char *end, s3_sigv4_auth_t *a)
+{
+    const char  *tok, *eq;
+    gw_str_t     name, value;
+    unsigned     seen = 0;
 
     for ( ;; ) {
         while (p < end && sigv4_is_sep(*p)) {
@@ -312,63 +399,56 @@ s3_sigv4_parse_header(gw_str_t authorization, const s3_sigv4_input_t *in,
         name.len = (size_t) (eq - tok);
         value.base = eq + 1;
         value.len = (size_t) (p - eq - 1);
-
-        if (gw_ascii_ieq(name.base, name.len, "Credential", 10)) {
-            if (cred.base != NULL) {
-                return GW_EINVAL;
-            }
-            cred = value;
-            if (s3_sigv4_parse_credential(value, a) != GW_OK) {
-                return GW_EINVAL;
-            }
-        } else if (gw_ascii_ieq(name.base, name.len, "SignedHeaders", 13)) {
-            if (have_sh++ || sigv4_check_signed_headers(value) != GW_OK) {
-                return GW_EINVAL;
-            }
-            a->signed_headers = value;
-        } else if (gw_ascii_ieq(name.base, name.len, "Signature", 9)) {
-            if (have_sig++
-                || sigv4_unhex32(value.base, value.len, a->signature) != GW_OK)
-            {
-                return GW_EINVAL;
-            }
-        } else {
+        if (sigv4_header_field(name, value, a, &seen) != GW_OK) {
             return GW_EINVAL;
         }
     }
-    if (cred.base == NULL || !have_sh || !have_sig) {
-        return GW_EINVAL;
-    }
+    return seen == SIGV4_H_ALL ? GW_OK : GW_EINVAL;
+}
+
+/* The request's date: x-amz-date, else the Date header converted. */
+static int
+sigv4_header_date(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
+{
+    const gw_kv_t  *h;
 
     h = sigv4_header(in, "x-amz-date");
     if (h != NULL) {
-        value = sigv4_trim(h->value);
-        if (value.len != 16) {
-            return GW_EINVAL;
-        }
-        memcpy(a->amz_date, value.base, 16);
-        a->amz_date[16] = '\0';
-        if (s3_sigv4_time_parse(a->amz_date, &t) != GW_OK) {
-            return GW_EINVAL;
-        }
-    } else {
-        h = sigv4_header(in, "date");
-        if (h == NULL
-            || sigv4_date_from_http(sigv4_trim(h->value), a->amz_date) != GW_OK)
-        {
-            return GW_EINVAL;
-        }
+        return sigv4_set_amz_date(a, sigv4_trim(h->value));
     }
-    if (memcmp(a->amz_date, a->date, 8) != 0) {
+    h = sigv4_header(in, "date");
+    if (h == NULL
+        || sigv4_date_from_http(sigv4_trim(h->value), a->amz_date) != GW_OK)
+    {
         return GW_EINVAL;
     }
-
-    /* Left empty when absent, so that the S3 layer can tell; verify then
-     * signs the hash of an empty body. */
-    h = sigv4_header(in, "x-amz-content-sha256");
-    a->payload_hash = h != NULL ? sigv4_trim(h->value) : gw_str_lit("");
     return GW_OK;
 }
+
+int
+s3_sigv4_parse_header(gw_str_t authorization, const s3_sigv4_input_t *in,
+    s3_sigv4_auth_t *a)
+{
+    const char  *p = authorization.base;
+    const char  *end = authorization.base + authorization.len;
+
+    memset(a, 0, sizeof(*a));
+    if (p == NULL || sigv4_header_scheme(&p, end) != GW_OK) {
+        return GW_DECLINED;
+    }
+    if (sigv4_header_fields(p, end, a) != GW_OK
+        || sigv4_header_date(in, a) != GW_OK
+        || sigv4_check_scope_date(a) != GW_OK)
+    {
+        return GW_EINVAL;
+    }
+    /* Left empty when absent, so that the S3 layer can tell; verify then
+     * signs the hash of an empty body. */
+    a->payload_hash = sigv4_payload_hash_header(in, gw_str_lit(""));
+    return GW_OK;
+}
+
+/* ==== parsing: presigned query parameters ==== */
 
 /* Copies the decoded value into a->_buf. Presigned parameters arrive
  * percent-encoded (the credential's slashes are %2F, the header list's
@@ -392,6 +472,21 @@ sigv4_query_value(s3_sigv4_auth_t *a, size_t *used, gw_str_t raw,
     return GW_OK;
 }
 
+/* The short parameters (algorithm, date, expiry, signature) decode into a
+ * stack buffer of this size; a longer one is malformed. */
+#define SIGV4_Q_SHORT  80
+
+static int
+sigv4_query_short(gw_str_t raw, char tmp[SIGV4_Q_SHORT], size_t *n)
+{
+    if (raw.len >= SIGV4_Q_SHORT
+        || s3_uri_decode(raw.base, raw.len, tmp, n, 1) != GW_OK)
+    {
+        return GW_EINVAL;
+    }
+    return GW_OK;
+}
+
 enum {
     SIGV4_Q_ALGORITHM,
     SIGV4_Q_CREDENTIAL,
@@ -408,21 +503,18 @@ static const char  *sigv4_query_names[SIGV4_Q_N] = {
     "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Content-Sha256"
 };
 
-int
-s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
+/* Finds our parameters in the query: raw[k] gets the still-encoded value of
+ * sigv4_query_names[k] and seen[k] is set. GW_EINVAL when one is there
+ * twice. */
+static int
+sigv4_query_collect(gw_str_t query, gw_str_t raw[SIGV4_Q_N],
+    int seen[SIGV4_Q_N])
 {
-    const char     *p, *end, *amp, *eq;
-    const gw_kv_t  *h;
-    gw_str_t        raw[SIGV4_Q_N], v;
-    int             seen[SIGV4_Q_N] = {0};
-    char            name[32], tmp[80];
-    size_t          n, used = 0, k;
-    int64_t         t;
+    const char  *p = query.base, *end = query.base + query.len;
+    const char  *amp, *eq;
+    char         name[32];
+    size_t       n, k;
 
-    memset(a, 0, sizeof(*a));
-    memset(raw, 0, sizeof(raw));
-    p = in->query.base;
-    end = p + in->query.len;
     while (p != NULL && p < end) {
         amp = memchr(p, '&', (size_t) (end - p));
         if (amp == NULL) {
@@ -450,6 +542,81 @@ s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
         }
         p = amp + 1;
     }
+    return GW_OK;
+}
+
+static int
+sigv4_query_algorithm(gw_str_t raw)
+{
+    char    tmp[SIGV4_Q_SHORT];
+    size_t  n;
+
+    if (sigv4_query_short(raw, tmp, &n) != GW_OK
+        || n != sizeof(SIGV4_ALGORITHM) - 1
+        || memcmp(tmp, SIGV4_ALGORITHM, n) != 0)
+    {
+        return GW_EINVAL;
+    }
+    return GW_OK;
+}
+
+static int
+sigv4_query_date(gw_str_t raw, s3_sigv4_auth_t *a)
+{
+    char    tmp[SIGV4_Q_SHORT];
+    size_t  n;
+
+    if (sigv4_query_short(raw, tmp, &n) != GW_OK) {
+        return GW_EINVAL;
+    }
+    return sigv4_set_amz_date(a, (gw_str_t) { tmp, n });
+}
+
+/* X-Amz-Expires: whole seconds, 1 to 7 days. */
+static int
+sigv4_query_expires(gw_str_t raw, s3_sigv4_auth_t *a)
+{
+    char    tmp[SIGV4_Q_SHORT];
+    size_t  n;
+
+    if (sigv4_query_short(raw, tmp, &n) != GW_OK
+        || n == 0 || n > 7 || !sigv4_is_digits(tmp, n))
+    {
+        return GW_EINVAL;
+    }
+    a->expires = sigv4_num(tmp, n);
+    if (a->expires < 1 || a->expires > SIGV4_EXPIRES_MAX) {
+        return GW_EINVAL;
+    }
+    return GW_OK;
+}
+
+static int
+sigv4_query_signature(gw_str_t raw, s3_sigv4_auth_t *a)
+{
+    char    tmp[SIGV4_Q_SHORT];
+    size_t  n;
+
+    if (sigv4_query_short(raw, tmp, &n) != GW_OK
+        || sigv4_unhex32(tmp, n, a->signature) != GW_OK)
+    {
+        return GW_EINVAL;
+    }
+    return GW_OK;
+}
+
+int
+s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
+{
+    gw_str_t  raw[SIGV4_Q_N], v;
+    int       seen[SIGV4_Q_N] = {0};
+    size_t    used = 0, k;
+
+    memset(a, 0, sizeof(*a));
+    memset(raw, 0, sizeof(raw));
+    if (sigv4_query_collect(in->query, raw, seen) != GW_OK) {
+        return GW_EINVAL;
+    }
     if (!seen[SIGV4_Q_ALGORITHM]) {
         return GW_DECLINED;
     }
@@ -460,61 +627,17 @@ s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
         }
     }
 
-    /* The short parameters decode into a stack buffer first. */
-    if (raw[SIGV4_Q_ALGORITHM].len >= sizeof(tmp)
-        || s3_uri_decode(raw[SIGV4_Q_ALGORITHM].base,
-                         raw[SIGV4_Q_ALGORITHM].len, tmp, &n, 1) != GW_OK
-        || n != sizeof(SIGV4_ALGORITHM) - 1
-        || memcmp(tmp, SIGV4_ALGORITHM, n) != 0)
+    if (sigv4_query_algorithm(raw[SIGV4_Q_ALGORITHM]) != GW_OK
+        || sigv4_query_date(raw[SIGV4_Q_DATE], a) != GW_OK
+        || sigv4_query_expires(raw[SIGV4_Q_EXPIRES], a) != GW_OK
+        || sigv4_query_signature(raw[SIGV4_Q_SIGNATURE], a) != GW_OK
+        || sigv4_query_value(a, &used, raw[SIGV4_Q_CREDENTIAL], &v) != GW_OK
+        || s3_sigv4_parse_credential(v, a) != GW_OK
+        || sigv4_query_value(a, &used, raw[SIGV4_Q_SIGNED_HEADERS],
+                             &a->signed_headers) != GW_OK
+        || sigv4_check_signed_headers(a->signed_headers) != GW_OK
+        || sigv4_check_scope_date(a) != GW_OK)
     {
-        return GW_EINVAL;
-    }
-
-    if (raw[SIGV4_Q_DATE].len >= sizeof(tmp)
-        || s3_uri_decode(raw[SIGV4_Q_DATE].base, raw[SIGV4_Q_DATE].len, tmp,
-                         &n, 1) != GW_OK
-        || n != 16)
-    {
-        return GW_EINVAL;
-    }
-    memcpy(a->amz_date, tmp, 16);
-    a->amz_date[16] = '\0';
-    if (s3_sigv4_time_parse(a->amz_date, &t) != GW_OK) {
-        return GW_EINVAL;
-    }
-
-    if (raw[SIGV4_Q_EXPIRES].len >= sizeof(tmp)
-        || s3_uri_decode(raw[SIGV4_Q_EXPIRES].base, raw[SIGV4_Q_EXPIRES].len,
-                         tmp, &n, 1) != GW_OK
-        || n == 0 || n > 7 || !sigv4_is_digits(tmp, n))
-    {
-        return GW_EINVAL;
-    }
-    a->expires = sigv4_num(tmp, n);
-    if (a->expires < 1 || a->expires > SIGV4_EXPIRES_MAX) {
-        return GW_EINVAL;
-    }
-
-    if (raw[SIGV4_Q_SIGNATURE].len >= sizeof(tmp)
-        || s3_uri_decode(raw[SIGV4_Q_SIGNATURE].base,
-                         raw[SIGV4_Q_SIGNATURE].len, tmp, &n, 1) != GW_OK
-        || sigv4_unhex32(tmp, n, a->signature) != GW_OK)
-    {
-        return GW_EINVAL;
-    }
-
-    if (sigv4_query_value(a, &used, raw[SIGV4_Q_CREDENTIAL], &v) != GW_OK
-        || s3_sigv4_parse_credential(v, a) != GW_OK)
-    {
-        return GW_EINVAL;
-    }
-    if (sigv4_query_value(a, &used, raw[SIGV4_Q_SIGNED_HEADERS],
-                          &a->signed_headers) != GW_OK
-        || sigv4_check_signed_headers(a->signed_headers) != GW_OK)
-    {
-        return GW_EINVAL;
-    }
-    if (memcmp(a->amz_date, a->date, 8) != 0) {
         return GW_EINVAL;
     }
 
@@ -524,10 +647,9 @@ s3_sigv4_parse_query(const s3_sigv4_input_t *in, s3_sigv4_auth_t *a)
         {
             return GW_EINVAL;
         }
-    } else if ((h = sigv4_header(in, "x-amz-content-sha256")) != NULL) {
-        a->payload_hash = sigv4_trim(h->value);
     } else {
-        a->payload_hash = gw_str_lit(SIGV4_UNSIGNED);
+        a->payload_hash = sigv4_payload_hash_header(in,
+                                                gw_str_lit(SIGV4_UNSIGNED));
     }
     return GW_OK;
 }

@@ -23,12 +23,12 @@
 #include "http/connip.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/shm.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <uv.h>
 
@@ -70,10 +70,10 @@ http_connip_at(http_connip_t *t, size_t i)
 http_connip_t *
 http_connip_create(size_t nworkers, size_t max_conns)
 {
-    pthread_mutexattr_t  a;
-    http_connip_t       *t;
-    size_t               cap = HTTP_CONNIP_CAP_MIN, want, head, stride, size;
-    void                *p;
+    http_connip_t  *t;
+    size_t          cap = HTTP_CONNIP_CAP_MIN, want, head, stride, size;
+    void           *p;
+    int             rc;
 
     if (nworkers < 1 || nworkers > HTTP_CONNIP_WORKERS) {
         errno = EINVAL;
@@ -89,9 +89,8 @@ http_connip_create(size_t nworkers, size_t max_conns)
     stride = (stride + 7) & ~(size_t) 7;
     head = (sizeof(*t) + 63) & ~(size_t) 63;
     size = head + cap * stride;
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-             -1, 0);
-    if (p == MAP_FAILED) {
+    p = gw_shm_map(size);
+    if (p == NULL) {
         return NULL;
     }
     t = p;
@@ -102,11 +101,12 @@ http_connip_create(size_t nworkers, size_t max_conns)
     t->stride = stride;
     t->ent = (unsigned char *) p + head;
     gw_random_bytes(&t->seed, sizeof(t->seed));
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&t->lock, &a);
-    pthread_mutexattr_destroy(&a);
+    rc = gw_shm_mutex_init(&t->lock);
+    if (rc != GW_OK) {
+        gw_shm_unmap(p, size);
+        errno = -rc;
+        return NULL;
+    }
     return t;
 }
 
@@ -114,7 +114,7 @@ void
 http_connip_free(http_connip_t *t)
 {
     if (t != NULL) {
-        munmap(t, t->size);
+        gw_shm_unmap(t, t->size);
     }
 }
 
@@ -223,11 +223,10 @@ http_connip_rebuild(http_connip_t *t)
 static void
 http_connip_lock(http_connip_t *t)
 {
-    if (pthread_mutex_lock(&t->lock) == EOWNERDEAD) {
+    if (gw_shm_lock(&t->lock) == GW_SHM_OWNERDEAD) {
         gw_log(GW_LOG_WARN, NULL, 0, "limit_conn_per_ip: a worker died "
                "holding the table; rebuilding it");
         http_connip_rebuild(t);
-        pthread_mutex_consistent(&t->lock);
     }
 }
 

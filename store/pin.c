@@ -34,10 +34,10 @@
  * it never goes wrong). */
 #include "store/internal.h"
 #include "core/log.h"
+#include "core/shm.h"
 
 #include <errno.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
 
 /* Entries per worker: pins of chunks being read or written. Load is kept at
  * three quarters; more pins than that overflow (see above). */
@@ -67,26 +67,26 @@ struct store_shared_s {
 store_shared_t *
 store_shared_create(size_t nworkers)
 {
-    pthread_mutexattr_t  a;
-    store_shared_t      *sh;
-    size_t               size, i;
+    store_shared_t  *sh;
+    size_t           size, i;
+    int              rc;
 
     size = sizeof(*sh) + nworkers * sizeof(store_pin_table_t);
-    sh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-              -1, 0);
-    if (sh == MAP_FAILED) {
+    sh = gw_shm_map(size);
+    if (sh == NULL) {
         return NULL;
     }
     sh->nworkers = nworkers;
     sh->size = size;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
     for (i = 0; i < nworkers; i++) {
-        pthread_mutex_init(&sh->t[i].lock, &a);
+        rc = gw_shm_mutex_init(&sh->t[i].lock);
+        if (rc != GW_OK) {
+            gw_shm_unmap(sh, size);
+            errno = -rc;
+            return NULL;
+        }
         atomic_store(&sh->t[i].read_mark, STORE_MARK_NONE);
     }
-    pthread_mutexattr_destroy(&a);
     return sh;
 }
 
@@ -94,7 +94,7 @@ void
 store_shared_free(store_shared_t *sh)
 {
     if (sh != NULL) {
-        munmap(sh, sh->size);
+        gw_shm_unmap(sh, sh->size);
     }
 }
 
@@ -107,11 +107,10 @@ store_shared_nworkers(const store_shared_t *sh)
 static void
 store_table_lock(store_pin_table_t *t)
 {
-    if (pthread_mutex_lock(&t->lock) == EOWNERDEAD) {
-        /* Its owner died: the table is emptied before a new one starts;
-         * until then its pins only keep chunks longer. */
-        pthread_mutex_consistent(&t->lock);
-    }
+    /* Its owner may have died holding it (GW_SHM_OWNERDEAD): nothing to
+     * repair, the table is emptied before a new one starts; until then its
+     * pins only keep chunks longer. */
+    (void) gw_shm_lock(&t->lock);
 }
 
 void

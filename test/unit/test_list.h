@@ -18,6 +18,9 @@
     /* core/hashpipe */                                                     \
     TEST_ENTRY(hashpipe_many_segments)                                      \
     TEST_ENTRY(hash_misc)                                                   \
+    /* core/shm */                                                          \
+    TEST_ENTRY(shm_owner_died)                                              \
+    TEST_ENTRY(shm_died_repairing)                                          \
     /* core/log */                                                          \
     TEST_ENTRY(log_escape)                                                  \
     /* core/conf */                                                         \

@@ -30,7 +30,7 @@ typedef struct http_connip_s  http_connip_t;
                                      * do not call http_connip_remove */
 
 /* Maps a table for nworkers (1..64) workers of max_conns connections each.
- * Call before any fork. NULL with errno set when mmap fails. */
+ * Call before any fork. NULL with errno set when mmap or the mutex fails. */
 http_connip_t *http_connip_create(size_t nworkers, size_t max_conns);
 
 void http_connip_free(http_connip_t *t);

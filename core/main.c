@@ -677,10 +677,14 @@ gw_serve(const gw_worker_t *w, void *ud)
     setenv("UV_THREADPOOL_SIZE", "16", 0);
 
     gw_main.loop = uv_default_loop();
+    /* The handlers go in before the listeners open: a SIGTERM sent as soon
+     * as the port answers must shut down cleanly, not kill the process
+     * (test_format met that window under ASan). libuv only records the
+     * signal here; its callback runs in the loop, once all is up. */
+    gw_serve_signals(w);
     if (gw_serve_store(w) != GW_OK || gw_serve_http(w) != GW_OK) {
         return 1;
     }
-    gw_serve_signals(w);
     gw_serve_ready(w);
 
     uv_run(gw_main.loop, UV_RUN_DEFAULT);
